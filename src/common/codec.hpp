@@ -1,0 +1,100 @@
+#pragma once
+// Bounds-checked binary codec used by every wire message.
+//
+// Writer appends fixed-width integers (little-endian by default, big-endian for the
+// VoidPhone gossip API) and length-prefixed byte strings.
+//
+// Reader never reads past its buffer and never allocates from a length it has not checked
+// against the bytes that remain. Errors are sticky: after the first failure every read
+// returns a zero value and the error is reported once by finish(), so decoders stay
+// straight-line code without a check after each field.
+#include <array>
+#include <cstdint>
+#include <cstring>
+#include <string>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+
+namespace rampart {
+
+enum class Endian { little, big };
+
+class Writer {
+ public:
+  explicit Writer(Endian e = Endian::little) : endian_(e) {}
+
+  void u8(uint8_t v) { buf_.push_back(v); }
+  void u16(uint16_t v) { put_int(v, 2); }
+  void u32(uint32_t v) { put_int(v, 4); }
+  void u64(uint64_t v) { put_int(v, 8); }
+  void boolean(bool v) { u8(v ? 1 : 0); }
+  void raw(ByteView b) { buf_.insert(buf_.end(), b.begin(), b.end()); }
+  template <size_t N>
+  void fixed(const std::array<uint8_t, N>& a) { raw(ByteView(a)); }
+  // u32 length prefix, then the bytes.
+  void bytes(ByteView b) {
+    u32(static_cast<uint32_t>(b.size()));
+    raw(b);
+  }
+  void str(std::string_view s) { bytes(as_bytes(s)); }
+
+  size_t size() const { return buf_.size(); }
+  const Bytes& data() const { return buf_; }
+  Bytes take() { return std::move(buf_); }
+  // Overwrite a u16 written earlier (for size fields that count the whole message).
+  void patch_u16(size_t at, uint16_t v);
+
+ private:
+  void put_int(uint64_t v, int width);
+  Bytes buf_;
+  Endian endian_;
+};
+
+class Reader {
+ public:
+  explicit Reader(ByteView b, Endian e = Endian::little) : buf_(b), endian_(e) {}
+
+  uint8_t u8() { return static_cast<uint8_t>(get_int(1)); }
+  uint16_t u16() { return static_cast<uint16_t>(get_int(2)); }
+  uint32_t u32() { return static_cast<uint32_t>(get_int(4)); }
+  uint64_t u64() { return get_int(8); }
+  bool boolean();
+  // A view into the buffer; valid as long as the buffer is.
+  ByteView raw(size_t n);
+  template <size_t N>
+  std::array<uint8_t, N> fixed() {
+    std::array<uint8_t, N> a{};
+    ByteView v = raw(N);
+    if (!v.empty()) std::memcpy(a.data(), v.data(), N);
+    return a;
+  }
+  // u32 length prefix (at most max_len), then the bytes, copied.
+  Bytes bytes(size_t max_len);
+  ByteView bytes_view(size_t max_len);
+  std::string str(size_t max_len);
+  // A u32 element count for a list whose elements take at least min_elem_size bytes each on
+  // the wire: rejects counts above max_count or above what the remaining bytes can hold, so a
+  // caller may reserve() the result safely.
+  size_t count(size_t max_count, size_t min_elem_size);
+
+  size_t remaining() const { return failed_ ? 0 : buf_.size() - pos_; }
+  size_t position() const { return pos_; }
+  bool failed() const { return failed_; }
+  // Mark the input bad with a reason of the decoder's own (the first reason is kept).
+  void fail(std::string why);
+  // Ok when no read failed and the whole buffer was consumed.
+  Status finish() const;
+  // Ok when no read failed; trailing bytes allowed.
+  Status status() const;
+
+ private:
+  uint64_t get_int(int width);
+  ByteView buf_;
+  size_t pos_ = 0;
+  Endian endian_;
+  bool failed_ = false;
+  std::string why_;
+};
+
+}  // namespace rampart

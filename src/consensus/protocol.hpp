@@ -1,0 +1,114 @@
+#pragma once
+// The consensus-agnostic protocol interface (CART's idea): PoE and PBFT both implement
+// Protocol; the replica, the simulator, the ledger and the benchmarks only see this file.
+//
+// Sans-IO, as in libhotstuff: a Protocol is fed inputs (client batches' bytes, peer messages,
+// timer expiries) and produces outputs only through virtual calls on its Env. It never touches
+// sockets, threads or the clock; timers are requests to the Env to call on_timer() later.
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "crypto/interfaces.hpp"
+
+namespace rampart::consensus {
+
+using NodeId = uint32_t;
+using View = uint64_t;
+using Seq = uint64_t;  // sequence number of a batch; the first batch is 1
+
+struct Config {
+  uint32_t n = 4;
+  uint32_t f = 1;
+  NodeId self = 0;
+  Seq window = 256;               // high watermark = stable checkpoint + window
+  Seq checkpoint_interval = 64;   // a checkpoint every K batches
+  uint64_t view_timeout_ms = 1000;  // first view-change timeout; doubles per failed view
+  uint32_t max_inflight = 64;     // proposals the primary keeps open at once (<= window)
+  bool mac_variant = false;       // PoE: all-to-all SUPPORT, no threshold signatures
+
+  uint32_t nf() const { return n - f; }
+  NodeId primary_of(View v) const { return static_cast<NodeId>(v % n); }
+};
+
+// What executing one batch produced; the Env's state machine computes it.
+struct ExecResult {
+  Hash32 state_digest{};  // digest of the whole state after this batch
+  Hash32 results_root{};  // Merkle root over this batch's results (signed in CART replies)
+};
+
+enum class TimerKind : uint8_t {
+  view_change = 0,  // progress timeout: no execution while requests are pending
+  new_view = 1,     // the new primary did not deliver a valid NV-PROPOSE in time
+};
+
+// Outputs. The replica implements these over the network and the state machine; the simulator
+// over a virtual network and clock. Calls are synchronous and may not re-enter the Protocol.
+class Env {
+ public:
+  virtual ~Env() = default;
+  virtual void send(NodeId to, Bytes msg) = 0;
+  virtual void broadcast(Bytes msg) = 0;  // to every replica but self
+
+  // Is this opaque batch acceptable to order (well-formed, requests authentic)? Called by
+  // backups before they support a proposal. Must be deterministic across correct replicas.
+  virtual bool validate_batch(ByteView batch) = 0;
+  // Execute batch k (all of 1..k-1 were executed before, in order). PoE calls it speculatively
+  // at view-commit; the Env informs clients after it returns.
+  virtual ExecResult execute(Seq k, View v, ByteView batch) = 0;
+  // Undo every execution above k (PoE view change). The state returns to just after k.
+  virtual void rollback(Seq k) = 0;
+  // Batch k can never be rolled back any more (it is covered by a stable checkpoint, or, for
+  // PBFT, committed). Lets the Env make blocks final and prune undo logs.
+  virtual void final(Seq k) = 0;
+  // A stable checkpoint at k: nf replicas signed this state digest.
+  virtual void checkpoint_stable(Seq k, const Hash32& state_digest) = 0;
+  virtual void view_changed(View v, NodeId primary) = 0;
+
+  virtual void set_timer(TimerKind t, uint64_t after_ms) = 0;
+  virtual void cancel_timer(TimerKind t) = 0;
+};
+
+// Crypto a replica uses: its own signer and threshold signer, and verifiers for all.
+struct Crypto {
+  const crypto::Signer* signer = nullptr;
+  const crypto::Verifier* verifier = nullptr;
+  const crypto::ThresholdSigner* tsigner = nullptr;   // threshold t = nf
+  const crypto::ThresholdVerifier* tverifier = nullptr;
+};
+
+struct Stats {
+  View view = 0;
+  Seq last_executed = 0;
+  Seq stable_checkpoint = 0;
+  uint64_t rejected_messages = 0;  // failed decode, wrong view/sender, bad signature, out of window
+  uint64_t view_changes = 0;
+  uint64_t rollbacks = 0;
+};
+
+class Protocol {
+ public:
+  virtual ~Protocol() = default;
+  virtual void start() = 0;
+  // A batch of client requests ready to order (the replica's batcher closed it). At the primary
+  // it is proposed; at a backup it arms the progress timer (and is forwarded to the primary by
+  // the replica layer).
+  virtual void submit(Bytes batch) = 0;
+  // A message from peer `from` (authenticated by the transport). Bad input is counted in
+  // stats().rejected_messages and changes nothing.
+  virtual void on_message(NodeId from, ByteView msg) = 0;
+  virtual void on_timer(TimerKind t) = 0;
+  // The batch k this replica executed was accepted by a client or is otherwise known committed:
+  // no-op by default; used by the replica to stop the progress timer when idle.
+  virtual bool is_primary() const = 0;
+  virtual bool has_pending() const = 0;  // submitted batches not yet executed
+  virtual Stats stats() const = 0;
+  virtual std::string name() const = 0;
+};
+
+std::unique_ptr<Protocol> make_poe(const Config& cfg, Crypto crypto, Env& env);
+std::unique_ptr<Protocol> make_pbft(const Config& cfg, Crypto crypto, Env& env);
+
+}  // namespace rampart::consensus

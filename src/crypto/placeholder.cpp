@@ -1,0 +1,1 @@
+// crypto library sources are added as they land.
