@@ -4,9 +4,9 @@
 
 namespace rampart::cli {
 
-void add_version(CLI::App& app) {
+static Command reg("version", [](CLI::App& app) {
   auto* cmd = app.add_subcommand("version", "print the version");
   cmd->callback([] { std::printf("rampart 0.1.0\n"); });
-}
+});
 
 }  // namespace rampart::cli

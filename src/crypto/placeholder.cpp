@@ -1,1 +1,0 @@
-// crypto library sources are added as they land.
