@@ -42,6 +42,7 @@ struct ExecResult {
 enum class TimerKind : uint8_t {
   view_change = 0,  // progress timeout: no execution while requests are pending
   new_view = 1,     // the new primary did not deliver a valid NV-PROPOSE in time
+  retransmit = 2,   // re-send the latest messages for unfinished work (the network may drop)
 };
 
 // Outputs. The replica implements these over the network and the state machine; the simulator
