@@ -67,6 +67,10 @@ class Env {
   // A stable checkpoint at k: nf replicas signed this state digest.
   virtual void checkpoint_stable(Seq k, const Hash32& state_digest) = 0;
   virtual void view_changed(View v, NodeId primary) = 0;
+  // This replica lacks the state at stable checkpoint k (it fell behind, or its speculative
+  // state diverged): the replica layer should fetch the state with this digest from peers and
+  // then call Protocol::on_state_transferred(k, state_digest). Default: no state transfer.
+  virtual void need_state_transfer(Seq /*k*/, const Hash32& /*state_digest*/) {}
 
   virtual void set_timer(TimerKind t, uint64_t after_ms) = 0;
   virtual void cancel_timer(TimerKind t) = 0;
@@ -101,6 +105,9 @@ class Protocol {
   // stats().rejected_messages and changes nothing.
   virtual void on_message(NodeId from, ByteView msg) = 0;
   virtual void on_timer(TimerKind t) = 0;
+  // The replica layer installed the state of stable checkpoint k (after need_state_transfer):
+  // execution resumes at k+1. Default: ignored.
+  virtual void on_state_transferred(Seq /*k*/, const Hash32& /*state_digest*/) {}
   // The batch k this replica executed was accepted by a client or is otherwise known committed:
   // no-op by default; used by the replica to stop the progress timer when idle.
   virtual bool is_primary() const = 0;
