@@ -1,0 +1,37 @@
+// `rampart keygen --replicas N --brokers B --out DIR`: trusted-dealer key generation.
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "node/keygen.hpp"
+
+namespace rampart::cli {
+
+static Command reg("keygen", [](CLI::App& app) {
+  auto* cmd = app.add_subcommand("keygen", "write cluster.toml and per-node key files (trusted dealer)");
+  auto opt = std::make_shared<node::KeygenOptions>();
+  auto out = std::make_shared<std::string>();
+  cmd->add_option("--replicas", opt->replicas, "number of replicas (3f+1)")->default_val(4);
+  cmd->add_option("--brokers", opt->brokers, "number of brokers")->default_val(0);
+  cmd->add_option("-f,--faults", opt->f, "f (default: the largest f with 3f+1 <= replicas)");
+  cmd->add_option("--protocol", opt->protocol, "poe | pbft")->default_val("poe")->check(CLI::IsMember({"poe", "pbft"}));
+  cmd->add_option("--crypto", opt->crypto, "bls | fake (fake: deterministic stand-in, tests only)")->default_val(opt->crypto)->check(CLI::IsMember({"bls", "fake"}));
+  cmd->add_option("--host", opt->host, "address every node listens on")->default_val("127.0.0.1");
+  cmd->add_option("--base-port", opt->base_port, "replica i: peer base+i, client base+100+i, metrics base+200+i")->default_val(7000);
+  cmd->add_option("--batch-size", opt->batch_size, "requests per batch")->default_val(100);
+  cmd->add_option("--batch-timeout-ms", opt->batch_timeout_ms, "close a partial batch after this long")->default_val(2);
+  cmd->add_option("--view-timeout-ms", opt->view_timeout_ms, "first view-change timeout")->default_val(1000);
+  cmd->add_option("--checkpoint-interval", opt->checkpoint_interval, "batches between checkpoints")->default_val(64);
+  cmd->add_option("--out", *out, "output folder")->required();
+  cmd->callback([opt, out] {
+    auto r = node::keygen(*opt, *out);
+    if (!r) {
+      std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
+      exit_code = 1;
+      return;
+    }
+    std::printf("wrote %s/cluster.toml and %u replica + %u broker key files in %s/keys (mode 0600)\n", out->c_str(),
+                r->n(), static_cast<unsigned>(r->brokers.size()), out->c_str());
+  });
+});
+
+}  // namespace rampart::cli

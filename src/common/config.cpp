@@ -1,0 +1,256 @@
+#include "common/config.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <toml++/toml.h>
+
+namespace rampart {
+namespace fs = std::filesystem;
+
+fs::path ClusterConfig::resolve(const std::string& p) const {
+  fs::path path(p);
+  if (path.is_absolute() || base_dir.empty()) return path;
+  return base_dir / path;
+}
+
+const ReplicaEntry* ClusterConfig::replica(uint32_t id) const {
+  for (const auto& r : replicas)
+    if (r.id == id) return &r;
+  return nullptr;
+}
+
+Status ClusterConfig::validate() const {
+  if (replicas.empty()) return err("config: no [[replica]] entries");
+  if (n() < 3 * f + 1) return err("config: " + std::to_string(n()) + " replicas cannot tolerate f = " + std::to_string(f) + " (need 3f+1)");
+  if (protocol != "poe" && protocol != "pbft") return err("config: protocol must be poe or pbft, not '" + protocol + "'");
+  if (crypto != "bls" && crypto != "fake") return err("config: crypto must be bls or fake");
+  if (batch_size == 0) return err("config: batch_size must be positive");
+  if (checkpoint_interval == 0 || window < checkpoint_interval) return err("config: need 0 < checkpoint_interval <= window");
+  std::set<uint32_t> ids;
+  for (const auto& r : replicas) {
+    if (r.id >= n()) return err("config: replica id " + std::to_string(r.id) + " out of range 0.." + std::to_string(n() - 1));
+    if (!ids.insert(r.id).second) return err("config: duplicate replica id " + std::to_string(r.id));
+    if (r.peer_port == 0 || r.client_port == 0) return err("config: replica " + std::to_string(r.id) + " needs peer_port and client_port");
+    if (r.ed25519_public.size() != 32) return err("config: replica " + std::to_string(r.id) + " ed25519_public must be 32 bytes");
+    if (r.x25519_public.size() != 32) return err("config: replica " + std::to_string(r.id) + " x25519_public must be 32 bytes");
+  }
+  if (crypto == "bls" && group_public_key.empty()) return err("config: group_public_key missing");
+  return {};
+}
+
+namespace {
+
+Result<Bytes> hex_field(const toml::table& t, const char* key, bool required) {
+  auto v = t[key].value<std::string>();
+  if (!v) {
+    if (required) return err(std::string("config: missing ") + key);
+    return Bytes{};
+  }
+  Bytes out;
+  if (!from_hex(*v, out)) return err(std::string("config: ") + key + " is not hex");
+  return out;
+}
+
+template <typename T>
+Result<T> int_field(const toml::table& t, const char* key, T dflt, int64_t lo, int64_t hi) {
+  auto node = t[key];
+  if (!node) return dflt;
+  auto v = node.value<int64_t>();
+  if (!v || *v < lo || *v > hi) return err(std::string("config: ") + key + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  return static_cast<T>(*v);
+}
+
+}  // namespace
+
+Result<ClusterConfig> parse_config(std::string_view text, const fs::path& base_dir) {
+  toml::table root;
+  try {
+    root = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream os;
+    os << "config: " << e.description() << " at line " << e.source().begin.line;
+    return err(os.str());
+  }
+  ClusterConfig c;
+  c.base_dir = base_dir;
+  const toml::table* cl = root["cluster"].as_table();
+  if (!cl) return err("config: missing [cluster] table");
+  auto f = int_field<uint32_t>(*cl, "f", 1, 0, 1000);
+  if (!f) return f.error();
+  c.f = *f;
+  c.protocol = (*cl)["protocol"].value_or(std::string("poe"));
+  c.crypto = (*cl)["crypto"].value_or(std::string("bls"));
+  auto bs = int_field<uint32_t>(*cl, "batch_size", 100, 1, 65536);
+  if (!bs) return bs.error();
+  c.batch_size = *bs;
+  auto bt = int_field<uint32_t>(*cl, "batch_timeout_ms", 2, 0, 60000);
+  if (!bt) return bt.error();
+  c.batch_timeout_ms = *bt;
+  auto vt = int_field<uint64_t>(*cl, "view_timeout_ms", 1000, 1, 3600000);
+  if (!vt) return vt.error();
+  c.view_timeout_ms = *vt;
+  auto ci = int_field<uint64_t>(*cl, "checkpoint_interval", 64, 1, 1 << 20);
+  if (!ci) return ci.error();
+  c.checkpoint_interval = *ci;
+  auto w = int_field<uint64_t>(*cl, "window", 256, 1, 1 << 22);
+  if (!w) return w.error();
+  c.window = *w;
+  auto seed = int_field<uint64_t>(*cl, "fake_seed", 0, 0, INT64_MAX);
+  if (!seed) return seed.error();
+  c.fake_seed = *seed;
+  if (auto* admins = (*cl)["admin_accounts"].as_array()) {
+    for (auto& a : *admins) {
+      auto s = a.value<std::string>();
+      if (!s) return err("config: admin_accounts must be strings");
+      c.admin_accounts.push_back(*s);
+    }
+  }
+  auto gpk = hex_field(*cl, "group_public_key", false);
+  if (!gpk) return gpk.error();
+  c.group_public_key = std::move(*gpk);
+
+  if (auto* reps = root["replica"].as_array()) {
+    for (auto& node : *reps) {
+      auto* t = node.as_table();
+      if (!t) return err("config: [[replica]] must be tables");
+      ReplicaEntry r;
+      auto id = int_field<uint32_t>(*t, "id", 0, 0, 100000);
+      if (!id) return id.error();
+      r.id = *id;
+      r.host = (*t)["host"].value_or(std::string("127.0.0.1"));
+      auto pp = int_field<uint16_t>(*t, "peer_port", 0, 1, 65535);
+      if (!pp) return pp.error();
+      r.peer_port = *pp;
+      auto cp = int_field<uint16_t>(*t, "client_port", 0, 1, 65535);
+      if (!cp) return cp.error();
+      r.client_port = *cp;
+      auto mp = int_field<uint16_t>(*t, "metrics_port", 0, 0, 65535);
+      if (!mp) return mp.error();
+      r.metrics_port = *mp;
+      auto ed = hex_field(*t, "ed25519_public", true);
+      if (!ed) return ed.error();
+      r.ed25519_public = std::move(*ed);
+      auto x = hex_field(*t, "x25519_public", true);
+      if (!x) return x.error();
+      r.x25519_public = std::move(*x);
+      auto tp = hex_field(*t, "threshold_public", false);
+      if (!tp) return tp.error();
+      r.threshold_public = std::move(*tp);
+      r.key_file = (*t)["key_file"].value_or(std::string());
+      r.data_dir = (*t)["data_dir"].value_or(std::string());
+      c.replicas.push_back(std::move(r));
+    }
+  }
+  std::sort(c.replicas.begin(), c.replicas.end(), [](auto& a, auto& b) { return a.id < b.id; });
+  if (auto* brs = root["broker"].as_array()) {
+    for (auto& node : *brs) {
+      auto* t = node.as_table();
+      if (!t) return err("config: [[broker]] must be tables");
+      BrokerEntry b;
+      auto id = int_field<uint32_t>(*t, "id", 0, 0, 100000);
+      if (!id) return id.error();
+      b.id = *id;
+      b.host = (*t)["host"].value_or(std::string("127.0.0.1"));
+      auto p = int_field<uint16_t>(*t, "port", 0, 0, 65535);
+      if (!p) return p.error();
+      b.port = *p;
+      auto ed = hex_field(*t, "ed25519_public", false);
+      if (!ed) return ed.error();
+      b.ed25519_public = std::move(*ed);
+      auto x = hex_field(*t, "x25519_public", false);
+      if (!x) return x.error();
+      b.x25519_public = std::move(*x);
+      b.key_file = (*t)["key_file"].value_or(std::string());
+      c.brokers.push_back(std::move(b));
+    }
+  }
+  RAMPART_TRY(c.validate());
+  return c;
+}
+
+Result<ClusterConfig> load_config(const fs::path& file) {
+  std::ifstream in(file);
+  if (!in) return err("config: cannot read " + file.string());
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::error_code ec;
+  fs::path abs = fs::absolute(file, ec);
+  return parse_config(ss.str(), abs.parent_path());
+}
+
+std::string to_toml(const ClusterConfig& c) {
+  toml::table cl{{"f", c.f},
+                 {"protocol", c.protocol},
+                 {"crypto", c.crypto},
+                 {"batch_size", c.batch_size},
+                 {"batch_timeout_ms", c.batch_timeout_ms},
+                 {"view_timeout_ms", static_cast<int64_t>(c.view_timeout_ms)},
+                 {"checkpoint_interval", static_cast<int64_t>(c.checkpoint_interval)},
+                 {"window", static_cast<int64_t>(c.window)},
+                 {"group_public_key", to_hex(c.group_public_key)}};
+  if (c.crypto == "fake") cl.insert("fake_seed", static_cast<int64_t>(c.fake_seed));
+  toml::array admins;
+  for (auto& a : c.admin_accounts) admins.push_back(a);
+  cl.insert("admin_accounts", admins);
+  toml::array reps;
+  for (auto& r : c.replicas) {
+    reps.push_back(toml::table{{"id", r.id},
+                               {"host", r.host},
+                               {"peer_port", r.peer_port},
+                               {"client_port", r.client_port},
+                               {"metrics_port", r.metrics_port},
+                               {"ed25519_public", to_hex(r.ed25519_public)},
+                               {"x25519_public", to_hex(r.x25519_public)},
+                               {"threshold_public", to_hex(r.threshold_public)},
+                               {"key_file", r.key_file},
+                               {"data_dir", r.data_dir}});
+  }
+  toml::array brs;
+  for (auto& b : c.brokers) {
+    brs.push_back(toml::table{{"id", b.id},
+                              {"host", b.host},
+                              {"port", b.port},
+                              {"ed25519_public", to_hex(b.ed25519_public)},
+                              {"x25519_public", to_hex(b.x25519_public)},
+                              {"key_file", b.key_file}});
+  }
+  toml::table root{{"cluster", cl}, {"replica", reps}};
+  if (!brs.empty()) root.insert("broker", brs);
+  std::ostringstream os;
+  os << "# Rampart cluster configuration, written by `rampart keygen`. Public: share it with clients.\n";
+  os << root << "\n";
+  return os.str();
+}
+
+Status save_config(const ClusterConfig& c, const fs::path& file) {
+  std::ofstream out(file, std::ios::trunc);
+  if (!out) return err("config: cannot write " + file.string());
+  out << to_toml(c);
+  if (!out) return err("config: write failed for " + file.string());
+  return {};
+}
+
+Status write_secret_file(const fs::path& file, std::string_view data) {
+  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return err("cannot create " + file.string());
+  ::fchmod(fd, 0600);  // in case the file existed with looser permissions
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t w = ::write(fd, data.data() + off, data.size() - off);
+    if (w <= 0) {
+      ::close(fd);
+      return err("write failed for " + file.string());
+    }
+    off += static_cast<size_t>(w);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) return err("write failed for " + file.string());
+  return {};
+}
+
+}  // namespace rampart

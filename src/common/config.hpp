@@ -1,0 +1,75 @@
+#pragma once
+// The cluster's public configuration (cluster.toml, written by `rampart keygen`): who the
+// replicas and brokers are, where they listen, their public keys, the group public key and the
+// protocol parameters. Every process of a cluster reads the same file; secrets live apart in
+// per-node key files (mode 0600) that the config only names.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+
+namespace rampart {
+
+struct ReplicaEntry {
+  uint32_t id = 0;
+  std::string host = "127.0.0.1";
+  uint16_t peer_port = 0;     // replica-to-replica transport
+  uint16_t client_port = 0;   // client requests and replies
+  uint16_t metrics_port = 0;  // Prometheus text over HTTP
+  Bytes ed25519_public;       // identity (32 bytes)
+  Bytes x25519_public;        // static channel key (32 bytes)
+  Bytes threshold_public;     // this replica's public key share (BLS, or empty with fake crypto)
+  std::string key_file;       // secret keys, relative to the config's folder unless absolute
+  std::string data_dir;       // default data folder, relative to the config's folder unless absolute
+};
+
+struct BrokerEntry {
+  uint32_t id = 0;
+  std::string host = "127.0.0.1";
+  uint16_t port = 0;
+  Bytes ed25519_public;
+  Bytes x25519_public;
+  std::string key_file;
+};
+
+struct ClusterConfig {
+  uint32_t f = 1;
+  std::string protocol = "poe";  // poe | pbft
+  std::string crypto = "bls";    // bls (real blst threshold) | fake (deterministic stand-in, tests only)
+  uint32_t batch_size = 100;
+  uint32_t batch_timeout_ms = 2;
+  uint64_t view_timeout_ms = 1000;
+  uint64_t checkpoint_interval = 64;
+  uint64_t window = 256;
+  std::vector<std::string> admin_accounts;
+  Bytes group_public_key;        // BLS group key clients verify CART replies against
+  uint64_t fake_seed = 0;        // only with crypto = "fake"
+  std::vector<ReplicaEntry> replicas;
+  std::vector<BrokerEntry> brokers;
+
+  // The folder cluster.toml was read from; relative paths resolve against it.
+  std::filesystem::path base_dir;
+
+  uint32_t n() const { return static_cast<uint32_t>(replicas.size()); }
+  uint32_t nf() const { return n() - f; }
+  std::filesystem::path resolve(const std::string& p) const;
+  const ReplicaEntry* replica(uint32_t id) const;
+
+  // Checks the invariants every process relies on (n = 3f+1 at least, unique ids 0..n-1,
+  // ports set, key sizes).
+  Status validate() const;
+};
+
+Result<ClusterConfig> load_config(const std::filesystem::path& file);
+Result<ClusterConfig> parse_config(std::string_view toml_text, const std::filesystem::path& base_dir);
+std::string to_toml(const ClusterConfig& c);
+Status save_config(const ClusterConfig& c, const std::filesystem::path& file);
+
+// Writes `data` to `file` readable and writable by the owner only (0600), creating it with that
+// mode (no window where it is world-readable). For secret key files.
+Status write_secret_file(const std::filesystem::path& file, std::string_view data);
+
+}  // namespace rampart
