@@ -1,0 +1,34 @@
+// Client requests, batches, kv operations and executor snapshots are decoded from untrusted
+// bytes: the decoders must never read out of bounds, never allocate from an unchecked length,
+// and a decoded value must re-encode to exactly the input.
+#include <cstddef>
+#include <cstdint>
+
+#include "app/kv/kv_store.hpp"
+#include "app/kv/op.hpp"
+#include "replica/batch.hpp"
+#include "replica/executor.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace rampart;
+  ByteView in(data, size);
+  if (auto r = replica::decode_request(in); r.ok()) {
+    if (replica::encode_request(*r) != Bytes(in.begin(), in.end())) __builtin_trap();
+  }
+  if (auto b = replica::decode_batch(in); b.ok()) {
+    if (replica::encode_batch(*b) != Bytes(in.begin(), in.end())) __builtin_trap();
+    // Executing any decodable batch must not crash (malformed ops yield error results).
+    app::kv::KvStore s;
+    replica::Executor ex(s);
+    ex.execute(1, in);
+    ex.rollback(0);
+  }
+  if (auto op = app::kv::decode_op(in); op.ok()) {
+    if (app::kv::encode_op(*op) != Bytes(in.begin(), in.end())) __builtin_trap();
+  }
+  (void)app::kv::decode_result(in);
+  app::kv::KvStore s;
+  replica::Executor ex(s);
+  (void)ex.restore(in);
+  return 0;
+}

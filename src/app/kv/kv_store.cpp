@@ -1,0 +1,125 @@
+#include "app/kv/kv_store.hpp"
+
+#include <blake3.h>
+
+#include "common/codec.hpp"
+
+namespace rampart::app::kv {
+
+namespace {
+constexpr size_t kMaxEntries = 1u << 24;
+constexpr size_t kMaxSnapshotKey = kMaxKey;
+}  // namespace
+
+std::optional<Bytes> KvStore::lookup(ByteView key) const {
+  auto it = data_.find(Bytes(key.begin(), key.end()));
+  if (it == data_.end()) return std::nullopt;
+  return it->second;
+}
+
+void KvStore::write(uint64_t k, const Bytes& key, std::optional<Bytes> value) {
+  auto it = data_.find(key);
+  std::optional<Bytes> old;
+  if (it != data_.end()) old = it->second;
+  undo_[k].push_back({key, std::move(old)});
+  if (value) {
+    data_[key] = std::move(*value);
+  } else if (it != data_.end()) {
+    data_.erase(it);
+  }
+  digest_.reset();
+}
+
+Bytes KvStore::apply(uint64_t k, ByteView bytes) {
+  auto op = decode_op(bytes);
+  if (!op) return encode_result({Code::bad_op, {}});
+  switch (op->type) {
+    case OpType::put:
+      write(k, op->key, std::move(op->value));
+      return encode_result({Code::ok, {}});
+    case OpType::get: {
+      auto v = lookup(op->key);
+      if (!v) return encode_result({Code::not_found, {}});
+      return encode_result({Code::ok, std::move(*v)});
+    }
+    case OpType::del: {
+      bool existed = data_.count(op->key) > 0;
+      if (existed) write(k, op->key, std::nullopt);
+      return encode_result({existed ? Code::ok : Code::not_found, {}});
+    }
+  }
+  return encode_result({Code::bad_op, {}});
+}
+
+void KvStore::undo_to(uint64_t k) {
+  // Newest batch first, newest write first: each entry restores what was there before it.
+  while (!undo_.empty() && undo_.rbegin()->first > k) {
+    auto node = undo_.extract(std::prev(undo_.end()));
+    auto& entries = node.mapped();
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+      if (it->old) {
+        data_[it->key] = std::move(*it->old);
+      } else {
+        data_.erase(it->key);
+      }
+    }
+    digest_.reset();
+  }
+}
+
+void KvStore::make_final(uint64_t k) {
+  undo_.erase(undo_.begin(), undo_.upper_bound(k));
+}
+
+Hash32 KvStore::digest() const {
+  if (digest_) return *digest_;
+  blake3_hasher h;
+  blake3_hasher_init_derive_key(&h, "rampart kv state digest v1");
+  Writer w;
+  w.u64(data_.size());
+  blake3_hasher_update(&h, w.data().data(), w.size());
+  for (const auto& [key, value] : data_) {
+    Writer e;
+    e.bytes(key);
+    e.bytes(value);
+    blake3_hasher_update(&h, e.data().data(), e.size());
+  }
+  Hash32 out;
+  blake3_hasher_finalize(&h, out.data(), out.size());
+  digest_ = out;
+  return out;
+}
+
+Bytes KvStore::snapshot() const {
+  Writer w;
+  w.u32(static_cast<uint32_t>(data_.size()));
+  for (const auto& [key, value] : data_) {
+    w.bytes(key);
+    w.bytes(value);
+  }
+  return w.take();
+}
+
+Status KvStore::restore(ByteView snap) {
+  Reader r(snap);
+  std::map<Bytes, Bytes> data;
+  size_t n = r.count(kMaxEntries, 8);
+  const Bytes* prev = nullptr;
+  for (size_t i = 0; i < n && !r.failed(); ++i) {
+    Bytes key = r.bytes(kMaxSnapshotKey);
+    Bytes value = r.bytes(kMaxValue);
+    if (r.failed()) break;
+    // Strictly increasing keys: one encoding per state, so equal digests mean equal snapshots.
+    if (prev && !(*prev < key)) r.fail("snapshot keys not strictly increasing");
+    auto [it, ok] = data.emplace(std::move(key), std::move(value));
+    (void)ok;
+    prev = &it->first;
+  }
+  if (auto st = r.finish(); !st) return st.error();
+  data_ = std::move(data);
+  undo_.clear();
+  digest_.reset();
+  return {};
+}
+
+}  // namespace rampart::app::kv

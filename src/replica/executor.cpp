@@ -1,0 +1,151 @@
+#include "replica/executor.hpp"
+
+#include <blake3.h>
+
+#include "common/codec.hpp"
+
+namespace rampart::replica {
+
+namespace {
+constexpr size_t kMaxClients = 1u << 24;
+constexpr size_t kMaxResult = 1u << 20;
+constexpr size_t kMaxAppSnapshot = size_t{1} << 31;
+
+Hash32 hash_with(const char* context, ByteView data) {
+  blake3_hasher h;
+  blake3_hasher_init_derive_key(&h, context);
+  blake3_hasher_update(&h, data.data(), data.size());
+  Hash32 out;
+  blake3_hasher_finalize(&h, out.data(), out.size());
+  return out;
+}
+}  // namespace
+
+Hash32 results_root(uint64_t k, const std::vector<ReplyEntry>& replies) {
+  Writer w;
+  w.u64(k);
+  w.u32(static_cast<uint32_t>(replies.size()));
+  for (const auto& r : replies) {
+    w.u64(r.client);
+    w.u64(r.seq);
+    w.u8(static_cast<uint8_t>(r.kind));
+    w.bytes(r.result);
+  }
+  return hash_with("rampart results root v1", w.data());
+}
+
+Outcome Executor::execute(uint64_t k, ByteView bytes) {
+  auto b = decode_batch(bytes);
+  return execute(k, b ? *b : Batch{}, batch_digest(bytes));
+}
+
+Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) {
+  Outcome out;
+  out.k = k;
+  out.batch_digest = digest;
+  auto& undo = undo_[k];
+  for (const auto& req : batch.requests) {
+    ReplyEntry e{req.client, req.seq, ReplyKind::executed, {}};
+    auto it = table_.find(req.client);
+    if (it != table_.end() && req.seq == it->second.seq) {
+      e.kind = ReplyKind::cached;  // a retry: answer from the reply cache, never re-execute
+      e.result = it->second.result;
+    } else if (it != table_.end() && req.seq < it->second.seq) {
+      e.kind = ReplyKind::stale;
+    } else {
+      e.result = sm_.apply(k, req.payload);
+      std::optional<CacheEntry> old;
+      if (it != table_.end()) old = it->second;
+      undo.push_back({req.client, std::move(old)});
+      table_[req.client] = CacheEntry{req.seq, k, e.result};
+    }
+    out.replies.push_back(std::move(e));
+  }
+  if (undo.empty()) undo_.erase(k);
+  last_ = k;
+  out.results_root = results_root(k, out.replies);
+  out.state_digest = state_digest();
+  return out;
+}
+
+void Executor::rollback(uint64_t k) {
+  if (k >= last_) return;
+  while (!undo_.empty() && undo_.rbegin()->first > k) {
+    auto node = undo_.extract(std::prev(undo_.end()));
+    auto& entries = node.mapped();
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+      if (it->old) {
+        table_[it->client] = std::move(*it->old);
+      } else {
+        table_.erase(it->client);
+      }
+    }
+  }
+  sm_.undo_to(k);
+  last_ = k;
+}
+
+void Executor::make_final(uint64_t k) {
+  undo_.erase(undo_.begin(), undo_.upper_bound(k));
+  sm_.make_final(k);
+}
+
+Hash32 Executor::state_digest() const {
+  Writer w;
+  w.u64(last_);
+  w.fixed(sm_.digest());
+  w.u64(table_.size());
+  for (const auto& [client, e] : table_) {
+    w.u64(client);
+    w.u64(e.seq);
+    w.u64(e.k);
+    w.fixed(hash_with("rampart reply cache entry v1", e.result));
+  }
+  return hash_with("rampart executor state v1", w.data());
+}
+
+Bytes Executor::snapshot() const {
+  Writer w;
+  w.u64(last_);
+  w.bytes(sm_.snapshot());
+  w.u32(static_cast<uint32_t>(table_.size()));
+  for (const auto& [client, e] : table_) {
+    w.u64(client);
+    w.u64(e.seq);
+    w.u64(e.k);
+    w.bytes(e.result);
+  }
+  return w.take();
+}
+
+Status Executor::restore(ByteView snap) {
+  Reader r(snap);
+  uint64_t last = r.u64();
+  ByteView app = r.bytes_view(kMaxAppSnapshot);
+  std::map<ClientId, CacheEntry> table;
+  size_t n = r.count(kMaxClients, 8 + 8 + 8 + 4);
+  for (size_t i = 0; i < n && !r.failed(); ++i) {
+    ClientId c = r.u64();
+    CacheEntry e;
+    e.seq = r.u64();
+    e.k = r.u64();
+    e.result = r.bytes(kMaxResult);
+    if (!r.failed() && !table.empty() && table.rbegin()->first >= c) r.fail("clients not increasing");
+    table.emplace(c, std::move(e));
+  }
+  if (auto st = r.finish(); !st) return st.error();
+  // The app restore is the last step that can fail; only after it succeeds do we commit.
+  if (auto st = sm_.restore(app); !st) return st.error();
+  last_ = last;
+  table_ = std::move(table);
+  undo_.clear();
+  return {};
+}
+
+std::optional<Executor::CacheEntry> Executor::cached(ClientId c) const {
+  auto it = table_.find(c);
+  if (it == table_.end()) return std::nullopt;
+  return it->second;
+}
+
+}  // namespace rampart::replica

@@ -1,0 +1,120 @@
+#include <gtest/gtest.h>
+
+#include "app/kv/kv_store.hpp"
+#include "crypto/fake.hpp"
+#include "replica/executor.hpp"
+
+using namespace rampart;
+using namespace rampart::replica;
+namespace kv = rampart::app::kv;
+
+namespace {
+struct Fixture {
+  crypto::FakeKeyring keys{8, 1, 7};
+  Request req(ClientId c, uint64_t seq, const kv::Op& op) {
+    return make_request(c, seq, kv::encode_op(op), ClientSignerFrom(keys.signer(static_cast<crypto::NodeId>(c))));
+  }
+  Bytes batch(std::vector<Request> rs) { return encode_batch(Batch{std::move(rs)}); }
+};
+
+kv::OpResult result_of(const ReplyEntry& e) { return *kv::decode_result(e.result); }
+}  // namespace
+
+TEST(Executor, DedupAfterOrdering) {
+  Fixture f;
+  kv::KvStore s;
+  Executor ex(s);
+  auto o1 = ex.execute(1, f.batch({f.req(1, 5, kv::put("a", "1")), f.req(1, 5, kv::put("a", "1"))}));
+  ASSERT_EQ(o1.replies.size(), 2u);
+  EXPECT_EQ(o1.replies[0].kind, ReplyKind::executed);
+  EXPECT_EQ(o1.replies[1].kind, ReplyKind::cached);  // same seq inside one batch
+  // The same request again in a later batch: answered from the cache, not re-executed.
+  auto o2 = ex.execute(2, f.batch({f.req(1, 5, kv::put("a", "CHANGED"))}));
+  EXPECT_EQ(o2.replies[0].kind, ReplyKind::cached);
+  EXPECT_EQ(o2.replies[0].result, o1.replies[0].result);
+  EXPECT_EQ(*s.lookup(as_bytes("a")), to_bytes("1"));
+  auto o3 = ex.execute(3, f.batch({f.req(1, 4, kv::put("a", "old"))}));
+  EXPECT_EQ(o3.replies[0].kind, ReplyKind::stale);
+  EXPECT_EQ(*s.lookup(as_bytes("a")), to_bytes("1"));
+  auto o4 = ex.execute(4, f.batch({f.req(1, 9, kv::get("a"))}));
+  EXPECT_EQ(o4.replies[0].kind, ReplyKind::executed);
+  EXPECT_EQ(result_of(o4.replies[0]).value, to_bytes("1"));
+  EXPECT_EQ(ex.cached(1)->seq, 9u);
+  EXPECT_EQ(ex.last_executed(), 4u);
+}
+
+TEST(Executor, RollbackRestoresAppStateAndDedupTable) {
+  Fixture f;
+  kv::KvStore s;
+  Executor ex(s);
+  ex.execute(1, f.batch({f.req(1, 1, kv::put("a", "1")), f.req(2, 1, kv::put("b", "1"))}));
+  Hash32 d1 = ex.state_digest();
+  Bytes snap1 = ex.snapshot();
+  auto o2 = ex.execute(2, f.batch({f.req(1, 2, kv::put("a", "2")), f.req(3, 1, kv::put("c", "1"))}));
+  ex.execute(3, f.batch({f.req(1, 3, kv::del("a"))}));
+  EXPECT_NE(ex.state_digest(), d1);
+  ex.rollback(1);
+  EXPECT_EQ(ex.last_executed(), 1u);
+  EXPECT_EQ(ex.state_digest(), d1);
+  EXPECT_EQ(ex.snapshot(), snap1);
+  EXPECT_EQ(ex.cached(1)->seq, 1u);
+  EXPECT_FALSE(ex.cached(3).has_value());
+  // After the rollback, seq 2 of client 1 executes again (it is no longer in the dedup table),
+  // and a re-execution of the same batch gives the same results root and state.
+  auto again = ex.execute(2, f.batch({f.req(1, 2, kv::put("a", "2")), f.req(3, 1, kv::put("c", "1"))}));
+  EXPECT_EQ(again.replies[0].kind, ReplyKind::executed);
+  EXPECT_EQ(again.results_root, o2.results_root);
+  EXPECT_EQ(again.state_digest, o2.state_digest);
+}
+
+TEST(Executor, FinalBatchesCannotBeUndone) {
+  Fixture f;
+  kv::KvStore s;
+  Executor ex(s);
+  for (uint64_t k = 1; k <= 4; ++k) ex.execute(k, f.batch({f.req(1, k, kv::put("a", std::to_string(k)))}));
+  ex.make_final(2);
+  EXPECT_EQ(ex.undo_batches(), 2u);
+  EXPECT_EQ(s.undo_batches(), 2u);
+}
+
+TEST(Executor, SnapshotRestoreIncludesDedupTable) {
+  Fixture f;
+  kv::KvStore s1, s2;
+  Executor a(s1), b(s2);
+  a.execute(1, f.batch({f.req(1, 1, kv::put("a", "1")), f.req(2, 7, kv::get("a"))}));
+  ASSERT_TRUE(b.restore(a.snapshot()).ok());
+  EXPECT_EQ(b.state_digest(), a.state_digest());
+  EXPECT_EQ(b.last_executed(), 1u);
+  auto o = b.execute(2, f.batch({f.req(2, 7, kv::get("a"))}));
+  EXPECT_EQ(o.replies[0].kind, ReplyKind::cached);  // the restored replica still deduplicates
+  Bytes bad = a.snapshot();
+  bad.resize(bad.size() - 1);
+  kv::KvStore s3;
+  Executor c(s3);
+  EXPECT_FALSE(c.restore(bad).ok());
+  EXPECT_EQ(c.last_executed(), 0u);
+}
+
+TEST(Executor, ResultsRootAndStateDigestDependOnContent) {
+  Fixture f;
+  kv::KvStore s1, s2;
+  Executor a(s1), b(s2);
+  auto oa = a.execute(1, f.batch({f.req(1, 1, kv::put("a", "1"))}));
+  auto ob = b.execute(1, f.batch({f.req(1, 1, kv::put("a", "2"))}));
+  EXPECT_NE(oa.batch_digest, ob.batch_digest);
+  EXPECT_NE(oa.state_digest, ob.state_digest);
+  auto ga = a.execute(2, f.batch({f.req(1, 2, kv::get("a"))}));
+  auto gb = b.execute(2, f.batch({f.req(1, 2, kv::get("a"))}));
+  EXPECT_EQ(ga.batch_digest, gb.batch_digest);
+  EXPECT_NE(ga.results_root, gb.results_root);  // same batch, different results
+}
+
+TEST(Executor, UndecodableBatchExecutesAsEmpty) {
+  kv::KvStore s;
+  Executor ex(s);
+  Hash32 d0 = ex.state_digest();
+  auto o = ex.execute(1, to_bytes("garbage"));
+  EXPECT_TRUE(o.replies.empty());
+  EXPECT_EQ(ex.last_executed(), 1u);
+  EXPECT_NE(o.state_digest, d0);  // k is part of the state digest
+}
