@@ -1,0 +1,66 @@
+#pragma once
+// Ledger blocks (DESIGN.md §3.4): block k records what batch k was, where it sits in the hash
+// chain, what executing it produced, and the cluster's proof that nf replicas executed it.
+//
+// The block hash covers the header only (every field but the proof). The proof of execution is
+// the BLS threshold group signature over proof_message(k, results_root); it exists only after
+// nf replicas executed k, and execution of k+1 (whose header links to hash(k)) must not wait
+// for it. The proof is checked against the group public key, not through the chain.
+// docs/ledger.md gives the encoding byte by byte.
+#include <cstdint>
+#include <optional>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+
+namespace rampart::ledger {
+
+// Version byte leading every encoded block; bump it when the encoding changes.
+inline constexpr uint8_t kBlockFormat = 1;
+// Upper bound on a proof of execution (a BLS signature is 48 or 96 bytes; the fake one 32).
+inline constexpr size_t kMaxProofBytes = 1024;
+
+struct Block {
+  uint64_t k = 0;            // sequence number; genesis is 0, the first batch is 1
+  uint64_t view = 0;         // view of the certified proposal that was executed
+  Hash32 batch_digest{};     // batch_digest(batch bytes); for genesis config_digest(config)
+  Hash32 prev_hash{};        // block_hash(block k-1); zero for genesis
+  Hash32 state_digest{};     // application state digest after executing batch k
+  Hash32 results_root{};     // Merkle root over batch k's results (what clients' replies prove)
+  Bytes proof;               // group signature over proof_message(k, results_root); empty = not yet proven
+
+  bool proven() const { return !proof.empty(); }
+  bool operator==(const Block&) const = default;
+};
+
+// The exact message the replicas threshold-sign after executing batch k (CART reply shares),
+// and that a block's proof of execution is a group signature over:
+//   "rampart/cart-reply/v1" (21 ASCII bytes) | k u64 LE | results_root (32 bytes)   = 61 bytes
+Bytes proof_message(uint64_t k, const Hash32& results_root);
+
+// BLAKE3 (derive-key mode, context "rampart/ledger/batch/v1") of a batch's bytes.
+Hash32 batch_digest(ByteView batch);
+// BLAKE3 (derive-key mode, context "rampart/ledger/config/v1") of the canonical cluster config.
+Hash32 config_digest(ByteView cluster_config);
+
+// Canonical header encoding (all fields but the proof), the input of block_hash.
+Bytes encode_header(const Block& b);
+// BLAKE3 (derive-key mode, context "rampart/ledger/block/v1") of encode_header(b).
+Hash32 block_hash(const Block& b);
+
+// Full encoding: header, then u32 proof length and the proof.
+Bytes encode_block(const Block& b);
+// Bounds-checked; rejects an unknown format byte, a proof above kMaxProofBytes and trailing
+// bytes. decode_block(encode_block(b)) == b, and every accepted input re-encodes to itself.
+Result<Block> decode_block(ByteView bytes);
+
+// Block 0: k = 0, view = 0, batch_digest = config_digest(config), every other digest zero, no
+// proof. Its "batch" in the store is the config bytes themselves, so verification treats it
+// like any other block.
+Block genesis_block(ByteView cluster_config);
+
+// One link of the chain, without crypto: b.k == prev.k + 1, b.prev_hash == block_hash(prev),
+// and batch_digest(batch) == b.batch_digest. The error names block b.k.
+Status check_link(const Block& prev, const Block& b, ByteView batch);
+
+}  // namespace rampart::ledger

@@ -1,0 +1,51 @@
+#pragma once
+// The non-block records the ledger store keeps: the stable checkpoint, the application state
+// snapshot taken at it, and the store's metadata. Each has a canonical, bounds-checked encoding
+// (docs/ledger.md) so a corrupted value is refused rather than misread.
+#include <cstdint>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "crypto/interfaces.hpp"
+
+namespace rampart::ledger {
+
+inline constexpr uint32_t kStoreFormat = 1;  // metadata format version of the data folder
+inline constexpr size_t kMaxCheckpointSigs = 1024;
+inline constexpr size_t kMaxSigBytes = 1024;
+
+// A stable checkpoint: nf replicas signed (k, state_digest). The signatures are kept opaque
+// (the consensus layer defines the signed message); the store checks the digest against block k.
+struct CheckpointRecord {
+  uint64_t k = 0;
+  Hash32 state_digest{};
+  std::vector<crypto::Share> signatures;  // (replica id, signature), nf of them
+
+  bool operator==(const CheckpointRecord& o) const;
+};
+
+Bytes encode_checkpoint(const CheckpointRecord& c);
+Result<CheckpointRecord> decode_checkpoint(ByteView bytes);
+
+// The application state after executing block k, with a BLAKE3 of its bytes so a damaged
+// snapshot is caught on read, independent of RocksDB's own checksums.
+struct Snapshot {
+  uint64_t k = 0;
+  Bytes state;
+};
+
+Bytes encode_snapshot(const Snapshot& s);
+Result<Snapshot> decode_snapshot(ByteView bytes);
+
+struct Metadata {
+  uint32_t format = kStoreFormat;
+  Hash32 config_hash{};     // config_digest(cluster config) the folder was created for
+  uint64_t last_block = 0;  // highest stored block (final or speculative)
+  uint64_t last_final = 0;  // highest final block; blocks above it are speculative
+};
+
+Bytes encode_metadata(const Metadata& m);
+Result<Metadata> decode_metadata(ByteView bytes);
+
+}  // namespace rampart::ledger

@@ -1,0 +1,435 @@
+#include "ledger/store.hpp"
+
+#include <rocksdb/db.h>
+#include <rocksdb/options.h>
+#include <rocksdb/write_batch.h>
+
+#include <filesystem>
+#include <mutex>
+
+namespace rampart::ledger {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Column families, in the order of Store::cfs_.
+enum Cf : size_t { kMeta = 0, kBlocks, kBatches, kSnapshot, kCheckpoint, kNumCf };
+const char* const kCfNames[kNumCf] = {rocksdb::kDefaultColumnFamilyName.c_str(), "blocks", "batches",
+                                      "snapshot", "checkpoint"};
+const char kMetaKey[] = "meta";
+const char kCheckpointKey[] = "last";
+const char kSnapshotKey[] = "last";
+
+// Big-endian keys so RocksDB's byte order is numeric order (iteration walks the chain).
+std::string key_of(uint64_t k) {
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>(k >> (56 - 8 * i));
+  return s;
+}
+bool key_to(const rocksdb::Slice& s, uint64_t& k) {
+  if (s.size() != 8) return false;
+  k = 0;
+  for (int i = 0; i < 8; ++i) k = (k << 8) | static_cast<uint8_t>(s[i]);
+  return true;
+}
+
+rocksdb::Slice slice(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
+ByteView view(const std::string& s) { return as_bytes(s); }
+
+std::string num(uint64_t k) { return std::to_string(k); }
+
+rocksdb::WriteBatch& wb(void* p) { return *static_cast<rocksdb::WriteBatch*>(p); }
+
+}  // namespace
+
+Store::~Store() {
+  if (db_) {
+    for (auto* h : cfs_) db_->DestroyColumnFamilyHandle(h);
+    cfs_.clear();
+    db_->Close().PermitUncheckedError();
+    db_.reset();
+  }
+}
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, ByteView cluster_config,
+                                           const OpenOptions& opt) {
+  std::unique_ptr<Store> s(new Store());
+  s->path_ = path;
+  s->read_only_ = opt.read_only;
+  const std::string where = "ledger at " + path + ": ";
+
+  std::error_code ec;
+  bool exists = fs::exists(path, ec);
+  if (ec) return err(where + "cannot stat: " + ec.message());
+  bool is_new = !exists || (fs::is_directory(path, ec) && fs::is_empty(path, ec));
+  if (is_new && (!opt.create_if_missing || opt.read_only)) return err(where + "no ledger there");
+  if (exists && !fs::is_directory(path, ec)) return err(where + "not a directory");
+
+  rocksdb::Options options;
+  options.create_if_missing = is_new;
+  options.create_missing_column_families = is_new;
+  options.error_if_exists = is_new;
+  options.paranoid_checks = true;  // refuse damaged files rather than skip them
+  options.keep_log_file_num = 4;
+  std::vector<rocksdb::ColumnFamilyDescriptor> descs;
+  for (const char* name : kCfNames) descs.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
+
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status st = opt.read_only
+                           ? rocksdb::DB::OpenForReadOnly(options, path, descs, &s->cfs_, &raw)
+                           : rocksdb::DB::Open(options, path, descs, &s->cfs_, &raw);
+  if (!st.ok()) {
+    return err(where + (is_new ? "cannot create: " : "damaged or incomplete data folder, refusing to open: ") +
+               st.ToString());
+  }
+  s->db_.reset(raw);
+
+  if (is_new) {
+    Block g = genesis_block(cluster_config);
+    s->meta_.config_hash = config_digest(cluster_config);
+    rocksdb::WriteBatch batch;
+    batch.Put(s->cfs_[kBlocks], key_of(0), slice(encode_block(g)));
+    batch.Put(s->cfs_[kBatches], key_of(0), slice(cluster_config));
+    batch.Put(s->cfs_[kMeta], kMetaKey, slice(encode_metadata(s->meta_)));
+    RAMPART_TRY(s->write(&batch, true));
+    s->last_hash_ = block_hash(g);
+    s->report_.created = true;
+    return s;
+  }
+  if (auto chk = s->load_and_check(cluster_config, opt); !chk.ok()) {
+    return err(where + chk.error().message);
+  }
+  return s;
+}
+
+// Everything open() checks on an existing folder; see the class comment in store.hpp.
+Status Store::load_and_check(ByteView cluster_config, const OpenOptions& opt) {
+  std::string v;
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  auto st = db_->Get(ro, cfs_[kMeta], kMetaKey, &v);
+  if (st.IsNotFound()) return err("metadata record missing (not a Rampart ledger, or damaged)");
+  if (!st.ok()) return err("cannot read metadata: " + st.ToString());
+  auto meta = decode_metadata(view(v));
+  if (!meta.ok()) return meta.error();
+  meta_ = *meta;
+  if (meta_.config_hash != config_digest(cluster_config)) {
+    return err("created for another cluster configuration (config hash " +
+               to_hex(ByteView(meta_.config_hash.data(), 8)) + "... differs from this config's)");
+  }
+
+  // Checkpoint and snapshot first: they decide which batches must be re-checked.
+  st = db_->Get(ro, cfs_[kCheckpoint], kCheckpointKey, &v);
+  if (st.ok()) {
+    auto cp = decode_checkpoint(view(v));
+    if (!cp.ok()) return cp.error();
+    checkpoint_ = *cp;
+    auto snap = snapshot_unlocked_check();
+    if (!snap.ok()) return snap.error();
+  } else if (!st.IsNotFound()) {
+    return err("cannot read checkpoint: " + st.ToString());
+  }
+  uint64_t batches_from = checkpoint_ ? checkpoint_->k + 1 : 1;
+  if (opt.check_all_batches) batches_from = 0;
+
+  // Walk every block: dense keys from 0, each decodes, carries its own key, links to the one
+  // before; final blocks are proven; batches above the checkpoint match their digests.
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kBlocks]));
+  uint64_t expect = 0;
+  Block prev;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++expect) {
+    uint64_t key = 0;
+    if (!key_to(it->key(), key)) return err("block column holds a malformed key");
+    if (key != expect) return err("block " + num(expect) + " missing (next stored is " + num(key) + ")");
+    auto b = decode_block(view(it->value().ToString()));
+    if (!b.ok()) return err("block " + num(key) + ": " + b.error().message);
+    if (b->k != key) return err("block stored under " + num(key) + " says it is block " + num(b->k));
+    if (key == 0) {
+      if (*b != genesis_block(cluster_config)) return err("block 0 is not this cluster's genesis block");
+    } else {
+      if (b->prev_hash != block_hash(prev)) return err("block " + num(key) + ": broken hash link to block " + num(key - 1));
+      if (key <= meta_.last_final && !b->proven()) return err("final block " + num(key) + " has no proof of execution");
+    }
+    if (key >= batches_from || key == meta_.last_block) {
+      std::string bv;
+      auto bs = db_->Get(ro, cfs_[kBatches], key_of(key), &bv);
+      if (bs.IsNotFound()) return err("batch of block " + num(key) + " missing");
+      if (!bs.ok()) return err("cannot read batch " + num(key) + ": " + bs.ToString());
+      Hash32 d = key == 0 ? config_digest(view(bv)) : batch_digest(view(bv));
+      if (d != b->batch_digest) return err("block " + num(key) + ": stored batch does not match its digest");
+    }
+    prev = std::move(*b);
+  }
+  if (!it->status().ok()) return err("reading blocks failed: " + it->status().ToString());
+  if (expect == 0) return err("genesis block missing");
+  if (expect - 1 != meta_.last_block) {
+    return err("metadata says last block is " + num(meta_.last_block) + " but blocks end at " + num(expect - 1));
+  }
+  last_hash_ = block_hash(prev);
+
+  if (checkpoint_) {
+    if (checkpoint_->k > meta_.last_final) return err("checkpoint " + num(checkpoint_->k) + " is above the last final block");
+    auto cb = block_unlocked(checkpoint_->k);
+    if (!cb.ok()) return cb.error();
+    if (cb->state_digest != checkpoint_->state_digest) {
+      return err("checkpoint " + num(checkpoint_->k) + " state digest differs from its block's");
+    }
+  }
+
+  report_.last_final = meta_.last_final;
+  if (meta_.last_block > meta_.last_final) {
+    report_.speculative_first = meta_.last_final + 1;
+    report_.speculative_count = meta_.last_block - meta_.last_final;
+    if (!opt.read_only && !opt.keep_speculative) {
+      auto t = truncate_locked(meta_.last_final, true);
+      if (!t.ok()) return err("discarding speculative blocks: " + t.error().message);
+      report_.speculative_discarded = true;
+    }
+  }
+  report_.last_block = meta_.last_block;
+  return {};
+}
+
+Result<Snapshot> Store::snapshot_unlocked_check() const {
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), cfs_[kSnapshot], kSnapshotKey, &v);
+  if (st.IsNotFound()) return err("checkpoint " + num(checkpoint_->k) + " has no state snapshot");
+  if (!st.ok()) return err("cannot read snapshot: " + st.ToString());
+  auto s = decode_snapshot(view(v));
+  if (!s.ok()) return s.error();
+  if (s->k != checkpoint_->k) return err("snapshot is at " + num(s->k) + ", checkpoint at " + num(checkpoint_->k));
+  return s;
+}
+
+Hash32 Store::config_hash() const {
+  std::shared_lock l(mu_);
+  return meta_.config_hash;
+}
+uint64_t Store::last_block() const {
+  std::shared_lock l(mu_);
+  return meta_.last_block;
+}
+uint64_t Store::last_final() const {
+  std::shared_lock l(mu_);
+  return meta_.last_final;
+}
+Hash32 Store::last_hash() const {
+  std::shared_lock l(mu_);
+  return last_hash_;
+}
+
+Result<Block> Store::block_unlocked(uint64_t k) const {
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), cfs_[kBlocks], key_of(k), &v);
+  if (st.IsNotFound()) return err("block " + num(k) + " not stored");
+  if (!st.ok()) return err("cannot read block " + num(k) + ": " + st.ToString());
+  auto b = decode_block(view(v));
+  if (!b.ok()) return err("block " + num(k) + ": " + b.error().message);
+  if (b->k != k) return err("block stored under " + num(k) + " says it is block " + num(b->k));
+  return b;
+}
+
+Result<Block> Store::block(uint64_t k) const {
+  std::shared_lock l(mu_);
+  return block_unlocked(k);
+}
+
+Result<Bytes> Store::batch(uint64_t k) const {
+  std::shared_lock l(mu_);
+  std::string v;
+  auto st = db_->Get(rocksdb::ReadOptions(), cfs_[kBatches], key_of(k), &v);
+  if (st.IsNotFound()) return err("batch " + num(k) + " not stored");
+  if (!st.ok()) return err("cannot read batch " + num(k) + ": " + st.ToString());
+  return Bytes(v.begin(), v.end());
+}
+
+Result<std::vector<Block>> Store::blocks(uint64_t from, uint64_t to) const {
+  std::shared_lock l(mu_);
+  std::vector<Block> out;
+  if (from > to) return out;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions(), cfs_[kBlocks]));
+  uint64_t expect = from;
+  for (it->Seek(key_of(from)); it->Valid() && expect <= to; it->Next(), ++expect) {
+    uint64_t key = 0;
+    if (!key_to(it->key(), key) || key != expect) return err("block " + num(expect) + " not stored");
+    auto b = decode_block(view(it->value().ToString()));
+    if (!b.ok()) return err("block " + num(key) + ": " + b.error().message);
+    if (b->k != key) return err("block stored under " + num(key) + " says it is block " + num(b->k));
+    out.push_back(std::move(*b));
+    if (expect == to) break;
+  }
+  if (!it->status().ok()) return err("reading blocks failed: " + it->status().ToString());
+  if (out.size() != to - from + 1) return err("block " + num(from + out.size()) + " not stored");
+  return out;
+}
+
+std::optional<CheckpointRecord> Store::checkpoint() const {
+  std::shared_lock l(mu_);
+  return checkpoint_;
+}
+
+Result<std::optional<Snapshot>> Store::snapshot() const {
+  std::shared_lock l(mu_);
+  if (!checkpoint_) return std::optional<Snapshot>();
+  auto s = snapshot_unlocked_check();
+  if (!s.ok()) return s.error();
+  return std::optional<Snapshot>(std::move(*s));
+}
+
+Status Store::check_writable() const {
+  if (read_only_) return err("ledger at " + path_ + " was opened read-only");
+  return {};
+}
+
+Status Store::write(void* batch, bool sync) {
+  rocksdb::WriteOptions wo;
+  wo.sync = sync;
+  auto st = db_->Write(wo, &wb(batch));
+  if (!st.ok()) return err("ledger at " + path_ + ": write failed: " + st.ToString());
+  return {};
+}
+
+Status Store::append(const Block& b, ByteView batch, bool final, bool sync) {
+  RAMPART_TRY(check_writable());
+  std::unique_lock l(mu_);
+  Block prev;
+  {
+    auto p = block_unlocked(meta_.last_block);
+    if (!p.ok()) return p.error();
+    prev = std::move(*p);
+  }
+  if (b.k != meta_.last_block + 1) {
+    return err("block " + num(b.k) + ": cannot append, the ledger ends at " + num(meta_.last_block));
+  }
+  RAMPART_TRY(check_link(prev, b, batch));
+  if (b.proof.size() > kMaxProofBytes) return err("block " + num(b.k) + ": proof too large");
+  if (final) {
+    if (!b.proven()) return err("block " + num(b.k) + ": a final block needs its proof of execution");
+    if (meta_.last_final != meta_.last_block) {
+      return err("block " + num(b.k) + ": cannot append final while blocks " + num(meta_.last_final + 1) +
+                 ".." + num(meta_.last_block) + " are speculative");
+    }
+  }
+  Metadata m = meta_;
+  m.last_block = b.k;
+  if (final) m.last_final = b.k;
+  rocksdb::WriteBatch wbatch;
+  wbatch.Put(cfs_[kBlocks], key_of(b.k), slice(encode_block(b)));
+  wbatch.Put(cfs_[kBatches], key_of(b.k), slice(batch));
+  wbatch.Put(cfs_[kMeta], kMetaKey, slice(encode_metadata(m)));
+  RAMPART_TRY(write(&wbatch, sync));
+  meta_ = m;
+  last_hash_ = block_hash(b);
+  return {};
+}
+
+Status Store::append_block(const Block& b, ByteView batch, bool sync) { return append(b, batch, true, sync); }
+
+Status Store::append_speculative(const Block& b, ByteView batch, bool sync) {
+  return append(b, batch, false, sync);
+}
+
+Status Store::set_proof(uint64_t k, ByteView proof, bool sync) {
+  RAMPART_TRY(check_writable());
+  std::unique_lock l(mu_);
+  if (k == 0) return err("block 0 (genesis) carries no proof");
+  if (proof.empty() || proof.size() > kMaxProofBytes) return err("block " + num(k) + ": bad proof size");
+  auto b = block_unlocked(k);
+  if (!b.ok()) return b.error();
+  if (b->proof.size() == proof.size() && std::equal(proof.begin(), proof.end(), b->proof.begin())) return {};
+  if (k <= meta_.last_final) return err("block " + num(k) + " is final; its proof cannot change");
+  b->proof.assign(proof.begin(), proof.end());
+  rocksdb::WriteBatch wbatch;
+  wbatch.Put(cfs_[kBlocks], key_of(k), slice(encode_block(*b)));
+  return write(&wbatch, sync);
+}
+
+// Adds to the write batch what makes blocks (last_final, k] final; checks they are proven.
+Status Store::finalize_in(uint64_t k, void* batch, Metadata& m) {
+  if (k > m.last_block) return err("cannot make block " + num(k) + " final: the ledger ends at " + num(m.last_block));
+  for (uint64_t j = m.last_final + 1; j <= k; ++j) {
+    auto b = block_unlocked(j);
+    if (!b.ok()) return b.error();
+    if (!b->proven()) return err("block " + num(j) + " cannot become final: it has no proof of execution");
+  }
+  if (k > m.last_final) {
+    m.last_final = k;
+    wb(batch).Put(cfs_[kMeta], kMetaKey, slice(encode_metadata(m)));
+  }
+  return {};
+}
+
+Status Store::mark_final(uint64_t k, bool sync) {
+  RAMPART_TRY(check_writable());
+  std::unique_lock l(mu_);
+  if (k <= meta_.last_final) return {};
+  Metadata m = meta_;
+  rocksdb::WriteBatch wbatch;
+  RAMPART_TRY(finalize_in(k, &wbatch, m));
+  RAMPART_TRY(write(&wbatch, sync));
+  meta_ = m;
+  return {};
+}
+
+Status Store::truncate_above(uint64_t k, bool sync) {
+  RAMPART_TRY(check_writable());
+  std::unique_lock l(mu_);
+  return truncate_locked(k, sync);
+}
+
+Status Store::truncate_locked(uint64_t k, bool sync) {
+  if (k < meta_.last_final) {
+    return err("cannot truncate to " + num(k) + ": blocks up to " + num(meta_.last_final) + " are final");
+  }
+  if (k >= meta_.last_block) return {};
+  auto kb = block_unlocked(k);
+  if (!kb.ok()) return kb.error();
+  Metadata m = meta_;
+  m.last_block = k;
+  rocksdb::WriteBatch wbatch;
+  // Range deletes cover exactly (k, old last]; the metadata moves in the same atomic write.
+  wbatch.DeleteRange(cfs_[kBlocks], key_of(k + 1), key_of(meta_.last_block + 1));
+  wbatch.DeleteRange(cfs_[kBatches], key_of(k + 1), key_of(meta_.last_block + 1));
+  wbatch.Put(cfs_[kMeta], kMetaKey, slice(encode_metadata(m)));
+  RAMPART_TRY(write(&wbatch, sync));
+  meta_ = m;
+  last_hash_ = block_hash(*kb);
+  return {};
+}
+
+Status Store::put_checkpoint(const CheckpointRecord& c, ByteView app_snapshot, bool sync) {
+  RAMPART_TRY(check_writable());
+  std::unique_lock l(mu_);
+  if (checkpoint_ && c.k < checkpoint_->k) {
+    return err("checkpoint " + num(c.k) + " is older than the stored one at " + num(checkpoint_->k));
+  }
+  if (c.signatures.size() > kMaxCheckpointSigs) return err("checkpoint has too many signatures");
+  auto b = block_unlocked(c.k);
+  if (!b.ok()) return err("checkpoint " + num(c.k) + ": " + b.error().message);
+  if (b->state_digest != c.state_digest) {
+    return err("checkpoint " + num(c.k) + ": state digest differs from block " + num(c.k) + "'s");
+  }
+  Metadata m = meta_;
+  rocksdb::WriteBatch wbatch;
+  RAMPART_TRY(finalize_in(c.k, &wbatch, m));
+  Snapshot s{c.k, Bytes(app_snapshot.begin(), app_snapshot.end())};
+  wbatch.Put(cfs_[kCheckpoint], kCheckpointKey, slice(encode_checkpoint(c)));
+  wbatch.Put(cfs_[kSnapshot], kSnapshotKey, slice(encode_snapshot(s)));
+  RAMPART_TRY(write(&wbatch, sync));
+  meta_ = m;
+  checkpoint_ = c;
+  return {};
+}
+
+Status Store::flush() {
+  if (read_only_) return {};
+  std::unique_lock l(mu_);
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  std::vector<rocksdb::ColumnFamilyHandle*> hs(cfs_.begin(), cfs_.end());
+  auto st = db_->Flush(fo, hs);
+  if (!st.ok()) return err("ledger at " + path_ + ": flush failed: " + st.ToString());
+  return {};
+}
+
+}  // namespace rampart::ledger

@@ -1,0 +1,138 @@
+#pragma once
+// The replica's durable ledger in RocksDB: blocks, their batches, the last stable checkpoint
+// with the application snapshot taken at it, and metadata (docs/ledger.md, "Storage").
+//
+// Finality. PoE executes before a batch is final, so blocks are first appended speculatively
+// and become final once proven (their proof of execution is attached) — mark_final(k) — or
+// covered by a stable checkpoint. Speculative blocks can be dropped with truncate_above(k) on
+// a view change. On open, speculative blocks left by a crash are discarded (default), so a
+// restarted replica never serves state that the cluster may have rolled back; it rebuilds the
+// application from the snapshot plus the final blocks' batches and catches up from its peers.
+//
+// Durability. Every mutation is one RocksDB WriteBatch (blocks, batches and metadata change
+// together or not at all). With sync = true it is fsync'ed before the call returns: pass true
+// for anything a client may be told about (a block before its reply is sent).
+//
+// Integrity. open() refuses a folder that is missing files, was created for another cluster,
+// has another format version, or whose stored chain does not hold together, with an Error that
+// says what is wrong; it never "repairs" by creating an empty ledger over a damaged one.
+//
+// Thread safety: every method may be called from any thread; writers are serialised.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "ledger/block.hpp"
+#include "ledger/records.hpp"
+
+namespace rocksdb {
+class DB;
+class ColumnFamilyHandle;
+}  // namespace rocksdb
+
+namespace rampart::ledger {
+
+struct OpenOptions {
+  // Create a new ledger (genesis block from the config) when `path` does not exist or is an
+  // empty directory. A non-empty folder is never treated as new.
+  bool create_if_missing = true;
+  // Open without writing (offline verification, inspection; works next to a running replica).
+  // Speculative blocks are then kept and reported, not discarded.
+  bool read_only = false;
+  // Keep speculative blocks found on open instead of discarding them (they stay speculative;
+  // the caller must truncate or finalise them).
+  bool keep_speculative = false;
+  // Also recompute every stored batch's digest on open (reads all batches; the default checks
+  // the header chain of every block and the batches of the blocks above the checkpoint).
+  bool check_all_batches = false;
+};
+
+struct OpenReport {
+  bool created = false;
+  uint64_t last_block = 0;
+  uint64_t last_final = 0;
+  // Speculative blocks found above the last final block: discarded unless kept (read_only or
+  // keep_speculative). [first, first + count).
+  uint64_t speculative_first = 0;
+  uint64_t speculative_count = 0;
+  bool speculative_discarded = false;
+};
+
+class Store {
+ public:
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  // Open (or create) the ledger in folder `path` for the cluster whose canonical configuration
+  // bytes are `cluster_config`. See the class comment for what is checked.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, ByteView cluster_config,
+                                             const OpenOptions& opt = {});
+
+  const OpenReport& open_report() const { return report_; }
+  const std::string& path() const { return path_; }
+  Hash32 config_hash() const;
+  uint64_t last_block() const;  // highest stored block (0 = only genesis)
+  uint64_t last_final() const;  // highest final block
+  Hash32 last_hash() const;     // block_hash of last_block()
+
+  // Reads. An absent block is an Error; so is a stored value that fails to decode.
+  Result<Block> block(uint64_t k) const;
+  Result<Bytes> batch(uint64_t k) const;  // for k = 0: the cluster config bytes
+  // Blocks [from, to] in order (state transfer, gossip, verification).
+  Result<std::vector<Block>> blocks(uint64_t from, uint64_t to) const;
+  std::optional<CheckpointRecord> checkpoint() const;
+  Result<std::optional<Snapshot>> snapshot() const;
+
+  // Writes. Each checks its preconditions and changes nothing on error.
+  //
+  // Append block k = last_block()+1 as final: it must be proven, link to the last block, match
+  // its batch, and every earlier block must already be final (catch-up, PBFT-style commit).
+  Status append_block(const Block& b, ByteView batch, bool sync = true);
+  // Append block k = last_block()+1 as speculative (executed, maybe not yet proven).
+  Status append_speculative(const Block& b, ByteView batch, bool sync = true);
+  // Attach the proof of execution to stored block k (the header and hence hash are unchanged).
+  // Callers verify the proof first (verify_proof in verify.hpp). A final block's proof is fixed.
+  Status set_proof(uint64_t k, ByteView proof, bool sync = true);
+  // Make every block up to k final. Each must be proven. k <= last_final() is a no-op.
+  Status mark_final(uint64_t k, bool sync = true);
+  // Drop speculative blocks above k (view change). k < last_final() is refused: final blocks
+  // are never rolled back.
+  Status truncate_above(uint64_t k, bool sync = true);
+  // Record a stable checkpoint and the application snapshot at it, replacing the previous one.
+  // Block c.k must be stored with state digest c.state_digest, c.k must not go backwards, and
+  // every block up to c.k becomes final (so each must be proven).
+  Status put_checkpoint(const CheckpointRecord& c, ByteView app_snapshot, bool sync = true);
+
+  // Flush memtables to SST files (tests, before a backup).
+  Status flush();
+
+ private:
+  Store() = default;
+  Status load_and_check(ByteView cluster_config, const OpenOptions& opt);
+  Status append(const Block& b, ByteView batch, bool final, bool sync);
+  // The helpers below expect mu_ held exclusively; void* is a rocksdb::WriteBatch*.
+  Status finalize_in(uint64_t k, void* write_batch, Metadata& m);
+  Status truncate_locked(uint64_t k, bool sync);
+  Status write(void* write_batch, bool sync);
+  Status check_writable() const;
+  Result<Snapshot> snapshot_unlocked_check() const;
+  Result<Block> block_unlocked(uint64_t k) const;
+
+  std::string path_;
+  OpenReport report_;
+  bool read_only_ = false;
+  mutable std::shared_mutex mu_;
+  Metadata meta_;
+  Hash32 last_hash_{};
+  std::optional<CheckpointRecord> checkpoint_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> cfs_;  // default(meta), blocks, batches, state, checkpoint
+};
+
+}  // namespace rampart::ledger
