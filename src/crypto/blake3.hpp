@@ -1,0 +1,39 @@
+#pragma once
+// C++ wrapper over the official BLAKE3 C implementation (target `blake3`, <blake3.h>): one-shot
+// hash, keyed hash and key derivation with a 32-byte Hash32 result, and an incremental Hasher
+// that can also produce extended (XOF) output.
+#include <span>
+#include <string_view>
+
+#include <blake3.h>
+
+#include "common/bytes.hpp"
+
+namespace rampart::crypto::blake3 {
+
+Hash32 hash(ByteView data);
+// MAC / PRF keyed by a 32-byte key.
+Hash32 keyed_hash(const Hash32& key, ByteView data);
+// BLAKE3's KDF mode: context must be a hard-coded, globally unique, application-specific string.
+Hash32 derive_key(std::string_view context, ByteView key_material);
+
+class Hasher {
+ public:
+  Hasher();  // plain hash mode
+  static Hasher keyed(const Hash32& key);
+  static Hasher derive_key(std::string_view context);
+
+  Hasher& update(ByteView data);
+  Hasher& update(std::string_view s) { return update(as_bytes(s)); }
+  // Does not consume the state: more input may follow, finalize may be called again.
+  Hash32 finalize() const;
+  // Extended output of any length, starting at byte offset `seek` of the output stream.
+  void finalize(std::span<uint8_t> out, uint64_t seek = 0) const;
+  // Back to the state right after construction (same mode and key).
+  void reset();
+
+ private:
+  blake3_hasher h_;
+};
+
+}  // namespace rampart::crypto::blake3

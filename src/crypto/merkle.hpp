@@ -1,0 +1,61 @@
+#pragma once
+// Merkle tree over BLAKE3 with inclusion proofs (the distillation batch tree of DESIGN §3.1, also
+// used for results roots).
+//
+// Domain separation: leaves are BLAKE3 keyed hashes under a leaf key, inner nodes keyed hashes
+// of (left || right) under a different inner key (both keys come from BLAKE3's derive_key with
+// fixed context strings), so a leaf can never be confused with an inner node. An inner node
+// hashes exactly 64 bytes, i.e. one BLAKE3 compression, which is what makes a 65,536-entry root
+// cheap. A node without a right sibling (odd count) moves up a level unchanged.
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+
+namespace rampart::crypto::merkle {
+
+// Longest possible proof: leaf counts are u32, so at most 32 levels.
+inline constexpr size_t kMaxProofLength = 32;
+
+Hash32 leaf_hash(ByteView entry);
+Hash32 inner_hash(const Hash32& left, const Hash32& right);
+// Root of the empty tree (its own domain, never equal to a leaf or inner hash in practice).
+Hash32 empty_root();
+
+// Leaf hashes of many entries; `threads` > 1 splits the work over that many threads.
+std::vector<Hash32> hash_leaves(std::span<const ByteView> entries, unsigned threads = 1);
+// Root without keeping the tree. With threads > 1, aligned power-of-two subtrees are reduced in
+// parallel (their roots are exactly the tree's inner nodes, odd-node rule included).
+Hash32 root(std::span<const Hash32> leaf_hashes, unsigned threads = 1);
+
+struct Proof {
+  uint32_t index = 0;       // position of the leaf
+  uint32_t leaf_count = 0;  // number of leaves in the tree
+  std::vector<Hash32> siblings;  // bottom-up; levels where the node was promoted have none
+
+  // Wire form: u32 index, u32 leaf_count, u8 n, n * 32 bytes (little-endian ints, codec).
+  Bytes encode() const;
+  // Bounds-checked; rejects n > kMaxProofLength and trailing bytes.
+  static Result<Proof> decode(ByteView wire);
+  bool operator==(const Proof&) const = default;
+};
+
+class Tree {
+ public:
+  explicit Tree(std::vector<Hash32> leaf_hashes);
+  const Hash32& root() const { return root_; }
+  size_t size() const { return levels_.empty() ? 0 : levels_[0].size(); }
+  Result<Proof> proof(uint32_t index) const;
+
+ private:
+  std::vector<std::vector<Hash32>> levels_;  // levels_[0] = leaves, last = {root}
+  Hash32 root_{};
+};
+
+// Ok only if `leaf` at proof.index of a proof.leaf_count-leaf tree hashes up to `root` with
+// exactly the siblings given (a proof of the wrong length, index or root is rejected).
+Status verify(const Hash32& root, const Hash32& leaf, const Proof& proof);
+
+}  // namespace rampart::crypto::merkle
