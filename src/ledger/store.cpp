@@ -14,7 +14,7 @@ namespace fs = std::filesystem;
 
 // Column families, in the order of Store::cfs_.
 enum Cf : size_t { kMeta = 0, kBlocks, kBatches, kSnapshot, kCheckpoint, kNumCf };
-const char* const kCfNames[kNumCf] = {rocksdb::kDefaultColumnFamilyName.c_str(), "blocks", "batches",
+const char* const kCfNames[kNumCf] = {"default", "blocks", "batches",
                                       "snapshot", "checkpoint"};
 const char kMetaKey[] = "meta";
 const char kCheckpointKey[] = "last";

@@ -1,0 +1,245 @@
+#include <gtest/gtest.h>
+
+#include "ledger/fixture.hpp"
+#include "ledger/store.hpp"
+
+using namespace rampart;
+using namespace rampart::ledger;
+using rampart::ledger::testing::append_next;
+using rampart::ledger::testing::Chain;
+using rampart::ledger::testing::h;
+using rampart::ledger::testing::TempDir;
+
+namespace {
+
+std::unique_ptr<Store> open_ok(const std::string& path, ByteView config, const OpenOptions& o = {}) {
+  auto s = Store::open(path, config, o);
+  EXPECT_TRUE(s.ok()) << s.error().message;
+  return s.ok() ? std::move(s.value()) : nullptr;
+}
+
+bool starts_with(const Status& s, const std::string& prefix) {
+  return !s.ok() && s.error().message.rfind(prefix, 0) == 0;
+}
+
+}  // namespace
+
+TEST(Store, CreatesGenesisAndReopens) {
+  TempDir d;
+  Chain c;
+  {
+    auto s = open_ok(d.sub("db"), c.config);
+    ASSERT_TRUE(s);
+    EXPECT_TRUE(s->open_report().created);
+    EXPECT_EQ(s->last_block(), 0u);
+    EXPECT_EQ(s->last_final(), 0u);
+    EXPECT_EQ(*s->block(0), c.blocks[0]);
+    EXPECT_EQ(*s->batch(0), c.config);
+    EXPECT_EQ(s->config_hash(), config_digest(c.config));
+    EXPECT_EQ(s->last_hash(), block_hash(c.blocks[0]));
+  }
+  auto s = open_ok(d.sub("db"), c.config);
+  ASSERT_TRUE(s);
+  EXPECT_FALSE(s->open_report().created);
+  EXPECT_EQ(*s->block(0), c.blocks[0]);
+}
+
+TEST(Store, AppendedBlocksSurviveReopen) {
+  TempDir d;
+  Chain c;
+  {
+    auto s = open_ok(d.path(), c.config);  // an existing empty directory counts as new
+    ASSERT_TRUE(s);
+    for (int i = 0; i < 20; ++i) {
+      const Block& b = c.next();
+      ASSERT_TRUE(s->append_block(b, c.batches.back(), i % 2 == 0).ok());
+    }
+  }
+  auto s = open_ok(d.path(), c.config);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->last_block(), 20u);
+  EXPECT_EQ(s->last_final(), 20u);
+  EXPECT_EQ(s->last_hash(), block_hash(c.blocks[20]));
+  auto all = s->blocks(0, 20);
+  ASSERT_TRUE(all.ok()) << all.error().message;
+  EXPECT_EQ(*all, c.blocks);
+  for (uint64_t k = 0; k <= 20; ++k) EXPECT_EQ(*s->batch(k), c.batches[k]);
+  EXPECT_FALSE(s->block(21).ok());
+  EXPECT_FALSE(s->blocks(19, 21).ok());
+  EXPECT_EQ(s->blocks(5, 7)->size(), 3u);
+}
+
+TEST(Store, AppendChecksItsPreconditions) {
+  TempDir d;
+  Chain c;
+  auto s = open_ok(d.path(), c.config);
+  ASSERT_TRUE(s);
+  Block b1 = c.next();
+  Bytes batch1 = c.batches[1];
+
+  Block skip = b1;
+  skip.k = 2;
+  EXPECT_TRUE(starts_with(s->append_block(skip, batch1), "block 2: cannot append"));
+  Block badlink = b1;
+  badlink.prev_hash[3] ^= 1;
+  EXPECT_TRUE(starts_with(s->append_block(badlink, batch1), "block 1: broken hash link"));
+  EXPECT_TRUE(starts_with(s->append_block(b1, to_bytes("other batch")), "block 1: batch digest mismatch"));
+  Block unproven = b1;
+  unproven.proof.clear();
+  EXPECT_TRUE(starts_with(s->append_block(unproven, batch1), "block 1: a final block needs its proof"));
+  EXPECT_EQ(s->last_block(), 0u);  // nothing changed
+
+  ASSERT_TRUE(s->append_speculative(unproven, batch1).ok());
+  Block b2 = c.next();
+  EXPECT_TRUE(starts_with(s->append_block(b2, c.batches[2]), "block 2: cannot append final while blocks 1..1"));
+  EXPECT_TRUE(s->append_speculative(b2, c.batches[2]).ok());
+}
+
+TEST(Store, SpeculativeFinalAndTruncate) {
+  TempDir d;
+  Chain c;
+  auto s = open_ok(d.path(), c.config);
+  ASSERT_TRUE(s);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(append_next(*s, c).ok());
+  // Blocks 4..6 executed speculatively; 4 and 5 get their proofs later, 6 never does.
+  std::vector<Bytes> proofs;
+  for (int i = 0; i < 3; ++i) {
+    Block b = c.next();
+    proofs.push_back(b.proof);
+    b.proof.clear();
+    ASSERT_TRUE(s->append_speculative(b, c.batches.back()).ok());
+  }
+  EXPECT_EQ(s->last_block(), 6u);
+  EXPECT_EQ(s->last_final(), 3u);
+  EXPECT_TRUE(starts_with(s->mark_final(4), "block 4 cannot become final: it has no proof"));
+  ASSERT_TRUE(s->set_proof(4, proofs[0]).ok());
+  ASSERT_TRUE(s->set_proof(5, proofs[1]).ok());
+  EXPECT_TRUE(s->block(5)->proven());
+  EXPECT_EQ(block_hash(*s->block(5)), block_hash(c.blocks[5]));  // proof outside the hash
+  EXPECT_TRUE(starts_with(s->mark_final(6), "block 6 cannot become final"));
+  EXPECT_EQ(s->last_final(), 3u);  // all or nothing
+  ASSERT_TRUE(s->mark_final(4).ok());
+  EXPECT_EQ(s->last_final(), 4u);
+  EXPECT_TRUE(s->mark_final(2).ok());  // already final: no-op
+  EXPECT_TRUE(starts_with(s->mark_final(9), "cannot make block 9 final"));
+  EXPECT_TRUE(starts_with(s->set_proof(4, to_bytes("another proof")), "block 4 is final"));
+  EXPECT_TRUE(s->set_proof(4, proofs[0]).ok());  // same proof again: fine
+
+  // View change: 5 and 6 are rolled back; final blocks never are.
+  EXPECT_TRUE(starts_with(s->truncate_above(3), "cannot truncate to 3: blocks up to 4 are final"));
+  ASSERT_TRUE(s->truncate_above(4).ok());
+  EXPECT_EQ(s->last_block(), 4u);
+  EXPECT_EQ(s->last_hash(), block_hash(c.blocks[4]));
+  EXPECT_FALSE(s->block(5).ok());
+  EXPECT_FALSE(s->batch(6).ok());
+
+  // The new view re-proposes a different batch 5.
+  c.pop();
+  c.pop();
+  const Block& b5 = c.next(true, " new view");
+  ASSERT_TRUE(s->append_speculative(b5, c.batches.back()).ok());
+  ASSERT_TRUE(s->mark_final(5).ok());
+  EXPECT_EQ(*s->block(5), b5);
+}
+
+TEST(Store, SpeculativeBlocksAreDiscardedOnReopen) {
+  TempDir d;
+  Chain c;
+  {
+    auto s = open_ok(d.path(), c.config);
+    ASSERT_TRUE(s);
+    for (int i = 0; i < 3; ++i) ASSERT_TRUE(append_next(*s, c).ok());
+    ASSERT_TRUE(append_next(*s, c, false).ok());  // proven, not final
+    ASSERT_TRUE(append_next(*s, c, false, false).ok());
+  }
+  {
+    // Read-only inspection sees them and leaves them alone.
+    OpenOptions ro;
+    ro.read_only = true;
+    auto s = open_ok(d.path(), c.config, ro);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->open_report().speculative_first, 4u);
+    EXPECT_EQ(s->open_report().speculative_count, 2u);
+    EXPECT_FALSE(s->open_report().speculative_discarded);
+    EXPECT_EQ(s->last_block(), 5u);
+    EXPECT_FALSE(append_next(*s, c, false).ok());
+    c.pop();
+  }
+  {
+    OpenOptions keep;
+    keep.keep_speculative = true;
+    auto s = open_ok(d.path(), c.config, keep);
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->last_block(), 5u);
+    EXPECT_EQ(s->last_final(), 3u);
+  }
+  {
+    auto s = open_ok(d.path(), c.config);
+    ASSERT_TRUE(s);
+    EXPECT_TRUE(s->open_report().speculative_discarded);
+    EXPECT_EQ(s->open_report().speculative_count, 2u);
+    EXPECT_EQ(s->last_block(), 3u);
+    EXPECT_EQ(s->last_hash(), block_hash(c.blocks[3]));
+    EXPECT_FALSE(s->block(4).ok());
+  }
+  auto s = open_ok(d.path(), c.config);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->open_report().speculative_count, 0u);
+  EXPECT_EQ(s->last_block(), 3u);
+}
+
+TEST(Store, CheckpointAndSnapshot) {
+  TempDir d;
+  Chain c;
+  Bytes snap = to_bytes("kv state at 4");
+  {
+    auto s = open_ok(d.path(), c.config);
+    ASSERT_TRUE(s);
+    EXPECT_FALSE(s->checkpoint());
+    ASSERT_TRUE(s->snapshot().ok());
+    EXPECT_FALSE(s->snapshot()->has_value());
+    for (int i = 0; i < 4; ++i) ASSERT_TRUE(append_next(*s, c, false).ok());
+    Block b5 = c.next(false);
+    ASSERT_TRUE(s->append_speculative(b5, c.batches.back()).ok());
+
+    CheckpointRecord bad{4, h("wrong"), {{0, {1}}, {1, {2}}, {2, {3}}}};
+    EXPECT_TRUE(starts_with(s->put_checkpoint(bad, snap), "checkpoint 4: state digest differs"));
+    CheckpointRecord unproven{5, c.blocks[5].state_digest, {}};
+    EXPECT_TRUE(starts_with(s->put_checkpoint(unproven, snap), "block 5 cannot become final"));
+    EXPECT_FALSE(s->checkpoint());
+
+    CheckpointRecord cp{4, c.blocks[4].state_digest, {{0, {1}}, {1, {2}}, {2, {3}}}};
+    ASSERT_TRUE(s->put_checkpoint(cp, snap).ok());
+    EXPECT_EQ(s->last_final(), 4u);  // a stable checkpoint makes its prefix final
+    CheckpointRecord older{2, c.blocks[2].state_digest, {}};
+    EXPECT_TRUE(starts_with(s->put_checkpoint(older, snap), "checkpoint 2 is older"));
+  }
+  auto s = open_ok(d.path(), c.config);
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(s->checkpoint());
+  EXPECT_EQ(s->checkpoint()->k, 4u);
+  EXPECT_EQ(s->checkpoint()->signatures.size(), 3u);
+  auto sn = s->snapshot();
+  ASSERT_TRUE(sn.ok() && sn->has_value());
+  EXPECT_EQ((*sn)->k, 4u);
+  EXPECT_EQ((*sn)->state, snap);
+  EXPECT_EQ(s->last_block(), 4u);  // unproven 5 was speculative and is gone
+}
+
+TEST(Store, RefusesAnotherClusterOrAMissingFolder) {
+  TempDir d;
+  Chain c;
+  { ASSERT_TRUE(open_ok(d.path(), c.config)); }
+  auto other = Store::open(d.path(), to_bytes("another cluster"));
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.error().message.find("created for another cluster configuration"), std::string::npos);
+
+  OpenOptions no_create;
+  no_create.create_if_missing = false;
+  auto missing = Store::open(d.sub("nothing"), c.config, no_create);
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("no ledger there"), std::string::npos);
+  OpenOptions ro;
+  ro.read_only = true;
+  EXPECT_FALSE(Store::open(d.sub("nothing"), c.config, ro).ok());
+}
