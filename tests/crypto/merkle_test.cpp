@@ -1,0 +1,123 @@
+#include "crypto/merkle.hpp"
+
+#include <gtest/gtest.h>
+
+#include "crypto/blake3.hpp"
+
+namespace rampart::crypto {
+namespace {
+
+std::vector<Hash32> leaves(size_t n) {
+  std::vector<Hash32> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(merkle::leaf_hash(as_bytes("entry " + std::to_string(i))));
+  return out;
+}
+
+TEST(Merkle, LeafAndInnerDomainsDiffer) {
+  Hash32 a = merkle::leaf_hash(as_bytes("x")), b = merkle::leaf_hash(as_bytes("y"));
+  Bytes cat(a.begin(), a.end());
+  cat.insert(cat.end(), b.begin(), b.end());
+  // An inner node is not the leaf hash of the concatenation, nor a plain BLAKE3.
+  EXPECT_NE(merkle::inner_hash(a, b), merkle::leaf_hash(cat));
+  EXPECT_NE(merkle::inner_hash(a, b), blake3::hash(cat));
+  EXPECT_NE(merkle::leaf_hash(as_bytes("x")), blake3::hash(as_bytes("x")));
+}
+
+TEST(Merkle, SmallTreesByHand) {
+  auto l = leaves(5);
+  EXPECT_EQ(merkle::root({}), merkle::empty_root());
+  EXPECT_EQ(merkle::root(std::span(l).first(1)), l[0]);
+  EXPECT_EQ(merkle::root(std::span(l).first(2)), merkle::inner_hash(l[0], l[1]));
+  // Three leaves: the third moves up unchanged.
+  EXPECT_EQ(merkle::root(std::span(l).first(3)),
+            merkle::inner_hash(merkle::inner_hash(l[0], l[1]), l[2]));
+  // Five leaves: l4 is promoted twice.
+  Hash32 left = merkle::inner_hash(merkle::inner_hash(l[0], l[1]), merkle::inner_hash(l[2], l[3]));
+  EXPECT_EQ(merkle::root(l), merkle::inner_hash(left, l[4]));
+  EXPECT_EQ(merkle::Tree(l).root(), merkle::root(l));
+}
+
+TEST(Merkle, ProofsVerifyForEveryLeafAndSize) {
+  for (size_t n : {1u, 2u, 3u, 4u, 5u, 6u, 7u, 8u, 9u, 13u, 16u, 17u, 31u, 33u, 100u}) {
+    auto l = leaves(n);
+    merkle::Tree t(l);
+    ASSERT_EQ(t.root(), merkle::root(l)) << n;
+    for (uint32_t i = 0; i < n; ++i) {
+      auto p = t.proof(i);
+      ASSERT_TRUE(p.ok());
+      EXPECT_TRUE(merkle::verify(t.root(), l[i], *p).ok()) << "n=" << n << " i=" << i;
+      auto rt = merkle::Proof::decode(p->encode());
+      ASSERT_TRUE(rt.ok());
+      EXPECT_EQ(*rt, *p);
+    }
+  }
+}
+
+TEST(Merkle, ParallelRootEqualsSequential) {
+  for (size_t n : {4096u, 5000u, 8191u, 65536u, 65537u}) {
+    auto l = leaves(n);
+    Hash32 seq = merkle::root(l, 1);
+    EXPECT_EQ(merkle::root(l, 2), seq) << n;
+    EXPECT_EQ(merkle::root(l, 3), seq) << n;
+    EXPECT_EQ(merkle::root(l, 8), seq) << n;
+  }
+  std::vector<std::string> entries;
+  for (int i = 0; i < 3000; ++i) entries.push_back("e" + std::to_string(i));
+  std::vector<ByteView> views;
+  for (auto& e : entries) views.push_back(as_bytes(e));
+  EXPECT_EQ(merkle::hash_leaves(views, 1), merkle::hash_leaves(views, 2));
+}
+
+TEST(Merkle, RejectsWrongLeafRootIndexAndLength) {
+  auto l = leaves(13);
+  merkle::Tree t(l);
+  auto p = *t.proof(6);
+  ASSERT_TRUE(merkle::verify(t.root(), l[6], p).ok());
+
+  EXPECT_FALSE(merkle::verify(t.root(), l[7], p).ok());  // wrong leaf
+  Hash32 other_root = t.root();
+  other_root[0] ^= 1;
+  EXPECT_FALSE(merkle::verify(other_root, l[6], p).ok());  // wrong root
+
+  auto wrong_index = p;
+  wrong_index.index = 7;  // sibling direction changes at the first level
+  EXPECT_FALSE(merkle::verify(t.root(), l[6], wrong_index).ok());
+  wrong_index.index = 13;  // out of range
+  EXPECT_FALSE(merkle::verify(t.root(), l[6], wrong_index).ok());
+
+  auto shorter = p;
+  shorter.siblings.pop_back();
+  EXPECT_FALSE(merkle::verify(t.root(), l[6], shorter).ok());
+  auto longer = p;
+  longer.siblings.push_back(l[0]);
+  EXPECT_FALSE(merkle::verify(t.root(), l[6], longer).ok());
+
+  // Leaf 12 of 13 is promoted twice (2 siblings); claiming 16 leaves demands 4.
+  auto wrong_count = *t.proof(12);
+  wrong_count.leaf_count = 16;
+  EXPECT_FALSE(merkle::verify(t.root(), l[12], wrong_count).ok());
+
+  auto tampered = p;
+  tampered.siblings[1][5] ^= 0x80;
+  EXPECT_FALSE(merkle::verify(t.root(), l[6], tampered).ok());
+
+  EXPECT_FALSE(t.proof(13).ok());
+}
+
+TEST(Merkle, DecodeRejectsMalformed) {
+  auto l = leaves(9);
+  merkle::Tree t(l);
+  Bytes wire = t.proof(3)->encode();
+  EXPECT_TRUE(merkle::Proof::decode(wire).ok());
+  for (size_t cut = 0; cut < wire.size(); ++cut)
+    EXPECT_FALSE(merkle::Proof::decode(ByteView(wire).first(cut)).ok()) << cut;
+  Bytes trailing = wire;
+  trailing.push_back(0);
+  EXPECT_FALSE(merkle::Proof::decode(trailing).ok());
+  Bytes too_many = wire;
+  too_many[8] = 33;  // sibling count above 32
+  EXPECT_FALSE(merkle::Proof::decode(too_many).ok());
+}
+
+}  // namespace
+}  // namespace rampart::crypto
