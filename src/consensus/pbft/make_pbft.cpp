@@ -1,6 +1,10 @@
-// Placeholder until the PBFT implementation lands: returns no protocol.
-#include "consensus/protocol.hpp"
+// The factory the replica and the simulator call; the implementation is PbftReplica.
+#include "consensus/pbft/replica.hpp"
 
 namespace rampart::consensus {
-std::unique_ptr<Protocol> make_pbft(const Config&, Crypto, Env&) { return nullptr; }
+
+std::unique_ptr<Protocol> make_pbft(const Config& cfg, Crypto crypto, Env& env) {
+  return std::make_unique<pbft::PbftReplica>(cfg, crypto, env);
+}
+
 }  // namespace rampart::consensus

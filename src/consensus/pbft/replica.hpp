@@ -1,0 +1,175 @@
+#pragma once
+// One PBFT replica as a sans-IO state machine (Castro & Liskov). Inputs: submit(), on_message(),
+// on_timer(), on_state_transferred(); outputs only through Env. See docs/protocols-pbft.md.
+//
+// The member functions are spread over files by concern: replica.cpp (dispatch, batches,
+// timers), normal_case.cpp (pre-prepare/prepare/commit/execute), checkpoints.cpp,
+// view_change.cpp, retransmit.cpp (status, catch-up).
+#include <array>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "consensus/pbft/certificates.hpp"
+#include "consensus/pbft/messages.hpp"
+#include "consensus/protocol.hpp"
+
+namespace rampart::consensus::pbft {
+
+// Why a message was rejected (all of them also count in Stats::rejected_messages).
+enum class Reject : uint8_t {
+  decode,         // undecodable bytes, trailing bytes, unknown type
+  wrong_view,     // not for the current view, or arrived during a view change
+  wrong_sender,   // sender is not who the message says / not allowed to send it
+  bad_signature,  // a signature or a certificate does not verify
+  out_of_window,  // sequence number outside (low, low + window]
+  duplicate,      // already have it
+  conflict,       // contradicts what this replica accepted (e.g. 2nd pre-prepare for (v,n))
+  invalid,        // well-formed and signed, but wrong (batch digest, validate_batch, O-set)
+  kCount
+};
+
+using BatchPtr = std::shared_ptr<const Bytes>;
+
+class PbftReplica final : public Protocol {
+ public:
+  PbftReplica(const Config& cfg, Crypto crypto, Env& env);
+
+  void start() override;
+  void submit(Bytes batch) override;
+  void on_message(NodeId from, ByteView msg) override;
+  void on_timer(TimerKind t) override;
+  void on_state_transferred(Seq k, const Hash32& state_digest) override;
+  bool is_primary() const override;
+  bool has_pending() const override { return !pending_.empty(); }
+  Stats stats() const override;
+  std::string name() const override { return "pbft"; }
+
+  // Introspection for tests and the simulator.
+  uint64_t rejected(Reject r) const { return rejects_[static_cast<size_t>(r)]; }
+  bool in_view_change() const { return in_vc_; }
+  View view_change_target() const { return vc_target_; }
+  Seq low_watermark() const { return low_; }
+  size_t live_slots() const { return slots_.size(); }
+  size_t retained_certificates() const { return retained_.size(); }
+
+ private:
+  struct VoteRec {
+    Hash32 digest{};
+    Bytes sig;
+  };
+  struct PCert {  // prepared certificate, internal form
+    View view = 0;
+    Hash32 digest{};
+    BatchPtr batch;
+    Bytes pp_sig;
+    std::vector<SigOf> prepares;
+  };
+  struct CCert {  // commit certificate, internal form
+    View view = 0;
+    Hash32 digest{};
+    BatchPtr batch;
+    Bytes pp_sig;
+    std::vector<SigOf> commits;
+  };
+  // Everything known about one sequence number. The pre-prepare and the votes belong to the
+  // current view and are cleared when a new view is installed; the certificates survive.
+  struct Slot {
+    bool has_pp = false;
+    Hash32 digest{};
+    BatchPtr batch;
+    Bytes pp_sig;
+    std::map<NodeId, VoteRec> prepares, commits;
+    bool sent_prepare = false, sent_commit = false, prepared = false;
+    std::optional<PCert> pcert;  // highest-view prepared certificate
+    std::optional<CCert> ccert;  // set once committed (locally or by a received certificate)
+  };
+  struct StoredVc {
+    ViewChange msg;
+    Bytes wire;
+  };
+
+  // replica.cpp
+  void reject(Reject r);
+  uint64_t backoff_ms() const;
+  uint64_t retransmit_ms() const;
+  bool waiting() const;     // work a backup expects the primary to finish
+  bool unfinished() const;  // anything retransmission could still help with
+  void update_timers();
+  bool in_window(Seq n) const { return n > low_ && n <= low_ + cfg_.window; }
+  void note_executed(const Hash32& d);
+
+  // normal_case.cpp
+  void propose_more();
+  void propose(const Hash32& d, BatchPtr batch);
+  void send_prepare(Seq n, Slot& s);
+  void handle_pre_prepare(NodeId from, ByteView msg);
+  void handle_vote(NodeId from, ByteView msg);
+  void advance(Seq n);
+  void try_execute();
+
+  // checkpoints.cpp
+  void after_execute(Seq k, const Hash32& state);
+  void handle_checkpoint(NodeId from, ByteView msg);
+  void handle_stable_proof(NodeId from, ByteView msg);
+  void check_stable(Seq k);
+  void adopt_stable(const CheckpointProof& proof);
+  void garbage_collect();
+
+  // view_change.cpp
+  void start_view_change(View target);
+  void handle_view_change(NodeId from, ByteView msg);
+  void handle_new_view(NodeId from, ByteView msg);
+  void maybe_send_new_view();
+  void install_new_view(View v, const NewViewPlan& plan, const std::vector<Bytes>& pp_sigs,
+                        Bytes wire);
+
+  // retransmit.cpp
+  void on_retransmit();
+  void handle_status(NodeId from, ByteView msg);
+  void handle_catchup(NodeId from, ByteView msg);
+  const CCert* find_commit_cert(Seq k) const;
+
+  Config cfg_;
+  Crypto crypto_;
+  Env& env_;
+
+  View view_ = 0;
+  bool in_vc_ = false;
+  View vc_target_ = 0;
+  uint32_t vc_attempts_ = 0;  // consecutive view changes without execution progress
+
+  Seq low_ = 0;  // stable checkpoint = low watermark
+  CheckpointProof stable_proof_;
+  Seq last_exec_ = 0;
+  Seq next_seq_ = 1;  // primary: next sequence number to assign
+
+  std::map<Seq, Slot> slots_;
+  std::map<Seq, CCert> retained_;  // executed and garbage-collected, kept to help laggards
+  std::map<Seq, Hash32> own_ckpt_;  // own state digest at checkpoint seqs >= low_
+  std::map<Seq, std::map<NodeId, VoteRec>> ckpt_votes_;
+
+  // Submitted batches not yet executed, in arrival order; deduplicated by digest.
+  uint64_t arrival_ = 0;
+  std::map<uint64_t, Hash32> pending_order_;
+  std::map<Hash32, std::pair<uint64_t, BatchPtr>> pending_;
+  std::set<Hash32> inflight_;  // primary: proposed in this view, not yet executed
+  std::set<Hash32> executed_set_;
+  std::map<uint64_t, Hash32> executed_fifo_;
+  uint64_t executed_count_ = 0;
+
+  std::map<NodeId, StoredVc> latest_vc_;  // highest valid VIEW-CHANGE per sender
+  Bytes own_vc_wire_;
+  Bytes nv_wire_;  // the NEW-VIEW that installed view_, relayed to replicas left behind
+
+  bool vc_timer_ = false, nv_timer_ = false, rt_timer_ = false;
+  bool executing_ = false, proposing_ = false;
+  Seq exec_at_last_rt_ = 0;
+  Seq transfer_requested_ = 0;
+
+  Stats stats_;
+  std::array<uint64_t, static_cast<size_t>(Reject::kCount)> rejects_{};
+};
+
+}  // namespace rampart::consensus::pbft
