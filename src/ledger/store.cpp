@@ -421,6 +421,14 @@ Status Store::put_checkpoint(const CheckpointRecord& c, ByteView app_snapshot, b
   return {};
 }
 
+Status Store::sync() {
+  if (read_only_) return {};
+  std::unique_lock l(mu_);
+  auto st = db_->SyncWAL();
+  if (!st.ok()) return err("ledger at " + path_ + ": sync failed: " + st.ToString());
+  return {};
+}
+
 Status Store::flush() {
   if (read_only_) return {};
   std::unique_lock l(mu_);

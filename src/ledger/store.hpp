@@ -109,6 +109,10 @@ class Store {
   // every block up to c.k becomes final (so each must be proven).
   Status put_checkpoint(const CheckpointRecord& c, ByteView app_snapshot, bool sync = true);
 
+  // Group commit: make every write so far durable with one fsync of the write-ahead log. A
+  // replica executing many batches may append them with sync = false and call this once before
+  // it sends the replies (an fsync costs milliseconds; see docs/ledger.md for measurements).
+  Status sync();
   // Flush memtables to SST files (tests, before a backup).
   Status flush();
 

@@ -3,6 +3,7 @@
 #include "common/codec.hpp"
 #include "ledger/block.hpp"
 #include "ledger/fixture.hpp"
+#include "ledger/genesis.hpp"
 #include "ledger/records.hpp"
 
 using namespace rampart;
@@ -161,4 +162,39 @@ TEST(Records, MetadataVersionChecked) {
   m.format = kStoreFormat;
   m.last_final = 10;
   EXPECT_FALSE(decode_metadata(encode_metadata(m)).ok());
+}
+
+
+TEST(Genesis, ConfigBytesIgnoreOperationalFields) {
+  ClusterConfig a;
+  a.crypto = "fake";
+  a.fake_seed = 42;
+  for (uint32_t i = 0; i < 4; ++i) {
+    ReplicaEntry r;
+    r.id = i;
+    r.peer_port = static_cast<uint16_t>(7000 + i);
+    r.ed25519_public = Bytes(32, static_cast<uint8_t>(i));
+    a.replicas.push_back(r);
+  }
+  ClusterConfig moved = a;  // new hosts, ports, paths and tuning: same ledger
+  moved.replicas[1].host = "10.0.0.2";
+  moved.replicas[1].peer_port = 9000;
+  moved.replicas[2].data_dir = "/elsewhere";
+  moved.batch_size = 7;
+  moved.view_timeout_ms = 5;
+  std::swap(moved.replicas[0], moved.replicas[3]);  // order in the file does not matter
+  EXPECT_EQ(genesis_config(a), genesis_config(moved));
+
+  ClusterConfig other = a;
+  other.fake_seed = 43;  // another (fake) group key: another cluster
+  EXPECT_NE(genesis_config(a), genesis_config(other));
+  other = a;
+  other.replicas[2].ed25519_public[0] ^= 1;
+  EXPECT_NE(genesis_config(a), genesis_config(other));
+  other = a;
+  other.admin_accounts.push_back("alice");
+  EXPECT_NE(genesis_config(a), genesis_config(other));
+  other = a;
+  other.f = 0;
+  EXPECT_NE(genesis_config(a), genesis_config(other));
 }

@@ -69,6 +69,24 @@ TEST(Store, AppendedBlocksSurviveReopen) {
   EXPECT_EQ(s->blocks(5, 7)->size(), 3u);
 }
 
+TEST(Store, GroupCommitWithOneSync) {
+  TempDir d;
+  Chain c;
+  {
+    auto s = open_ok(d.path(), c.config);
+    ASSERT_TRUE(s);
+    for (int i = 0; i < 10; ++i) {
+      const Block& b = c.next();
+      ASSERT_TRUE(s->append_block(b, c.batches.back(), /*sync=*/false).ok());
+    }
+    ASSERT_TRUE(s->sync().ok());
+  }
+  auto s = open_ok(d.path(), c.config);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->last_final(), 10u);
+  EXPECT_EQ(*s->block(10), c.blocks[10]);
+}
+
 TEST(Store, AppendChecksItsPreconditions) {
   TempDir d;
   Chain c;
