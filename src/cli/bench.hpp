@@ -1,0 +1,64 @@
+#pragma once
+// `rampart bench <what>`: cmd_bench.cpp owns the `bench` subcommand; each bench_<what>.cpp adds
+// its own sub-subcommand by registering with bench::Registration, e.g.
+//   static rampart::cli::bench::Registration reg("crypto", [](CLI::App& bench) {
+//     auto* cmd = bench.add_subcommand("crypto", "...");  ...
+//   });
+// Report collects named measurements, prints a table and writes JSON (for --json FILE).
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <chrono>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace rampart::cli::bench {
+
+struct Registration {
+  Registration(std::string name, std::function<void(CLI::App& bench)> add);
+};
+
+// Median wall time in nanoseconds of `reps` runs of f (after one warm-up run).
+template <typename F>
+double median_ns(int reps, F&& f) {
+  f();
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    auto a = std::chrono::steady_clock::now();
+    f();
+    auto b = std::chrono::steady_clock::now();
+    t.push_back(std::chrono::duration<double, std::nano>(b - a).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+struct Row {
+  std::string name;
+  double ns;          // median cost of one `per`
+  std::string per;    // what one unit is: "op", "key", "message", "batch", ...
+  std::string note;
+};
+
+class Report {
+ public:
+  explicit Report(std::string bench) : bench_(std::move(bench)) {}
+  void add(std::string name, double ns, std::string per, std::string note = "") {
+    rows_.push_back({std::move(name), ns, std::move(per), std::move(note)});
+  }
+  void param(std::string key, double value) { params_.emplace_back(std::move(key), value); }
+  void metric(std::string key, double value) { metrics_.emplace_back(std::move(key), value); }
+  void print() const;
+  // Returns false (and prints why) if the file cannot be written.
+  bool write_json(const std::string& path) const;
+
+ private:
+  std::string bench_;
+  std::vector<Row> rows_;
+  std::vector<std::pair<std::string, double>> params_, metrics_;
+};
+
+// "12.3 us", "1.04 ms", ...
+std::string human_ns(double ns);
+
+}  // namespace rampart::cli::bench
