@@ -1,0 +1,159 @@
+// PoE checkpoints: every checkpoint_interval executed batches a replica signs its state
+// digest; nf matching signatures make the checkpoint stable, which moves the low watermark,
+// makes everything up to it final and garbage-collects the state below it.
+#include <set>
+
+#include "consensus/poe/replica.hpp"
+
+namespace rampart::consensus::poe {
+
+void PoeReplica::send_checkpoint(Seq k, const Hash32& state) {
+  Checkpoint c{k, state, crypto_.signer->sign(checkpoint_statement(k, state))};
+  own_ckpt_ = c;
+  own_ckpt_ticks_ = 0;
+  env_.broadcast(encode(c));
+  ckpt_votes_[k][cfg_.self] = {state, c.sig};
+  check_stable(k);
+}
+
+void PoeReplica::on_checkpoint(NodeId from, ByteView msg) {
+  auto m = decode_checkpoint(msg, limits_);
+  if (!m) return reject();
+  const Seq K = cfg_.checkpoint_interval;
+  if (K == 0 || m->k == 0 || m->k % K != 0) return reject();
+  // Below the low watermark it is stale; far above it, it cannot be ours to use yet (bounded
+  // memory: at most 4 * window / K checkpoints, one vote per sender each).
+  if (m->k == stable_ && stable_ > 0) return;  // the vote after the quorum: nothing to do
+  if (m->k <= stable_ || m->k > stable_ + 4 * cfg_.window) return reject();
+  auto& votes = ckpt_votes_[m->k];
+  if (votes.count(from)) return reject();  // duplicate
+  if (!crypto_.verifier->verify(from, checkpoint_statement(m->k, m->state), m->sig)) {
+    if (votes.empty()) ckpt_votes_.erase(m->k);
+    return reject();
+  }
+  votes[from] = {m->state, std::move(m->sig)};
+  check_stable(m->k);
+}
+
+namespace {
+// nf matching votes for one checkpoint: the state and nf signatures.
+bool quorum(const std::map<NodeId, std::pair<Hash32, Bytes>>& votes, uint32_t nf, Hash32* state,
+            std::vector<SigEntry>* sigs) {
+  std::map<Hash32, std::vector<SigEntry>> by_state;
+  for (const auto& [id, v] : votes) by_state[v.first].push_back({id, v.second});
+  for (auto& [st, ss] : by_state) {
+    if (ss.size() < nf) continue;
+    ss.resize(nf);
+    *state = st;
+    *sigs = std::move(ss);
+    return true;
+  }
+  return false;
+}
+}  // namespace
+
+void PoeReplica::check_stable(Seq k) {
+  if (in_vc_ || k <= stable_) return;  // during a view change the NV-PROPOSE decides
+  auto it = ckpt_votes_.find(k);
+  if (it == ckpt_votes_.end()) return;
+  Hash32 state;
+  std::vector<SigEntry> sigs;
+  if (!quorum(it->second, cfg_.nf(), &state, &sigs)) return;
+  if (last_executed_ < k) {
+    // Usually we are just a little behind (the checkpoint quorum overtook our last
+    // certificates): wait, our own execution of k completes it. Only when two checkpoints
+    // above our low watermark are stable at nf do we give up and ask for the newest state.
+    size_t quorate = 0;
+    Seq newest = 0;
+    for (const auto& [j, votes] : ckpt_votes_) {
+      Hash32 st;
+      std::vector<SigEntry> ss;
+      if (j > stable_ && quorum(votes, cfg_.nf(), &st, &ss)) {
+        ++quorate;
+        newest = j;
+        state = st;
+        sigs = std::move(ss);
+      }
+    }
+    if (quorate < 2) return;
+    k = newest;
+  }
+  make_stable(k, state, std::move(sigs));
+}
+
+bool PoeReplica::verify_checkpoint_proof(Seq k, const Hash32& state,
+                                         const std::vector<SigEntry>& proof) const {
+  if (k == 0) return state == Hash32{} && proof.empty();  // genesis
+  if (cfg_.checkpoint_interval == 0 || k % cfg_.checkpoint_interval != 0) return false;
+  Bytes stmt = checkpoint_statement(k, state);
+  std::set<NodeId> ok;
+  for (const auto& e : proof) {
+    if (e.signer >= cfg_.n || ok.count(e.signer)) continue;
+    if (crypto_.verifier->verify(e.signer, stmt, e.sig)) ok.insert(e.signer);
+  }
+  return ok.size() >= cfg_.nf();
+}
+
+// Move the low watermark to k. If this replica executed k with the same state, k becomes
+// final at once. Otherwise it is behind or diverged: it undoes its unstable speculation and
+// asks the replica layer for the state (Env::need_state_transfer); execution resumes in
+// on_state_transferred.
+void PoeReplica::make_stable(Seq k, const Hash32& state, std::vector<SigEntry> proof) {
+  if (k <= stable_) return;
+  auto ex = executed_.find(k);
+  bool have_state = last_executed_ >= k && ex != executed_.end() && ex->second.state == state;
+  if (!have_state && last_executed_ > final_) {
+    if (last_executed_ >= k) {
+      // Our execution up to k differs from what nf replicas signed: it was speculation that
+      // the cluster did not keep.
+      env_.rollback(final_);
+      ++stats_.rollbacks;
+      for (auto it = executed_.upper_bound(final_); it != executed_.end();) {
+        executed_index_.erase(it->second.digest);
+        it = executed_.erase(it);
+      }
+      last_executed_ = final_;
+    }
+  }
+  stable_ = k;
+  stable_state_ = state;
+  stable_proof_ = std::move(proof);
+  if (have_state) {
+    finalize_stable();
+  } else {
+    env_.need_state_transfer(k, state);
+  }
+  garbage_collect();
+  propose_more();
+}
+
+void PoeReplica::finalize_stable() {
+  env_.checkpoint_stable(stable_, stable_state_);
+  env_.final(stable_);
+  final_ = stable_;
+}
+
+void PoeReplica::garbage_collect() {
+  slots_.erase(slots_.begin(), slots_.upper_bound(stable_));
+  committed_.erase(committed_.begin(), committed_.upper_bound(stable_));
+  for (auto it = executed_.begin(); it != executed_.end() && it->first < stable_;) {
+    executed_index_.erase(it->second.digest);
+    it = executed_.erase(it);
+  }
+  // Keep executed_[stable_] (its state digest proves the checkpoint to ourselves).
+  fixed_.erase(fixed_.begin(), fixed_.upper_bound(stable_));
+  ckpt_votes_.erase(ckpt_votes_.begin(), ckpt_votes_.upper_bound(stable_));
+  if (next_seq_ <= stable_) next_seq_ = stable_ + 1;
+}
+
+void PoeReplica::on_state_transferred(Seq k, const Hash32& state_digest) {
+  if (k != stable_ || state_digest != stable_state_ || last_executed_ >= k) return;
+  last_executed_ = k;
+  executed_.clear();
+  executed_index_.clear();
+  executed_[k] = Executed{Hash32{}, state_digest};
+  finalize_stable();
+  try_execute();
+}
+
+}  // namespace rampart::consensus::poe

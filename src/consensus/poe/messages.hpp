@@ -1,0 +1,133 @@
+#pragma once
+// PoE wire messages and the exact byte strings that get signed.
+//
+// Every message starts with a one-byte type. Decoders take untrusted bytes, use the
+// bounds-checked Reader with a limit on every length and count, and require finish() (no
+// trailing bytes). Semantic checks (view, sender, signatures, window) are the protocol's job.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "consensus/protocol.hpp"
+
+namespace rampart::consensus::poe {
+
+enum class MsgType : uint8_t {
+  propose = 1,
+  support = 2,
+  certify = 3,
+  checkpoint = 4,
+  vc_request = 5,
+  nv_propose = 6,
+  forward = 7,  // a backup hands its pending batch to a new primary after a view change
+};
+
+// Limits applied while decoding, derived from the Config.
+struct Limits {
+  uint32_t n = 4;
+  Seq window = 256;
+  size_t max_batch = 64u << 20;  // bytes of one opaque batch
+  size_t max_sig = 1024;         // bytes of one signature, share or group signature
+};
+Limits limits_for(const Config& cfg);
+
+struct Propose {
+  View v = 0;
+  Seq k = 0;
+  Hash32 digest{};
+  Bytes batch;
+};
+
+// In the threshold variant sig is a threshold share, in the MAC variant an ordinary signature;
+// both over support_statement(v, k, digest).
+struct Support {
+  View v = 0;
+  Seq k = 0;
+  Hash32 digest{};
+  Bytes sig;
+};
+
+struct Certify {
+  View v = 0;
+  Seq k = 0;
+  Hash32 digest{};
+  Bytes group_sig;
+};
+
+struct SigEntry {
+  NodeId signer = 0;
+  Bytes sig;
+  bool operator==(const SigEntry&) const = default;
+};
+
+struct Checkpoint {
+  Seq k = 0;
+  Hash32 state{};
+  Bytes sig;  // over checkpoint_statement(k, state)
+};
+
+// Proof that (v, k, digest) was view-committed: the group signature (threshold variant) or
+// nf SUPPORT signatures of distinct replicas (MAC variant).
+struct Certificate {
+  Bytes group_sig;
+  std::vector<SigEntry> sigs;
+};
+
+struct CommittedEntry {
+  View v = 0;
+  Seq k = 0;
+  Hash32 digest{};
+  Bytes batch;
+  Certificate cert;
+};
+
+struct VcRequest {
+  View new_view = 0;
+  NodeId sender = 0;
+  Seq ckpt = 0;             // the sender's stable checkpoint (0 = genesis)
+  Hash32 ckpt_state{};
+  std::vector<SigEntry> ckpt_proof;  // nf signatures over checkpoint_statement(ckpt, ckpt_state)
+  std::vector<CommittedEntry> entries;  // view-committed proposals above ckpt, increasing k
+  Bytes sig;                // sender's signature over vc_statement(body)
+  Bytes body;               // the signed part as received/encoded (not on the wire twice)
+};
+
+struct NvPropose {
+  View v = 0;
+  std::vector<Bytes> requests;  // encoded VC-REQUEST messages (with their type byte)
+};
+
+struct Forward {
+  Bytes batch;
+};
+
+Hash32 batch_digest(ByteView batch);
+Bytes support_statement(View v, Seq k, const Hash32& digest);
+Bytes certify_statement(View v, Seq k, const Hash32& digest);  // same as support_statement
+Bytes checkpoint_statement(Seq k, const Hash32& state);
+Bytes vc_statement(ByteView body);
+
+Bytes encode(const Propose& m);
+Bytes encode(const Support& m);
+Bytes encode(const Certify& m);
+Bytes encode(const Checkpoint& m);
+// Fills m.body from the fields, then appends m.sig. Use vc_body() to get the bytes to sign.
+Bytes encode(const VcRequest& m);
+Bytes vc_body(const VcRequest& m);
+Bytes encode(const NvPropose& m);
+Bytes encode(const Forward& m);
+
+// The type byte, or nullopt for an empty message.
+std::optional<MsgType> peek_type(ByteView msg);
+
+Result<Propose> decode_propose(ByteView msg, const Limits& l);
+Result<Support> decode_support(ByteView msg, const Limits& l);
+Result<Certify> decode_certify(ByteView msg, const Limits& l);
+Result<Checkpoint> decode_checkpoint(ByteView msg, const Limits& l);
+Result<VcRequest> decode_vc_request(ByteView msg, const Limits& l);
+Result<NvPropose> decode_nv_propose(ByteView msg, const Limits& l);
+Result<Forward> decode_forward(ByteView msg, const Limits& l);
+
+}  // namespace rampart::consensus::poe

@@ -1,0 +1,224 @@
+// PoE normal case: PROPOSE -> SUPPORT -> CERTIFY (threshold) or nf all-to-all SUPPORTs (MAC),
+// then view-commit and speculative execution in sequence order.
+#include <algorithm>
+
+#include "consensus/poe/replica.hpp"
+
+namespace rampart::consensus::poe {
+
+// The primary keeps at most max_inflight proposals above its last execution and never
+// proposes above the high watermark; the rest waits in the queue.
+void PoeReplica::propose_more() {
+  if (!is_primary()) return;
+  while (!queue_.empty() && next_seq_ <= stable_ + cfg_.window &&
+         next_seq_ <= last_executed_ + cfg_.max_inflight) {
+    Hash32 d = queue_.front();
+    queue_.pop_front();
+    auto it = pending_.find(d);
+    if (it == pending_.end()) continue;  // executed meanwhile
+    Bytes batch = it->second.batch;
+    propose(next_seq_++, batch);
+  }
+}
+
+void PoeReplica::propose(Seq k, const Bytes& batch) {
+  Slot& s = slots_[k];
+  s.accepted = true;
+  s.digest = batch_digest(batch);
+  s.batches[s.digest] = batch;
+  env_.broadcast(encode(Propose{view_, k, s.digest, batch}));
+  send_support(k, s);  // the primary's own share/signature counts towards nf
+}
+
+// Threshold variant: the share goes to the primary (or is recorded, at the primary). MAC
+// variant: the signature goes to everyone, and is recorded locally.
+void PoeReplica::send_support(Seq k, const Slot& s) {
+  Bytes stmt = support_statement(view_, k, s.digest);
+  Bytes sig = cfg_.mac_variant ? crypto_.signer->sign(stmt) : crypto_.tsigner->sign_share(stmt);
+  Support m{view_, k, s.digest, sig};
+  const NodeId p = cfg_.primary_of(view_);
+  if (cfg_.mac_variant) {
+    env_.broadcast(encode(m));
+  } else if (p != cfg_.self) {
+    env_.send(p, encode(m));
+  }
+  if (cfg_.mac_variant || p == cfg_.self) {
+    auto& votes = slots_[k].votes;
+    if (!votes.count(cfg_.self)) {
+      votes[cfg_.self] = {s.digest, std::move(sig)};
+      try_certify(k);
+    }
+  }
+}
+
+void PoeReplica::on_propose(NodeId from, ByteView msg) {
+  auto m = decode_propose(msg, limits_);
+  if (!m) return reject();
+  if (in_vc_ || m->v != view_) return reject();              // wrong view
+  if (from != cfg_.primary_of(view_)) return reject();       // wrong sender
+  if (!in_window(m->k)) return reject();                     // outside the watermarks
+  if (batch_digest(m->batch) != m->digest) return reject();  // digest does not match batch
+  Slot& s = slots_[m->k];
+  if (s.accepted) {
+    // The certified batch may differ from what we accepted (equivocating primary): take its
+    // bytes, but support nothing else.
+    if (s.certified && s.cert_digest == m->digest && !s.batches.count(m->digest)) {
+      s.batches[m->digest] = std::move(m->batch);
+      record_committed(m->k);
+      return try_execute();
+    }
+    // Duplicate (retransmission) or conflicting proposal for (v, k).
+    if (s.digest == m->digest && !s.certified) send_support(m->k, s);
+    return reject();
+  }
+  if (s.certified && s.cert_digest != m->digest) return reject();  // conflicts with certificate
+  auto fx = fixed_.find(m->k);
+  if (fx != fixed_.end() && fx->second != m->digest) return reject();  // alters kept history
+  if (!env_.validate_batch(m->batch)) return reject();
+  s.accepted = true;
+  s.digest = m->digest;
+  s.batches[m->digest] = std::move(m->batch);
+  const bool certified = s.certified;
+  send_support(m->k, s);  // may execute and garbage-collect: do not touch s afterwards
+  if (certified) {
+    record_committed(m->k);
+    try_execute();
+  }
+}
+
+void PoeReplica::on_support(NodeId from, ByteView msg) {
+  auto m = decode_support(msg, limits_);
+  if (!m) return reject();
+  if (in_vc_ || m->v != view_) return reject();
+  if (!cfg_.mac_variant && cfg_.primary_of(view_) != cfg_.self) return reject();  // not for us
+  if (!in_window(m->k)) return reject();
+  Slot& s = slots_[m->k];
+  if (s.votes.count(from)) return reject();  // duplicate
+  if (cfg_.mac_variant) {
+    // The transport authenticated `from`; the signature makes the vote transferable (it goes
+    // into certificates in VC-REQUESTs), so check it now.
+    if (!crypto_.verifier->verify(from, support_statement(m->v, m->k, m->digest), m->sig)) {
+      return reject();
+    }
+  } else if (s.certified) {
+    return;  // late share after the certificate: nothing to do
+  }
+  // Threshold shares are checked optimistically by combine() in try_certify.
+  s.votes[from] = {m->digest, std::move(m->sig)};
+  try_certify(m->k);
+}
+
+void PoeReplica::try_certify(Seq k) {
+  Slot& s = slots_[k];
+  if (s.certified) return;
+  if (cfg_.mac_variant) {
+    // Any digest with nf distinct valid signatures is view-committed.
+    std::map<Hash32, std::vector<SigEntry>> by_digest;
+    for (const auto& [id, v] : s.votes) by_digest[v.first].push_back({id, v.second});
+    for (auto& [d, sigs] : by_digest) {
+      if (sigs.size() >= cfg_.nf()) {
+        sigs.resize(cfg_.nf());
+        return certify(k, d, Certificate{{}, std::move(sigs)});
+      }
+    }
+    return;
+  }
+  // Threshold variant, at the primary: combine nf shares for its own proposal.
+  if (!s.accepted) return;
+  std::vector<crypto::Share> shares;
+  for (const auto& [id, v] : s.votes) {
+    if (v.first == s.digest) shares.push_back({id, v.second});
+  }
+  if (shares.size() < cfg_.nf()) return;
+  Bytes stmt = support_statement(view_, k, s.digest);
+  std::vector<NodeId> bad;
+  auto sig = crypto_.tverifier->combine(stmt, shares, &bad);
+  for (NodeId id : bad) {
+    s.votes.erase(id);  // a bad share: drop it so its sender's retransmission can replace it
+    reject();
+  }
+  if (!sig) return;
+  Certificate c{*sig, {}};
+  env_.broadcast(encode(Certify{view_, k, s.digest, *sig}));
+  certify(k, s.digest, std::move(c));
+}
+
+void PoeReplica::on_certify(NodeId from, ByteView msg) {
+  auto m = decode_certify(msg, limits_);
+  if (!m) return reject();
+  if (cfg_.mac_variant) return reject();  // no CERTIFY in the MAC variant
+  if (in_vc_ || m->v != view_) return reject();
+  if (from != cfg_.primary_of(view_)) return reject();
+  if (!in_window(m->k)) return reject();
+  Slot& s = slots_[m->k];
+  if (s.certified) return reject();  // duplicate
+  auto fx = fixed_.find(m->k);
+  if (fx != fixed_.end() && fx->second != m->digest) return reject();
+  if (!crypto_.tverifier->verify_group(certify_statement(m->v, m->k, m->digest), m->group_sig)) {
+    return reject();
+  }
+  certify(m->k, m->digest, Certificate{std::move(m->group_sig), {}});
+}
+
+void PoeReplica::certify(Seq k, const Hash32& digest, Certificate cert) {
+  Slot& s = slots_[k];
+  s.certified = true;
+  s.cert_digest = digest;
+  s.cert = std::move(cert);
+  record_committed(k);
+  try_execute();
+}
+
+// Keep the certificate of the highest view for k (with its batch): VC-REQUESTs carry it.
+void PoeReplica::record_committed(Seq k) {
+  Slot& s = slots_[k];
+  if (!s.certified) return;
+  auto b = s.batches.find(s.cert_digest);
+  if (b == s.batches.end()) return;
+  auto it = committed_.find(k);
+  if (it != committed_.end() && it->second.v > view_) return;
+  committed_[k] = CommittedEntry{view_, k, s.cert_digest, b->second, s.cert};
+}
+
+// Execute view-committed batches in sequence order; out-of-order commits wait in slots_.
+void PoeReplica::try_execute() {
+  bool progressed = false;
+  while (last_executed_ >= stable_) {
+    Seq k = last_executed_ + 1;
+    auto it = slots_.find(k);
+    if (it == slots_.end() || !it->second.certified) break;
+    Slot& s = it->second;
+    auto b = s.batches.find(s.cert_digest);
+    if (b == s.batches.end()) break;  // certificate arrived before the batch
+    ExecResult r = env_.execute(k, view_, b->second);
+    executed_[k] = Executed{s.cert_digest, r.state_digest};
+    executed_index_[s.cert_digest] = k;
+    last_executed_ = k;
+    pending_.erase(s.cert_digest);
+    progressed = true;
+    failures_ = 0;
+    if (cfg_.checkpoint_interval && k % cfg_.checkpoint_interval == 0) {
+      send_checkpoint(k, r.state_digest);
+    }
+  }
+  if (progressed) {
+    update_progress_timer(true);
+    propose_more();
+  }
+}
+
+bool PoeReplica::verify_certificate(View v, Seq k, const Hash32& d, const Certificate& c) const {
+  Bytes stmt = support_statement(v, k, d);
+  if (!cfg_.mac_variant) {
+    return c.sigs.empty() && crypto_.tverifier->verify_group(stmt, c.group_sig);
+  }
+  if (!c.group_sig.empty()) return false;
+  std::set<NodeId> ok;
+  for (const auto& e : c.sigs) {
+    if (e.signer >= cfg_.n || ok.count(e.signer)) continue;
+    if (crypto_.verifier->verify(e.signer, stmt, e.sig)) ok.insert(e.signer);
+  }
+  return ok.size() >= cfg_.nf();
+}
+
+}  // namespace rampart::consensus::poe

@@ -1,0 +1,143 @@
+// PoE replica: construction, message dispatch, submit, timers and retransmission.
+#include "consensus/poe/replica.hpp"
+
+#include <algorithm>
+
+namespace rampart::consensus::poe {
+namespace {
+// Retransmit ticks an open item is re-sent for; afterwards the view change takes over, so an
+// idle cluster stops sending.
+constexpr uint32_t kMaxTicks = 8;
+}  // namespace
+
+PoeReplica::PoeReplica(const Config& cfg, Crypto crypto, Env& env)
+    : cfg_(cfg), crypto_(crypto), env_(env), limits_(limits_for(cfg)) {}
+
+void PoeReplica::start() {
+  env_.set_timer(TimerKind::retransmit, std::max<uint64_t>(1, cfg_.view_timeout_ms / 2));
+}
+
+Stats PoeReplica::stats() const {
+  Stats s = stats_;
+  s.view = view_;
+  s.last_executed = last_executed_;
+  s.stable_checkpoint = stable_;
+  return s;
+}
+
+uint64_t PoeReplica::timeout_ms() const {
+  return cfg_.view_timeout_ms << std::min<uint32_t>(failures_, 16);
+}
+
+// The progress timer runs at a backup while it has batches that are not executed yet: the
+// primary might be censoring them. Execution progress restarts it; an empty pending set stops it.
+void PoeReplica::update_progress_timer(bool progressed) {
+  if (in_vc_) return;
+  if (pending_.empty() || is_primary()) {
+    if (progress_armed_) env_.cancel_timer(TimerKind::view_change);
+    progress_armed_ = false;
+    return;
+  }
+  if (!progress_armed_ || progressed) {
+    env_.set_timer(TimerKind::view_change, timeout_ms());
+    progress_armed_ = true;
+  }
+}
+
+void PoeReplica::submit(Bytes batch) {
+  Hash32 d = batch_digest(batch);
+  // Dedup identical batch bytes: already queued/proposed, executed, or kept by the new view.
+  if (pending_.count(d) || executed_index_.count(d)) return;
+  for (const auto& [k, fd] : fixed_) {
+    if (fd == d && k <= last_executed_) return;
+  }
+  pending_[d] = Pending{std::move(batch), next_order_++, 0};
+  if (is_primary()) {
+    queue_.push_back(d);
+    propose_more();
+  } else {
+    update_progress_timer(false);
+  }
+}
+
+void PoeReplica::on_message(NodeId from, ByteView msg) {
+  if (from >= cfg_.n || from == cfg_.self) return reject();
+  auto t = peek_type(msg);
+  if (!t) return reject();
+  switch (*t) {
+    case MsgType::propose: return on_propose(from, msg);
+    case MsgType::support: return on_support(from, msg);
+    case MsgType::certify: return on_certify(from, msg);
+    case MsgType::checkpoint: return on_checkpoint(from, msg);
+    case MsgType::vc_request: return on_vc_request(from, msg);
+    case MsgType::nv_propose: return on_nv_propose(from, msg);
+    case MsgType::forward: return on_forward(from, msg);
+  }
+  reject();
+}
+
+// A backup's pending batch, re-sent to the primary (after a view change, or when the first
+// forward by the replica layer may have been lost). Treated like submit() after validation.
+void PoeReplica::on_forward(NodeId from, ByteView msg) {
+  auto m = decode_forward(msg, limits_);
+  if (!m) return reject();
+  (void)from;
+  if (!is_primary()) return reject();
+  if (!env_.validate_batch(m->batch)) return reject();
+  Hash32 d = batch_digest(m->batch);
+  if (pending_.count(d) || executed_index_.count(d)) return reject();  // duplicate
+  submit(std::move(m->batch));
+}
+
+void PoeReplica::on_timer(TimerKind t) {
+  switch (t) {
+    case TimerKind::view_change:
+      progress_armed_ = false;
+      if (!in_vc_) start_view_change(view_ + 1);
+      break;
+    case TimerKind::new_view:
+      if (in_vc_) start_view_change(vc_target_ + 1);
+      break;
+    case TimerKind::retransmit:
+      retransmit();
+      env_.set_timer(TimerKind::retransmit, std::max<uint64_t>(1, cfg_.view_timeout_ms / 2));
+      break;
+  }
+}
+
+// Re-send this replica's latest messages for unfinished work; each item at most kMaxTicks
+// times, skipping the first tick (the original send is probably still in flight).
+void PoeReplica::retransmit() {
+  if (in_vc_) {
+    if (!own_vc_msg_.empty()) env_.broadcast(own_vc_msg_);
+    return;
+  }
+  const bool primary = is_primary();
+  const NodeId p = cfg_.primary_of(view_);
+  for (auto& [k, s] : slots_) {
+    // The primary re-sends what it executed too: backups may lack it. Backups only re-send
+    // votes for what they have not executed yet.
+    if (!s.accepted || (!primary && k <= last_executed_)) continue;
+    if (s.ticks++ == 0 || s.ticks > kMaxTicks) continue;
+    if (primary) {
+      auto b = s.batches.find(s.digest);
+      if (b != s.batches.end()) env_.broadcast(encode(Propose{view_, k, s.digest, b->second}));
+      if (s.certified && !cfg_.mac_variant) {
+        env_.broadcast(encode(Certify{view_, k, s.cert_digest, s.cert.group_sig}));
+      }
+    }
+    if (cfg_.mac_variant || (!primary && !s.certified)) send_support(k, s);
+  }
+  if (own_ckpt_ && own_ckpt_ticks_++ > 0 && own_ckpt_ticks_ <= kMaxTicks) {
+    env_.broadcast(encode(*own_ckpt_));
+  }
+  if (!primary) {
+    for (auto& [d, pb] : pending_) {
+      if (++pb.ticks % 2 == 0 && pb.ticks <= 2 * kMaxTicks) {
+        env_.send(p, encode(Forward{pb.batch}));
+      }
+    }
+  }
+}
+
+}  // namespace rampart::consensus::poe

@@ -1,0 +1,143 @@
+#pragma once
+// The PoE replica state machine (sans-IO). Internal to the poe library; the rest of Rampart
+// sees it only through make_poe() and the Protocol interface.
+//
+// Files: replica.cpp (dispatch, submit, timers), normal_case.cpp (PROPOSE/SUPPORT/CERTIFY,
+// execution), checkpoint.cpp (CHECKPOINT, stable checkpoints, GC, state transfer hook),
+// view_change.cpp (VC-REQUEST, NV-PROPOSE, history selection, rollback).
+#include <deque>
+#include <map>
+#include <optional>
+#include <set>
+
+#include "consensus/poe/messages.hpp"
+#include "consensus/protocol.hpp"
+
+namespace rampart::consensus::poe {
+
+class PoeReplica final : public Protocol {
+ public:
+  PoeReplica(const Config& cfg, Crypto crypto, Env& env);
+
+  void start() override;
+  void submit(Bytes batch) override;
+  void on_message(NodeId from, ByteView msg) override;
+  void on_timer(TimerKind t) override;
+  void on_state_transferred(Seq k, const Hash32& state_digest) override;
+  bool is_primary() const override { return !in_vc_ && cfg_.primary_of(view_) == cfg_.self; }
+  bool has_pending() const override { return !pending_.empty(); }
+  Stats stats() const override;
+  std::string name() const override { return cfg_.mac_variant ? "poe-mac" : "poe"; }
+
+ private:
+  // One sequence number in the current view. Reset on every view change.
+  struct Slot {
+    bool accepted = false;  // this replica accepted (and supported) a proposal for (view_, k)
+    Hash32 digest{};        // ... with this digest
+    std::map<Hash32, Bytes> batches;  // batch bytes for the accepted and the certified digest
+    std::map<NodeId, std::pair<Hash32, Bytes>> votes;  // SUPPORTs received in view_ (one per sender)
+    bool certified = false;  // view-committed in view_
+    Hash32 cert_digest{};
+    Certificate cert;
+    uint32_t ticks = 0;  // retransmit ticks seen while open
+  };
+  struct Executed {
+    Hash32 digest{};
+    Hash32 state{};
+  };
+  struct Pending {
+    Bytes batch;
+    uint64_t order = 0;  // submission order, so re-queued batches keep it
+    uint32_t ticks = 0;
+  };
+  struct StoredVc {
+    VcRequest req;
+    Bytes raw;
+  };
+  struct History {
+    Seq ckpt = 0;
+    Hash32 ckpt_state{};
+    std::vector<SigEntry> ckpt_proof;
+    std::vector<CommittedEntry> entries;  // ckpt+1, ckpt+2, ... without gaps
+  };
+
+  // replica.cpp
+  void reject() { ++stats_.rejected_messages; }
+  uint64_t timeout_ms() const;
+  void update_progress_timer(bool progressed);
+  bool in_window(Seq k) const { return k > stable_ && k <= stable_ + cfg_.window; }
+  void on_forward(NodeId from, ByteView msg);
+  void retransmit();
+
+  // normal_case.cpp
+  void propose_more();
+  void propose(Seq k, const Bytes& batch);
+  void on_propose(NodeId from, ByteView msg);
+  void on_support(NodeId from, ByteView msg);
+  void on_certify(NodeId from, ByteView msg);
+  void send_support(Seq k, const Slot& s);
+  void try_certify(Seq k);
+  void certify(Seq k, const Hash32& digest, Certificate cert);
+  void record_committed(Seq k);
+  void try_execute();
+  bool verify_certificate(View v, Seq k, const Hash32& d, const Certificate& c) const;
+
+  // checkpoint.cpp
+  void send_checkpoint(Seq k, const Hash32& state);
+  void on_checkpoint(NodeId from, ByteView msg);
+  void check_stable(Seq k);
+  void make_stable(Seq k, const Hash32& state, std::vector<SigEntry> proof);
+  void finalize_stable();
+  void garbage_collect();
+  bool verify_checkpoint_proof(Seq k, const Hash32& state,
+                               const std::vector<SigEntry>& proof) const;
+
+  // view_change.cpp
+  void start_view_change(View w);
+  void on_vc_request(NodeId from, ByteView msg);
+  void on_nv_propose(NodeId from, ByteView msg);
+  bool validate_vc(const VcRequest& m) const;
+  void maybe_send_nv(View w);
+  History select_history(const std::vector<VcRequest>& reqs) const;
+  bool adopt(View w, const History& h);
+
+  Config cfg_;
+  Crypto crypto_;
+  Env& env_;
+  Limits limits_;
+  Stats stats_{};
+
+  View view_ = 0;
+  bool in_vc_ = false;
+  View vc_target_ = 0;
+  uint32_t failures_ = 0;  // consecutive views without progress (back-off exponent)
+  bool progress_armed_ = false;
+
+  Seq stable_ = 0;  // low watermark: latest stable checkpoint (proof held)
+  Hash32 stable_state_{};
+  std::vector<SigEntry> stable_proof_;
+  Seq final_ = 0;  // highest k passed to Env::final (never rolled back)
+  Seq last_executed_ = 0;  // < stable_ only while waiting for state transfer
+
+  std::map<Seq, Slot> slots_;                 // current view
+  std::map<Seq, CommittedEntry> committed_;   // highest-view certificate per k > stable_
+  std::map<Seq, Executed> executed_;          // k in (stable_, last_executed_]
+  std::map<Hash32, Seq> executed_index_;      // digest -> k, for dedup
+  std::map<Seq, Hash32> fixed_;               // new-view history the current view must keep
+  std::map<Seq, std::map<NodeId, std::pair<Hash32, Bytes>>> ckpt_votes_;
+  std::optional<Checkpoint> own_ckpt_;        // latest own CHECKPOINT, for retransmission
+  uint32_t own_ckpt_ticks_ = 0;
+
+  // Primary side.
+  Seq next_seq_ = 1;
+  std::deque<Hash32> queue_;
+  std::map<Hash32, Pending> pending_;  // submitted, not yet executed (every replica)
+  uint64_t next_order_ = 0;
+
+  // View change.
+  std::map<NodeId, StoredVc> vc_store_;  // latest valid VC-REQUEST per sender
+  Bytes own_vc_msg_;
+  Bytes nv_msg_;  // the NV-PROPOSE that installed view_ (new primary keeps it to resend)
+};
+
+}  // namespace rampart::consensus::poe

@@ -1,0 +1,258 @@
+// PoE view change: VC-REQUEST (stable checkpoint + proof, view-committed proposals with their
+// certificates since it), NV-PROPOSE (nf requests), deterministic history selection, rollback
+// of speculation the new view does not keep. The safety argument is in docs/protocols.md.
+#include <algorithm>
+#include <set>
+
+#include "consensus/poe/replica.hpp"
+
+namespace rampart::consensus::poe {
+
+void PoeReplica::start_view_change(View w) {
+  if (w <= view_ || (in_vc_ && w <= vc_target_)) return;
+  in_vc_ = true;
+  vc_target_ = w;
+  ++failures_;  // back-off: each view change without execution doubles the next timeout
+  if (progress_armed_) env_.cancel_timer(TimerKind::view_change);
+  progress_armed_ = false;
+
+  VcRequest r;
+  r.new_view = w;
+  r.sender = cfg_.self;
+  r.ckpt = stable_;
+  r.ckpt_state = stable_state_;
+  r.ckpt_proof = stable_proof_;
+  for (const auto& [k, e] : committed_) {
+    if (k > stable_ && k <= stable_ + cfg_.window) r.entries.push_back(e);
+  }
+  r.body = vc_body(r);
+  r.sig = crypto_.signer->sign(vc_statement(r.body));
+  own_vc_msg_ = encode(r);
+  env_.broadcast(own_vc_msg_);
+  vc_store_[cfg_.self] = StoredVc{std::move(r), own_vc_msg_};
+  env_.set_timer(TimerKind::new_view, timeout_ms());
+  maybe_send_nv(w);
+}
+
+bool PoeReplica::validate_vc(const VcRequest& m) const {
+  if (m.sender >= cfg_.n) return false;
+  if (!crypto_.verifier->verify(m.sender, vc_statement(m.body), m.sig)) return false;
+  if (!verify_checkpoint_proof(m.ckpt, m.ckpt_state, m.ckpt_proof)) return false;
+  Seq prev = m.ckpt;
+  for (const auto& e : m.entries) {
+    if (e.k <= prev || e.k > m.ckpt + cfg_.window) return false;  // increasing, in window
+    if (e.v >= m.new_view) return false;
+    if (batch_digest(e.batch) != e.digest) return false;
+    if (!verify_certificate(e.v, e.k, e.digest, e.cert)) return false;
+    prev = e.k;
+  }
+  return true;
+}
+
+void PoeReplica::on_vc_request(NodeId from, ByteView msg) {
+  auto m = decode_vc_request(msg, limits_);
+  if (!m) return reject();
+  if (m->sender != from) return reject();  // wrong sender
+  if (m->new_view <= view_) {
+    // Stale: a replica still waiting for the NV-PROPOSE of our current view; help it along.
+    if (m->new_view == view_ && !in_vc_ && !nv_msg_.empty()) env_.send(from, nv_msg_);
+    return reject();
+  }
+  auto old = vc_store_.find(from);
+  if (old != vc_store_.end() && old->second.req.new_view >= m->new_view) return reject();
+  if (!validate_vc(*m)) return reject();  // bad signature, proof or certificate
+  vc_store_[from] = StoredVc{std::move(*m), Bytes(msg.begin(), msg.end())};
+
+  // Join: f+1 replicas want a higher view, so at least one correct replica timed out.
+  View mine = in_vc_ ? vc_target_ : view_;
+  std::vector<View> higher;
+  for (const auto& [id, s] : vc_store_) {
+    if (id != cfg_.self && s.req.new_view > mine) higher.push_back(s.req.new_view);
+  }
+  if (higher.size() >= cfg_.f + 1) {
+    start_view_change(*std::min_element(higher.begin(), higher.end()));
+  }
+  if (in_vc_) maybe_send_nv(vc_target_);
+}
+
+// The primary of w sends NV-PROPOSE once it holds nf valid requests for w, its own first (so
+// the chosen checkpoint is at least its own stable checkpoint).
+void PoeReplica::maybe_send_nv(View w) {
+  if (!in_vc_ || vc_target_ != w || cfg_.primary_of(w) != cfg_.self) return;
+  NvPropose nv;
+  nv.v = w;
+  std::vector<VcRequest> reqs;
+  auto own = vc_store_.find(cfg_.self);
+  if (own == vc_store_.end() || own->second.req.new_view != w) return;
+  nv.requests.push_back(own->second.raw);
+  reqs.push_back(own->second.req);
+  for (const auto& [id, s] : vc_store_) {
+    if (nv.requests.size() >= cfg_.nf()) break;
+    if (id == cfg_.self || s.req.new_view != w) continue;
+    nv.requests.push_back(s.raw);
+    reqs.push_back(s.req);
+  }
+  if (nv.requests.size() < cfg_.nf()) return;
+  // Send first: adopting re-proposes in view w, and backups must be in w to accept that.
+  Bytes msg = encode(nv);
+  env_.broadcast(msg);
+  History h = select_history(reqs);
+  if (adopt(w, h)) nv_msg_ = std::move(msg);
+}
+
+void PoeReplica::on_nv_propose(NodeId from, ByteView msg) {
+  auto m = decode_nv_propose(msg, limits_);
+  if (!m) return reject();
+  if (m->v < view_ || (m->v == view_ && !in_vc_)) return reject();  // stale or duplicate
+  if (from != cfg_.primary_of(m->v)) return reject();
+  if (m->requests.size() < cfg_.nf()) return reject();
+  std::vector<VcRequest> reqs;
+  std::set<NodeId> senders;
+  for (const auto& raw : m->requests) {
+    auto r = decode_vc_request(raw, limits_);
+    if (!r || r->new_view != m->v || !senders.insert(r->sender).second || !validate_vc(*r)) {
+      return reject();
+    }
+    reqs.push_back(std::move(*r));
+  }
+  History h = select_history(reqs);
+  if (!adopt(m->v, h)) return reject();
+  nv_msg_.clear();
+}
+
+// Deterministic, so every correct replica computes the same history from the same requests:
+// the highest proven checkpoint; above it, per sequence number the certified proposal of the
+// highest view (ties, impossible with <= f faults, broken by digest); up to the first gap.
+PoeReplica::History PoeReplica::select_history(const std::vector<VcRequest>& reqs) const {
+  History h;
+  const VcRequest* best_ckpt = nullptr;
+  for (const auto& r : reqs) {
+    if (!best_ckpt || r.ckpt > best_ckpt->ckpt) best_ckpt = &r;
+  }
+  if (!best_ckpt) return h;
+  h.ckpt = best_ckpt->ckpt;
+  h.ckpt_state = best_ckpt->ckpt_state;
+  h.ckpt_proof = best_ckpt->ckpt_proof;
+  std::map<Seq, const CommittedEntry*> best;
+  for (const auto& r : reqs) {
+    for (const auto& e : r.entries) {
+      if (e.k <= h.ckpt) continue;
+      auto& b = best[e.k];
+      if (!b || e.v > b->v || (e.v == b->v && e.digest < b->digest)) b = &e;
+    }
+  }
+  Seq next = h.ckpt + 1;
+  for (const auto& [k, e] : best) {
+    if (k != next) break;  // first gap: nothing after it can have been accepted by a client
+    h.entries.push_back(*e);
+    ++next;
+  }
+  return h;
+}
+
+// Enter view w with history h. Returns false (and changes nothing) if adopting would undo a
+// final batch, which cannot happen with at most f faulty replicas.
+bool PoeReplica::adopt(View w, const History& h) {
+  std::map<Seq, const CommittedEntry*> hist;
+  for (const auto& e : h.entries) hist[e.k] = &e;
+
+  // 1. The first executed batch the new history does not keep (absent or different).
+  Seq from = std::max(stable_, h.ckpt);
+  Seq diverge = 0;
+  for (Seq k = from + 1; k <= last_executed_; ++k) {
+    auto it = hist.find(k);
+    auto ex = executed_.find(k);
+    if (it == hist.end() || ex == executed_.end() || ex->second.digest != it->second->digest) {
+      diverge = k;
+      break;
+    }
+  }
+  // A newer checkpoint than ours: do we hold exactly its state?
+  bool ckpt_ok = true;
+  if (h.ckpt > stable_) {
+    auto ex = executed_.find(h.ckpt);
+    ckpt_ok = last_executed_ >= h.ckpt && ex != executed_.end() && ex->second.state == h.ckpt_state;
+  }
+  if (diverge && diverge <= final_) return false;
+
+  // 2. Roll back speculation the new view does not keep.
+  Seq keep_to = diverge ? diverge - 1 : last_executed_;
+  if (!ckpt_ok && last_executed_ >= h.ckpt) keep_to = final_;  // our state at the checkpoint differs
+  if (keep_to < last_executed_) {
+    env_.rollback(keep_to);
+    ++stats_.rollbacks;
+    for (auto it = executed_.upper_bound(keep_to); it != executed_.end();) {
+      executed_index_.erase(it->second.digest);
+      it = executed_.erase(it);
+    }
+    last_executed_ = keep_to;
+  }
+
+  // 3. Enter the view.
+  view_ = w;
+  in_vc_ = false;
+  ++stats_.view_changes;
+  slots_.clear();
+  fixed_.clear();
+  queue_.clear();
+  env_.cancel_timer(TimerKind::new_view);
+  for (auto it = vc_store_.begin(); it != vc_store_.end();) {
+    it = it->second.req.new_view <= w ? vc_store_.erase(it) : std::next(it);
+  }
+  own_vc_msg_.clear();
+
+  // 4. Adopt the checkpoint if newer: final now, or after state transfer.
+  if (h.ckpt > stable_) {
+    stable_ = h.ckpt;
+    stable_state_ = h.ckpt_state;
+    stable_proof_ = h.ckpt_proof;
+    if (ckpt_ok) {
+      finalize_stable();
+    } else {
+      env_.need_state_transfer(stable_, stable_state_);
+    }
+    garbage_collect();
+  }
+
+  // 5. The kept history: fixed for this view, to be certified again in w before anything
+  //    not yet executed is executed (see docs/protocols.md on why re-certification matters).
+  committed_.erase(committed_.upper_bound(stable_), committed_.end());
+  Seq end = stable_;
+  for (const auto& e : h.entries) {
+    if (e.k <= stable_) continue;
+    committed_[e.k] = e;
+    fixed_[e.k] = e.digest;
+    slots_[e.k].batches[e.digest] = e.batch;
+    end = e.k;
+  }
+  env_.view_changed(w, cfg_.primary_of(w));
+
+  // 6. New primary: re-propose the kept history in w, then continue after it with the queue.
+  //    Backups: hand pending batches to the new primary.
+  std::vector<std::pair<uint64_t, Hash32>> order;
+  std::set<Hash32> kept;
+  for (const auto& [k, d] : fixed_) kept.insert(d);
+  for (const auto& [d, p] : pending_) {
+    if (!kept.count(d)) order.push_back({p.order, d});  // kept batches are re-proposed anyway
+  }
+  std::sort(order.begin(), order.end());
+  if (cfg_.primary_of(w) == cfg_.self) {
+    next_seq_ = end + 1;
+    for (const auto& e : h.entries) {
+      if (e.k > stable_) propose(e.k, e.batch);
+    }
+    for (const auto& [o, d] : order) queue_.push_back(d);
+    propose_more();
+  } else {
+    for (auto& [o, d] : order) {
+      Pending& p = pending_[d];
+      p.ticks = 0;
+      env_.send(cfg_.primary_of(w), encode(Forward{p.batch}));
+    }
+  }
+  update_progress_timer(true);
+  try_execute();
+  return true;
+}
+
+}  // namespace rampart::consensus::poe

@@ -1,0 +1,74 @@
+#pragma once
+// One TCP connection carrying length-prefixed frames: a read loop that feeds a FrameDecoder
+// and hands complete frames to its owner, and a write path that coalesces frames into one
+// buffer per write system call (double-buffered: one buffer in flight, one filling).
+//
+// Internal to src/net (Transport and ClientListener build on it). Single-threaded: every
+// call and every handler runs on the io_context thread. Handlers are posted, never called
+// from inside close(), so an owner may close a connection from within its own handler.
+#include <asio.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/bytes.hpp"
+#include "net/counters.hpp"
+#include "net/frame.hpp"
+
+namespace rampart::net {
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  struct Handlers {
+    std::function<void(Bytes frame)> on_frame;
+    // The in-flight write finished and the fill buffer moved out: the owner may add more.
+    std::function<void()> on_writable;
+    // Called once, after the socket is closed, with the reason.
+    std::function<void(const std::string& why)> on_close;
+  };
+
+  Connection(asio::ip::tcp::socket socket, size_t max_frame, std::shared_ptr<CounterSet> counters);
+
+  // Starts the read loop.
+  void start(Handlers h);
+
+  // The buffer that the next write sends; append whole frames to it, then call
+  // frame_appended() once per frame and flush().
+  Bytes& fill_buffer() { return fill_; }
+  void frame_appended(size_t n = 1) { fill_frames_ += n; }
+  // Convenience: append one plain frame.
+  void send_frame(ByteView payload);
+  // Starts a write if none is in flight.
+  void flush();
+
+  size_t fill_bytes() const { return fill_.size(); }
+  size_t pending_bytes() const { return fill_.size() + inflight_.size(); }
+
+  // Closes after `after` unless clear_deadline() is called first (handshake timeouts).
+  void set_deadline(std::chrono::milliseconds after);
+  void clear_deadline();
+
+  FrameDecoder& decoder() { return decoder_; }
+  void close(const std::string& why);
+  bool closed() const { return closed_; }
+
+ private:
+  void read_more();
+  void on_read(const asio::error_code& ec, size_t n);
+  void on_written(const asio::error_code& ec, size_t n);
+
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer deadline_;
+  FrameDecoder decoder_;
+  std::shared_ptr<CounterSet> counters_;
+  Handlers h_;
+  std::array<uint8_t, 64 * 1024> read_buf_{};
+  std::vector<Bytes> frames_;
+  Bytes fill_, inflight_;
+  size_t fill_frames_ = 0, inflight_frames_ = 0;
+  bool writing_ = false;
+  bool closed_ = false;
+};
+
+}  // namespace rampart::net

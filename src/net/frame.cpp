@@ -1,0 +1,61 @@
+#include "net/frame.hpp"
+
+#include <algorithm>
+#include <string>
+
+namespace rampart::net {
+
+void put_frame_header(Bytes& out, size_t at, uint32_t len) {
+  for (size_t i = 0; i < kFrameHeaderBytes; ++i) out[at + i] = static_cast<uint8_t>(len >> (8 * i));
+}
+
+void append_frame(Bytes& out, ByteView payload) {
+  size_t at = out.size();
+  out.resize(at + kFrameHeaderBytes);
+  put_frame_header(out, at, static_cast<uint32_t>(payload.size()));
+  out.insert(out.end(), payload.begin(), payload.end());
+}
+
+Bytes encode_frame(ByteView payload) {
+  Bytes out;
+  out.reserve(kFrameHeaderBytes + payload.size());
+  append_frame(out, payload);
+  return out;
+}
+
+Status FrameDecoder::feed(ByteView data, std::vector<Bytes>& frames) {
+  if (failed_) return err("frame stream already failed");
+  size_t pos = 0;
+  while (pos < data.size()) {
+    if (!in_body_) {
+      size_t take = std::min(kFrameHeaderBytes - header_fill_, data.size() - pos);
+      std::copy_n(data.begin() + pos, take, header_ + header_fill_);
+      header_fill_ += take;
+      pos += take;
+      if (header_fill_ < kFrameHeaderBytes) break;
+      uint32_t len = 0;
+      for (size_t i = 0; i < kFrameHeaderBytes; ++i) len |= static_cast<uint32_t>(header_[i]) << (8 * i);
+      header_fill_ = 0;
+      if (len > max_frame_) {
+        failed_ = true;
+        return err("frame length " + std::to_string(len) + " above limit " + std::to_string(max_frame_));
+      }
+      body_len_ = len;
+      in_body_ = true;
+      body_.clear();
+      // Reserve only what is already here: the announced length is not trusted for allocation.
+      body_.reserve(std::min<size_t>(len, data.size() - pos));
+    }
+    size_t take = std::min<size_t>(body_len_ - body_.size(), data.size() - pos);
+    body_.insert(body_.end(), data.begin() + pos, data.begin() + pos + take);
+    pos += take;
+    if (body_.size() == body_len_) {
+      frames.push_back(std::move(body_));
+      body_ = Bytes();
+      in_body_ = false;
+    }
+  }
+  return {};
+}
+
+}  // namespace rampart::net

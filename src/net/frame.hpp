@@ -1,0 +1,51 @@
+#pragma once
+// Length-prefixed frames: u32 little-endian payload length, then the payload. The length is
+// checked against a hard maximum before anything is buffered for it, and buffers grow only
+// with bytes actually received, so a peer that announces a huge frame and sends nothing costs
+// nothing.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+
+namespace rampart::net {
+
+constexpr size_t kFrameHeaderBytes = 4;
+constexpr size_t kDefaultMaxFrame = 16u << 20;  // 16 MiB
+
+// Appends header + payload to `out`.
+void append_frame(Bytes& out, ByteView payload);
+Bytes encode_frame(ByteView payload);
+// Writes the header for a payload of `len` bytes at out[at..at+4).
+void put_frame_header(Bytes& out, size_t at, uint32_t len);
+
+// Incremental decoder for a byte stream. Feed it whatever the socket returned; it yields the
+// complete frames. After the first error (a length above the limit) it stays failed.
+class FrameDecoder {
+ public:
+  explicit FrameDecoder(size_t max_frame = kDefaultMaxFrame) : max_frame_(max_frame) {}
+
+  // Appends every frame completed by `data` to `frames`. Frames completed before an error in
+  // the same call are still appended; the error is returned after them.
+  Status feed(ByteView data, std::vector<Bytes>& frames);
+
+  // Lower (or raise) the limit for the frames that follow, e.g. after a handshake.
+  void set_max_frame(size_t max_frame) { max_frame_ = max_frame; }
+  size_t max_frame() const { return max_frame_; }
+  bool failed() const { return failed_; }
+  // Bytes of an incomplete frame (header or payload) held so far.
+  size_t buffered() const { return in_body_ ? kFrameHeaderBytes + body_.size() : header_fill_; }
+
+ private:
+  size_t max_frame_;
+  uint8_t header_[kFrameHeaderBytes]{};
+  size_t header_fill_ = 0;
+  bool in_body_ = false;
+  uint32_t body_len_ = 0;
+  Bytes body_;
+  bool failed_ = false;
+};
+
+}  // namespace rampart::net

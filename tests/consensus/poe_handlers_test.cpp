@@ -1,0 +1,342 @@
+// One PoE replica under test; its peers are played by the test with the fake keyring. Each
+// handler's accept path and every rejection path (undecodable, wrong view, wrong sender, bad
+// signature/share, outside the window, duplicate).
+#include <gtest/gtest.h>
+
+#include "poe_harness.hpp"
+
+using namespace rampart;
+using namespace rampart::consensus;
+using namespace rampart::consensus::poe;
+using namespace rampart::consensus::test;
+
+namespace {
+
+struct Single {
+  Config cfg;
+  crypto::FakeKeyring keys;
+  std::vector<std::unique_ptr<crypto::Signer>> sg;
+  std::vector<std::unique_ptr<crypto::ThresholdSigner>> ts;
+  FakeEnv env;
+  std::unique_ptr<Protocol> p;
+
+  explicit Single(NodeId self, bool mac = false) : keys(4, 3, 11) {
+    cfg.n = 4;
+    cfg.f = 1;
+    cfg.self = self;
+    cfg.window = 8;
+    cfg.checkpoint_interval = 4;
+    cfg.max_inflight = 8;
+    cfg.mac_variant = mac;
+    for (NodeId i = 0; i < 4; ++i) {
+      sg.push_back(keys.signer(i));
+      ts.push_back(keys.threshold_signer(i));
+    }
+    p = make_poe(cfg, Crypto{sg[self].get(), &keys.verifier(), ts[self].get(),
+                             &keys.threshold_verifier()},
+                 env);
+    p->start();
+    env.out.clear();
+  }
+  uint64_t rejected() const { return p->stats().rejected_messages; }
+  Bytes share(NodeId i, View v, Seq k, const Hash32& d) const {
+    return ts[i]->sign_share(support_statement(v, k, d));
+  }
+  Bytes group(View v, Seq k, const Hash32& d) const {
+    std::vector<crypto::Share> s;
+    for (NodeId i = 0; i < 3; ++i) s.push_back({i, share(i, v, k, d)});
+    return *keys.threshold_verifier().combine(support_statement(v, k, d), s);
+  }
+  Bytes certify(View v, Seq k, const Bytes& b) const {
+    Hash32 d = batch_digest(b);
+    return encode(Certify{v, k, d, group(v, k, d)});
+  }
+  Bytes mac_support(NodeId i, View v, Seq k, const Bytes& b) const {
+    Hash32 d = batch_digest(b);
+    return encode(Support{v, k, d, sg[i]->sign(support_statement(v, k, d))});
+  }
+  Bytes checkpoint(NodeId i, Seq k, const Hash32& st) const {
+    return encode(Checkpoint{k, st, sg[i]->sign(checkpoint_statement(k, st))});
+  }
+  // Deliver and report whether it was rejected.
+  bool rejects(NodeId from, const Bytes& m) {
+    uint64_t before = rejected();
+    p->on_message(from, m);
+    return rejected() == before + 1;
+  }
+};
+
+Bytes prop(View v, Seq k, const Bytes& b) { return encode(Propose{v, k, batch_digest(b), b}); }
+
+// The SUPPORT messages a node sent.
+std::vector<std::pair<NodeId, Support>> supports(FakeEnv& e) {
+  std::vector<std::pair<NodeId, Support>> r;
+  for (auto& s : e.out) {
+    if (peek_type(s.msg) == MsgType::support) r.push_back({s.to, *decode_support(s.msg, Limits{})});
+  }
+  return r;
+}
+
+}  // namespace
+
+TEST(PoeHandlers, ProposeAcceptedSendsValidShareToPrimary) {
+  Single t(1);
+  Bytes b = batch("tx1");
+  EXPECT_FALSE(t.rejects(0, prop(0, 1, b)));
+  auto s = supports(t.env);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].first, 0u);
+  EXPECT_EQ(s[0].second.digest, batch_digest(b));
+  EXPECT_TRUE(t.keys.threshold_verifier().verify_share(
+      1, support_statement(0, 1, batch_digest(b)), s[0].second.sig));
+}
+
+TEST(PoeHandlers, ProposeRejections) {
+  Single t(1);
+  Bytes b = batch("tx1");
+  EXPECT_TRUE(t.rejects(0, Bytes{}));                           // empty
+  EXPECT_TRUE(t.rejects(0, Bytes{99, 1, 2}));                   // unknown type
+  Bytes trunc = prop(0, 1, b);
+  trunc.pop_back();
+  EXPECT_TRUE(t.rejects(0, trunc));                             // truncated
+  EXPECT_TRUE(t.rejects(0, prop(1, 1, b)));                     // wrong view
+  EXPECT_TRUE(t.rejects(2, prop(0, 1, b)));                     // wrong sender
+  EXPECT_TRUE(t.rejects(0, prop(0, 0, b)));                     // below the low watermark
+  EXPECT_TRUE(t.rejects(0, prop(0, 9, b)));                     // above the high watermark
+  EXPECT_TRUE(t.rejects(0, encode(Propose{0, 1, Hash32{}, b}))); // digest does not match
+  EXPECT_TRUE(t.rejects(0, prop(0, 1, batch("bad batch"))));    // validate_batch refuses
+  EXPECT_TRUE(t.rejects(7, prop(0, 1, b)));                     // not a replica
+  EXPECT_TRUE(supports(t.env).empty());
+  EXPECT_EQ(t.rejected(), 10u);
+  // Still accepts the good one afterwards: rejections changed nothing.
+  EXPECT_FALSE(t.rejects(0, prop(0, 1, b)));
+  EXPECT_EQ(supports(t.env).size(), 1u);
+}
+
+TEST(PoeHandlers, ProposeDuplicateAndConflict) {
+  Single t(1);
+  EXPECT_FALSE(t.rejects(0, prop(0, 1, batch("A"))));
+  t.env.out.clear();
+  EXPECT_TRUE(t.rejects(0, prop(0, 1, batch("A"))));  // duplicate: counted, share re-sent
+  EXPECT_EQ(supports(t.env).size(), 1u);
+  t.env.out.clear();
+  EXPECT_TRUE(t.rejects(0, prop(0, 1, batch("B"))));  // equivocation: never a second share
+  EXPECT_TRUE(supports(t.env).empty());
+}
+
+TEST(PoeHandlers, CertifyExecutesInOrderAndBuffers) {
+  Single t(1);
+  Bytes a = batch("A"), b = batch("B");
+  t.p->on_message(0, prop(0, 1, a));
+  t.p->on_message(0, prop(0, 2, b));
+  EXPECT_FALSE(t.rejects(0, t.certify(0, 2, b)));  // out of order: buffered
+  EXPECT_TRUE(t.env.execs.empty());
+  EXPECT_FALSE(t.rejects(0, t.certify(0, 1, a)));
+  ASSERT_EQ(t.env.execs.size(), 2u);
+  EXPECT_EQ(t.env.execs[0].digest, batch_digest(a));
+  EXPECT_EQ(t.env.execs[1].digest, batch_digest(b));
+  EXPECT_EQ(t.p->stats().last_executed, 2u);
+}
+
+TEST(PoeHandlers, CertifyBeforeProposeWaitsForBatch) {
+  Single t(2);
+  Bytes a = batch("A");
+  EXPECT_FALSE(t.rejects(0, t.certify(0, 1, a)));
+  EXPECT_TRUE(t.env.execs.empty());
+  t.p->on_message(0, prop(0, 1, a));
+  EXPECT_EQ(t.env.execs.size(), 1u);
+}
+
+TEST(PoeHandlers, CertifyRejections) {
+  Single t(1);
+  Bytes a = batch("A");
+  t.p->on_message(0, prop(0, 1, a));
+  Hash32 d = batch_digest(a);
+  EXPECT_TRUE(t.rejects(0, encode(Certify{0, 1, d, Bytes(32, 1)})));  // bad group signature
+  // nf-1 shares are not a group signature either.
+  EXPECT_TRUE(t.rejects(0, encode(Certify{0, 1, d, t.share(0, 0, 1, d)})));
+  EXPECT_TRUE(t.rejects(2, t.certify(0, 1, a)));  // wrong sender
+  EXPECT_TRUE(t.rejects(0, t.certify(1, 1, a)));  // wrong view
+  EXPECT_TRUE(t.rejects(0, t.certify(0, 9, a)));  // outside the window
+  EXPECT_TRUE(t.env.execs.empty());
+  EXPECT_FALSE(t.rejects(0, t.certify(0, 1, a)));
+  EXPECT_TRUE(t.rejects(0, t.certify(0, 1, a)));  // duplicate
+  EXPECT_EQ(t.env.execs.size(), 1u);
+}
+
+TEST(PoeHandlers, PrimaryCombinesSharesIncludingItsOwn) {
+  Single t(0);
+  Bytes a = batch("A");
+  t.p->submit(a);
+  Hash32 d = batch_digest(a);
+  ASSERT_EQ(t.env.out.size(), 1u);  // PROPOSE broadcast; own share kept locally
+  EXPECT_EQ(peek_type(t.env.out[0].msg), MsgType::propose);
+  t.env.out.clear();
+  EXPECT_FALSE(t.rejects(1, encode(Support{0, 1, d, t.share(1, 0, 1, d)})));
+  EXPECT_TRUE(t.rejects(1, encode(Support{0, 1, d, t.share(1, 0, 1, d)})));  // duplicate
+  EXPECT_TRUE(t.env.execs.empty());
+  // A bad share from 2: combine fails, the share is dropped and counted.
+  EXPECT_TRUE(t.rejects(2, encode(Support{0, 1, d, Bytes(32, 9)})));
+  EXPECT_TRUE(t.env.execs.empty());
+  EXPECT_FALSE(t.rejects(3, encode(Support{0, 1, d, t.share(3, 0, 1, d)})));
+  ASSERT_EQ(t.env.execs.size(), 1u);
+  ASSERT_EQ(t.env.out.size(), 1u);
+  auto c = decode_certify(t.env.out[0].msg, Limits{});
+  ASSERT_TRUE(c.ok());
+  EXPECT_TRUE(t.keys.threshold_verifier().verify_group(support_statement(0, 1, d), c->group_sig));
+}
+
+TEST(PoeHandlers, SupportRejections) {
+  Single t(0);
+  Bytes a = batch("A");
+  t.p->submit(a);
+  Hash32 d = batch_digest(a);
+  EXPECT_TRUE(t.rejects(1, encode(Support{1, 1, d, t.share(1, 1, 1, d)})));  // wrong view
+  EXPECT_TRUE(t.rejects(1, encode(Support{0, 9, d, t.share(1, 0, 9, d)})));  // outside window
+  Single b(1);  // threshold SUPPORT is only for the primary
+  EXPECT_TRUE(b.rejects(2, encode(Support{0, 1, d, b.share(2, 0, 1, d)})));
+}
+
+TEST(PoeHandlers, MacSupportVerifiedAndCommitsAtNf) {
+  Single t(1, /*mac=*/true);
+  Bytes a = batch("A");
+  EXPECT_FALSE(t.rejects(0, prop(0, 1, a)));
+  auto s = supports(t.env);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].first, kBroadcast);  // all-to-all
+  EXPECT_TRUE(t.rejects(2, encode(Support{0, 1, batch_digest(a), Bytes(32, 1)})));  // bad sig
+  EXPECT_TRUE(t.rejects(3, t.mac_support(2, 0, 1, a)));  // signed by 2, sent by 3
+  EXPECT_FALSE(t.rejects(0, t.mac_support(0, 0, 1, a)));
+  EXPECT_TRUE(t.rejects(0, t.mac_support(0, 0, 1, a)));  // duplicate
+  EXPECT_TRUE(t.env.execs.empty());                      // own + 0 = 2 < nf
+  EXPECT_TRUE(t.rejects(0, t.certify(0, 1, a)));          // no CERTIFY in the MAC variant
+  EXPECT_FALSE(t.rejects(2, t.mac_support(2, 0, 1, a)));
+  EXPECT_EQ(t.env.execs.size(), 1u);
+}
+
+TEST(PoeHandlers, CheckpointStableFinalAndGc) {
+  Single t(1);
+  for (Seq k = 1; k <= 4; ++k) {
+    Bytes b = batch("b" + std::to_string(k));
+    t.p->on_message(0, prop(0, k, b));
+    t.p->on_message(0, t.certify(0, k, b));
+  }
+  ASSERT_EQ(t.env.execs.size(), 4u);
+  Hash32 st = t.env.states[3];
+  bool sent = false;
+  for (auto& s : t.env.out) sent |= peek_type(s.msg) == MsgType::checkpoint;
+  EXPECT_TRUE(sent);
+  EXPECT_TRUE(t.rejects(2, t.checkpoint(2, 3, st)));               // not a checkpoint seq
+  EXPECT_TRUE(t.rejects(2, encode(Checkpoint{4, st, Bytes(32)})));  // bad signature
+  EXPECT_TRUE(t.rejects(3, t.checkpoint(2, 4, st)));               // signed by someone else
+  EXPECT_TRUE(t.rejects(2, t.checkpoint(2, 400, st)));             // far above the window
+  EXPECT_FALSE(t.rejects(2, t.checkpoint(2, 4, st)));
+  EXPECT_TRUE(t.rejects(2, t.checkpoint(2, 4, st)));               // duplicate
+  EXPECT_EQ(t.p->stats().stable_checkpoint, 0u);                   // own + 2 = 2 < nf
+  EXPECT_FALSE(t.rejects(0, t.checkpoint(0, 4, st)));
+  EXPECT_EQ(t.p->stats().stable_checkpoint, 4u);
+  ASSERT_EQ(t.env.finals.size(), 1u);
+  EXPECT_EQ(t.env.finals[0], 4u);
+  ASSERT_EQ(t.env.stable.size(), 1u);
+  EXPECT_EQ(t.env.stable[0].second, st);
+  // The window moved: 12 is now inside it, 4 is below it (garbage-collected).
+  EXPECT_TRUE(t.rejects(0, prop(0, 4, batch("b4"))));
+  EXPECT_FALSE(t.rejects(0, prop(0, 12, batch("x"))));
+  EXPECT_FALSE(t.rejects(3, t.checkpoint(3, 4, st)));  // late vote for the stable one: ignored
+  EXPECT_EQ(t.env.finals.size(), 1u);
+}
+
+TEST(PoeHandlers, LaggingReplicaAsksForStateTransfer) {
+  Single t(1);
+  Hash32 other{};
+  other.fill(5);
+  for (NodeId i : {0u, 2u, 3u}) t.p->on_message(i, t.checkpoint(i, 4, other));
+  EXPECT_EQ(t.p->stats().stable_checkpoint, 0u);  // we have not executed 4: wait
+  for (NodeId i : {0u, 2u, 3u}) t.p->on_message(i, t.checkpoint(i, 8, other));
+  // Two stable checkpoints beyond us: ask the replica layer for the state.
+  EXPECT_EQ(t.p->stats().stable_checkpoint, 8u);
+  ASSERT_EQ(t.env.transfers.size(), 1u);
+  EXPECT_EQ(t.env.transfers[0].first, 8u);
+  EXPECT_TRUE(t.env.finals.empty());
+  t.p->on_state_transferred(8, other);
+  EXPECT_EQ(t.p->stats().last_executed, 8u);
+  ASSERT_EQ(t.env.finals.size(), 1u);
+}
+
+TEST(PoeHandlers, ViewChangeTimerArmedByBackupSubmit) {
+  Single t(1);
+  t.p->submit(batch("A"));
+  EXPECT_TRUE(t.p->has_pending());
+  ASSERT_TRUE(t.env.timers.count(TimerKind::view_change));
+  EXPECT_EQ(t.env.timers[TimerKind::view_change], t.cfg.view_timeout_ms);
+  t.p->on_timer(TimerKind::view_change);
+  bool vc = false;
+  for (auto& s : t.env.out) vc |= peek_type(s.msg) == MsgType::vc_request;
+  EXPECT_TRUE(vc);
+  ASSERT_TRUE(t.env.timers.count(TimerKind::new_view));
+  EXPECT_EQ(t.env.timers[TimerKind::new_view], 2 * t.cfg.view_timeout_ms);  // back-off
+  t.p->on_timer(TimerKind::new_view);
+  EXPECT_EQ(t.env.timers[TimerKind::new_view], 4 * t.cfg.view_timeout_ms);
+}
+
+TEST(PoeHandlers, PrimaryDedupsIdenticalBatches) {
+  Single t(0);
+  t.p->submit(batch("A"));
+  t.p->submit(batch("A"));
+  size_t proposes = 0;
+  for (auto& s : t.env.out) proposes += peek_type(s.msg) == MsgType::propose;
+  EXPECT_EQ(proposes, 1u);
+}
+
+TEST(PoeHandlers, VcRequestAndNvProposeRejections) {
+  Single t(1);
+  auto vc = [&](NodeId i, View w, std::vector<CommittedEntry> entries = {}) {
+    VcRequest r;
+    r.new_view = w;
+    r.sender = i;
+    r.entries = std::move(entries);
+    r.body = vc_body(r);
+    r.sig = t.sg[i]->sign(vc_statement(r.body));
+    return encode(r);
+  };
+  EXPECT_TRUE(t.rejects(2, vc(3, 1)));  // sender field differs from the transport's
+  Bytes forged = vc(2, 1);
+  forged[forged.size() - 1] ^= 1;
+  EXPECT_TRUE(t.rejects(2, forged));  // bad signature
+  Bytes a = batch("A");
+  Hash32 d = batch_digest(a);
+  CommittedEntry fake{0, 1, d, a, {Bytes(32, 3), {}}};
+  EXPECT_TRUE(t.rejects(2, vc(2, 1, {fake})));  // forged certificate
+  CommittedEntry good{0, 1, d, a, {t.group(0, 1, d), {}}};
+  CommittedEntry wrong_batch = good;
+  wrong_batch.batch = batch("B");
+  EXPECT_TRUE(t.rejects(2, vc(2, 1, {wrong_batch})));  // batch does not match digest
+  CommittedEntry far = good;
+  far.k = 9;
+  EXPECT_TRUE(t.rejects(2, vc(2, 1, {far})));  // outside the window above its checkpoint
+  VcRequest badckpt;
+  badckpt.new_view = 1;
+  badckpt.sender = 2;
+  badckpt.ckpt = 4;  // claims a stable checkpoint without nf signatures
+  badckpt.body = vc_body(badckpt);
+  badckpt.sig = t.sg[2]->sign(vc_statement(badckpt.body));
+  EXPECT_TRUE(t.rejects(2, encode(badckpt)));
+  EXPECT_TRUE(t.rejects(2, vc(2, 0)));  // not above the current view
+  EXPECT_FALSE(t.rejects(2, vc(2, 1, {good})));
+  EXPECT_TRUE(t.rejects(2, vc(2, 1, {good})));  // duplicate
+
+  // NV-PROPOSE for view 1 must come from its primary, replica 1; replica 2 checks it.
+  Single u(2);
+  NvPropose nv{1, {vc(0, 1), vc(1, 1), vc(3, 1)}};
+  EXPECT_TRUE(u.rejects(0, encode(nv)));                              // wrong sender
+  EXPECT_TRUE(u.rejects(1, encode(NvPropose{1, {vc(0, 1), vc(3, 1)}})));  // fewer than nf
+  EXPECT_TRUE(u.rejects(1, encode(NvPropose{1, {vc(0, 1), vc(0, 1), vc(3, 1)}})));  // repeated
+  EXPECT_TRUE(u.rejects(1, encode(NvPropose{1, {vc(0, 1), forged, vc(3, 1)}})));  // bad request
+  EXPECT_TRUE(u.rejects(1, encode(NvPropose{2, {vc(0, 2), vc(1, 2), vc(3, 2)}})));  // 2's view
+  EXPECT_EQ(u.p->stats().view, 0u);
+  EXPECT_FALSE(u.rejects(1, encode(nv)));
+  EXPECT_EQ(u.p->stats().view, 1u);
+  EXPECT_TRUE(u.rejects(1, encode(nv)));  // duplicate
+  ASSERT_EQ(u.env.views.size(), 1u);
+  EXPECT_EQ(u.env.views[0].second, 1u);
+}

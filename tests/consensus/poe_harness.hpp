@@ -1,0 +1,168 @@
+#pragma once
+// Deterministic test harness for PoE: a fake Env that records every output and keeps a tiny
+// hash-chain "state machine" with undo, and an in-memory cluster that delivers messages in
+// FIFO order through a drop filter. No threads, no clocks: timers are fired by the test.
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <set>
+#include <string>
+#include <utility>
+#include <functional>
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "consensus/poe/messages.hpp"
+#include "consensus/protocol.hpp"
+#include "crypto/fake.hpp"
+
+namespace rampart::consensus::test {
+
+struct Sent {
+  NodeId to;  // kBroadcast for broadcast
+  Bytes msg;
+};
+constexpr NodeId kBroadcast = 0xffffffff;
+
+class FakeEnv : public Env {
+ public:
+  std::vector<Sent> out;
+  struct Exec {
+    Seq k;
+    View v;
+    Hash32 digest;
+  };
+  std::vector<Exec> execs;       // every execute() call, in order
+  std::vector<Hash32> chain;     // live state: digest of each executed batch, index k-1
+  std::vector<Hash32> states;    // state digest after each live batch
+  std::vector<Seq> rollbacks, finals;
+  std::vector<std::pair<Seq, Hash32>> stable, transfers;
+  std::vector<std::pair<View, NodeId>> views;
+  std::map<TimerKind, uint64_t> timers;  // armed timers
+
+  void send(NodeId to, Bytes msg) override { out.push_back({to, std::move(msg)}); }
+  void broadcast(Bytes msg) override { out.push_back({kBroadcast, std::move(msg)}); }
+  bool validate_batch(ByteView b) override {
+    return !(b.size() >= 3 && b[0] == 'b' && b[1] == 'a' && b[2] == 'd');
+  }
+  ExecResult execute(Seq k, View v, ByteView batch) override {
+    Hash32 d = poe::batch_digest(batch);
+    execs.push_back({k, v, d});
+    EXPECT_EQ(k, chain.size() + 1) << "execute out of order";
+    chain.push_back(d);
+    Bytes acc(states.empty() ? Hash32{}.begin() : states.back().begin(),
+              states.empty() ? Hash32{}.end() : states.back().end());
+    acc.insert(acc.end(), d.begin(), d.end());
+    states.push_back(poe::batch_digest(acc));
+    return ExecResult{states.back(), d};
+  }
+  void rollback(Seq k) override {
+    rollbacks.push_back(k);
+    if (!finals.empty()) {
+      EXPECT_GE(k, finals.back()) << "rolled back a final batch";
+    }
+    chain.resize(std::min<size_t>(chain.size(), k));
+    states.resize(std::min<size_t>(states.size(), k));
+  }
+  void final(Seq k) override { finals.push_back(k); }
+  void checkpoint_stable(Seq k, const Hash32& d) override { stable.push_back({k, d}); }
+  void view_changed(View v, NodeId p) override { views.push_back({v, p}); }
+  void need_state_transfer(Seq k, const Hash32& d) override { transfers.push_back({k, d}); }
+  void set_timer(TimerKind t, uint64_t ms) override { timers[t] = ms; }
+  void cancel_timer(TimerKind t) override { timers.erase(t); }
+
+  std::vector<Sent> take() { return std::exchange(out, {}); }
+};
+
+inline Bytes batch(const std::string& s) { return to_bytes(s); }
+
+// n replicas over one fake keyring, with an in-memory FIFO network.
+class Cluster {
+ public:
+  struct Msg {
+    NodeId from, to;
+    Bytes bytes;
+  };
+
+  explicit Cluster(Config base, uint64_t seed = 7)
+      : base_(base), keys_(base.n, base.nf(), seed) {
+    for (NodeId i = 0; i < base.n; ++i) {
+      Config c = base;
+      c.self = i;
+      signers_.push_back(keys_.signer(i));
+      tsigners_.push_back(keys_.threshold_signer(i));
+      envs_.push_back(std::make_unique<FakeEnv>());
+      Crypto cr{signers_.back().get(), &keys_.verifier(), tsigners_.back().get(),
+                &keys_.threshold_verifier()};
+      nodes_.push_back(make_poe(c, cr, *envs_.back()));
+      nodes_.back()->start();
+    }
+  }
+
+  Protocol& node(NodeId i) { return *nodes_[i]; }
+  FakeEnv& env(NodeId i) { return *envs_[i]; }
+  const crypto::FakeKeyring& keys() const { return keys_; }
+  uint32_t n() const { return base_.n; }
+
+  // Move every node's outputs into the network queue.
+  void collect() {
+    for (NodeId i = 0; i < base_.n; ++i) {
+      for (auto& s : envs_[i]->take()) {
+        if (s.to == kBroadcast) {
+          for (NodeId j = 0; j < base_.n; ++j) {
+            if (j != i) queue_.push_back({i, j, s.msg});
+          }
+        } else {
+          queue_.push_back({i, s.to, std::move(s.msg)});
+        }
+      }
+    }
+  }
+
+  // Deliver until quiet; `drop` returns true for messages the network loses.
+  size_t run(size_t max_steps = 100000) {
+    size_t steps = 0;
+    collect();
+    while (!queue_.empty() && steps < max_steps) {
+      Msg m = std::move(queue_.front());
+      queue_.pop_front();
+      ++steps;
+      if (down_.count(m.to) || down_.count(m.from)) continue;
+      if (drop && drop(m)) continue;
+      nodes_[m.to]->on_message(m.from, m.bytes);
+      collect();
+    }
+    return steps;
+  }
+
+  void fire(NodeId i, TimerKind t) {
+    envs_[i]->timers.erase(t);
+    nodes_[i]->on_timer(t);
+  }
+  // Fire timer t at every live node that has it armed.
+  void fire_all(TimerKind t) {
+    for (NodeId i = 0; i < base_.n; ++i) {
+      if (!down_.count(i) && envs_[i]->timers.count(t)) fire(i, t);
+    }
+  }
+  // The replica layer: a client batch reaches node i and is forwarded to primary p.
+  void submit(NodeId i, const Bytes& b, NodeId p) {
+    nodes_[i]->submit(b);
+    if (p != i && !down_.count(p)) nodes_[p]->submit(b);
+  }
+
+  std::function<bool(const Msg&)> drop;
+  std::set<NodeId> down_;
+
+ private:
+  Config base_;
+  crypto::FakeKeyring keys_;
+  std::vector<std::unique_ptr<crypto::Signer>> signers_;
+  std::vector<std::unique_ptr<crypto::ThresholdSigner>> tsigners_;
+  std::vector<std::unique_ptr<FakeEnv>> envs_;
+  std::vector<std::unique_ptr<Protocol>> nodes_;
+  std::deque<Msg> queue_;
+};
+
+}  // namespace rampart::consensus::test

@@ -1,0 +1,95 @@
+// PoE wire codecs: round trips, and rejection of truncated, oversized and trailing input.
+#include <gtest/gtest.h>
+
+#include "consensus/poe/messages.hpp"
+
+using namespace rampart;
+using namespace rampart::consensus;
+using namespace rampart::consensus::poe;
+
+namespace {
+Limits lim() {
+  Config c;
+  Limits l = limits_for(c);
+  l.max_batch = 1000;
+  return l;
+}
+Hash32 h(uint8_t x) {
+  Hash32 r{};
+  r.fill(x);
+  return r;
+}
+}  // namespace
+
+TEST(PoeMessages, ProposeRoundTripAndTruncation) {
+  Bytes b = to_bytes("batch");
+  Bytes m = encode(Propose{3, 9, batch_digest(b), b});
+  auto d = decode_propose(m, lim());
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->v, 3u);
+  EXPECT_EQ(d->k, 9u);
+  EXPECT_EQ(d->batch, b);
+  for (size_t cut = 0; cut < m.size(); ++cut) {
+    EXPECT_FALSE(decode_propose(ByteView(m).first(cut), lim()).ok()) << cut;
+  }
+  Bytes longer = m;
+  longer.push_back(0);
+  EXPECT_FALSE(decode_propose(longer, lim()).ok());  // trailing byte
+  EXPECT_FALSE(decode_support(m, lim()).ok());        // wrong type byte
+}
+
+TEST(PoeMessages, BatchLengthLimit) {
+  Bytes big(1001, 'x');
+  EXPECT_FALSE(decode_propose(encode(Propose{0, 1, batch_digest(big), big}), lim()).ok());
+  EXPECT_FALSE(decode_forward(encode(Forward{big}), lim()).ok());
+  EXPECT_TRUE(decode_forward(encode(Forward{Bytes(1000, 'x')}), lim()).ok());
+}
+
+TEST(PoeMessages, VotesAndCheckpointRoundTrip) {
+  auto s = decode_support(encode(Support{1, 2, h(3), Bytes(32, 4)}), lim());
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->digest, h(3));
+  auto c = decode_certify(encode(Certify{1, 2, h(3), Bytes(32, 5)}), lim());
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->group_sig, Bytes(32, 5));
+  auto k = decode_checkpoint(encode(Checkpoint{64, h(1), Bytes(32, 6)}), lim());
+  ASSERT_TRUE(k.ok());
+  EXPECT_EQ(k->k, 64u);
+  Bytes huge_sig = encode(Support{1, 2, h(3), Bytes(2000, 4)});
+  EXPECT_FALSE(decode_support(huge_sig, lim()).ok());
+}
+
+TEST(PoeMessages, VcRequestRoundTripKeepsSignedBody) {
+  VcRequest r;
+  r.new_view = 5;
+  r.sender = 2;
+  r.ckpt = 64;
+  r.ckpt_state = h(7);
+  r.ckpt_proof = {{0, Bytes(32, 1)}, {1, Bytes(32, 2)}, {2, Bytes(32, 3)}};
+  r.entries.push_back({4, 65, batch_digest(to_bytes("a")), to_bytes("a"), {Bytes(32, 9), {}}});
+  r.sig = Bytes(32, 8);
+  Bytes m = encode(r);
+  auto d = decode_vc_request(m, lim());
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->body, vc_body(r));
+  EXPECT_EQ(d->entries.size(), 1u);
+  EXPECT_EQ(d->ckpt_proof, r.ckpt_proof);
+  for (size_t cut = 0; cut < m.size(); cut += 7) {
+    EXPECT_FALSE(decode_vc_request(ByteView(m).first(cut), lim()).ok());
+  }
+  // A proof list longer than n is refused before any allocation.
+  r.ckpt_proof.resize(5, {0, Bytes(1, 1)});
+  EXPECT_FALSE(decode_vc_request(encode(r), lim()).ok());
+
+  NvPropose nv{5, {m, m, m}};
+  auto dn = decode_nv_propose(encode(nv), lim());
+  ASSERT_TRUE(dn.ok());
+  EXPECT_EQ(dn->requests.size(), 3u);
+  nv.requests.resize(5, m);  // more requests than replicas
+  EXPECT_FALSE(decode_nv_propose(encode(nv), lim()).ok());
+}
+
+TEST(PoeMessages, EmptyAndUnknown) {
+  EXPECT_FALSE(peek_type({}).has_value());
+  EXPECT_FALSE(decode_certify(Bytes{}, lim()).ok());
+}

@@ -1,0 +1,110 @@
+// Frame codec: exact, split, truncated and oversize input.
+#include <gtest/gtest.h>
+
+#include "net/frame.hpp"
+
+namespace rampart::net {
+namespace {
+
+TEST(Frame, ExactFrameRoundTrip) {
+  Bytes payload = to_bytes("hello frames");
+  Bytes wire = encode_frame(payload);
+  ASSERT_EQ(wire.size(), payload.size() + kFrameHeaderBytes);
+  EXPECT_EQ(wire[0], payload.size());
+  FrameDecoder d(64);
+  std::vector<Bytes> out;
+  ASSERT_TRUE(d.feed(wire, out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], payload);
+  EXPECT_EQ(d.buffered(), 0u);
+}
+
+TEST(Frame, ManyFramesInOneChunkAndEmptyFrame) {
+  Bytes wire;
+  append_frame(wire, to_bytes("a"));
+  append_frame(wire, {});
+  append_frame(wire, to_bytes("ccc"));
+  FrameDecoder d(64);
+  std::vector<Bytes> out;
+  ASSERT_TRUE(d.feed(wire, out).ok());
+  ASSERT_EQ(out.size(), 3u);
+  EXPECT_EQ(out[0], to_bytes("a"));
+  EXPECT_TRUE(out[1].empty());
+  EXPECT_EQ(out[2], to_bytes("ccc"));
+}
+
+TEST(Frame, ByteByByteFeeding) {
+  Bytes wire;
+  append_frame(wire, to_bytes("split across reads"));
+  append_frame(wire, to_bytes("second"));
+  FrameDecoder d(64);
+  std::vector<Bytes> out;
+  for (uint8_t b : wire) ASSERT_TRUE(d.feed(ByteView(&b, 1), out).ok());
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0], to_bytes("split across reads"));
+  EXPECT_EQ(out[1], to_bytes("second"));
+}
+
+TEST(Frame, TruncatedFrameYieldsNothingYet) {
+  Bytes wire = encode_frame(to_bytes("truncated payload"));
+  FrameDecoder d(64);
+  std::vector<Bytes> out;
+  ASSERT_TRUE(d.feed(ByteView(wire).first(wire.size() - 1), out).ok());
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(d.buffered(), wire.size() - 1);
+  ASSERT_TRUE(d.feed(ByteView(wire).last(1), out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  // A partial header alone is also held, not delivered.
+  FrameDecoder d2(64);
+  std::vector<Bytes> out2;
+  ASSERT_TRUE(d2.feed(ByteView(wire).first(3), out2).ok());
+  EXPECT_TRUE(out2.empty());
+}
+
+TEST(Frame, LimitIsInclusive) {
+  FrameDecoder d(8);
+  std::vector<Bytes> out;
+  ASSERT_TRUE(d.feed(encode_frame(Bytes(8, 1)), out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_FALSE(d.feed(encode_frame(Bytes(9, 1)), out).ok());
+  EXPECT_TRUE(d.failed());
+  EXPECT_EQ(out.size(), 1u);
+}
+
+TEST(Frame, OversizeHeaderFailsBeforeAnyPayload) {
+  // A 4 GiB announcement fails on the header alone and buffers nothing.
+  Bytes header = {0xff, 0xff, 0xff, 0xff};
+  FrameDecoder d;
+  std::vector<Bytes> out;
+  auto st = d.feed(header, out);
+  EXPECT_FALSE(st.ok());
+  EXPECT_EQ(d.buffered(), 0u);
+  // The decoder stays failed.
+  EXPECT_FALSE(d.feed(encode_frame(to_bytes("x")), out).ok());
+  EXPECT_TRUE(out.empty());
+}
+
+TEST(Frame, FramesBeforeAnOversizeOneAreKept) {
+  Bytes wire;
+  append_frame(wire, to_bytes("good"));
+  append_frame(wire, Bytes(100, 0));
+  FrameDecoder d(16);
+  std::vector<Bytes> out;
+  EXPECT_FALSE(d.feed(wire, out).ok());
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0], to_bytes("good"));
+}
+
+TEST(Frame, HugeAnnouncedLengthDoesNotReserveIt) {
+  // 16 MiB announced, 10 bytes sent: the decoder holds about 10 bytes, not 16 MiB.
+  Bytes wire = {0x00, 0x00, 0x00, 0x01};
+  wire.resize(wire.size() + 10, 7);
+  FrameDecoder d;
+  std::vector<Bytes> out;
+  ASSERT_TRUE(d.feed(wire, out).ok());
+  EXPECT_TRUE(out.empty());
+  EXPECT_EQ(d.buffered(), kFrameHeaderBytes + 10u);
+}
+
+}  // namespace
+}  // namespace rampart::net
