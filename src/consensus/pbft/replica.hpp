@@ -166,6 +166,7 @@ class PbftReplica final : public Protocol {
   bool vc_timer_ = false, nv_timer_ = false, rt_timer_ = false;
   bool executing_ = false, proposing_ = false;
   Seq exec_at_last_rt_ = 0;
+  uint32_t stuck_rounds_ = 0;
   Seq transfer_requested_ = 0;
 
   Stats stats_;

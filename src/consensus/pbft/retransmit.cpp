@@ -31,9 +31,11 @@ void PbftReplica::on_retransmit() {
       env_.broadcast(encode_checkpoint({it->first, it->second, cfg_.self, v->second.at(cfg_.self).sig}));
     }
   }
-  // Stuck below the stable checkpoint for a whole period: peers may have pruned the batches
-  // we miss; ask the replica layer for the state (once per checkpoint).
-  if (last_exec_ < low_ && last_exec_ == exec_at_last_rt_ && transfer_requested_ < low_) {
+  // Stuck below the stable checkpoint for whole periods: peers may have pruned the batches
+  // we miss; ask the replica layer for the state (once per checkpoint). Two rounds
+  // without progress, so that catch-up certificates get a chance first.
+  stuck_rounds_ = (last_exec_ < low_ && last_exec_ == exec_at_last_rt_) ? stuck_rounds_ + 1 : 0;
+  if (stuck_rounds_ >= 2 && transfer_requested_ < low_) {
     transfer_requested_ = low_;
     env_.need_state_transfer(low_, stable_proof_.state);
   }

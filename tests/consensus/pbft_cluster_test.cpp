@@ -1,0 +1,293 @@
+// PBFT clusters in memory: n replicas, a deterministic queue, timers fired by the test.
+#include <gtest/gtest.h>
+
+#include "pbft_harness.hpp"
+
+namespace rampart::consensus::pbft::testing {
+namespace {
+
+Config small_config() {
+  Config c;
+  c.window = 16;
+  c.checkpoint_interval = 4;
+  c.max_inflight = 4;
+  c.view_timeout_ms = 100;
+  return c;
+}
+
+// Every replica executed exactly batches 1..count (non-null ones in `want` order), densely.
+void expect_executed(const Cluster& c, const std::vector<Bytes>& want) {
+  for (NodeId i = 0; i < c.cfg.n; ++i) {
+    if (c.crashed.count(i)) continue;
+    std::vector<Bytes> got;
+    const auto& ex = c.envs[i]->executed;
+    for (size_t k = 0; k < ex.size(); ++k) {
+      EXPECT_EQ(std::get<0>(ex[k]), k + 1) << "replica " << i << " skipped a sequence number";
+      if (!std::get<2>(ex[k]).empty()) got.push_back(std::get<2>(ex[k]));
+    }
+    EXPECT_EQ(got, want) << "replica " << i;
+  }
+  c.expect_consistent();
+}
+
+TEST(PbftCluster, FourReplicasCommitInOrder) {
+  Cluster c(1, small_config());
+  std::vector<Bytes> want;
+  for (int i = 0; i < 10; ++i) {
+    want.push_back(batch_of(i));
+    c.reps[0]->submit(batch_of(i));
+  }
+  c.run();
+  expect_executed(c, want);
+  for (NodeId i = 0; i < 4; ++i) {
+    // Only late CHECKPOINTs (for a checkpoint already stable) are refused, as stale.
+    for (Reject r : {Reject::decode, Reject::wrong_view, Reject::wrong_sender, Reject::bad_signature,
+                     Reject::duplicate, Reject::conflict, Reject::invalid})
+      EXPECT_EQ(c.reps[i]->rejected(r), 0u) << i;
+    EXPECT_EQ(c.envs[i]->finals.size(), 10u);
+    EXPECT_EQ(c.reps[i]->stats().view, 0u);
+  }
+}
+
+TEST(PbftCluster, CheckpointsBecomeStableAndGarbageIsCollected) {
+  Cluster c(1, small_config());
+  std::vector<Bytes> want;
+  for (int i = 0; i < 30; ++i) {
+    want.push_back(batch_of(i));
+    c.submit_all(batch_of(i));  // as if every replica's batcher saw it; ordered once
+  }
+  c.run();
+  expect_executed(c, want);
+  for (NodeId i = 0; i < 4; ++i) {
+    EXPECT_EQ(c.reps[i]->low_watermark(), 28u);
+    ASSERT_EQ(c.envs[i]->stable.size(), 7u);
+    EXPECT_EQ(c.envs[i]->stable.back().second, c.envs[0]->state_at.at(28));
+    EXPECT_LE(c.reps[i]->live_slots(), 2u) << "slots 29, 30 only";
+    EXPECT_LE(c.reps[i]->retained_certificates(), c.cfg.window);
+    EXPECT_FALSE(c.reps[i]->has_pending());
+  }
+}
+
+// The primary gets batches prepared everywhere but no commit arrives; then it goes silent.
+// The view change must carry the prepared batches into view 1 at the same sequence numbers.
+TEST(PbftCluster, ViewChangeAfterSilentPrimaryKeepsPreparedBatches) {
+  Cluster c(1, small_config());
+  c.drop = [](const Envelope& e) {
+    auto t = peek_type(e.msg);
+    return t.ok() && *t == MsgType::commit;
+  };
+  for (int i = 0; i < 3; ++i) c.submit_all(batch_of(i));
+  c.run();
+  for (NodeId i = 0; i < 4; ++i) EXPECT_EQ(c.reps[i]->stats().last_executed, 0u);
+  c.drop = nullptr;
+  c.crashed.insert(0);
+  // Backups time out waiting, change view; replica 1 leads view 1.
+  c.fire(TimerKind::view_change);
+  c.run();
+  for (NodeId i = 1; i < 4; ++i) {
+    EXPECT_EQ(c.reps[i]->stats().view, 1u) << i;
+    EXPECT_FALSE(c.reps[i]->in_view_change());
+    EXPECT_EQ(c.reps[i]->stats().view_changes, 1u);
+  }
+  EXPECT_TRUE(c.reps[1]->is_primary());
+  // New work goes through the new primary.
+  c.submit_all(batch_of(3));
+  c.run();
+  expect_executed(c, {batch_of(0), batch_of(1), batch_of(2), batch_of(3)});
+  for (NodeId i = 1; i < 4; ++i) {
+    const auto& ex = c.envs[i]->executed;
+    ASSERT_EQ(ex.size(), 4u);
+    EXPECT_EQ(std::get<1>(ex[0]), 1u) << "committed in view 1";
+    EXPECT_EQ(c.envs[i]->views.back(), std::make_pair(View{1}, NodeId{1}));
+  }
+}
+
+TEST(PbftCluster, GapInPreparedSetIsFilledWithNullRequest) {
+  Cluster c(1, small_config());
+  // Seq 2's prepares are lost everywhere (nobody prepares it); 1 and 3 prepare; no commits.
+  c.drop = [](const Envelope& e) {
+    auto t = peek_type(e.msg);
+    if (!t.ok()) return false;
+    if (*t == MsgType::commit) return true;
+    if (*t == MsgType::prepare) return decode_vote(e.msg)->seq == 2;
+    return false;
+  };
+  for (int i = 0; i < 3; ++i) c.submit_all(batch_of(i));
+  c.run();
+  c.drop = nullptr;
+  c.crashed.insert(0);
+  c.fire(TimerKind::view_change);
+  c.run();
+  for (NodeId i = 1; i < 4; ++i) {
+    const auto& ex = c.envs[i]->executed;
+    ASSERT_GE(ex.size(), 3u) << i;
+    EXPECT_EQ(std::get<2>(ex[0]), batch_of(0));
+    EXPECT_TRUE(std::get<2>(ex[1]).empty()) << "seq 2 is a null request, executed with empty bytes";
+    EXPECT_EQ(std::get<2>(ex[2]), batch_of(2));
+  }
+  // batch 1 was still pending at the new primary: it is proposed again after the O-set.
+  c.run();
+  expect_executed(c, {batch_of(0), batch_of(2), batch_of(1)});
+}
+
+TEST(PbftCluster, SevenReplicasWithTwoFaultyTolerateViewChange) {
+  Config cfg = small_config();
+  Cluster c(2, cfg);
+  ASSERT_EQ(c.cfg.n, 7u);
+  std::vector<Bytes> want;
+  for (int i = 0; i < 12; ++i) {
+    want.push_back(batch_of(i));
+    c.submit_all(batch_of(i));
+  }
+  c.run();
+  expect_executed(c, want);
+  // Primary 0 and replica 1 (next primary) crash; view 1 fails, view 2 (primary 2) works.
+  c.crashed = {0, 1};
+  for (int i = 12; i < 20; ++i) {
+    want.push_back(batch_of(i));
+    c.submit_all(batch_of(i));
+  }
+  c.run();
+  for (int round = 0; round < 6 && !c.all_executed(20); ++round) {
+    c.fire(TimerKind::view_change);
+    c.run();
+    c.fire(TimerKind::new_view);
+    c.run();
+  }
+  expect_executed(c, want);
+  for (NodeId i = 2; i < 7; ++i) EXPECT_EQ(c.reps[i]->stats().view, 2u) << i;
+}
+
+TEST(PbftCluster, LaggingReplicaCatchesUpThroughCertificates) {
+  Cluster c(1, small_config());
+  c.crashed.insert(3);  // cut off (it keeps its state)
+  std::vector<Bytes> want;
+  for (int i = 0; i < 12; ++i) {
+    want.push_back(batch_of(i));
+    c.reps[0]->submit(batch_of(i));
+  }
+  c.run();
+  EXPECT_EQ(c.reps[0]->low_watermark(), 12u);
+  EXPECT_EQ(c.reps[3]->stats().last_executed, 0u);
+  c.crashed.clear();
+  // New work reaches replica 3; its retransmit STATUS brings the certificates it misses.
+  want.push_back(batch_of(12));
+  c.submit_all(batch_of(12));
+  c.run();
+  for (int round = 0; round < 10 && !c.all_executed(13); ++round) {
+    c.fire(TimerKind::retransmit);
+    c.run();
+  }
+  expect_executed(c, want);
+  EXPECT_EQ(c.reps[3]->low_watermark(), 12u);
+  EXPECT_TRUE(c.envs[3]->transfers.empty()) << "certificates sufficed";
+}
+
+TEST(PbftCluster, ReplicaBeyondRetainedHistoryAsksForStateTransfer) {
+  Cluster c(1, small_config());
+  c.crashed.insert(3);
+  std::vector<Bytes> want;
+  for (int i = 0; i < 40; ++i) {
+    want.push_back(batch_of(i));
+    c.reps[0]->submit(batch_of(i));
+  }
+  c.run();
+  ASSERT_EQ(c.reps[0]->low_watermark(), 40u);
+  c.crashed.clear();
+  want.push_back(batch_of(40));
+  c.submit_all(batch_of(40));
+  c.run();
+  for (int round = 0; round < 4 && c.envs[3]->transfers.empty(); ++round) {
+    c.fire(TimerKind::retransmit);
+    c.run();
+  }
+  ASSERT_EQ(c.envs[3]->transfers.size(), 1u) << "batches 1..24 are pruned everywhere";
+  auto [k, digest] = c.envs[3]->transfers[0];
+  EXPECT_EQ(k, 40u);
+  EXPECT_EQ(digest, c.envs[0]->state_at.at(40));
+  // The replica layer fetches and installs the state, then tells the protocol.
+  c.envs[3]->state = digest;
+  c.reps[3]->on_state_transferred(k, digest);
+  for (int round = 0; round < 4 && !c.all_executed(41); ++round) {
+    c.fire(TimerKind::retransmit);
+    c.run();
+  }
+  EXPECT_EQ(c.reps[3]->stats().last_executed, 41u);
+  EXPECT_EQ(std::get<2>(c.envs[3]->executed.back()), batch_of(40));
+  EXPECT_EQ(c.envs[3]->state, c.envs[0]->state);
+}
+
+// Deterministic chaos: loss, reordering, duplication; timers fired in rounds. Safety always,
+// and everything completes once the network behaves.
+void chaos(uint32_t f, uint64_t seed, double loss) {
+  Cluster c(f, small_config(), seed);
+  c.loss = loss;
+  c.reorder = true;
+  c.duplicate = 0.05;
+  std::vector<Bytes> want;
+  const int batches = 25;
+  for (int i = 0; i < batches; ++i) {
+    want.push_back(batch_of(i));
+    c.submit_all(batch_of(i));
+    if (i % 5 == 4) c.run();
+  }
+  for (int round = 0; round < 60; ++round) {
+    c.run();
+    c.expect_consistent();
+    c.fire(TimerKind::retransmit);
+    if (round % 4 == 3) {
+      c.fire(TimerKind::view_change);
+      c.fire(TimerKind::new_view);
+    }
+    if (round == 40) c.loss = 0;  // the network heals
+  }
+  c.run();
+  for (int round = 0; round < 40 && !c.all_executed(batches); ++round) {
+    c.fire(TimerKind::retransmit);
+    c.fire(TimerKind::view_change);
+    c.fire(TimerKind::new_view);
+    c.run();
+  }
+  c.expect_consistent();
+  for (NodeId i = 0; i < c.cfg.n; ++i) {
+    std::vector<Bytes> got;
+    for (const auto& e : c.envs[i]->executed)
+      if (!std::get<2>(e).empty()) got.push_back(std::get<2>(e));
+    std::sort(got.begin(), got.end());
+    std::vector<Bytes> sorted = want;
+    std::sort(sorted.begin(), sorted.end());
+    EXPECT_EQ(got, sorted) << "seed " << seed << " replica " << i << " (each batch exactly once)";
+  }
+}
+
+TEST(PbftCluster, LossyReorderingNetworkF1) {
+  for (uint64_t seed = 1; seed <= 5; ++seed) chaos(1, seed, 0.2);
+}
+
+TEST(PbftCluster, LossyReorderingNetworkF2) {
+  for (uint64_t seed = 1; seed <= 2; ++seed) chaos(2, seed, 0.15);
+}
+
+// A primary that equivocates (different batches for seq 1 to different backups) cannot get
+// either committed; the view change moves on and no two replicas disagree.
+TEST(PbftCluster, EquivocatingPrimaryIsReplaced) {
+  Cluster c(1, small_config());
+  const auto& keys = c.keys();
+  auto s0 = keys.signer(0);
+  for (NodeId to = 1; to < 4; ++to) {
+    Bytes b = batch_of(100 + static_cast<int>(to));
+    Hash32 d = batch_digest(b);
+    c.reps[to]->on_message(0, encode_pre_prepare({0, 1, d, s0->sign(pre_prepare_body(0, 1, d)), b}));
+  }
+  c.crashed.insert(0);  // and then it stays silent
+  c.run();
+  for (NodeId i = 1; i < 4; ++i) EXPECT_EQ(c.reps[i]->stats().last_executed, 0u);
+  c.submit_all(batch_of(1));
+  c.fire(TimerKind::view_change);
+  c.run();
+  expect_executed(c, {batch_of(1)});
+  for (NodeId i = 1; i < 4; ++i) EXPECT_EQ(c.reps[i]->stats().view, 1u);
+}
+
+}  // namespace
+}  // namespace rampart::consensus::pbft::testing

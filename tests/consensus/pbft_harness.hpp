@@ -1,0 +1,193 @@
+#pragma once
+// Test doubles for PBFT: an Env that records every output, and an in-memory cluster of
+// PbftReplicas with a deterministic message queue (seeded loss/reorder, crashed replicas,
+// a drop filter) and timers the test fires by hand. No clocks, no threads.
+#include <algorithm>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <tuple>
+#include <vector>
+
+#include "consensus/pbft/digest.hpp"
+#include "consensus/pbft/messages.hpp"
+#include "consensus/pbft/replica.hpp"
+#include "crypto/fake.hpp"
+
+namespace rampart::consensus::pbft::testing {
+
+inline constexpr NodeId kAll = ~NodeId{0};
+
+struct Sent {
+  NodeId to;  // kAll for broadcast
+  Bytes msg;
+};
+
+class RecordingEnv final : public Env {
+ public:
+  std::vector<Sent> sent;
+  std::vector<std::tuple<Seq, View, Bytes>> executed;
+  std::vector<Seq> finals;
+  std::vector<std::pair<Seq, Hash32>> stable;
+  std::vector<std::pair<View, NodeId>> views;
+  std::vector<std::pair<Seq, Hash32>> transfers;
+  std::map<TimerKind, uint64_t> timers;  // armed timers and their delay
+  std::function<bool(ByteView)> validator = [](ByteView) { return true; };
+  std::function<void(NodeId to, const Bytes&)> sink;  // cluster hook
+  Hash32 state{};
+  std::map<Seq, Hash32> state_at;
+
+  void send(NodeId to, Bytes msg) override {
+    if (sink) sink(to, msg);
+    sent.push_back({to, std::move(msg)});
+  }
+  void broadcast(Bytes msg) override { send(kAll, std::move(msg)); }
+  bool validate_batch(ByteView batch) override { return validator(batch); }
+  ExecResult execute(Seq k, View v, ByteView batch) override {
+    executed.emplace_back(k, v, Bytes(batch.begin(), batch.end()));
+    Bytes chain(state.begin(), state.end());
+    chain.insert(chain.end(), batch.begin(), batch.end());
+    state = batch_digest(chain);
+    state_at[k] = state;
+    return {state, {}};
+  }
+  void rollback(Seq) override { ADD_FAILURE() << "PBFT never rolls back"; }
+  void final(Seq k) override { finals.push_back(k); }
+  void checkpoint_stable(Seq k, const Hash32& d) override { stable.emplace_back(k, d); }
+  void view_changed(View v, NodeId p) override { views.emplace_back(v, p); }
+  void need_state_transfer(Seq k, const Hash32& d) override { transfers.emplace_back(k, d); }
+  void set_timer(TimerKind t, uint64_t ms) override { timers[t] = ms; }
+  void cancel_timer(TimerKind t) override { timers.erase(t); }
+
+  std::vector<Bytes> executed_batches() const {
+    std::vector<Bytes> out;
+    for (const auto& e : executed) out.push_back(std::get<2>(e));
+    return out;
+  }
+  // Messages of one type sent so far (broadcast or not).
+  std::vector<Bytes> of_type(MsgType t) const {
+    std::vector<Bytes> out;
+    for (const auto& s : sent) {
+      auto ty = peek_type(s.msg);
+      if (ty.ok() && *ty == t) out.push_back(s.msg);
+    }
+    return out;
+  }
+};
+
+inline Bytes batch_of(int i) {
+  std::string s = "batch-" + std::to_string(i);
+  return Bytes(s.begin(), s.end());
+}
+
+struct Envelope {
+  NodeId from, to;
+  Bytes msg;
+};
+
+class Cluster {
+ public:
+  explicit Cluster(uint32_t f, Config base = {}, uint64_t seed = 1)
+      : keys_(3 * f + 1, 2 * f + 1, seed), rng_(seed) {
+    base.f = f;
+    base.n = 3 * f + 1;
+    cfg = base;
+    for (NodeId i = 0; i < base.n; ++i) {
+      signers_.push_back(keys_.signer(i));
+      envs.push_back(std::make_unique<RecordingEnv>());
+    }
+    for (NodeId i = 0; i < base.n; ++i) {
+      Config c = base;
+      c.self = i;
+      envs[i]->sink = [this, i](NodeId to, const Bytes& m) {
+        if (to == kAll) {
+          for (NodeId j = 0; j < cfg.n; ++j)
+            if (j != i) queue_.push_back({i, j, m});
+        } else {
+          queue_.push_back({i, to, m});
+        }
+      };
+      Crypto cr{signers_[i].get(), &keys_.verifier(), nullptr, nullptr};
+      reps.push_back(std::make_unique<PbftReplica>(c, cr, *envs[i]));
+    }
+    for (auto& r : reps) r->start();
+  }
+
+  Config cfg;
+  std::vector<std::unique_ptr<RecordingEnv>> envs;
+  std::vector<std::unique_ptr<PbftReplica>> reps;
+  std::set<NodeId> crashed;  // neither sends nor receives, timers do not fire
+  double loss = 0;           // probability a message is dropped
+  bool reorder = false;      // deliver a random queued message instead of the oldest
+  double duplicate = 0;      // probability a delivered message is delivered twice
+  std::function<bool(const Envelope&)> drop;  // extra filter: true = drop
+
+  const crypto::FakeKeyring& keys() const { return keys_; }
+
+  // Deliver until the queue is empty (bounded, so a livelock fails the test instead of hanging).
+  size_t run(size_t max_steps = 2'000'000) {
+    size_t steps = 0;
+    while (!queue_.empty() && steps < max_steps) {
+      size_t idx = 0;
+      if (reorder) idx = std::uniform_int_distribution<size_t>(0, queue_.size() - 1)(rng_);
+      Envelope e = std::move(queue_[idx]);
+      queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(idx));
+      ++steps;
+      if (crashed.count(e.from) || crashed.count(e.to)) continue;
+      if (drop && drop(e)) continue;
+      if (loss > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < loss) continue;
+      reps[e.to]->on_message(e.from, e.msg);
+      if (duplicate > 0 && std::uniform_real_distribution<double>(0, 1)(rng_) < duplicate)
+        reps[e.to]->on_message(e.from, e.msg);
+    }
+    return steps;
+  }
+
+  // Fire timer `t` at every live replica that has it armed.
+  void fire(TimerKind t) {
+    for (NodeId i = 0; i < cfg.n; ++i) {
+      if (crashed.count(i)) continue;
+      auto it = envs[i]->timers.find(t);
+      if (it == envs[i]->timers.end()) continue;
+      envs[i]->timers.erase(it);
+      reps[i]->on_timer(t);
+    }
+  }
+
+  void submit_all(const Bytes& b) {
+    for (NodeId i = 0; i < cfg.n; ++i)
+      if (!crashed.count(i)) reps[i]->submit(b);
+  }
+
+  bool all_executed(Seq k) const {
+    for (NodeId i = 0; i < cfg.n; ++i)
+      if (!crashed.count(i) && reps[i]->stats().last_executed < k) return false;
+    return true;
+  }
+
+  // Safety: every pair of replicas executed the same batch at every seq both executed.
+  void expect_consistent() const {
+    for (NodeId i = 0; i < cfg.n; ++i)
+      for (NodeId j = i + 1; j < cfg.n; ++j) {
+        const auto& a = envs[i]->executed;
+        const auto& b = envs[j]->executed;
+        for (size_t k = 0; k < std::min(a.size(), b.size()); ++k) {
+          EXPECT_EQ(std::get<0>(a[k]), std::get<0>(b[k]));
+          EXPECT_EQ(std::get<2>(a[k]), std::get<2>(b[k])) << "replicas " << i << "," << j << " diverge at " << k;
+        }
+      }
+  }
+
+  size_t queued() const { return queue_.size(); }
+
+ private:
+  crypto::FakeKeyring keys_;
+  std::vector<std::unique_ptr<crypto::Signer>> signers_;
+  std::mt19937_64 rng_;
+  std::deque<Envelope> queue_;
+};
+
+}  // namespace rampart::consensus::pbft::testing
