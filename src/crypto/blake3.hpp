@@ -17,6 +17,12 @@ Hash32 keyed_hash(const Hash32& key, ByteView data);
 // BLAKE3's KDF mode: context must be a hard-coded, globally unique, application-specific string.
 Hash32 derive_key(std::string_view context, ByteView key_material);
 
+// Keyed hashes of n inputs of exactly 64 bytes each: out[i] = keyed_hash(key, inputs[i][0..64)).
+// Uses the C implementation's own multi-input SIMD routine (blake3_hash_many: 4/8/16 inputs per
+// pass with SSE4.1/AVX2/AVX-512), which is several times faster than n one-shot calls. This is
+// what makes Merkle inner nodes (64-byte inputs) cheap.
+void keyed_hash_many_64(const Hash32& key, const uint8_t* const* inputs, size_t n, Hash32* out);
+
 class Hasher {
  public:
   Hasher();  // plain hash mode

@@ -1,5 +1,7 @@
 #include "crypto/merkle.hpp"
 
+#include <algorithm>
+#include <cstring>
 #include <thread>
 
 #include "common/codec.hpp"
@@ -19,12 +21,23 @@ const Keys& keys() {
   return k;
 }
 
-// Reduces one level in place: out[i] = H(in[2i], in[2i+1]), the odd last node promoted.
+// Reduces one level in place: out[i] = H(in[2i], in[2i+1]), the odd last node promoted. Pairs
+// are hashed in blocks through BLAKE3's multi-input SIMD routine; block b writes nodes[b..] only
+// after reading its inputs nodes[2b..], and later blocks read at or beyond 2(b + block), so the
+// in-place update never clobbers an unread input.
 size_t reduce_level(Hash32* nodes, size_t n) {
-  size_t out = 0;
-  for (size_t i = 0; i + 1 < n; i += 2) nodes[out++] = inner_hash(nodes[i], nodes[i + 1]);
-  if (n % 2 == 1) nodes[out++] = nodes[n - 1];
-  return out;
+  constexpr size_t kBlock = 512;
+  const uint8_t* inputs[kBlock];
+  Hash32 out[kBlock];
+  const size_t pairs = n / 2;
+  for (size_t b = 0; b < pairs; b += kBlock) {
+    const size_t m = std::min(kBlock, pairs - b);
+    for (size_t i = 0; i < m; ++i) inputs[i] = nodes[2 * (b + i)].data();
+    blake3::keyed_hash_many_64(keys().inner, inputs, m, out);
+    std::copy(out, out + m, nodes + b);
+  }
+  if (n % 2 == 1) nodes[pairs] = nodes[n - 1];
+  return pairs + n % 2;
 }
 
 Hash32 reduce_to_root(std::vector<Hash32> nodes) {

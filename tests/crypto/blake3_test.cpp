@@ -78,6 +78,20 @@ TEST(Blake3, ResetAndSeek) {
   EXPECT_TRUE(std::equal(tail.begin(), tail.end(), full.begin() + 100));
 }
 
+TEST(Blake3, KeyedHashMany64MatchesOneShot) {
+  Hash32 key;
+  for (size_t i = 0; i < 32; ++i) key[i] = static_cast<uint8_t>(7 * i + 1);
+  const Bytes in = input(64 * 40);
+  for (size_t n : {1u, 2u, 3u, 4u, 7u, 8u, 9u, 15u, 16u, 17u, 33u, 40u}) {
+    std::vector<const uint8_t*> ptrs;
+    for (size_t i = 0; i < n; ++i) ptrs.push_back(in.data() + 64 * ((i * 13) % 40));
+    std::vector<Hash32> out(n);
+    blake3::keyed_hash_many_64(key, ptrs.data(), n, out.data());
+    for (size_t i = 0; i < n; ++i)
+      EXPECT_EQ(out[i], blake3::keyed_hash(key, ByteView(ptrs[i], 64))) << n << " " << i;
+  }
+}
+
 TEST(Blake3, ModesDiffer) {
   Hash32 zero{};
   const Bytes in = input(10);
