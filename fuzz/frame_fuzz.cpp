@@ -1,0 +1,59 @@
+// Fuzzes what an unauthenticated peer controls: the frame decoder (fed in input-chosen chunk
+// sizes, checked against a one-shot decode), then every decoded frame as a handshake Hello
+// (decode, re-encode, and a full handshake finish) and as a sealed channel message.
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "crypto/channel.hpp"
+#include "net/frame.hpp"
+
+using namespace rampart;
+
+namespace {
+
+struct Fixture {
+  crypto::ChannelKeypair mine = *crypto::ChannelKeypair::from_seed(Bytes(32, 1));
+  crypto::ChannelKeypair peer = *crypto::ChannelKeypair::from_seed(Bytes(32, 2));
+};
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static Fixture fx;
+  if (size < 2) return 0;
+  size_t limit = 1 + data[0] * 4;  // small limits so oversize paths are reached
+  size_t chunk = 1 + data[1] % 64;
+  ByteView input(data + 2, size - 2);
+
+  net::FrameDecoder chunked(limit);
+  std::vector<Bytes> frames;
+  bool chunk_ok = true;
+  for (size_t pos = 0; pos < input.size() && chunk_ok; pos += chunk) {
+    size_t n = input.size() - pos < chunk ? input.size() - pos : chunk;
+    chunk_ok = chunked.feed(input.subspan(pos, n), frames).ok();
+  }
+  net::FrameDecoder whole(limit);
+  std::vector<Bytes> frames2;
+  bool whole_ok = whole.feed(input, frames2).ok();
+  if (chunk_ok != whole_ok || frames != frames2) __builtin_trap();
+
+  size_t total = chunked.buffered();
+  for (auto& f : frames) {
+    if (f.size() > limit) __builtin_trap();
+    total += net::kFrameHeaderBytes + f.size();
+  }
+  if (total > input.size()) __builtin_trap();
+
+  for (auto& f : frames) {
+    auto h = crypto::decode_hello(f);
+    if (h.ok() && crypto::encode_hello(*h) != f) __builtin_trap();
+    crypto::Handshake hs(crypto::HandshakeRole::responder, 1, fx.mine);
+    auto ch = hs.finish(f, fx.peer.pk);
+    if (ch.ok()) {
+      // A forged first message must not authenticate.
+      if (ch->open(f).ok()) __builtin_trap();
+    }
+  }
+  return 0;
+}
