@@ -2,6 +2,8 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <atomic>
+#include <cstdio>
 #include <string>
 
 #include "crypto/channel.hpp"
@@ -127,6 +129,40 @@ TEST(Transport, MessagesQueuedWhilePeerIsDownAreDeliveredLater) {
     t1.reset();
     return 0;
   });
+}
+
+}  // namespace
+}  // namespace rampart::net
+
+namespace rampart::net {
+namespace {
+
+// Not a pass/fail test: prints loopback throughput. Run with
+//   net_test --gtest_also_run_disabled_tests --gtest_filter='*Throughput*'
+TEST(Transport, DISABLED_Throughput) {
+  for (size_t size : {size_t(256), size_t(4096), size_t(65536)}) {
+    IoThread io;
+    Options o = Cluster::fast_options();
+    o.max_queue_messages = 1u << 20;
+    o.max_queue_bytes = 1u << 30;
+    Cluster c(io, 2, o);
+    ASSERT_TRUE(wait_until([&] { return c.all_connected(); }));
+    const size_t count = size == 256 ? 400000 : size == 4096 ? 100000 : 10000;
+    std::atomic<size_t> got{0};
+    io.run([&] {
+      c.t[1]->on_message([&](NodeId, Bytes) { got.fetch_add(1, std::memory_order_relaxed); });
+      return 0;
+    });
+    auto start = std::chrono::steady_clock::now();
+    io.run([&] {
+      Bytes m(size, 7);
+      for (size_t i = 0; i < count; ++i) c.t[0]->send(1, m);
+      return 0;
+    });
+    ASSERT_TRUE(wait_until([&] { return got.load() == count; }, std::chrono::seconds(60)));
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    std::printf("size %6zu B: %9.0f msgs/s  %7.1f MB/s\n", size, count / secs, count * size / secs / 1e6);
+  }
 }
 
 }  // namespace
