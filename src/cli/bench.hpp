@@ -18,24 +18,38 @@ struct Registration {
   Registration(std::string name, std::function<void(CLI::App& bench)> add);
 };
 
-// Median wall time in nanoseconds of `reps` runs of f (after one warm-up run).
+// Median of `reps` runs of f (after one warm-up run), in nanoseconds, measured twice: as wall
+// time and as the calling thread's CPU time. On a busy machine wall time includes time spent
+// descheduled; thread CPU time does not, so it is the better cost measure for single-threaded
+// work (it under-counts work done on other threads: use wall time for those).
+struct Timing {
+  double cpu_ns = 0;
+  double wall_ns = 0;
+  Timing operator/(double d) const { return {cpu_ns / d, wall_ns / d}; }
+};
+
+double thread_cpu_now_ns();
+
 template <typename F>
-double median_ns(int reps, F&& f) {
+Timing median(int reps, F&& f) {
   f();
-  std::vector<double> t;
+  std::vector<double> cpu, wall;
   for (int i = 0; i < reps; ++i) {
+    double c0 = thread_cpu_now_ns();
     auto a = std::chrono::steady_clock::now();
     f();
     auto b = std::chrono::steady_clock::now();
-    t.push_back(std::chrono::duration<double, std::nano>(b - a).count());
+    cpu.push_back(thread_cpu_now_ns() - c0);
+    wall.push_back(std::chrono::duration<double, std::nano>(b - a).count());
   }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
+  std::sort(cpu.begin(), cpu.end());
+  std::sort(wall.begin(), wall.end());
+  return {cpu[cpu.size() / 2], wall[wall.size() / 2]};
 }
 
 struct Row {
   std::string name;
-  double ns;          // median cost of one `per`
+  Timing t;           // median cost of one `per`
   std::string per;    // what one unit is: "op", "key", "message", "batch", ...
   std::string note;
 };
@@ -43,8 +57,8 @@ struct Row {
 class Report {
  public:
   explicit Report(std::string bench) : bench_(std::move(bench)) {}
-  void add(std::string name, double ns, std::string per, std::string note = "") {
-    rows_.push_back({std::move(name), ns, std::move(per), std::move(note)});
+  void add(std::string name, Timing t, std::string per, std::string note = "") {
+    rows_.push_back({std::move(name), t, std::move(per), std::move(note)});
   }
   void param(std::string key, double value) { params_.emplace_back(std::move(key), value); }
   void metric(std::string key, double value) { metrics_.emplace_back(std::move(key), value); }

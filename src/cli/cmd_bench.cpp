@@ -1,6 +1,7 @@
 // `rampart bench`: the parent command; the benchmarks themselves live in bench_*.cpp.
 #include <cstdio>
 #include <ctime>
+#include <time.h>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -32,6 +33,12 @@ Registration::Registration(std::string name, std::function<void(CLI::App&)> add)
   registry().emplace(std::move(name), std::move(add));
 }
 
+double thread_cpu_now_ns() {
+  timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return double(ts.tv_sec) * 1e9 + double(ts.tv_nsec);
+}
+
 std::string human_ns(double ns) {
   char buf[32];
   if (ns < 1e3) std::snprintf(buf, sizeof buf, "%.1f ns", ns);
@@ -42,12 +49,13 @@ std::string human_ns(double ns) {
 }
 
 void Report::print() const {
-  std::printf("%-58s %14s  %s\n", "measurement", "median", "per");
+  std::printf("%-58s %12s %12s  %s\n", "measurement (median)", "thread CPU", "wall", "per");
   for (const auto& r : rows_) {
-    std::printf("%-58s %14s  %s%s%s\n", r.name.c_str(), human_ns(r.ns).c_str(), r.per.c_str(),
-                r.note.empty() ? "" : "  -- ", r.note.c_str());
+    std::printf("%-58s %12s %12s  %s%s%s\n", r.name.c_str(), human_ns(r.t.cpu_ns).c_str(),
+                human_ns(r.t.wall_ns).c_str(), r.per.c_str(), r.note.empty() ? "" : "  -- ",
+                r.note.c_str());
   }
-  for (const auto& [k, v] : metrics_) std::printf("%-58s %14.1f\n", k.c_str(), v);
+  for (const auto& [k, v] : metrics_) std::printf("%-58s %12.1f\n", k.c_str(), v);
 }
 
 bool Report::write_json(const std::string& path) const {
@@ -60,7 +68,7 @@ bool Report::write_json(const std::string& path) const {
   for (const auto& [k, v] : metrics_) j["metrics"][k] = v;
   j["results"] = nlohmann::json::array();
   for (const auto& r : rows_)
-    j["results"].push_back({{"name", r.name}, {"median_ns", r.ns}, {"per", r.per}, {"note", r.note}});
+    j["results"].push_back({{"name", r.name}, {"median_cpu_ns", r.t.cpu_ns}, {"median_wall_ns", r.t.wall_ns}, {"per", r.per}, {"note", r.note}});
   std::ofstream out(path);
   out << j.dump(2) << "\n";
   if (!out) {

@@ -92,6 +92,16 @@ TEST(Blake3, KeyedHashMany64MatchesOneShot) {
   }
 }
 
+TEST(Blake3, ShortKeyedHashFastPathMatchesHasher) {
+  Hash32 key;
+  for (size_t i = 0; i < 32; ++i) key[i] = static_cast<uint8_t>(255 - 3 * i);
+  const Bytes in = input(200);
+  for (size_t len = 0; len <= 130; ++len) {
+    ByteView v(in.data() + 3, len);
+    EXPECT_EQ(blake3::keyed_hash(key, v), blake3::Hasher::keyed(key).update(v).finalize()) << len;
+  }
+}
+
 TEST(Blake3, ModesDiffer) {
   Hash32 zero{};
   const Bytes in = input(10);

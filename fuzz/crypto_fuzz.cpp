@@ -1,0 +1,88 @@
+// Every crypto decoder of untrusted bytes: BLS public keys and signatures (G1/G2, subgroup
+// checks), threshold signature shares, threshold public key sets and secret shares, Merkle
+// proofs. Decoders must never crash, and whatever they accept must re-encode to the same bytes.
+// The first input byte picks the decoder; the rest is its input.
+#include <cstddef>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+
+#include "crypto/bls.hpp"
+#include "crypto/merkle.hpp"
+#include "crypto/threshold.hpp"
+
+using namespace rampart;
+using namespace rampart::crypto;
+
+namespace {
+void require(bool ok) {
+  if (!ok) std::abort();
+}
+
+template <size_t N>
+bool same(const std::array<uint8_t, N>& a, ByteView b) {
+  return b.size() == N && std::memcmp(a.data(), b.data(), N) == 0;
+}
+
+const threshold::Dealing& dealing() {
+  static const threshold::Dealing d = *threshold::deal(4, 3, as_bytes("fuzz"));
+  return d;
+}
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size < 1) return 0;
+  ByteView in(data + 1, size - 1);
+  switch (data[0] % 6) {
+    case 0: {
+      auto pk = bls::PublicKey::from_bytes(in);
+      if (pk) require(same(pk->to_bytes(), in) && blst_p1_affine_in_g1(&pk->point));
+      break;
+    }
+    case 1: {
+      auto sig = bls::Signature::from_bytes(in);
+      if (sig) {
+        require(same(sig->to_bytes(), in) && blst_p2_affine_in_g2(&sig->point));
+        // A decodable point is not a signature for an arbitrary message.
+        static const bls::PublicKey pk = bls::public_key(*bls::SecretKey::from_seed(Bytes(32, 7)));
+        (void)bls::verify(pk, as_bytes("fuzz"), *sig);
+      }
+      break;
+    }
+    case 2: {
+      // A threshold share from the network: verify and try to combine it with genuine ones.
+      const auto& d = dealing();
+      Bytes msg = to_bytes("fuzz");
+      require(!threshold::verify_share(d.pub, 0, msg, in) ||
+              Bytes(in.begin(), in.end()) == threshold::sign_share(d.secrets[0], msg));
+      threshold::BlsThresholdVerifier v(d.pub);
+      std::vector<Share> shares = {{0, Bytes(in.begin(), in.end())},
+                                   {1, threshold::sign_share(d.secrets[1], msg)},
+                                   {2, threshold::sign_share(d.secrets[2], msg)},
+                                   {3, threshold::sign_share(d.secrets[3], msg)}};
+      auto sig = v.combine(msg, shares);
+      require(sig.has_value() && v.verify_group(msg, *sig));  // three good shares suffice
+      break;
+    }
+    case 3: {
+      auto p = threshold::PublicKeySet::decode(in);
+      if (p) require(p->encode() == Bytes(in.begin(), in.end()));
+      break;
+    }
+    case 4: {
+      auto s = threshold::SecretShare::decode(in);
+      if (s) require(s->encode() == Bytes(in.begin(), in.end()));
+      break;
+    }
+    case 5: {
+      auto p = merkle::Proof::decode(in);
+      if (p) {
+        require(p->encode() == Bytes(in.begin(), in.end()));
+        Hash32 leaf{}, root{};
+        (void)merkle::verify(root, leaf, *p);
+      }
+      break;
+    }
+  }
+  return 0;
+}
