@@ -1,7 +1,9 @@
 // Every crypto decoder of untrusted bytes: BLS public keys and signatures (G1/G2, subgroup
 // checks), threshold signature shares, threshold public key sets and secret shares, Merkle
 // proofs. Decoders must never crash, and whatever they accept must re-encode to the same bytes.
-// The first input byte picks the decoder; the rest is its input.
+// The first input byte picks the decoder; the rest is its input, either taken as is or (cases
+// 6-9) XOR-ed into a valid encoding, so the fuzzer also explores near-valid points and proofs
+// (on the curve but off the subgroup, flipped flags, wrong counts) that random bytes rarely reach.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -24,6 +26,15 @@ bool same(const std::array<uint8_t, N>& a, ByteView b) {
   return b.size() == N && std::memcmp(a.data(), b.data(), N) == 0;
 }
 
+// valid ^ input (input cycled), so a zero input gives back the valid encoding.
+Bytes mutate(ByteView valid, ByteView in) {
+  Bytes out(valid.begin(), valid.end());
+  if (in.empty()) return out;
+  for (size_t i = 0; i < out.size(); ++i) out[i] ^= in[i % in.size()];
+  if (in.size() > out.size()) out.insert(out.end(), in.begin() + out.size(), in.end());
+  return out;
+}
+
 const threshold::Dealing& dealing() {
   static const threshold::Dealing d = *threshold::deal(4, 3, as_bytes("fuzz"));
   return d;
@@ -33,7 +44,23 @@ const threshold::Dealing& dealing() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   ByteView in(data + 1, size - 1);
-  switch (data[0] % 6) {
+  const uint8_t op = data[0] % 10;
+  Bytes mutated;
+  if (op >= 6) {
+    static const auto sk = *bls::SecretKey::from_seed(Bytes(32, 9));
+    static const auto pk = bls::public_key(sk).to_bytes();
+    static const auto sig = bls::sign(sk, as_bytes("m")).to_bytes();
+    static const Bytes pub_set = dealing().pub.encode();
+    static const Bytes proof = [] {
+      std::vector<Hash32> leaves(11);
+      return merkle::Tree(leaves).proof(9)->encode();
+    }();
+    const ByteView valid[] = {ByteView(pk), ByteView(sig), ByteView(pub_set), ByteView(proof)};
+    mutated = mutate(valid[op - 6], in);
+    in = mutated;
+  }
+  static const uint8_t target[] = {0, 1, 2, 3, 4, 5, 0, 1, 3, 5};
+  switch (target[op]) {
     case 0: {
       auto pk = bls::PublicKey::from_bytes(in);
       if (pk) require(same(pk->to_bytes(), in) && blst_p1_affine_in_g1(&pk->point));
