@@ -58,6 +58,15 @@ struct Single {
   Bytes checkpoint(NodeId i, Seq k, const Hash32& st) const {
     return encode(Checkpoint{k, st, sg[i]->sign(checkpoint_statement(k, st))});
   }
+  Bytes vc(NodeId i, View w, std::vector<CommittedEntry> entries = {}) const {
+    VcRequest r;
+    r.new_view = w;
+    r.sender = i;
+    r.entries = std::move(entries);
+    r.body = vc_body(r);
+    r.sig = sg[i]->sign(vc_statement(r.body));
+    return encode(r);
+  }
   // Deliver and report whether it was rejected.
   bool rejects(NodeId from, const Bytes& m) {
     uint64_t before = rejected();
@@ -209,7 +218,7 @@ TEST(PoeHandlers, MacSupportVerifiedAndCommitsAtNf) {
   EXPECT_FALSE(t.rejects(0, t.mac_support(0, 0, 1, a)));
   EXPECT_TRUE(t.rejects(0, t.mac_support(0, 0, 1, a)));  // duplicate
   EXPECT_TRUE(t.env.execs.empty());                      // own + 0 = 2 < nf
-  EXPECT_TRUE(t.rejects(0, t.certify(0, 1, a)));          // no CERTIFY in the MAC variant
+  EXPECT_TRUE(t.rejects(0, t.certify(0, 1, a)));  // a group signature is no MAC certificate
   EXPECT_FALSE(t.rejects(2, t.mac_support(2, 0, 1, a)));
   EXPECT_EQ(t.env.execs.size(), 1u);
 }
@@ -264,7 +273,7 @@ TEST(PoeHandlers, LaggingReplicaAsksForStateTransfer) {
 }
 
 TEST(PoeHandlers, ViewChangeTimerArmedByBackupSubmit) {
-  Single t(1);
+  Single t(3);
   t.p->submit(batch("A"));
   EXPECT_TRUE(t.p->has_pending());
   ASSERT_TRUE(t.env.timers.count(TimerKind::view_change));
@@ -273,10 +282,32 @@ TEST(PoeHandlers, ViewChangeTimerArmedByBackupSubmit) {
   bool vc = false;
   for (auto& s : t.env.out) vc |= peek_type(s.msg) == MsgType::vc_request;
   EXPECT_TRUE(vc);
-  ASSERT_TRUE(t.env.timers.count(TimerKind::new_view));
+  // Alone in the view change: no new-view timer, so it does not climb views on its own.
+  EXPECT_FALSE(t.env.timers.count(TimerKind::new_view));
+  t.p->on_message(0, t.vc(0, 1));
+  t.p->on_message(2, t.vc(2, 1));
+  ASSERT_TRUE(t.env.timers.count(TimerKind::new_view));  // nf asked for view 1
   EXPECT_EQ(t.env.timers[TimerKind::new_view], 2 * t.cfg.view_timeout_ms);  // back-off
-  t.p->on_timer(TimerKind::new_view);
+  t.p->on_timer(TimerKind::new_view);  // primary 1 never sent NV-PROPOSE: try view 2
+  t.p->on_message(0, t.vc(0, 2));
+  t.p->on_message(1, t.vc(1, 2));
   EXPECT_EQ(t.env.timers[TimerKind::new_view], 4 * t.cfg.view_timeout_ms);
+}
+
+TEST(PoeHandlers, JoinsViewChangeOnFPlusOneRequests) {
+  Single t(3);
+  t.p->on_message(0, t.vc(0, 2));
+  bool vc = false;
+  for (auto& s : t.env.out) vc |= peek_type(s.msg) == MsgType::vc_request;
+  EXPECT_FALSE(vc);  // one request may come from a faulty replica
+  t.p->on_message(1, t.vc(1, 1));
+  for (auto& s : t.env.out) {
+    if (peek_type(s.msg) == MsgType::vc_request) {
+      vc = true;
+      EXPECT_EQ(decode_vc_request(s.msg, Limits{})->new_view, 1u);  // the smallest of the f+1
+    }
+  }
+  EXPECT_TRUE(vc);
 }
 
 TEST(PoeHandlers, PrimaryDedupsIdenticalBatches) {
@@ -291,13 +322,7 @@ TEST(PoeHandlers, PrimaryDedupsIdenticalBatches) {
 TEST(PoeHandlers, VcRequestAndNvProposeRejections) {
   Single t(1);
   auto vc = [&](NodeId i, View w, std::vector<CommittedEntry> entries = {}) {
-    VcRequest r;
-    r.new_view = w;
-    r.sender = i;
-    r.entries = std::move(entries);
-    r.body = vc_body(r);
-    r.sig = t.sg[i]->sign(vc_statement(r.body));
-    return encode(r);
+    return t.vc(i, w, std::move(entries));
   };
   EXPECT_TRUE(t.rejects(2, vc(3, 1)));  // sender field differs from the transport's
   Bytes forged = vc(2, 1);

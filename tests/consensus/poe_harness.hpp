@@ -10,6 +10,7 @@
 #include <utility>
 #include <functional>
 #include <map>
+#include <random>
 #include <memory>
 #include <vector>
 
@@ -69,8 +70,16 @@ class FakeEnv : public Env {
   void checkpoint_stable(Seq k, const Hash32& d) override { stable.push_back({k, d}); }
   void view_changed(View v, NodeId p) override { views.push_back({v, p}); }
   void need_state_transfer(Seq k, const Hash32& d) override { transfers.push_back({k, d}); }
-  void set_timer(TimerKind t, uint64_t ms) override { timers[t] = ms; }
-  void cancel_timer(TimerKind t) override { timers.erase(t); }
+  void set_timer(TimerKind t, uint64_t ms) override {
+    timers[t] = ms;
+    deadline[t] = (now ? *now : 0) + ms;
+  }
+  void cancel_timer(TimerKind t) override {
+    timers.erase(t);
+    deadline.erase(t);
+  }
+  const uint64_t* now = nullptr;  // virtual clock of randomized runs (ms)
+  std::map<TimerKind, uint64_t> deadline;
 
   std::vector<Sent> take() { return std::exchange(out, {}); }
 };
@@ -136,8 +145,42 @@ class Cluster {
     return steps;
   }
 
+  // Deliver one queued message picked by rng (so the network reorders), losing it with
+  // probability `loss` and delivering it twice with probability `dup`. False when idle.
+  template <class Rng>
+  bool step_random(Rng& rng, double loss, double dup) {
+    collect();
+    if (queue_.empty()) return false;
+    size_t i = std::uniform_int_distribution<size_t>(0, queue_.size() - 1)(rng);
+    Msg m = std::move(queue_[i]);
+    queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
+    std::uniform_real_distribution<double> u(0, 1);
+    if (down_.count(m.to) || down_.count(m.from) || u(rng) < loss) return true;
+    if (drop && drop(m)) return true;
+    if (u(rng) < dup) queue_.push_back(m);
+    nodes_[m.to]->on_message(m.from, m.bytes);
+    collect();
+    return true;
+  }
+  size_t queued() const { return queue_.size(); }
+
+  // Virtual time: point every env at the clock, then fire_due() after advancing it.
+  void use_clock(const uint64_t* now) {
+    for (auto& e : envs_) e->now = now;
+  }
+  void fire_due(uint64_t now) {
+    for (NodeId i = 0; i < base_.n; ++i) {
+      if (down_.count(i)) continue;
+      for (TimerKind t : {TimerKind::view_change, TimerKind::new_view, TimerKind::retransmit}) {
+        auto it = envs_[i]->deadline.find(t);
+        if (it != envs_[i]->deadline.end() && it->second <= now) fire(i, t);
+      }
+    }
+  }
+
   void fire(NodeId i, TimerKind t) {
     envs_[i]->timers.erase(t);
+    envs_[i]->deadline.erase(t);
     nodes_[i]->on_timer(t);
   }
   // Fire timer t at every live node that has it armed.

@@ -53,7 +53,8 @@ bool quorum(const std::map<NodeId, std::pair<Hash32, Bytes>>& votes, uint32_t nf
 }  // namespace
 
 void PoeReplica::check_stable(Seq k) {
-  if (in_vc_ || k <= stable_) return;  // during a view change the NV-PROPOSE decides
+  // Also during a view change: a stable checkpoint is final, adopting it speculates nothing.
+  if (k <= stable_) return;
   auto it = ckpt_votes_.find(k);
   if (it == ckpt_votes_.end()) return;
   Hash32 state;
@@ -103,17 +104,9 @@ void PoeReplica::make_stable(Seq k, const Hash32& state, std::vector<SigEntry> p
   auto ex = executed_.find(k);
   bool have_state = last_executed_ >= k && ex != executed_.end() && ex->second.state == state;
   if (!have_state && last_executed_ > final_) {
-    if (last_executed_ >= k) {
-      // Our execution up to k differs from what nf replicas signed: it was speculation that
-      // the cluster did not keep.
-      env_.rollback(final_);
-      ++stats_.rollbacks;
-      for (auto it = executed_.upper_bound(final_); it != executed_.end();) {
-        executed_index_.erase(it->second.digest);
-        it = executed_.erase(it);
-      }
-      last_executed_ = final_;
-    }
+    // Our execution up to k differs from what nf replicas signed: it was speculation that
+    // the cluster did not keep.
+    if (last_executed_ >= k) undo_to(final_);
   }
   stable_ = k;
   stable_state_ = state;
@@ -127,6 +120,17 @@ void PoeReplica::make_stable(Seq k, const Hash32& state, std::vector<SigEntry> p
   propose_more();
 }
 
+// A stable checkpoint proven by nf signatures (the primary's answer to a FETCH from a
+// replica behind it): adopt it, with state transfer if we do not hold that state.
+void PoeReplica::on_stable(NodeId from, ByteView msg) {
+  auto m = decode_stable(msg, limits_);
+  if (!m) return reject();
+  (void)from;
+  if (m->k <= stable_) return reject();  // stale or duplicate
+  if (!verify_checkpoint_proof(m->k, m->state, m->proof)) return reject();
+  make_stable(m->k, m->state, std::move(m->proof));
+}
+
 void PoeReplica::finalize_stable() {
   env_.checkpoint_stable(stable_, stable_state_);
   env_.final(stable_);
@@ -136,9 +140,12 @@ void PoeReplica::finalize_stable() {
 void PoeReplica::garbage_collect() {
   slots_.erase(slots_.begin(), slots_.upper_bound(stable_));
   committed_.erase(committed_.begin(), committed_.upper_bound(stable_));
-  for (auto it = executed_.begin(); it != executed_.end() && it->first < stable_;) {
-    executed_index_.erase(it->second.digest);
-    it = executed_.erase(it);
+  executed_.erase(executed_.begin(), executed_.lower_bound(stable_));
+  // The dedup index reaches further back than the window: a lagging backup may still forward
+  // a batch the cluster executed a while ago.
+  Seq horizon = stable_ > 4 * cfg_.window ? stable_ - 4 * cfg_.window : 0;
+  for (auto it = executed_index_.begin(); it != executed_index_.end();) {
+    it = it->second <= horizon ? executed_index_.erase(it) : std::next(it);
   }
   // Keep executed_[stable_] (its state digest proves the checkpoint to ourselves).
   fixed_.erase(fixed_.begin(), fixed_.upper_bound(stable_));
@@ -150,10 +157,35 @@ void PoeReplica::on_state_transferred(Seq k, const Hash32& state_digest) {
   if (k != stable_ || state_digest != stable_state_ || last_executed_ >= k) return;
   last_executed_ = k;
   executed_.clear();
-  executed_index_.clear();
   executed_[k] = Executed{Hash32{}, state_digest};
+  // We cannot tell which pending batches the installed state contains: forget them; the
+  // replica layer re-submits requests that are still unanswered.
+  pending_.clear();
+  update_progress_timer(false);
   finalize_stable();
   try_execute();
+}
+
+}  // namespace rampart::consensus::poe
+
+namespace rampart::consensus::poe {
+
+// Undo every execution above keep_to. The undone batches become pending again (their bytes
+// are in committed_), so a batch the new view does not keep is proposed again, not lost.
+void PoeReplica::undo_to(Seq keep_to) {
+  if (keep_to >= last_executed_) return;
+  env_.rollback(keep_to);
+  ++stats_.rollbacks;
+  for (auto it = executed_.upper_bound(keep_to); it != executed_.end();) {
+    const Hash32& d = it->second.digest;
+    executed_index_.erase(d);
+    auto c = committed_.find(it->first);
+    if (c != committed_.end() && c->second.digest == d && !pending_.count(d)) {
+      pending_[d] = Pending{c->second.batch, next_order_++, 0};
+    }
+    it = executed_.erase(it);
+  }
+  last_executed_ = keep_to;
 }
 
 }  // namespace rampart::consensus::poe

@@ -135,7 +135,12 @@ Bytes encode_vote(MsgType t, View v, Seq k, const Hash32& d, const Bytes& sig) {
 
 Bytes encode(const Support& m) { return encode_vote(MsgType::support, m.v, m.k, m.digest, m.sig); }
 Bytes encode(const Certify& m) {
-  return encode_vote(MsgType::certify, m.v, m.k, m.digest, m.group_sig);
+  Bytes b = encode_vote(MsgType::certify, m.v, m.k, m.digest, m.group_sig);
+  Writer w;
+  put_sigs(w, m.sigs);
+  Bytes tail = w.take();
+  b.insert(b.end(), tail.begin(), tail.end());
+  return b;
 }
 
 Result<Support> decode_support(ByteView msg, const Limits& l) {
@@ -157,6 +162,7 @@ Result<Certify> decode_certify(ByteView msg, const Limits& l) {
   m.k = r.u64();
   m.digest = r.fixed<32>();
   m.group_sig = r.bytes(l.max_sig);
+  m.sigs = get_sigs(r, l);
   return done(r, std::move(m));
 }
 
@@ -273,6 +279,42 @@ Result<Forward> decode_forward(ByteView msg, const Limits& l) {
   Forward m;
   expect_type(r, MsgType::forward);
   m.batch = r.bytes(l.max_batch);
+  return done(r, std::move(m));
+}
+
+Bytes encode(const Fetch& m) {
+  Writer w;
+  w.u8(static_cast<uint8_t>(MsgType::fetch));
+  w.u64(m.v);
+  w.u64(m.from);
+  return w.take();
+}
+
+Result<Fetch> decode_fetch(ByteView msg, const Limits&) {
+  Reader r(msg);
+  Fetch m;
+  expect_type(r, MsgType::fetch);
+  m.v = r.u64();
+  m.from = r.u64();
+  return done(r, std::move(m));
+}
+
+Bytes encode(const Stable& m) {
+  Writer w;
+  w.u8(static_cast<uint8_t>(MsgType::stable));
+  w.u64(m.k);
+  w.fixed(m.state);
+  put_sigs(w, m.proof);
+  return w.take();
+}
+
+Result<Stable> decode_stable(ByteView msg, const Limits& l) {
+  Reader r(msg);
+  Stable m;
+  expect_type(r, MsgType::stable);
+  m.k = r.u64();
+  m.state = r.fixed<32>();
+  m.proof = get_sigs(r, l);
   return done(r, std::move(m));
 }
 

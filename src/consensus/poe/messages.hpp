@@ -22,6 +22,8 @@ enum class MsgType : uint8_t {
   vc_request = 5,
   nv_propose = 6,
   forward = 7,  // a backup hands its pending batch to a new primary after a view change
+  fetch = 8,    // a backup that misses proposals/certificates asks the primary to re-send
+  stable = 9,   // a stable checkpoint with its nf-signature proof (for a replica behind it)
 };
 
 // Limits applied while decoding, derived from the Config.
@@ -49,17 +51,20 @@ struct Support {
   Bytes sig;
 };
 
+struct SigEntry {
+  NodeId signer = 0;
+  Bytes sig;
+  bool operator==(const SigEntry&) const = default;
+};
+
+// The certificate of (v, k, digest): the group signature (threshold variant), or, in the MAC
+// variant, nf SUPPORT signatures (only sent when re-sending to a replica that asked by FETCH).
 struct Certify {
   View v = 0;
   Seq k = 0;
   Hash32 digest{};
   Bytes group_sig;
-};
-
-struct SigEntry {
-  NodeId signer = 0;
-  Bytes sig;
-  bool operator==(const SigEntry&) const = default;
+  std::vector<SigEntry> sigs;
 };
 
 struct Checkpoint {
@@ -103,6 +108,17 @@ struct Forward {
   Bytes batch;
 };
 
+struct Fetch {
+  View v = 0;
+  Seq from = 0;  // the first sequence number the sender has not executed
+};
+
+struct Stable {
+  Seq k = 0;
+  Hash32 state{};
+  std::vector<SigEntry> proof;
+};
+
 Hash32 batch_digest(ByteView batch);
 Bytes support_statement(View v, Seq k, const Hash32& digest);
 Bytes certify_statement(View v, Seq k, const Hash32& digest);  // same as support_statement
@@ -118,6 +134,8 @@ Bytes encode(const VcRequest& m);
 Bytes vc_body(const VcRequest& m);
 Bytes encode(const NvPropose& m);
 Bytes encode(const Forward& m);
+Bytes encode(const Fetch& m);
+Bytes encode(const Stable& m);
 
 // The type byte, or nullopt for an empty message.
 std::optional<MsgType> peek_type(ByteView msg);
@@ -129,5 +147,7 @@ Result<Checkpoint> decode_checkpoint(ByteView msg, const Limits& l);
 Result<VcRequest> decode_vc_request(ByteView msg, const Limits& l);
 Result<NvPropose> decode_nv_propose(ByteView msg, const Limits& l);
 Result<Forward> decode_forward(ByteView msg, const Limits& l);
+Result<Fetch> decode_fetch(ByteView msg, const Limits& l);
+Result<Stable> decode_stable(ByteView msg, const Limits& l);
 
 }  // namespace rampart::consensus::poe

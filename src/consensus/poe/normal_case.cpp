@@ -146,7 +146,6 @@ void PoeReplica::try_certify(Seq k) {
 void PoeReplica::on_certify(NodeId from, ByteView msg) {
   auto m = decode_certify(msg, limits_);
   if (!m) return reject();
-  if (cfg_.mac_variant) return reject();  // no CERTIFY in the MAC variant
   if (in_vc_ || m->v != view_) return reject();
   if (from != cfg_.primary_of(view_)) return reject();
   if (!in_window(m->k)) return reject();
@@ -154,10 +153,9 @@ void PoeReplica::on_certify(NodeId from, ByteView msg) {
   if (s.certified) return reject();  // duplicate
   auto fx = fixed_.find(m->k);
   if (fx != fixed_.end() && fx->second != m->digest) return reject();
-  if (!crypto_.tverifier->verify_group(certify_statement(m->v, m->k, m->digest), m->group_sig)) {
-    return reject();
-  }
-  certify(m->k, m->digest, Certificate{std::move(m->group_sig), {}});
+  Certificate c{std::move(m->group_sig), std::move(m->sigs)};
+  if (!verify_certificate(m->v, m->k, m->digest, c)) return reject();
+  certify(m->k, m->digest, std::move(c));
 }
 
 void PoeReplica::certify(Seq k, const Hash32& digest, Certificate cert) {
@@ -204,6 +202,29 @@ void PoeReplica::try_execute() {
   if (progressed) {
     update_progress_timer(true);
     propose_more();
+  }
+}
+
+// A backup that lacks proposals or certificates of this view asks the primary, which re-sends
+// what it has from `from` on (bounded). A requester below the stable checkpoint gets its proof.
+void PoeReplica::on_fetch(NodeId from, ByteView msg) {
+  auto m = decode_fetch(msg, limits_);
+  if (!m) return reject();
+  if (!is_primary() || m->v != view_) return reject();
+  if (m->from <= stable_ && stable_ > 0) {
+    env_.send(from, encode(Stable{stable_, stable_state_, stable_proof_}));
+  }
+  Seq first = std::max(m->from, stable_ + 1);
+  Seq last = std::min(next_seq_ - 1, first + 2 * Seq{cfg_.max_inflight});
+  for (Seq k = first; k <= last; ++k) {
+    auto it = slots_.find(k);
+    if (it == slots_.end() || !it->second.accepted) continue;
+    const Slot& s = it->second;
+    auto b = s.batches.find(s.digest);
+    if (b != s.batches.end()) env_.send(from, encode(Propose{view_, k, s.digest, b->second}));
+    if (s.certified) {
+      env_.send(from, encode(Certify{view_, k, s.cert_digest, s.cert.group_sig, s.cert.sigs}));
+    }
   }
 }
 

@@ -49,7 +49,7 @@ void PoeReplica::submit(Bytes batch) {
   // Dedup identical batch bytes: already queued/proposed, executed, or kept by the new view.
   if (pending_.count(d) || executed_index_.count(d)) return;
   for (const auto& [k, fd] : fixed_) {
-    if (fd == d && k <= last_executed_) return;
+    if (fd == d) return;  // the new view keeps it at k: it is re-proposed there
   }
   pending_[d] = Pending{std::move(batch), next_order_++, 0};
   if (is_primary()) {
@@ -72,6 +72,8 @@ void PoeReplica::on_message(NodeId from, ByteView msg) {
     case MsgType::vc_request: return on_vc_request(from, msg);
     case MsgType::nv_propose: return on_nv_propose(from, msg);
     case MsgType::forward: return on_forward(from, msg);
+    case MsgType::fetch: return on_fetch(from, msg);
+    case MsgType::stable: return on_stable(from, msg);
   }
   reject();
 }
@@ -86,6 +88,9 @@ void PoeReplica::on_forward(NodeId from, ByteView msg) {
   if (!env_.validate_batch(m->batch)) return reject();
   Hash32 d = batch_digest(m->batch);
   if (pending_.count(d) || executed_index_.count(d)) return reject();  // duplicate
+  for (const auto& [k, fd] : fixed_) {
+    if (fd == d) return reject();
+  }
   submit(std::move(m->batch));
 }
 
@@ -96,6 +101,7 @@ void PoeReplica::on_timer(TimerKind t) {
       if (!in_vc_) start_view_change(view_ + 1);
       break;
     case TimerKind::new_view:
+      new_view_armed_ = false;
       if (in_vc_) start_view_change(vc_target_ + 1);
       break;
     case TimerKind::retransmit:
@@ -110,6 +116,9 @@ void PoeReplica::on_timer(TimerKind t) {
 void PoeReplica::retransmit() {
   if (in_vc_) {
     if (!own_vc_msg_.empty()) env_.broadcast(own_vc_msg_);
+    // Alone in a view change while the others carry on, we may still catch up on stable
+    // checkpoints (final state, nothing speculative): the old primary answers with its proof.
+    env_.send(cfg_.primary_of(view_), encode(Fetch{view_, last_executed_ + 1}));
     return;
   }
   const bool primary = is_primary();
@@ -130,6 +139,12 @@ void PoeReplica::retransmit() {
   }
   if (own_ckpt_ && own_ckpt_ticks_++ > 0 && own_ckpt_ticks_ <= kMaxTicks) {
     env_.broadcast(encode(*own_ckpt_));
+  }
+  // Pull what we miss: the primary's own retransmissions stop after kMaxTicks, a FETCH is
+  // answered for as long as we lack something.
+  if (!primary && last_executed_ >= stable_ &&
+      (!pending_.empty() || slots_.upper_bound(last_executed_) != slots_.end())) {
+    env_.send(p, encode(Fetch{view_, last_executed_ + 1}));
   }
   if (!primary) {
     for (auto& [d, pb] : pending_) {

@@ -75,6 +75,7 @@ class PoeReplica final : public Protocol {
   void on_propose(NodeId from, ByteView msg);
   void on_support(NodeId from, ByteView msg);
   void on_certify(NodeId from, ByteView msg);
+  void on_fetch(NodeId from, ByteView msg);
   void send_support(Seq k, const Slot& s);
   void try_certify(Seq k);
   void certify(Seq k, const Hash32& digest, Certificate cert);
@@ -85,9 +86,11 @@ class PoeReplica final : public Protocol {
   // checkpoint.cpp
   void send_checkpoint(Seq k, const Hash32& state);
   void on_checkpoint(NodeId from, ByteView msg);
+  void on_stable(NodeId from, ByteView msg);
   void check_stable(Seq k);
   void make_stable(Seq k, const Hash32& state, std::vector<SigEntry> proof);
   void finalize_stable();
+  void undo_to(Seq keep_to);
   void garbage_collect();
   bool verify_checkpoint_proof(Seq k, const Hash32& state,
                                const std::vector<SigEntry>& proof) const;
@@ -98,6 +101,7 @@ class PoeReplica final : public Protocol {
   void on_nv_propose(NodeId from, ByteView msg);
   bool validate_vc(const VcRequest& m) const;
   void maybe_send_nv(View w);
+  void arm_new_view_timer();
   History select_history(const std::vector<VcRequest>& reqs) const;
   bool adopt(View w, const History& h);
 
@@ -112,6 +116,7 @@ class PoeReplica final : public Protocol {
   View vc_target_ = 0;
   uint32_t failures_ = 0;  // consecutive views without progress (back-off exponent)
   bool progress_armed_ = false;
+  bool new_view_armed_ = false;
 
   Seq stable_ = 0;  // low watermark: latest stable checkpoint (proof held)
   Hash32 stable_state_{};
@@ -122,7 +127,7 @@ class PoeReplica final : public Protocol {
   std::map<Seq, Slot> slots_;                 // current view
   std::map<Seq, CommittedEntry> committed_;   // highest-view certificate per k > stable_
   std::map<Seq, Executed> executed_;          // k in (stable_, last_executed_]
-  std::map<Hash32, Seq> executed_index_;      // digest -> k, for dedup
+  std::map<Hash32, Seq> executed_index_;      // digest -> k, for dedup (4 windows deep)
   std::map<Seq, Hash32> fixed_;               // new-view history the current view must keep
   std::map<Seq, std::map<NodeId, std::pair<Hash32, Bytes>>> ckpt_votes_;
   std::optional<Checkpoint> own_ckpt_;        // latest own CHECKPOINT, for retransmission

@@ -30,8 +30,22 @@ void PoeReplica::start_view_change(View w) {
   own_vc_msg_ = encode(r);
   env_.broadcast(own_vc_msg_);
   vc_store_[cfg_.self] = StoredVc{std::move(r), own_vc_msg_};
-  env_.set_timer(TimerKind::new_view, timeout_ms());
+  new_view_armed_ = false;
+  env_.cancel_timer(TimerKind::new_view);
+  arm_new_view_timer();
   maybe_send_nv(w);
+}
+
+// As in PBFT, the timer for the NV-PROPOSE of w starts only once nf replicas asked for w:
+// a replica alone in a view change waits there instead of climbing views on its own (the
+// others join once f+1 ask, or when their own progress timers expire).
+void PoeReplica::arm_new_view_timer() {
+  if (!in_vc_ || new_view_armed_) return;
+  size_t n = 0;
+  for (const auto& [id, s] : vc_store_) n += s.req.new_view == vc_target_;
+  if (n < cfg_.nf()) return;
+  new_view_armed_ = true;
+  env_.set_timer(TimerKind::new_view, timeout_ms());
 }
 
 bool PoeReplica::validate_vc(const VcRequest& m) const {
@@ -72,7 +86,10 @@ void PoeReplica::on_vc_request(NodeId from, ByteView msg) {
   if (higher.size() >= cfg_.f + 1) {
     start_view_change(*std::min_element(higher.begin(), higher.end()));
   }
-  if (in_vc_) maybe_send_nv(vc_target_);
+  if (in_vc_) {
+    arm_new_view_timer();
+    maybe_send_nv(vc_target_);
+  }
 }
 
 // The primary of w sends NV-PROPOSE once it holds nf valid requests for w, its own first (so
@@ -178,15 +195,7 @@ bool PoeReplica::adopt(View w, const History& h) {
   // 2. Roll back speculation the new view does not keep.
   Seq keep_to = diverge ? diverge - 1 : last_executed_;
   if (!ckpt_ok && last_executed_ >= h.ckpt) keep_to = final_;  // our state at the checkpoint differs
-  if (keep_to < last_executed_) {
-    env_.rollback(keep_to);
-    ++stats_.rollbacks;
-    for (auto it = executed_.upper_bound(keep_to); it != executed_.end();) {
-      executed_index_.erase(it->second.digest);
-      it = executed_.erase(it);
-    }
-    last_executed_ = keep_to;
-  }
+  undo_to(keep_to);
 
   // 3. Enter the view.
   view_ = w;
@@ -196,6 +205,7 @@ bool PoeReplica::adopt(View w, const History& h) {
   fixed_.clear();
   queue_.clear();
   env_.cancel_timer(TimerKind::new_view);
+  new_view_armed_ = false;
   for (auto it = vc_store_.begin(); it != vc_store_.end();) {
     it = it->second.req.new_view <= w ? vc_store_.erase(it) : std::next(it);
   }
