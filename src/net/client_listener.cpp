@@ -108,8 +108,6 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
     for (auto& [id, c] : conns) c->close("listener stopped");
     conns.clear();
     conn_gauge = 0;
-    on_frame = nullptr;
-    on_close = nullptr;
   }
 };
 

@@ -426,7 +426,6 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     }
     for (auto& pc : handshaking) pc->conn->close("transport stopped");
     handshaking.clear();
-    on_msg = nullptr;
   }
 };
 
