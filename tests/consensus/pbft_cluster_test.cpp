@@ -242,7 +242,7 @@ void chaos(uint32_t f, uint64_t seed, double loss) {
     if (round == 40) c.loss = 0;  // the network heals
   }
   c.run();
-  for (int round = 0; round < 40 && !c.all_executed(batches); ++round) {
+  for (int round = 0; round < 40 && !c.all_have(want); ++round) {
     c.fire(TimerKind::retransmit);
     c.fire(TimerKind::view_change);
     c.fire(TimerKind::new_view);
@@ -287,6 +287,123 @@ TEST(PbftCluster, EquivocatingPrimaryIsReplaced) {
   c.run();
   expect_executed(c, {batch_of(1)});
   for (NodeId i = 1; i < 4; ++i) EXPECT_EQ(c.reps[i]->stats().view, 1u);
+}
+
+}  // namespace
+}  // namespace rampart::consensus::pbft::testing
+
+namespace rampart::consensus::pbft::testing {
+namespace {
+
+// Random faults per seed: loss, reordering, duplication, up to f replicas paused (crash and
+// later recover with their state) or cut off for a while, one of them possibly the primary;
+// a replica whose outgoing messages are corrupted at random. Safety is checked after every
+// round; after the faults stop every batch must execute exactly once everywhere.
+void random_faults(uint32_t f, uint64_t seed) {
+  Config cfg = small_config();
+  Cluster c(f, cfg, seed);
+  std::mt19937_64 rng(seed * 7919 + f);
+  auto coin = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
+  c.loss = std::uniform_real_distribution<double>(0, 0.3)(rng);
+  c.reorder = coin(0.7);
+  c.duplicate = coin(0.5) ? 0.1 : 0;
+  NodeId corrupt = static_cast<NodeId>(rng() % c.cfg.n);
+  bool corrupting = coin(0.5);
+  std::mt19937_64 flip(seed);
+  c.drop = [&](const Envelope& e) {
+    // A corrupted message is still delivered, but broken; emulate by rejecting delivery and
+    // feeding a mutated copy directly.
+    if (corrupting && e.from == corrupt && flip() % 3 == 0) {
+      Bytes m = e.msg;
+      if (!m.empty()) m[flip() % m.size()] ^= static_cast<uint8_t>(1 + flip() % 255);
+      c.reps[e.to]->on_message(e.from, m);
+      return true;
+    }
+    return false;
+  };
+  std::vector<Bytes> want;
+  const int batches = 30;
+  int next = 0;
+  for (int round = 0; round < 80; ++round) {
+    if (round % 3 == 0 && next < batches) {
+      for (int j = 0; j < 3 && next < batches; ++j, ++next) {
+        want.push_back(batch_of(next));
+        c.submit_all(batch_of(next));
+      }
+    }
+    if (round == 10) {  // up to f replicas go away
+      size_t k = rng() % (f + 1);
+      if (coin(0.5)) c.crashed.insert(0);  // often the primary
+      while (c.crashed.size() < k) c.crashed.insert(static_cast<NodeId>(rng() % c.cfg.n));
+    }
+    if (round == 45) c.crashed.clear();  // they come back
+    c.run();
+    c.expect_consistent();
+    c.serve_state_transfers();
+    c.fire(TimerKind::retransmit);
+    if (round % 3 == 2) {
+      c.fire(TimerKind::view_change);
+      c.fire(TimerKind::new_view);
+    }
+  }
+  // The network heals; one more batch arrives (a replica that fell behind while idle learns
+  // of it only through new work).
+  c.loss = 0;
+  corrupting = false;
+  want.push_back(batch_of(batches));
+  c.submit_all(batch_of(batches));
+  for (int round = 0; round < 60 && !c.all_have(want); ++round) {
+    c.fire(TimerKind::retransmit);
+    c.run();
+    c.serve_state_transfers();
+    if (round % 3 == 2) {
+      c.fire(TimerKind::view_change);
+      c.fire(TimerKind::new_view);
+      c.run();
+    }
+  }
+  c.expect_consistent();
+  std::vector<Bytes> sorted = want;
+  std::sort(sorted.begin(), sorted.end());
+  for (NodeId i = 0; i < c.cfg.n; ++i) {
+    std::vector<Bytes> got;
+    for (const auto& e : c.envs[i]->executed)
+      if (!std::get<2>(e).empty()) got.push_back(std::get<2>(e));
+    std::sort(got.begin(), got.end());
+    // After a state transfer a replica cannot know which of its pending batches the
+    // transferred state already holds; as primary it may order one again (the replica layer's
+    // per-client dedup makes that harmless). Then only "at least once" is promised.
+    bool transferred = false;
+    for (NodeId j = 0; j < c.cfg.n; ++j) transferred |= !c.envs[j]->transfers.empty();
+    if (transferred) got.erase(std::unique(got.begin(), got.end()), got.end());
+    std::string all;
+    for (NodeId j = 0; j < c.cfg.n; ++j) {
+      auto st = c.reps[j]->stats();
+      all += " [" + std::to_string(j) + ": exec " + std::to_string(st.last_executed) + " low " +
+             std::to_string(st.stable_checkpoint) + " view " + std::to_string(st.view) +
+             (c.reps[j]->in_view_change() ? " vc->" + std::to_string(c.reps[j]->view_change_target()) : "") +
+             (c.reps[j]->has_pending() ? " pending" : "") + "]\n  " + c.reps[j]->debug_string() + " rejects";
+      for (size_t r = 0; r < static_cast<size_t>(Reject::kCount); ++r)
+        all += " " + std::to_string(c.reps[j]->rejected(static_cast<Reject>(r)));
+      all += " timers";
+      for (auto& [t, ms] : c.envs[j]->timers) all += " " + std::to_string(static_cast<int>(t));
+      all += "\n";
+    }
+    ASSERT_EQ(got, sorted) << "f=" << f << " seed " << seed << " replica " << i << all;
+  }
+}
+
+uint64_t seeds_from_env(uint64_t dflt) {
+  const char* s = std::getenv("PBFT_SEEDS");
+  return s ? std::strtoull(s, nullptr, 10) : dflt;
+}
+
+TEST(PbftCluster, RandomFaultsF1) {
+  for (uint64_t seed = 1; seed <= seeds_from_env(20); ++seed) random_faults(1, seed);
+}
+
+TEST(PbftCluster, RandomFaultsF2) {
+  for (uint64_t seed = 1; seed <= seeds_from_env(10) / 2 + 1; ++seed) random_faults(2, seed);
 }
 
 }  // namespace

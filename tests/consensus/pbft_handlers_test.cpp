@@ -103,8 +103,10 @@ TEST_F(PbftHandlers, PrePrepareRejections) {
   EXPECT_EQ(rep->rejected(Reject::duplicate), 1u);
   rep->on_message(0, pp(0, 1, batch_of(2)));  // equivocation: another batch for (0, 1)
   EXPECT_EQ(rep->rejected(Reject::conflict), 1u);
+  rep->on_message(0, pp(0, 2, batch_of(1)));  // the same batch at a second seq
+  EXPECT_EQ(rep->rejected(Reject::conflict), 2u);
   EXPECT_EQ(env.of_type(MsgType::prepare).size(), 1u);
-  EXPECT_EQ(rejected(), 3u + 1 + 4 + 1 + 2 + 2 + 1 + 1);
+  EXPECT_EQ(rejected(), 3u + 1 + 4 + 1 + 2 + 2 + 1 + 2);
 }
 
 TEST_F(PbftHandlers, NullBatchIsNotValidated) {

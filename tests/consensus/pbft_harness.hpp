@@ -157,6 +157,33 @@ class Cluster {
     }
   }
 
+  // Play the replica layer's state transfer: a replica that asked for the state of stable
+  // checkpoint k gets it from a live peer whose state at k has the requested digest.
+  void serve_state_transfers() {
+    for (NodeId i = 0; i < cfg.n; ++i) {
+      if (crashed.count(i)) continue;
+      auto& asked = envs[i]->transfers;
+      while (served_[i] < asked.size()) {
+        auto [k, digest] = asked[served_[i]++];
+        if (reps[i]->stats().last_executed >= k) continue;  // caught up meanwhile
+        for (NodeId j = 0; j < cfg.n; ++j) {
+          auto it = envs[j]->state_at.find(k);
+          if (j == i || crashed.count(j) || it == envs[j]->state_at.end() || it->second != digest) continue;
+          envs[i]->state = digest;
+          envs[i]->state_at[k] = digest;
+          // The executed log of the replica that served it stands in for the transferred state.
+          auto& mine = envs[i]->executed;
+          const auto& theirs = envs[j]->executed;
+          mine.clear();
+          for (const auto& e : theirs)
+            if (std::get<0>(e) <= k) mine.push_back(e);
+          reps[i]->on_state_transferred(k, digest);
+          break;
+        }
+      }
+    }
+  }
+
   void submit_all(const Bytes& b) {
     for (NodeId i = 0; i < cfg.n; ++i)
       if (!crashed.count(i)) reps[i]->submit(b);
@@ -165,6 +192,29 @@ class Cluster {
   bool all_executed(Seq k) const {
     for (NodeId i = 0; i < cfg.n; ++i)
       if (!crashed.count(i) && reps[i]->stats().last_executed < k) return false;
+    return true;
+  }
+
+  // Every live replica executed at least `count` non-null batches (null requests pad seqs).
+  bool all_executed_batches(size_t count) const {
+    for (NodeId i = 0; i < cfg.n; ++i) {
+      if (crashed.count(i)) continue;
+      size_t real = 0;
+      for (const auto& e : envs[i]->executed) real += !std::get<2>(e).empty();
+      if (real < count) return false;
+    }
+    return true;
+  }
+
+  // Every live replica executed every batch of `want` (at least once).
+  bool all_have(const std::vector<Bytes>& want) const {
+    for (NodeId i = 0; i < cfg.n; ++i) {
+      if (crashed.count(i)) continue;
+      std::set<Bytes> got;
+      for (const auto& e : envs[i]->executed) got.insert(std::get<2>(e));
+      for (const auto& b : want)
+        if (!got.count(b)) return false;
+    }
     return true;
   }
 
@@ -188,6 +238,7 @@ class Cluster {
   std::vector<std::unique_ptr<crypto::Signer>> signers_;
   std::mt19937_64 rng_;
   std::deque<Envelope> queue_;
+  std::map<NodeId, size_t> served_;
 };
 
 }  // namespace rampart::consensus::pbft::testing

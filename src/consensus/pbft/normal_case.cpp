@@ -7,7 +7,9 @@
 namespace rampart::consensus::pbft {
 
 void PbftReplica::propose_more() {
-  if (proposing_ || !is_primary()) return;
+  // A primary that lags below the stable checkpoint catches up first: what it would propose
+  // may already be ordered in the part it has not executed.
+  if (proposing_ || !is_primary() || last_exec_ < low_) return;
   proposing_ = true;
   // Snapshot the queue: proposing may execute (f = 0) and so change it.
   std::vector<Hash32> queue;
@@ -59,6 +61,13 @@ void PbftReplica::handle_pre_prepare(NodeId from, ByteView msg) {
     if (s.has_pp) return reject(s.digest == m->digest ? Reject::duplicate : Reject::conflict);
     if (s.ccert && s.ccert->digest != m->digest) return reject(Reject::conflict);
   }
+  // A batch is ordered once: a primary that proposes one batch at two sequence numbers of the
+  // window is faulty (a correct one dedups by digest). The null request may repeat.
+  if (m->digest != null_digest())
+    for (const auto& [n, other] : slots_)
+      if (n != m->seq && ((other.has_pp && other.digest == m->digest) ||
+                          (other.ccert && other.ccert->digest == m->digest)))
+        return reject(Reject::conflict);
   // The empty batch is the null request; anything else must be acceptable to the application.
   if (!m->batch.empty() && !env_.validate_batch(m->batch)) return reject(Reject::invalid);
   Slot& s = slots_[m->seq];

@@ -167,4 +167,19 @@ void PbftReplica::update_timers() {
   }
 }
 
+std::string PbftReplica::debug_string() const {
+  std::string out = "r" + std::to_string(cfg_.self) + " view " + std::to_string(view_) +
+                    (in_vc_ ? " vc->" + std::to_string(vc_target_) : "") + " exec " +
+                    std::to_string(last_exec_) + " low " + std::to_string(low_) + " next " +
+                    std::to_string(next_seq_) + " pending " + std::to_string(pending_.size()) +
+                    " inflight " + std::to_string(inflight_.size()) + " slots:";
+  for (auto it = slots_.upper_bound(last_exec_); it != slots_.end(); ++it) {
+    const Slot& s = it->second;
+    out += " " + std::to_string(it->first) + (s.has_pp ? "p" : "") + (s.prepared ? "P" : "") +
+           (s.ccert ? "C" : "") + "/" + std::to_string(s.prepares.size()) + "," +
+           std::to_string(s.commits.size());
+  }
+  return out;
+}
+
 }  // namespace rampart::consensus::pbft

@@ -53,6 +53,8 @@ class PbftReplica final : public Protocol {
   Seq low_watermark() const { return low_; }
   size_t live_slots() const { return slots_.size(); }
   size_t retained_certificates() const { return retained_.size(); }
+  // One line of internal state for traces (view, watermarks, slots above last_executed).
+  std::string debug_string() const;
 
  private:
   struct VoteRec {
