@@ -30,7 +30,5 @@ struct ReplicaCrypto {
 };
 Result<ReplicaCrypto> make_replica_crypto(const ClusterConfig& c, const NodeSecrets& s);
 
-// What a client needs: the group verifier only (CART).
-Result<std::shared_ptr<const crypto::ThresholdVerifier>> make_group_verifier(const ClusterConfig& c);
 
 }  // namespace rampart::node

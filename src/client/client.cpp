@@ -1,0 +1,184 @@
+#include "client/client.hpp"
+
+#include <sodium.h>
+
+#include <asio.hpp>
+
+#include "client/group_key.hpp"
+#include "client/verify.hpp"
+#include "net/frame.hpp"
+
+namespace rampart::client {
+
+namespace {
+class SodiumSigner final : public replica::ClientSigner {
+ public:
+  explicit SodiumSigner(const Bytes& sk) : sk_(sk) {}
+  Bytes sign(ByteView msg) const override {
+    Bytes sig(crypto_sign_BYTES);
+    crypto_sign_detached(sig.data(), nullptr, msg.data(), msg.size(), sk_.data());
+    return sig;
+  }
+
+ private:
+  const Bytes& sk_;
+};
+}  // namespace
+
+struct Client::Impl {
+  ClusterConfig cfg;
+  ClientOptions opt;
+  std::shared_ptr<const crypto::ThresholdVerifier> group;
+  Bytes pk = Bytes(crypto_sign_PUBLICKEYBYTES), sk = Bytes(crypto_sign_SECRETKEYBYTES);
+  replica::ClientId id = 0;
+  uint64_t seq = 0;
+  asio::io_context io;
+  std::optional<asio::ip::tcp::socket> sock;
+  uint32_t cur = 0;
+  net::FrameDecoder dec{1u << 20};
+
+  void disconnect() {
+    if (sock) {
+      asio::error_code ec;
+      sock->close(ec);
+      sock.reset();
+    }
+    dec = net::FrameDecoder(1u << 20);
+  }
+
+  // Runs the io_context until `done` or the deadline; on the deadline cancels pending work.
+  bool run_until(bool& done, std::chrono::steady_clock::time_point deadline) {
+    while (!done) {
+      auto now = std::chrono::steady_clock::now();
+      if (now >= deadline) break;
+      io.restart();
+      io.run_one_for(deadline - now);
+    }
+    if (!done) {
+      disconnect();
+      io.restart();
+      io.poll();  // let the cancelled handlers run
+    }
+    return done;
+  }
+
+  Status connect(uint32_t r, std::chrono::steady_clock::time_point deadline) {
+    disconnect();
+    const ReplicaEntry* e = cfg.replica(r);
+    if (!e) return err("no replica " + std::to_string(r));
+    asio::error_code ec;
+    auto addr = asio::ip::make_address(e->host, ec);
+    if (ec) return err("bad replica address " + e->host);
+    sock.emplace(io);
+    bool done = false;
+    asio::error_code result;
+    sock->async_connect({addr, e->client_port}, [&](const asio::error_code& c) {
+      result = c;
+      done = true;
+    });
+    if (!run_until(done, deadline)) return err("connect to replica " + std::to_string(r) + " timed out");
+    if (result) {
+      disconnect();
+      return err("connect to replica " + std::to_string(r) + ": " + result.message());
+    }
+    sock->set_option(asio::ip::tcp::no_delay(true), ec);
+    return {};
+  }
+
+  // One attempt at replica `cur`: send, then read until a verified reply or the deadline.
+  Result<Answer> attempt(const Bytes& frame, uint64_t s) {
+    auto deadline = std::chrono::steady_clock::now() + opt.timeout;
+    if (!sock) RAMPART_TRY(connect(cur, deadline));
+    bool done = false;
+    asio::error_code wec;
+    asio::async_write(*sock, asio::buffer(frame), [&](const asio::error_code& e, size_t) {
+      wec = e;
+      done = true;
+    });
+    if (!run_until(done, deadline) || wec) {
+      disconnect();
+      return err("send to replica " + std::to_string(cur) + " failed");
+    }
+    std::array<uint8_t, 64 * 1024> buf;
+    std::string last_problem = "timed out waiting for replica " + std::to_string(cur);
+    while (true) {
+      done = false;
+      asio::error_code rec;
+      size_t n = 0;
+      sock->async_read_some(asio::buffer(buf), [&](const asio::error_code& e, size_t m) {
+        rec = e;
+        n = m;
+        done = true;
+      });
+      if (!run_until(done, deadline)) return err(last_problem);
+      if (rec) {
+        disconnect();
+        return err("replica " + std::to_string(cur) + " closed the connection");
+      }
+      std::vector<Bytes> frames;
+      if (!dec.feed(ByteView(buf.data(), n), frames)) {
+        disconnect();
+        return err("replica " + std::to_string(cur) + " sent a malformed frame");
+      }
+      for (auto& f : frames) {
+        auto m = decode_message(f);
+        if (!m) continue;  // ignore junk; a correct replica's proof is what counts
+        if (m->tag == kTagReject && m->reject.client == id && m->reject.seq == s) {
+          return err("request rejected by replica " + std::to_string(cur) + ": " + m->reject.reason);
+        }
+        if (m->tag != kTagReply || m->reply.seq != s) continue;
+        if (auto st = verify_reply(m->reply, id, s, *group); !st) {
+          last_problem = st.error().message;
+          continue;  // a forged or broken reply is discarded, not fatal
+        }
+        return Answer{m->reply.k, m->reply.result, cur, m->reply.kind == 1};
+      }
+    }
+  }
+};
+
+Result<std::unique_ptr<Client>> Client::create(const ClusterConfig& cfg, ClientOptions opt) {
+  if (sodium_init() < 0) return err("libsodium failed to initialise");
+  auto impl = std::make_unique<Impl>();
+  impl->cfg = cfg;
+  impl->opt = opt;
+  auto g = make_group_verifier(cfg);
+  if (!g) return g.error();
+  impl->group = *g;
+  crypto_sign_keypair(impl->pk.data(), impl->sk.data());
+  impl->id = client_id_of(impl->pk);
+  impl->cur = cfg.n() ? opt.first_replica % cfg.n() : 0;
+  return std::unique_ptr<Client>(new Client(std::move(impl)));
+}
+
+Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Client::~Client() = default;
+replica::ClientId Client::id() const { return impl_->id; }
+
+Result<Answer> Client::call(ByteView op) {
+  auto& I = *impl_;
+  uint64_t s = ++I.seq;
+  Bytes payload = I.pk;
+  payload.insert(payload.end(), op.begin(), op.end());
+  replica::Request req;
+  if (I.opt.sign) {
+    req = replica::make_request(I.id, s, std::move(payload), SodiumSigner(I.sk));
+  } else {
+    req.client = I.id;
+    req.seq = s;
+    req.payload = std::move(payload);
+  }
+  Bytes frame = net::encode_frame(encode_request_frame(req));
+  std::string problems;
+  for (int a = 0; a < I.opt.attempts; ++a) {
+    auto r = I.attempt(frame, s);
+    if (r) return r;
+    if (r.error().message.rfind("request rejected", 0) == 0) return r.error();
+    problems += (problems.empty() ? "" : "; ") + r.error().message;
+    I.disconnect();
+    I.cur = (I.cur + 1) % I.cfg.n();  // retry the same request elsewhere
+  }
+  return err("no verified reply after " + std::to_string(I.opt.attempts) + " attempts: " + problems);
+}
+
+}  // namespace rampart::client

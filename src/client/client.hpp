@@ -1,0 +1,49 @@
+#pragma once
+// The direct-path client (CART): signs requests with its own Ed25519 key, sends them to one
+// replica's client port, and accepts the first reply whose group signature verifies against the
+// cluster's group public key and whose Merkle proof binds its result to the signed results
+// root. On a timeout (or a dropped connection) it retries the same request at the next replica.
+// Not thread-safe: one Client per thread.
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "client/wire.hpp"
+#include "common/config.hpp"
+#include "crypto/interfaces.hpp"
+
+namespace rampart::client {
+
+struct ClientOptions {
+  std::chrono::milliseconds timeout{2000};  // per attempt
+  int attempts = 8;                         // replicas tried (round robin) before giving up
+  uint32_t first_replica = 0;
+  bool sign = true;                         // false: --auth none benchmarks
+};
+
+struct Answer {
+  uint64_t k = 0;       // batch that answered
+  Bytes result;         // the application's result bytes
+  uint32_t replica = 0; // who delivered it
+  bool cached = false;  // answered from the reply cache (a retry)
+};
+
+class Client {
+ public:
+  // A client with a fresh Ed25519 key (its id follows from the key).
+  static Result<std::unique_ptr<Client>> create(const ClusterConfig& cfg, ClientOptions opt = {});
+  ~Client();
+
+  replica::ClientId id() const;
+  // Submits one operation and waits for its verified answer.
+  Result<Answer> call(ByteView op);
+
+  struct Impl;
+
+ private:
+  explicit Client(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace rampart::client

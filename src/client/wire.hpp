@@ -1,0 +1,69 @@
+#pragma once
+// What travels on a replica's client port (u32-length-prefixed frames, net/frame.hpp), and the
+// bytes a CART reply proves.
+//
+// Client identity (our choice, see docs/operations.md): a client generates an Ed25519 key pair;
+// its id is the first 8 bytes (little-endian) of BLAKE3(public key), and every request's
+// payload is `public key (32) || operation`. So replicas need no registration step, any replica
+// can check any request on its own (validate_batch stays deterministic), and a client cannot
+// act under another's id without its secret key.
+//
+//   client -> replica   REQUEST  tag 1 | replica::Request (encode_request)
+//   replica -> client   REPLY    tag 2 | k u64 | client u64 | seq u64 | kind u8 | result bytes
+//                                      | merkle proof bytes | results_root 32 | group_sig bytes
+//                       REJECT   tag 3 | client u64 | seq u64 | reason str
+//
+// The reply is valid when merkle::verify(results_root, leaf_hash(reply_leaf(...)), proof) holds
+// and group_sig verifies over ledger::proof_message(k, results_root) under the group key.
+#include <cstdint>
+#include <string>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "replica/request.hpp"
+
+namespace rampart::client {
+
+inline constexpr size_t kPubkeyBytes = 32;
+inline constexpr uint8_t kTagRequest = 1;
+inline constexpr uint8_t kTagReply = 2;
+inline constexpr uint8_t kTagReject = 3;
+inline constexpr size_t kMaxResult = 128 * 1024;
+inline constexpr size_t kMaxGroupSig = 1024;
+
+replica::ClientId client_id_of(ByteView ed25519_public);
+
+// The Merkle leaf of one request's result in batch k's results tree.
+Bytes reply_leaf(replica::ClientId client, uint64_t seq, uint8_t kind, ByteView result);
+
+struct Reply {
+  uint64_t k = 0;
+  replica::ClientId client = 0;
+  uint64_t seq = 0;
+  uint8_t kind = 0;  // replica::ReplyKind
+  Bytes result;
+  Bytes proof;       // crypto::merkle::Proof::encode()
+  Hash32 results_root{};
+  Bytes group_sig;
+};
+
+struct Reject {
+  replica::ClientId client = 0;
+  uint64_t seq = 0;
+  std::string reason;
+};
+
+Bytes encode_request_frame(const replica::Request& r);
+Bytes encode_reply(const Reply& r);
+Bytes encode_reject(const Reject& r);
+
+// A decoded client-port message: exactly one of these is set according to tag.
+struct Message {
+  uint8_t tag = 0;
+  replica::Request request;
+  Reply reply;
+  Reject reject;
+};
+Result<Message> decode_message(ByteView frame);
+
+}  // namespace rampart::client

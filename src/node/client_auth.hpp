@@ -1,0 +1,19 @@
+#pragma once
+// Checks client requests on the direct path: the payload starts with the client's Ed25519
+// public key, the client id is derived from it (client/wire.hpp), and the signature covers
+// replica::request_signing_bytes. With auth = none (benchmarks of the ordering path only) the
+// id binding is still checked but signatures are not.
+#include "common/result.hpp"
+#include "replica/batch.hpp"
+
+namespace rampart::node {
+
+enum class ClientAuth { ed25519, none };
+
+Status check_request(const replica::Request& r, ClientAuth auth);
+// validate_batch for the Env: decodes exactly, non-empty, every request passes check_request.
+Result<replica::Batch> check_batch(ByteView encoded, ClientAuth auth);
+// The operation inside a request's payload (after the public key).
+ByteView request_op(const replica::Request& r);
+
+}  // namespace rampart::node

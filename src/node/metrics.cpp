@@ -1,0 +1,77 @@
+#include "node/metrics.hpp"
+
+#include <httplib.h>
+
+#include <sstream>
+
+namespace rampart::node {
+
+std::string render_metrics(const Snapshot& s) {
+  std::ostringstream o;
+  auto g = [&](const char* name, const char* help, const char* type, uint64_t v) {
+    o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n" << name << " " << v << "\n";
+  };
+  g("rampart_replica_id", "this replica's id", "gauge", s.replica);
+  g("rampart_view", "current view", "gauge", s.view);
+  g("rampart_is_primary", "1 when this replica leads the current view", "gauge", s.is_primary ? 1 : 0);
+  g("rampart_height", "last executed batch (speculative included)", "gauge", s.height);
+  g("rampart_final_height", "last final block in the ledger", "gauge", s.final_height);
+  g("rampart_proven_height", "last block whose proof of execution this replica combined", "gauge", s.proven);
+  g("rampart_checkpoint", "last stable checkpoint stored", "gauge", s.checkpoint);
+  g("rampart_requests_total", "client requests accepted at this replica", "counter", s.requests);
+  g("rampart_rejected_requests_total", "client requests rejected (bad id binding or signature)", "counter", s.rejected_requests);
+  g("rampart_batches_executed_total", "batches executed", "counter", s.batches_executed);
+  g("rampart_ops_executed_total", "operations executed (throughput)", "counter", s.ops_executed);
+  g("rampart_replies_total", "CART replies sent to clients", "counter", s.replies);
+  g("rampart_view_changes_total", "view changes", "counter", s.view_changes);
+  g("rampart_rollbacks_total", "speculative rollbacks", "counter", s.rollbacks);
+  g("rampart_protocol_rejected_messages_total", "consensus messages rejected by the protocol", "counter", s.protocol_rejected);
+  g("rampart_bad_peer_messages_total", "malformed node-level peer messages", "counter", s.bad_peer_msgs);
+  g("rampart_bad_reply_shares_total", "invalid CART reply shares found while combining", "counter", s.bad_shares);
+  g("rampart_state_transfers_total", "completed state transfers", "counter", s.state_transfers);
+  g("rampart_peer_frames_in_total", "frames received from replicas", "counter", s.peer.frames_in);
+  g("rampart_peer_frames_out_total", "frames sent to replicas", "counter", s.peer.frames_out);
+  g("rampart_peer_bad_frames_total", "replica frames dropped: malformed or failed authentication", "counter", s.peer.bad_frames);
+  g("rampart_peer_dropped_frames_total", "replica frames dropped: queue full or too big", "counter", s.peer.dropped_frames);
+  g("rampart_peer_handshake_failures_total", "failed replica handshakes", "counter", s.peer.handshake_failures);
+  g("rampart_peer_reconnects_total", "replica reconnection attempts", "counter", s.peer.reconnects);
+  g("rampart_client_frames_in_total", "frames received from clients", "counter", s.client.frames_in);
+  g("rampart_client_bad_frames_total", "client frames dropped as malformed", "counter", s.client.bad_frames);
+  g("rampart_client_connections", "open client connections", "gauge", s.client_connections);
+  g("rampart_batcher_pending", "requests waiting for the batch to close", "gauge", s.batcher_pending);
+  g("rampart_forwarded_pending", "batches forwarded to the primary, not yet executed", "gauge", s.forwarded_pending);
+  g("rampart_cart_pending", "batches awaiting their reply certificate", "gauge", s.certs_pending);
+  o << "# HELP rampart_peer_queue_depth messages queued for a replica\n# TYPE rampart_peer_queue_depth gauge\n";
+  for (auto& q : s.peer_queues) o << "rampart_peer_queue_depth{peer=\"" << q.id << "\"} " << q.depth << "\n";
+  o << "# HELP rampart_peer_connected 1 while the authenticated link to a replica is up\n# TYPE rampart_peer_connected gauge\n";
+  for (auto& q : s.peer_queues) o << "rampart_peer_connected{peer=\"" << q.id << "\"} " << (q.connected ? 1 : 0) << "\n";
+  return o.str();
+}
+
+MetricsServer::MetricsServer() : srv_(std::make_unique<httplib::Server>()) {}
+MetricsServer::~MetricsServer() { stop(); }
+
+Status MetricsServer::start(const std::string& host, uint16_t port) {
+  srv_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
+    std::lock_guard<std::mutex> l(mu_);
+    res.set_content(text_, "text/plain; version=0.0.4");
+  });
+  if (!srv_->bind_to_port(host, port)) return err("metrics: cannot listen on " + host + ":" + std::to_string(port));
+  thread_ = std::thread([this] { srv_->listen_after_bind(); });
+  return {};
+}
+
+void MetricsServer::update(Snapshot s) {
+  std::string t = render_metrics(s);
+  std::lock_guard<std::mutex> l(mu_);
+  text_ = std::move(t);
+}
+
+void MetricsServer::stop() {
+  if (thread_.joinable()) {
+    srv_->stop();
+    thread_.join();
+  }
+}
+
+}  // namespace rampart::node

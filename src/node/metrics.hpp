@@ -1,0 +1,66 @@
+#pragma once
+// Prometheus text-format metrics over HTTP (cpp-httplib, its own thread). The io_context
+// thread renders a Snapshot every 200 ms; the HTTP thread only serves the latest text, so it
+// never touches the replica's state.
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/result.hpp"
+#include "net/counters.hpp"
+
+namespace httplib {
+class Server;
+}
+
+namespace rampart::node {
+
+// Counters bumped on the io thread.
+struct Counters {
+  std::atomic<uint64_t> height{0}, final_height{0}, checkpoint{0}, proven{0}, view{0};
+  std::atomic<uint64_t> requests{0}, rejected_requests{0}, bad_client_frames{0}, batches_built{0},
+      batches_executed{0}, ops_executed{0}, replies{0}, rollbacks{0}, view_changes{0}, bad_peer_msgs{0},
+      bad_shares{0}, state_transfers{0}, state_served{0};
+};
+
+struct PeerQueue {
+  uint32_t id = 0;
+  size_t depth = 0;
+  bool connected = false;
+};
+
+struct Snapshot {
+  uint32_t replica = 0;
+  uint64_t view = 0;
+  bool is_primary = false;
+  uint64_t height = 0, final_height = 0, checkpoint = 0, proven = 0;
+  uint64_t requests = 0, rejected_requests = 0, batches_executed = 0, ops_executed = 0, replies = 0;
+  uint64_t view_changes = 0, rollbacks = 0, protocol_rejected = 0, bad_peer_msgs = 0, bad_shares = 0,
+           state_transfers = 0;
+  net::Counters peer, client;
+  size_t client_connections = 0, batcher_pending = 0, forwarded_pending = 0, certs_pending = 0;
+  std::vector<PeerQueue> peer_queues;
+};
+
+std::string render_metrics(const Snapshot& s);
+
+class MetricsServer {
+ public:
+  MetricsServer();
+  ~MetricsServer();
+  Status start(const std::string& host, uint16_t port);
+  void update(Snapshot s);
+  void stop();
+
+ private:
+  std::unique_ptr<httplib::Server> srv_;
+  std::thread thread_;
+  std::mutex mu_;
+  std::string text_ = "# no data yet\n";
+};
+
+}  // namespace rampart::node

@@ -1,0 +1,808 @@
+#include "node/node.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <asio.hpp>
+#include <map>
+#include <unordered_map>
+
+#include "app/kv/kv_store.hpp"
+#include "client/wire.hpp"
+#include "consensus/protocol.hpp"
+#include "crypto/merkle.hpp"
+#include "ledger/block.hpp"
+#include "ledger/store.hpp"
+#include "ledger/verify.hpp"
+#include "net/transport.hpp"
+#include "node/app_adapter.hpp"
+#include "node/client_auth.hpp"
+#include "node/client_port.hpp"
+#include "node/keyfile.hpp"
+#include "node/metrics.hpp"
+#include "node/peer_msg.hpp"
+#include "node/threshold_keys.hpp"
+#include "replica/executor.hpp"
+
+namespace rampart::node {
+
+using consensus::NodeId;
+using consensus::Seq;
+using consensus::TimerKind;
+using consensus::View;
+namespace merkle = crypto::merkle;
+
+// Everything of one replica; all members are touched only on the io_context thread, except
+// `metrics` (its own lock) and `io` itself.
+class NodeImpl final : public consensus::Env {
+ public:
+  explicit NodeImpl(NodeOptions o) : opt(std::move(o)), cfg(opt.config), self(opt.id), batch_timer(io), tick_timer(io) {}
+
+  Status init();
+  int run();
+  void stop() { io.stop(); }
+
+  // ---- consensus::Env ----
+  void send(NodeId to, Bytes msg) override { transport->send(to, wrap(PeerTag::consensus, msg)); }
+  void broadcast(Bytes msg) override { transport->broadcast(wrap(PeerTag::consensus, msg)); }
+  bool validate_batch(ByteView batch) override { return check_batch(batch, auth).ok(); }
+  consensus::ExecResult execute(Seq k, View v, ByteView batch) override;
+  void rollback(Seq k) override;
+  void final(Seq k) override;
+  void checkpoint_stable(Seq k, const Hash32& state_digest) override;
+  void view_changed(View v, NodeId primary) override;
+  void need_state_transfer(Seq k, const Hash32& state_digest) override;
+  void set_timer(TimerKind t, uint64_t after_ms) override;
+  void cancel_timer(TimerKind t) override;
+
+ private:
+  struct Cert {
+    bool executed = false;
+    View view = 0;
+    Hash32 root{};
+    std::vector<replica::ReplyEntry> replies;
+    std::unique_ptr<merkle::Tree> tree;
+    std::map<Hash32, std::vector<crypto::Share>> shares;  // by results root: (signer, share)
+    Bytes group_sig;
+    bool replied = false;
+  };
+  struct PendingSnapshot {
+    Hash32 digest{};
+    Bytes state;
+  };
+
+  Status recover();
+  void on_peer(NodeId from, Bytes msg);
+  bool on_client_frame(ClientPort::ConnId c, ByteView frame);
+  void close_batch();
+  void add_share(uint64_t k, const Hash32& root, NodeId signer, Bytes share);
+  void try_combine(uint64_t k);
+  void send_replies(uint64_t k, Cert& c);
+  void advance_final();
+  void try_checkpoint();
+  void on_state_req(NodeId from, uint64_t from_k, uint64_t want_k);
+  void on_state_resp(NodeId from, StateResp r);
+  void request_state();
+  void tick();
+  bool proven(uint64_t k);
+
+  NodeOptions opt;
+  const ClusterConfig& cfg;
+  NodeId self;
+  asio::io_context io;
+  ClientAuth auth = ClientAuth::ed25519;
+  Bytes config_bytes;
+  NodeSecrets secrets;
+  ReplicaCrypto rc;
+  std::unique_ptr<net::Transport> transport;
+  std::shared_ptr<net::CounterSet> client_counters = std::make_shared<net::CounterSet>();
+  std::unique_ptr<ClientPort> clients;
+  std::unique_ptr<ledger::Store> store;
+  app::kv::KvStore kv;
+  KeyPrefixedApp app{kv};
+  replica::Executor exec{app};
+  std::unique_ptr<consensus::Protocol> proto;
+  std::unique_ptr<MetricsServer> metrics;
+
+  std::vector<replica::Request> pending;
+  asio::steady_timer batch_timer;
+  bool batch_timer_armed = false;
+  asio::steady_timer tick_timer;
+  std::map<TimerKind, std::unique_ptr<asio::steady_timer>> timers;
+
+  View view = 0;
+  NodeId primary = 0;
+  std::map<Hash32, Bytes> forwarded;  // batches handed to the primary, not yet executed
+  std::map<uint64_t, Cert> certs;
+  std::unordered_map<replica::ClientId, ClientPort::ConnId> client_conn;
+  std::map<uint64_t, PendingSnapshot> snapshots;  // taken at checkpoint sequence numbers
+  uint64_t recovered_upto = 0;
+  uint64_t final_target = 0;
+  std::optional<std::pair<uint64_t, Hash32>> stable_cp;
+  // state transfer
+  bool transferring = false;
+  uint64_t st_k = 0;
+  Hash32 st_digest{};
+  uint32_t st_peer = 0;
+  std::unique_ptr<asio::steady_timer> st_timer;
+
+  Counters ctr;
+};
+
+// ---------------------------------------------------------------- start-up
+
+Status NodeImpl::init() {
+  auth = opt.client_auth == "none" ? ClientAuth::none : ClientAuth::ed25519;
+  const ReplicaEntry* me = cfg.replica(self);
+  if (!me) return err("replica id " + std::to_string(self) + " is not in the config");
+  auto s = load_secrets(cfg.resolve(me->key_file));
+  if (!s) return s.error();
+  secrets = std::move(*s);
+  if (secrets.id != self || secrets.role != "replica") return err("key file " + me->key_file + " belongs to another node");
+  auto c = make_replica_crypto(cfg, secrets);
+  if (!c) return c.error();
+  rc = std::move(*c);
+  config_bytes = to_bytes(to_toml(cfg));
+
+  // Ledger: refuse damaged data rather than serve wrong state.
+  std::filesystem::path data = opt.data_dir.empty() ? cfg.resolve(me->data_dir) : opt.data_dir;
+  std::error_code ec;
+  std::filesystem::create_directories(data.parent_path(), ec);
+  auto st = ledger::Store::open(data.string(), config_bytes);
+  if (!st) return err("data folder " + data.string() + " cannot be used: " + st.error().message);
+  store = std::move(*st);
+  RAMPART_TRY(recover());
+
+  // Protocol.
+  consensus::Config pc;
+  pc.n = cfg.n();
+  pc.f = cfg.f;
+  pc.self = self;
+  pc.window = cfg.window;
+  pc.checkpoint_interval = cfg.checkpoint_interval;
+  pc.view_timeout_ms = cfg.view_timeout_ms;
+  pc.max_inflight = static_cast<uint32_t>(std::min<uint64_t>(64, cfg.window));
+  consensus::Crypto cc{rc.signer, rc.verifier, rc.tsigner, rc.tverifier};
+  proto = cfg.protocol == "pbft" ? consensus::make_pbft(pc, cc, *this) : consensus::make_poe(pc, cc, *this);
+  if (!proto) return err("protocol '" + cfg.protocol + "' is not available in this build");
+
+  // Transport.
+  std::vector<net::PeerInfo> peers;
+  for (const auto& r : cfg.replicas) {
+    net::PeerInfo p;
+    p.id = r.id;
+    p.host = r.host;
+    p.port = r.peer_port;
+    std::copy(r.x25519_public.begin(), r.x25519_public.end(), p.static_pk.begin());
+    peers.push_back(p);
+  }
+  auto kp = crypto::ChannelKeypair{};
+  std::copy(me->x25519_public.begin(), me->x25519_public.end(), kp.pk.begin());
+  std::copy(secrets.x25519_secret.begin(), secrets.x25519_secret.end(), kp.sk.begin());
+  transport = std::make_unique<net::Transport>(io, self, peers, kp);
+  transport->on_message([this](NodeId from, Bytes m) { on_peer(from, std::move(m)); });
+  auto lp = transport->listen();
+  if (!lp) return err("peer port: " + lp.error().message);
+
+  clients = std::make_unique<ClientPort>(io, client_counters);
+  clients->on_frame([this](ClientPort::ConnId c, ByteView f) { return on_client_frame(c, f); });
+  auto cp = clients->listen(me->host, me->client_port);
+  if (!cp) return cp.error();
+
+  if (me->metrics_port != 0) {
+    metrics = std::make_unique<MetricsServer>();
+    RAMPART_TRY(metrics->start(me->host, me->metrics_port));
+  }
+  spdlog::info("event=started replica={} n={} f={} protocol={} peer_port={} client_port={} metrics_port={} data={} height={} final={}",
+               self, cfg.n(), cfg.f, cfg.protocol, me->peer_port, me->client_port, me->metrics_port, data.string(),
+               store->last_block(), store->last_final());
+  return {};
+}
+
+// Restores the last stable checkpoint's snapshot and replays the final blocks above it; every
+// step is checked against the digests stored in the blocks, so damaged data is refused.
+Status NodeImpl::recover() {
+  const auto& rep = store->open_report();
+  if (rep.speculative_count)
+    spdlog::warn("event=discarded_speculative first={} count={}", rep.speculative_first, rep.speculative_count);
+  uint64_t from = 1;
+  if (auto cp = store->checkpoint()) {
+    auto snap = store->snapshot();
+    if (!snap) return err("data folder corrupted: " + snap.error().message);
+    if (!*snap) return err("data folder corrupted: checkpoint at " + std::to_string(cp->k) + " without its snapshot");
+    if ((*snap)->k != cp->k) return err("data folder corrupted: snapshot does not match the checkpoint");
+    if (auto r = exec.restore((*snap)->state); !r) return err("data folder corrupted: snapshot: " + r.error().message);
+    if (exec.state_digest() != cp->state_digest) return err("data folder corrupted: snapshot digest does not match the checkpoint");
+    from = cp->k + 1;
+    ctr.checkpoint.store(cp->k);
+  }
+  for (uint64_t k = from; k <= store->last_final(); ++k) {
+    auto b = store->block(k);
+    if (!b) return err("data folder corrupted: " + b.error().message);
+    auto batch = store->batch(k);
+    if (!batch) return err("data folder corrupted: " + batch.error().message);
+    if (exec.last_executed() != k - 1) {
+      // The executor counts from its snapshot; align it for a ledger without a checkpoint.
+    }
+    auto out = exec.execute(k, *batch);
+    if (out.state_digest != b->state_digest)
+      return err("data folder corrupted: replaying block " + std::to_string(k) + " does not reproduce its state digest");
+    if (auto r = ledger::verify_proof(*b, *rc.tverifier); !r)
+      return err("data folder corrupted: " + r.error().message);
+    exec.make_final(k);
+  }
+  recovered_upto = store->last_final();
+  final_target = recovered_upto;
+  ctr.height.store(recovered_upto);
+  ctr.final_height.store(recovered_upto);
+  if (recovered_upto) spdlog::info("event=recovered height={} checkpoint={}", recovered_upto, from - 1);
+  return {};
+}
+
+int NodeImpl::run() {
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([this](const asio::error_code& ec, int sig) {
+    if (!ec) spdlog::info("event=stopping signal={}", sig);
+    io.stop();
+  });
+  if (auto s = transport->start(); !s) {
+    spdlog::error("event=transport_failed error=\"{}\"", s.error().message);
+    return 1;
+  }
+  proto->start();
+  if (auto cp = store->checkpoint(); cp && recovered_upto > 0) proto->on_state_transferred(cp->k, cp->state_digest);
+  tick();
+  io.run();
+  if (metrics) metrics->stop();
+  clients->stop();
+  transport->stop();
+  spdlog::info("event=stopped height={}", exec.last_executed());
+  return 0;
+}
+
+// ---------------------------------------------------------------- ingress
+
+bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
+  auto m = client::decode_message(frame);
+  if (!m || m->tag != client::kTagRequest) {
+    ctr.bad_client_frames++;
+    return false;
+  }
+  auto& r = m->request;
+  if (auto st = check_request(r, auth); !st) {
+    ctr.rejected_requests++;
+    clients->send(c, client::encode_reject({r.client, r.seq, st.error().message}));
+    return true;  // a well-formed frame with a bad request: answer, keep the connection
+  }
+  ctr.requests++;
+  client_conn[r.client] = c;
+  // Already executed and final? Answer from the reply cache through a fresh batch: the executor
+  // recognises the retry and the new batch's proof covers the cached result.
+  pending.push_back(std::move(r));
+  if (pending.size() >= cfg.batch_size) {
+    close_batch();
+  } else if (!batch_timer_armed) {
+    batch_timer_armed = true;
+    batch_timer.expires_after(std::chrono::milliseconds(cfg.batch_timeout_ms));
+    batch_timer.async_wait([this](const asio::error_code& ec) {
+      batch_timer_armed = false;
+      if (!ec) close_batch();
+    });
+  }
+  return true;
+}
+
+void NodeImpl::close_batch() {
+  if (pending.empty()) return;
+  if (batch_timer_armed) {
+    batch_timer.cancel();
+    batch_timer_armed = false;
+  }
+  replica::Batch b;
+  b.requests = std::move(pending);
+  pending.clear();
+  Bytes bytes = replica::encode_batch(b);
+  ctr.batches_built++;
+  if (primary != self) {
+    forwarded[replica::batch_digest(bytes)] = bytes;
+    transport->send(primary, wrap(PeerTag::forward, bytes));
+  }
+  proto->submit(std::move(bytes));
+}
+
+void NodeImpl::on_peer(NodeId from, Bytes msg) {
+  if (msg.empty() || from >= cfg.n()) {
+    ctr.bad_peer_msgs++;
+    return;
+  }
+  ByteView body = ByteView(msg).subspan(1);
+  switch (static_cast<PeerTag>(msg[0])) {
+    case PeerTag::consensus:
+      proto->on_message(from, body);
+      break;
+    case PeerTag::forward: {
+      if (!check_batch(body, auth)) {
+        ctr.bad_peer_msgs++;
+        return;
+      }
+      Bytes b(body.begin(), body.end());
+      if (primary != self) {
+        auto d = replica::batch_digest(b);
+        if (forwarded.count(d)) return;  // already passed on
+        forwarded[d] = b;
+        if (primary != from) transport->send(primary, wrap(PeerTag::forward, b));
+      }
+      proto->submit(std::move(b));
+      break;
+    }
+    case PeerTag::share: {
+      auto s = decode_share(body);
+      if (!s) {
+        ctr.bad_peer_msgs++;
+        return;
+      }
+      add_share(s->k, s->root, from, std::move(s->share));
+      break;
+    }
+    case PeerTag::state_req: {
+      auto q = decode_state_req(body);
+      if (!q) {
+        ctr.bad_peer_msgs++;
+        return;
+      }
+      on_state_req(from, q->first, q->second);
+      break;
+    }
+    case PeerTag::state_resp: {
+      auto s = decode_state_resp(body);
+      if (!s) {
+        ctr.bad_peer_msgs++;
+        spdlog::warn("event=bad_state_response from={} error=\"{}\"", from, s.error().message);
+        return;
+      }
+      on_state_resp(from, std::move(*s));
+      break;
+    }
+    default:
+      ctr.bad_peer_msgs++;
+  }
+}
+
+// ---------------------------------------------------------------- execution and CART
+
+consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
+  forwarded.erase(replica::batch_digest(batch));
+  if (k <= exec.last_executed()) {
+    // Recovered from disk (or installed by state transfer): the stored outcome stands.
+    auto b = store->block(k);
+    if (!b) {
+      spdlog::critical("event=execute_below_recovered k={} error=\"{}\"", k, b.error().message);
+      return {};
+    }
+    if (b->batch_digest != ledger::batch_digest(batch))
+      spdlog::error("event=divergent_batch k={} note=\"protocol delivered a different batch than the stored final block\"", k);
+    return {b->state_digest, b->results_root};
+  }
+  if (k != exec.last_executed() + 1) {
+    spdlog::critical("event=execute_gap k={} last_executed={}", k, exec.last_executed());
+    return {};
+  }
+  auto out = exec.execute(k, batch);
+  std::vector<Hash32> leaves;
+  leaves.reserve(out.replies.size());
+  for (const auto& r : out.replies)
+    leaves.push_back(merkle::leaf_hash(client::reply_leaf(r.client, r.seq, static_cast<uint8_t>(r.kind), r.result)));
+  auto tree = std::make_unique<merkle::Tree>(std::move(leaves));
+  Hash32 root = tree->root();
+
+  ledger::Block blk;
+  blk.k = k;
+  blk.view = v;
+  blk.batch_digest = ledger::batch_digest(batch);
+  blk.prev_hash = store->last_hash();
+  blk.state_digest = out.state_digest;
+  blk.results_root = root;
+  if (store->last_block() != k - 1) {
+    // Left over from a state-transfer edge: drop what is above k-1 so the chain stays dense.
+    if (auto t = store->truncate_above(k - 1, false); !t)
+      spdlog::critical("event=ledger_truncate_failed k={} error=\"{}\"", k, t.error().message);
+    blk.prev_hash = store->last_hash();
+  }
+  // Not fsync'ed here: the block is synced together with its proof, before any reply.
+  if (auto st = store->append_speculative(blk, batch, false); !st)
+    spdlog::critical("event=ledger_append_failed k={} error=\"{}\"", k, st.error().message);
+
+  auto& c = certs[k];
+  c.executed = true;
+  c.view = v;
+  c.root = root;
+  c.replies = std::move(out.replies);
+  c.tree = std::move(tree);
+  c.group_sig.clear();
+  c.replied = false;
+  if (k % cfg.checkpoint_interval == 0) snapshots[k] = {out.state_digest, exec.snapshot()};
+
+  Bytes share = rc.tsigner->sign_share(ledger::proof_message(k, root));
+  transport->broadcast(encode_share({k, root, share}));
+  add_share(k, root, self, std::move(share));
+  ctr.height.store(k);
+  ctr.batches_executed++;
+  ctr.ops_executed += c.replies.size();
+  return {out.state_digest, root};
+}
+
+void NodeImpl::add_share(uint64_t k, const Hash32& root, NodeId signer, Bytes share) {
+  if (k <= store->last_final() && k <= exec.last_executed()) return;          // already proven and final
+  if (k > exec.last_executed() + 4 * cfg.window) return;                      // far outside any window
+  auto& c = certs[k];
+  if (!c.group_sig.empty()) return;
+  auto& v = c.shares[root];
+  for (const auto& s : v)
+    if (s.signer == signer) return;
+  if (c.shares.size() > cfg.n()) return;  // at most one root per replica can be meaningful
+  v.push_back({signer, std::move(share)});
+  try_combine(k);
+}
+
+void NodeImpl::try_combine(uint64_t k) {
+  auto it = certs.find(k);
+  if (it == certs.end()) return;
+  Cert& c = it->second;
+  if (!c.executed || !c.group_sig.empty()) return;
+  auto& shares = c.shares[c.root];
+  if (shares.size() < cfg.nf()) return;
+  Bytes msg = ledger::proof_message(k, c.root);
+  std::vector<NodeId> bad;
+  auto sig = rc.tverifier->combine(msg, shares, &bad);
+  if (!bad.empty()) {
+    ctr.bad_shares += bad.size();
+    std::erase_if(shares, [&](const crypto::Share& s) { return std::find(bad.begin(), bad.end(), s.signer) != bad.end(); });
+  }
+  if (!sig) return;
+  c.group_sig = std::move(*sig);
+  // Durable before any client hears about it: the block (written earlier) and its proof are
+  // fsync'ed together here.
+  if (auto st = store->set_proof(k, c.group_sig, true); !st) {
+    spdlog::critical("event=ledger_set_proof_failed k={} error=\"{}\"", k, st.error().message);
+    return;
+  }
+  ctr.proven.store(k);
+  send_replies(k, c);
+  advance_final();
+}
+
+void NodeImpl::send_replies(uint64_t k, Cert& c) {
+  if (c.replied) return;
+  c.replied = true;
+  for (size_t i = 0; i < c.replies.size(); ++i) {
+    const auto& r = c.replies[i];
+    if (r.kind == replica::ReplyKind::stale) continue;
+    auto conn = client_conn.find(r.client);
+    if (conn == client_conn.end()) continue;
+    auto proof = c.tree->proof(static_cast<uint32_t>(i));
+    if (!proof) continue;
+    client::Reply rep{k, r.client, r.seq, static_cast<uint8_t>(r.kind), r.result, proof->encode(), c.root, c.group_sig};
+    if (clients->send(conn->second, client::encode_reply(rep))) ctr.replies++;
+  }
+}
+
+bool NodeImpl::proven(uint64_t k) {
+  auto it = certs.find(k);
+  if (it != certs.end() && !it->second.group_sig.empty()) return true;
+  auto b = store->block(k);
+  return b && b->proven();
+}
+
+void NodeImpl::advance_final() {
+  uint64_t j = store->last_final();
+  uint64_t upto = std::min(final_target, store->last_block());
+  while (j < upto && proven(j + 1)) ++j;
+  if (j > store->last_final()) {
+    if (auto st = store->mark_final(j, false); !st) {
+      spdlog::error("event=mark_final_failed k={} error=\"{}\"", j, st.error().message);
+      return;
+    }
+    exec.make_final(j);
+    ctr.final_height.store(j);
+    // Forget CART state that can no longer matter.
+    for (auto it = certs.begin(); it != certs.end() && it->first <= j;) it = certs.erase(it);
+  }
+  if (j < upto) {
+    // Blocked on an unproven block: our share may have been lost; send it again.
+    auto it = certs.find(j + 1);
+    if (it != certs.end() && it->second.executed) {
+      for (const auto& s : it->second.shares[it->second.root])
+        if (s.signer == self) transport->broadcast(encode_share({j + 1, it->second.root, s.sig}));
+    }
+  }
+  try_checkpoint();
+}
+
+void NodeImpl::rollback(Seq k) {
+  if (k < store->last_final()) {
+    spdlog::critical("event=rollback_below_final k={} final={}", k, store->last_final());
+    return;
+  }
+  if (k >= exec.last_executed()) return;
+  spdlog::warn("event=rollback to={} from={}", k, exec.last_executed());
+  exec.rollback(k);
+  if (auto st = store->truncate_above(k, true); !st)
+    spdlog::critical("event=ledger_truncate_failed k={} error=\"{}\"", k, st.error().message);
+  for (auto it = certs.upper_bound(k); it != certs.end(); ++it) {
+    it->second.executed = false;
+    it->second.replies.clear();
+    it->second.tree.reset();
+    it->second.group_sig.clear();
+    it->second.replied = false;
+  }
+  snapshots.erase(snapshots.upper_bound(k), snapshots.end());
+  ctr.rollbacks++;
+  ctr.height.store(k);
+}
+
+void NodeImpl::final(Seq k) {
+  final_target = std::max(final_target, k);
+  advance_final();
+}
+
+void NodeImpl::checkpoint_stable(Seq k, const Hash32& digest) {
+  if (!stable_cp || stable_cp->first < k) stable_cp = {k, digest};
+  final_target = std::max(final_target, k);
+  advance_final();
+}
+
+void NodeImpl::try_checkpoint() {
+  if (!stable_cp) return;
+  auto [k, digest] = *stable_cp;
+  auto cur = store->checkpoint();
+  if (cur && cur->k >= k) return;
+  if (store->last_final() < k) return;
+  auto it = snapshots.find(k);
+  if (it == snapshots.end()) return;
+  if (it->second.digest != digest) {
+    spdlog::critical("event=checkpoint_digest_mismatch k={}", k);
+    return;
+  }
+  ledger::CheckpointRecord rec;
+  rec.k = k;
+  rec.state_digest = digest;
+  // The nf checkpoint signatures live in the protocol; the record keeps the certified digest.
+  if (auto st = store->put_checkpoint(rec, it->second.state, true); !st) {
+    spdlog::error("event=checkpoint_failed k={} error=\"{}\"", k, st.error().message);
+    return;
+  }
+  ctr.checkpoint.store(k);
+  // Keep the last two snapshots in memory for peers' state transfer.
+  while (snapshots.size() > 2) snapshots.erase(snapshots.begin());
+  spdlog::info("event=checkpoint k={}", k);
+}
+
+void NodeImpl::view_changed(View v, NodeId p) {
+  view = v;
+  primary = p;
+  ctr.view.store(v);
+  ctr.view_changes++;
+  spdlog::info("event=view_changed view={} primary={}", v, p);
+  // Batches we handed to the old primary that were not executed go to the new one.
+  for (auto& [d, b] : forwarded) {
+    if (p == self)
+      proto->submit(b);
+    else
+      transport->send(p, wrap(PeerTag::forward, b));
+  }
+  if (p == self) forwarded.clear();
+}
+
+// ---------------------------------------------------------------- state transfer
+
+void NodeImpl::need_state_transfer(Seq k, const Hash32& digest) {
+  if (transferring && st_k >= k) return;
+  if (k <= exec.last_executed() && store->last_final() >= k) {
+    proto->on_state_transferred(k, digest);
+    return;
+  }
+  transferring = true;
+  st_k = k;
+  st_digest = digest;
+  spdlog::info("event=state_transfer_start target={} have_final={}", k, store->last_final());
+  request_state();
+}
+
+void NodeImpl::request_state() {
+  if (!transferring) return;
+  st_peer = (st_peer + 1) % cfg.n();
+  if (st_peer == self) st_peer = (st_peer + 1) % cfg.n();
+  transport->send(st_peer, encode_state_req(store->last_final() + 1, st_k));
+  if (!st_timer) st_timer = std::make_unique<asio::steady_timer>(io);
+  st_timer->expires_after(std::chrono::milliseconds(1000));
+  st_timer->async_wait([this](const asio::error_code& ec) {
+    if (!ec) request_state();
+  });
+}
+
+void NodeImpl::on_state_req(NodeId from, uint64_t from_k, uint64_t want_k) {
+  StateResp r;
+  auto cp = store->checkpoint();
+  // Serve exactly the requested checkpoint when we still have its snapshot.
+  if (auto it = snapshots.find(want_k); it != snapshots.end() && store->last_final() >= want_k) {
+    r.checkpoint.k = want_k;
+    r.checkpoint.state_digest = it->second.digest;
+    r.snapshot = it->second.state;
+  } else if (cp) {
+    auto snap = store->snapshot();
+    if (!snap || !*snap) return;
+    r.checkpoint = *cp;
+    r.snapshot = (*snap)->state;
+  } else {
+    return;
+  }
+  uint64_t to = std::min(r.checkpoint.k, store->last_final());
+  if (from_k == 0) from_k = 1;
+  if (from_k <= to) {
+    to = std::min(to, from_k + kMaxStateBlocks - 1);
+    auto blocks = store->blocks(from_k, to);
+    if (!blocks) return;
+    r.blocks = std::move(*blocks);
+    for (uint64_t k = from_k; k <= to; ++k) {
+      auto b = store->batch(k);
+      if (!b) return;
+      r.batches.push_back(std::move(*b));
+    }
+  }
+  ctr.state_served++;
+  transport->send(from, encode_state_resp(r));
+}
+
+void NodeImpl::on_state_resp(NodeId from, StateResp r) {
+  if (!transferring) return;
+  // 1. Blocks: each must link to our chain and carry a valid proof of execution.
+  //    Speculative blocks of ours above the last final one are replaced.
+  uint64_t base = store->last_final();
+  if (!r.blocks.empty()) {
+    if (r.blocks.front().k != base + 1) return;
+    auto prev = store->block(base);
+    if (!prev) return;
+    ledger::Block p = *prev;
+    for (size_t i = 0; i < r.blocks.size(); ++i) {
+      if (auto st = ledger::verify_next(p, r.blocks[i], r.batches[i], *rc.tverifier); !st) {
+        spdlog::warn("event=state_transfer_rejected from={} error=\"{}\"", from, st.error().message);
+        return;
+      }
+      p = r.blocks[i];
+    }
+  }
+  uint64_t top = r.blocks.empty() ? base : r.blocks.back().k;
+  bool have_cp = r.checkpoint.k == st_k && r.checkpoint.state_digest == st_digest && top >= st_k;
+  if (top < st_k) {
+    // Partial: install the blocks we got (state follows by replay) and ask for more.
+  } else if (!have_cp) {
+    spdlog::warn("event=state_transfer_mismatch from={} their_checkpoint={} want={}", from, r.checkpoint.k, st_k);
+    return;
+  }
+  // 2. Install: drop our speculation, append the proven blocks as final.
+  if (exec.last_executed() > base) exec.rollback(base);
+  if (auto st = store->truncate_above(base, false); !st) return;
+  certs.clear();
+  for (size_t i = 0; i < r.blocks.size(); ++i) {
+    const auto& b = r.blocks[i];
+    if (b.k > st_k) break;
+    if (auto st = store->append_block(b, r.batches[i], false); !st) {
+      spdlog::error("event=state_transfer_append_failed k={} error=\"{}\"", b.k, st.error().message);
+      return;
+    }
+  }
+  if (!have_cp) {
+    // Replay what we appended so the executor follows the ledger.
+    for (uint64_t k = exec.last_executed() + 1; k <= store->last_block(); ++k) {
+      auto batch = store->batch(k);
+      if (!batch) return;
+      auto out = exec.execute(k, *batch);
+      auto b = store->block(k);
+      if (!b || b->state_digest != out.state_digest) {
+        spdlog::critical("event=state_transfer_replay_mismatch k={}", k);
+        return;
+      }
+      exec.make_final(k);
+    }
+    ctr.height.store(exec.last_executed());
+    request_state();
+    return;
+  }
+  // 3. The snapshot must reproduce the digest nf replicas certified.
+  if (auto st = exec.restore(r.snapshot); !st) {
+    spdlog::warn("event=state_transfer_bad_snapshot from={} error=\"{}\"", from, st.error().message);
+    return;
+  }
+  if (exec.state_digest() != st_digest) {
+    spdlog::critical("event=state_transfer_digest_mismatch from={} k={}", from, st_k);
+    return;
+  }
+  ledger::CheckpointRecord rec;
+  rec.k = st_k;
+  rec.state_digest = st_digest;
+  if (auto st = store->put_checkpoint(rec, r.snapshot, true); !st) {
+    spdlog::error("event=state_transfer_checkpoint_failed error=\"{}\"", st.error().message);
+    return;
+  }
+  snapshots.clear();
+  snapshots[st_k] = {st_digest, r.snapshot};
+  transferring = false;
+  if (st_timer) st_timer->cancel();
+  final_target = std::max(final_target, st_k);
+  ctr.height.store(st_k);
+  ctr.final_height.store(st_k);
+  ctr.checkpoint.store(st_k);
+  ctr.state_transfers++;
+  spdlog::info("event=state_transfer_done k={} from={}", st_k, from);
+  proto->on_state_transferred(st_k, st_digest);
+}
+
+// ---------------------------------------------------------------- timers, metrics
+
+void NodeImpl::set_timer(TimerKind t, uint64_t after_ms) {
+  auto& tm = timers[t];
+  if (!tm) tm = std::make_unique<asio::steady_timer>(io);
+  tm->expires_after(std::chrono::milliseconds(after_ms));
+  tm->async_wait([this, t](const asio::error_code& ec) {
+    if (!ec) proto->on_timer(t);
+  });
+}
+
+void NodeImpl::cancel_timer(TimerKind t) {
+  auto it = timers.find(t);
+  if (it != timers.end() && it->second) it->second->cancel();
+}
+
+void NodeImpl::tick() {
+  if (metrics) {
+    auto ps = proto->stats();
+    auto tc = transport->counters();
+    Snapshot s;
+    s.replica = self;
+    s.view = ps.view;
+    s.is_primary = proto->is_primary();
+    s.height = exec.last_executed();
+    s.final_height = store->last_final();
+    s.checkpoint = ctr.checkpoint.load();
+    s.proven = ctr.proven.load();
+    s.requests = ctr.requests.load();
+    s.rejected_requests = ctr.rejected_requests.load();
+    s.batches_executed = ctr.batches_executed.load();
+    s.ops_executed = ctr.ops_executed.load();
+    s.replies = ctr.replies.load();
+    s.view_changes = ps.view_changes;
+    s.rollbacks = ps.rollbacks;
+    s.protocol_rejected = ps.rejected_messages;
+    s.bad_peer_msgs = ctr.bad_peer_msgs.load();
+    s.bad_shares = ctr.bad_shares.load();
+    s.state_transfers = ctr.state_transfers.load();
+    s.peer = tc;
+    s.client = client_counters->snapshot();
+    s.client_connections = clients->connections();
+    s.batcher_pending = pending.size();
+    s.forwarded_pending = forwarded.size();
+    s.certs_pending = certs.size();
+    for (const auto& r : cfg.replicas)
+      if (r.id != self) s.peer_queues.push_back({r.id, transport->queue_depth(r.id), transport->connected(r.id)});
+    metrics->update(std::move(s));
+  }
+  tick_timer.expires_after(std::chrono::milliseconds(200));
+  tick_timer.async_wait([this](const asio::error_code& ec) {
+    if (!ec) tick();
+  });
+}
+
+// ---------------------------------------------------------------- Node
+
+Node::Node(std::unique_ptr<NodeImpl> impl) : impl_(std::move(impl)) {}
+Node::~Node() = default;
+
+Result<std::unique_ptr<Node>> Node::create(NodeOptions opt) {
+  auto impl = std::make_unique<NodeImpl>(std::move(opt));
+  RAMPART_TRY(impl->init());
+  return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+int Node::run() { return impl_->run(); }
+void Node::stop() { impl_->stop(); }
+
+}  // namespace rampart::node

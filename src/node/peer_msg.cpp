@@ -1,0 +1,82 @@
+#include "node/peer_msg.hpp"
+
+#include "common/codec.hpp"
+
+namespace rampart::node {
+
+Bytes wrap(PeerTag tag, ByteView body) {
+  Bytes out;
+  out.reserve(body.size() + 1);
+  out.push_back(static_cast<uint8_t>(tag));
+  out.insert(out.end(), body.begin(), body.end());
+  return out;
+}
+
+Bytes encode_share(const ShareMsg& s) {
+  Writer w;
+  w.u8(static_cast<uint8_t>(PeerTag::share));
+  w.u64(s.k);
+  w.fixed(s.root);
+  w.bytes(s.share);
+  return w.take();
+}
+
+Result<ShareMsg> decode_share(ByteView body) {
+  Reader r(body);
+  ShareMsg s;
+  s.k = r.u64();
+  s.root = r.fixed<32>();
+  s.share = r.bytes(1024);
+  RAMPART_TRY(r.finish());
+  return s;
+}
+
+Bytes encode_state_req(uint64_t from, uint64_t want_k) {
+  Writer w;
+  w.u8(static_cast<uint8_t>(PeerTag::state_req));
+  w.u64(from);
+  w.u64(want_k);
+  return w.take();
+}
+
+Result<std::pair<uint64_t, uint64_t>> decode_state_req(ByteView body) {
+  Reader r(body);
+  uint64_t from = r.u64();
+  uint64_t want = r.u64();
+  RAMPART_TRY(r.finish());
+  return std::make_pair(from, want);
+}
+
+Bytes encode_state_resp(const StateResp& s) {
+  Writer w;
+  w.u8(static_cast<uint8_t>(PeerTag::state_resp));
+  w.bytes(ledger::encode_checkpoint(s.checkpoint));
+  w.bytes(s.snapshot);
+  w.u32(static_cast<uint32_t>(s.blocks.size()));
+  for (size_t i = 0; i < s.blocks.size(); ++i) {
+    w.bytes(ledger::encode_block(s.blocks[i]));
+    w.bytes(s.batches[i]);
+  }
+  return w.take();
+}
+
+Result<StateResp> decode_state_resp(ByteView body) {
+  Reader r(body);
+  StateResp s;
+  ByteView cp = r.bytes_view(1 << 20);
+  s.snapshot = r.bytes(kMaxSnapshot);
+  size_t n = r.count(kMaxStateBlocks, 8);
+  for (size_t i = 0; i < n && !r.failed(); ++i) {
+    auto b = ledger::decode_block(r.bytes_view(1 << 20));
+    if (!b) return err("state response: " + b.error().message);
+    s.blocks.push_back(std::move(*b));
+    s.batches.push_back(r.bytes(64u << 20));
+  }
+  RAMPART_TRY(r.finish());
+  auto c = ledger::decode_checkpoint(cp);
+  if (!c) return err("state response: " + c.error().message);
+  s.checkpoint = std::move(*c);
+  return s;
+}
+
+}  // namespace rampart::node

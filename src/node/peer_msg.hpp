@@ -1,0 +1,49 @@
+#pragma once
+// The node-level envelope on the replica-to-replica transport. Consensus messages are opaque
+// to the node; the other kinds are the node's own: batches forwarded to the primary, CART reply
+// shares, and state transfer.
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/result.hpp"
+#include "ledger/block.hpp"
+#include "ledger/records.hpp"
+
+namespace rampart::node {
+
+enum class PeerTag : uint8_t {
+  consensus = 1,   // bytes for Protocol::on_message
+  forward = 2,     // a client batch for the primary to propose
+  share = 3,       // CART reply share: k, results root, threshold share
+  state_req = 4,   // "send me your checkpoint and blocks above `from`"
+  state_resp = 5,  // checkpoint, snapshot, blocks (from .. checkpoint)
+};
+
+struct ShareMsg {
+  uint64_t k = 0;
+  Hash32 root{};
+  Bytes share;
+};
+
+struct StateResp {
+  ledger::CheckpointRecord checkpoint;
+  Bytes snapshot;                    // executor snapshot at checkpoint.k
+  std::vector<ledger::Block> blocks; // consecutive, starting at the requested `from`
+  std::vector<Bytes> batches;        // one per block
+};
+
+inline constexpr size_t kMaxStateBlocks = 4096;
+inline constexpr size_t kMaxSnapshot = 512u << 20;
+
+Bytes wrap(PeerTag tag, ByteView body);
+Bytes encode_share(const ShareMsg& s);
+Result<ShareMsg> decode_share(ByteView body);
+// (first block wanted, checkpoint sequence number wanted)
+Bytes encode_state_req(uint64_t from, uint64_t want_k);
+Result<std::pair<uint64_t, uint64_t>> decode_state_req(ByteView body);
+Bytes encode_state_resp(const StateResp& r);
+Result<StateResp> decode_state_resp(ByteView body);
+
+}  // namespace rampart::node
