@@ -393,6 +393,112 @@ void random_faults(uint32_t f, uint64_t seed) {
   }
 }
 
+uint64_t seeds_from_env(uint64_t dflt);
+
+// f Byzantine replicas (often including the first primary), each with one behaviour kept up
+// to the end: silent, withholding its PRE-PREPAREs from one victim, equivocating (a different,
+// properly signed batch for half of the replicas), or corrupting its messages. Loss and
+// reordering on top. The correct replicas must agree, execute every submitted batch exactly
+// once, and finish.
+void random_byzantine(uint32_t f, uint64_t seed) {
+  Cluster c(f, small_config(), seed);
+  std::mt19937_64 rng(seed * 104729 + f);
+  auto coin = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
+  c.loss = std::uniform_real_distribution<double>(0, 0.15)(rng);
+  c.reorder = coin(0.7);
+  enum Behaviour { silent, withhold, equivocate, corrupt };
+  std::map<NodeId, Behaviour> bad;
+  std::map<NodeId, NodeId> victim;
+  if (coin(0.6)) bad[0] = static_cast<Behaviour>(rng() % 4);
+  while (bad.size() < f) bad[static_cast<NodeId>(rng() % c.cfg.n)] = static_cast<Behaviour>(rng() % 4);
+  for (auto& [id, b] : bad) victim[id] = static_cast<NodeId>((id + 1 + rng() % (c.cfg.n - 1)) % c.cfg.n);
+  std::vector<std::unique_ptr<crypto::Signer>> signers;
+  for (NodeId i = 0; i < c.cfg.n; ++i) signers.push_back(c.keys().signer(i));
+  std::mt19937_64 flip(seed);
+  c.drop = [&](const Envelope& e) {
+    auto it = bad.find(e.from);
+    if (it == bad.end()) return false;
+    auto t = peek_type(e.msg);
+    bool is_pp = t.ok() && *t == MsgType::pre_prepare;
+    switch (it->second) {
+      case silent: return true;
+      case withhold: return is_pp && e.to == victim[e.from];
+      case equivocate:
+        if (is_pp && e.to % 2 == 1) {
+          auto m = decode_pre_prepare(e.msg);
+          std::string evil = "evil-" + std::to_string(m->view) + "-" + std::to_string(m->seq);
+          Bytes b(evil.begin(), evil.end());
+          Hash32 d = batch_digest(b);
+          Bytes sig = signers[e.from]->sign(pre_prepare_body(m->view, m->seq, d));
+          c.reps[e.to]->on_message(e.from, encode_pre_prepare({m->view, m->seq, d, sig, b}));
+          return true;
+        }
+        return false;
+      case corrupt:
+        if (flip() % 2 == 0) {
+          Bytes m = e.msg;
+          if (!m.empty()) m[flip() % m.size()] ^= static_cast<uint8_t>(1 + flip() % 255);
+          c.reps[e.to]->on_message(e.from, m);
+          return true;
+        }
+        return false;
+    }
+    return false;
+  };
+  std::vector<Bytes> want;
+  for (int i = 0; i < 24; ++i) want.push_back(batch_of(i));
+  auto correct_have_all = [&] {
+    for (NodeId i = 0; i < c.cfg.n; ++i) {
+      if (bad.count(i)) continue;
+      std::set<Bytes> got;
+      for (const auto& e : c.envs[i]->executed) got.insert(std::get<2>(e));
+      for (const auto& b : want)
+        if (!got.count(b)) return false;
+    }
+    return true;
+  };
+  size_t next = 0;
+  for (int round = 0; round < 150 && !correct_have_all(); ++round) {
+    if (round % 2 == 0 && next < want.size())
+      for (int j = 0; j < 3 && next < want.size(); ++j) c.submit_all(want[next++]);
+    if (round == 60) c.loss = 0;
+    c.run();
+    c.expect_consistent();
+    c.serve_state_transfers();
+    c.fire(TimerKind::retransmit);
+    if (round % 3 == 2) {
+      c.fire(TimerKind::view_change);
+      c.fire(TimerKind::new_view);
+    }
+  }
+  c.expect_consistent();
+  for (NodeId i = 0; i < c.cfg.n; ++i) {
+    if (bad.count(i)) continue;
+    std::vector<Bytes> got;
+    for (const auto& e : c.envs[i]->executed)
+      if (!std::get<2>(e).empty() && std::find(want.begin(), want.end(), std::get<2>(e)) != want.end())
+        got.push_back(std::get<2>(e));
+    std::sort(got.begin(), got.end());
+    std::vector<Bytes> sorted = want;
+    std::sort(sorted.begin(), sorted.end());
+    bool transferred = !c.envs[i]->transfers.empty();
+    for (NodeId j = 0; j < c.cfg.n; ++j) transferred |= !c.envs[j]->transfers.empty();
+    if (transferred) got.erase(std::unique(got.begin(), got.end()), got.end());
+    std::string faults;
+    for (auto& [id, b] : bad) faults += " " + std::to_string(id) + ":" + std::to_string(b);
+    ASSERT_EQ(got, sorted) << "f=" << f << " seed " << seed << " faulty" << faults << " replica " << i
+                           << " " << c.reps[i]->debug_string();
+  }
+}
+
+TEST(PbftCluster, RandomByzantineF1) {
+  for (uint64_t seed = 1; seed <= seeds_from_env(20); ++seed) random_byzantine(1, seed);
+}
+
+TEST(PbftCluster, RandomByzantineF2) {
+  for (uint64_t seed = 1; seed <= seeds_from_env(10) / 2 + 1; ++seed) random_byzantine(2, seed);
+}
+
 uint64_t seeds_from_env(uint64_t dflt) {
   const char* s = std::getenv("PBFT_SEEDS");
   return s ? std::strtoull(s, nullptr, 10) : dflt;
