@@ -1,0 +1,263 @@
+// A simulated replica's Env: batching, forwarding to the primary, execution through the
+// Executor, checkpoint snapshots and state transfer, reporting to the invariant checker.
+#include "common/codec.hpp"
+#include "sim/world.hpp"
+
+namespace rampart::sim::detail {
+
+namespace {
+Bytes frame_u64(uint64_t v) {
+  Writer w;
+  w.u64(v);
+  return w.take();
+}
+}  // namespace
+
+Instance::Instance(World& world, Node& n, uint32_t t, std::vector<bool> peers)
+    : w(world), node(n), twin(t), peers_(std::move(peers)) {
+  signer = w.keys.signer(n.id);
+  tsigner = w.keys.threshold_signer(n.id);
+  primary = w.cfg.primary_of(0);
+}
+
+bool Instance::checked() const { return !node.byzantine; }
+
+void Instance::send(NodeId to, Bytes msg) {
+  if (to == node.id || !talks_to(to)) return;
+  w.replica_send(*this, to, Tag::consensus, std::move(msg));
+}
+
+void Instance::broadcast(Bytes msg) {
+  for (NodeId p = 0; p < w.cfg.n; ++p) {
+    if (p != node.id && talks_to(p)) w.replica_send(*this, p, Tag::consensus, msg);
+  }
+}
+
+bool Instance::validate_batch(ByteView batch) { return replica::validate_batch(batch, w.client_verifier).ok(); }
+
+consensus::ExecResult Instance::execute(consensus::Seq k, View, ByteView batch) {
+  replica::Outcome o = ex.execute(k, batch);
+  if (checked()) {
+    std::vector<std::pair<uint64_t, uint64_t>> done;
+    for (const auto& r : o.replies) {
+      if (r.kind == replica::ReplyKind::executed) done.emplace_back(r.client, r.seq);
+    }
+    w.checker.on_execute(node.id, k, o.batch_digest, o.results_root, o.state_digest, std::move(done));
+  }
+  outstanding_.erase(o.batch_digest);
+  executed_[k] = o.batch_digest;
+  roots_[k] = o.results_root;
+  executed_set_.insert(o.batch_digest);
+  if (k % w.cfg.checkpoint_interval == 0) snapshots_[k] = {o.state_digest, ex.snapshot()};
+  for (const auto& r : o.replies) {
+    if (r.kind != replica::ReplyKind::stale) w.send_reply(*this, r, k, o.results_root);
+  }
+  return {o.state_digest, o.results_root};
+}
+
+void Instance::rollback(consensus::Seq k) {
+  ex.rollback(k);
+  if (checked()) w.checker.on_rollback(node.id, k);
+  snapshots_.erase(snapshots_.upper_bound(k), snapshots_.end());
+  for (auto it = executed_.upper_bound(k); it != executed_.end(); ++it) executed_set_.erase(it->second);
+  executed_.erase(executed_.upper_bound(k), executed_.end());
+  roots_.erase(roots_.upper_bound(k), roots_.end());
+  w.res.rollbacks++;
+}
+
+void Instance::final(consensus::Seq k) {
+  ex.make_final(k);
+  if (checked()) w.checker.on_final(node.id, k);
+}
+
+void Instance::checkpoint_stable(consensus::Seq k, const Hash32& digest) {
+  if (checked()) w.checker.on_checkpoint_stable(node.id, k, digest);
+  auto it = snapshots_.find(k);
+  if (it != snapshots_.end() && it->second.first == digest && twin == 0 && k > node.durable_k) {
+    node.durable_k = k;
+    node.durable_digest = digest;
+    node.durable_snapshot = it->second.second;
+  }
+  // Keep k itself (peers may fetch it) and anything newer.
+  snapshots_.erase(snapshots_.begin(), snapshots_.lower_bound(k));
+}
+
+void Instance::view_changed(View v, NodeId p) {
+  view = v;
+  primary = p;
+  submitted_.clear();
+  // Re-offer known batches to the new primary; deferred, since Env calls may not re-enter.
+  Event e;
+  e.type = EvType::resubmit;
+  e.a = node.id;
+  e.b = twin;
+  e.c = node.epoch;
+  w.schedule(w.now(), std::move(e));
+}
+
+void Instance::need_state_transfer(consensus::Seq k, const Hash32& digest) {
+  if (want_state_ && want_state_->first >= k) return;
+  want_state_ = std::make_pair(k, digest);
+  Event e;
+  e.type = EvType::state_retry;
+  e.a = node.id;
+  e.b = twin;
+  e.c = node.epoch;
+  w.schedule(w.now(), std::move(e));
+}
+
+void Instance::set_timer(consensus::TimerKind t, uint64_t after_ms) {
+  auto i = static_cast<size_t>(t);
+  if (i >= timer_gen.size()) return;
+  Event e;
+  e.type = EvType::proto_timer;
+  e.a = node.id;
+  e.b = twin;
+  e.c = ++timer_gen[i];
+  e.d = (node.epoch << 8) | i;
+  w.schedule(w.now() + after_ms * 1000, std::move(e));
+}
+
+void Instance::cancel_timer(consensus::TimerKind t) {
+  auto i = static_cast<size_t>(t);
+  if (i < timer_gen.size()) ++timer_gen[i];
+}
+
+void Instance::on_client_request(const replica::Request& r) {
+  if (!replica::verify_request(r, w.client_verifier)) return;
+  if (stash_.size() < 8) stash_.push_back(r);
+  // A retry of the client's last executed request: answer from the reply cache (same k and
+  // results root as the first answer, so replies from different replicas still match).
+  if (auto c = ex.cached(r.client); c && c->seq == r.seq) {
+    if (auto root = roots_.find(c->k); root != roots_.end()) {
+      w.send_reply(*this, replica::ReplyEntry{r.client, r.seq, replica::ReplyKind::cached, c->result}, c->k,
+                   root->second);
+      return;
+    }
+  }
+  if (!pending_keys_.insert({r.client, r.seq}).second) return;
+  pending_.push_back(r);
+  if (pending_.size() >= w.o.batch_size) {
+    close_batch();
+  } else if (!batch_armed_) {
+    batch_armed_ = true;
+    Event e;
+    e.type = EvType::batch_timer;
+    e.a = node.id;
+    e.b = twin;
+    e.c = batch_gen_;
+    e.d = node.epoch;
+    w.schedule(w.now() + w.o.batch_timeout_ms * 1000, std::move(e));
+  }
+}
+
+void Instance::on_batch_timer(uint64_t gen) {
+  if (gen == batch_gen_ && !pending_.empty()) close_batch();
+}
+
+void Instance::close_batch() {
+  Bytes b = replica::encode_batch(replica::Batch{std::move(pending_)});
+  pending_.clear();
+  pending_keys_.clear();
+  ++batch_gen_;
+  batch_armed_ = false;
+  if (twin == 1) b = mutate(std::move(b));
+  outstanding_[replica::batch_digest(b)] = b;
+  submit(b);
+  if (primary != node.id) w.replica_send(*this, primary, Tag::forward, std::move(b));
+}
+
+void Instance::submit(Bytes batch) {
+  Hash32 d = replica::batch_digest(batch);
+  if (executed_set_.count(d) || !submitted_.insert(d).second) return;
+  proto->submit(std::move(batch));
+}
+
+Bytes Instance::mutate(Bytes batch) {
+  auto b = replica::decode_batch(batch);
+  if (!b) return batch;
+  if (!stash_.empty()) {
+    b->requests.push_back(stash_[w.rng.below(stash_.size())]);
+  } else if (b->requests.size() >= 2) {
+    std::reverse(b->requests.begin(), b->requests.end());
+  }
+  return replica::encode_batch(*b);
+}
+
+void Instance::on_forward(ByteView batch) {
+  if (!validate_batch(batch)) return;
+  Bytes b(batch.begin(), batch.end());
+  if (twin == 1) b = mutate(std::move(b));
+  Hash32 d = replica::batch_digest(b);
+  if (executed_set_.count(d)) return;
+  outstanding_[d] = b;
+  submit(std::move(b));
+}
+
+void Instance::on_resubmit() {
+  std::vector<Bytes> batches;
+  for (const auto& [d, b] : outstanding_) {
+    if (!executed_set_.count(d)) batches.push_back(b);
+  }
+  for (auto& b : batches) {
+    if (primary == node.id) {
+      submit(std::move(b));
+    } else {
+      w.replica_send(*this, primary, Tag::forward, std::move(b));
+    }
+  }
+}
+
+void Instance::on_state_request(NodeId from, consensus::Seq k) {
+  Bytes snap;
+  if (auto it = snapshots_.find(k); it != snapshots_.end()) {
+    snap = it->second.second;
+  } else if (node.durable_k == k && k > 0) {
+    snap = node.durable_snapshot;
+  } else {
+    return;
+  }
+  Writer wr;
+  wr.u64(k);
+  wr.bytes(snap);
+  w.replica_send(*this, from, Tag::state_resp, wr.take());
+}
+
+void Instance::on_state_response(consensus::Seq k, ByteView snap) {
+  if (!want_state_ || want_state_->first != k) return;
+  // Verify before installing: restore into a scratch executor and compare digests.
+  app::kv::KvStore scratch_kv;
+  replica::Executor scratch(scratch_kv);
+  if (!scratch.restore(snap).ok() || scratch.state_digest() != want_state_->second) return;
+  if (!ex.restore(snap).ok()) return;
+  Hash32 digest = want_state_->second;
+  want_state_.reset();
+  executed_.clear();
+  executed_set_.clear();
+  roots_.clear();
+  snapshots_.clear();
+  snapshots_[k] = {digest, Bytes(snap.begin(), snap.end())};
+  if (twin == 0 && k > node.durable_k) {
+    node.durable_k = k;
+    node.durable_digest = digest;
+    node.durable_snapshot = Bytes(snap.begin(), snap.end());
+  }
+  if (checked()) w.checker.on_state_installed(node.id, k, digest);
+  w.res.state_transfers++;
+  proto->on_state_transferred(k, digest);
+}
+
+void Instance::on_state_retry() {
+  if (!want_state_) return;
+  for (NodeId p = 0; p < w.cfg.n; ++p) {
+    if (p != node.id && talks_to(p)) w.replica_send(*this, p, Tag::state_req, frame_u64(want_state_->first));
+  }
+  Event e;
+  e.type = EvType::state_retry;
+  e.a = node.id;
+  e.b = twin;
+  e.c = node.epoch;
+  w.schedule(w.now() + 200'000, std::move(e));
+}
+
+}  // namespace rampart::sim::detail

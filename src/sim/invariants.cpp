@@ -1,0 +1,150 @@
+#include "sim/invariants.hpp"
+
+namespace rampart::sim {
+
+std::string short_hex(const Hash32& h) { return to_hex(ByteView(h.data(), 4)); }
+
+void InvariantChecker::fail(std::string v) { violations_.push_back(std::move(v)); }
+
+void InvariantChecker::on_execute(ReplicaId r, Seq k, const Hash32& batch, const Hash32& root,
+                                  const Hash32& state,
+                                  std::vector<std::pair<uint64_t, uint64_t>> executed) {
+  auto& rv = replicas_.at(r);
+  if (!rv.correct) return;
+  if (k != rv.last + 1) {
+    fail("replica " + std::to_string(r) + " executed k=" + std::to_string(k) + " after " +
+         std::to_string(rv.last) + " (out of order)");
+  }
+  rv.last = k;
+  rv.rolled_back_accepted.erase(k);
+  rv.history[k] = Rec{batch, root, state, std::move(executed)};
+  if (auto it = accepted_.find(k); it != accepted_.end() && it->second != root) {
+    fail("durability: replica " + std::to_string(r) + " executed results " + short_hex(root) +
+         " at k=" + std::to_string(k) + " where a client accepted " + short_hex(it->second));
+  }
+  if (k <= rv.final_point) check_final_upto(r);
+}
+
+void InvariantChecker::on_rollback(ReplicaId r, Seq k) {
+  auto& rv = replicas_.at(r);
+  if (!rv.correct) return;
+  if (k < rv.final_point) {
+    fail("replica " + std::to_string(r) + " rolled back to k=" + std::to_string(k) +
+         " below its final point " + std::to_string(rv.final_point));
+  }
+  for (auto it = rv.history.upper_bound(k); it != rv.history.end(); ++it) {
+    auto a = accepted_.find(it->first);
+    if (a != accepted_.end() && a->second == it->second.root) rv.rolled_back_accepted.insert(it->first);
+  }
+  rv.history.erase(rv.history.upper_bound(k), rv.history.end());
+  if (k < rv.last) rv.last = k;
+  if (rv.checked_final > k) rv.checked_final = k;
+}
+
+void InvariantChecker::on_final(ReplicaId r, Seq k) {
+  auto& rv = replicas_.at(r);
+  if (!rv.correct) return;
+  if (k > rv.final_point) rv.final_point = k;
+  check_final_upto(r);
+}
+
+void InvariantChecker::check_final_upto(ReplicaId r) {
+  auto& rv = replicas_[r];
+  Seq upto = std::min(rv.final_point, rv.last);
+  for (auto it = rv.history.upper_bound(rv.checked_final); it != rv.history.end() && it->first <= upto; ++it) {
+    Seq k = it->first;
+    const Rec& rec = it->second;
+    auto [f, inserted] = final_.emplace(k, std::make_pair(rec.batch, rec.root));
+    if (!inserted && (f->second.first != rec.batch || f->second.second != rec.root)) {
+      fail("agreement: replica " + std::to_string(r) + " final batch " + short_hex(rec.batch) + "/results " +
+           short_hex(rec.root) + " at k=" + std::to_string(k) + " but another correct replica has " +
+           short_hex(f->second.first) + "/" + short_hex(f->second.second));
+    }
+    if (auto a = accepted_.find(k); a != accepted_.end() && a->second != rec.root) {
+      fail("durability: final results at k=" + std::to_string(k) + " on replica " + std::to_string(r) +
+           " differ from the accepted " + short_hex(a->second));
+    }
+    if (auto c = checkpoints_.find(k); c != checkpoints_.end() && c->second != rec.state) {
+      fail("checkpoint: replica " + std::to_string(r) + " state at stable checkpoint k=" + std::to_string(k) +
+           " is " + short_hex(rec.state) + ", stable digest " + short_hex(c->second));
+    }
+    for (const auto& req : rec.executed) {
+      if (!rv.final_requests.insert(req).second) {
+        fail("at-most-once: replica " + std::to_string(r) + " executed client " + std::to_string(req.first) +
+             " seq " + std::to_string(req.second) + " twice in its final history (again at k=" +
+             std::to_string(k) + ")");
+      }
+    }
+    rv.checked_final = k;
+  }
+}
+
+void InvariantChecker::on_state_installed(ReplicaId r, Seq k, const Hash32& state) {
+  auto& rv = replicas_.at(r);
+  if (!rv.correct) return;
+  if (auto c = checkpoints_.find(k); c != checkpoints_.end() && c->second != state) {
+    fail("checkpoint: replica " + std::to_string(r) + " installed state " + short_hex(state) + " at k=" +
+         std::to_string(k) + ", stable digest " + short_hex(c->second));
+  }
+  // Its history below k is now the checkpoint's; what it executed above k is gone.
+  rv.rolled_back_accepted.erase(rv.rolled_back_accepted.begin(), rv.rolled_back_accepted.upper_bound(k));
+  rv.history.clear();
+  rv.last = k;
+  rv.checked_final = k;
+  if (rv.final_point < k) rv.final_point = k;
+}
+
+void InvariantChecker::on_reset(ReplicaId r, Seq from) {
+  auto& rv = replicas_.at(r);
+  rv.rolled_back_accepted.clear();
+  rv.final_requests.clear();  // it may legitimately re-execute batches below its old final point
+  rv.history.clear();
+  rv.last = from;
+  rv.checked_final = from;
+  rv.final_point = from;
+}
+
+void InvariantChecker::on_checkpoint_stable(ReplicaId r, Seq k, const Hash32& digest) {
+  auto& rv = replicas_.at(r);
+  if (!rv.correct) return;
+  auto [it, inserted] = checkpoints_.emplace(k, digest);
+  if (!inserted && it->second != digest) {
+    fail("checkpoint: replica " + std::to_string(r) + " stable digest " + short_hex(digest) + " at k=" +
+         std::to_string(k) + " but another correct replica has " + short_hex(it->second));
+  }
+}
+
+void InvariantChecker::on_accept(uint64_t client, uint64_t seq, Seq k, const Hash32& root) {
+  auto [it, inserted] = accepted_.emplace(k, root);
+  std::string who = "client " + std::to_string(client) + " seq " + std::to_string(seq);
+  if (!inserted && it->second != root) {
+    fail("durability: " + who + " accepted results " + short_hex(root) + " at k=" + std::to_string(k) +
+         " but another client accepted " + short_hex(it->second));
+  }
+  if (auto f = final_.find(k); f != final_.end() && f->second.second != root) {
+    fail("durability: " + who + " accepted results " + short_hex(root) + " at k=" + std::to_string(k) +
+         " but the final results there are " + short_hex(f->second.second));
+  }
+}
+
+void InvariantChecker::check_end() {
+  for (ReplicaId r = 0; r < replicas_.size(); ++r) {
+    const auto& rv = replicas_[r];
+    if (!rv.correct) continue;
+    for (Seq k : rv.rolled_back_accepted) {
+      fail("durability: replica " + std::to_string(r) + " rolled back the accepted result at k=" +
+           std::to_string(k) + " and never executed it again");
+    }
+    for (const auto& [k, root] : accepted_) {
+      if (k > rv.last) continue;  // a lagging replica has not reached it (liveness, not safety)
+      auto h = rv.history.find(k);
+      if (h == rv.history.end()) continue;  // covered by an installed checkpoint
+      if (h->second.root != root) {
+        fail("durability: at the end replica " + std::to_string(r) + " holds results " +
+             short_hex(h->second.root) + " at k=" + std::to_string(k) + ", a client accepted " + short_hex(root));
+      }
+    }
+  }
+}
+
+}  // namespace rampart::sim

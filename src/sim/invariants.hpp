@@ -1,0 +1,85 @@
+#pragma once
+// The safety and liveness invariants the simulator checks. The simulator reports every
+// execution, rollback, finalisation, stable checkpoint and client acceptance as it happens, so
+// a violation is caught at the step that causes it. Kept separate from the simulator so tests
+// can feed it broken histories directly and prove that each check fires.
+//
+//  1. agreement   no two correct replicas hold different batches (or results) at k as final;
+//  2. durability  no result a client accepted (nf matching replies) is ever replaced: a correct
+//                 replica never executes a different result at an accepted k, the final batch at
+//                 k is the accepted one, and every correct replica's history still holds it at
+//                 the end (a rollback that is not followed by the identical re-execution fails);
+//  3. at-most-once every (client, seq) executes at most once in a correct replica's final history;
+//  4. checkpoints correct replicas' stable checkpoint digests agree at every k, and equal the
+//                 state each of them computed at k;
+//  5. liveness    (checked by the simulator at the end) every request completes after faults stop.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "common/bytes.hpp"
+
+namespace rampart::sim {
+
+using Seq = uint64_t;
+using ReplicaId = uint32_t;
+
+class InvariantChecker {
+ public:
+  explicit InvariantChecker(uint32_t n) : replicas_(n) {}
+
+  // Byzantine replicas are not checked (they may claim anything); crash-faulty ones are.
+  void set_correct(ReplicaId r, bool correct) { replicas_.at(r).correct = correct; }
+
+  // executed: the (client, seq) pairs this batch actually executed (not cache answers).
+  void on_execute(ReplicaId r, Seq k, const Hash32& batch, const Hash32& root, const Hash32& state,
+                  std::vector<std::pair<uint64_t, uint64_t>> executed);
+  void on_rollback(ReplicaId r, Seq k);
+  void on_final(ReplicaId r, Seq k);
+  // The replica installed a verified snapshot of stable checkpoint k (state transfer/restart).
+  void on_state_installed(ReplicaId r, Seq k, const Hash32& state);
+  // The replica lost its volatile state (crash): history restarts empty at `from`.
+  void on_reset(ReplicaId r, Seq from);
+  void on_checkpoint_stable(ReplicaId r, Seq k, const Hash32& digest);
+  void on_accept(uint64_t client, uint64_t seq, Seq k, const Hash32& root);
+  // End-of-run checks (durability of accepted results in every correct history).
+  void check_end();
+  // Liveness and other simulator-level findings.
+  void report(std::string violation) { violations_.push_back(std::move(violation)); }
+
+  bool ok() const { return violations_.empty(); }
+  const std::vector<std::string>& violations() const { return violations_; }
+  size_t accepted() const { return accepted_.size(); }
+  Seq max_final() const { return final_.empty() ? 0 : final_.rbegin()->first; }
+
+ private:
+  struct Rec {
+    Hash32 batch, root, state;
+    std::vector<std::pair<uint64_t, uint64_t>> executed;
+  };
+  struct ReplicaView {
+    bool correct = true;
+    std::map<Seq, Rec> history;  // executed, not yet pruned; rollback erases above k
+    Seq last = 0;
+    Seq final_point = 0;  // final(k) seen up to here
+    Seq checked_final = 0;  // history up to here was checked as final
+    std::set<std::pair<uint64_t, uint64_t>> final_requests;
+    std::set<Seq> rolled_back_accepted;  // accepted k rolled back, not yet re-executed
+  };
+  void check_final_upto(ReplicaId r);
+  void fail(std::string v);
+
+  std::vector<ReplicaView> replicas_;
+  std::map<Seq, std::pair<Hash32, Hash32>> final_;  // k -> (batch, root) as first finalised
+  std::map<Seq, Hash32> accepted_;                  // k -> results root a client accepted
+  std::map<Seq, Hash32> checkpoints_;               // k -> stable digest
+  std::vector<std::string> violations_;
+};
+
+std::string short_hex(const Hash32& h);
+
+}  // namespace rampart::sim

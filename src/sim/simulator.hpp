@@ -1,0 +1,67 @@
+#pragma once
+// The deterministic simulator: one process, n replicas (a consensus::Protocol each, with an Env
+// over a virtual network and clock, an Executor and the KV store) and simulated clients. A
+// discrete-event queue orders everything; all randomness comes from one seed, so a seed
+// replays exactly. See docs/simulator.md.
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "consensus/protocol.hpp"
+#include "sim/faults.hpp"
+
+namespace rampart::sim {
+
+using ProtocolFactory = std::function<std::unique_ptr<consensus::Protocol>(
+    const consensus::Config&, consensus::Crypto, consensus::Env&)>;
+
+struct SimOptions {
+  std::string protocol = "poe";  // poe | pbft (names the factory unless `factory` is set)
+  ProtocolFactory factory;       // tests inject broken protocols here
+  uint64_t seed = 1;
+  uint32_t f = 1;
+  FaultSet faults;
+  uint32_t clients = 4;
+  uint32_t requests_per_client = 20;
+  uint32_t batch_size = 4;
+  uint64_t batch_timeout_ms = 5;
+  consensus::Seq checkpoint_interval = 8;
+  consensus::Seq window = 32;
+  uint32_t max_inflight = 16;
+  uint64_t view_timeout_ms = 400;
+  uint64_t client_timeout_ms = 300;
+  uint64_t fault_phase_ms = 3000;    // network and crash faults only before this time
+  uint64_t liveness_bound_ms = 60000;  // after the fault phase, every request must complete in this
+  uint64_t max_steps = 5'000'000;    // hard stop (reported as a liveness violation)
+  size_t trace_tail = 40;
+  bool verbose = false;              // print every event as it happens
+  // Test hook: forces this replica to be Byzantine with the given behaviour (-1: chosen by seed).
+  int force_byzantine = -1;
+  Fault force_behaviour = Fault::silent;
+};
+
+struct SimResult {
+  bool ok = true;
+  bool skipped = false;  // the factory returned nullptr (protocol not implemented)
+  std::vector<std::string> violations;
+  std::vector<std::string> trace;  // the last events
+  std::string setup;               // faulty replicas and their behaviours
+  uint64_t trace_hash = 0;         // hash of every event: equal seeds give equal hashes
+  uint64_t steps = 0;
+  uint64_t sim_time_us = 0;
+  uint64_t requests_accepted = 0;
+  uint64_t batches_final = 0;
+  uint64_t view_changes = 0;
+  uint64_t rollbacks = 0;
+  uint64_t state_transfers = 0;
+  uint64_t messages = 0;
+};
+
+SimResult run_sim(const SimOptions& opts);
+
+// Looks up make_poe / make_pbft by name; nullptr for an unknown name.
+ProtocolFactory factory_for(const std::string& protocol);
+
+}  // namespace rampart::sim

@@ -1,0 +1,196 @@
+#pragma once
+// Internals of the simulator (see simulator.hpp for the entry point): the event queue, the
+// virtual network, the replicas' Env implementation and the simulated clients.
+#include <array>
+#include <map>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "app/kv/kv_store.hpp"
+#include "crypto/fake.hpp"
+#include "replica/executor.hpp"
+#include "sim/invariants.hpp"
+#include "sim/rng.hpp"
+#include "sim/simulator.hpp"
+
+namespace rampart::sim::detail {
+
+using consensus::NodeId;
+using consensus::View;
+
+// The first byte of every simulated network message says what it carries.
+enum class Tag : uint8_t { consensus = 1, request = 2, forward = 3, reply = 4, state_req = 5, state_resp = 6 };
+
+enum class EvType : uint8_t {
+  deliver, proto_timer, batch_timer, client_timer, client_next, crash, restart, partition, heal,
+  faults_end, resubmit, state_retry
+};
+
+struct Event {
+  uint64_t time = 0;
+  uint64_t order = 0;  // ties broken by insertion order: determinism
+  EvType type = EvType::deliver;
+  uint32_t a = 0, b = 0;  // deliver: from, to; node events: node, twin; client events: client
+  uint64_t c = 0, d = 0;  // generations, epochs, sequence numbers, timer kinds
+  Bytes payload;
+};
+struct EventLater {
+  bool operator()(const Event& x, const Event& y) const {
+    return x.time != y.time ? x.time > y.time : x.order > y.order;
+  }
+};
+
+class World;
+struct Node;
+
+// One protocol instance of a replica, with everything behind its Env. A correct replica has
+// one; an equivocating one runs two "twins" that each talk to half of the other replicas.
+class Instance final : public consensus::Env {
+ public:
+  Instance(World& w, Node& node, uint32_t twin, std::vector<bool> peers);
+
+  // Env
+  void send(NodeId to, Bytes msg) override;
+  void broadcast(Bytes msg) override;
+  bool validate_batch(ByteView batch) override;
+  consensus::ExecResult execute(consensus::Seq k, View v, ByteView batch) override;
+  void rollback(consensus::Seq k) override;
+  void final(consensus::Seq k) override;
+  void checkpoint_stable(consensus::Seq k, const Hash32& state_digest) override;
+  void view_changed(View v, NodeId primary) override;
+  void need_state_transfer(consensus::Seq k, const Hash32& state_digest) override;
+  void set_timer(consensus::TimerKind t, uint64_t after_ms) override;
+  void cancel_timer(consensus::TimerKind t) override;
+
+  // Inputs from the world.
+  void on_client_request(const replica::Request& r);
+  void on_batch_timer(uint64_t gen);
+  void on_forward(ByteView batch);
+  void on_resubmit();
+  void on_state_request(NodeId from, consensus::Seq k);
+  void on_state_response(consensus::Seq k, ByteView snapshot);
+  void on_state_retry();
+  bool talks_to(NodeId r) const { return r < peers_.size() && peers_[r]; }
+
+  World& w;
+  Node& node;
+  uint32_t twin;
+  app::kv::KvStore kv;
+  replica::Executor ex{kv};
+  std::unique_ptr<crypto::Signer> signer;
+  std::unique_ptr<crypto::ThresholdSigner> tsigner;
+  std::unique_ptr<consensus::Protocol> proto;
+  std::array<uint64_t, 3> timer_gen{};
+  View view = 0;
+  NodeId primary = 0;
+
+ private:
+  void close_batch();
+  void submit(Bytes batch);
+  Bytes mutate(Bytes batch);  // equivocating twin: a different valid batch
+  bool checked() const;
+
+  std::vector<bool> peers_;
+  std::vector<replica::Request> pending_;
+  std::set<std::pair<uint64_t, uint64_t>> pending_keys_;
+  uint64_t batch_gen_ = 0;
+  bool batch_armed_ = false;
+  std::map<Hash32, Bytes> outstanding_;  // batches known here, not executed yet
+  std::set<Hash32> submitted_;           // submitted to the protocol in the current view
+  std::map<consensus::Seq, Hash32> executed_;
+  std::map<consensus::Seq, Hash32> roots_;  // results root per executed k (reply-cache answers)
+  std::set<Hash32> executed_set_;
+  std::map<consensus::Seq, std::pair<Hash32, Bytes>> snapshots_;  // checkpoint states
+  std::optional<std::pair<consensus::Seq, Hash32>> want_state_;
+  std::vector<replica::Request> stash_;  // equivocation material
+};
+
+struct Node {
+  NodeId id = 0;
+  bool byzantine = false;
+  bool crashy = false;
+  Fault behaviour = Fault::crash;
+  bool up = true;
+  uint64_t epoch = 0;  // bumped by every restart: stale timers are ignored
+  std::vector<std::unique_ptr<Instance>> inst;
+  std::set<NodeId> withheld;
+  // The last stable checkpoint, kept "on disk" across crashes.
+  consensus::Seq durable_k = 0;
+  Hash32 durable_digest{};
+  Bytes durable_snapshot;
+};
+
+struct Client {
+  replica::ClientId id = 0;
+  std::unique_ptr<replica::ClientSigner> signer;
+  uint64_t seq = 0;
+  bool waiting = false;
+  replica::Request cur;
+  uint32_t attempt = 0;
+  uint32_t done = 0;
+  uint64_t sent_at = 0;
+  std::map<std::tuple<uint64_t, Hash32, Bytes>, std::set<NodeId>> votes;
+};
+
+struct TraceEntry {
+  uint64_t time;
+  EvType type;
+  uint32_t a, b;
+  uint64_t c, d;
+  uint8_t tag;
+  uint32_t size;
+};
+
+class World {
+ public:
+  explicit World(const SimOptions& o);
+  SimResult run();
+
+  // Used by instances.
+  void schedule(uint64_t at, Event e);
+  uint64_t now() const { return now_; }
+  void replica_send(Instance& from, NodeId to, Tag tag, Bytes body);
+  void send_reply(Instance& from, const replica::ReplyEntry& e, consensus::Seq k, const Hash32& root);
+  bool in_fault_phase() const { return now_ < fault_end_; }
+
+  const SimOptions& o;
+  consensus::Config cfg;
+  Rng rng;
+  InvariantChecker checker;
+  crypto::FakeKeyring keys;
+  crypto::FakeKeyring client_keys;
+  replica::ClientVerifierFrom client_verifier;
+  std::vector<Node> nodes;
+  SimResult res;
+
+ private:
+  void setup_faults();
+  void start_node(Node& n, bool from_checkpoint);
+  void net_send(uint32_t from, uint32_t to, Tag tag, Bytes body);
+  void deliver(const Event& e);
+  void deliver_to_replica(Node& n, uint32_t from, Tag tag, ByteView body);
+  void deliver_to_client(Client& c, uint32_t from, ByteView body);
+  void client_next(Client& c);
+  void client_timeout(Client& c, uint64_t seq, uint64_t attempt);
+  void step(const Event& e);
+  Instance* route(Node& n, uint32_t from);
+  void trace(const Event& e);
+  std::string describe(const TraceEntry& t) const;
+  bool all_done() const;
+
+  uint64_t now_ = 0;
+  uint64_t order_ = 0;
+  uint64_t fault_end_ = 0;
+  std::priority_queue<Event, std::vector<Event>, EventLater> q_;
+  std::vector<Client> clients_;
+  std::vector<int> side_;  // partition side per replica; empty = no partition
+  std::vector<TraceEntry> ring_;
+  size_t ring_pos_ = 0;
+  uint64_t hash_ = 1469598103934665603ull;
+};
+
+}  // namespace rampart::sim::detail

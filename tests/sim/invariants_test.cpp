@@ -1,0 +1,118 @@
+// Each invariant checker must be able to fail: feed it broken histories directly.
+#include <gtest/gtest.h>
+
+#include "sim/invariants.hpp"
+
+using namespace rampart;
+using namespace rampart::sim;
+
+namespace {
+Hash32 h(uint8_t v) {
+  Hash32 x{};
+  x[0] = v;
+  return x;
+}
+bool mentions(const InvariantChecker& c, const std::string& what) {
+  for (const auto& v : c.violations()) {
+    if (v.find(what) != std::string::npos) return true;
+  }
+  return false;
+}
+}  // namespace
+
+TEST(Invariants, ConsistentHistoryPasses) {
+  InvariantChecker c(4);
+  for (ReplicaId r = 0; r < 4; ++r) {
+    c.on_execute(r, 1, h(1), h(11), h(21), {{1, 1}});
+    c.on_execute(r, 2, h(2), h(12), h(22), {{1, 2}});
+    c.on_final(r, 2);
+    c.on_checkpoint_stable(r, 2, h(22));
+  }
+  c.on_accept(1, 1, 1, h(11));
+  c.check_end();
+  EXPECT_TRUE(c.ok());
+}
+
+TEST(Invariants, AgreementFiresOnDifferentFinalBatches) {
+  InvariantChecker c(4);
+  c.on_execute(0, 1, h(1), h(11), h(21), {});
+  c.on_final(0, 1);
+  c.on_execute(1, 1, h(2), h(12), h(22), {});
+  EXPECT_TRUE(c.ok());  // speculative divergence alone is allowed
+  c.on_final(1, 1);
+  EXPECT_TRUE(mentions(c, "agreement"));
+}
+
+TEST(Invariants, ByzantineReplicasAreNotChecked) {
+  InvariantChecker c(4);
+  c.set_correct(3, false);
+  c.on_execute(0, 1, h(1), h(11), h(21), {});
+  c.on_final(0, 1);
+  c.on_execute(3, 1, h(2), h(12), h(22), {});
+  c.on_final(3, 1);
+  EXPECT_TRUE(c.ok());
+}
+
+TEST(Invariants, DurabilityFiresWhenAcceptedResultIsReplaced) {
+  InvariantChecker c(4);
+  c.on_execute(0, 1, h(1), h(11), h(21), {});
+  c.on_accept(7, 1, 1, h(11));
+  c.on_rollback(0, 0);
+  EXPECT_TRUE(c.ok());  // rolling back and re-executing the same result is fine...
+  c.on_execute(0, 1, h(2), h(12), h(22), {});
+  EXPECT_TRUE(mentions(c, "durability"));  // ...another result at an accepted k is not
+}
+
+TEST(Invariants, DurabilityFiresWhenAcceptedResultIsRolledBackForGood) {
+  InvariantChecker c(4);
+  c.on_execute(0, 1, h(1), h(11), h(21), {});
+  c.on_accept(7, 1, 1, h(11));
+  c.on_rollback(0, 0);
+  c.check_end();
+  EXPECT_TRUE(mentions(c, "never executed it again"));
+}
+
+TEST(Invariants, DurabilityFiresWhenClientAcceptsAgainstFinalHistory) {
+  InvariantChecker c(4);
+  c.on_execute(0, 1, h(1), h(11), h(21), {});
+  c.on_final(0, 1);
+  c.on_accept(7, 1, 1, h(99));
+  EXPECT_TRUE(mentions(c, "durability"));
+}
+
+TEST(Invariants, AtMostOnceFires) {
+  InvariantChecker c(4);
+  c.on_execute(0, 1, h(1), h(11), h(21), {{5, 1}});
+  c.on_execute(0, 2, h(2), h(12), h(22), {{5, 1}});
+  c.on_final(0, 2);
+  EXPECT_TRUE(mentions(c, "at-most-once"));
+}
+
+TEST(Invariants, CheckpointDigestsMustAgree) {
+  InvariantChecker c(4);
+  c.on_checkpoint_stable(0, 8, h(1));
+  c.on_checkpoint_stable(1, 8, h(2));
+  EXPECT_TRUE(mentions(c, "checkpoint"));
+}
+
+TEST(Invariants, CheckpointMustMatchOwnState) {
+  InvariantChecker c(4);
+  c.on_execute(0, 1, h(1), h(11), h(21), {});
+  c.on_checkpoint_stable(0, 1, h(99));
+  c.on_final(0, 1);
+  EXPECT_TRUE(mentions(c, "checkpoint"));
+}
+
+TEST(Invariants, RollbackBelowFinalFires) {
+  InvariantChecker c(4);
+  c.on_execute(0, 1, h(1), h(11), h(21), {});
+  c.on_final(0, 1);
+  c.on_rollback(0, 0);
+  EXPECT_FALSE(c.ok());
+}
+
+TEST(Invariants, OutOfOrderExecutionFires) {
+  InvariantChecker c(4);
+  c.on_execute(0, 2, h(1), h(11), h(21), {});
+  EXPECT_FALSE(c.ok());
+}
