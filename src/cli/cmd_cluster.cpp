@@ -21,7 +21,7 @@ namespace {
 
 struct Args {
   uint32_t replicas = 4, brokers = 0;
-  std::string dir = "cluster", protocol = "poe", crypto = "fake", auth = "ed25519";
+  std::string dir = "cluster", protocol = "poe", crypto = "bls", auth = "ed25519";
   uint16_t base_port = 7000;
 };
 
