@@ -394,6 +394,7 @@ void random_faults(uint32_t f, uint64_t seed) {
 }
 
 uint64_t seeds_from_env(uint64_t dflt);
+uint64_t seed_start();
 
 // f Byzantine replicas (often including the first primary), each with one behaviour kept up
 // to the end: silent, withholding its PRE-PREPAREs from one victim, equivocating (a different,
@@ -492,11 +493,11 @@ void random_byzantine(uint32_t f, uint64_t seed) {
 }
 
 TEST(PbftCluster, RandomByzantineF1) {
-  for (uint64_t seed = 1; seed <= seeds_from_env(20); ++seed) random_byzantine(1, seed);
+  for (uint64_t seed = seed_start(); seed < seed_start() + seeds_from_env(20); ++seed) random_byzantine(1, seed);
 }
 
 TEST(PbftCluster, RandomByzantineF2) {
-  for (uint64_t seed = 1; seed <= seeds_from_env(10) / 2 + 1; ++seed) random_byzantine(2, seed);
+  for (uint64_t seed = seed_start(); seed < seed_start() + seeds_from_env(10) / 2 + 1; ++seed) random_byzantine(2, seed);
 }
 
 uint64_t seeds_from_env(uint64_t dflt) {
@@ -504,12 +505,18 @@ uint64_t seeds_from_env(uint64_t dflt) {
   return s ? std::strtoull(s, nullptr, 10) : dflt;
 }
 
+// PBFT_SEED_START=S (with PBFT_SEEDS=N) replays seeds S..S+N-1.
+uint64_t seed_start() {
+  const char* s = std::getenv("PBFT_SEED_START");
+  return s ? std::strtoull(s, nullptr, 10) : 1;
+}
+
 TEST(PbftCluster, RandomFaultsF1) {
-  for (uint64_t seed = 1; seed <= seeds_from_env(20); ++seed) random_faults(1, seed);
+  for (uint64_t seed = seed_start(); seed < seed_start() + seeds_from_env(20); ++seed) random_faults(1, seed);
 }
 
 TEST(PbftCluster, RandomFaultsF2) {
-  for (uint64_t seed = 1; seed <= seeds_from_env(10) / 2 + 1; ++seed) random_faults(2, seed);
+  for (uint64_t seed = seed_start(); seed < seed_start() + seeds_from_env(10) / 2 + 1; ++seed) random_faults(2, seed);
 }
 
 }  // namespace

@@ -226,9 +226,24 @@ class Cluster {
         const auto& b = envs[j]->executed;
         for (size_t k = 0; k < std::min(a.size(), b.size()); ++k) {
           EXPECT_EQ(std::get<0>(a[k]), std::get<0>(b[k]));
-          EXPECT_EQ(std::get<2>(a[k]), std::get<2>(b[k])) << "replicas " << i << "," << j << " diverge at " << k;
+          if (std::get<2>(a[k]) != std::get<2>(b[k])) {
+            ADD_FAILURE() << "replicas " << i << "," << j << " diverge at " << k << "\n" << logs();
+            return;
+          }
         }
       }
+  }
+
+  // The executed logs, "seq=batch@view" per replica (for failure messages).
+  std::string logs() const {
+    std::string out;
+    for (NodeId i = 0; i < cfg.n; ++i) {
+      out += "r" + std::to_string(i) + ":";
+      for (const auto& [k, v, b] : envs[i]->executed)
+        out += " " + std::to_string(k) + "=" + (b.empty() ? std::string("null") : to_string(b)) + "@" + std::to_string(v);
+      out += "\n";
+    }
+    return out;
   }
 
   size_t queued() const { return queue_.size(); }

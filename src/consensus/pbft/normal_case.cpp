@@ -9,7 +9,7 @@ namespace rampart::consensus::pbft {
 void PbftReplica::propose_more() {
   // A primary that lags below the stable checkpoint catches up first: what it would propose
   // may already be ordered in the part it has not executed.
-  if (proposing_ || !is_primary() || last_exec_ < low_) return;
+  if (proposing_ || installing_ || !is_primary() || last_exec_ < low_) return;
   proposing_ = true;
   // Snapshot the queue: proposing may execute (f = 0) and so change it.
   std::vector<Hash32> queue;

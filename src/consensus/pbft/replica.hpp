@@ -166,7 +166,7 @@ class PbftReplica final : public Protocol {
   Bytes nv_wire_;  // the NEW-VIEW that installed view_, relayed to replicas left behind
 
   bool vc_timer_ = false, nv_timer_ = false, rt_timer_ = false;
-  bool executing_ = false, proposing_ = false;
+  bool executing_ = false, proposing_ = false, installing_ = false;
   Seq exec_at_last_rt_ = 0;
   uint32_t stuck_rounds_ = 0;
   Seq transfer_requested_ = 0;

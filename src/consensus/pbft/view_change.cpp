@@ -105,6 +105,9 @@ void PbftReplica::handle_new_view(NodeId /*from: any replica may relay*/, ByteVi
   auto m = decode_new_view(msg);
   if (!m.ok()) return reject(Reject::decode);
   if (m->view <= view_) return reject(m->view == view_ ? Reject::duplicate : Reject::wrong_view);
+  // Our VIEW-CHANGE for vc_target_ promised that we take no part in any view below it (it
+  // carries our prepared certificates only up to now): a NEW-VIEW for a lower view is refused.
+  if (in_vc_ && m->view < vc_target_) return reject(Reject::wrong_view);
   NodeId primary = cfg_.primary_of(m->view);
   if (primary == cfg_.self) return reject(Reject::wrong_sender);  // we would have made it
   if (!crypto_.verifier->verify(primary, msg.subspan(0, m->signed_len), m->sig))
@@ -147,6 +150,9 @@ void PbftReplica::install_new_view(View v, const NewViewPlan& plan, const std::v
     env_.cancel_timer(TimerKind::new_view);
     nv_timer_ = false;
   }
+  // No proposals until the O-set is in place and next_seq_ is past it (adopt_stable would
+  // otherwise propose at stale sequence numbers: two pre-prepares for one (v, n)).
+  installing_ = true;
   if (plan.stable.seq > low_) adopt_stable(plan.stable);
   // Pre-prepares and votes belong to a view; certificates survive it.
   for (auto& [n, s] : slots_) {
@@ -177,6 +183,7 @@ void PbftReplica::install_new_view(View v, const NewViewPlan& plan, const std::v
     installed.push_back(e.seq);
   }
   next_seq_ = std::max(plan.max_seq, low_) + 1;
+  installing_ = false;
   env_.view_changed(v, cfg_.primary_of(v));
   for (Seq n : installed) advance(n);
   try_execute();
