@@ -9,6 +9,7 @@
 
 #include "ledger/fixture.hpp"
 #include "ledger/store.hpp"
+#include "ledger/verify.hpp"
 
 using namespace rampart;
 using namespace rampart::ledger;
@@ -186,4 +187,40 @@ TEST(Corruption, FlippedByteInsideSst) {
   std::string e = open_error(d.path(), c.config);
   EXPECT_NE(e, "(opened)");
   EXPECT_CONTAINS(e, "ledger at ");
+}
+
+// What open() cannot see without the group key or without re-reading old batches, offline
+// verification finds, naming the block.
+TEST(Corruption, ForgedProofFoundByVerify) {
+  TempDir d;
+  Chain c;
+  build(d.path(), c);
+  Block b = c.blocks[3];
+  b.proof = Bytes(b.proof.size(), 0x11);
+  raw_edit(d.path(), [&](rocksdb::DB& db, auto& h) {
+    Bytes enc = encode_block(b);
+    ASSERT_TRUE(db.Put({}, h[1], key_of(3), std::string(enc.begin(), enc.end())).ok());
+  });
+  EXPECT_EQ(open_error(d.path(), c.config), "(opened)");  // the store holds no keys
+  auto r = verify_ledger_at(d.path(), c.tv(), c.config);
+  ASSERT_FALSE(r.ok());
+  EXPECT_CONTAINS(r.error().message, "block 3: proof of execution does not verify");
+}
+
+TEST(Corruption, OldBatchFoundByVerify) {
+  TempDir d;
+  Chain c;
+  build(d.path(), c);
+  raw_edit(d.path(), [](rocksdb::DB& db, auto& h) { ASSERT_TRUE(db.Put({}, h[2], key_of(2), "forged").ok()); });
+  // Below the checkpoint (4): the default open re-hashes only newer batches...
+  EXPECT_EQ(open_error(d.path(), c.config), "(opened)");
+  // ...but full checks and offline verification re-hash every batch.
+  OpenOptions all;
+  all.check_all_batches = true;
+  auto s = Store::open(d.path(), c.config, all);
+  ASSERT_FALSE(s.ok());
+  EXPECT_CONTAINS(s.error().message, "block 2: stored batch does not match its digest");
+  auto r = verify_ledger_at(d.path(), c.tv(), c.config);
+  ASSERT_FALSE(r.ok());
+  EXPECT_CONTAINS(r.error().message, "block 2: stored batch does not match its digest");
 }
