@@ -10,11 +10,12 @@ namespace rampart::net {
 
 struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl> {
   Impl(asio::io_context& io_, ClientOptions o)
-      : io(io_), opts(o), acceptor(io_), counters(std::make_shared<CounterSet>()) {}
+      : io(io_), opts(o), acceptor(io_), accept_retry(io_), counters(std::make_shared<CounterSet>()) {}
 
   asio::io_context& io;
   ClientOptions opts;
   asio::ip::tcp::acceptor acceptor;
+  asio::steady_timer accept_retry;
   std::shared_ptr<CounterSet> counters;
   std::unordered_map<ConnId, std::shared_ptr<Connection>> conns;
   std::atomic<size_t> conn_gauge{0};
@@ -55,6 +56,15 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
         } else {
           me->add(std::move(s));
         }
+      }
+      if (ec) {
+        // Out of descriptors or similar: retry later instead of spinning on the error.
+        me->accept_retry.expires_after(std::chrono::milliseconds(100));
+        me->accept_retry.async_wait([w](const asio::error_code& e) {
+          auto me = w.lock();
+          if (!e && me && !me->stopped) me->accept_loop();
+        });
+        return;
       }
       me->accept_loop();
     });
@@ -105,6 +115,7 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
     stopped = true;
     asio::error_code ignored;
     acceptor.close(ignored);
+    accept_retry.cancel();
     for (auto& [id, c] : conns) c->close("listener stopped");
     conns.clear();
     conn_gauge = 0;

@@ -52,7 +52,7 @@ struct Peer {
 
 struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   Impl(asio::io_context& io_, NodeId self_, const crypto::ChannelKeypair& keys_, Options opts_)
-      : io(io_), self(self_), keys(keys_), opts(opts_), acceptor(io_), resolver(io_),
+      : io(io_), self(self_), keys(keys_), opts(opts_), acceptor(io_), accept_retry(io_), resolver(io_),
         counters(std::make_shared<CounterSet>()) {}
 
   asio::io_context& io;
@@ -62,6 +62,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   PeerInfo self_info;
   std::map<NodeId, std::unique_ptr<Peer>> peers;  // everyone but self
   asio::ip::tcp::acceptor acceptor;
+  asio::steady_timer accept_retry;
   asio::ip::tcp::resolver resolver;
   std::shared_ptr<CounterSet> counters;
   std::function<void(NodeId, Bytes)> on_msg;
@@ -111,6 +112,15 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
         } else {
           me->begin_inbound(std::move(s));
         }
+      }
+      if (ec) {
+        // Out of descriptors or similar: retry later instead of spinning on the error.
+        me->accept_retry.expires_after(std::chrono::milliseconds(100));
+        me->accept_retry.async_wait([w](const asio::error_code& e) {
+          auto me = w.lock();
+          if (!e && me && !me->stopped) me->accept_loop();
+        });
+        return;
       }
       me->accept_loop();
     });
@@ -410,6 +420,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     stopped = true;
     asio::error_code ignored;
     acceptor.close(ignored);
+    accept_retry.cancel();
     resolver.cancel();
     for (auto& [id, p] : peers) {
       p->retry->cancel();
