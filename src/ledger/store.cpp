@@ -35,6 +35,7 @@ bool key_to(const rocksdb::Slice& s, uint64_t& k) {
 
 rocksdb::Slice slice(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
 ByteView view(const std::string& s) { return as_bytes(s); }
+ByteView view(const rocksdb::Slice& s) { return {reinterpret_cast<const uint8_t*>(s.data()), s.size()}; }
 
 std::string num(uint64_t k) { return std::to_string(k); }
 
@@ -141,7 +142,7 @@ Status Store::load_and_check(ByteView cluster_config, const OpenOptions& opt) {
     uint64_t key = 0;
     if (!key_to(it->key(), key)) return err("block column holds a malformed key");
     if (key != expect) return err("block " + num(expect) + " missing (next stored is " + num(key) + ")");
-    auto b = decode_block(view(it->value().ToString()));
+    auto b = decode_block(view(it->value()));
     if (!b.ok()) return err("block " + num(key) + ": " + b.error().message);
     if (b->k != key) return err("block stored under " + num(key) + " says it is block " + num(b->k));
     if (key == 0) {
@@ -252,7 +253,7 @@ Result<std::vector<Block>> Store::blocks(uint64_t from, uint64_t to) const {
   for (it->Seek(key_of(from)); it->Valid() && expect <= to; it->Next(), ++expect) {
     uint64_t key = 0;
     if (!key_to(it->key(), key) || key != expect) return err("block " + num(expect) + " not stored");
-    auto b = decode_block(view(it->value().ToString()));
+    auto b = decode_block(view(it->value()));
     if (!b.ok()) return err("block " + num(key) + ": " + b.error().message);
     if (b->k != key) return err("block stored under " + num(key) + " says it is block " + num(b->k));
     out.push_back(std::move(*b));

@@ -1,5 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "ledger/fixture.hpp"
 #include "ledger/store.hpp"
 
@@ -260,4 +263,34 @@ TEST(Store, RefusesAnotherClusterOrAMissingFolder) {
   OpenOptions ro;
   ro.read_only = true;
   EXPECT_FALSE(Store::open(d.sub("nothing"), c.config, ro).ok());
+}
+
+TEST(Store, ReadersSeeOnlyWholeBlocksWhileAWriterAppends) {
+  TempDir d;
+  Chain c;
+  for (int i = 0; i < 300; ++i) c.next();
+  auto s = open_ok(d.path(), c.config);
+  ASSERT_TRUE(s);
+  std::atomic<bool> writer_done{false};
+  std::thread writer([&] {
+    for (uint64_t k = 1; k <= 300; ++k) {
+      if (!s->append_block(c.blocks[k], c.batches[k], false).ok()) break;
+    }
+    writer_done = true;
+  });
+  // Whatever last_block() says must be readable, intact and linked: appends are atomic.
+  uint64_t seen = 0, reads = 0;
+  while (seen < 300 && !(writer_done && s->last_block() == seen)) {
+    uint64_t k = s->last_block();
+    auto b = s->block(k);
+    ASSERT_TRUE(b.ok()) << b.error().message;
+    EXPECT_EQ(*b, c.blocks[k]);
+    ASSERT_TRUE(s->batch(k).ok());
+    EXPECT_GE(k, seen);
+    seen = k;
+    ++reads;
+  }
+  writer.join();
+  EXPECT_EQ(s->last_block(), 300u);
+  EXPECT_GT(reads, 0u);
 }
