@@ -488,7 +488,7 @@ void random_byzantine(uint32_t f, uint64_t seed) {
     std::string faults;
     for (auto& [id, b] : bad) faults += " " + std::to_string(id) + ":" + std::to_string(b);
     ASSERT_EQ(got, sorted) << "f=" << f << " seed " << seed << " faulty" << faults << " replica " << i
-                           << " " << c.reps[i]->debug_string();
+                           << " " << c.reps[i]->debug_string() << "\n" << c.logs();
   }
 }
 

@@ -138,6 +138,18 @@ TEST(PbftMessages, NewViewPlanFillsGapsWithNull) {
   EXPECT_EQ(p.entries[1].batch, to_bytes("two"));
   EXPECT_EQ(p.entries[2].digest, null_digest());
   EXPECT_EQ(p.entries[3].batch, to_bytes("four"));
+  // A batch prepared at two seqs (an old view's leftover and a later re-proposal) is kept
+  // once, at the higher view's seq; the other seq becomes a null request.
+  {
+    ViewChange x = a, y = b;
+    x.prepared.push_back({0, 5, batch_digest(to_bytes("four")), to_bytes("four"), {}, {}});
+    y.prepared[0].view = 1;  // "four" at seq 4 now has the higher view
+    NewViewPlan q = compute_new_view({x, y});
+    ASSERT_EQ(q.entries.size(), 5u);
+    EXPECT_EQ(q.entries[3].batch, to_bytes("four"));
+    EXPECT_EQ(q.entries[4].digest, null_digest());
+    EXPECT_EQ(q.max_seq, 5u);
+  }
   // Certificates at or below the highest stable checkpoint are dropped.
   b.stable.seq = 64;
   p = compute_new_view({a, b});

@@ -81,7 +81,22 @@ NewViewPlan compute_new_view(const std::vector<ViewChange>& vcs) {
       auto it = best.find(c.seq);
       if (it == best.end() || c.view > it->second->view) best[c.seq] = &c;
     }
+  // One batch, one seq: a batch prepared at one seq in an old view and re-proposed at another
+  // in a later view (its first prepare never became committed) would otherwise be ordered twice.
+  // Keep the occurrence with the highest view (lowest seq on a tie) and null the others. If the
+  // batch was committed at n1 in view v1, no certificate for it at another seq can have a view
+  // >= v1: correct backups of such a view hold it at n1 and refuse a second seq.
   plan.max_seq = best.empty() ? min_s : best.rbegin()->first;
+  std::map<Hash32, std::pair<View, Seq>> keep;
+  for (const auto& [seq, c] : best) {
+    if (c->digest == null_digest()) continue;  // null requests may repeat
+    auto it = keep.find(c->digest);
+    if (it == keep.end() || c->view > it->second.first) keep[c->digest] = {c->view, seq};
+  }
+  for (auto it = best.begin(); it != best.end();) {
+    auto k = keep.find(it->second->digest);
+    it = (k != keep.end() && k->second.second != it->first) ? best.erase(it) : std::next(it);
+  }
   for (Seq s = min_s + 1; s <= plan.max_seq; ++s) {
     PlannedSlot slot;
     slot.seq = s;
