@@ -65,6 +65,10 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, ByteView clu
   bool is_new = !exists || (fs::is_directory(path, ec) && fs::is_empty(path, ec));
   if (is_new && (!opt.create_if_missing || opt.read_only)) return err(where + "no ledger there");
   if (exists && !fs::is_directory(path, ec)) return err(where + "not a directory");
+  if (is_new) {
+    fs::create_directories(path, ec);  // RocksDB creates only the last path component
+    if (ec) return err(where + "cannot create: " + ec.message());
+  }
 
   rocksdb::Options options;
   options.create_if_missing = is_new;

@@ -31,7 +31,7 @@ TEST(Store, CreatesGenesisAndReopens) {
   TempDir d;
   Chain c;
   {
-    auto s = open_ok(d.sub("db"), c.config);
+    auto s = open_ok(d.sub("data/replica-0"), c.config);  // parents are created too
     ASSERT_TRUE(s);
     EXPECT_TRUE(s->open_report().created);
     EXPECT_EQ(s->last_block(), 0u);
@@ -41,7 +41,7 @@ TEST(Store, CreatesGenesisAndReopens) {
     EXPECT_EQ(s->config_hash(), config_digest(c.config));
     EXPECT_EQ(s->last_hash(), block_hash(c.blocks[0]));
   }
-  auto s = open_ok(d.sub("db"), c.config);
+  auto s = open_ok(d.sub("data/replica-0"), c.config);
   ASSERT_TRUE(s);
   EXPECT_FALSE(s->open_report().created);
   EXPECT_EQ(*s->block(0), c.blocks[0]);
