@@ -161,6 +161,7 @@ void PoeReplica::on_state_transferred(Seq k, const Hash32& state_digest) {
   // We cannot tell which pending batches the installed state contains: forget them; the
   // replica layer re-submits requests that are still unanswered.
   pending_.clear();
+  queue_.clear();
   update_progress_timer(false);
   finalize_stable();
   try_execute();

@@ -15,7 +15,7 @@ void PoeReplica::propose_more() {
     Hash32 d = queue_.front();
     queue_.pop_front();
     auto it = pending_.find(d);
-    if (it == pending_.end()) continue;  // executed meanwhile
+    if (it == pending_.end() || in_open_slot(d)) continue;  // executed or proposed meanwhile
     Bytes batch = it->second.batch;
     propose(next_seq_++, batch);
   }
@@ -194,7 +194,10 @@ void PoeReplica::try_execute() {
     last_executed_ = k;
     pending_.erase(s.cert_digest);
     progressed = true;
-    failures_ = 0;
+    // Back-off ends once the backlog is gone: while batches keep waiting, a view that only
+    // trickles keeps the longer timeout (resetting on every execution made views with a large
+    // history to re-certify time out again and again).
+    if (pending_.empty()) failures_ = 0;
     if (cfg_.checkpoint_interval && k % cfg_.checkpoint_interval == 0) {
       send_checkpoint(k, r.state_digest);
     }

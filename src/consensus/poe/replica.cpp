@@ -38,19 +38,39 @@ void PoeReplica::update_progress_timer(bool progressed) {
     progress_armed_ = false;
     return;
   }
-  if (!progress_armed_ || progressed) {
+  // Progress restarts the timer only if it served the oldest waiting batch: otherwise a
+  // primary could censor one batch forever while proposing others.
+  uint64_t oldest = UINT64_MAX;
+  for (const auto& [d, p] : pending_) oldest = std::min(oldest, p.order);
+  if (!progress_armed_ || (progressed && oldest != timed_order_)) {
     env_.set_timer(TimerKind::view_change, timeout_ms());
     progress_armed_ = true;
+    timed_order_ = oldest;
   }
+}
+
+// Identical batch bytes seen before: queued or pending, executed recently, kept by the new
+// view (re-proposed there), or already in an open slot of this view.
+bool PoeReplica::known_batch(const Hash32& d) const {
+  if (pending_.count(d) || executed_index_.count(d)) return true;
+  for (const auto& [k, fd] : fixed_) {
+    if (fd == d) return true;
+  }
+  return in_open_slot(d);
+}
+
+bool PoeReplica::in_open_slot(const Hash32& d) const {
+  for (const auto& [k, s] : slots_) {
+    if (k > last_executed_ && ((s.accepted && s.digest == d) || (s.certified && s.cert_digest == d))) {
+      return true;
+    }
+  }
+  return false;
 }
 
 void PoeReplica::submit(Bytes batch) {
   Hash32 d = batch_digest(batch);
-  // Dedup identical batch bytes: already queued/proposed, executed, or kept by the new view.
-  if (pending_.count(d) || executed_index_.count(d)) return;
-  for (const auto& [k, fd] : fixed_) {
-    if (fd == d) return;  // the new view keeps it at k: it is re-proposed there
-  }
+  if (known_batch(d)) return;
   pending_[d] = Pending{std::move(batch), next_order_++, 0};
   if (is_primary()) {
     queue_.push_back(d);
@@ -87,10 +107,7 @@ void PoeReplica::on_forward(NodeId from, ByteView msg) {
   if (!is_primary()) return reject();
   if (!env_.validate_batch(m->batch)) return reject();
   Hash32 d = batch_digest(m->batch);
-  if (pending_.count(d) || executed_index_.count(d)) return reject();  // duplicate
-  for (const auto& [k, fd] : fixed_) {
-    if (fd == d) return reject();
-  }
+  if (known_batch(d)) return reject();  // duplicate
   submit(std::move(m->batch));
 }
 
@@ -146,11 +163,11 @@ void PoeReplica::retransmit() {
       (!pending_.empty() || slots_.upper_bound(last_executed_) != slots_.end())) {
     env_.send(p, encode(Fetch{view_, last_executed_ + 1}));
   }
+  // Re-forward pending batches the primary has not proposed (the replica layer's forward may
+  // have been lost), every other tick for as long as they wait.
   if (!primary) {
     for (auto& [d, pb] : pending_) {
-      if (++pb.ticks % 2 == 0 && pb.ticks <= 2 * kMaxTicks) {
-        env_.send(p, encode(Forward{pb.batch}));
-      }
+      if (++pb.ticks % 2 == 0 && !in_open_slot(d)) env_.send(p, encode(Forward{pb.batch}));
     }
   }
 }

@@ -67,6 +67,8 @@ class PoeReplica final : public Protocol {
   void update_progress_timer(bool progressed);
   bool in_window(Seq k) const { return k > stable_ && k <= stable_ + cfg_.window; }
   void on_forward(NodeId from, ByteView msg);
+  bool known_batch(const Hash32& d) const;
+  bool in_open_slot(const Hash32& d) const;
   void retransmit();
 
   // normal_case.cpp
@@ -117,6 +119,7 @@ class PoeReplica final : public Protocol {
   uint32_t failures_ = 0;  // consecutive views without progress (back-off exponent)
   bool progress_armed_ = false;
   bool new_view_armed_ = false;
+  uint64_t timed_order_ = 0;  // submission order of the oldest pending batch when armed
 
   Seq stable_ = 0;  // low watermark: latest stable checkpoint (proof held)
   Hash32 stable_state_{};

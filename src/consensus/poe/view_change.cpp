@@ -120,7 +120,8 @@ void PoeReplica::maybe_send_nv(View w) {
 void PoeReplica::on_nv_propose(NodeId from, ByteView msg) {
   auto m = decode_nv_propose(msg, limits_);
   if (!m) return reject();
-  if (m->v < view_ || (m->v == view_ && !in_vc_)) return reject();  // stale or duplicate
+  // Stale or duplicate; and once we asked for view t we never go back to a view below t.
+  if (m->v <= view_ || (in_vc_ && m->v < vc_target_)) return reject();
   if (from != cfg_.primary_of(m->v)) return reject();
   if (m->requests.size() < cfg_.nf()) return reject();
   std::vector<VcRequest> reqs;
