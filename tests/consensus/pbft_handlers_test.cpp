@@ -375,6 +375,17 @@ TEST_F(PbftHandlers, StatusFromLaggardIsAnsweredWithCertificates) {
   EXPECT_EQ(rep->rejected(Reject::decode), 1u);
 }
 
+TEST_F(PbftHandlers, IdleReplicaKeepsAskingWhenFPlusOnePeersAreAhead) {
+  EXPECT_FALSE(env.timers.count(TimerKind::retransmit));
+  rep->on_message(2, encode_status({0, false, 0, 0, 5, 2, {}, 0}, *signers[2]));
+  EXPECT_FALSE(env.timers.count(TimerKind::retransmit)) << "one peer could be lying";
+  rep->on_message(3, encode_status({0, false, 0, 0, 5, 3, {}, 0}, *signers[3]));
+  EXPECT_TRUE(env.timers.count(TimerKind::retransmit));
+  env.timers.erase(TimerKind::retransmit);
+  rep->on_timer(TimerKind::retransmit);
+  EXPECT_EQ(env.of_type(MsgType::status).size(), 1u);
+}
+
 TEST_F(PbftHandlers, StableProofMovesLaggardsWindowAndAsksForState) {
   // nf signatures on checkpoint 8 we never reached.
   Hash32 s{};

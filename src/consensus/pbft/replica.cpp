@@ -146,6 +146,10 @@ bool PbftReplica::waiting() const {
 
 bool PbftReplica::unfinished() const {
   if (in_vc_ || last_exec_ < low_ || waiting()) return true;
+  // f + 1 peers (one of them correct) report having executed more than we have: keep asking.
+  size_t ahead = 0;
+  for (const auto& [id, k] : peer_exec_) ahead += k > last_exec_;
+  if (ahead >= cfg_.f + 1) return true;
   // An own checkpoint that is not stable yet: peers may have missed our CHECKPOINT or we theirs.
   return own_ckpt_.upper_bound(low_) != own_ckpt_.end();
 }

@@ -168,6 +168,7 @@ class PbftReplica final : public Protocol {
   bool vc_timer_ = false, nv_timer_ = false, rt_timer_ = false;
   bool executing_ = false, proposing_ = false, installing_ = false;
   Seq exec_at_last_rt_ = 0;
+  std::map<NodeId, Seq> peer_exec_;  // last_executed each peer reported in its STATUS
   uint32_t stuck_rounds_ = 0;
   Seq transfer_requested_ = 0;
 

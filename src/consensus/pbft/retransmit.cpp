@@ -54,6 +54,7 @@ void PbftReplica::handle_status(NodeId from, ByteView msg) {
   if (m->replica != from) return reject(Reject::wrong_sender);
   if (!crypto_.verifier->verify(from, msg.subspan(0, m->signed_len), m->sig))
     return reject(Reject::bad_signature);
+  peer_exec_[from] = m->last_executed;
   // Behind in views (or waiting for the NEW-VIEW of a view we already run).
   if (!in_vc_ && !nv_wire_.empty() && (m->view < view_ || (m->in_view_change && m->target <= view_)))
     env_.send(from, nv_wire_);
