@@ -68,6 +68,22 @@ TEST(PbftCluster, CheckpointsBecomeStableAndGarbageIsCollected) {
   }
 }
 
+TEST(PbftCluster, DefaultConfigurationRunsManyCheckpoints) {
+  Cluster c(1, Config{});  // window 256, checkpoint every 64, 64 in flight
+  std::vector<Bytes> want;
+  for (int i = 0; i < 300; ++i) {
+    want.push_back(batch_of(i));
+    c.reps[0]->submit(batch_of(i));
+  }
+  c.run();
+  expect_executed(c, want);
+  for (NodeId i = 0; i < 4; ++i) {
+    EXPECT_EQ(c.reps[i]->low_watermark(), 256u);
+    EXPECT_EQ(c.envs[i]->stable.size(), 4u);
+    EXPECT_LE(c.reps[i]->live_slots(), 300u - 256u);
+  }
+}
+
 // The primary gets batches prepared everywhere but no commit arrives; then it goes silent.
 // The view change must carry the prepared batches into view 1 at the same sequence numbers.
 TEST(PbftCluster, ViewChangeAfterSilentPrimaryKeepsPreparedBatches) {
