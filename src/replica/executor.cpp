@@ -57,13 +57,16 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
       std::optional<CacheEntry> old;
       if (it != table_.end()) old = it->second;
       undo.push_back({req.client, std::move(old)});
-      table_[req.client] = CacheEntry{req.seq, k, e.result};
+      table_[req.client] = CacheEntry{req.seq, k, Hash32{}, e.result};
     }
     out.replies.push_back(std::move(e));
   }
   if (undo.empty()) undo_.erase(k);
   last_ = k;
   out.results_root = results_root(k, out.replies);
+  for (const auto& r : out.replies) {
+    if (r.kind == ReplyKind::executed) table_[r.client].root = out.results_root;
+  }
   out.state_digest = state_digest();
   return out;
 }
@@ -99,6 +102,7 @@ Hash32 Executor::state_digest() const {
     w.u64(client);
     w.u64(e.seq);
     w.u64(e.k);
+    w.fixed(e.root);
     w.fixed(hash_with("rampart reply cache entry v1", e.result));
   }
   return hash_with("rampart executor state v1", w.data());
@@ -113,6 +117,7 @@ Bytes Executor::snapshot() const {
     w.u64(client);
     w.u64(e.seq);
     w.u64(e.k);
+    w.fixed(e.root);
     w.bytes(e.result);
   }
   return w.take();
@@ -123,12 +128,13 @@ Status Executor::restore(ByteView snap) {
   uint64_t last = r.u64();
   ByteView app = r.bytes_view(kMaxAppSnapshot);
   std::map<ClientId, CacheEntry> table;
-  size_t n = r.count(kMaxClients, 8 + 8 + 8 + 4);
+  size_t n = r.count(kMaxClients, 8 + 8 + 8 + 32 + 4);
   for (size_t i = 0; i < n && !r.failed(); ++i) {
     ClientId c = r.u64();
     CacheEntry e;
     e.seq = r.u64();
     e.k = r.u64();
+    e.root = r.fixed<32>();
     e.result = r.bytes(kMaxResult);
     if (!r.failed() && !table.empty() && table.rbegin()->first >= c) r.fail("clients not increasing");
     table.emplace(c, std::move(e));

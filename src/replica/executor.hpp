@@ -63,6 +63,7 @@ class Executor {
   struct CacheEntry {
     uint64_t seq = 0;
     uint64_t k = 0;  // batch that executed it
+    Hash32 root{};   // that batch's results root: a retry is answered with the same (k, root)
     Bytes result;
     bool operator==(const CacheEntry&) const = default;
   };

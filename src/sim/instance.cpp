@@ -46,7 +46,6 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View, ByteView batch) 
   }
   outstanding_.erase(o.batch_digest);
   executed_[k] = o.batch_digest;
-  roots_[k] = o.results_root;
   executed_set_.insert(o.batch_digest);
   if (k % w.cfg.checkpoint_interval == 0) snapshots_[k] = {o.state_digest, ex.snapshot()};
   for (const auto& r : o.replies) {
@@ -61,7 +60,6 @@ void Instance::rollback(consensus::Seq k) {
   snapshots_.erase(snapshots_.upper_bound(k), snapshots_.end());
   for (auto it = executed_.upper_bound(k); it != executed_.end(); ++it) executed_set_.erase(it->second);
   executed_.erase(executed_.upper_bound(k), executed_.end());
-  roots_.erase(roots_.upper_bound(k), roots_.end());
   w.res.rollbacks++;
 }
 
@@ -129,11 +127,8 @@ void Instance::on_client_request(const replica::Request& r) {
   // A retry of the client's last executed request: answer from the reply cache (same k and
   // results root as the first answer, so replies from different replicas still match).
   if (auto c = ex.cached(r.client); c && c->seq == r.seq) {
-    if (auto root = roots_.find(c->k); root != roots_.end()) {
-      w.send_reply(*this, replica::ReplyEntry{r.client, r.seq, replica::ReplyKind::cached, c->result}, c->k,
-                   root->second);
-      return;
-    }
+    w.send_reply(*this, replica::ReplyEntry{r.client, r.seq, replica::ReplyKind::cached, c->result}, c->k, c->root);
+    return;
   }
   if (!pending_keys_.insert({r.client, r.seq}).second) return;
   pending_.push_back(r);
@@ -234,7 +229,6 @@ void Instance::on_state_response(consensus::Seq k, ByteView snap) {
   want_state_.reset();
   executed_.clear();
   executed_set_.clear();
-  roots_.clear();
   snapshots_.clear();
   snapshots_[k] = {digest, Bytes(snap.begin(), snap.end())};
   if (twin == 0 && k > node.durable_k) {

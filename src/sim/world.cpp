@@ -383,6 +383,21 @@ void World::deliver_to_client(Client& c, uint32_t from, ByteView body) {
   schedule(now_ + rng.range(0, 5 * kMs), std::move(e));
 }
 
+std::string World::replica_states() const {
+  std::string out;
+  for (const auto& n : nodes) {
+    for (const auto& in : n.inst) {
+      if (!in->proto) continue;
+      consensus::Stats st = in->proto->stats();
+      out += " r" + std::to_string(n.id) + (n.inst.size() > 1 ? "." + std::to_string(in->twin) : "") +
+             "{view " + std::to_string(st.view) + ", exec " + std::to_string(st.last_executed) + "/" +
+             std::to_string(in->ex.last_executed()) + ", stable " + std::to_string(st.stable_checkpoint) +
+             (in->proto->has_pending() ? ", pending" : "") + (n.up ? "" : ", down") + "}";
+    }
+  }
+  return out;
+}
+
 bool World::all_done() const {
   for (const auto& c : clients_) {
     if (c.done < o.requests_per_client) return false;
@@ -470,7 +485,8 @@ void World::step(const Event& e) {
 
 void World::trace(const Event& e) {
   uint8_t tag = e.type == EvType::deliver && !e.payload.empty() ? e.payload[0] : 0;
-  TraceEntry t{e.time, e.type, e.a, e.b, e.c, e.d, tag, static_cast<uint32_t>(e.payload.size())};
+  uint8_t first = e.type == EvType::deliver && e.payload.size() > 1 ? e.payload[1] : 0;
+  TraceEntry t{e.time, e.type, e.a, e.b, e.c, e.d, tag, first, static_cast<uint32_t>(e.payload.size())};
   fnv(hash_, e.time);
   fnv(hash_, (static_cast<uint64_t>(e.type) << 56) ^ (uint64_t{e.a} << 32) ^ e.b);
   fnv(hash_, e.c);
@@ -487,8 +503,10 @@ std::string World::describe(const TraceEntry& t) const {
   char buf[192];
   if (t.type == EvType::deliver) {
     auto who = [&](uint32_t a) { return a < cfg.n ? "r" + std::to_string(a) : "c" + std::to_string(a - cfg.n); };
-    std::snprintf(buf, sizeof buf, "%10.3f ms  %-14s %s -> %s %s (%u bytes)", static_cast<double>(t.time) / 1000.0,
-                  ev_name(t.type), who(t.a).c_str(), who(t.b).c_str(), tag_name(t.tag), t.size);
+    std::snprintf(buf, sizeof buf, "%10.3f ms  %-14s %s -> %s %s%s (%u bytes)", static_cast<double>(t.time) / 1000.0,
+                  ev_name(t.type), who(t.a).c_str(), who(t.b).c_str(), tag_name(t.tag),
+                  t.tag == static_cast<uint8_t>(Tag::consensus) ? (" type " + std::to_string(t.first)).c_str() : "",
+                  t.size);
   } else {
     std::snprintf(buf, sizeof buf, "%10.3f ms  %-14s a=%u b=%u c=%llu d=%llu", static_cast<double>(t.time) / 1000.0,
                   ev_name(t.type), t.a, t.b, static_cast<unsigned long long>(t.c),
@@ -531,7 +549,8 @@ SimResult World::run() {
       }
     }
     checker.report("liveness: requests still pending " + std::to_string((now_ - std::min(now_, fault_end_)) / kMs) +
-                   " ms after the faults stopped (step " + std::to_string(res.steps) + "):" + pending);
+                   " ms after the faults stopped (step " + std::to_string(res.steps) + "):" + pending +
+                   "; replicas:" + replica_states());
   }
   if (checker.ok()) checker.check_end();
   res.ok = checker.ok();

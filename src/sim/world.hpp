@@ -102,7 +102,6 @@ class Instance final : public consensus::Env {
   std::map<Hash32, Bytes> outstanding_;  // batches known here, not executed yet
   std::set<Hash32> submitted_;           // submitted to the protocol in the current view
   std::map<consensus::Seq, Hash32> executed_;
-  std::map<consensus::Seq, Hash32> roots_;  // results root per executed k (reply-cache answers)
   std::set<Hash32> executed_set_;
   std::map<consensus::Seq, std::pair<Hash32, Bytes>> snapshots_;  // checkpoint states
   std::optional<std::pair<consensus::Seq, Hash32>> want_state_;
@@ -142,6 +141,7 @@ struct TraceEntry {
   uint32_t a, b;
   uint64_t c, d;
   uint8_t tag;
+  uint8_t first;  // first body byte: the message type of most protocols
   uint32_t size;
 };
 
@@ -181,6 +181,7 @@ class World {
   void trace(const Event& e);
   std::string describe(const TraceEntry& t) const;
   bool all_done() const;
+  std::string replica_states() const;
 
   uint64_t now_ = 0;
   uint64_t order_ = 0;

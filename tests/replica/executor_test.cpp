@@ -118,3 +118,17 @@ TEST(Executor, UndecodableBatchExecutesAsEmpty) {
   EXPECT_EQ(ex.last_executed(), 1u);
   EXPECT_NE(o.state_digest, d0);  // k is part of the state digest
 }
+
+TEST(Executor, ReplyCacheRemembersBatchAndResultsRoot) {
+  Fixture f;
+  kv::KvStore s1, s2;
+  Executor a(s1), b(s2);
+  auto o = a.execute(1, f.batch({f.req(1, 1, kv::put("a", "1")), f.req(2, 1, kv::get("a"))}));
+  ASSERT_TRUE(b.restore(a.snapshot()).ok());
+  for (Executor* ex : {&a, &b}) {
+    auto c = ex->cached(2);
+    ASSERT_TRUE(c.has_value());
+    EXPECT_EQ(c->k, 1u);
+    EXPECT_EQ(c->root, o.results_root);  // survives snapshot/restore (state transfer)
+  }
+}
