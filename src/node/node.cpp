@@ -467,6 +467,10 @@ void NodeImpl::try_combine(uint64_t k) {
   }
   ctr.proven.store(k);
   send_replies(k, c);
+  // A proof of execution means nf replicas executed k with this result: exactly what a client
+  // accepts, and what the protocols never roll back. So the block is final once every block
+  // below it is.
+  final_target = std::max(final_target, k);
   advance_final();
 }
 
@@ -519,8 +523,10 @@ void NodeImpl::advance_final() {
 
 void NodeImpl::rollback(Seq k) {
   if (k < store->last_final()) {
-    spdlog::critical("event=rollback_below_final k={} final={}", k, store->last_final());
-    return;
+    // Proven blocks are never rolled back; if the protocol re-delivers them, execute() answers
+    // from the ledger.
+    spdlog::warn("event=rollback_below_final k={} final={}", k, store->last_final());
+    k = store->last_final();
   }
   if (k >= exec.last_executed()) return;
   spdlog::warn("event=rollback to={} from={}", k, exec.last_executed());

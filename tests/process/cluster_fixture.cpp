@@ -1,0 +1,166 @@
+#include "process/cluster_fixture.hpp"
+
+#include <httplib.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <netinet/in.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <random>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace rampart::test {
+namespace fs = std::filesystem;
+
+std::string rampart_bin() {
+  const char* b = std::getenv("RAMPART_BIN");
+  if (b && *b) return b;
+  return "./rampart";
+}
+
+std::pair<int, std::string> run_cli(const std::vector<std::string>& args, std::chrono::seconds timeout) {
+  std::string cmd = "timeout " + std::to_string(timeout.count()) + " " + rampart_bin();
+  for (const auto& a : args) cmd += " '" + a + "'";
+  cmd += " 2>&1";
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (!p) return {-1, "popen failed"};
+  std::string out;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = std::fread(buf.data(), 1, buf.size(), p)) > 0) out.append(buf.data(), n);
+  int st = ::pclose(p);
+  return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, out};
+}
+
+bool wait_for(const std::function<bool()>& cond, std::chrono::milliseconds deadline) {
+  auto end = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < end) {
+    if (cond()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return cond();
+}
+
+namespace {
+bool port_free(uint16_t port) {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// A base port whose peer/client/metrics ranges are all free right now.
+uint16_t free_base(uint32_t n) {
+  std::mt19937 rng(static_cast<uint32_t>(::getpid()) * 7919u + static_cast<uint32_t>(std::random_device{}()));
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    uint16_t base = static_cast<uint16_t>(20000 + (rng() % 400) * 100);
+    bool ok = true;
+    for (uint32_t i = 0; i < n && ok; ++i)
+      ok = port_free(static_cast<uint16_t>(base + i)) && port_free(static_cast<uint16_t>(base + 100 + i)) &&
+           port_free(static_cast<uint16_t>(base + 200 + i));
+    if (ok) return base;
+  }
+  throw std::runtime_error("no free ports");
+}
+}  // namespace
+
+LocalCluster::LocalCluster(uint32_t n, std::string protocol, std::string extra) {
+  char tmpl[] = "/tmp/rampart-proc-XXXXXX";
+  dir_ = ::mkdtemp(tmpl);
+  uint16_t base = free_base(n);
+  std::vector<std::string> args = {"keygen", "--replicas", std::to_string(n), "--out", dir_.string(), "--protocol",
+                                   protocol, "--base-port", std::to_string(base), "--view-timeout-ms", "500"};
+  std::istringstream ex(extra);
+  for (std::string w; ex >> w;) args.push_back(w);
+  auto [st, out] = run_cli(args);
+  if (st != 0) throw std::runtime_error("keygen failed: " + out);
+  auto c = load_config(config_file());
+  if (!c) throw std::runtime_error(c.error().message);
+  cfg_ = std::move(*c);
+}
+
+LocalCluster::~LocalCluster() {
+  for (auto& [id, pid] : pids_) {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
+  std::error_code ec;
+  if (!std::getenv("RAMPART_KEEP_TEST_DIRS")) fs::remove_all(dir_, ec);
+}
+
+fs::path LocalCluster::data(uint32_t id) const { return cfg_.resolve(cfg_.replica(id)->data_dir); }
+fs::path LocalCluster::log(uint32_t id) const { return dir_ / ("replica-" + std::to_string(id) + ".log"); }
+
+void LocalCluster::start(uint32_t id) {
+  std::string bin = rampart_bin(), cfgf = config_file().string(), ids = std::to_string(id), logf = log(id).string();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    FILE* f = std::fopen(logf.c_str(), "a");
+    if (f) {
+      ::dup2(fileno(f), 1);
+      ::dup2(fileno(f), 2);
+    }
+    ::execl(bin.c_str(), bin.c_str(), "replica", "--config", cfgf.c_str(), "--id", ids.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  pids_[id] = pid;
+}
+
+void LocalCluster::start_all() {
+  for (const auto& r : cfg_.replicas) start(r.id);
+}
+
+void LocalCluster::kill(uint32_t id, int sig) {
+  auto it = pids_.find(id);
+  if (it == pids_.end() || it->second <= 0) return;
+  ::kill(it->second, sig);
+  ::waitpid(it->second, nullptr, 0);
+  it->second = -1;
+}
+
+bool LocalCluster::running(uint32_t id) const {
+  auto it = pids_.find(id);
+  if (it == pids_.end() || it->second <= 0) return false;
+  return ::waitpid(it->second, nullptr, WNOHANG) == 0;
+}
+
+double LocalCluster::metric(uint32_t id, const std::string& name) const {
+  const auto* r = cfg_.replica(id);
+  httplib::Client cli(r->host, r->metrics_port);
+  cli.set_connection_timeout(1, 0);
+  cli.set_read_timeout(1, 0);
+  auto res = cli.Get("/metrics");
+  if (!res || res->status != 200) return -1;
+  std::istringstream in(res->body);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(name + " ", 0) == 0) return std::stod(line.substr(name.size() + 1));
+  }
+  return -1;
+}
+
+bool LocalCluster::wait_metric_at_least(uint32_t id, const std::string& name, double v, std::chrono::milliseconds d) const {
+  return wait_for([&] { return metric(id, name) >= v; }, d);
+}
+
+bool LocalCluster::wait_up(std::chrono::milliseconds d) const {
+  return wait_for(
+      [&] {
+        for (const auto& [id, pid] : pids_)
+          if (pid > 0 && metric(id, "rampart_height") < 0) return false;
+        return true;
+      },
+      d);
+}
+
+}  // namespace rampart::test

@@ -1,0 +1,64 @@
+// A 4-replica cluster serves KV requests from several concurrent clients; every answer the
+// clients accept passed CART verification (group signature + Merkle proof) inside Client.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "app/kv/op.hpp"
+#include "client/client.hpp"
+#include "process/cluster_fixture.hpp"
+
+namespace rampart::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+void concurrent_clients(const std::string& protocol) {
+  LocalCluster c(4, protocol);
+  c.start_all();
+  ASSERT_TRUE(c.wait_up(20s));
+  constexpr int kThreads = 4, kOps = 25;
+  std::atomic<int> ok{0}, bad{0};
+  std::vector<std::thread> ts;
+  for (int t = 0; t < kThreads; ++t) {
+    ts.emplace_back([&, t] {
+      client::ClientOptions o;
+      o.first_replica = static_cast<uint32_t>(t);
+      auto cl = client::Client::create(c.config(), o);
+      if (!cl) {
+        bad++;
+        return;
+      }
+      for (int i = 0; i < kOps; ++i) {
+        std::string k = "k" + std::to_string(t) + "-" + std::to_string(i), v = "v" + std::to_string(i * 7 + t);
+        auto p = (*cl)->call(app::kv::encode_op(app::kv::put(k, v)));
+        auto g = (*cl)->call(app::kv::encode_op(app::kv::get(k)));
+        if (!p || !g) {
+          bad++;
+          continue;
+        }
+        auto r = app::kv::decode_result(g->result);
+        if (r && r->code == app::kv::Code::ok && to_string(r->value) == v)
+          ok++;
+        else
+          bad++;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  EXPECT_EQ(bad.load(), 0);
+  EXPECT_EQ(ok.load(), kThreads * kOps);
+  // Every replica executed all of it.
+  for (uint32_t i = 0; i < 4; ++i) EXPECT_TRUE(c.wait_metric_at_least(i, "rampart_ops_executed_total", 2 * kThreads * kOps, 10s)) << i;
+  // The ledgers verify offline.
+  c.kill(0, SIGTERM);
+  auto [st, out] = run_cli({"ledger", "verify", "--config", c.config_file().string(), "--data", c.data(0).string()});
+  EXPECT_EQ(st, 0) << out;
+}
+
+TEST(Process, ConcurrentClientsPoe) { concurrent_clients("poe"); }
+TEST(Process, ConcurrentClientsPbft) { concurrent_clients("pbft"); }
+
+}  // namespace
+}  // namespace rampart::test
