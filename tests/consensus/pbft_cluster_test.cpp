@@ -352,7 +352,11 @@ void random_faults(uint32_t f, uint64_t seed) {
       if (coin(0.5)) c.crashed.insert(0);  // often the primary
       while (c.crashed.size() < k) c.crashed.insert(static_cast<NodeId>(rng() % c.cfg.n));
     }
-    if (round == 45) c.crashed.clear();  // they come back
+    if (round == 45) {  // they come back, some with their state, some from scratch
+      for (NodeId i : c.crashed)
+        if (coin(0.4)) c.restart(i);
+      c.crashed.clear();
+    }
     c.run();
     c.expect_consistent();
     c.serve_state_transfers();

@@ -157,6 +157,18 @@ class Cluster {
     }
   }
 
+  // Crash-restart with amnesia: a fresh protocol object and an empty application state.
+  void restart(NodeId i) {
+    auto sink = envs[i]->sink;
+    envs[i] = std::make_unique<RecordingEnv>();
+    envs[i]->sink = sink;
+    served_[i] = 0;
+    Config c = cfg;
+    c.self = i;
+    reps[i] = std::make_unique<PbftReplica>(c, Crypto{signers_[i].get(), &keys_.verifier(), nullptr, nullptr}, *envs[i]);
+    reps[i]->start();
+  }
+
   // Play the replica layer's state transfer: a replica that asked for the state of stable
   // checkpoint k gets it from a live peer whose state at k has the requested digest.
   void serve_state_transfers() {
