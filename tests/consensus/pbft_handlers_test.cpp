@@ -418,5 +418,16 @@ TEST_F(PbftHandlers, StableProofMovesLaggardsWindowAndAsksForState) {
   EXPECT_EQ(rep->stats().last_executed, 9u);
 }
 
+TEST_F(PbftHandlers, LateStateTransferBelowExecutionReExecutes) {
+  // We caught up to 3 by ourselves; then the Env installs the (older) state of 1 after all.
+  for (Seq n = 1; n <= 3; ++n) commit_slot(n, batch_of(static_cast<int>(n)));
+  ASSERT_EQ(env.executed.size(), 3u);
+  rep->on_state_transferred(1, env.state_at.at(1));
+  EXPECT_EQ(rep->stats().last_executed, 3u);
+  ASSERT_EQ(env.executed.size(), 5u);
+  EXPECT_EQ(std::get<0>(env.executed[3]), 2u);
+  EXPECT_EQ(std::get<2>(env.executed[4]), batch_of(3));
+}
+
 }  // namespace
 }  // namespace rampart::consensus::pbft::testing

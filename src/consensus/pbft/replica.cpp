@@ -123,7 +123,24 @@ void PbftReplica::on_timer(TimerKind t) {
 }
 
 void PbftReplica::on_state_transferred(Seq k, const Hash32& state_digest) {
-  if (k <= last_exec_) return;
+  if (k == last_exec_) return;
+  if (k < last_exec_) {
+    // The transfer we asked for arrived after we caught up by certificates: the Env's state is
+    // at k again. Rewind and re-execute k+1.. from the commit certificates we still hold
+    // (retained ones go back into slots); anything missing comes from peers via CATCHUP.
+    for (Seq n = k + 1; n <= last_exec_; ++n) {
+      auto r = retained_.find(n);
+      if (r == retained_.end()) continue;
+      Slot& s = slots_[n];
+      if (!s.ccert) s.ccert = r->second;
+      retained_.erase(r);
+    }
+    last_exec_ = k;
+    exec_at_last_rt_ = k;
+    try_execute();
+    update_timers();
+    return;
+  }
   // The replica layer installed the state of stable checkpoint k: execution resumes at k + 1.
   last_exec_ = k;
   own_ckpt_[k] = state_digest;
