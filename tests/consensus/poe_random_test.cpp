@@ -112,7 +112,7 @@ void random_run(const RunSpec& spec) {
   // Faulty phase.
   for (int step = 0; step < 6000; ++step) {
     if (next < nb && rng() % 40 == 0) submit_one();
-    cl.step_random(rng, spec.loss, 0.05);
+    for (int j = 0; j < 16; ++j) cl.step_random(rng, spec.loss, 0.05);  // 16 messages per ms
     ++now;
     cl.fire_due(now);
     serve_transfers();
@@ -140,7 +140,7 @@ void random_run(const RunSpec& spec) {
   int step = 0;
   for (; step < 400000 && !all_done(); ++step) {
     if (step % 2000 == 1999) client_retry();
-    cl.step_random(rng, 0, 0);
+    for (int j = 0; j < 16; ++j) cl.step_random(rng, 0, 0);
     ++now;
     cl.fire_due(now);
     serve_transfers();
