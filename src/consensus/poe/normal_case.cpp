@@ -180,6 +180,9 @@ void PoeReplica::record_committed(Seq k) {
 
 // Execute view-committed batches in sequence order; out-of-order commits wait in slots_.
 void PoeReplica::try_execute() {
+  // Once we asked for a higher view we execute nothing more of the old one: what we executed
+  // must be in our VC-REQUEST (the safety argument in docs/protocols.md relies on it).
+  if (in_vc_) return;
   bool progressed = false;
   while (last_executed_ >= stable_) {
     Seq k = last_executed_ + 1;
