@@ -32,10 +32,13 @@ void PbftReplica::on_retransmit() {
     }
   }
   // Stuck below the stable checkpoint for whole periods: peers may have pruned the batches
-  // we miss; ask the replica layer for the state (once per checkpoint). Two rounds
-  // without progress, so that catch-up certificates get a chance first.
+  // we miss; ask the replica layer for the state (once per checkpoint).
   stuck_rounds_ = (last_exec_ < low_ && last_exec_ == exec_at_last_rt_) ? stuck_rounds_ + 1 : 0;
-  if (stuck_rounds_ >= 2 && transfer_requested_ < low_) {
+  // Peers keep one window of certificates below their stable checkpoint (>= ours): a gap of a
+  // window or more cannot be bridged by CATCHUP; a smaller one usually can, so wait longer
+  // before asking (a transfer that lands after we caught up makes the Env rewind us).
+  bool pruned = low_ - last_exec_ >= cfg_.window;
+  if (last_exec_ < low_ && stuck_rounds_ >= (pruned ? 2u : 8u) && transfer_requested_ < low_) {
     transfer_requested_ = low_;
     env_.need_state_transfer(low_, stable_proof_.state);
   }
