@@ -135,7 +135,9 @@ void PoeReplica::retransmit() {
     if (!own_vc_msg_.empty()) env_.broadcast(own_vc_msg_);
     // Alone in a view change while the others carry on, we may still catch up on stable
     // checkpoints (final state, nothing speculative): the old primary answers with its proof.
-    env_.send(cfg_.primary_of(view_), encode(Fetch{view_, last_executed_ + 1}));
+    if (cfg_.primary_of(view_) != cfg_.self) {
+      env_.send(cfg_.primary_of(view_), encode(Fetch{view_, last_executed_ + 1}));
+    }
     return;
   }
   const bool primary = is_primary();
