@@ -11,7 +11,15 @@ constexpr uint32_t kMaxTicks = 8;
 }  // namespace
 
 PoeReplica::PoeReplica(const Config& cfg, Crypto crypto, Env& env)
-    : cfg_(cfg), crypto_(crypto), env_(env), limits_(limits_for(cfg)) {}
+    : cfg_(cfg), crypto_(crypto), env_(env), limits_(limits_for(cfg)) {
+  // Only checkpoints move the window: one must fit inside it, or the primary stalls for good.
+  if (cfg_.window == 0) cfg_.window = 1;
+  if (cfg_.checkpoint_interval == 0 || cfg_.checkpoint_interval > cfg_.window) {
+    cfg_.checkpoint_interval = cfg_.window;
+  }
+  if (cfg_.max_inflight == 0) cfg_.max_inflight = 1;
+  limits_ = limits_for(cfg_);
+}
 
 void PoeReplica::start() {
   env_.set_timer(TimerKind::retransmit, std::max<uint64_t>(1, cfg_.view_timeout_ms / 2));
