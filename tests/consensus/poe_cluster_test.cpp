@@ -72,8 +72,10 @@ TEST(PoeCluster, SingleReplicaCommitsAlone) {
 
 TEST(PoeCluster, MaxInflightAndWindowBoundProposals) {
   Config c = cfg4();
-  c.checkpoint_interval = 100;  // no checkpoint: the window (16) caps proposals
+  c.checkpoint_interval = 16;
   Cluster cl(c);
+  // No checkpoint becomes stable, so the window (16) caps proposals.
+  cl.drop = [](const Cluster::Msg& m) { return is(m, MsgType::checkpoint); };
   // Do not deliver anything yet: the primary may only open max_inflight (4) proposals.
   for (auto& b : batches(30)) cl.node(0).submit(b);
   size_t proposes = 0;
