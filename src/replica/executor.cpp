@@ -3,6 +3,7 @@
 #include <blake3.h>
 
 #include "common/codec.hpp"
+#include "crypto/merkle.hpp"
 
 namespace rampart::replica {
 
@@ -21,17 +22,28 @@ Hash32 hash_with(const char* context, ByteView data) {
 }
 }  // namespace
 
-Hash32 results_root(uint64_t k, const std::vector<ReplyEntry>& replies) {
+Bytes encode_result_leaf(uint64_t k, const ReplyEntry& e) {
   Writer w;
   w.u64(k);
-  w.u32(static_cast<uint32_t>(replies.size()));
-  for (const auto& r : replies) {
-    w.u64(r.client);
-    w.u64(r.seq);
-    w.u8(static_cast<uint8_t>(r.kind));
-    w.bytes(r.result);
+  w.u64(e.client);
+  w.u64(e.seq);
+  w.u8(static_cast<uint8_t>(e.kind));
+  w.bytes(e.result);
+  return w.take();
+}
+
+Hash32 results_root(uint64_t k, const std::vector<ReplyEntry>& replies) {
+  std::vector<Hash32> leaves;
+  leaves.reserve(replies.size());
+  for (const auto& r : replies) leaves.push_back(crypto::merkle::leaf_hash(encode_result_leaf(k, r)));
+  if (leaves.empty()) {
+    // An empty batch still has a per-k root, so two empty batches at different k differ.
+    Writer w;
+    w.u64(k);
+    w.fixed(crypto::merkle::empty_root());
+    return hash_with("rampart empty results root v1", w.data());
   }
-  return hash_with("rampart results root v1", w.data());
+  return crypto::merkle::root(leaves);
 }
 
 Outcome Executor::execute(uint64_t k, ByteView bytes) {

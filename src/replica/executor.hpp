@@ -35,9 +35,10 @@ struct Outcome {
   std::vector<ReplyEntry> replies;  // one per request, in batch order
 };
 
-// Hash over a batch's results (the value replicas sign in CART replies).
-// TODO(merkle): switch to the BLAKE3 Merkle root of crypto/merkle.hpp once it lands, so each
-// client can get an inclusion proof; today it is a flat domain-separated BLAKE3 hash.
+// A batch's results root (the value replicas sign in CART replies): the BLAKE3 Merkle root
+// (crypto/merkle.hpp) over one leaf per request, leaf = encode_result_leaf(k, entry). Binding k
+// into every leaf keeps a proof for batch k from being replayed for another batch.
+Bytes encode_result_leaf(uint64_t k, const ReplyEntry& e);
 Hash32 results_root(uint64_t k, const std::vector<ReplyEntry>& replies);
 
 class Executor {

@@ -1,5 +1,7 @@
 // A simulated replica's Env: batching, forwarding to the primary, execution through the
 // Executor, checkpoint snapshots and state transfer, reporting to the invariant checker.
+#include <cstdio>
+
 #include "common/codec.hpp"
 #include "sim/world.hpp"
 
@@ -37,6 +39,7 @@ bool Instance::validate_batch(ByteView batch) { return replica::validate_batch(b
 
 consensus::ExecResult Instance::execute(consensus::Seq k, View, ByteView batch) {
   replica::Outcome o = ex.execute(k, batch);
+  if (w.o.verbose) std::printf("  [r%u executed k=%llu]\n", node.id, static_cast<unsigned long long>(k));
   if (checked()) {
     std::vector<std::pair<uint64_t, uint64_t>> done;
     for (const auto& r : o.replies) {
@@ -44,6 +47,9 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View, ByteView batch) 
     }
     w.checker.on_execute(node.id, k, o.batch_digest, o.results_root, o.state_digest, std::move(done));
   }
+  // The protocol got past a checkpoint it had asked state for: a late snapshot must not
+  // drag the replica back.
+  if (want_state_ && k >= want_state_->first) want_state_.reset();
   outstanding_.erase(o.batch_digest);
   executed_[k] = o.batch_digest;
   executed_set_.insert(o.batch_digest);
@@ -236,6 +242,7 @@ void Instance::on_state_response(consensus::Seq k, ByteView snap) {
     node.durable_digest = digest;
     node.durable_snapshot = Bytes(snap.begin(), snap.end());
   }
+  if (w.o.verbose) std::printf("  [r%u installed state k=%llu]\n", node.id, static_cast<unsigned long long>(k));
   if (checked()) w.checker.on_state_installed(node.id, k, digest);
   w.res.state_transfers++;
   proto->on_state_transferred(k, digest);

@@ -2,6 +2,7 @@
 
 #include "app/kv/kv_store.hpp"
 #include "crypto/fake.hpp"
+#include "crypto/merkle.hpp"
 #include "replica/executor.hpp"
 
 using namespace rampart;
@@ -131,4 +132,20 @@ TEST(Executor, ReplyCacheRemembersBatchAndResultsRoot) {
     EXPECT_EQ(c->k, 1u);
     EXPECT_EQ(c->root, o.results_root);  // survives snapshot/restore (state transfer)
   }
+}
+
+TEST(Executor, ResultsRootIsAMerkleRootWithProofs) {
+  Fixture f;
+  kv::KvStore s;
+  Executor ex(s);
+  auto o = ex.execute(3, f.batch({f.req(1, 1, kv::put("a", "1")), f.req(2, 1, kv::get("a")), f.req(3, 1, kv::get("b"))}));
+  std::vector<Hash32> leaves;
+  for (const auto& r : o.replies) leaves.push_back(crypto::merkle::leaf_hash(encode_result_leaf(3, r)));
+  crypto::merkle::Tree tree(leaves);
+  EXPECT_EQ(tree.root(), o.results_root);
+  auto proof = tree.proof(1);
+  ASSERT_TRUE(proof.ok());
+  EXPECT_TRUE(crypto::merkle::verify(o.results_root, leaves[1], *proof).ok());
+  // The same entry claimed for another batch does not verify.
+  EXPECT_FALSE(crypto::merkle::verify(o.results_root, crypto::merkle::leaf_hash(encode_result_leaf(4, o.replies[1])), *proof).ok());
 }
