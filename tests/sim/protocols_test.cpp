@@ -82,3 +82,9 @@ TEST(SimDeterminism, SameSeedSameTraceHash) {
 TEST(SimPoeRegression, LaggingReplicaCatchesUp) {
   for (uint64_t seed : {3, 18, 50}) run_seeds({"poe", 1, "all", 1}, seed);
 }
+
+// Seeds the simulator found (see /tmp/sim-findings-poe.md, F2): a correct replica executes
+// other results at a k for which a client already holds nf matching replies.
+TEST(SimPoeRegression, AcceptedResultIsNeverReplaced) {
+  for (uint64_t seed : {924, 1015, 1398, 1787, 1802}) run_seeds({"poe", 1, "all", 1}, seed);
+}
