@@ -64,6 +64,7 @@ class NodeImpl final : public consensus::Env {
     std::map<Hash32, std::vector<crypto::Share>> shares;  // by results root: (signer, share)
     Bytes group_sig;
     bool replied = false;
+    std::optional<std::pair<Hash32, Bytes>> early_proof;  // a peer's group signature, before we executed k
   };
   struct PendingSnapshot {
     Hash32 digest{};
@@ -76,6 +77,8 @@ class NodeImpl final : public consensus::Env {
   void close_batch();
   void add_share(uint64_t k, const Hash32& root, NodeId signer, Bytes share);
   void try_combine(uint64_t k);
+  void on_proof(NodeId from, uint64_t k, const Hash32& root, Bytes sig);
+  void adopt_proof(uint64_t k, Cert& c, Bytes sig);
   void send_replies(uint64_t k, Cert& c);
   void advance_final();
   void try_checkpoint();
@@ -124,6 +127,7 @@ class NodeImpl final : public consensus::Env {
   Hash32 st_digest{};
   uint32_t st_peer = 0;
   std::unique_ptr<asio::steady_timer> st_timer;
+  std::chrono::steady_clock::time_point last_share_resend{};
 
   Counters ctr;
 };
@@ -343,6 +347,15 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
       add_share(s->k, s->root, from, std::move(s->share));
       break;
     }
+    case PeerTag::proof: {
+      auto s = decode_share(body);
+      if (!s) {
+        ctr.bad_peer_msgs++;
+        return;
+      }
+      on_proof(from, s->k, s->root, std::move(s->share));
+      break;
+    }
     case PeerTag::state_req: {
       auto q = decode_state_req(body);
       if (!q) {
@@ -424,6 +437,7 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
   Bytes share = rc.tsigner->sign_share(ledger::proof_message(k, root));
   transport->broadcast(encode_share({k, root, share}));
   add_share(k, root, self, std::move(share));
+  if (c.group_sig.empty() && c.early_proof && c.early_proof->first == root) adopt_proof(k, c, std::move(c.early_proof->second));
   ctr.height.store(k);
   ctr.batches_executed++;
   ctr.ops_executed += c.replies.size();
@@ -431,6 +445,20 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
 }
 
 void NodeImpl::add_share(uint64_t k, const Hash32& root, NodeId signer, Bytes share) {
+  if (signer != self) {
+    // A peer still collecting shares for a block we already proved (it restarted, or lagged):
+    // hand it the group signature instead of making it wait for shares nobody will resend.
+    Bytes proof;
+    if (auto it = certs.find(k); it != certs.end() && !it->second.group_sig.empty() && it->second.root == root) {
+      proof = it->second.group_sig;
+    } else if (k <= store->last_final()) {
+      if (auto b = store->block(k); b && b->results_root == root) proof = b->proof;
+    }
+    if (!proof.empty()) {
+      transport->send(signer, encode_share({k, root, proof}, PeerTag::proof));
+      return;
+    }
+  }
   if (k <= store->last_final() && k <= exec.last_executed()) return;          // already proven and final
   if (k > exec.last_executed() + 4 * cfg.window) return;                      // far outside any window
   auto& c = certs[k];
@@ -458,7 +486,31 @@ void NodeImpl::try_combine(uint64_t k) {
     std::erase_if(shares, [&](const crypto::Share& s) { return std::find(bad.begin(), bad.end(), s.signer) != bad.end(); });
   }
   if (!sig) return;
-  c.group_sig = std::move(*sig);
+  adopt_proof(k, c, std::move(*sig));
+}
+
+void NodeImpl::on_proof(NodeId, uint64_t k, const Hash32& root, Bytes sig) {
+  if (k <= store->last_final()) return;
+  if (k > exec.last_executed() + 4 * cfg.window) return;
+  if (!rc.tverifier->verify_group(ledger::proof_message(k, root), sig)) {
+    ctr.bad_shares++;
+    return;
+  }
+  auto& c = certs[k];
+  if (!c.group_sig.empty()) return;
+  if (!c.executed) {
+    c.early_proof = {root, std::move(sig)};
+    return;
+  }
+  if (c.root != root) {
+    spdlog::critical("event=proof_for_other_results k={} note=\"nf replicas executed k differently\"", k);
+    return;
+  }
+  adopt_proof(k, c, std::move(sig));
+}
+
+void NodeImpl::adopt_proof(uint64_t k, Cert& c, Bytes sig) {
+  c.group_sig = std::move(sig);
   // Durable before any client hears about it: the block (written earlier) and its proof are
   // fsync'ed together here.
   if (auto st = store->set_proof(k, c.group_sig, true); !st) {
@@ -513,7 +565,9 @@ void NodeImpl::advance_final() {
   if (j < upto) {
     // Blocked on an unproven block: our share may have been lost; send it again.
     auto it = certs.find(j + 1);
-    if (it != certs.end() && it->second.executed) {
+    auto now = std::chrono::steady_clock::now();
+    if (it != certs.end() && it->second.executed && now - last_share_resend > std::chrono::milliseconds(200)) {
+      last_share_resend = now;
       for (const auto& s : it->second.shares[it->second.root])
         if (s.signer == self) transport->broadcast(encode_share({j + 1, it->second.root, s.sig}));
     }

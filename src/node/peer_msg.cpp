@@ -12,9 +12,9 @@ Bytes wrap(PeerTag tag, ByteView body) {
   return out;
 }
 
-Bytes encode_share(const ShareMsg& s) {
+Bytes encode_share(const ShareMsg& s, PeerTag tag) {
   Writer w;
-  w.u8(static_cast<uint8_t>(PeerTag::share));
+  w.u8(static_cast<uint8_t>(tag));
   w.u64(s.k);
   w.fixed(s.root);
   w.bytes(s.share);

@@ -19,6 +19,7 @@ enum class PeerTag : uint8_t {
   share = 3,       // CART reply share: k, results root, threshold share
   state_req = 4,   // "send me your checkpoint and blocks above `from`"
   state_resp = 5,  // checkpoint, snapshot, blocks (from .. checkpoint)
+  proof = 6,       // a combined group signature for k (ShareMsg layout), to a peer that lacks it
 };
 
 struct ShareMsg {
@@ -38,7 +39,7 @@ inline constexpr size_t kMaxStateBlocks = 4096;
 inline constexpr size_t kMaxSnapshot = 512u << 20;
 
 Bytes wrap(PeerTag tag, ByteView body);
-Bytes encode_share(const ShareMsg& s);
+Bytes encode_share(const ShareMsg& s, PeerTag tag = PeerTag::share);
 Result<ShareMsg> decode_share(ByteView body);
 // (first block wanted, checkpoint sequence number wanted)
 Bytes encode_state_req(uint64_t from, uint64_t want_k);

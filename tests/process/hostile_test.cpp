@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "app/kv/op.hpp"
+#include "common/codec.hpp"
 #include "client/client.hpp"
 #include "process/cluster_fixture.hpp"
 
@@ -33,11 +34,9 @@ void send_raw(uint16_t port, const Bytes& data) {
 }
 
 Bytes frame(const Bytes& payload) {
-  Bytes f(4);
-  uint32_t n = static_cast<uint32_t>(payload.size());
-  for (int i = 0; i < 4; ++i) f[static_cast<size_t>(i)] = static_cast<uint8_t>(n >> (8 * i));
-  f.insert(f.end(), payload.begin(), payload.end());
-  return f;
+  Writer w;
+  w.bytes(payload);  // u32 little-endian length, then the payload: a net frame
+  return w.take();
 }
 
 TEST(Process, HostileFramesAreDroppedAndCounted) {
