@@ -65,6 +65,7 @@ class NodeImpl final : public consensus::Env {
     Bytes group_sig;
     bool replied = false;
     std::optional<std::pair<Hash32, Bytes>> early_proof;  // a peer's group signature, before we executed k
+    bool persisted = false;  // group_sig is in the ledger (fsync'ed)
   };
   struct PendingSnapshot {
     Hash32 digest{};
@@ -79,6 +80,7 @@ class NodeImpl final : public consensus::Env {
   void try_combine(uint64_t k);
   void on_proof(NodeId from, uint64_t k, const Hash32& root, Bytes sig);
   void adopt_proof(uint64_t k, Cert& c, Bytes sig);
+  void flush_proofs();
   void send_replies(uint64_t k, Cert& c);
   void advance_final();
   void try_checkpoint();
@@ -128,6 +130,8 @@ class NodeImpl final : public consensus::Env {
   uint32_t st_peer = 0;
   std::unique_ptr<asio::steady_timer> st_timer;
   std::chrono::steady_clock::time_point last_share_resend{};
+  std::vector<uint64_t> proof_queue;
+  bool proof_flush_posted = false;
 
   Counters ctr;
 };
@@ -432,6 +436,7 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
   c.tree = std::move(tree);
   c.group_sig.clear();
   c.replied = false;
+  c.persisted = false;
   if (k % cfg.checkpoint_interval == 0) snapshots[k] = {out.state_digest, exec.snapshot()};
 
   Bytes share = rc.tsigner->sign_share(ledger::proof_message(k, root));
@@ -511,19 +516,42 @@ void NodeImpl::on_proof(NodeId, uint64_t k, const Hash32& root, Bytes sig) {
 
 void NodeImpl::adopt_proof(uint64_t k, Cert& c, Bytes sig) {
   c.group_sig = std::move(sig);
-  // Durable before any client hears about it: the block (written earlier) and its proof are
-  // fsync'ed together here.
-  if (auto st = store->set_proof(k, c.group_sig, true); !st) {
-    spdlog::critical("event=ledger_set_proof_failed k={} error=\"{}\"", k, st.error().message);
-    return;
+  proof_queue.push_back(k);
+  // Group commit: every proof that becomes ready in this round of the event loop is written
+  // with one fsync, then their replies go out.
+  if (!proof_flush_posted) {
+    proof_flush_posted = true;
+    asio::post(io, [this] { flush_proofs(); });
   }
-  ctr.proven.store(k);
-  send_replies(k, c);
-  // A proof of execution means nf replicas executed k with this result: exactly what a client
-  // accepts, and what the protocols never roll back. So the block is final once every block
-  // below it is.
-  final_target = std::max(final_target, k);
-  advance_final();
+}
+
+void NodeImpl::flush_proofs() {
+  proof_flush_posted = false;
+  std::vector<uint64_t> ks;
+  for (uint64_t k : proof_queue) {
+    auto it = certs.find(k);
+    if (it != certs.end() && it->second.executed && !it->second.group_sig.empty() && !it->second.persisted) ks.push_back(k);
+  }
+  proof_queue.clear();
+  // Durable before any client hears about it: the blocks (written earlier) and their proofs;
+  // the last write is synced, which syncs the log with everything before it.
+  for (size_t i = 0; i < ks.size(); ++i) {
+    if (auto st = store->set_proof(ks[i], certs[ks[i]].group_sig, i + 1 == ks.size()); !st) {
+      spdlog::critical("event=ledger_set_proof_failed k={} error=\"{}\"", ks[i], st.error().message);
+      return;
+    }
+  }
+  for (uint64_t k : ks) {
+    Cert& c = certs[k];
+    c.persisted = true;
+    ctr.proven.store(std::max(ctr.proven.load(), k));
+    send_replies(k, c);
+    // A proof of execution means nf replicas executed k with this result: exactly what a
+    // client accepts, and what the protocols never roll back. So the block is final once every
+    // block below it is.
+    final_target = std::max(final_target, k);
+  }
+  if (!ks.empty()) advance_final();
 }
 
 void NodeImpl::send_replies(uint64_t k, Cert& c) {
@@ -543,7 +571,8 @@ void NodeImpl::send_replies(uint64_t k, Cert& c) {
 
 bool NodeImpl::proven(uint64_t k) {
   auto it = certs.find(k);
-  if (it != certs.end() && !it->second.group_sig.empty()) return true;
+  if (it != certs.end() && it->second.persisted) return true;
+  if (it != certs.end() && !it->second.group_sig.empty()) return false;  // not yet written
   auto b = store->block(k);
   return b && b->proven();
 }
@@ -593,6 +622,7 @@ void NodeImpl::rollback(Seq k) {
     it->second.tree.reset();
     it->second.group_sig.clear();
     it->second.replied = false;
+    it->second.persisted = false;
   }
   snapshots.erase(snapshots.upper_bound(k), snapshots.end());
   ctr.rollbacks++;
