@@ -52,8 +52,8 @@ class FakeEnv : public Env {
     execs.push_back({k, v, d});
     EXPECT_EQ(k, chain.size() + 1) << "execute out of order";
     chain.push_back(d);
-    Bytes acc(states.empty() ? Hash32{}.begin() : states.back().begin(),
-              states.empty() ? Hash32{}.end() : states.back().end());
+    Hash32 prev = states.empty() ? Hash32{} : states.back();
+    Bytes acc(prev.begin(), prev.end());
     acc.insert(acc.end(), d.begin(), d.end());
     states.push_back(poe::batch_digest(acc));
     return ExecResult{states.back(), d};
