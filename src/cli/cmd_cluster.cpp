@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <vector>
@@ -23,6 +24,7 @@ struct Args {
   uint32_t replicas = 4, brokers = 0;
   std::string dir = "cluster", protocol = "poe", crypto = "bls", auth = "ed25519";
   uint16_t base_port = 7000;
+  bool keep_data = false;
 };
 
 pid_t spawn_replica(const std::string& exe, const fs::path& config, uint32_t id, const fs::path& log,
@@ -63,6 +65,18 @@ int cluster_up(const Args& a) {
   if (!cfg) {
     std::fprintf(stderr, "error: %s\n", cfg.error().message.c_str());
     return 1;
+  }
+  // The protocols cannot yet resume when every replica restarts at once (docs/operations.md), so
+  // the ledgers of an earlier run are moved aside, not reused, unless asked for.
+  if (!a.keep_data && fs::exists(dir / "data") && !fs::is_empty(dir / "data")) {
+    fs::path old = dir / ("data.old-" + std::to_string(::time(nullptr)));
+    std::error_code ec;
+    fs::rename(dir / "data", old, ec);
+    if (ec) {
+      std::fprintf(stderr, "error: cannot move %s aside: %s\n", (dir / "data").c_str(), ec.message().c_str());
+      return 1;
+    }
+    std::printf("previous ledgers moved to %s (a whole-cluster restart is not supported yet)\n", old.c_str());
   }
   fs::create_directories(dir / "logs");
   std::string exe = fs::read_symlink("/proc/self/exe");
@@ -150,6 +164,7 @@ static Command reg("cluster", [](CLI::App& app) {
   up->add_option("--crypto", a->crypto, "bls | fake (for new keys)")->default_val(a->crypto)->check(CLI::IsMember({"bls", "fake"}));
   up->add_option("--base-port", a->base_port, "first port (for new keys)")->default_val(7000);
   up->add_option("--client-auth", a->auth, "ed25519 | none")->default_val("ed25519")->check(CLI::IsMember({"ed25519", "none"}));
+  up->add_flag("--keep-data", a->keep_data, "reuse the data folders of an earlier run (whole-cluster restart: not supported yet)");
   up->callback([a] { exit_code = cluster_up(*a); });
 });
 
