@@ -226,6 +226,12 @@ void Instance::on_state_request(NodeId from, consensus::Seq k) {
 
 void Instance::on_state_response(consensus::Seq k, ByteView snap) {
   if (!want_state_ || want_state_->first != k) return;
+  // A late response: the protocol meanwhile executed k (by certificates) and maybe beyond.
+  // Installing it would rewind the executor under the protocol's feet.
+  if (proto->stats().last_executed >= k) {
+    want_state_.reset();
+    return;
+  }
   // Verify before installing: restore into a scratch executor and compare digests.
   app::kv::KvStore scratch_kv;
   replica::Executor scratch(scratch_kv);

@@ -103,6 +103,11 @@ void PoeReplica::make_stable(Seq k, const Hash32& state, std::vector<SigEntry> p
   if (k <= stable_) return;
   auto ex = executed_.find(k);
   bool have_state = last_executed_ >= k && ex != executed_.end() && ex->second.state == state;
+  // We executed k, but nf replicas signed a different state: a later view replaced our
+  // speculation, so the cluster is past view_ and view_'s certificates above k belong to a
+  // dead branch. Executing them after the state transfer would put results at k+1.. that
+  // differ from what clients accepted in the later view (sim seeds 1398, 1787).
+  const bool diverged = !have_state && last_executed_ >= k;
   if (!have_state && last_executed_ > final_) {
     // Our execution up to k differs from what nf replicas signed: it was speculation that
     // the cluster did not keep.
@@ -117,7 +122,19 @@ void PoeReplica::make_stable(Seq k, const Hash32& state, std::vector<SigEntry> p
     env_.need_state_transfer(k, state);
   }
   garbage_collect();
+  if (diverged) abandon_view();
   propose_more();
+}
+
+// Stop using view_ (see make_stable): drop its slots and fixed history, and ask for the next
+// view. Replicas already past it answer the VC-REQUEST with the NV-PROPOSE of their view
+// (on_vc_request), which this replica adopts; certificates it holds stay in committed_ for
+// its VC-REQUEST (the view change picks the highest view per k).
+void PoeReplica::abandon_view() {
+  slots_.clear();
+  fixed_.clear();
+  queue_.clear();
+  if (!in_vc_) start_view_change(view_ + 1);
 }
 
 // A stable checkpoint proven by nf signatures (the primary's answer to a FETCH from a

@@ -91,6 +91,7 @@ class PoeReplica final : public Protocol {
   void on_stable(NodeId from, ByteView msg);
   void check_stable(Seq k);
   void make_stable(Seq k, const Hash32& state, std::vector<SigEntry> proof);
+  void abandon_view();
   void finalize_stable();
   void undo_to(Seq keep_to);
   void garbage_collect();

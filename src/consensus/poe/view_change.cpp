@@ -68,8 +68,11 @@ void PoeReplica::on_vc_request(NodeId from, ByteView msg) {
   if (!m) return reject();
   if (m->sender != from) return reject();  // wrong sender
   if (m->new_view <= view_) {
-    // Stale: a replica still waiting for the NV-PROPOSE of our current view; help it along.
-    if (m->new_view == view_ && !in_vc_ && !nv_msg_.empty()) env_.send(from, nv_msg_);
+    // Stale: a replica still waiting for the NV-PROPOSE of our current view, or one that asks
+    // for a view we already left behind (it lags, or abandoned a dead view): hand it the
+    // NV-PROPOSE that installed our view. It is self-proving (nf signed requests), so any
+    // replica in the view may relay it, and the requester can jump to it.
+    if (!in_vc_ && !nv_msg_.empty()) env_.send(from, nv_msg_);
     return reject();
   }
   auto old = vc_store_.find(from);
@@ -135,7 +138,7 @@ void PoeReplica::on_nv_propose(NodeId from, ByteView msg) {
   }
   History h = select_history(reqs);
   if (!adopt(m->v, h)) return reject();
-  nv_msg_.clear();
+  nv_msg_.assign(msg.begin(), msg.end());  // kept to relay to replicas that lag behind this view
 }
 
 // Deterministic, so every correct replica computes the same history from the same requests:
