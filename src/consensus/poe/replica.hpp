@@ -53,6 +53,7 @@ class PoeReplica final : public Protocol {
   struct StoredVc {
     VcRequest req;
     Bytes raw;
+    uint32_t repeats = 0;  // retransmissions seen while we stayed in view_ (lone requester)
   };
   struct History {
     Seq ckpt = 0;

@@ -7,6 +7,10 @@
 #include "consensus/poe/replica.hpp"
 
 namespace rampart::consensus::poe {
+namespace {
+// Retransmissions of a lone VC-REQUEST an idle replica waits for before joining it.
+constexpr uint32_t kLoneVcRepeats = 3;
+}  // namespace
 
 void PoeReplica::start_view_change(View w) {
   if (w <= view_ || (in_vc_ && w <= vc_target_)) return;
@@ -76,7 +80,19 @@ void PoeReplica::on_vc_request(NodeId from, ByteView msg) {
     return reject();
   }
   auto old = vc_store_.find(from);
-  if (old != vc_store_.end() && old->second.req.new_view >= m->new_view) return reject();
+  if (old != vc_store_.end() && old->second.req.new_view >= m->new_view) {
+    // A lone requester for view_+1 that keeps retransmitting while we are idle (nothing
+    // pending, so we never time out ourselves): it fell behind during faults and, having asked
+    // for a new view, may execute nothing more of view_ (its VC-REQUEST must cover what it
+    // executed). Only a new view brings it back, so join after a few retransmissions. Idle
+    // only: a faulty replica can force at most a cheap view change of an idle cluster, never
+    // one while work waits.
+    if (old->second.req.new_view == m->new_view && m->new_view == view_ + 1 && !in_vc_ &&
+        pending_.empty() && ++old->second.repeats >= kLoneVcRepeats) {
+      start_view_change(view_ + 1);
+    }
+    return reject();
+  }
   if (!validate_vc(*m)) return reject();  // bad signature, proof or certificate
   vc_store_[from] = StoredVc{std::move(*m), Bytes(msg.begin(), msg.end())};
 
