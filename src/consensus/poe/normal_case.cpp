@@ -146,6 +146,14 @@ void PoeReplica::try_certify(Seq k) {
 void PoeReplica::on_certify(NodeId from, ByteView msg) {
   auto m = decode_certify(msg, limits_);
   if (!m) return reject();
+  if (m->v > view_ && !in_vc_) {
+    // A valid certificate of a later view: nf replicas, so at least f+1 correct ones, are
+    // past view_, and view_ is dead (we missed its NV-PROPOSE). Ask for the next view; replicas
+    // already in a later view answer with the NV-PROPOSE of theirs (on_vc_request).
+    Certificate c{m->group_sig, m->sigs};
+    if (verify_certificate(m->v, m->k, m->digest, c)) start_view_change(view_ + 1);
+    return reject();
+  }
   if (in_vc_ || m->v != view_) return reject();
   if (from != cfg_.primary_of(view_)) return reject();
   if (!in_window(m->k)) return reject();
