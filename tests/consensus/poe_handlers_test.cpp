@@ -165,12 +165,21 @@ TEST(PoeHandlers, CertifyRejections) {
   // nf-1 shares are not a group signature either.
   EXPECT_TRUE(t.rejects(0, encode(Certify{0, 1, d, t.share(0, 0, 1, d)})));
   EXPECT_TRUE(t.rejects(2, t.certify(0, 1, a)));  // wrong sender
-  EXPECT_TRUE(t.rejects(0, t.certify(1, 1, a)));  // wrong view
   EXPECT_TRUE(t.rejects(0, t.certify(0, 9, a)));  // outside the window
   EXPECT_TRUE(t.env.execs.empty());
   EXPECT_FALSE(t.rejects(0, t.certify(0, 1, a)));
   EXPECT_TRUE(t.rejects(0, t.certify(0, 1, a)));  // duplicate
   EXPECT_EQ(t.env.execs.size(), 1u);
+  // A bad certificate of a later view: rejected, changes nothing.
+  t.env.out.clear();
+  EXPECT_TRUE(t.rejects(0, encode(Certify{1, 2, d, Bytes(32, 1)})));
+  EXPECT_TRUE(t.env.out.empty());
+  // A valid one (wrong view for us): rejected, but it proves view 0 dead, so the replica
+  // asks for view 1 (the others answer with the NV-PROPOSE of their view).
+  EXPECT_TRUE(t.rejects(0, t.certify(1, 1, a)));
+  bool asked = false;
+  for (const auto& o : t.env.out) asked |= peek_type(o.msg) == MsgType::vc_request;
+  EXPECT_TRUE(asked);
 }
 
 TEST(PoeHandlers, PrimaryCombinesSharesIncludingItsOwn) {
