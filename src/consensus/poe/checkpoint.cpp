@@ -82,6 +82,30 @@ void PoeReplica::check_stable(Seq k) {
   make_stable(k, state, std::move(sigs));
 }
 
+// Called every retransmit tick. check_stable waits for our own execution to reach a quorate
+// checkpoint (cheaper than a state transfer), but that can wait forever: the certificates we
+// lack may lie below every other replica's low watermark (they no longer support or re-send
+// them), e.g. a new primary that re-proposes history the others already executed. So when we
+// have not executed anything for two ticks and nf replicas signed a checkpoint above our
+// execution, adopt it and fetch its state.
+void PoeReplica::catch_up_if_stuck() {
+  if (last_executed_ != exec_at_last_tick_) {
+    exec_at_last_tick_ = last_executed_;
+    stuck_ticks_ = 0;
+    return;
+  }
+  if (++stuck_ticks_ < 2) return;
+  for (auto it = ckpt_votes_.rbegin(); it != ckpt_votes_.rend(); ++it) {
+    if (it->first <= stable_ || it->first <= last_executed_) break;
+    Hash32 st;
+    std::vector<SigEntry> ss;
+    if (quorum(it->second, cfg_.nf(), &st, &ss)) {
+      stuck_ticks_ = 0;
+      return make_stable(it->first, st, std::move(ss));
+    }
+  }
+}
+
 bool PoeReplica::verify_checkpoint_proof(Seq k, const Hash32& state,
                                          const std::vector<SigEntry>& proof) const {
   if (k == 0) return state == Hash32{} && proof.empty();  // genesis

@@ -91,6 +91,7 @@ class PoeReplica final : public Protocol {
   void on_checkpoint(NodeId from, ByteView msg);
   void on_stable(NodeId from, ByteView msg);
   void check_stable(Seq k);
+  void catch_up_if_stuck();
   void make_stable(Seq k, const Hash32& state, std::vector<SigEntry> proof);
   void abandon_view();
   void finalize_stable();
@@ -136,6 +137,8 @@ class PoeReplica final : public Protocol {
   std::map<Seq, Hash32> fixed_;               // new-view history the current view must keep
   std::map<Seq, std::map<NodeId, std::pair<Hash32, Bytes>>> ckpt_votes_;
   std::optional<Checkpoint> own_ckpt_;        // latest own CHECKPOINT, for retransmission
+  Seq exec_at_last_tick_ = 0;                 // last_executed_ at the previous retransmit tick
+  uint32_t stuck_ticks_ = 0;                  // ticks without execution progress
   uint32_t own_ckpt_ticks_ = 0;
 
   // Primary side.
