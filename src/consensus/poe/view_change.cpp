@@ -141,7 +141,12 @@ void PoeReplica::on_nv_propose(NodeId from, ByteView msg) {
   if (!m) return reject();
   // Stale or duplicate; and once we asked for view t we never go back to a view below t.
   if (m->v <= view_ || (in_vc_ && m->v < vc_target_)) return reject();
-  if (from != cfg_.primary_of(m->v)) return reject();
+  // From the primary of m->v, or, while we are in a view change ourselves, relayed by a
+  // replica already in m->v (on_vc_request answers our VC-REQUEST with it). Either way it is
+  // checked on its own: nf validly signed requests for m->v, from which the history follows
+  // deterministically. A faulty relayer can only pick another valid set of nf requests, which
+  // a faulty primary can do too; the view-change argument holds for any such set.
+  if (from != cfg_.primary_of(m->v) && !in_vc_) return reject();
   if (m->requests.size() < cfg_.nf()) return reject();
   std::vector<VcRequest> reqs;
   std::set<NodeId> senders;
