@@ -46,7 +46,10 @@ void PoeReplica::start_view_change(View w) {
 void PoeReplica::arm_new_view_timer() {
   if (!in_vc_ || new_view_armed_) return;
   size_t n = 0;
-  for (const auto& [id, s] : vc_store_) n += s.req.new_view == vc_target_;
+  // Requests for a higher view count too: a replica that moved on to a later view replaced
+  // its request for ours (vc_store_ keeps the latest per sender), so counting exact matches
+  // could leave us waiting forever below a group that already asks for more (sim seed 873).
+  for (const auto& [id, s] : vc_store_) n += s.req.new_view >= vc_target_;
   if (n < cfg_.nf()) return;
   new_view_armed_ = true;
   env_.set_timer(TimerKind::new_view, timeout_ms());
