@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "client/group_key.hpp"
 #include "common/config.hpp"
+#include "ledger/genesis.hpp"
 #include "ledger/verify.hpp"
 
 namespace rampart::cli {
@@ -36,7 +37,7 @@ static Command reg("ledger", [](CLI::App& app) {
     }
     ledger::VerifyOptions vo;
     vo.require_all_proven = a->all_proven;
-    auto r = ledger::verify_ledger_at(a->data, **g, to_bytes(to_toml(*cfg)), vo);
+    auto r = ledger::verify_ledger_at(a->data, **g, ledger::genesis_config(*cfg), vo);
     if (!r) {
       std::fprintf(stderr, "INVALID: %s\n", r.error().message.c_str());
       exit_code = 1;

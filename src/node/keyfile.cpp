@@ -1,12 +1,11 @@
 #include "node/keyfile.hpp"
 
-#include <sys/stat.h>
-
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
 
 #include "common/config.hpp"
+#include "crypto/keyfile.hpp"
 
 namespace rampart::node {
 
@@ -22,9 +21,7 @@ Status save_secrets(const NodeSecrets& s, const std::filesystem::path& file) {
 }
 
 Result<NodeSecrets> load_secrets(const std::filesystem::path& file) {
-  struct stat st{};
-  if (::stat(file.c_str(), &st) != 0) return err("key file " + file.string() + " not found");
-  if ((st.st_mode & 077) != 0) return err("key file " + file.string() + " is accessible by group/others; chmod 600 it");
+  RAMPART_TRY(crypto::keyfile::check_private_permissions(file.string()));
   std::ifstream in(file);
   std::stringstream ss;
   ss << in.rdbuf();

@@ -11,6 +11,7 @@
 #include "consensus/protocol.hpp"
 #include "crypto/merkle.hpp"
 #include "ledger/block.hpp"
+#include "ledger/genesis.hpp"
 #include "ledger/store.hpp"
 #include "ledger/verify.hpp"
 #include "net/transport.hpp"
@@ -149,7 +150,7 @@ Status NodeImpl::init() {
   auto c = make_replica_crypto(cfg, secrets);
   if (!c) return c.error();
   rc = std::move(*c);
-  config_bytes = to_bytes(to_toml(cfg));
+  config_bytes = ledger::genesis_config(cfg);  // operational fields (hosts, ports, paths) left out
 
   // Ledger: refuse damaged data rather than serve wrong state.
   std::filesystem::path data = opt.data_dir.empty() ? cfg.resolve(me->data_dir) : opt.data_dir;

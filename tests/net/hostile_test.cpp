@@ -79,6 +79,8 @@ TEST(Hostile, ImpostorWithoutTheStaticKeyFailsAuthentication) {
   Cluster c(io, 3);
   asio::io_context raw_io;
   auto mallory = ChannelKeypair::generate();
+  // The real node 0 must be linked first, so the check below shows Mallory did not displace it.
+  ASSERT_TRUE(wait_until([&] { return c.t[2]->connected(0); }));
   auto s = raw_connect(raw_io, c.ports[2]);
   // Mallory claims node 0's identity with her own key: her confirm cannot open at node 2, and
   // node 2's confirm cannot open for her.

@@ -32,7 +32,7 @@ TEST(Keygen, WritesConfigAndPrivateKeys) {
   EXPECT_EQ(loaded->n(), 4u);
   EXPECT_EQ(loaded->brokers.size(), 1u);
   EXPECT_EQ(loaded->replica(2)->client_port, 23102);
-  EXPECT_EQ(to_toml(*loaded), to_toml(*c));  // canonical: the genesis block depends on it
+  EXPECT_EQ(to_toml(*loaded), to_toml(*c));  // canonical round trip
   for (uint32_t i = 0; i < 4; ++i) {
     fs::path kf = loaded->resolve(loaded->replica(i)->key_file);
     struct stat st{};

@@ -19,8 +19,8 @@ namespace fs = std::filesystem;
 
 std::string rampart_bin() {
   const char* b = std::getenv("RAMPART_BIN");
-  if (b && *b) return b;
-  return "./rampart";
+  if (b && *b) return b;  // lets a reader point the tests at another build
+  return RAMPART_BIN_PATH;
 }
 
 std::pair<int, std::string> run_cli(const std::vector<std::string>& args, std::chrono::seconds timeout) {

@@ -9,6 +9,7 @@
 #include "app/kv/op.hpp"
 #include "client/client.hpp"
 #include "client/group_key.hpp"
+#include "ledger/genesis.hpp"
 #include "ledger/store.hpp"
 #include "process/cluster_fixture.hpp"
 
@@ -99,7 +100,7 @@ TEST(Process, CrashBackupThenPrimaryUnderLoad) {
   for (uint32_t i = 0; i < 4; ++i) c.kill(i, SIGTERM);
   uint64_t common = UINT64_MAX;
   std::vector<std::unique_ptr<ledger::Store>> stores;
-  Bytes cfg_bytes = to_bytes(to_toml(c.config()));
+  Bytes cfg_bytes = ledger::genesis_config(c.config());
   for (uint32_t i = 0; i < 4; ++i) {
     auto [st, out] = run_cli({"ledger", "verify", "--config", c.config_file().string(), "--data", c.data(i).string()});
     EXPECT_EQ(st, 0) << "replica " << i << ": " << out;
