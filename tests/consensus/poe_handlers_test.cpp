@@ -374,3 +374,17 @@ TEST(PoeHandlers, VcRequestAndNvProposeRejections) {
   ASSERT_EQ(u.env.views.size(), 1u);
   EXPECT_EQ(u.env.views[0].second, 1u);
 }
+
+// A restarted replica whose replica layer restored its last stable checkpoint from disk resumes
+// after it (before, PoE ignored the call and executed k=1 on top of the restored state).
+TEST(PoeHandlers, RestartFromDiskCheckpointResumesAfterIt) {
+  Single t(1);
+  Hash32 st{};
+  st[0] = 7;
+  t.p->on_state_transferred(4, st);
+  EXPECT_EQ(t.p->stats().last_executed, 4u);
+  EXPECT_TRUE(t.env.execs.empty());
+  // A second call (no state transfer was asked for) changes nothing.
+  t.p->on_state_transferred(8, st);
+  EXPECT_EQ(t.p->stats().last_executed, 4u);
+}

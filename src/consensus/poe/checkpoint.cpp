@@ -124,7 +124,8 @@ bool PoeReplica::verify_checkpoint_proof(Seq k, const Hash32& state,
 // asks the replica layer for the state (Env::need_state_transfer); execution resumes in
 // on_state_transferred.
 void PoeReplica::make_stable(Seq k, const Hash32& state, std::vector<SigEntry> proof) {
-  if (k <= stable_) return;
+  // k < final_ only after a restart from disk (final_ > stable_): our final state covers k.
+  if (k <= stable_ || k < final_) return;
   auto ex = executed_.find(k);
   bool have_state = last_executed_ >= k && ex != executed_.end() && ex->second.state == state;
   // We executed k, but nf replicas signed a different state: a later view replaced our
@@ -195,6 +196,18 @@ void PoeReplica::garbage_collect() {
 }
 
 void PoeReplica::on_state_transferred(Seq k, const Hash32& state_digest) {
+  if (k > 0 && stable_ == 0 && last_executed_ == 0 && executed_.empty() && final_ == 0) {
+    // A fresh replica (restart) whose replica layer restored the last stable checkpoint from
+    // its own disk: the state is final, we just lack its proof. Resume after it; the proof
+    // (or a newer checkpoint) comes with the next stable checkpoint or a STABLE.
+    last_executed_ = k;
+    final_ = k;
+    executed_[k] = Executed{Hash32{}, state_digest};
+    pending_.clear();
+    queue_.clear();
+    if (next_seq_ <= k) next_seq_ = k + 1;
+    return;
+  }
   if (k != stable_ || state_digest != stable_state_ || last_executed_ >= k) return;
   last_executed_ = k;
   executed_.clear();

@@ -202,7 +202,8 @@ bool PoeReplica::adopt(View w, const History& h) {
   for (const auto& e : h.entries) hist[e.k] = &e;
 
   // 1. The first executed batch the new history does not keep (absent or different).
-  Seq from = std::max(stable_, h.ckpt);
+  // Final batches are never undone; a restarted replica may be final above its stable_.
+  Seq from = std::max({stable_, h.ckpt, final_});
   Seq diverge = 0;
   for (Seq k = from + 1; k <= last_executed_; ++k) {
     auto it = hist.find(k);
