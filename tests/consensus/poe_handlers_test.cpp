@@ -362,7 +362,19 @@ TEST(PoeHandlers, VcRequestAndNvProposeRejections) {
   // NV-PROPOSE for view 1 must come from its primary, replica 1; replica 2 checks it.
   Single u(2);
   NvPropose nv{1, {vc(0, 1), vc(1, 1), vc(3, 1)}};
-  EXPECT_TRUE(u.rejects(0, encode(nv)));                              // wrong sender
+  {
+    // Not from primary(1) and we are not in a view change: not adopted, but a valid relayed
+    // NV-PROPOSE of a later view shows our view is dead, so the replica asks for view 1.
+    Single w(2);
+    EXPECT_TRUE(w.rejects(0, encode(nv)));  // wrong sender
+    EXPECT_EQ(w.p->stats().view, 0u);
+    bool asked = false;
+    for (const auto& o : w.env.out) asked |= peek_type(o.msg) == MsgType::vc_request;
+    EXPECT_TRUE(asked);
+    // In the view change, the relayed one is adopted.
+    EXPECT_FALSE(w.rejects(0, encode(nv)));
+    EXPECT_EQ(w.p->stats().view, 1u);
+  }
   EXPECT_TRUE(u.rejects(1, encode(NvPropose{1, {vc(0, 1), vc(3, 1)}})));  // fewer than nf
   EXPECT_TRUE(u.rejects(1, encode(NvPropose{1, {vc(0, 1), vc(0, 1), vc(3, 1)}})));  // repeated
   EXPECT_TRUE(u.rejects(1, encode(NvPropose{1, {vc(0, 1), forged, vc(3, 1)}})));  // bad request

@@ -54,6 +54,7 @@ void PoeReplica::send_support(Seq k, const Slot& s) {
 void PoeReplica::on_propose(NodeId from, ByteView msg) {
   auto m = decode_propose(msg, limits_);
   if (!m) return reject();
+  if (m->v < view_) relay_view(from);
   if (in_vc_ || m->v != view_) return reject();              // wrong view
   if (from != cfg_.primary_of(view_)) return reject();       // wrong sender
   if (!in_window(m->k)) return reject();                     // outside the watermarks
@@ -89,6 +90,7 @@ void PoeReplica::on_propose(NodeId from, ByteView msg) {
 void PoeReplica::on_support(NodeId from, ByteView msg) {
   auto m = decode_support(msg, limits_);
   if (!m) return reject();
+  if (m->v < view_) relay_view(from);
   if (in_vc_ || m->v != view_) return reject();
   if (!cfg_.mac_variant && cfg_.primary_of(view_) != cfg_.self) return reject();  // not for us
   if (!in_window(m->k)) return reject();

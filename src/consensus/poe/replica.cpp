@@ -139,6 +139,7 @@ void PoeReplica::on_timer(TimerKind t) {
 // Re-send this replica's latest messages for unfinished work; each item at most kMaxTicks
 // times, skipping the first tick (the original send is probably still in flight).
 void PoeReplica::retransmit() {
+  relayed_.clear();
   catch_up_if_stuck();
   if (in_vc_) {
     if (!own_vc_msg_.empty()) env_.broadcast(own_vc_msg_);

@@ -102,6 +102,7 @@ class PoeReplica final : public Protocol {
 
   // view_change.cpp
   void start_view_change(View w);
+  void relay_view(NodeId to);
   void on_vc_request(NodeId from, ByteView msg);
   void on_nv_propose(NodeId from, ByteView msg);
   bool validate_vc(const VcRequest& m) const;
@@ -150,6 +151,7 @@ class PoeReplica final : public Protocol {
   // View change.
   std::map<NodeId, StoredVc> vc_store_;  // latest valid VC-REQUEST per sender
   Bytes own_vc_msg_;
+  std::set<NodeId> relayed_;  // senders handed nv_msg_ since the last retransmit tick
   Bytes nv_msg_;  // the NV-PROPOSE that installed view_ (new primary keeps it to resend)
 };
 

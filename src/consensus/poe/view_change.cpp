@@ -12,6 +12,13 @@ namespace {
 constexpr uint32_t kLoneVcRepeats = 3;
 }  // namespace
 
+// Someone sent us a message of a view below ours: it missed our view's NV-PROPOSE (e.g. it
+// restarted, or an old primary kept proposing alone). Hand it over, once per sender and tick.
+void PoeReplica::relay_view(NodeId to) {
+  if (in_vc_ || nv_msg_.empty() || !relayed_.insert(to).second) return;
+  env_.send(to, nv_msg_);
+}
+
 void PoeReplica::start_view_change(View w) {
   if (w <= view_ || (in_vc_ && w <= vc_target_)) return;
   in_vc_ = true;
@@ -149,7 +156,7 @@ void PoeReplica::on_nv_propose(NodeId from, ByteView msg) {
   // checked on its own: nf validly signed requests for m->v, from which the history follows
   // deterministically. A faulty relayer can only pick another valid set of nf requests, which
   // a faulty primary can do too; the view-change argument holds for any such set.
-  if (from != cfg_.primary_of(m->v) && !in_vc_) return reject();
+  const bool relayed = from != cfg_.primary_of(m->v);
   if (m->requests.size() < cfg_.nf()) return reject();
   std::vector<VcRequest> reqs;
   std::set<NodeId> senders;
@@ -159,6 +166,12 @@ void PoeReplica::on_nv_propose(NodeId from, ByteView msg) {
       return reject();
     }
     reqs.push_back(std::move(*r));
+  }
+  if (relayed && !in_vc_) {
+    // A valid NV-PROPOSE of a later view, relayed because we sent it a stale message: our view
+    // is dead. Ask for the next one; the relay to our VC-REQUEST is then accepted (above).
+    start_view_change(view_ + 1);
+    return reject();
   }
   History h = select_history(reqs);
   if (!adopt(m->v, h)) return reject();
