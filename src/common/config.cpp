@@ -1,9 +1,5 @@
 #include "common/config.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -233,23 +229,6 @@ Status save_config(const ClusterConfig& c, const fs::path& file) {
   if (!out) return err("config: cannot write " + file.string());
   out << to_toml(c);
   if (!out) return err("config: write failed for " + file.string());
-  return {};
-}
-
-Status write_secret_file(const fs::path& file, std::string_view data) {
-  int fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return err("cannot create " + file.string());
-  ::fchmod(fd, 0600);  // in case the file existed with looser permissions
-  size_t off = 0;
-  while (off < data.size()) {
-    ssize_t w = ::write(fd, data.data() + off, data.size() - off);
-    if (w <= 0) {
-      ::close(fd);
-      return err("write failed for " + file.string());
-    }
-    off += static_cast<size_t>(w);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) return err("write failed for " + file.string());
   return {};
 }
 

@@ -68,8 +68,4 @@ Result<ClusterConfig> parse_config(std::string_view toml_text, const std::filesy
 std::string to_toml(const ClusterConfig& c);
 Status save_config(const ClusterConfig& c, const std::filesystem::path& file);
 
-// Writes `data` to `file` readable and writable by the owner only (0600), creating it with that
-// mode (no window where it is world-readable). For secret key files.
-Status write_secret_file(const std::filesystem::path& file, std::string_view data);
-
 }  // namespace rampart

@@ -140,6 +140,10 @@ Result<Doc> load(const std::string& path, std::string_view type, bool secret) {
 
 }  // namespace
 
+Status write_secret(const std::string& path, const std::string& text) {
+  return write_file(path, text, true);
+}
+
 Status check_private_permissions(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return err("key file " + path + ": " + std::strerror(errno));

@@ -36,6 +36,10 @@ Result<threshold::SecretShare> load_threshold_share(const std::string& path);
 Status save_threshold_public(const std::string& path, const threshold::PublicKeySet& pub);
 Result<threshold::PublicKeySet> load_threshold_public(const std::string& path);
 
+// Writes a secret file (any text format) the way every key file is written: created 0600 (an
+// existing file tightened first), no symlink followed, fsync'ed.
+Status write_secret(const std::string& path, const std::string& text);
+
 // Ok iff the file exists and neither group nor others have any permission on it.
 Status check_private_permissions(const std::string& path);
 

@@ -17,7 +17,7 @@ Status save_secrets(const NodeSecrets& s, const std::filesystem::path& file) {
                 {"threshold_share", to_hex(s.threshold_share)}};
   std::ostringstream os;
   os << "# SECRET: rampart " << s.role << " " << s.id << " keys. Keep mode 0600; never share.\n" << t << "\n";
-  return write_secret_file(file, os.str());
+  return crypto::keyfile::write_secret(file.string(), os.str());
 }
 
 Result<NodeSecrets> load_secrets(const std::filesystem::path& file) {
