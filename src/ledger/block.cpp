@@ -25,7 +25,6 @@ constexpr std::string_view kProofTag = "rampart/cart-reply/v1";
 void write_header(Writer& w, const Block& b) {
   w.u8(kBlockFormat);
   w.u64(b.k);
-  w.u64(b.view);
   w.fixed(b.batch_digest);
   w.fixed(b.prev_hash);
   w.fixed(b.state_digest);
@@ -63,6 +62,7 @@ Hash32 block_hash(const Block& b) {
 Bytes encode_block(const Block& b) {
   Writer w;
   write_header(w, b);
+  w.u64(b.view);
   w.bytes(b.proof);
   return w.take();
 }
@@ -75,11 +75,11 @@ Result<Block> decode_block(ByteView bytes) {
     r.fail("unknown block format " + std::to_string(format));
   }
   b.k = r.u64();
-  b.view = r.u64();
   b.batch_digest = r.fixed<32>();
   b.prev_hash = r.fixed<32>();
   b.state_digest = r.fixed<32>();
   b.results_root = r.fixed<32>();
+  b.view = r.u64();
   b.proof = r.bytes(kMaxProofBytes);
   if (auto st = r.finish(); !st.ok()) return err("malformed block: " + st.error().message);
   return b;

@@ -2,7 +2,10 @@
 // Ledger blocks (DESIGN.md §3.4): block k records what batch k was, where it sits in the hash
 // chain, what executing it produced, and the cluster's proof that nf replicas executed it.
 //
-// The block hash covers the header only (every field but the proof). The proof of execution is
+// The block hash covers the header only: k, batch digest, previous hash, state digest, results
+// root — what every correct replica computes identically. The view k was executed in differs
+// between replicas that re-executed k after a view change, so it sits with the proof, outside
+// the hash: all replicas hold the same chain of hashes. The proof of execution is
 // the BLS threshold group signature over proof_message(k, results_root); it exists only after
 // nf replicas executed k, and execution of k+1 (whose header links to hash(k)) must not wait
 // for it. The proof is checked against the group public key, not through the chain.
@@ -16,17 +19,19 @@
 namespace rampart::ledger {
 
 // Version byte leading every encoded block; bump it when the encoding changes.
-inline constexpr uint8_t kBlockFormat = 1;
+inline constexpr uint8_t kBlockFormat = 2;  // 2: view moved out of the hashed header
 // Upper bound on a proof of execution (a BLS signature is 48 or 96 bytes; the fake one 32).
 inline constexpr size_t kMaxProofBytes = 1024;
 
 struct Block {
   uint64_t k = 0;            // sequence number; genesis is 0, the first batch is 1
-  uint64_t view = 0;         // view of the certified proposal that was executed
   Hash32 batch_digest{};     // batch_digest(batch bytes); for genesis config_digest(config)
   Hash32 prev_hash{};        // block_hash(block k-1); zero for genesis
   Hash32 state_digest{};     // application state digest after executing batch k
   Hash32 results_root{};     // Merkle root over batch k's results (what clients' replies prove)
+  // Not hashed (proof part): the view in which this replica executed k. Informational; two
+  // correct replicas may record different views for the same block.
+  uint64_t view = 0;
   Bytes proof;               // group signature over proof_message(k, results_root); empty = not yet proven
 
   bool proven() const { return !proof.empty(); }
@@ -43,12 +48,12 @@ Hash32 batch_digest(ByteView batch);
 // BLAKE3 (derive-key mode, context "rampart/ledger/config/v1") of the canonical cluster config.
 Hash32 config_digest(ByteView cluster_config);
 
-// Canonical header encoding (all fields but the proof), the input of block_hash.
+// Canonical header encoding (every field but view and proof), the input of block_hash.
 Bytes encode_header(const Block& b);
 // BLAKE3 (derive-key mode, context "rampart/ledger/block/v1") of encode_header(b).
 Hash32 block_hash(const Block& b);
 
-// Full encoding: header, then u32 proof length and the proof.
+// Full encoding: header, then view u64, u32 proof length and the proof.
 Bytes encode_block(const Block& b);
 // Bounds-checked; rejects an unknown format byte, a proof above kMaxProofBytes and trailing
 // bytes. decode_block(encode_block(b)) == b, and every accepted input re-encodes to itself.

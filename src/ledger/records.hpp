@@ -11,7 +11,7 @@
 
 namespace rampart::ledger {
 
-inline constexpr uint32_t kStoreFormat = 1;  // metadata format version of the data folder
+inline constexpr uint32_t kStoreFormat = 2;  // data folder format; 2: block format 2 (view outside the hash)
 inline constexpr size_t kMaxCheckpointSigs = 1024;
 inline constexpr size_t kMaxSigBytes = 1024;
 
