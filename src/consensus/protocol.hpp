@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
@@ -39,6 +41,26 @@ struct ExecResult {
   Hash32 results_root{};  // Merkle root over this batch's results (signed in CART replies)
 };
 
+// A stable checkpoint's certificate: nf replicas' signatures over the protocol's own checkpoint
+// statement for (k, state_digest). Opaque to the replica layer, which persists it with the
+// snapshot and hands it to peers in state transfer; Protocol::verify_checkpoint checks it.
+struct CheckpointCert {
+  Seq k = 0;
+  Hash32 state_digest{};
+  std::vector<crypto::Share> sigs;
+};
+
+// What a restarted replica recovered from its own disk (Protocol::on_restart).
+struct RestartPoint {
+  Seq k = 0;                // every batch 1..k is final and executed (state below)
+  Hash32 state_digest{};    // state after k
+  CheckpointCert checkpoint;  // the stored stable checkpoint (k = 0: none), <= k, proof as stored
+  // State digests after the checkpoint-interval multiples in (checkpoint.k, k]: the replica
+  // executed them, so it may sign those checkpoints again (they move the window after a
+  // whole-cluster restart, when nobody holds a newer stable checkpoint).
+  std::vector<std::pair<Seq, Hash32>> checkpoint_states;
+};
+
 enum class TimerKind : uint8_t {
   view_change = 0,  // progress timeout: no execution while requests are pending
   new_view = 1,     // the new primary did not deliver a valid NV-PROPOSE in time
@@ -66,6 +88,10 @@ class Env {
   virtual void final(Seq k) = 0;
   // A stable checkpoint at k: nf replicas signed this state digest.
   virtual void checkpoint_stable(Seq k, const Hash32& state_digest) = 0;
+  // The same stable checkpoint with its certificate, called right after checkpoint_stable by
+  // protocols that expose it (PoE, PBFT), so the replica layer can persist the proof and serve
+  // it in state transfer. Default: ignored.
+  virtual void checkpoint_certified(const CheckpointCert& /*cert*/) {}
   virtual void view_changed(View v, NodeId primary) = 0;
   // This replica lacks the state at stable checkpoint k (it fell behind, or its speculative
   // state diverged): the replica layer should fetch the state with this digest from peers and
@@ -108,6 +134,15 @@ class Protocol {
   // The replica layer installed the state of stable checkpoint k (after need_state_transfer):
   // execution resumes at k+1. Default: ignored.
   virtual void on_state_transferred(Seq /*k*/, const Hash32& /*state_digest*/) {}
+  // A fresh instance (after start()) of a replica that restarted from its own disk, possibly
+  // with every other replica (whole-cluster restart): batches 1..r.k are final and executed, so
+  // ordering continues at r.k + 1; r.checkpoint, if its proof verifies, is the stable
+  // checkpoint (low watermark). Default: on_state_transferred(r.k, r.state_digest).
+  virtual void on_restart(const RestartPoint& r) { on_state_transferred(r.k, r.state_digest); }
+  // Does cert prove that nf replicas signed checkpoint (k, state_digest) under this protocol's
+  // rules? The replica layer checks a snapshot offered in state transfer with it. Default:
+  // false (the protocol cannot tell).
+  virtual bool verify_checkpoint(const CheckpointCert& /*cert*/) const { return false; }
   // The batch k this replica executed was accepted by a client or is otherwise known committed:
   // no-op by default; used by the replica to stop the progress timer when idle.
   virtual bool is_primary() const = 0;
