@@ -1,6 +1,7 @@
 // PoE checkpoints: every checkpoint_interval executed batches a replica signs its state
 // digest; nf matching signatures make the checkpoint stable, which moves the low watermark,
 // makes everything up to it final and garbage-collects the state below it.
+#include <algorithm>
 #include <set>
 
 #include "consensus/poe/replica.hpp"
@@ -124,8 +125,13 @@ bool PoeReplica::verify_checkpoint_proof(Seq k, const Hash32& state,
 // asks the replica layer for the state (Env::need_state_transfer); execution resumes in
 // on_state_transferred.
 void PoeReplica::make_stable(Seq k, const Hash32& state, std::vector<SigEntry> proof) {
-  // k < final_ only after a restart from disk (final_ > stable_): our final state covers k.
-  if (k <= stable_ || k < final_) return;
+  if (k <= stable_) return;
+  if (k < final_) {
+    // Only after a restart from disk (final_ > stable_): our final state covers k. Adopt the
+    // checkpoint if it is one we executed (on_restart listed its state), else ignore it.
+    auto ex = executed_.find(k);
+    if (ex == executed_.end() || ex->second.state != state) return;
+  }
   auto ex = executed_.find(k);
   bool have_state = last_executed_ >= k && ex != executed_.end() && ex->second.state == state;
   // We executed k, but nf replicas signed a different state: a later view replaced our
@@ -175,8 +181,55 @@ void PoeReplica::on_stable(NodeId from, ByteView msg) {
 
 void PoeReplica::finalize_stable() {
   env_.checkpoint_stable(stable_, stable_state_);
+  CheckpointCert cert{stable_, stable_state_, {}};
+  for (const auto& e : stable_proof_) cert.sigs.push_back({e.signer, e.sig});
+  env_.checkpoint_certified(cert);
   env_.final(stable_);
-  final_ = stable_;
+  final_ = std::max(final_, stable_);  // a restarted replica may be final above the checkpoint
+}
+
+bool PoeReplica::verify_checkpoint(const CheckpointCert& cert) const {
+  if (cert.k == 0) return false;  // genesis needs no certificate and proves nothing
+  std::vector<SigEntry> proof;
+  for (const auto& s : cert.sigs) proof.push_back({s.signer, s.sig});
+  return verify_checkpoint_proof(cert.k, cert.state_digest, proof);
+}
+
+// Restart from the replica's own disk (possibly the whole cluster at once): 1..r.k are final
+// here, so we never order below r.k + 1. The stored checkpoint, if its proof verifies, becomes
+// the low watermark; checkpoints we executed above it are signed again, so that after a
+// whole-cluster restart (nobody holds them stable) nf replicas make the newest one stable and
+// the window moves past r.k.
+void PoeReplica::on_restart(const RestartPoint& r) {
+  if (stable_ != 0 || last_executed_ != 0 || final_ != 0 || !executed_.empty()) return;  // not fresh
+  if (r.k == 0) return;
+  std::vector<SigEntry> proof;
+  for (const auto& s : r.checkpoint.sigs) proof.push_back({s.signer, s.sig});
+  if (r.checkpoint.k > 0 && r.checkpoint.k <= r.k &&
+      verify_checkpoint_proof(r.checkpoint.k, r.checkpoint.state_digest, proof)) {
+    stable_ = r.checkpoint.k;
+    stable_state_ = r.checkpoint.state_digest;
+    stable_proof_ = std::move(proof);
+    executed_[stable_] = Executed{Hash32{}, stable_state_};
+  }
+  last_executed_ = r.k;
+  final_ = r.k;
+  executed_[r.k] = Executed{Hash32{}, r.state_digest};
+  Seq newest = 0;
+  Hash32 newest_state{};
+  for (const auto& [j, st] : r.checkpoint_states) {
+    if (j <= stable_ || j > r.k || cfg_.checkpoint_interval == 0 || j % cfg_.checkpoint_interval != 0) continue;
+    executed_[j] = Executed{Hash32{}, st};
+    if (j > newest) {
+      newest = j;
+      newest_state = st;
+    }
+  }
+  pending_.clear();
+  queue_.clear();
+  if (next_seq_ <= r.k) next_seq_ = r.k + 1;
+  exec_at_last_tick_ = r.k;
+  if (newest > 0) send_checkpoint(newest, newest_state);
 }
 
 void PoeReplica::garbage_collect() {

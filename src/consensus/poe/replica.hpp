@@ -24,6 +24,8 @@ class PoeReplica final : public Protocol {
   void on_message(NodeId from, ByteView msg) override;
   void on_timer(TimerKind t) override;
   void on_state_transferred(Seq k, const Hash32& state_digest) override;
+  void on_restart(const RestartPoint& r) override;
+  bool verify_checkpoint(const CheckpointCert& cert) const override;
   bool is_primary() const override { return !in_vc_ && cfg_.primary_of(view_) == cfg_.self; }
   bool has_pending() const override { return !pending_.empty(); }
   Stats stats() const override;

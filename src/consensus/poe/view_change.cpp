@@ -289,7 +289,7 @@ bool PoeReplica::adopt(View w, const History& h) {
   }
   std::sort(order.begin(), order.end());
   if (cfg_.primary_of(w) == cfg_.self) {
-    next_seq_ = end + 1;
+    next_seq_ = std::max(end, final_) + 1;  // final_ > end only after a restart from disk
     for (const auto& e : h.entries) {
       if (e.k > stable_) propose(e.k, e.batch);
     }
