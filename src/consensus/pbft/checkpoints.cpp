@@ -1,5 +1,7 @@
 // Checkpoints: every checkpoint_interval batches a replica signs CHECKPOINT(k, state digest);
 // nf matching ones make k stable, move the low watermark to k and garbage-collect below it.
+#include <algorithm>
+
 #include "consensus/pbft/replica.hpp"
 
 namespace rampart::consensus::pbft {
@@ -10,7 +12,7 @@ void PbftReplica::after_execute(Seq k, const Hash32& state) {
   if (k == low_) {
     // We adopted a stable checkpoint at k before reaching it (we lagged); now we did.
     if (state == stable_proof_.state) {
-      env_.checkpoint_stable(k, state);
+      report_stable(k, state);
     } else if (transfer_requested_ < k) {
       transfer_requested_ = k;  // our state diverged from what nf replicas signed
       env_.need_state_transfer(k, stable_proof_.state);
@@ -70,7 +72,7 @@ void PbftReplica::adopt_stable(const CheckpointProof& proof) {
   if (last_exec_ >= low_) {
     auto own = own_ckpt_.find(low_);
     if (own != own_ckpt_.end() && own->second == proof.state) {
-      env_.checkpoint_stable(low_, proof.state);
+      report_stable(low_, proof.state);
     } else if (transfer_requested_ < low_) {
       transfer_requested_ = low_;
       env_.need_state_transfer(low_, proof.state);
@@ -80,6 +82,54 @@ void PbftReplica::adopt_stable(const CheckpointProof& proof) {
   // or, if peers pruned what we miss, on_retransmit asks the Env for a state transfer.
   garbage_collect();
   if (is_primary()) propose_more();  // the window moved
+}
+
+void PbftReplica::report_stable(Seq k, const Hash32& state) {
+  env_.checkpoint_stable(k, state);
+  if (stable_proof_.seq != k || stable_proof_.state != state) return;
+  CheckpointCert cert{k, state, {}};
+  for (const auto& s : stable_proof_.sigs) cert.sigs.push_back({s.id, s.sig});
+  env_.checkpoint_certified(cert);
+}
+
+bool PbftReplica::verify_checkpoint(const CheckpointCert& cert) const {
+  if (cert.k == 0) return false;  // genesis needs no certificate and proves nothing
+  CheckpointProof p{cert.k, cert.state_digest, {}};
+  for (const auto& s : cert.sigs) p.sigs.push_back({s.signer, s.sig});
+  return verify_checkpoint_proof(cfg_, *crypto_.verifier, p);
+}
+
+// Restart from the replica's own disk (possibly the whole cluster at once): 1..r.k are final
+// here, so nothing at or below r.k is ordered again. The stored checkpoint, if its proof
+// verifies, becomes the low watermark; the newest checkpoint we executed above it is signed
+// again, so that after a whole-cluster restart nf replicas make it stable and the window moves.
+void PbftReplica::on_restart(const RestartPoint& r) {
+  if (last_exec_ != 0 || low_ != 0 || r.k == 0) return;  // not fresh, or nothing recovered
+  CheckpointProof p{r.checkpoint.k, r.checkpoint.state_digest, {}};
+  for (const auto& s : r.checkpoint.sigs) p.sigs.push_back({s.signer, s.sig});
+  if (p.seq > 0 && p.seq <= r.k && verify_checkpoint_proof(cfg_, *crypto_.verifier, p)) {
+    low_ = p.seq;
+    stable_proof_ = p;
+    own_ckpt_[low_] = p.state;
+  }
+  last_exec_ = r.k;
+  exec_at_last_rt_ = r.k;
+  if (next_seq_ <= r.k) next_seq_ = r.k + 1;
+  Seq newest = 0;
+  for (const auto& [j, st] : r.checkpoint_states) {
+    if (j <= low_ || j > r.k || j % cfg_.checkpoint_interval != 0) continue;
+    own_ckpt_[j] = st;
+    newest = std::max(newest, j);
+  }
+  if (newest > 0 && in_window(newest)) {
+    const Hash32 st = own_ckpt_[newest];
+    Checkpoint c{newest, st, cfg_.self, {}};
+    c.sig = crypto_.signer->sign(checkpoint_body(newest, st, cfg_.self));
+    ckpt_votes_[newest][cfg_.self] = {st, c.sig};
+    env_.broadcast(encode_checkpoint(c));
+    check_stable(newest);
+  }
+  update_timers();
 }
 
 void PbftReplica::garbage_collect() {

@@ -144,7 +144,7 @@ void PbftReplica::on_state_transferred(Seq k, const Hash32& state_digest) {
   // The replica layer installed the state of stable checkpoint k: execution resumes at k + 1.
   last_exec_ = k;
   own_ckpt_[k] = state_digest;
-  if (k == low_ && state_digest == stable_proof_.state) env_.checkpoint_stable(k, state_digest);
+  if (k == low_ && state_digest == stable_proof_.state) report_stable(k, state_digest);
   for (auto it = slots_.begin(); it != slots_.end() && it->first <= k;) {
     if (it->second.ccert) note_executed(it->second.ccert->digest);
     it = slots_.erase(it);

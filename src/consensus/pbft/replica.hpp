@@ -41,6 +41,8 @@ class PbftReplica final : public Protocol {
   void on_message(NodeId from, ByteView msg) override;
   void on_timer(TimerKind t) override;
   void on_state_transferred(Seq k, const Hash32& state_digest) override;
+  void on_restart(const RestartPoint& r) override;
+  bool verify_checkpoint(const CheckpointCert& cert) const override;
   bool is_primary() const override;
   bool has_pending() const override { return !pending_.empty(); }
   Stats stats() const override;
@@ -117,6 +119,7 @@ class PbftReplica final : public Protocol {
   void handle_stable_proof(NodeId from, ByteView msg);
   void check_stable(Seq k);
   void adopt_stable(const CheckpointProof& proof);
+  void report_stable(Seq k, const Hash32& state);  // Env::checkpoint_stable + checkpoint_certified
   void garbage_collect();
 
   // view_change.cpp

@@ -182,7 +182,7 @@ void PbftReplica::install_new_view(View v, const NewViewPlan& plan, const std::v
     }
     installed.push_back(e.seq);
   }
-  next_seq_ = std::max(plan.max_seq, low_) + 1;
+  next_seq_ = std::max({plan.max_seq, low_, last_exec_}) + 1;  // last_exec_ wins only after a restart
   installing_ = false;
   env_.view_changed(v, cfg_.primary_of(v));
   for (Seq n : installed) advance(n);
