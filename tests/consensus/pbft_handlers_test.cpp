@@ -430,5 +430,204 @@ TEST_F(PbftHandlers, LateStateTransferBelowExecutionReExecutes) {
   EXPECT_EQ(std::get<2>(env.executed[4]), batch_of(3));
 }
 
+
+// ---- NEW-VIEW, VIEW-CHANGE content, STABLE-PROOF and CATCHUP rejection paths ----------------
+
+// VIEW-CHANGE for view v from `id`, signed by `signer`, with optional prepared certificates.
+Bytes make_vc(const std::vector<std::unique_ptr<crypto::Signer>>& signers, View v, NodeId id,
+              std::vector<PreparedCert> prepared = {}, NodeId signer = kAll) {
+  ViewChange m;
+  m.new_view = v;
+  m.replica = id;
+  m.prepared = std::move(prepared);
+  return encode_view_change(m, *signers[signer == kAll ? id : signer]);
+}
+
+// Prepared certificate for batch b at (view 0, seq n): primary 0's pre-prepare, prepares of 2, 3.
+PreparedCert prepared_cert(const std::vector<std::unique_ptr<crypto::Signer>>& signers, Seq n, const Bytes& b,
+                           View v = 0) {
+  Hash32 d = batch_digest(b);
+  NodeId p = v % 4;
+  PreparedCert c{v, n, d, b, signers[p]->sign(pre_prepare_body(v, n, d)), {}};
+  for (NodeId i = 0; i < 4; ++i)
+    if (i != p && c.prepares.size() < 2) c.prepares.push_back({i, signers[i]->sign(vote_body(MsgType::prepare, v, n, d, i))});
+  return c;
+}
+
+TEST_F(PbftHandlers, ViewChangeWithBadContentIsRefused) {
+  // A prepared seq beyond the sender's window, and a prepared view not below the new view: both
+  // make the VIEW-CHANGE invalid as a whole (counted with bad signatures: an invalid proof).
+  rep->on_message(2, make_vc(signers, 1, 2, {prepared_cert(signers, 17, batch_of(1))}));
+  rep->on_message(2, make_vc(signers, 1, 2, {prepared_cert(signers, 1, batch_of(1), 1)}));
+  // Two certificates for one seq.
+  rep->on_message(2, make_vc(signers, 1, 2, {prepared_cert(signers, 1, batch_of(1)), prepared_cert(signers, 1, batch_of(1))}));
+  // A prepared certificate whose batch does not hash to its digest.
+  PreparedCert wrong = prepared_cert(signers, 1, batch_of(1));
+  wrong.batch = batch_of(2);
+  rep->on_message(2, make_vc(signers, 1, 2, {wrong}));
+  EXPECT_EQ(rep->rejected(Reject::bad_signature), 4u);
+  EXPECT_EQ(rejected(), 4u);
+  // The same VIEW-CHANGEs were not stored: two valid ones still make us join (f + 1 = 2).
+  rep->on_message(2, make_vc(signers, 2, 2));
+  rep->on_message(3, make_vc(signers, 2, 3));
+  EXPECT_TRUE(rep->in_view_change());
+  EXPECT_EQ(rep->view_change_target(), 2u);
+}
+
+class PbftNewView : public PbftHandlers {
+ protected:
+  // NEW-VIEW for view 2 (primary 2) from the VIEW-CHANGEs of `ids`; replica 0's carries a
+  // prepared certificate for batch-1 at seq 1, so the O-set is {1: batch-1}.
+  NewView plan(std::vector<NodeId> ids = {0, 2, 3}) {
+    NewView nv;
+    nv.view = 2;
+    for (NodeId id : ids) {
+      std::vector<PreparedCert> p;
+      if (id == 0) p.push_back(prepared_cert(signers, 1, batch_of(1)));
+      nv.view_changes.push_back(make_vc(signers, 2, id, p));
+    }
+    Hash32 d = batch_digest(batch_of(1));
+    nv.entries.push_back({1, d, signers[2]->sign(pre_prepare_body(2, 1, d))});
+    return nv;
+  }
+  Bytes wire(const NewView& nv, NodeId signer = 2) { return encode_new_view(nv, *signers[signer]); }
+};
+
+TEST_F(PbftNewView, Rejections) {
+  rep->on_message(2, to_bytes("PBFT\x06"));
+  NewView bad_vc = plan();
+  bad_vc.view_changes[1] = to_bytes("PBFT\x05");  // an undecodable VIEW-CHANGE inside
+  rep->on_message(2, wire(bad_vc));
+  EXPECT_EQ(rep->rejected(Reject::decode), 2u);
+
+  NewView cur = plan();
+  cur.view = 0;  // the view we already run
+  rep->on_message(0, wire(cur, 0));
+  EXPECT_EQ(rep->rejected(Reject::duplicate), 1u);
+  NewView mine = plan();
+  mine.view = 1;  // view 1's primary is this replica: it would have made the NEW-VIEW itself
+  rep->on_message(2, wire(mine, 1));
+  EXPECT_EQ(rep->rejected(Reject::wrong_sender), 1u);
+
+  rep->on_message(2, wire(plan(), 3));  // not signed by primary(2)
+  NewView forged_vc = plan();
+  forged_vc.view_changes[1] = make_vc(signers, 2, 2, {}, 3);  // replica 2's, signed by 3
+  rep->on_message(2, wire(forged_vc));
+  NewView bad_entry_sig = plan();
+  bad_entry_sig.entries[0].pp_sig = signers[3]->sign(pre_prepare_body(2, 1, bad_entry_sig.entries[0].digest));
+  rep->on_message(2, wire(bad_entry_sig));
+  EXPECT_EQ(rep->rejected(Reject::bad_signature), 3u);
+
+  rep->on_message(2, wire(plan({0, 2})));     // fewer than nf VIEW-CHANGEs
+  rep->on_message(2, wire(plan({0, 2, 2})));  // nf, but not from distinct replicas
+  NewView other_view = plan();
+  other_view.view_changes[2] = make_vc(signers, 3, 3);  // a VIEW-CHANGE for another view
+  rep->on_message(2, wire(other_view));
+  NewView dropped = plan();
+  dropped.entries.clear();  // a primary that drops the prepared batch
+  rep->on_message(2, wire(dropped));
+  NewView altered = plan();
+  Hash32 d2 = batch_digest(batch_of(2));
+  altered.entries[0] = {1, d2, signers[2]->sign(pre_prepare_body(2, 1, d2))};  // ... or alters it
+  rep->on_message(2, wire(altered));
+  NewView extra = plan();
+  extra.entries.push_back({2, null_digest(), signers[2]->sign(pre_prepare_body(2, 2, null_digest()))});
+  rep->on_message(2, wire(extra));
+  EXPECT_EQ(rep->rejected(Reject::invalid), 6u);
+  EXPECT_EQ(rejected(), 2u + 1 + 1 + 3 + 6);
+  EXPECT_EQ(rep->stats().view, 0u) << "a rejected NEW-VIEW changes nothing";
+  EXPECT_TRUE(env.sent.empty());
+
+  // The valid one, relayed by a backup (self-certifying), installs view 2 and re-prepares seq 1.
+  rep->on_message(3, wire(plan()));
+  EXPECT_EQ(rep->stats().view, 2u);
+  EXPECT_EQ(env.views, (std::vector<std::pair<View, NodeId>>{{2, 2}}));
+  auto prepares = env.of_type(MsgType::prepare);
+  ASSERT_EQ(prepares.size(), 1u);
+  EXPECT_EQ(decode_vote(prepares[0])->view, 2u);
+  EXPECT_EQ(decode_vote(prepares[0])->digest, batch_digest(batch_of(1)));
+  rep->on_message(2, wire(plan()));
+  EXPECT_EQ(rep->rejected(Reject::duplicate), 2u);
+  // Views below the installed one are refused as wrong views.
+  NewView old = plan();
+  old.view = 1;
+  rep->on_message(2, wire(old, 1));
+  EXPECT_EQ(rep->rejected(Reject::wrong_view), 1u);
+}
+
+TEST_F(PbftNewView, RefusedBelowOwnViewChangeTarget) {
+  // Our VIEW-CHANGE for view 3 promised to take no part in view 2.
+  rep->on_message(0, make_vc(signers, 3, 0));
+  rep->on_message(3, make_vc(signers, 3, 3));
+  ASSERT_TRUE(rep->in_view_change());
+  ASSERT_EQ(rep->view_change_target(), 3u);
+  rep->on_message(2, wire(plan()));
+  EXPECT_EQ(rep->rejected(Reject::wrong_view), 1u);
+  EXPECT_EQ(rep->stats().view, 0u);
+}
+
+TEST_F(PbftHandlers, StableProofRejections) {
+  Hash32 s{};
+  s.fill(7);
+  CheckpointProof proof{8, s, {}};
+  for (NodeId i : {0u, 2u, 3u}) proof.sigs.push_back({i, signers[i]->sign(checkpoint_body(8, s, i))});
+  rep->on_message(2, to_bytes("PBFT\x09"));
+  EXPECT_EQ(rep->rejected(Reject::decode), 1u);
+  rep->on_message(3, encode_stable_proof({2, proof, {}, 0}, *signers[2]));  // relayer is not the sender
+  EXPECT_EQ(rep->rejected(Reject::wrong_sender), 1u);
+  rep->on_message(2, encode_stable_proof({2, proof, {}, 0}, *signers[3]));  // relay signed by another
+  CheckpointProof off = proof;
+  off.seq = 6;  // not a checkpoint seq (signatures re-made for it)
+  off.sigs.clear();
+  for (NodeId i : {0u, 2u, 3u}) off.sigs.push_back({i, signers[i]->sign(checkpoint_body(6, s, i))});
+  rep->on_message(2, encode_stable_proof({2, off, {}, 0}, *signers[2]));
+  CheckpointProof repeated = proof;  // nf signatures, but one signer three times
+  repeated.sigs = {proof.sigs[0], proof.sigs[0], proof.sigs[0]};
+  rep->on_message(2, encode_stable_proof({2, repeated, {}, 0}, *signers[2]));
+  EXPECT_EQ(rep->rejected(Reject::bad_signature), 3u);
+  EXPECT_EQ(rep->low_watermark(), 0u);
+  CheckpointProof genesis{0, {}, {}};
+  rep->on_message(2, encode_stable_proof({2, genesis, {}, 0}, *signers[2]));  // not above ours
+  EXPECT_EQ(rep->rejected(Reject::duplicate), 1u);
+  EXPECT_EQ(rejected(), 1u + 1 + 3 + 1);
+}
+
+TEST_F(PbftHandlers, CatchupDecodeAndConflict) {
+  rep->on_message(2, to_bytes("PBFT\x08"));
+  EXPECT_EQ(rep->rejected(Reject::decode), 1u);
+  // Seq 2 committed here (not executed: 1 is missing); a certificate for another batch at 2
+  // contradicts it.
+  commit_slot(2, batch_of(2));
+  ASSERT_TRUE(env.executed.empty());
+  Bytes b = batch_of(3);
+  Hash32 d = batch_digest(b);
+  CommitCert cert{0, 2, d, signers[0]->sign(pre_prepare_body(0, 2, d)), {}, b};
+  for (NodeId i : {0u, 2u, 3u}) cert.commits.push_back({i, signers[i]->sign(vote_body(MsgType::commit, 0, 2, d, i))});
+  rep->on_message(2, encode_catchup({2, cert, {}, 0}, *signers[2]));
+  EXPECT_EQ(rep->rejected(Reject::conflict), 1u);
+  // The certificate for the batch we hold is a duplicate.
+  Bytes b2 = batch_of(2);
+  Hash32 d2 = batch_digest(b2);
+  CommitCert same{0, 2, d2, signers[0]->sign(pre_prepare_body(0, 2, d2)), {}, b2};
+  for (NodeId i : {0u, 2u, 3u}) same.commits.push_back({i, signers[i]->sign(vote_body(MsgType::commit, 0, 2, d2, i))});
+  rep->on_message(3, encode_catchup({3, same, {}, 0}, *signers[3]));
+  EXPECT_EQ(rep->rejected(Reject::duplicate), 1u);
+  EXPECT_TRUE(env.executed.empty());
+}
+
+TEST_F(PbftHandlers, CheckpointsAreViewIndependentAndAcceptedDuringViewChange) {
+  // CHECKPOINT carries no view: a replica in a view change still collects them (a stable
+  // checkpoint is what its VIEW-CHANGE proves).
+  rep->submit(batch_of(1));
+  env.timers.erase(TimerKind::view_change);
+  rep->on_timer(TimerKind::view_change);
+  ASSERT_TRUE(rep->in_view_change());
+  Hash32 s{};
+  s.fill(3);
+  for (NodeId i : {0u, 2u, 3u}) rep->on_message(i, ckpt(4, s, i, i));
+  EXPECT_EQ(rep->low_watermark(), 4u);
+  EXPECT_EQ(rejected(), 0u);
+}
+
 }  // namespace
 }  // namespace rampart::consensus::pbft::testing
