@@ -181,6 +181,25 @@ Status Store::load_and_check(ByteView cluster_config, const OpenOptions& opt) {
     }
   }
 
+  if (meta_.last_block > meta_.last_final && !opt.read_only && !opt.keep_speculative) {
+    // Proven blocks right above the last final one were proven (a client may hold their proof
+    // of execution) but not yet marked final when the replica stopped: they are final, not
+    // speculation. Keep them; the replica verifies their proofs when it replays them.
+    uint64_t p = meta_.last_final;
+    while (p < meta_.last_block) {
+      auto b = block_unlocked(p + 1);
+      if (!b.ok() || !b->proven()) break;
+      ++p;
+    }
+    if (p > meta_.last_final) {
+      Metadata m = meta_;
+      rocksdb::WriteBatch wbatch;
+      if (auto f = finalize_in(p, &wbatch, m); !f.ok()) return f;
+      if (auto w = write(&wbatch, true); !w.ok()) return w;
+      report_.promoted_count = p - meta_.last_final;
+      meta_ = m;
+    }
+  }
   report_.last_final = meta_.last_final;
   if (meta_.last_block > meta_.last_final) {
     report_.speculative_first = meta_.last_final + 1;

@@ -5,7 +5,9 @@
 // Finality. PoE executes before a batch is final, so blocks are first appended speculatively
 // and become final once proven (their proof of execution is attached) — mark_final(k) — or
 // covered by a stable checkpoint. Speculative blocks can be dropped with truncate_above(k) on
-// a view change. On open, speculative blocks left by a crash are discarded (default), so a
+// a view change. On open, proven blocks right above the last final one become final (their
+// proof exists, so a client may have accepted them; the replica stopped before marking them),
+// and the unproven speculative blocks above them are discarded (default), so a
 // restarted replica never serves state that the cluster may have rolled back; it rebuilds the
 // application from the snapshot plus the final blocks' batches and catches up from its peers.
 //
@@ -61,6 +63,9 @@ struct OpenReport {
   uint64_t speculative_first = 0;
   uint64_t speculative_count = 0;
   bool speculative_discarded = false;
+  // Proven blocks found right above the last final block, made final on open (not read_only,
+  // not keep_speculative): their proof of execution exists, so a client may have accepted them.
+  uint64_t promoted_count = 0;
 };
 
 class Store {

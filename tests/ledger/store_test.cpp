@@ -195,18 +195,42 @@ TEST(Store, SpeculativeBlocksAreDiscardedOnReopen) {
     EXPECT_EQ(s->last_final(), 3u);
   }
   {
+    // Block 4 is proven (a client may hold its proof): it becomes final, not discarded. Block 5
+    // has no proof: it was speculation and goes.
     auto s = open_ok(d.path(), c.config);
     ASSERT_TRUE(s);
+    EXPECT_EQ(s->open_report().promoted_count, 1u);
     EXPECT_TRUE(s->open_report().speculative_discarded);
-    EXPECT_EQ(s->open_report().speculative_count, 2u);
-    EXPECT_EQ(s->last_block(), 3u);
-    EXPECT_EQ(s->last_hash(), block_hash(c.blocks[3]));
-    EXPECT_FALSE(s->block(4).ok());
+    EXPECT_EQ(s->open_report().speculative_first, 5u);
+    EXPECT_EQ(s->open_report().speculative_count, 1u);
+    EXPECT_EQ(s->last_final(), 4u);
+    EXPECT_EQ(s->last_block(), 4u);
+    EXPECT_EQ(s->last_hash(), block_hash(c.blocks[4]));
+    EXPECT_FALSE(s->block(5).ok());
   }
   auto s = open_ok(d.path(), c.config);
   ASSERT_TRUE(s);
   EXPECT_EQ(s->open_report().speculative_count, 0u);
-  EXPECT_EQ(s->last_block(), 3u);
+  EXPECT_EQ(s->open_report().promoted_count, 0u);
+  EXPECT_EQ(s->last_block(), 4u);
+  EXPECT_EQ(s->last_final(), 4u);
+}
+
+TEST(Store, OnlyAnUnbrokenRunOfProvenBlocksIsPromotedOnReopen) {
+  TempDir d;
+  Chain c;
+  {
+    auto s = open_ok(d.path(), c.config);
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(append_next(*s, c).ok());               // 1 final
+    ASSERT_TRUE(append_next(*s, c, false, false).ok());  // 2 unproven
+    ASSERT_TRUE(append_next(*s, c, false).ok());         // 3 proven, but above a gap
+  }
+  auto s = open_ok(d.path(), c.config);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->open_report().promoted_count, 0u);
+  EXPECT_EQ(s->last_final(), 1u);
+  EXPECT_EQ(s->last_block(), 1u);
 }
 
 TEST(Store, CheckpointAndSnapshot) {
