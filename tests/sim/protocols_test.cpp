@@ -106,11 +106,9 @@ TEST(SimPoeRegression, StaleSenderGetsTheView) {
   for (uint64_t seed : {462, 773, 1377}) run_seeds({"poe", 1, "all", 1}, seed);
 }
 
-// NOT FIXED (liveness only, no safety violation): PoE seeds that still fail at f=1 with all
-// faults, out of 4000 (seeds 1..4000) on 2026-11-24. f=2: 0 of 2000 (seeds 1..2000) fail.
-//   3682 (2:silent)
-// Replay: rampart sim --protocol poe --seeds 1 --seed-start 3682 --f 1 --faults all --verbose
-// Run with --gtest_also_run_disabled_tests; enable once it passes.
-TEST(SimPoeRegression, DISABLED_RemainingLivenessSeeds) {
+// A new primary whose SUPPORTs from backups were lost for history the backups had already
+// executed (in the previous view): backups re-send SUPPORT only for what they have not
+// executed, so the primary must keep re-proposing its uncertified slots (3682, 2:silent).
+TEST(SimPoeRegression, NewPrimaryGetsSharesForExecutedHistory) {
   for (uint64_t seed : {3682}) run_seeds({"poe", 1, "all", 1}, seed);
 }

@@ -156,7 +156,14 @@ void PoeReplica::retransmit() {
     // The primary re-sends what it executed too: backups may lack it. Backups only re-send
     // votes for what they have not executed yet.
     if (!s.accepted || (!primary && k <= last_executed_)) continue;
-    if (s.ticks++ == 0 || s.ticks > kMaxTicks) continue;
+    // The primary's own uncertified proposal is unfinished work, not idle chatter: it keeps
+    // re-sending it until it is certified (or the view ends). Backups answer a duplicate
+    // PROPOSE with their SUPPORT even for a k they already executed (under an earlier view's
+    // certificate), and that is the only way such a SUPPORT reaches it again: without this a
+    // new primary whose shares from those backups were lost during the faults stayed at its
+    // last execution for good (sim seed 3682).
+    const bool unfinished = primary && !s.certified;
+    if (s.ticks++ == 0 || (s.ticks > kMaxTicks && !unfinished)) continue;
     if (primary) {
       auto b = s.batches.find(s.digest);
       if (b != s.batches.end()) env_.broadcast(encode(Propose{view_, k, s.digest, b->second}));
