@@ -62,6 +62,7 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View, ByteView batch) 
 
 void Instance::rollback(consensus::Seq k) {
   ex.rollback(k);
+  if (w.o.verbose) std::printf("  [r%u rolled back to k=%llu]\n", node.id, static_cast<unsigned long long>(k));
   if (checked()) w.checker.on_rollback(node.id, k);
   snapshots_.erase(snapshots_.upper_bound(k), snapshots_.end());
   for (auto it = executed_.upper_bound(k); it != executed_.end(); ++it) executed_set_.erase(it->second);

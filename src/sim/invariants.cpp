@@ -127,13 +127,20 @@ void InvariantChecker::on_accept(uint64_t client, uint64_t seq, Seq k, const Has
   }
 }
 
+bool InvariantChecker::unsettled() const {
+  for (const auto& rv : replicas_) {
+    if (rv.correct && !rv.rolled_back_accepted.empty()) return true;
+  }
+  return false;
+}
+
 void InvariantChecker::check_end() {
   for (ReplicaId r = 0; r < replicas_.size(); ++r) {
     const auto& rv = replicas_[r];
     if (!rv.correct) continue;
     for (Seq k : rv.rolled_back_accepted) {
       fail("durability: replica " + std::to_string(r) + " rolled back the accepted result at k=" +
-           std::to_string(k) + " and never executed it again");
+           std::to_string(k) + " and did not execute it again within the liveness bound");
     }
     for (const auto& [k, root] : accepted_) {
       if (k > rv.last) continue;  // a lagging replica has not reached it (liveness, not safety)

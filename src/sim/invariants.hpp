@@ -48,6 +48,11 @@ class InvariantChecker {
   void on_accept(uint64_t client, uint64_t seq, Seq k, const Hash32& root);
   // End-of-run checks (durability of accepted results in every correct history).
   void check_end();
+  // Some correct replica rolled back an accepted result and has not executed it again (nor
+  // installed a checkpoint covering it) yet. The simulator keeps running while this holds,
+  // up to the liveness bound, so that a replica that merely lags when the clients finish is
+  // given the time to re-execute; check_end then fails whatever is still outstanding.
+  bool unsettled() const;
   // Liveness and other simulator-level findings.
   void report(std::string violation) { violations_.push_back(std::move(violation)); }
 

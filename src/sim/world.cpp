@@ -531,7 +531,9 @@ SimResult World::run() {
     schedule(rng.range(0, 10) * kMs, std::move(e));
   }
   uint64_t deadline = fault_end_ + o.liveness_bound_ms * kMs;
-  while (!q_.empty() && res.steps < o.max_steps && checker.ok() && !all_done()) {
+  // Run until every client is done and no correct replica still owes the re-execution of an
+  // accepted result it rolled back (see InvariantChecker::unsettled).
+  while (!q_.empty() && res.steps < o.max_steps && checker.ok() && (!all_done() || checker.unsettled())) {
     Event e = q_.top();
     q_.pop();
     if (e.time > deadline) break;
