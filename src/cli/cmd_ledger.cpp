@@ -1,5 +1,6 @@
 // `rampart ledger verify --config DIR/cluster.toml --data PATH`: offline check of a replica's
-// whole ledger (hash chain, every proof of execution against the group key, final state).
+// whole ledger (hash chain, every proof of execution against the group key, final state, and the
+// stored stable checkpoint's certificate: nf replicas' signatures under the cluster's protocol).
 #include <cstdio>
 
 #include "cli/commands.hpp"
@@ -7,6 +8,7 @@
 #include "common/config.hpp"
 #include "ledger/genesis.hpp"
 #include "ledger/verify.hpp"
+#include "node/recovery.hpp"
 
 namespace rampart::cli {
 
@@ -37,6 +39,13 @@ static Command reg("ledger", [](CLI::App& app) {
     }
     ledger::VerifyOptions vo;
     vo.require_all_proven = a->all_proven;
+    auto cc = node::checkpoint_checker(*cfg);
+    if (!cc) {
+      std::fprintf(stderr, "error: %s\n", cc.error().message.c_str());
+      exit_code = 2;
+      return;
+    }
+    vo.check_checkpoint = *cc;
     auto r = ledger::verify_ledger_at(a->data, **g, ledger::genesis_config(*cfg), vo);
     if (!r) {
       std::fprintf(stderr, "INVALID: %s\n", r.error().message.c_str());

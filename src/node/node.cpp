@@ -21,6 +21,7 @@
 #include "node/keyfile.hpp"
 #include "node/metrics.hpp"
 #include "node/peer_msg.hpp"
+#include "node/recovery.hpp"
 #include "node/threshold_keys.hpp"
 #include "replica/executor.hpp"
 
@@ -50,6 +51,7 @@ class NodeImpl final : public consensus::Env {
   void rollback(Seq k) override;
   void final(Seq k) override;
   void checkpoint_stable(Seq k, const Hash32& state_digest) override;
+  void checkpoint_certified(const consensus::CheckpointCert& cert) override;
   void view_changed(View v, NodeId primary) override;
   void need_state_transfer(Seq k, const Hash32& state_digest) override;
   void set_timer(TimerKind t, uint64_t after_ms) override;
@@ -74,6 +76,13 @@ class NodeImpl final : public consensus::Env {
   };
 
   Status recover();
+  // Restart handshake (node/recovery.hpp): runs before the protocol starts.
+  void sync_tick();
+  void sync_step();
+  void resume();
+  void on_status(NodeId from, const PeerStatus& s);
+  void on_blocks_req(NodeId from, uint64_t from_k);
+  void on_blocks_resp(NodeId from, BlocksResp r);
   void on_peer(NodeId from, Bytes msg);
   bool on_client_frame(ClientPort::ConnId c, ByteView frame);
   void close_batch();
@@ -133,6 +142,13 @@ class NodeImpl final : public consensus::Env {
   std::chrono::steady_clock::time_point last_share_resend{};
   std::vector<uint64_t> proof_queue;
   bool proof_flush_posted = false;
+  // restart handshake: until `syncing` ends, peer messages for the protocol are held back
+  bool syncing = true;
+  std::unique_ptr<RestartSync> rsync;
+  std::vector<std::pair<NodeId, Bytes>> held;
+  std::unique_ptr<asio::steady_timer> sync_timer;
+  std::chrono::steady_clock::time_point last_blocks_req{};
+  std::map<uint64_t, consensus::CheckpointCert> ckpt_certs;  // stable checkpoints' proofs (last two)
 
   Counters ctr;
 };
@@ -213,37 +229,14 @@ Status NodeImpl::recover() {
   const auto& rep = store->open_report();
   if (rep.speculative_count)
     spdlog::warn("event=discarded_speculative first={} count={}", rep.speculative_first, rep.speculative_count);
-  uint64_t from = 1;
-  if (auto cp = store->checkpoint()) {
-    auto snap = store->snapshot();
-    if (!snap) return err("data folder corrupted: " + snap.error().message);
-    if (!*snap) return err("data folder corrupted: checkpoint at " + std::to_string(cp->k) + " without its snapshot");
-    if ((*snap)->k != cp->k) return err("data folder corrupted: snapshot does not match the checkpoint");
-    if (auto r = exec.restore((*snap)->state); !r) return err("data folder corrupted: snapshot: " + r.error().message);
-    if (exec.state_digest() != cp->state_digest) return err("data folder corrupted: snapshot digest does not match the checkpoint");
-    from = cp->k + 1;
-    ctr.checkpoint.store(cp->k);
-  }
-  for (uint64_t k = from; k <= store->last_final(); ++k) {
-    auto b = store->block(k);
-    if (!b) return err("data folder corrupted: " + b.error().message);
-    auto batch = store->batch(k);
-    if (!batch) return err("data folder corrupted: " + batch.error().message);
-    if (exec.last_executed() != k - 1) {
-      // The executor counts from its snapshot; align it for a ledger without a checkpoint.
-    }
-    auto out = exec.execute(k, *batch);
-    if (out.state_digest != b->state_digest)
-      return err("data folder corrupted: replaying block " + std::to_string(k) + " does not reproduce its state digest");
-    if (auto r = ledger::verify_proof(*b, *rc.tverifier); !r)
-      return err("data folder corrupted: " + r.error().message);
-    exec.make_final(k);
-  }
-  recovered_upto = store->last_final();
+  auto h = recover_from_disk(*store, exec, *rc.tverifier);
+  if (!h) return h.error();
+  if (auto cp = store->checkpoint()) ctr.checkpoint.store(cp->k);
+  recovered_upto = *h;
   final_target = recovered_upto;
   ctr.height.store(recovered_upto);
   ctr.final_height.store(recovered_upto);
-  if (recovered_upto) spdlog::info("event=recovered height={} checkpoint={}", recovered_upto, from - 1);
+  if (recovered_upto) spdlog::info("event=recovered height={} checkpoint={}", recovered_upto, ctr.checkpoint.load());
   return {};
 }
 
@@ -257,8 +250,8 @@ int NodeImpl::run() {
     spdlog::error("event=transport_failed error=\"{}\"", s.error().message);
     return 1;
   }
-  proto->start();
-  if (auto cp = store->checkpoint(); cp && recovered_upto > 0) proto->on_state_transferred(cp->k, cp->state_digest);
+  rsync = std::make_unique<RestartSync>(cfg.n(), cfg.f, self, store->last_final(), std::chrono::milliseconds(2000));
+  sync_tick();
   tick();
   io.run();
   if (metrics) metrics->stop();
@@ -301,7 +294,7 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
 }
 
 void NodeImpl::close_batch() {
-  if (pending.empty()) return;
+  if (pending.empty() || syncing) return;
   if (batch_timer_armed) {
     batch_timer.cancel();
     batch_timer_armed = false;
@@ -324,7 +317,13 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
     return;
   }
   ByteView body = ByteView(msg).subspan(1);
-  switch (static_cast<PeerTag>(msg[0])) {
+  const auto tag = static_cast<PeerTag>(msg[0]);
+  if (syncing && (tag == PeerTag::consensus || tag == PeerTag::forward || tag == PeerTag::share || tag == PeerTag::proof)) {
+    // The protocol has not resumed yet: keep what peers send for it (bounded) until it has.
+    if (held.size() < 50000) held.push_back({from, std::move(msg)});
+    return;
+  }
+  switch (tag) {
     case PeerTag::consensus:
       proto->on_message(from, body);
       break;
@@ -378,6 +377,42 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         return;
       }
       on_state_resp(from, std::move(*s));
+      break;
+    }
+    case PeerTag::hello: {
+      if (!decode_hello(body)) {
+        ctr.bad_peer_msgs++;
+        return;
+      }
+      transport->send(from, wrap(PeerTag::status, encode_status({store->last_final(), !syncing})));
+      break;
+    }
+    case PeerTag::status: {
+      auto s = decode_status(body);
+      if (!s) {
+        ctr.bad_peer_msgs++;
+        return;
+      }
+      on_status(from, *s);
+      break;
+    }
+    case PeerTag::blocks_req: {
+      auto q = decode_blocks_req(body);
+      if (!q) {
+        ctr.bad_peer_msgs++;
+        return;
+      }
+      on_blocks_req(from, *q);
+      break;
+    }
+    case PeerTag::blocks_resp: {
+      auto r = decode_blocks_resp(body);
+      if (!r) {
+        ctr.bad_peer_msgs++;
+        spdlog::warn("event=bad_blocks_response from={} error=\"{}\"", from, r.error().message);
+        return;
+      }
+      on_blocks_resp(from, std::move(*r));
       break;
     }
     default:
@@ -641,6 +676,12 @@ void NodeImpl::checkpoint_stable(Seq k, const Hash32& digest) {
   advance_final();
 }
 
+void NodeImpl::checkpoint_certified(const consensus::CheckpointCert& cert) {
+  ckpt_certs[cert.k] = cert;
+  while (ckpt_certs.size() > 2) ckpt_certs.erase(ckpt_certs.begin());
+  try_checkpoint();
+}
+
 void NodeImpl::try_checkpoint() {
   if (!stable_cp) return;
   auto [k, digest] = *stable_cp;
@@ -653,10 +694,14 @@ void NodeImpl::try_checkpoint() {
     spdlog::critical("event=checkpoint_digest_mismatch k={}", k);
     return;
   }
+  // The record keeps the protocol's certificate (nf signatures), so a restart can resume from
+  // it as the stable checkpoint and peers can check it in state transfer.
+  auto cert = ckpt_certs.find(k);
+  if (cert == ckpt_certs.end() || cert->second.state_digest != digest) return;  // comes right after
   ledger::CheckpointRecord rec;
   rec.k = k;
   rec.state_digest = digest;
-  // The nf checkpoint signatures live in the protocol; the record keeps the certified digest.
+  rec.signatures = cert->second.sigs;
   if (auto st = store->put_checkpoint(rec, it->second.state, true); !st) {
     spdlog::error("event=checkpoint_failed k={} error=\"{}\"", k, st.error().message);
     return;
@@ -717,6 +762,8 @@ void NodeImpl::on_state_req(NodeId from, uint64_t from_k, uint64_t want_k) {
   if (auto it = snapshots.find(want_k); it != snapshots.end() && store->last_final() >= want_k) {
     r.checkpoint.k = want_k;
     r.checkpoint.state_digest = it->second.digest;
+    if (auto c = ckpt_certs.find(want_k); c != ckpt_certs.end() && c->second.state_digest == it->second.digest)
+      r.checkpoint.signatures = c->second.sigs;
     r.snapshot = it->second.state;
   } else if (cp) {
     auto snap = store->snapshot();
@@ -752,13 +799,9 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
     if (r.blocks.front().k != base + 1) return;
     auto prev = store->block(base);
     if (!prev) return;
-    ledger::Block p = *prev;
-    for (size_t i = 0; i < r.blocks.size(); ++i) {
-      if (auto st = ledger::verify_next(p, r.blocks[i], r.batches[i], *rc.tverifier); !st) {
-        spdlog::warn("event=state_transfer_rejected from={} error=\"{}\"", from, st.error().message);
-        return;
-      }
-      p = r.blocks[i];
+    if (auto st = check_offered_blocks(*prev, r.blocks, r.batches, *rc.tverifier); !st) {
+      spdlog::warn("event=state_transfer_rejected from={} error=\"{}\"", from, st.error().message);
+      return;
     }
   }
   uint64_t top = r.blocks.empty() ? base : r.blocks.back().k;
@@ -768,6 +811,15 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
   } else if (!have_cp) {
     spdlog::warn("event=state_transfer_mismatch from={} their_checkpoint={} want={}", from, r.checkpoint.k, st_k);
     return;
+  }
+  // The checkpoint must carry a certificate the protocol verifies (nf signatures on this
+  // digest) before anything of ours is replaced.
+  if (have_cp) {
+    if (auto st = check_offered_checkpoint(*proto, r.checkpoint, st_k, st_digest); !st) {
+      ctr.bad_peer_msgs++;
+      spdlog::warn("event=state_transfer_rejected from={} error=\"{}\"", from, st.error().message);
+      return;
+    }
   }
   // 2. Install: drop our speculation, append the proven blocks as final.
   if (exec.last_executed() > base) exec.rollback(base);
@@ -798,7 +850,7 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
     request_state();
     return;
   }
-  // 3. The snapshot must reproduce the digest nf replicas certified.
+  // 3. The snapshot must reproduce the digest nf replicas certified (checked above).
   if (auto st = exec.restore(r.snapshot); !st) {
     spdlog::warn("event=state_transfer_bad_snapshot from={} error=\"{}\"", from, st.error().message);
     return;
@@ -807,9 +859,8 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
     spdlog::critical("event=state_transfer_digest_mismatch from={} k={}", from, st_k);
     return;
   }
-  ledger::CheckpointRecord rec;
-  rec.k = st_k;
-  rec.state_digest = st_digest;
+  ledger::CheckpointRecord rec = r.checkpoint;  // with its verified certificate
+  ckpt_certs[st_k] = {st_k, st_digest, rec.signatures};
   if (auto st = store->put_checkpoint(rec, r.snapshot, true); !st) {
     spdlog::error("event=state_transfer_checkpoint_failed error=\"{}\"", st.error().message);
     return;
@@ -825,6 +876,110 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
   ctr.state_transfers++;
   spdlog::info("event=state_transfer_done k={} from={}", st_k, from);
   proto->on_state_transferred(st_k, st_digest);
+}
+
+// ---------------------------------------------------------------- restart handshake
+
+// Until the height to resume from is fixed, say HELLO every tick; then fetch the proven blocks
+// we lack and resume the protocol (node/recovery.hpp explains why this is safe).
+void NodeImpl::sync_tick() {
+  if (!syncing) return;
+  sync_step();
+  if (!syncing) return;
+  if (!sync_timer) sync_timer = std::make_unique<asio::steady_timer>(io);
+  sync_timer->expires_after(std::chrono::milliseconds(250));
+  sync_timer->async_wait([this](const asio::error_code& ec) {
+    if (!ec) sync_tick();
+  });
+}
+
+void NodeImpl::sync_step() {
+  auto now = std::chrono::steady_clock::now();
+  if (!rsync->decided(now)) {
+    transport->broadcast(wrap(PeerTag::hello, encode_hello(store->last_final())));
+    return;
+  }
+  uint64_t target = rsync->target();
+  if (store->last_final() >= target) return resume();
+  if (now - last_blocks_req < std::chrono::milliseconds(500)) return;
+  auto src = rsync->source_for(target);
+  if (!src) return resume();
+  last_blocks_req = now;
+  transport->send(*src, wrap(PeerTag::blocks_req, encode_blocks_req(store->last_final() + 1)));
+}
+
+void NodeImpl::on_status(NodeId from, const PeerStatus& s) {
+  if (!syncing) return;
+  rsync->on_status(from, s, std::chrono::steady_clock::now());
+  sync_step();
+}
+
+void NodeImpl::resume() {
+  syncing = false;
+  if (sync_timer) sync_timer->cancel();
+  recovered_upto = store->last_final();
+  final_target = std::max(final_target, recovered_upto);
+  proto->start();
+  auto rp = restart_point(*store, exec, cfg.checkpoint_interval);
+  spdlog::info("event=resumed height={} checkpoint={} checkpoint_sigs={} target={}", rp.k, rp.checkpoint.k,
+               rp.checkpoint.sigs.size(), rsync->target());
+  if (rp.k > 0) proto->on_restart(rp);
+  auto h = std::move(held);
+  held.clear();
+  for (auto& [from, m] : h) on_peer(from, std::move(m));
+  close_batch();
+}
+
+void NodeImpl::on_blocks_req(NodeId from, uint64_t from_k) {
+  BlocksResp r;
+  size_t bytes = 0;
+  for (uint64_t k = std::max<uint64_t>(from_k, 1); k <= store->last_final() && r.blocks.size() < kMaxBlocksPerResponse; ++k) {
+    auto b = store->block(k);
+    auto batch = store->batch(k);
+    if (!b || !batch) break;
+    bytes += batch->size() + 300;
+    r.blocks.push_back(std::move(*b));
+    r.batches.push_back(std::move(*batch));
+    if (bytes > (4u << 20)) break;  // well under the transport's frame limit
+  }
+  transport->send(from, wrap(PeerTag::blocks_resp, encode_blocks_resp(r)));
+}
+
+// Proven blocks for our catch-up before resuming: checked (link, batch, proof), replayed (the
+// replay must reproduce each block's state digest, which the proof does not sign), appended final.
+void NodeImpl::on_blocks_resp(NodeId from, BlocksResp r) {
+  if (!syncing || r.blocks.empty()) return;
+  uint64_t base = store->last_final();
+  if (r.blocks.front().k != base + 1 || store->last_block() != base) return;
+  auto prev = store->block(base);
+  if (!prev) return;
+  if (auto st = check_offered_blocks(*prev, r.blocks, r.batches, *rc.tverifier); !st) {
+    ctr.bad_peer_msgs++;
+    spdlog::warn("event=catch_up_rejected from={} error=\"{}\"", from, st.error().message);
+    return;
+  }
+  for (size_t i = 0; i < r.blocks.size(); ++i) {
+    const auto& b = r.blocks[i];
+    auto out = exec.execute(b.k, r.batches[i]);
+    if (out.state_digest != b.state_digest) {
+      exec.rollback(b.k - 1);
+      ctr.bad_peer_msgs++;
+      spdlog::warn("event=catch_up_rejected from={} k={} error=\"replay does not reproduce the state digest\"", from, b.k);
+      break;
+    }
+    if (auto st = store->append_block(b, r.batches[i], false); !st) {
+      exec.rollback(b.k - 1);
+      spdlog::error("event=catch_up_append_failed k={} error=\"{}\"", b.k, st.error().message);
+      break;
+    }
+    exec.make_final(b.k);
+  }
+  if (auto st = store->sync(); !st) spdlog::error("event=ledger_sync_failed error=\"{}\"", st.error().message);
+  ctr.height.store(exec.last_executed());
+  ctr.final_height.store(store->last_final());
+  spdlog::info("event=caught_up height={} from={} target={}", store->last_final(), from, rsync->target());
+  last_blocks_req = {};
+  sync_step();
 }
 
 // ---------------------------------------------------------------- timers, metrics

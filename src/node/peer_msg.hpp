@@ -20,6 +20,11 @@ enum class PeerTag : uint8_t {
   state_req = 4,   // "send me your checkpoint and blocks above `from`"
   state_resp = 5,  // checkpoint, snapshot, blocks (from .. checkpoint)
   proof = 6,       // a combined group signature for k (ShareMsg layout), to a peer that lacks it
+  // Restart handshake and catch-up by proven blocks (node/recovery.hpp has the bodies).
+  hello = 7,        // "I restarted with this final height; what is yours?"
+  status = 8,       // last final height, serving or still restarting
+  blocks_req = 9,   // "send me your final blocks from k on"
+  blocks_resp = 10, // up to kMaxBlocksPerResponse proven blocks with their batches
 };
 
 struct ShareMsg {

@@ -129,6 +129,15 @@ void LocalCluster::kill(uint32_t id, int sig) {
   it->second = -1;
 }
 
+void LocalCluster::kill_all(int sig) {
+  for (auto& [id, pid] : pids_)
+    if (pid > 0) ::kill(pid, sig);
+  for (auto& [id, pid] : pids_) {
+    if (pid > 0) ::waitpid(pid, nullptr, 0);
+    pid = -1;
+  }
+}
+
 bool LocalCluster::running(uint32_t id) const {
   auto it = pids_.find(id);
   if (it == pids_.end() || it->second <= 0) return false;

@@ -1,0 +1,110 @@
+#pragma once
+// Crash recovery of one replica (issue 4): restoring from its own disk, the restart
+// handshake that lets a whole cluster restart at once, catch-up by proven blocks, and the
+// checks a replica applies to state offered by peers. node.cpp wires these to the transport
+// and the protocol; everything here is plain functions and a small decision object, so it is
+// unit-tested without sockets (tests/process/recovery_unit_test.cpp).
+//
+// Whole-cluster restart. Every replica restores the last stable checkpoint's snapshot and
+// replays its final (proven) blocks; speculative blocks are discarded by ledger::Store::open.
+// Replicas may come back with different heights: a client accepted block k only after one
+// replica fsync'ed k with its proof of execution, so the highest final height among the
+// restarted replicas covers every acknowledged block. Before the protocol runs, a restarted
+// replica broadcasts HELLO and collects STATUS (last final height, serving or not) from its
+// peers (RestartSync below). Once it knows the height to resume from — any peer already
+// serving, or all n-1 peers answered, or nf-1 answered and a grace period passed — it fetches
+// the missing proven blocks (each checked: hash link, batch digest, proof of execution),
+// replays them, and only then starts the protocol at that height (Protocol::on_restart).
+// So no replica orders a sequence number another replica holds final.
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/config.hpp"
+#include "common/result.hpp"
+#include "consensus/protocol.hpp"
+#include "crypto/interfaces.hpp"
+#include "ledger/block.hpp"
+#include "ledger/records.hpp"
+#include "ledger/store.hpp"
+#include "replica/executor.hpp"
+
+namespace rampart::node {
+
+// Restores the last stable checkpoint's snapshot into `exec` and replays the final blocks above
+// it; every step is checked against the digests and proofs stored in the blocks, so damaged
+// data is an Error (the replica refuses to start). Returns the recovered height (last final).
+Result<uint64_t> recover_from_disk(const ledger::Store& store, replica::Executor& exec,
+                                   const crypto::ThresholdVerifier& tv);
+
+// What to tell a fresh protocol instance after recovery: height, state, the stored checkpoint
+// with its certificate, and the state digests at the checkpoint multiples above it.
+consensus::RestartPoint restart_point(const ledger::Store& store, const replica::Executor& exec,
+                                      uint64_t checkpoint_interval);
+
+// A checkpoint offered in state transfer: it must be the one the protocol asked for (want_k,
+// want_digest) and carry a certificate the protocol verifies (nf signatures). The snapshot is
+// checked against the digest separately, after it was restored.
+Status check_offered_checkpoint(const consensus::Protocol& proto, const ledger::CheckpointRecord& rec,
+                                uint64_t want_k, const Hash32& want_digest);
+
+// Proven blocks offered by a peer, to append after `prev` (our last final block): consecutive,
+// linked, batch digests and proofs of execution valid.
+Status check_offered_blocks(const ledger::Block& prev, const std::vector<ledger::Block>& blocks,
+                            const std::vector<Bytes>& batches, const crypto::ThresholdVerifier& tv);
+
+// For offline verification (`rampart ledger verify`): checks a stored checkpoint record's
+// certificate with the cluster's public keys under its protocol's rules. A record without a
+// certificate is an error.
+Result<std::function<Status(const ledger::CheckpointRecord&)>> checkpoint_checker(const ClusterConfig& c);
+
+// ---- restart handshake wire bodies (after the PeerTag byte)
+struct PeerStatus {
+  uint64_t last_final = 0;
+  bool serving = false;  // the sender's protocol runs (it is not itself restarting)
+};
+Bytes encode_hello(uint64_t last_final);
+Result<uint64_t> decode_hello(ByteView body);
+Bytes encode_status(const PeerStatus& s);
+Result<PeerStatus> decode_status(ByteView body);
+Bytes encode_blocks_req(uint64_t from);
+Result<uint64_t> decode_blocks_req(ByteView body);
+inline constexpr size_t kMaxBlocksPerResponse = 256;
+struct BlocksResp {
+  std::vector<ledger::Block> blocks;
+  std::vector<Bytes> batches;
+};
+Bytes encode_blocks_resp(const BlocksResp& r);
+Result<BlocksResp> decode_blocks_resp(ByteView body);
+
+// The restart handshake's decision (no I/O, no clock of its own: callers pass `now`).
+class RestartSync {
+ public:
+  using Clock = std::chrono::steady_clock;
+  // own_final: our recovered height (part of the maximum).
+  RestartSync(uint32_t n, uint32_t f, consensus::NodeId self, uint64_t own_final, std::chrono::milliseconds grace);
+
+  void on_status(consensus::NodeId from, const PeerStatus& s, Clock::time_point now);
+  // Has the height to resume from been fixed? Once true it stays true and target() is fixed.
+  bool decided(Clock::time_point now);
+  uint64_t target() const { return target_; }
+  // A peer that reported at least `h` (to fetch blocks from), rotating over calls; none: nullopt.
+  std::optional<consensus::NodeId> source_for(uint64_t h);
+
+ private:
+  uint32_t n_, f_;
+  consensus::NodeId self_;
+  uint64_t own_final_;
+  std::chrono::milliseconds grace_;
+  std::map<consensus::NodeId, PeerStatus> seen_;
+  std::optional<Clock::time_point> quorum_at_;
+  bool decided_ = false;
+  uint64_t target_ = 0;
+  uint32_t rotate_ = 0;
+};
+
+}  // namespace rampart::node

@@ -1,0 +1,177 @@
+// Unit tests of node/recovery (no processes): a checkpoint offered in state transfer is adopted
+// only with a certificate the protocol verifies, and the restart handshake decides the height
+// to resume from only when that is safe.
+#include <gtest/gtest.h>
+
+#include "consensus/pbft/messages.hpp"
+#include "consensus/poe/messages.hpp"
+#include "crypto/fake.hpp"
+#include "node/recovery.hpp"
+
+namespace rampart::node {
+namespace {
+
+using consensus::NodeId;
+
+struct NullEnv : consensus::Env {
+  void send(NodeId, Bytes) override {}
+  void broadcast(Bytes) override {}
+  bool validate_batch(ByteView) override { return true; }
+  consensus::ExecResult execute(consensus::Seq, consensus::View, ByteView) override { return {}; }
+  void rollback(consensus::Seq) override {}
+  void final(consensus::Seq) override {}
+  void checkpoint_stable(consensus::Seq, const Hash32&) override {}
+  void view_changed(consensus::View, NodeId) override {}
+  void set_timer(consensus::TimerKind, uint64_t) override {}
+  void cancel_timer(consensus::TimerKind) override {}
+};
+
+struct Harness {
+  crypto::FakeKeyring keys{4, 3, 42};
+  std::vector<std::unique_ptr<crypto::Signer>> signers;
+  std::unique_ptr<crypto::ThresholdSigner> ts = keys.threshold_signer(0);
+  NullEnv env;
+  std::unique_ptr<consensus::Protocol> proto;
+  bool poe;
+
+  explicit Harness(bool is_poe) : poe(is_poe) {
+    for (NodeId i = 0; i < 4; ++i) signers.push_back(keys.signer(i));
+    consensus::Config c;
+    c.n = 4;
+    c.f = 1;
+    c.checkpoint_interval = 16;
+    c.window = 64;
+    consensus::Crypto cc{signers[0].get(), &keys.verifier(), ts.get(), &keys.threshold_verifier()};
+    proto = poe ? consensus::make_poe(c, cc, env) : consensus::make_pbft(c, cc, env);
+  }
+  Bytes statement(uint64_t k, const Hash32& d, NodeId who) const {
+    return poe ? consensus::poe::checkpoint_statement(k, d) : consensus::pbft::checkpoint_body(k, d, who);
+  }
+  ledger::CheckpointRecord record(uint64_t k, const Hash32& d, std::vector<NodeId> who) const {
+    ledger::CheckpointRecord r{k, d, {}};
+    for (NodeId i : who) r.signatures.push_back({i, signers[i]->sign(statement(k, d, i))});
+    return r;
+  }
+};
+
+Hash32 digest(uint8_t b) {
+  Hash32 h{};
+  h.fill(b);
+  return h;
+}
+
+class OfferedCheckpoint : public ::testing::TestWithParam<bool> {};
+
+TEST_P(OfferedCheckpoint, AdoptedOnlyWithAValidCertificate) {
+  Harness h(GetParam());
+  const Hash32 d = digest(7);
+  // nf = 3 valid signatures on exactly the checkpoint we asked for: accepted.
+  EXPECT_TRUE(check_offered_checkpoint(*h.proto, h.record(32, d, {0, 1, 2}), 32, d));
+  EXPECT_TRUE(check_offered_checkpoint(*h.proto, h.record(32, d, {1, 2, 3}), 32, d));
+
+  // No certificate (what format-1 checkpoint records held), or fewer than nf signatures.
+  auto none = h.record(32, d, {});
+  auto st = check_offered_checkpoint(*h.proto, none, 32, d);
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message.find("certificate does not verify"), std::string::npos);
+  EXPECT_FALSE(check_offered_checkpoint(*h.proto, h.record(32, d, {0, 1}), 32, d));
+
+  // One forged signature among three.
+  auto forged = h.record(32, d, {0, 1, 2});
+  forged.signatures[2].sig[0] ^= 1;
+  EXPECT_FALSE(check_offered_checkpoint(*h.proto, forged, 32, d));
+
+  // The same replica three times.
+  auto dup = h.record(32, d, {1, 1, 1});
+  EXPECT_FALSE(check_offered_checkpoint(*h.proto, dup, 32, d));
+
+  // Signatures over another digest, relabelled with ours.
+  auto other = h.record(32, digest(8), {0, 1, 2});
+  other.state_digest = d;
+  EXPECT_FALSE(check_offered_checkpoint(*h.proto, other, 32, d));
+
+  // A valid certificate, but not the checkpoint the protocol asked for.
+  EXPECT_FALSE(check_offered_checkpoint(*h.proto, h.record(48, d, {0, 1, 2}), 32, d));
+  EXPECT_FALSE(check_offered_checkpoint(*h.proto, h.record(32, d, {0, 1, 2}), 32, digest(9)));
+
+  // Not a checkpoint sequence number at all.
+  EXPECT_FALSE(check_offered_checkpoint(*h.proto, h.record(33, d, {0, 1, 2}), 33, d));
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, OfferedCheckpoint, ::testing::Values(true, false),
+                         [](const auto& p) { return p.param ? std::string("Poe") : std::string("Pbft"); });
+
+TEST(OfferedCheckpoint, PoeSignaturesDoNotPassForPbftAndBack) {
+  Harness poe(true), pbft(false);
+  const Hash32 d = digest(3);
+  EXPECT_FALSE(check_offered_checkpoint(*pbft.proto, poe.record(16, d, {0, 1, 2}), 16, d));
+  EXPECT_FALSE(check_offered_checkpoint(*poe.proto, pbft.record(16, d, {0, 1, 2}), 16, d));
+}
+
+TEST(RestartSync, WaitsForEveryPeerOrAGracePeriodAfterNf) {
+  using C = RestartSync::Clock;
+  auto t0 = C::now();
+  RestartSync s(4, 1, 0, 10, std::chrono::milliseconds(2000));
+  EXPECT_FALSE(s.decided(t0));
+  s.on_status(1, {12, false}, t0);
+  s.on_status(2, {9, false}, t0);
+  EXPECT_FALSE(s.decided(t0 + std::chrono::milliseconds(1999)));  // nf, but the 4th may hold more
+  EXPECT_TRUE(s.decided(t0 + std::chrono::milliseconds(2000)));
+  EXPECT_EQ(s.target(), 12u);
+  s.on_status(3, {50, false}, t0);  // after the decision: ignored, target fixed
+  EXPECT_EQ(s.target(), 12u);
+  EXPECT_EQ(s.source_for(12), std::optional<NodeId>(1));
+  EXPECT_EQ(s.source_for(13), std::nullopt);
+}
+
+TEST(RestartSync, AllPeersOrAServingPeerDecideAtOnce) {
+  auto t0 = RestartSync::Clock::now();
+  RestartSync all(4, 1, 2, 5, std::chrono::milliseconds(2000));
+  all.on_status(0, {5, false}, t0);
+  all.on_status(1, {3, false}, t0);
+  all.on_status(3, {8, false}, t0);
+  all.on_status(2, {99, false}, t0);  // ourselves: ignored
+  EXPECT_TRUE(all.decided(t0));
+  EXPECT_EQ(all.target(), 8u);
+
+  RestartSync live(4, 1, 3, 100, std::chrono::milliseconds(2000));
+  live.on_status(0, {400, true}, t0);
+  EXPECT_TRUE(live.decided(t0));
+  EXPECT_EQ(live.target(), 400u);
+
+  RestartSync alone(1, 0, 0, 7, std::chrono::milliseconds(2000));  // f = 0: nobody to ask
+  EXPECT_TRUE(alone.decided(t0));
+  EXPECT_EQ(alone.target(), 7u);
+}
+
+TEST(RecoveryWire, RoundTripsAndRejectsMalformed) {
+  auto s = decode_status(encode_status({77, true}));
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->last_final, 77u);
+  EXPECT_TRUE(s->serving);
+  Bytes bad = encode_status({1, false});
+  bad.back() = 2;
+  EXPECT_FALSE(decode_status(bad));
+  bad.push_back(0);
+  EXPECT_FALSE(decode_status(bad));
+  EXPECT_FALSE(decode_hello(Bytes{1, 2, 3}));
+
+  BlocksResp r;
+  ledger::Block b;
+  b.k = 5;
+  b.view = 3;
+  b.proof = {1, 2};
+  r.blocks.push_back(b);
+  r.batches.push_back({9, 9, 9});
+  auto d = decode_blocks_resp(encode_blocks_resp(r));
+  ASSERT_TRUE(d);
+  ASSERT_EQ(d->blocks.size(), 1u);
+  EXPECT_EQ(d->blocks[0], b);
+  EXPECT_EQ(d->batches[0], r.batches[0]);
+  Bytes trunc = encode_blocks_resp(r);
+  trunc.pop_back();
+  EXPECT_FALSE(decode_blocks_resp(trunc));
+}
+
+}  // namespace
+}  // namespace rampart::node
