@@ -94,6 +94,69 @@ double min_final(const LocalCluster& c) {
   return m;
 }
 
+// Every ledger verifies offline and all replicas hold the same chain of block hashes up to the
+// lowest final height; returns that height.
+uint64_t check_ledgers(LocalCluster& c) {
+  Bytes cfg_bytes = ledger::genesis_config(c.config());
+  std::vector<std::unique_ptr<ledger::Store>> stores;
+  uint64_t common = UINT64_MAX;
+  for (uint32_t i = 0; i < 4; ++i) {
+    auto [st, out] = run_cli({"ledger", "verify", "--config", c.config_file().string(), "--data", c.data(i).string()});
+    EXPECT_EQ(st, 0) << "replica " << i << ": " << out;
+    EXPECT_EQ(out.find("checkpoint=0 "), std::string::npos) << "no stored checkpoint at replica " << i << ": " << out;
+    ledger::OpenOptions oo;
+    oo.read_only = true;
+    oo.create_if_missing = false;
+    auto s = ledger::Store::open(c.data(i).string(), cfg_bytes, oo);
+    if (!s) {
+      ADD_FAILURE() << s.error().message;
+      return 0;
+    }
+    common = std::min(common, (*s)->last_final());
+    stores.push_back(std::move(*s));
+  }
+  for (uint64_t k = 1; k <= common; ++k) {
+    auto b0 = stores[0]->block(k);
+    if (!b0) {
+      ADD_FAILURE() << b0.error().message;
+      return 0;
+    }
+    for (size_t i = 1; i < stores.size(); ++i) {
+      auto bi = stores[i]->block(k);
+      if (!bi) {
+        ADD_FAILURE() << bi.error().message;
+        return 0;
+      }
+      if (ledger::block_hash(*b0) != ledger::block_hash(*bi)) {
+        ADD_FAILURE() << "block " << k << " differs at replica " << i;
+        return 0;
+      }
+    }
+  }
+  return common;
+}
+
+// A stored checkpoint whose certificate was tampered with: `ledger verify` refuses it.
+void tampered_checkpoint_is_refused(LocalCluster& c, uint32_t id) {
+  Bytes cfg_bytes = ledger::genesis_config(c.config());
+  {
+    ledger::OpenOptions oo;
+    oo.create_if_missing = false;
+    auto s = ledger::Store::open(c.data(id).string(), cfg_bytes, oo);
+    ASSERT_TRUE(s) << s.error().message;
+    auto cp = (*s)->checkpoint();
+    ASSERT_TRUE(cp);
+    ASSERT_FALSE(cp->signatures.empty());
+    auto snap = (*s)->snapshot();
+    ASSERT_TRUE(snap && *snap);
+    cp->signatures.back().sig[3] ^= 0x40;
+    ASSERT_TRUE((*s)->put_checkpoint(*cp, (*snap)->state));
+  }
+  auto [st, out] = run_cli({"ledger", "verify", "--config", c.config_file().string(), "--data", c.data(id).string()});
+  EXPECT_EQ(st, 1) << out;
+  EXPECT_NE(out.find("certificate"), std::string::npos) << out;
+}
+
 void whole_cluster_restart(const std::string& protocol) {
   LocalCluster c(4, protocol, "--checkpoint-interval 16");
   c.start_all();
@@ -130,30 +193,40 @@ void whole_cluster_restart(const std::string& protocol) {
 
   // Ledgers: all verify offline and are the same chain of hashes.
   c.kill_all(SIGTERM);
-  Bytes cfg_bytes = ledger::genesis_config(c.config());
-  std::vector<std::unique_ptr<ledger::Store>> stores;
-  uint64_t common = UINT64_MAX;
-  for (uint32_t i = 0; i < 4; ++i) {
-    auto [st, out] = run_cli({"ledger", "verify", "--config", c.config_file().string(), "--data", c.data(i).string()});
-    EXPECT_EQ(st, 0) << "replica " << i << ": " << out;
-    ledger::OpenOptions oo;
-    oo.read_only = true;
-    oo.create_if_missing = false;
-    auto s = ledger::Store::open(c.data(i).string(), cfg_bytes, oo);
-    ASSERT_TRUE(s) << s.error().message;
-    common = std::min(common, (*s)->last_final());
-    stores.push_back(std::move(*s));
-  }
-  EXPECT_GT(common, 100u);
-  for (uint64_t k = 1; k <= common; ++k) {
-    auto b0 = stores[0]->block(k);
-    ASSERT_TRUE(b0) << b0.error().message;
-    for (size_t i = 1; i < stores.size(); ++i) {
-      auto bi = stores[i]->block(k);
-      ASSERT_TRUE(bi) << bi.error().message;
-      ASSERT_EQ(ledger::block_hash(*b0), ledger::block_hash(*bi)) << "block " << k << " differs at replica " << i;
-    }
-  }
+  EXPECT_GT(check_ledgers(c), 100u);
+  tampered_checkpoint_is_refused(c, 1);
+}
+
+// A view change first (the primary dies under load and comes back), so replicas executed blocks
+// in different views; then the whole cluster dies at once. Block hashes still agree everywhere.
+TEST(Process, ViewChangeThenWholeClusterRestartPoe) {
+  LocalCluster c(4, "poe", "--checkpoint-interval 16");
+  c.start_all();
+  ASSERT_TRUE(c.wait_up(20s));
+  Writers w;
+  w.start(c.config(), 3, "v");
+  ASSERT_TRUE(wait_for([&] { return w.ok >= 60; }, 30s));
+  c.kill(0);
+  uint64_t base = w.ok;
+  ASSERT_TRUE(wait_for([&] { return w.ok >= base + 60; }, 30s)) << "no progress after the primary died";
+  EXPECT_GE(c.metric(1, "rampart_view"), 1);
+  c.start(0);
+  double h = c.metric(1, "rampart_final_height");
+  EXPECT_TRUE(c.wait_metric_at_least(0, "rampart_final_height", h, 30s)) << "replica 0 did not catch up to " << h;
+  w.stop = true;
+  c.kill_all(SIGKILL);
+  c.start_all();
+  ASSERT_TRUE(c.wait_up(20s));
+  w.join();
+  check_acked(c, w);
+  // New writes after the restart.
+  w.start(c.config(), 2, "after");
+  base = w.ok;
+  EXPECT_TRUE(wait_for([&] { return w.ok >= base + 30; }, 30s)) << "no progress after the restart";
+  w.join();
+  check_acked(c, w);
+  c.kill_all(SIGTERM);
+  EXPECT_GT(check_ledgers(c), 50u);
 }
 
 TEST(Process, WholeClusterRestartPoe) { whole_cluster_restart("poe"); }
