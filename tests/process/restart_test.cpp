@@ -199,8 +199,8 @@ void whole_cluster_restart(const std::string& protocol) {
 
 // A view change first (the primary dies under load and comes back), so replicas executed blocks
 // in different views; then the whole cluster dies at once. Block hashes still agree everywhere.
-TEST(Process, ViewChangeThenWholeClusterRestartPoe) {
-  LocalCluster c(4, "poe", "--checkpoint-interval 16");
+void view_change_then_whole_cluster_restart(const std::string& protocol) {
+  LocalCluster c(4, protocol, "--checkpoint-interval 16");
   c.start_all();
   ASSERT_TRUE(c.wait_up(20s));
   Writers w;
@@ -228,6 +228,9 @@ TEST(Process, ViewChangeThenWholeClusterRestartPoe) {
   c.kill_all(SIGTERM);
   EXPECT_GT(check_ledgers(c), 50u);
 }
+
+TEST(Process, ViewChangeThenWholeClusterRestartPoe) { view_change_then_whole_cluster_restart("poe"); }
+TEST(Process, ViewChangeThenWholeClusterRestartPbft) { view_change_then_whole_cluster_restart("pbft"); }
 
 TEST(Process, WholeClusterRestartPoe) { whole_cluster_restart("poe"); }
 TEST(Process, WholeClusterRestartPbft) { whole_cluster_restart("pbft"); }
