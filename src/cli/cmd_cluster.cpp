@@ -24,7 +24,7 @@ struct Args {
   uint32_t replicas = 4, brokers = 0;
   std::string dir = "cluster", protocol = "poe", crypto = "bls", auth = "ed25519";
   uint16_t base_port = 7000;
-  bool keep_data = false;
+  bool fresh = false;
 };
 
 pid_t spawn_replica(const std::string& exe, const fs::path& config, uint32_t id, const fs::path& log,
@@ -66,9 +66,9 @@ int cluster_up(const Args& a) {
     std::fprintf(stderr, "error: %s\n", cfg.error().message.c_str());
     return 1;
   }
-  // A fresh run starts a fresh ledger: the ledgers of an earlier run are moved aside unless
-  // --keep-data asks to resume them (a whole-cluster restart, docs/operations.md).
-  if (!a.keep_data && fs::exists(dir / "data") && !fs::is_empty(dir / "data")) {
+  // A second run resumes the ledgers of the first (a whole-cluster restart, docs/operations.md):
+  // losing acknowledged data by default would be the wrong surprise. --fresh moves them aside.
+  if (a.fresh && fs::exists(dir / "data") && !fs::is_empty(dir / "data")) {
     fs::path old = dir / ("data.old-" + std::to_string(::time(nullptr)));
     std::error_code ec;
     fs::rename(dir / "data", old, ec);
@@ -76,7 +76,7 @@ int cluster_up(const Args& a) {
       std::fprintf(stderr, "error: cannot move %s aside: %s\n", (dir / "data").c_str(), ec.message().c_str());
       return 1;
     }
-    std::printf("previous ledgers moved to %s (use --keep-data to resume them instead)\n", old.c_str());
+    std::printf("previous ledgers moved to %s\n", old.c_str());
   }
   fs::create_directories(dir / "logs");
   std::string exe = fs::read_symlink("/proc/self/exe");
@@ -164,7 +164,7 @@ static Command reg("cluster", [](CLI::App& app) {
   up->add_option("--crypto", a->crypto, "bls | fake (for new keys)")->default_val(a->crypto)->check(CLI::IsMember({"bls", "fake"}));
   up->add_option("--base-port", a->base_port, "first port (for new keys)")->default_val(7000);
   up->add_option("--client-auth", a->auth, "ed25519 | none")->default_val("ed25519")->check(CLI::IsMember({"ed25519", "none"}));
-  up->add_flag("--keep-data", a->keep_data, "resume the ledgers of an earlier run (whole-cluster restart) instead of moving them aside");
+  up->add_flag("--fresh", a->fresh, "move the ledgers of an earlier run aside and start from genesis (default: resume them)");
   up->callback([a] { exit_code = cluster_up(*a); });
 });
 
