@@ -566,6 +566,29 @@ TEST_F(PbftNewView, RefusedBelowOwnViewChangeTarget) {
   EXPECT_EQ(rep->stats().view, 0u);
 }
 
+TEST_F(PbftNewView, ReplicasLeftBehindGetTheNewView) {
+  rep->on_message(3, wire(plan()));
+  ASSERT_EQ(rep->stats().view, 2u);
+  Bytes nv = wire(plan());
+  auto sent_to = [&](NodeId to) {
+    size_t c = 0;
+    for (const auto& m : env.sent) c += m.to == to && m.msg == nv;
+    return c;
+  };
+  // A VIEW-CHANGE for the view we run: refused (not above our view), answered with its NEW-VIEW.
+  rep->on_message(0, make_vc(signers, 2, 0));
+  EXPECT_EQ(rep->rejected(Reject::wrong_view), 1u);
+  EXPECT_EQ(sent_to(0), 1u);
+  // A STATUS from a replica still in view 0, or waiting for view 2: the same.
+  rep->on_message(3, encode_status({0, false, 0, 0, 0, 3, {}, 0}, *signers[3]));
+  EXPECT_EQ(sent_to(3), 1u);
+  rep->on_message(0, encode_status({1, true, 2, 0, 0, 0, {}, 0}, *signers[0]));
+  EXPECT_EQ(sent_to(0), 2u);
+  // A replica in our view gets nothing.
+  rep->on_message(2, encode_status({2, false, 0, 0, 0, 2, {}, 0}, *signers[2]));
+  EXPECT_EQ(sent_to(2), 0u);
+}
+
 TEST_F(PbftHandlers, StableProofRejections) {
   Hash32 s{};
   s.fill(7);
