@@ -87,7 +87,8 @@ int run(const SimArgs& a) {
 Command reg("sim", [](CLI::App& app) {
   auto args = std::make_shared<SimArgs>();
   auto* cmd = app.add_subcommand("sim", "deterministic simulation of a cluster with faults");
-  cmd->add_option("--protocol", args->protocol, "poe | pbft")->check(CLI::IsMember({"poe", "pbft"}));
+  cmd->add_option("--protocol", args->protocol, "poe (threshold signatures) | poe-mac (MAC variant) | pbft")
+      ->check(CLI::IsMember({"poe", "poe-mac", "pbft"}));
   cmd->add_option("--seeds", args->seeds, "number of seeds to run");
   cmd->add_option("--seed-start", args->seed_start, "first seed");
   cmd->add_option("--faults", args->faults,

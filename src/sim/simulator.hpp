@@ -18,7 +18,7 @@ using ProtocolFactory = std::function<std::unique_ptr<consensus::Protocol>(
     const consensus::Config&, consensus::Crypto, consensus::Env&)>;
 
 struct SimOptions {
-  std::string protocol = "poe";  // poe | pbft (names the factory unless `factory` is set)
+  std::string protocol = "poe";  // poe | poe-mac | pbft (names the factory unless `factory` is set)
   ProtocolFactory factory;       // tests inject broken protocols here
   uint64_t seed = 1;
   uint32_t f = 1;
@@ -61,7 +61,8 @@ struct SimResult {
 
 SimResult run_sim(const SimOptions& opts);
 
-// Looks up make_poe / make_pbft by name; nullptr for an unknown name.
+// Looks up make_poe / make_pbft by name ("poe-mac": make_poe with Config::mac_variant);
+// nullptr for an unknown name.
 ProtocolFactory factory_for(const std::string& protocol);
 
 }  // namespace rampart::sim

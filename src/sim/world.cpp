@@ -576,6 +576,15 @@ namespace rampart::sim {
 
 ProtocolFactory factory_for(const std::string& protocol) {
   if (protocol == "poe") return [](const auto& c, auto cr, auto& e) { return consensus::make_poe(c, cr, e); };
+  // PoE's MAC variant: SUPPORT signed by each replica and sent to all, view-commit at nf
+  // matching SUPPORTs (no threshold signatures). Same protocol object, one Config switch.
+  if (protocol == "poe-mac") {
+    return [](const consensus::Config& c, consensus::Crypto cr, consensus::Env& e) {
+      consensus::Config mac = c;
+      mac.mac_variant = true;
+      return consensus::make_poe(mac, cr, e);
+    };
+  }
   if (protocol == "pbft") return [](const auto& c, auto cr, auto& e) { return consensus::make_pbft(c, cr, e); };
   return nullptr;
 }

@@ -51,6 +51,13 @@ void PoeReplica::send_support(Seq k, const Slot& s) {
   }
 }
 
+// MAC variant: our recorded SUPPORT for (view_, k), again, to one replica that lacks it.
+void PoeReplica::resend_support(NodeId to, Seq k, const Slot& s) {
+  auto own = s.votes.find(cfg_.self);
+  if (own == s.votes.end() || own->second.first != s.digest) return;
+  env_.send(to, encode(Support{view_, k, s.digest, own->second.second}));
+}
+
 void PoeReplica::on_propose(NodeId from, ByteView msg) {
   auto m = decode_propose(msg, limits_);
   if (!m) return reject();
@@ -68,8 +75,19 @@ void PoeReplica::on_propose(NodeId from, ByteView msg) {
       record_committed(m->k);
       return try_execute();
     }
-    // Duplicate (retransmission) or conflicting proposal for (v, k).
-    if (s.digest == m->digest && !s.certified) send_support(m->k, s);
+    // Duplicate (retransmission) or conflicting proposal for (v, k). A retransmitted PROPOSE
+    // means the primary has no certificate for it yet: it lacks our SUPPORT. In the threshold
+    // variant we are not certified before the primary is. In the MAC variant we may well be
+    // (the others' SUPPORTs reached us, ours to the primary was lost), and the primary only
+    // certifies with our vote if we send it again (sim poe-mac f=1 seed 24: a silent backup,
+    // the primary stuck at exec 1 while the two others executed 9).
+    if (s.digest == m->digest) {
+      if (!s.certified) {
+        send_support(m->k, s);
+      } else if (cfg_.mac_variant) {
+        resend_support(from, m->k, s);
+      }
+    }
     return reject();
   }
   if (s.certified && s.cert_digest != m->digest) return reject();  // conflicts with certificate

@@ -82,6 +82,7 @@ class PoeReplica final : public Protocol {
   void on_certify(NodeId from, ByteView msg);
   void on_fetch(NodeId from, ByteView msg);
   void send_support(Seq k, const Slot& s);
+  void resend_support(NodeId to, Seq k, const Slot& s);
   void try_certify(Seq k);
   void certify(Seq k, const Hash32& digest, Certificate cert);
   void record_committed(Seq k);
