@@ -109,6 +109,10 @@ void PoeReplica::on_support(NodeId from, ByteView msg) {
   auto m = decode_support(msg, limits_);
   if (!m) return reject();
   if (m->v < view_) relay_view(from);
+  if (cfg_.mac_variant && m->v > view_ && !in_vc_) {
+    later_view_support(from, *m);
+    return reject();
+  }
   if (in_vc_ || m->v != view_) return reject();
   if (!cfg_.mac_variant && cfg_.primary_of(view_) != cfg_.self) return reject();  // not for us
   if (!in_window(m->k)) return reject();
@@ -126,6 +130,30 @@ void PoeReplica::on_support(NodeId from, ByteView msg) {
   // Threshold shares are checked optimistically by combine() in try_certify.
   s.votes[from] = {m->digest, std::move(m->sig)};
   try_certify(m->k);
+}
+
+// MAC variant only: SUPPORTs of a view above ours. A correct replica supports in view w only
+// after installing w from an NV-PROPOSE of nf requests for w, so validly signed SUPPORTs of
+// later views from f+1 distinct replicas (one of them correct) mean our view is dead and we
+// missed its NV-PROPOSE. We ask for view + 1 and get the relayed NV-PROPOSE. The threshold
+// variant learns this from a later view's CERTIFY, which the MAC variant never broadcasts
+// (sim poe-mac f=1 seed 9331: a replica partitioned during the view change stayed in view 0,
+// sending only FETCHes to the old primary, while the others ran view 1). f+1, not 1, so a
+// faulty replica cannot push a view change on its own.
+void PoeReplica::later_view_support(NodeId from, const Support& m) {
+  if (!crypto_.verifier->verify(from, support_statement(m.v, m.k, m.digest), m.sig)) return;
+  View& seen = later_views_[from];
+  seen = std::max(seen, m.v);
+  uint32_t ahead = 0;
+  for (auto it = later_views_.begin(); it != later_views_.end();) {
+    if (it->second <= view_) {
+      it = later_views_.erase(it);  // stale: we reached that view meanwhile
+    } else {
+      ++ahead;
+      ++it;
+    }
+  }
+  if (ahead >= cfg_.f + 1) start_view_change(view_ + 1);
 }
 
 void PoeReplica::try_certify(Seq k) {
