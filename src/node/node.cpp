@@ -3,7 +3,9 @@
 #include <spdlog/spdlog.h>
 
 #include <asio.hpp>
+#include <deque>
 #include <map>
+#include <set>
 #include <unordered_map>
 
 #include "app/kv/kv_store.hpp"
@@ -46,7 +48,7 @@ class NodeImpl final : public consensus::Env {
   // ---- consensus::Env ----
   void send(NodeId to, Bytes msg) override { transport->send(to, wrap(PeerTag::consensus, msg)); }
   void broadcast(Bytes msg) override { transport->broadcast(wrap(PeerTag::consensus, msg)); }
-  bool validate_batch(ByteView batch) override { return check_batch(batch, auth).ok(); }
+  bool validate_batch(ByteView batch) override { return batch_authentic(batch); }
   consensus::ExecResult execute(Seq k, View v, ByteView batch) override;
   void rollback(Seq k) override;
   void final(Seq k) override;
@@ -86,6 +88,9 @@ class NodeImpl final : public consensus::Env {
   void on_peer(NodeId from, Bytes msg);
   bool on_client_frame(ClientPort::ConnId c, ByteView frame);
   void close_batch();
+  void arm_batch_timer();
+  bool batch_authentic(ByteView batch);
+  void remember_verified(const Hash32& batch_digest);
   void add_share(uint64_t k, const Hash32& root, NodeId signer, Bytes share);
   void try_combine(uint64_t k);
   void on_proof(NodeId from, uint64_t k, const Hash32& root, Bytes sig);
@@ -119,8 +124,21 @@ class NodeImpl final : public consensus::Env {
   std::unique_ptr<MetricsServer> metrics;
 
   std::vector<replica::Request> pending;
+  std::chrono::steady_clock::time_point pending_since{};  // when the oldest pending request came
   asio::steady_timer batch_timer;
   bool batch_timer_armed = false;
+  bool batch_close_posted = false;
+  // Batches this replica built that it has not executed yet (adaptive batching), by digest.
+  std::map<Hash32, std::chrono::steady_clock::time_point> own_inflight;
+  // Digests of batches whose every request signature this replica checked itself (batches it
+  // built from requests it verified on arrival, forwarded batches it verified): validate_batch
+  // accepts those bytes again without a second round of Ed25519 verifications. Bounded, FIFO.
+  std::set<Hash32> verified_batches;
+  std::deque<Hash32> verified_order;
+  static constexpr size_t kMaxVerifiedBatches = 4096;
+  static constexpr size_t kMaxOwnInflight = 1;
+  static constexpr auto kOwnBatchExpiry = std::chrono::milliseconds(1000);
+  static constexpr auto kMaxBatchHold = std::chrono::milliseconds(250);
   asio::steady_timer tick_timer;
   std::map<TimerKind, std::unique_ptr<asio::steady_timer>> timers;
 
@@ -279,18 +297,38 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
   client_conn[r.client] = c;
   // Already executed and final? Answer from the reply cache through a fresh batch: the executor
   // recognises the retry and the new batch's proof covers the cached result.
+  if (pending.empty()) pending_since = std::chrono::steady_clock::now();
   pending.push_back(std::move(r));
   if (pending.size() >= cfg.batch_size) {
     close_batch();
-  } else if (!batch_timer_armed) {
-    batch_timer_armed = true;
-    batch_timer.expires_after(std::chrono::milliseconds(cfg.batch_timeout_ms));
-    batch_timer.async_wait([this](const asio::error_code& ec) {
-      batch_timer_armed = false;
-      if (!ec) close_batch();
-    });
+  } else {
+    arm_batch_timer();
   }
   return true;
+}
+
+// Adaptive batching: a batch closes when it is full, or when the batch timeout passed and no
+// batch of ours is still waiting to be executed. While one is in flight, requests keep
+// accumulating, so under load batches grow to what arrives per round trip and the per-batch
+// cost (threshold signatures, pairings, fsync) is spread over many requests; when idle, a
+// request waits at most batch_timeout_ms. A batch of ours that never executes (dropped by a
+// view change) stops counting after kOwnBatchExpiry, and nothing waits longer than
+// kMaxBatchHold, so a lost batch can delay requests but never strand them.
+void NodeImpl::arm_batch_timer() {
+  if (batch_timer_armed) return;
+  batch_timer_armed = true;
+  batch_timer.expires_after(std::chrono::milliseconds(cfg.batch_timeout_ms));
+  batch_timer.async_wait([this](const asio::error_code& ec) {
+    batch_timer_armed = false;
+    if (ec || pending.empty()) return;
+    auto now = std::chrono::steady_clock::now();
+    std::erase_if(own_inflight, [&](const auto& e) { return now - e.second > kOwnBatchExpiry; });
+    if (own_inflight.size() < kMaxOwnInflight || now - pending_since >= kMaxBatchHold) {
+      close_batch();
+    } else {
+      arm_batch_timer();  // poll: an execution of ours closes it sooner (execute())
+    }
+  });
 }
 
 void NodeImpl::close_batch() {
@@ -304,11 +342,36 @@ void NodeImpl::close_batch() {
   pending.clear();
   Bytes bytes = replica::encode_batch(b);
   ctr.batches_built++;
+  const Hash32 digest = replica::batch_digest(bytes);
+  own_inflight[digest] = std::chrono::steady_clock::now();
+  remember_verified(digest);  // every request in it passed check_request on arrival
   if (primary != self) {
-    forwarded[replica::batch_digest(bytes)] = bytes;
+    forwarded[digest] = bytes;
     transport->send(primary, wrap(PeerTag::forward, bytes));
   }
   proto->submit(std::move(bytes));
+}
+
+// Each correct replica checks every client signature of a batch before it supports or
+// submits the batch -- but only once: the digest (BLAKE3, collision resistant) of bytes it has
+// already checked stands for the check. So a replica never orders a request whose signature it
+// has not verified itself, and each request costs one Ed25519 verification per replica instead
+// of one at the receiving replica, one at the primary and one at every backup.
+bool NodeImpl::batch_authentic(ByteView batch) {
+  const Hash32 d = replica::batch_digest(batch);
+  if (verified_batches.count(d)) return true;
+  if (!check_batch(batch, auth)) return false;
+  remember_verified(d);
+  return true;
+}
+
+void NodeImpl::remember_verified(const Hash32& d) {
+  if (!verified_batches.insert(d).second) return;
+  verified_order.push_back(d);
+  while (verified_order.size() > kMaxVerifiedBatches) {
+    verified_batches.erase(verified_order.front());
+    verified_order.pop_front();
+  }
 }
 
 void NodeImpl::on_peer(NodeId from, Bytes msg) {
@@ -328,7 +391,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
       proto->on_message(from, body);
       break;
     case PeerTag::forward: {
-      if (!check_batch(body, auth)) {
+      if (!batch_authentic(body)) {
         ctr.bad_peer_msgs++;
         return;
       }
@@ -423,7 +486,17 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
 // ---------------------------------------------------------------- execution and CART
 
 consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
-  forwarded.erase(replica::batch_digest(batch));
+  const Hash32 batch_d = replica::batch_digest(batch);
+  forwarded.erase(batch_d);
+  if (own_inflight.erase(batch_d) && own_inflight.size() < kMaxOwnInflight && !pending.empty() && !batch_close_posted) {
+    // One of our batches is done: the requests that gathered meanwhile go next. Posted, since
+    // close_batch() submits to the protocol, which is calling us right now.
+    batch_close_posted = true;
+    asio::post(io, [this] {
+      batch_close_posted = false;
+      close_batch();
+    });
+  }
   if (k <= exec.last_executed()) {
     // Recovered from disk (or installed by state transfer): the stored outcome stands.
     auto b = store->block(k);
