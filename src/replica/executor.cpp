@@ -20,6 +20,7 @@ Hash32 hash_with(const char* context, ByteView data) {
   blake3_hasher_finalize(&h, out.data(), out.size());
   return out;
 }
+Hash32 result_hash(ByteView result) { return hash_with("rampart reply cache entry v1", result); }
 }  // namespace
 
 Bytes encode_result_leaf(uint64_t k, const ReplyEntry& e) {
@@ -69,7 +70,7 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
       std::optional<CacheEntry> old;
       if (it != table_.end()) old = it->second;
       undo.push_back({req.client, std::move(old)});
-      table_[req.client] = CacheEntry{req.seq, k, Hash32{}, e.result};
+      table_[req.client] = CacheEntry{req.seq, k, Hash32{}, e.result, result_hash(e.result)};
     }
     out.replies.push_back(std::move(e));
   }
@@ -115,7 +116,7 @@ Hash32 Executor::state_digest() const {
     w.u64(e.seq);
     w.u64(e.k);
     w.fixed(e.root);
-    w.fixed(hash_with("rampart reply cache entry v1", e.result));
+    w.fixed(e.result_hash);
   }
   return hash_with("rampart executor state v1", w.data());
 }
@@ -148,6 +149,7 @@ Status Executor::restore(ByteView snap) {
     e.k = r.u64();
     e.root = r.fixed<32>();
     e.result = r.bytes(kMaxResult);
+    e.result_hash = result_hash(e.result);
     if (!r.failed() && !table.empty() && table.rbegin()->first >= c) r.fail("clients not increasing");
     table.emplace(c, std::move(e));
   }

@@ -66,6 +66,10 @@ class Executor {
     uint64_t k = 0;  // batch that executed it
     Hash32 root{};   // that batch's results root: a retry is answered with the same (k, root)
     Bytes result;
+    // Hash of `result` as state_digest() uses it, computed once when the entry is written
+    // (state_digest runs after every batch over every client; rehashing each result there
+    // dominated its cost). Derived from `result`, so equality is unaffected.
+    Hash32 result_hash{};
     bool operator==(const CacheEntry&) const = default;
   };
   std::optional<CacheEntry> cached(ClientId c) const;
