@@ -51,6 +51,18 @@ void PoeReplica::send_support(Seq k, const Slot& s) {
   }
 }
 
+// A replica of our view still working on k <= our stable checkpoint (it re-sends PROPOSE or
+// SUPPORT for it) lacks the checkpoint: send it the proof, once per retransmit tick. Before,
+// only a FETCH drew STABLE, and only from the primary, so a *primary* behind its backups'
+// checkpoint stayed there when the third signer of that checkpoint had since crashed and
+// forgotten it: the primary re-proposed k <= the backups' low watermark every tick, the
+// backups rejected each copy as outside the window (sim poe-mac f=1 seed 479: the view-1
+// primary at stable 8, exec 8, the backups at stable 16, exec 20).
+void PoeReplica::send_stable_to(NodeId to) {
+  if (stable_ == 0 || !stable_sent_.insert(to).second) return;
+  env_.send(to, encode(Stable{stable_, stable_state_, stable_proof_}));
+}
+
 // MAC variant: our recorded SUPPORT for (view_, k), again, to one replica that lacks it.
 void PoeReplica::resend_support(NodeId to, Seq k, const Slot& s) {
   auto own = s.votes.find(cfg_.self);
@@ -64,6 +76,7 @@ void PoeReplica::on_propose(NodeId from, ByteView msg) {
   if (m->v < view_) relay_view(from);
   if (in_vc_ || m->v != view_) return reject();              // wrong view
   if (from != cfg_.primary_of(view_)) return reject();       // wrong sender
+  if (m->k <= stable_) send_stable_to(from);                 // the primary is behind us
   if (!in_window(m->k)) return reject();                     // outside the watermarks
   if (batch_digest(m->batch) != m->digest) return reject();  // digest does not match batch
   Slot& s = slots_[m->k];
@@ -115,6 +128,7 @@ void PoeReplica::on_support(NodeId from, ByteView msg) {
   }
   if (in_vc_ || m->v != view_) return reject();
   if (!cfg_.mac_variant && cfg_.primary_of(view_) != cfg_.self) return reject();  // not for us
+  if (m->k <= stable_) send_stable_to(from);  // the sender is behind our stable checkpoint
   if (!in_window(m->k)) return reject();
   Slot& s = slots_[m->k];
   if (s.votes.count(from)) return reject();  // duplicate

@@ -140,6 +140,7 @@ void PoeReplica::on_timer(TimerKind t) {
 // times, skipping the first tick (the original send is probably still in flight).
 void PoeReplica::retransmit() {
   relayed_.clear();
+  stable_sent_.clear();
   catch_up_if_stuck();
   if (in_vc_) {
     if (!own_vc_msg_.empty()) env_.broadcast(own_vc_msg_);

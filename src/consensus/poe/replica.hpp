@@ -83,6 +83,7 @@ class PoeReplica final : public Protocol {
   void on_fetch(NodeId from, ByteView msg);
   void send_support(Seq k, const Slot& s);
   void resend_support(NodeId to, Seq k, const Slot& s);
+  void send_stable_to(NodeId to);
   void later_view_support(NodeId from, const Support& m);
   void try_certify(Seq k);
   void certify(Seq k, const Hash32& digest, Certificate cert);
@@ -157,6 +158,7 @@ class PoeReplica final : public Protocol {
   Bytes own_vc_msg_;
   std::set<NodeId> relayed_;  // senders handed nv_msg_ since the last retransmit tick
   Bytes nv_msg_;  // the NV-PROPOSE that installed view_ (new primary keeps it to resend)
+  std::set<NodeId> stable_sent_;  // sent our STABLE proof since the last retransmit tick
   std::map<NodeId, View> later_views_;  // MAC: highest later view each sender validly supported in
 };
 
