@@ -31,6 +31,8 @@ sim-long: build
 	./$(BUILD)/rampart sim --protocol pbft --seeds 20000 --seed-start 1 --faults all --keep-going
 	./$(BUILD)/rampart sim --protocol poe --seeds 5000 --seed-start 1 --faults all --f 2 --keep-going
 	./$(BUILD)/rampart sim --protocol pbft --seeds 5000 --seed-start 1 --faults all --f 2 --keep-going
+	./$(BUILD)/rampart sim --protocol poe-mac --seeds 10000 --seed-start 1 --faults all --keep-going
+	./$(BUILD)/rampart sim --protocol poe-mac --seeds 4000 --seed-start 1 --faults all --f 2 --keep-going
 
 asan:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DRAMPART_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug"
