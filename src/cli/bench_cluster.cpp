@@ -34,7 +34,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Args {
-  uint32_t replicas = 4, clients = 200, duration = 10, batch = 100, keys = 1000;
+  uint32_t replicas = 4, clients = 200, duration = 10, batch = 4000, keys = 1000;
   std::string protocol = "poe", auth = "ed25519", json;
   uint16_t base_port = 0;
   bool keep = false;
@@ -316,7 +316,7 @@ static bench::Registration reg("cluster", [](CLI::App& bench) {
   cmd->add_option("--duration", a->duration, "measured seconds (after 1 s warm-up)")->default_val(10);
   cmd->add_option("--protocol", a->protocol, "poe | pbft")->default_val("poe")->check(CLI::IsMember({"poe", "pbft"}));
   cmd->add_option("--auth", a->auth, "client signatures: none | ed25519")->default_val("ed25519")->check(CLI::IsMember({"none", "ed25519"}));
-  cmd->add_option("--batch-size", a->batch, "requests per batch")->default_val(100);
+  cmd->add_option("--batch-size", a->batch, "largest batch (replicas batch adaptively: a batch closes when full or when the previous one executed)")->default_val(4000);
   cmd->add_option("--keys", a->keys, "distinct keys written")->default_val(1000);
   cmd->add_option("--base-port", a->base_port, "first port (default: derived from the pid)");
   cmd->add_option("--presign", a->presign, "signed requests prepared per client before the run (default: enough for ~20,000 ops/s)");
