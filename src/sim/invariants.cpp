@@ -129,7 +129,14 @@ void InvariantChecker::on_accept(uint64_t client, uint64_t seq, Seq k, const Has
 
 bool InvariantChecker::unsettled() const {
   for (const auto& rv : replicas_) {
-    if (rv.correct && !rv.rolled_back_accepted.empty()) return true;
+    if (!rv.correct) continue;
+    if (!rv.rolled_back_accepted.empty()) return true;
+    // A contradicting result at or below the final point is never settled by waiting: it was
+    // already reported by check_final_upto; only speculative ones may still be rolled back.
+    for (auto h = rv.history.upper_bound(rv.final_point); h != rv.history.end(); ++h) {
+      auto a = accepted_.find(h->first);
+      if (a != accepted_.end() && a->second != h->second.root) return true;
+    }
   }
   return false;
 }

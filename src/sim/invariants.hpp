@@ -49,9 +49,12 @@ class InvariantChecker {
   // End-of-run checks (durability of accepted results in every correct history).
   void check_end();
   // Some correct replica rolled back an accepted result and has not executed it again (nor
-  // installed a checkpoint covering it) yet. The simulator keeps running while this holds,
-  // up to the liveness bound, so that a replica that merely lags when the clients finish is
-  // given the time to re-execute; check_end then fails whatever is still outstanding.
+  // installed a checkpoint covering it) yet, or still holds a speculative (not final) result
+  // at an accepted k that differs from the accepted one (it executed a dropped branch and has
+  // not learnt of the later view yet, so it has not rolled it back). The simulator keeps
+  // running while this holds, up to the liveness bound, so that a replica that merely lags
+  // when the clients finish is given the time to roll back and re-execute; check_end then
+  // fails whatever is still outstanding.
   bool unsettled() const;
   // Liveness and other simulator-level findings.
   void report(std::string violation) { violations_.push_back(std::move(violation)); }
