@@ -77,6 +77,27 @@ TEST(Invariants, DurabilityFiresWhenAcceptedResultIsRolledBackForGood) {
   EXPECT_TRUE(mentions(c, "did not execute it again"));
 }
 
+// A lagging replica executed k on a branch the cluster dropped before clients accepted another
+// result there: the run goes on while it may still roll back, and check_end fails it if it
+// never does (poe-mac seeds 12568, 19838).
+TEST(Invariants, StaleSpeculationAtAcceptedKMustBeUndoneByTheEnd) {
+  InvariantChecker c(4);
+  c.on_execute(1, 1, h(1), h(11), h(21), {});
+  c.on_execute(0, 1, h(2), h(12), h(22), {});  // replica 0: the dropped branch
+  c.on_accept(7, 1, 1, h(11));
+  EXPECT_TRUE(c.ok());
+  EXPECT_TRUE(c.unsettled());
+  c.on_rollback(0, 0);
+  EXPECT_FALSE(c.unsettled());  // rolled back: settled (it owes nothing it had accepted)
+  c.on_execute(0, 1, h(2), h(12), h(22), {});
+  EXPECT_TRUE(mentions(c, "durability"));  // executing the other branch again is a violation
+  InvariantChecker d(4);
+  d.on_execute(0, 1, h(2), h(12), h(22), {});
+  d.on_accept(7, 1, 1, h(11));
+  d.check_end();
+  EXPECT_TRUE(mentions(d, "at the end replica 0 holds"));  // never undone: fails at the end
+}
+
 TEST(Invariants, DurabilityFiresWhenClientAcceptsAgainstFinalHistory) {
   InvariantChecker c(4);
   c.on_execute(0, 1, h(1), h(11), h(21), {});
