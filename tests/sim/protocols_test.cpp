@@ -62,8 +62,8 @@ TEST(SimPoe, AllFaultsF2) { run_seeds({"poe", 2, "all", 60}, 3000); }
 // matching SUPPORTs), the same protocol object under `--protocol poe-mac`.
 TEST(SimPoeMac, NoFaults) { run_seeds({"poe-mac", 1, "none", 20}, 1); }
 TEST(SimPoeMac, NetworkFaults) { run_seeds({"poe-mac", 1, "loss,delay,duplicate,reorder,partition", 60}, 1000); }
-TEST(SimPoeMac, AllFaultsF1) { run_seeds({"poe-mac", 1, "all", 300}, 5001); }
-TEST(SimPoeMac, AllFaultsF2) { run_seeds({"poe-mac", 2, "all", 120}, 4001); }
+TEST(SimPoeMac, AllFaultsF1) { run_seeds({"poe-mac", 1, "all", 200}, 5001); }
+TEST(SimPoeMac, AllFaultsF2) { run_seeds({"poe-mac", 2, "all", 80}, 4001); }
 
 TEST(SimPbft, NoFaults) { run_seeds({"pbft", 1, "none", 20}, 1); }
 TEST(SimPbft, NetworkFaults) { run_seeds({"pbft", 1, "loss,delay,duplicate,reorder,partition", 60}, 1000); }
