@@ -57,6 +57,15 @@ struct One {
   Bytes checkpoint(NodeId i, Seq k, const Hash32& st) const {
     return encode(Checkpoint{k, st, sg[i]->sign(checkpoint_statement(k, st))});
   }
+  Bytes vc(NodeId i, View w, std::vector<CommittedEntry> entries) const {
+    VcRequest r;
+    r.new_view = w;
+    r.sender = i;
+    r.entries = std::move(entries);
+    r.body = vc_body(r);
+    r.sig = sg[i]->sign(vc_statement(r.body));
+    return encode(r);
+  }
   void tick() { p->on_timer(TimerKind::retransmit); }
 };
 
@@ -137,6 +146,42 @@ TEST(PoeRecoveryPaths, PrimaryReproposesUncertifiedSlotPastTickLimit) {
   EXPECT_TRUE(of_type(t.env, MsgType::propose).empty());
 }
 
+// 500b036, the backups' half: a backup that executed k under an earlier view's certificate does
+// not re-send its SUPPORT for k on its own ticks (it is done with k), but answers each duplicate
+// PROPOSE of the new primary with it: the only way the re-proposing primary gets it again.
+TEST(PoeRecoveryPaths, BackupThatExecutedKSupportsOnlyOnDuplicatePropose) {
+  One t(2, /*mac=*/false);
+  Bytes a = batch("A");
+  Hash32 d = batch_digest(a);
+  t.p->on_message(0, prop(0, 1, a));
+  t.p->on_message(0, t.certify(0, 1, a));
+  ASSERT_EQ(t.env.execs.size(), 1u);
+  // View 1 (primary 1) keeps k=1 from view 0's certificate.
+  std::vector<crypto::Share> sh;
+  for (NodeId i : {0u, 1u, 2u}) sh.push_back({i, t.share(i, 0, 1, d)});
+  CommittedEntry e{0, 1, d, a, {*t.keys.threshold_verifier().combine(support_statement(0, 1, d), sh), {}}};
+  t.p->on_message(1, encode(NvPropose{1, {t.vc(0, 1, {e}), t.vc(1, 1, {e}), t.vc(3, 1, {e})}}));
+  ASSERT_EQ(t.p->stats().view, 1u);
+  ASSERT_EQ(t.p->stats().last_executed, 1u);
+  ASSERT_EQ(t.env.execs.size(), 1u);  // kept, not rolled back
+  t.env.out.clear();
+  t.p->on_message(1, prop(1, 1, a));  // the new primary re-proposes the kept batch in view 1
+  ASSERT_EQ(count_to(t.env, MsgType::support, 1), 1u);
+  t.env.out.clear();
+  for (int i = 0; i < 10; ++i) t.tick();
+  EXPECT_TRUE(of_type(t.env, MsgType::support).empty());  // executed: no vote chatter
+  t.env.out.clear();
+  t.p->on_message(1, prop(1, 1, a));  // the primary re-proposes: it lacks our share
+  auto s = of_type(t.env, MsgType::support);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].to, 1u);
+  auto m = decode_support(s[0].msg, Limits{});
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->v, 1u);
+  EXPECT_EQ(m->k, 1u);
+  EXPECT_TRUE(t.keys.threshold_verifier().verify_share(2, support_statement(1, 1, d), m->sig));
+}
+
 // b7805bd: a MAC backup that already view-committed k (the others' SUPPORTs reached it) answers
 // a retransmitted PROPOSE with its SUPPORT, to the primary, which evidently lacks it.
 TEST(PoeRecoveryPaths, MacCertifiedBackupResendsSupportOnDuplicatePropose) {
@@ -204,7 +249,9 @@ TEST(PoeRecoveryPaths, ThresholdVariantIgnoresLaterViewSupports) {
   One t(3, /*mac=*/false);
   Bytes a = batch("A");
   Hash32 d = batch_digest(a);
+  // Shares, and even ordinary signatures (what a MAC SUPPORT carries), from f+1 replicas.
   for (NodeId i : {0u, 1u, 2u}) t.p->on_message(i, encode(Support{1, 1, d, t.share(i, 1, 1, d)}));
+  for (NodeId i : {0u, 1u, 2u}) t.p->on_message(i, t.mac_support(i, 1, 1, a));
   EXPECT_TRUE(of_type(t.env, MsgType::vc_request).empty());
 }
 
@@ -255,12 +302,4 @@ TEST(PoeRecoveryPaths, MacSupportAtOrBelowStableDrawsStableOncePerSenderPerTick)
   t.env.out.clear();
   t.p->on_message(3, t.mac_support(3, 0, 2, batch("b2")));
   EXPECT_EQ(count_to(t.env, MsgType::stable, 3), 1u);
-}
-
-// Before any stable checkpoint there is no proof to send.
-TEST(PoeRecoveryPaths, NoStableSentWithoutStableCheckpoint) {
-  One t(1, /*mac=*/false);
-  t.p->on_message(0, prop(0, 1, batch("A")));
-  t.p->on_message(0, prop(0, 1, batch("A")));
-  EXPECT_TRUE(of_type(t.env, MsgType::stable).empty());
 }
