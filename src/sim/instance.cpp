@@ -37,7 +37,7 @@ void Instance::broadcast(Bytes msg) {
 
 bool Instance::validate_batch(ByteView batch) { return replica::validate_batch(batch, w.client_verifier).ok(); }
 
-consensus::ExecResult Instance::execute(consensus::Seq k, View, ByteView batch) {
+consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch) {
   replica::Outcome o = ex.execute(k, batch);
   if (w.o.verbose) std::printf("  [r%u executed k=%llu]\n", node.id, static_cast<unsigned long long>(k));
   if (checked()) {
@@ -45,7 +45,7 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View, ByteView batch) 
     for (const auto& r : o.replies) {
       if (r.kind == replica::ReplyKind::executed) done.emplace_back(r.client, r.seq);
     }
-    w.checker.on_execute(node.id, k, o.batch_digest, o.results_root, o.state_digest, std::move(done));
+    w.checker.on_execute(node.id, k, o.batch_digest, o.results_root, o.state_digest, std::move(done), v);
   }
   // The protocol got past a checkpoint it had asked state for: a late snapshot must not
   // drag the replica back.

@@ -6,7 +6,9 @@
 //
 //  1. agreement   no two correct replicas hold different batches (or results) at k as final;
 //  2. durability  no result a client accepted (nf matching replies) is ever replaced: a correct
-//                 replica never executes a different result at an accepted k, the final batch at
+//                 replica never executes a different result at an accepted k (one executed in a
+//                 view below the accepted result's, a dead view, must instead be rolled back by the
+//                 end and never become final: see on_execute), the final batch at
 //                 k is the accepted one, and every correct replica's history still holds it at
 //                 the end (a rollback that is not followed by the identical re-execution fails);
 //  3. at-most-once every (client, seq) executes at most once in a correct replica's final history;
@@ -36,8 +38,14 @@ class InvariantChecker {
   void set_correct(ReplicaId r, bool correct) { replicas_.at(r).correct = correct; }
 
   // executed: the (client, seq) pairs this batch actually executed (not cache answers).
+  // view: the view the replica executed it in. A different result at an accepted k fails at
+  // once, unless it was executed in a view below every view a correct replica executed the
+  // accepted result in: that is speculation of a dead view (a replica that has not learnt of
+  // the later view yet, e.g. after a restart, executing an old view's certificate the new
+  // view dropped), which it must roll back; like a contradiction executed before the client
+  // accepted, it keeps the run going (unsettled) and fails if final or still held at the end.
   void on_execute(ReplicaId r, Seq k, const Hash32& batch, const Hash32& root, const Hash32& state,
-                  std::vector<std::pair<uint64_t, uint64_t>> executed);
+                  std::vector<std::pair<uint64_t, uint64_t>> executed, uint64_t view = 0);
   void on_rollback(ReplicaId r, Seq k);
   void on_final(ReplicaId r, Seq k);
   // The replica installed a verified snapshot of stable checkpoint k (state transfer/restart).
@@ -84,6 +92,8 @@ class InvariantChecker {
   std::vector<ReplicaView> replicas_;
   std::map<Seq, std::pair<Hash32, Hash32>> final_;  // k -> (batch, root) as first finalised
   std::map<Seq, Hash32> accepted_;                  // k -> results root a client accepted
+  // (k, results root) -> lowest view a correct replica executed that result at k in.
+  std::map<std::pair<Seq, Hash32>, uint64_t> result_views_;
   std::map<Seq, Hash32> checkpoints_;               // k -> stable digest
   std::vector<std::string> violations_;
 };

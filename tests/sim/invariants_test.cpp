@@ -98,6 +98,45 @@ TEST(Invariants, StaleSpeculationAtAcceptedKMustBeUndoneByTheEnd) {
   EXPECT_TRUE(mentions(d, "at the end replica 0 holds"));  // never undone: fails at the end
 }
 
+// After the clients accepted k (executed in view 1), a replica still in dead view 0 executes
+// that view's certificate for k: the run goes on while it may roll back, and it fails if it
+// never does or makes it final. The same contradiction in the accepted result's view or later
+// fails at once (poe-mac f=2 seed 91085).
+TEST(Invariants, DeadViewExecutionAfterAcceptanceIsJudgedAtTheEnd) {
+  InvariantChecker c(4);
+  c.on_execute(1, 1, h(1), h(11), h(21), {}, 1);
+  c.on_accept(7, 1, 1, h(11));
+  c.on_execute(0, 1, h(2), h(12), h(22), {}, 0);  // replica 0 in view 0
+  EXPECT_TRUE(c.ok());
+  EXPECT_TRUE(c.unsettled());
+  c.on_rollback(0, 0);
+  EXPECT_FALSE(c.unsettled());
+  c.check_end();
+  EXPECT_TRUE(c.ok());
+
+  InvariantChecker never(4);
+  never.on_execute(1, 1, h(1), h(11), h(21), {}, 1);
+  never.on_accept(7, 1, 1, h(11));
+  never.on_execute(0, 1, h(2), h(12), h(22), {}, 0);
+  never.check_end();
+  EXPECT_TRUE(mentions(never, "at the end replica 0 holds"));
+
+  InvariantChecker fin(4);
+  fin.on_execute(1, 1, h(1), h(11), h(21), {}, 1);
+  fin.on_accept(7, 1, 1, h(11));
+  fin.on_execute(0, 1, h(2), h(12), h(22), {}, 0);
+  fin.on_final(0, 1);
+  EXPECT_TRUE(mentions(fin, "durability: final results"));
+
+  for (uint64_t v : {1, 2}) {
+    InvariantChecker same(4);
+    same.on_execute(1, 1, h(1), h(11), h(21), {}, 1);
+    same.on_accept(7, 1, 1, h(11));
+    same.on_execute(0, 1, h(2), h(12), h(22), {}, v);
+    EXPECT_TRUE(mentions(same, "where a client accepted")) << "view " << v;
+  }
+}
+
 TEST(Invariants, DurabilityFiresWhenClientAcceptsAgainstFinalHistory) {
   InvariantChecker c(4);
   c.on_execute(0, 1, h(1), h(11), h(21), {});

@@ -160,3 +160,12 @@ TEST(SimPoeMacRegression, PrimaryBehindBackupsCheckpointGetsTheProof) {
 TEST(SimPoeMacRegression, StaleSpeculationIsGivenTimeToRollBack) {
   for (uint64_t seed : {12568, 19838}) run_seeds({"poe-mac", 1, "all", 1}, seed);
 }
+
+// View 1 dropped view 0's k=9 (certified, but k=8 was not: a gap) and ordered k=8, k=9 anew;
+// the old primary, left in view 0, later completed a view-0 certificate for k=8 (a batch view 1
+// put at k=9) and a replica restarted into view 0 fetched and executed it after the clients had
+// accepted view 1's k=8. Speculation of a dead view: both rolled back once they learnt view 1;
+// the checker now judges such an execution at the end, not at once (91085 f=2, 6:crash).
+TEST(SimPoeMacRegression, RestartedReplicaExecutesDeadViewCertificate) {
+  for (uint64_t seed : {91085}) run_seeds({"poe-mac", 2, "all", 1}, seed);
+}
