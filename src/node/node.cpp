@@ -71,6 +71,11 @@ class NodeImpl final : public consensus::Env {
     bool replied = false;
     std::optional<std::pair<Hash32, Bytes>> early_proof;  // a peer's group signature, before we executed k
     bool persisted = false;  // group_sig is in the ledger (fsync'ed)
+    // Replicas (by results root) that told us the proof is fsync'ed with them. Replies wait for
+    // nf of them so an acknowledged block survives any nf replicas coming back after a
+    // whole-cluster crash (docs/operations.md).
+    std::map<Hash32, std::set<NodeId>> durable;
+    std::chrono::steady_clock::time_point durable_asked{};
   };
   struct PendingSnapshot {
     Hash32 digest{};
@@ -96,6 +101,9 @@ class NodeImpl final : public consensus::Env {
   void on_proof(NodeId from, uint64_t k, const Hash32& root, Bytes sig);
   void adopt_proof(uint64_t k, Cert& c, Bytes sig);
   void flush_proofs();
+  void on_durable(NodeId from, uint64_t k, const Hash32& root, bool asks);
+  void maybe_reply(uint64_t k, Cert& c);
+  void chase_durable();
   void send_replies(uint64_t k, Cert& c);
   void advance_final();
   void try_checkpoint();
@@ -381,7 +389,8 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
   }
   ByteView body = ByteView(msg).subspan(1);
   const auto tag = static_cast<PeerTag>(msg[0]);
-  if (syncing && (tag == PeerTag::consensus || tag == PeerTag::forward || tag == PeerTag::share || tag == PeerTag::proof)) {
+  if (syncing && (tag == PeerTag::consensus || tag == PeerTag::forward || tag == PeerTag::share || tag == PeerTag::proof ||
+                  tag == PeerTag::durable)) {
     // The protocol has not resumed yet: keep what peers send for it (bounded) until it has.
     if (held.size() < 50000) held.push_back({from, std::move(msg)});
     return;
@@ -421,6 +430,15 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         return;
       }
       on_proof(from, s->k, s->root, std::move(s->share));
+      break;
+    }
+    case PeerTag::durable: {
+      auto s = decode_share(body);
+      if (!s || s->share.size() > 1) {
+        ctr.bad_peer_msgs++;
+        return;
+      }
+      on_durable(from, s->k, s->root, !s->share.empty());
       break;
     }
     case PeerTag::state_req: {
@@ -654,13 +672,58 @@ void NodeImpl::flush_proofs() {
     Cert& c = certs[k];
     c.persisted = true;
     ctr.proven.store(std::max(ctr.proven.load(), k));
-    send_replies(k, c);
+    c.durable[c.root].insert(self);
+    transport->broadcast(encode_share({k, c.root, {}}, PeerTag::durable));
+    c.durable_asked = std::chrono::steady_clock::now();
+    maybe_reply(k, c);
     // A proof of execution means nf replicas executed k with this result: exactly what a
     // client accepts, and what the protocols never roll back. So the block is final once every
     // block below it is.
     final_target = std::max(final_target, k);
   }
   if (!ks.empty()) advance_final();
+}
+
+// Replies go out once the proof is fsync'ed here and at nf replicas in all: then any nf replicas
+// that come back after every replica died include one that holds the proof (two sets of nf out
+// of n share f + 1 members), and the restart handshake adopts the highest proven height.
+void NodeImpl::maybe_reply(uint64_t k, Cert& c) {
+  if (!c.persisted || c.replied) return;
+  if (c.durable[c.root].size() < cfg.nf()) return;
+  send_replies(k, c);
+}
+
+void NodeImpl::on_durable(NodeId from, uint64_t k, const Hash32& root, bool asks) {
+  auto it = certs.find(k);
+  bool ours = it != certs.end() && it->second.persisted && it->second.root == root;
+  if (asks) {
+    // A peer still waiting for acknowledgements: answer if the proof is durable here.
+    bool have = ours;
+    if (!have && k <= store->last_final())
+      if (auto b = store->block(k); b && b->results_root == root && b->proven()) have = true;
+    if (have) transport->send(from, encode_share({k, root, {}}, PeerTag::durable));
+  }
+  // Counted for blocks we still owe replies for, or have not executed yet (peers are often
+  // ahead of us); settled or far-away blocks are not stored, as for shares.
+  if (k <= store->last_final() && k <= exec.last_executed() && it == certs.end()) return;
+  if (k > exec.last_executed() + 4 * cfg.window) return;
+  if (it == certs.end()) it = certs.emplace(k, Cert{}).first;
+  if (it->second.replied) return;
+  auto& by_root = it->second.durable;
+  if (by_root.size() > cfg.n() && !by_root.count(root)) return;
+  by_root[root].insert(from);
+  maybe_reply(k, it->second);
+  if (it->second.replied && k <= store->last_final()) certs.erase(it);
+}
+
+// Acknowledgements lost (a peer reconnected, or restarted): ask again, at most every 200 ms.
+void NodeImpl::chase_durable() {
+  auto now = std::chrono::steady_clock::now();
+  for (auto& [k, c] : certs) {
+    if (!c.persisted || c.replied || now - c.durable_asked < std::chrono::milliseconds(200)) continue;
+    c.durable_asked = now;
+    transport->broadcast(encode_share({k, c.root, Bytes{1}}, PeerTag::durable));
+  }
 }
 
 void NodeImpl::send_replies(uint64_t k, Cert& c) {
@@ -697,8 +760,12 @@ void NodeImpl::advance_final() {
     }
     exec.make_final(j);
     ctr.final_height.store(j);
-    // Forget CART state that can no longer matter.
-    for (auto it = certs.begin(); it != certs.end() && it->first <= j;) it = certs.erase(it);
+    // Forget CART state that can no longer matter (replies still waiting for acknowledgements
+    // of durability stay until they are sent).
+    for (auto it = certs.begin(); it != certs.end() && it->first <= j;) {
+      if (it->second.persisted && !it->second.replied) ++it;
+      else it = certs.erase(it);
+    }
   }
   if (j < upto) {
     // Blocked on an unproven block: our share may have been lost; send it again.
@@ -1072,6 +1139,7 @@ void NodeImpl::cancel_timer(TimerKind t) {
 }
 
 void NodeImpl::tick() {
+  if (!syncing) chase_durable();
   if (metrics) {
     auto ps = proto->stats();
     auto tc = transport->counters();

@@ -25,6 +25,7 @@ enum class PeerTag : uint8_t {
   status = 8,       // last final height, serving or still restarting
   blocks_req = 9,   // "send me your final blocks from k on"
   blocks_resp = 10, // up to kMaxBlocksPerResponse proven blocks with their batches
+  durable = 11,     // "k's proof is fsync'ed here" (ShareMsg layout; share = {1}: "and send me yours")
 };
 
 struct ShareMsg {
