@@ -2,6 +2,7 @@
 
 #include "common/codec.hpp"
 #include "crypto/blake3.hpp"
+#include "replica/executor.hpp"
 
 namespace rampart::client {
 
@@ -13,13 +14,7 @@ replica::ClientId client_id_of(ByteView pk) {
 }
 
 Bytes reply_leaf(replica::ClientId client, uint64_t seq, uint8_t kind, ByteView result) {
-  Writer w;
-  w.raw(as_bytes("rampart/reply-leaf/v1"));
-  w.u64(client);
-  w.u64(seq);
-  w.u8(kind);
-  w.bytes(result);
-  return w.take();
+  return replica::reply_leaf(client, seq, kind, result);
 }
 
 Bytes encode_request_frame(const replica::Request& r) {

@@ -3,9 +3,15 @@
 namespace rampart {
 
 void Writer::put_int(uint64_t v, int width) {
-  for (int i = 0; i < width; ++i) {
-    int shift = endian_ == Endian::little ? 8 * i : 8 * (width - 1 - i);
-    buf_.push_back(static_cast<uint8_t>(v >> shift));
+  // One resize, then plain stores: push_back per byte re-checked capacity 8 times per u64, which
+  // showed up at 3% of a replica's CPU (state digests, block and reply encoding).
+  size_t at = buf_.size();
+  buf_.resize(at + static_cast<size_t>(width));
+  uint8_t* p = buf_.data() + at;
+  if (endian_ == Endian::little) {
+    for (int i = 0; i < width; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  } else {
+    for (int i = 0; i < width; ++i) p[i] = static_cast<uint8_t>(v >> (8 * (width - 1 - i)));
   }
 }
 

@@ -65,7 +65,7 @@ class NodeImpl final : public consensus::Env {
     View view = 0;
     Hash32 root{};
     std::vector<replica::ReplyEntry> replies;
-    std::unique_ptr<merkle::Tree> tree;
+    std::shared_ptr<const merkle::Tree> tree;
     std::map<Hash32, std::vector<crypto::Share>> shares;  // by results root: (signer, share)
     Bytes group_sig;
     bool replied = false;
@@ -531,12 +531,7 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
     return {};
   }
   auto out = exec.execute(k, batch);
-  std::vector<Hash32> leaves;
-  leaves.reserve(out.replies.size());
-  for (const auto& r : out.replies)
-    leaves.push_back(merkle::leaf_hash(client::reply_leaf(r.client, r.seq, static_cast<uint8_t>(r.kind), r.result)));
-  auto tree = std::make_unique<merkle::Tree>(std::move(leaves));
-  Hash32 root = tree->root();
+  const Hash32 root = out.results_root;
 
   ledger::Block blk;
   blk.k = k;
@@ -560,7 +555,7 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
   c.view = v;
   c.root = root;
   c.replies = std::move(out.replies);
-  c.tree = std::move(tree);
+  c.tree = std::move(out.tree);
   c.group_sig.clear();
   c.replied = false;
   c.persisted = false;

@@ -20,31 +20,23 @@ Hash32 hash_with(const char* context, ByteView data) {
   blake3_hasher_finalize(&h, out.data(), out.size());
   return out;
 }
-Hash32 result_hash(ByteView result) { return hash_with("rampart reply cache entry v1", result); }
 }  // namespace
 
-Bytes encode_result_leaf(uint64_t k, const ReplyEntry& e) {
+Bytes reply_leaf(ClientId client, uint64_t seq, uint8_t kind, ByteView result) {
   Writer w;
-  w.u64(k);
-  w.u64(e.client);
-  w.u64(e.seq);
-  w.u8(static_cast<uint8_t>(e.kind));
-  w.bytes(e.result);
+  w.raw(as_bytes("rampart/reply-leaf/v1"));
+  w.u64(client);
+  w.u64(seq);
+  w.u8(kind);
+  w.bytes(result);
   return w.take();
 }
 
-Hash32 results_root(uint64_t k, const std::vector<ReplyEntry>& replies) {
+crypto::merkle::Tree results_tree(const std::vector<ReplyEntry>& replies) {
   std::vector<Hash32> leaves;
   leaves.reserve(replies.size());
-  for (const auto& r : replies) leaves.push_back(crypto::merkle::leaf_hash(encode_result_leaf(k, r)));
-  if (leaves.empty()) {
-    // An empty batch still has a per-k root, so two empty batches at different k differ.
-    Writer w;
-    w.u64(k);
-    w.fixed(crypto::merkle::empty_root());
-    return hash_with("rampart empty results root v1", w.data());
-  }
-  return crypto::merkle::root(leaves);
+  for (const auto& r : replies) leaves.push_back(crypto::merkle::leaf_hash(reply_leaf(r)));
+  return crypto::merkle::Tree(std::move(leaves));
 }
 
 Outcome Executor::execute(uint64_t k, ByteView bytes) {
@@ -59,26 +51,28 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
   auto& undo = undo_[k];
   for (const auto& req : batch.requests) {
     ReplyEntry e{req.client, req.seq, ReplyKind::executed, {}};
-    auto it = table_.find(req.client);
-    if (it != table_.end() && req.seq == it->second.seq) {
+    const CacheEntry* it = table_.find(req.client);
+    if (it && req.seq == it->seq) {
       e.kind = ReplyKind::cached;  // a retry: answer from the reply cache, never re-execute
-      e.result = it->second.result;
-    } else if (it != table_.end() && req.seq < it->second.seq) {
+      e.result = it->result;
+    } else if (it && req.seq < it->seq) {
       e.kind = ReplyKind::stale;
     } else {
       e.result = sm_.apply(k, req.payload);
       std::optional<CacheEntry> old;
-      if (it != table_.end()) old = it->second;
+      if (it) old = *it;
       undo.push_back({req.client, std::move(old)});
-      table_[req.client] = CacheEntry{req.seq, k, Hash32{}, e.result, result_hash(e.result)};
+      table_.put(req.client, CacheEntry{req.seq, k, Hash32{}, e.result, reply_result_hash(e.result)});
     }
     out.replies.push_back(std::move(e));
   }
   if (undo.empty()) undo_.erase(k);
   last_ = k;
-  out.results_root = results_root(k, out.replies);
+  auto tree = std::make_shared<const crypto::merkle::Tree>(results_tree(out.replies));
+  out.results_root = tree->root();
+  out.tree = std::move(tree);
   for (const auto& r : out.replies) {
-    if (r.kind == ReplyKind::executed) table_[r.client].root = out.results_root;
+    if (r.kind == ReplyKind::executed) table_.find_mut(r.client)->root = out.results_root;
   }
   out.state_digest = state_digest();
   return out;
@@ -91,7 +85,7 @@ void Executor::rollback(uint64_t k) {
     auto& entries = node.mapped();
     for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
       if (it->old) {
-        table_[it->client] = std::move(*it->old);
+        table_.put(it->client, std::move(*it->old));
       } else {
         table_.erase(it->client);
       }
@@ -110,15 +104,8 @@ Hash32 Executor::state_digest() const {
   Writer w;
   w.u64(last_);
   w.fixed(sm_.digest());
-  w.u64(table_.size());
-  for (const auto& [client, e] : table_) {
-    w.u64(client);
-    w.u64(e.seq);
-    w.u64(e.k);
-    w.fixed(e.root);
-    w.fixed(e.result_hash);
-  }
-  return hash_with("rampart executor state v1", w.data());
+  w.fixed(table_.digest());
+  return hash_with("rampart executor state v2", w.data());
 }
 
 Bytes Executor::snapshot() const {
@@ -126,12 +113,12 @@ Bytes Executor::snapshot() const {
   w.u64(last_);
   w.bytes(sm_.snapshot());
   w.u32(static_cast<uint32_t>(table_.size()));
-  for (const auto& [client, e] : table_) {
+  for (const auto& [client, e] : table_.sorted()) {
     w.u64(client);
-    w.u64(e.seq);
-    w.u64(e.k);
-    w.fixed(e.root);
-    w.bytes(e.result);
+    w.u64(e->seq);
+    w.u64(e->k);
+    w.fixed(e->root);
+    w.bytes(e->result);
   }
   return w.take();
 }
@@ -140,7 +127,8 @@ Status Executor::restore(ByteView snap) {
   Reader r(snap);
   uint64_t last = r.u64();
   ByteView app = r.bytes_view(kMaxAppSnapshot);
-  std::map<ClientId, CacheEntry> table;
+  ReplyCache table;
+  ClientId prev = 0;
   size_t n = r.count(kMaxClients, 8 + 8 + 8 + 32 + 4);
   for (size_t i = 0; i < n && !r.failed(); ++i) {
     ClientId c = r.u64();
@@ -149,9 +137,10 @@ Status Executor::restore(ByteView snap) {
     e.k = r.u64();
     e.root = r.fixed<32>();
     e.result = r.bytes(kMaxResult);
-    e.result_hash = result_hash(e.result);
-    if (!r.failed() && !table.empty() && table.rbegin()->first >= c) r.fail("clients not increasing");
-    table.emplace(c, std::move(e));
+    e.result_hash = reply_result_hash(e.result);
+    if (!r.failed() && i > 0 && prev >= c) r.fail("clients not increasing");
+    prev = c;
+    table.put(c, std::move(e));
   }
   if (auto st = r.finish(); !st) return st.error();
   // The app restore is the last step that can fail; only after it succeeds do we commit.
@@ -163,9 +152,9 @@ Status Executor::restore(ByteView snap) {
 }
 
 std::optional<Executor::CacheEntry> Executor::cached(ClientId c) const {
-  auto it = table_.find(c);
-  if (it == table_.end()) return std::nullopt;
-  return it->second;
+  const CacheEntry* e = table_.find(c);
+  if (!e) return std::nullopt;
+  return *e;
 }
 
 }  // namespace rampart::replica

@@ -8,13 +8,16 @@
 // executed; a lower one is dropped.
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
 #include "app/state_machine.hpp"
 #include "common/bytes.hpp"
 #include "common/result.hpp"
+#include "crypto/merkle.hpp"
 #include "replica/batch.hpp"
+#include "replica/reply_cache.hpp"
 
 namespace rampart::replica {
 
@@ -33,13 +36,17 @@ struct Outcome {
   Hash32 results_root{};
   Hash32 state_digest{};
   std::vector<ReplyEntry> replies;  // one per request, in batch order
+  // The results tree (root == results_root): the replica proves each client's reply with it.
+  std::shared_ptr<const crypto::merkle::Tree> tree;
 };
 
-// A batch's results root (the value replicas sign in CART replies): the BLAKE3 Merkle root
-// (crypto/merkle.hpp) over one leaf per request, leaf = encode_result_leaf(k, entry). Binding k
-// into every leaf keeps a proof for batch k from being replayed for another batch.
-Bytes encode_result_leaf(uint64_t k, const ReplyEntry& e);
-Hash32 results_root(uint64_t k, const std::vector<ReplyEntry>& replies);
+// A batch's results root (the value replicas sign in CART replies, together with k): the BLAKE3
+// Merkle root (crypto/merkle.hpp) over one leaf per request, leaf = reply_leaf(entry), the bytes
+// a client checks its reply against (client/wire.hpp). k is not in the leaf: the group signature
+// is over (k, root), so a proof cannot be replayed for another batch.
+Bytes reply_leaf(ClientId client, uint64_t seq, uint8_t kind, ByteView result);
+inline Bytes reply_leaf(const ReplyEntry& e) { return reply_leaf(e.client, e.seq, static_cast<uint8_t>(e.kind), e.result); }
+crypto::merkle::Tree results_tree(const std::vector<ReplyEntry>& replies);
 
 class Executor {
  public:
@@ -55,23 +62,14 @@ class Executor {
   void make_final(uint64_t k);
 
   uint64_t last_executed() const { return last_; }
-  // Digest of app state + dedup table + last executed k.
+  // Digest of app state + dedup table + last executed k: H("rampart executor state v2",
+  // last u64 | app digest | ReplyCache::digest()). Costs what the last batches wrote.
   Hash32 state_digest() const;
   Bytes snapshot() const;
   // Installs a snapshot (all or nothing: on error the current state is unchanged).
   Status restore(ByteView snapshot);
 
-  struct CacheEntry {
-    uint64_t seq = 0;
-    uint64_t k = 0;  // batch that executed it
-    Hash32 root{};   // that batch's results root: a retry is answered with the same (k, root)
-    Bytes result;
-    // Hash of `result` as state_digest() uses it, computed once when the entry is written
-    // (state_digest runs after every batch over every client; rehashing each result there
-    // dominated its cost). Derived from `result`, so equality is unaffected.
-    Hash32 result_hash{};
-    bool operator==(const CacheEntry&) const = default;
-  };
+  using CacheEntry = replica::CacheEntry;
   std::optional<CacheEntry> cached(ClientId c) const;
   size_t undo_batches() const { return undo_.size(); }
 
@@ -82,7 +80,7 @@ class Executor {
   };
   app::StateMachine& sm_;
   uint64_t last_ = 0;
-  std::map<ClientId, CacheEntry> table_;
+  ReplyCache table_;
   std::map<uint64_t, std::vector<DedupUndo>> undo_;
 };
 

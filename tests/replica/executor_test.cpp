@@ -140,12 +140,18 @@ TEST(Executor, ResultsRootIsAMerkleRootWithProofs) {
   Executor ex(s);
   auto o = ex.execute(3, f.batch({f.req(1, 1, kv::put("a", "1")), f.req(2, 1, kv::get("a")), f.req(3, 1, kv::get("b"))}));
   std::vector<Hash32> leaves;
-  for (const auto& r : o.replies) leaves.push_back(crypto::merkle::leaf_hash(encode_result_leaf(3, r)));
+  for (const auto& r : o.replies) leaves.push_back(crypto::merkle::leaf_hash(reply_leaf(r)));
   crypto::merkle::Tree tree(leaves);
   EXPECT_EQ(tree.root(), o.results_root);
-  auto proof = tree.proof(1);
+  ASSERT_TRUE(o.tree);
+  EXPECT_EQ(o.tree->root(), o.results_root);  // the tree the replica proves replies with
+  auto proof = o.tree->proof(1);
   ASSERT_TRUE(proof.ok());
+  EXPECT_EQ(*proof, *tree.proof(1));
   EXPECT_TRUE(crypto::merkle::verify(o.results_root, leaves[1], *proof).ok());
-  // The same entry claimed for another batch does not verify.
-  EXPECT_FALSE(crypto::merkle::verify(o.results_root, crypto::merkle::leaf_hash(encode_result_leaf(4, o.replies[1])), *proof).ok());
+  // Another client's entry, or another result, does not verify at that position.
+  EXPECT_FALSE(crypto::merkle::verify(o.results_root, leaves[0], *proof).ok());
+  auto forged = o.replies[1];
+  forged.result = to_bytes("forged");
+  EXPECT_FALSE(crypto::merkle::verify(o.results_root, crypto::merkle::leaf_hash(reply_leaf(forged)), *proof).ok());
 }

@@ -1,0 +1,133 @@
+#include "replica/reply_cache.hpp"
+
+#include <algorithm>
+#include <cstring>
+
+#include "crypto/blake3.hpp"
+
+namespace rampart::replica {
+
+namespace {
+namespace b3 = crypto::blake3;
+
+struct Keys {
+  Hash32 entry = b3::derive_key("rampart reply cache entry v2", {});
+  Hash32 bucket = b3::derive_key("rampart reply cache bucket v1", {});
+  Hash32 group = b3::derive_key("rampart reply cache group v1", {});
+  Hash32 cache = b3::derive_key("rampart reply cache v1", {});
+};
+const Keys& keys() {
+  static const Keys k;
+  return k;
+}
+
+void put_u64(uint8_t* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+}
+
+constexpr size_t kRecord = 8 + 8 + 8 + 32 + 32;
+}  // namespace
+
+Hash32 reply_result_hash(ByteView result) { return b3::keyed_hash(keys().entry, result); }
+
+ReplyCache::ReplyCache() { clear(); }
+
+void ReplyCache::clear() {
+  buckets_.assign(kBuckets, {});
+  bucket_hash_.assign(kBuckets, Hash32{});
+  is_dirty_.assign(kBuckets, 0);
+  dirty_.clear();
+  size_ = 0;
+  // Every group of empty buckets hashes alike.
+  Hash32 empty_group = b3::keyed_hash(keys().group, ByteView(bucket_hash_.front().data(), kGroupSize * 32));
+  group_hash_.fill(empty_group);
+}
+
+size_t ReplyCache::bucket_of(ClientId c) { return static_cast<size_t>((c * 0x9E3779B97F4A7C15ull) >> (64 - kBucketBits)); }
+
+void ReplyCache::touch(size_t b) {
+  if (is_dirty_[b]) return;
+  is_dirty_[b] = 1;
+  dirty_.push_back(static_cast<uint32_t>(b));
+}
+
+const CacheEntry* ReplyCache::find(ClientId c) const {
+  const auto& v = buckets_[bucket_of(c)];
+  auto it = std::lower_bound(v.begin(), v.end(), c, [](const Slot& s, ClientId id) { return s.id < id; });
+  return it != v.end() && it->id == c ? &it->entry : nullptr;
+}
+
+CacheEntry* ReplyCache::find_mut(ClientId c) {
+  size_t b = bucket_of(c);
+  auto& v = buckets_[b];
+  auto it = std::lower_bound(v.begin(), v.end(), c, [](const Slot& s, ClientId id) { return s.id < id; });
+  if (it == v.end() || it->id != c) return nullptr;
+  touch(b);
+  return &it->entry;
+}
+
+void ReplyCache::put(ClientId c, CacheEntry e) {
+  size_t b = bucket_of(c);
+  auto& v = buckets_[b];
+  auto it = std::lower_bound(v.begin(), v.end(), c, [](const Slot& s, ClientId id) { return s.id < id; });
+  if (it != v.end() && it->id == c) {
+    it->entry = std::move(e);
+  } else {
+    v.insert(it, Slot{c, std::move(e)});
+    ++size_;
+  }
+  touch(b);
+}
+
+void ReplyCache::erase(ClientId c) {
+  size_t b = bucket_of(c);
+  auto& v = buckets_[b];
+  auto it = std::lower_bound(v.begin(), v.end(), c, [](const Slot& s, ClientId id) { return s.id < id; });
+  if (it == v.end() || it->id != c) return;
+  v.erase(it);
+  --size_;
+  touch(b);
+}
+
+std::vector<std::pair<ClientId, const CacheEntry*>> ReplyCache::sorted() const {
+  std::vector<std::pair<ClientId, const CacheEntry*>> out;
+  out.reserve(size_);
+  for (const auto& v : buckets_)
+    for (const auto& s : v) out.emplace_back(s.id, &s.entry);
+  std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+  return out;
+}
+
+Hash32 ReplyCache::digest() const {
+  std::array<bool, kGroups> group_dirty{};
+  std::vector<uint8_t> rec;
+  for (uint32_t b : dirty_) {
+    is_dirty_[b] = 0;
+    group_dirty[b / kGroupSize] = true;
+    const auto& v = buckets_[b];
+    if (v.empty()) {
+      bucket_hash_[b] = Hash32{};
+      continue;
+    }
+    rec.resize(v.size() * kRecord);
+    uint8_t* p = rec.data();
+    for (const auto& s : v) {
+      put_u64(p, s.id);
+      put_u64(p + 8, s.entry.seq);
+      put_u64(p + 16, s.entry.k);
+      std::memcpy(p + 24, s.entry.root.data(), 32);
+      std::memcpy(p + 56, s.entry.result_hash.data(), 32);
+      p += kRecord;
+    }
+    bucket_hash_[b] = b3::keyed_hash(keys().bucket, rec);
+  }
+  dirty_.clear();
+  for (size_t g = 0; g < kGroups; ++g)
+    if (group_dirty[g])
+      group_hash_[g] = b3::keyed_hash(keys().group, ByteView(bucket_hash_[g * kGroupSize].data(), kGroupSize * 32));
+  uint8_t head[8];
+  put_u64(head, size_);
+  return b3::Hasher::keyed(keys().cache).update(ByteView(head, 8)).update(ByteView(group_hash_.front().data(), kGroups * 32)).finalize();
+}
+
+}  // namespace rampart::replica
