@@ -39,14 +39,20 @@ std::string_view blst_error_text(BLST_ERROR e) {
 
 }  // namespace
 
-Result<blst_p1_affine> decode_g1(ByteView b) {
+Result<blst_p1_affine> decode_g1_on_curve(ByteView b) {
   if (b.size() != 48) return err("bls: G1 point must be 48 bytes, got " + std::to_string(b.size()));
   blst_p1_affine p;
   BLST_ERROR e = blst_p1_uncompress(&p, b.data());
   if (e != BLST_SUCCESS) return err("bls: G1 point: " + std::string(blst_error_text(e)));
   if (blst_p1_affine_is_inf(&p)) return err("bls: G1 point is the identity");
+  return p;
+}
+
+Result<blst_p1_affine> decode_g1(ByteView b) {
+  auto p = decode_g1_on_curve(b);
+  if (!p) return p;
   // blst_p1_uncompress checks only the curve equation; the subgroup check is ours.
-  if (!blst_p1_affine_in_g1(&p)) return err("bls: G1 point not in the prime-order subgroup");
+  if (!blst_p1_affine_in_g1(&*p)) return err("bls: G1 point not in the prime-order subgroup");
   return p;
 }
 

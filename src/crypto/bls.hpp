@@ -31,6 +31,10 @@ inline constexpr size_t kSignatureSize = 96;
 // ---- Low-level point codecs shared with threshold.cpp (compressed ZCash encoding). ----
 // Errors: wrong length, bad encoding, not on the curve, not in the subgroup, identity.
 Result<blst_p1_affine> decode_g1(ByteView b);
+// decode_g1 without the subgroup check (still: length, encoding, on the curve, not identity).
+// Only for callers that subgroup-check what they derive from the point before any pairing
+// (threshold combine checks the interpolated point once instead of every share).
+Result<blst_p1_affine> decode_g1_on_curve(ByteView b);
 Result<blst_p2_affine> decode_g2(ByteView b);
 std::array<uint8_t, 48> encode_g1(const blst_p1_affine& p);
 std::array<uint8_t, 96> encode_g2(const blst_p2_affine& p);

@@ -96,11 +96,14 @@ Bytes sign_share(const SecretShare& share, ByteView msg) {
 }
 
 namespace {
+// The free functions. blst_core_verify_pk_in_g2 always subgroup-checks the signature itself
+// (its bool argument is hash_or_encode, which must stay true: hash_to_g1, not encode_to_g1), so
+// the point is only uncompressed here and the subgroup check happens once, inside blst.
 bool verify_g1_sig(const blst_p2_affine& pk, ByteView msg, ByteView sig) {
-  auto p = bls::decode_g1(sig);
+  auto p = bls::decode_g1_on_curve(sig);
   if (!p) return false;
-  return blst_core_verify_pk_in_g2(&pk, &*p, true, msg.data(), msg.size(), dst_ptr(), kDst.size(),
-                                   nullptr, 0) == BLST_SUCCESS;
+  return blst_core_verify_pk_in_g2(&pk, &*p, /*hash_or_encode=*/true, msg.data(), msg.size(),
+                                   dst_ptr(), kDst.size(), nullptr, 0) == BLST_SUCCESS;
 }
 }  // namespace
 
@@ -113,20 +116,15 @@ bool verify_group(const PublicKeySet& pub, ByteView msg, ByteView sig) {
   return verify_g1_sig(pub.group, msg, sig);
 }
 
-Result<Bytes> interpolate(const PublicKeySet& pub, const std::vector<Share>& shares) {
-  const size_t k = shares.size();
-  if (k == 0) return err("threshold: no shares");
-  std::vector<blst_p1_affine> points(k);
+namespace {
+
+// Lagrange interpolation at 0 of points[i] held by node ids[i] (distinct ids, checked by the
+// callers): sum of lambda_i * points[i], in Jacobian coordinates.
+blst_p1 interpolate_points(const std::vector<NodeId>& ids,
+                           const std::vector<blst_p1_affine>& points) {
+  const size_t k = points.size();
   std::vector<blst_fr> xs(k);
-  for (size_t i = 0; i < k; ++i) {
-    if (shares[i].signer >= pub.n()) return err("threshold: share from an unknown node");
-    for (size_t j = 0; j < i; ++j)
-      if (shares[j].signer == shares[i].signer) return err("threshold: duplicate share");
-    auto p = bls::decode_g1(shares[i].sig);
-    if (!p) return err("threshold: share: " + p.error().message);
-    points[i] = *p;
-    xs[i] = fr_from_u64(uint64_t(shares[i].signer) + 1);
-  }
+  for (size_t i = 0; i < k; ++i) xs[i] = fr_from_u64(uint64_t(ids[i]) + 1);
   // lambda_i = prod_{j != i} x_j / (x_j - x_i): the Lagrange basis at 0.
   std::vector<blst_scalar> lambdas(k);
   for (size_t i = 0; i < k; ++i) {
@@ -154,56 +152,146 @@ Result<Bytes> interpolate(const PublicKeySet& pub, const std::vector<Share>& sha
     std::vector<limb_t> scratch(blst_p1s_mult_pippenger_scratch_sizeof(k) / sizeof(limb_t) + 1);
     blst_p1s_mult_pippenger(&sum, pp.data(), k, sp.data(), 255, scratch.data());
   }
+  return sum;
+}
+
+const G2Lines& generator_lines() {
+  static const G2Lines g = [] {
+    G2Lines x;
+    blst_precompute_lines(x.l, blst_p2_affine_generator());
+    return x;
+  }();
+  return g;
+}
+
+// e(sig, g2) == e(H(msg), pk), with pk given by its precomputed lines. `sig` must already be
+// on the curve, in G1 and not the identity (the pairing is only meaningful in the subgroup).
+// Same equation, hash and DST as blst_core_verify_pk_in_g2, so it accepts exactly the same
+// signatures.
+bool pairing_check(const G2Lines& pk, ByteView msg, const blst_p1_affine& sig) {
+  blst_p1 h;
+  blst_hash_to_g1(&h, msg.data(), msg.size(), dst_ptr(), kDst.size(), nullptr, 0);
+  blst_p1_affine ha;
+  blst_p1_to_affine(&ha, &h);
+  blst_fp12 lhs, rhs;
+  blst_miller_loop_lines(&lhs, generator_lines().l, &sig);
+  blst_miller_loop_lines(&rhs, pk.l, &ha);
+  return blst_fp12_finalverify(&lhs, &rhs);  // final_exp(lhs) == final_exp(rhs)
+}
+
+// decode (once, with the subgroup check) + pairing against precomputed lines.
+bool verify_with_lines(const G2Lines& pk, ByteView msg, ByteView sig) {
+  auto p = bls::decode_g1(sig);
+  return p.ok() && pairing_check(pk, msg, *p);
+}
+
+}  // namespace
+
+Result<Bytes> interpolate(const PublicKeySet& pub, const std::vector<Share>& shares) {
+  const size_t k = shares.size();
+  if (k == 0) return err("threshold: no shares");
+  std::vector<blst_p1_affine> points(k);
+  std::vector<NodeId> ids(k);
+  for (size_t i = 0; i < k; ++i) {
+    if (shares[i].signer >= pub.n()) return err("threshold: share from an unknown node");
+    for (size_t j = 0; j < i; ++j)
+      if (shares[j].signer == shares[i].signer) return err("threshold: duplicate share");
+    auto p = bls::decode_g1(shares[i].sig);
+    if (!p) return err("threshold: share: " + p.error().message);
+    points[i] = *p;
+    ids[i] = shares[i].signer;
+  }
+  blst_p1 sum = interpolate_points(ids, points);
   Bytes out(kShareSize);
   blst_p1_compress(out.data(), &sum);
   return out;
 }
 
+BlsThresholdVerifier::BlsThresholdVerifier(PublicKeySet pub) : pub_(std::move(pub)) {
+  auto lines = std::make_shared<std::vector<G2Lines>>(size_t(pub_.n()) + 1);
+  blst_precompute_lines((*lines)[0].l, &pub_.group);
+  for (uint32_t i = 0; i < pub_.n(); ++i) blst_precompute_lines((*lines)[1 + i].l, &pub_.shares[i]);
+  lines_ = std::move(lines);
+}
+
+bool BlsThresholdVerifier::verify_share(NodeId signer, ByteView msg, ByteView share) const {
+  if (signer >= pub_.n()) return false;
+  return verify_with_lines((*lines_)[1 + signer], msg, share);
+}
+
+bool BlsThresholdVerifier::verify_group(ByteView msg, ByteView group_sig) const {
+  return verify_with_lines((*lines_)[0], msg, group_sig);
+}
+
 std::optional<Bytes> BlsThresholdVerifier::combine(ByteView msg, const std::vector<Share>& shares,
                                                    std::vector<NodeId>* bad_out) const {
   const size_t t = pub_.t;
-  // Distinct, decodable shares from known nodes, in the order given.
-  std::vector<Share> usable;
+  // Distinct shares from known nodes that decode to a point on the curve, in the order given.
+  // Each is decompressed exactly once here; the subgroup check is deferred (see below).
+  std::vector<NodeId> ids;
+  std::vector<blst_p1_affine> points;
   std::vector<NodeId> bad;
   for (const auto& s : shares) {
-    bool dup = std::any_of(usable.begin(), usable.end(),
-                           [&](const Share& u) { return u.signer == s.signer; });
-    if (dup) continue;
-    if (s.signer >= pub_.n() || !bls::decode_g1(s.sig).ok()) {
+    if (std::find(ids.begin(), ids.end(), s.signer) != ids.end()) continue;
+    auto p = s.signer < pub_.n() ? bls::decode_g1_on_curve(s.sig) : Result<blst_p1_affine>(err(""));
+    if (!p) {
       bad.push_back(s.signer);
       continue;
     }
-    usable.push_back(s);
+    ids.push_back(s.signer);
+    points.push_back(*p);
   }
   auto report = [&] {
     if (bad_out) bad_out->insert(bad_out->end(), bad.begin(), bad.end());
   };
-  if (usable.size() < t) {
+  if (ids.size() < t) {
     report();
     return std::nullopt;
   }
-  // Fast path: one interpolation and one pairing check.
-  std::vector<Share> first(usable.begin(), usable.begin() + static_cast<ptrdiff_t>(t));
-  auto sig = interpolate(pub_, first);
-  if (sig && verify_group(msg, *sig)) {
+  // Interpolates the first t (ids, points) and checks the result against the group key; the
+  // subgroup check of the combined point is skipped only when every input is known to be in G1.
+  auto try_combine = [&](const std::vector<NodeId>& is, const std::vector<blst_p1_affine>& ps,
+                         bool inputs_in_g1) -> std::optional<Bytes> {
+    std::vector<NodeId> ti(is.begin(), is.begin() + ptrdiff_t(t));
+    std::vector<blst_p1_affine> tp(ps.begin(), ps.begin() + ptrdiff_t(t));
+    blst_p1 sum = interpolate_points(ti, tp);
+    // Why checking only the COMBINED point is sound: the output is accepted only if it is in
+    // G1 and satisfies e(sig, g2) == e(H(m), pk_group). In G1 (prime order r, pairing
+    // non-degenerate) exactly one point does: sk_group * H(m), the group signature, byte for
+    // byte what t honest shares combine to. That holds however the shares were formed and
+    // whatever the interpolation arithmetic did with off-subgroup inputs (blst's scalar
+    // multiplication may assume G1, e.g. GLV): we can never output anything but the correct
+    // signature, and the pairing only ever sees a G1 point. A share outside G1 can at most make
+    // this fast path fail; then the slow path below checks every share fully before naming it.
+    if (blst_p1_is_inf(&sum)) return std::nullopt;
+    if (!inputs_in_g1 && !blst_p1_in_g1(&sum)) return std::nullopt;
+    blst_p1_affine a;
+    blst_p1_to_affine(&a, &sum);
+    if (!pairing_check((*lines_)[0], msg, a)) return std::nullopt;
+    Bytes out(kShareSize);
+    blst_p1_affine_compress(out.data(), &a);
+    return out;
+  };
+  // Fast path: one interpolation, one subgroup check, one pairing check.
+  if (auto sig = try_combine(ids, points, false)) {
     report();
-    return *sig;
+    return sig;
   }
-  // Slow path: find the bad shares, retry with the valid ones.
-  std::vector<Share> valid;
-  for (const auto& s : usable) {
-    if (threshold::verify_share(pub_, s.signer, msg, s.sig)) {
-      valid.push_back(s);
+  // Slow path: check each share fully (subgroup + its own pairing), retry with the valid ones.
+  std::vector<NodeId> good_ids;
+  std::vector<blst_p1_affine> good_points;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (blst_p1_affine_in_g1(&points[i]) && pairing_check((*lines_)[1 + ids[i]], msg, points[i])) {
+      good_ids.push_back(ids[i]);
+      good_points.push_back(points[i]);
     } else {
-      bad.push_back(s.signer);
+      bad.push_back(ids[i]);
     }
   }
   report();
-  if (valid.size() < t) return std::nullopt;
-  valid.resize(t);
-  auto again = interpolate(pub_, valid);
-  if (!again || !verify_group(msg, *again)) return std::nullopt;
-  return *again;
+  if (good_ids.size() < t) return std::nullopt;
+  // All inputs are in G1 now, so their combination is too: no second subgroup check.
+  return try_combine(good_ids, good_points, true);
 }
 
 // ---- serialization ----

@@ -235,6 +235,38 @@ TEST(Bls, RejectsPointOutsideSubgroupG1) {
   EXPECT_EQ(found, 3);
 }
 
+// decode_g1_on_curve is decode_g1 minus the subgroup check, nothing more: the same rejections
+// otherwise, and the same point when both accept.
+TEST(Bls, DecodeG1OnCurveSkipsOnlyTheSubgroupCheck) {
+  auto pk = public_key(key(6)).to_bytes();
+  auto full = decode_g1(pk), lax = decode_g1_on_curve(pk);
+  ASSERT_TRUE(full.ok());
+  ASSERT_TRUE(lax.ok());
+  EXPECT_TRUE(blst_p1_affine_is_equal(&*full, &*lax));
+  std::array<uint8_t, 48> inf{};
+  inf[0] = 0xc0;
+  EXPECT_FALSE(decode_g1_on_curve(inf).ok());
+  EXPECT_FALSE(decode_g1_on_curve(ByteView(pk).first(47)).ok());
+  std::array<uint8_t, 48> big;
+  big.fill(0xff);
+  big[0] = 0x9f;
+  EXPECT_FALSE(decode_g1_on_curve(big).ok());
+  int off = 0;
+  for (uint8_t x = 1; x < 200; ++x) {
+    std::array<uint8_t, 48> enc{};
+    enc[0] = 0x80;
+    enc[47] = x;
+    blst_p1_affine p;
+    const bool on_curve = blst_p1_uncompress(&p, enc.data()) == BLST_SUCCESS;
+    EXPECT_EQ(decode_g1_on_curve(enc).ok(), on_curve) << int(x);
+    if (on_curve) {
+      EXPECT_FALSE(decode_g1(enc).ok());  // small x: never in G1
+      ++off;
+    }
+  }
+  EXPECT_GT(off, 0);
+}
+
 TEST(Bls, RejectsPointOutsideSubgroupG2) {
   int found = 0;
   for (uint8_t x = 1; x < 200 && found < 3; ++x) {
