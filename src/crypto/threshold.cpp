@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "common/codec.hpp"
@@ -118,17 +119,42 @@ bool verify_group(const PublicKeySet& pub, ByteView msg, ByteView sig) {
 
 namespace {
 
+size_t bit_length(const blst_scalar& s) {
+  for (size_t i = sizeof s.b; i-- > 0;)
+    if (s.b[i]) return 8 * i + size_t(std::bit_width(unsigned(s.b[i])));
+  return 0;
+}
+
 // Lagrange interpolation at 0 of points[i] held by node ids[i] (distinct ids, checked by the
-// callers): sum of lambda_i * points[i], in Jacobian coordinates.
+// callers): sum of lambda_i * points[i], in Jacobian coordinates, with the Lagrange basis
+// lambda_i = prod_{j != i} x_j / (x_j - x_i) and x = id + 1.
+//
+// The lambda_i are full-size field elements, but D * lambda_i, with D = prod_{i<j} (x_j - x_i),
+// is plus or minus a small integer when t and the ids are small (n = 4: ~20 bits). Then
+// sum = D^-1 * (sum of (D lambda_i) * points[i]): t short scalar multiplications and one
+// full-length one, about 3x cheaper than Pippenger over t full-length scalars at t = 3. For
+// larger t the integers grow (n = 16, t = 11: ~180 bits) and Pippenger is used. Both give the
+// same point for inputs in G1, so the signature bytes do not depend on the path.
 blst_p1 interpolate_points(const std::vector<NodeId>& ids,
                            const std::vector<blst_p1_affine>& points) {
   const size_t k = points.size();
+  blst_p1 sum;
+  if (k == 1) {  // lambda_0 = 1 (empty products)
+    blst_p1_from_affine(&sum, &points[0]);
+    return sum;
+  }
   std::vector<blst_fr> xs(k);
   for (size_t i = 0; i < k; ++i) xs[i] = fr_from_u64(uint64_t(ids[i]) + 1);
-  // lambda_i = prod_{j != i} x_j / (x_j - x_i): the Lagrange basis at 0.
-  std::vector<blst_scalar> lambdas(k);
+  blst_fr d = fr_from_u64(1), d_inv, diff;
+  for (size_t i = 0; i < k; ++i)
+    for (size_t j = i + 1; j < k; ++j) {
+      blst_fr_sub(&diff, &xs[j], &xs[i]);
+      blst_fr_mul(&d, &d, &diff);
+    }
+  blst_fr_inverse(&d_inv, &d);
+  std::vector<blst_fr> lambdas(k);
   for (size_t i = 0; i < k; ++i) {
-    blst_fr num = fr_from_u64(1), den = fr_from_u64(1), diff;
+    blst_fr num = fr_from_u64(1), den = fr_from_u64(1);
     for (size_t j = 0; j < k; ++j) {
       if (j == i) continue;
       blst_fr_mul(&num, &num, &xs[j]);
@@ -136,22 +162,53 @@ blst_p1 interpolate_points(const std::vector<NodeId>& ids,
       blst_fr_mul(&den, &den, &diff);
     }
     blst_fr_inverse(&den, &den);
-    blst_fr_mul(&num, &num, &den);
-    blst_scalar_from_fr(&lambdas[i], &num);
+    blst_fr_mul(&lambdas[i], &num, &den);
   }
-  blst_p1 sum;
-  if (k == 1) {
-    blst_p1 p;
-    blst_p1_from_affine(&p, &points[0]);
-    blst_p1_mult(&sum, &p, lambdas[0].b, 255);
-  } else {
-    // Multi-scalar multiplication (Pippenger) over the shares.
-    std::vector<const blst_p1_affine*> pp(k);
-    std::vector<const uint8_t*> sp(k);
-    for (size_t i = 0; i < k; ++i) pp[i] = &points[i], sp[i] = lambdas[i].b;
-    std::vector<limb_t> scratch(blst_p1s_mult_pippenger_scratch_sizeof(k) / sizeof(limb_t) + 1);
-    blst_p1s_mult_pippenger(&sum, pp.data(), k, sp.data(), 255, scratch.data());
+  // Short path: |D lambda_i| < 2^kShortBits for every i.
+  constexpr size_t kShortBits = 64;
+  std::vector<blst_scalar> mags(k);
+  std::vector<bool> negative(k);
+  size_t nbits = 1;
+  bool short_ok = true;
+  for (size_t i = 0; i < k && short_ok; ++i) {
+    blst_fr c;
+    blst_fr_mul(&c, &lambdas[i], &d);
+    blst_scalar_from_fr(&mags[i], &c);
+    if (bit_length(mags[i]) > kShortBits) {  // maybe r - |c|: try the negation
+      blst_fr_cneg(&c, &c, true);
+      blst_scalar_from_fr(&mags[i], &c);
+      negative[i] = true;
+    }
+    nbits = std::max(nbits, bit_length(mags[i]));
+    short_ok = nbits <= kShortBits;
   }
+  if (short_ok) {
+    for (size_t i = 0; i < k; ++i) {
+      blst_p1 p, term;
+      blst_p1_from_affine(&p, &points[i]);
+      blst_p1_mult(&term, &p, mags[i].b, nbits);
+      blst_p1_cneg(&term, negative[i]);
+      if (i == 0) {
+        sum = term;
+      } else {
+        blst_p1_add_or_double(&sum, &sum, &term);
+      }
+    }
+    blst_scalar s;
+    blst_scalar_from_fr(&s, &d_inv);
+    blst_p1_mult(&sum, &sum, s.b, 255);
+    return sum;
+  }
+  // Multi-scalar multiplication (Pippenger) over the shares.
+  std::vector<blst_scalar> scalars(k);
+  std::vector<const blst_p1_affine*> pp(k);
+  std::vector<const uint8_t*> sp(k);
+  for (size_t i = 0; i < k; ++i) {
+    blst_scalar_from_fr(&scalars[i], &lambdas[i]);
+    pp[i] = &points[i], sp[i] = scalars[i].b;
+  }
+  std::vector<limb_t> scratch(blst_p1s_mult_pippenger_scratch_sizeof(k) / sizeof(limb_t) + 1);
+  blst_p1s_mult_pippenger(&sum, pp.data(), k, sp.data(), 255, scratch.data());
   return sum;
 }
 

@@ -79,6 +79,36 @@ TEST(Threshold, AnyTOfNCombineToTheSameGroupSignature) {
   }
 }
 
+// interpolate takes a short-scalar path when D * lambda_i are small integers (small t and ids)
+// and Pippenger otherwise; both must give the group signature, for any subset and order,
+// including negative coefficients, large ids and the boundary between the two paths.
+TEST(Threshold, InterpolationPathsAgree) {
+  std::mt19937_64 rng(7);
+  Bytes msg = to_bytes("paths");
+  for (auto [n, t] : {std::pair{200u, 2u}, std::pair{200u, 3u}, std::pair{200u, 4u},
+                      std::pair{200u, 5u}, std::pair{10u, 7u}, std::pair{12u, 8u}}) {
+    Dealing d = make(n, t, "paths");
+    BlsThresholdVerifier v(d.pub);
+    std::optional<Bytes> first;
+    for (int round = 0; round < 4; ++round) {
+      std::vector<NodeId> ids(n);
+      for (NodeId i = 0; i < n; ++i) ids[i] = i;
+      std::shuffle(ids.begin(), ids.end(), rng);
+      ids.resize(t);
+      auto sig = interpolate(d.pub, shares_of(d, msg, ids));
+      ASSERT_TRUE(sig.ok());
+      EXPECT_TRUE(verify_group(d.pub, msg, *sig)) << "n=" << n << " t=" << t;
+      auto combined = v.combine(msg, shares_of(d, msg, ids));
+      ASSERT_TRUE(combined.has_value());
+      EXPECT_EQ(*combined, *sig);
+      if (first) {
+        EXPECT_EQ(*sig, *first);
+      }
+      first = *sig;
+    }
+  }
+}
+
 TEST(Threshold, FewerThanTSharesDoNotMakeAGroupSignature) {
   Dealing d = make(7, 5);
   Bytes msg = to_bytes("m");
