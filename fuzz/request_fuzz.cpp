@@ -16,7 +16,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (replica::encode_request(*r) != Bytes(in.begin(), in.end())) __builtin_trap();
   }
   if (auto b = replica::decode_batch(in); b.ok()) {
-    if (replica::encode_batch(*b) != Bytes(in.begin(), in.end())) __builtin_trap();
+    // A bundle re-encodes from its parts; a plain batch from its requests.
+    if (replica::is_bundle(in)) {
+      auto parts = replica::batch_parts(in);
+      if (!parts.ok()) __builtin_trap();  // decode_batch accepted it
+      std::vector<Bytes> copies;
+      for (ByteView p : *parts) copies.emplace_back(p.begin(), p.end());
+      if (replica::encode_bundle(copies) != Bytes(in.begin(), in.end())) __builtin_trap();
+    } else if (replica::encode_batch(*b) != Bytes(in.begin(), in.end())) {
+      __builtin_trap();
+    }
     // Executing any decodable batch must not crash (malformed ops yield error results).
     app::kv::KvStore s;
     replica::Executor ex(s);

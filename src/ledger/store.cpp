@@ -447,7 +447,8 @@ Status Store::put_checkpoint(const CheckpointRecord& c, ByteView app_snapshot, b
 
 Status Store::sync() {
   if (read_only_) return {};
-  std::unique_lock l(mu_);
+  // No lock: RocksDB's SyncWAL is safe alongside writes, and a replica calls this from its
+  // syncer thread while the event loop keeps reading and writing (node/wal_syncer.hpp).
   auto st = db_->SyncWAL();
   if (!st.ok()) return err("ledger at " + path_ + ": sync failed: " + st.ToString());
   return {};

@@ -117,6 +117,8 @@ class Store {
   // Group commit: make every write so far durable with one fsync of the write-ahead log. A
   // replica executing many batches may append them with sync = false and call this once before
   // it sends the replies (an fsync costs milliseconds; see docs/ledger.md for measurements).
+  // Thread-safe: may run on another thread while this one keeps writing; it covers every write
+  // that returned before it was called.
   Status sync();
   // Flush memtables to SST files (tests, before a backup).
   Status flush();

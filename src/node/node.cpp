@@ -25,6 +25,7 @@
 #include "node/peer_msg.hpp"
 #include "node/recovery.hpp"
 #include "node/threshold_keys.hpp"
+#include "node/wal_syncer.hpp"
 #include "replica/executor.hpp"
 
 namespace rampart::node {
@@ -152,7 +153,25 @@ class NodeImpl final : public consensus::Env {
 
   View view = 0;
   NodeId primary = 0;
-  std::map<Hash32, Bytes> forwarded;  // batches handed to the primary, not yet executed
+  // Batches we handed to the primary, not yet executed. They are not submitted to our protocol
+  // (the primary orders them inside its bundles, whose digest the protocol would never match);
+  // one still unexecuted after view_timeout_ms is submitted, which arms the protocol's own
+  // progress timer and forwarding, so a faulty primary is still replaced.
+  struct Forwarded {
+    Bytes bytes;
+    std::chrono::steady_clock::time_point sent;
+    bool submitted = false;
+  };
+  std::map<Hash32, Forwarded> forwarded;
+  // Primary: forwarded batches waiting for our next bundle (replica/batch.hpp), by digest too,
+  // so a batch forwarded twice waits once. Bounded: a part dropped when full is the forwarder's
+  // to re-send (fallback_forwarded).
+  std::deque<std::pair<Hash32, Bytes>> parts_queue;
+  std::set<Hash32> queued_parts;
+  static constexpr size_t kMaxQueuedParts = 4 * replica::kMaxBundleParts;
+  bool has_work() const { return !pending.empty() || (primary == self && !parts_queue.empty()); }
+  void queue_part(Bytes part);
+  void fallback_forwarded();
   std::map<uint64_t, Cert> certs;
   std::unordered_map<replica::ClientId, ClientPort::ConnId> client_conn;
   std::map<uint64_t, PendingSnapshot> snapshots;  // taken at checkpoint sequence numbers
@@ -168,6 +187,10 @@ class NodeImpl final : public consensus::Env {
   std::chrono::steady_clock::time_point last_share_resend{};
   std::vector<uint64_t> proof_queue;
   bool proof_flush_posted = false;
+  // Proofs written but not yet fsync'ed, with the WalSyncer generation that covers them.
+  std::vector<std::pair<uint64_t, uint64_t>> awaiting_sync;
+  std::unique_ptr<WalSyncer> syncer;
+  void on_synced(uint64_t gen, const Status& st);
   // restart handshake: until `syncing` ends, peer messages for the protocol are held back
   bool syncing = true;
   std::unique_ptr<RestartSync> rsync;
@@ -202,6 +225,10 @@ Status NodeImpl::init() {
   if (!st) return err("data folder " + data.string() + " cannot be used: " + st.error().message);
   store = std::move(*st);
   RAMPART_TRY(recover());
+  syncer = std::make_unique<WalSyncer>([this] { return store->sync(); },
+                                       [this](uint64_t gen, Status st) {
+                                         asio::post(io, [this, gen, st = std::move(st)] { on_synced(gen, st); });
+                                       });
 
   // Protocol.
   consensus::Config pc;
@@ -280,6 +307,7 @@ int NodeImpl::run() {
   sync_tick();
   tick();
   io.run();
+  syncer->stop();
   if (metrics) metrics->stop();
   clients->stop();
   transport->stop();
@@ -305,7 +333,7 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
   client_conn[r.client] = c;
   // Already executed and final? Answer from the reply cache through a fresh batch: the executor
   // recognises the retry and the new batch's proof covers the cached result.
-  if (pending.empty()) pending_since = std::chrono::steady_clock::now();
+  if (!has_work()) pending_since = std::chrono::steady_clock::now();
   pending.push_back(std::move(r));
   if (pending.size() >= cfg.batch_size) {
     close_batch();
@@ -328,7 +356,7 @@ void NodeImpl::arm_batch_timer() {
   batch_timer.expires_after(std::chrono::milliseconds(cfg.batch_timeout_ms));
   batch_timer.async_wait([this](const asio::error_code& ec) {
     batch_timer_armed = false;
-    if (ec || pending.empty()) return;
+    if (ec || !has_work()) return;
     auto now = std::chrono::steady_clock::now();
     std::erase_if(own_inflight, [&](const auto& e) { return now - e.second > kOwnBatchExpiry; });
     if (own_inflight.size() < kMaxOwnInflight || now - pending_since >= kMaxBatchHold) {
@@ -340,24 +368,77 @@ void NodeImpl::arm_batch_timer() {
 }
 
 void NodeImpl::close_batch() {
-  if (pending.empty() || syncing) return;
+  if (!has_work() || syncing) return;
   if (batch_timer_armed) {
     batch_timer.cancel();
     batch_timer_armed = false;
   }
-  replica::Batch b;
-  b.requests = std::move(pending);
-  pending.clear();
-  Bytes bytes = replica::encode_batch(b);
-  ctr.batches_built++;
-  const Hash32 digest = replica::batch_digest(bytes);
-  own_inflight[digest] = std::chrono::steady_clock::now();
-  remember_verified(digest);  // every request in it passed check_request on arrival
-  if (primary != self) {
-    forwarded[digest] = bytes;
-    transport->send(primary, wrap(PeerTag::forward, bytes));
+  const auto now = std::chrono::steady_clock::now();
+  Bytes own;
+  if (!pending.empty()) {
+    replica::Batch b;
+    b.requests = std::move(pending);
+    pending.clear();
+    own = replica::encode_batch(b);
+    ctr.batches_built++;
+    const Hash32 digest = replica::batch_digest(own);
+    own_inflight[digest] = now;
+    remember_verified(digest);  // every request in it passed check_request on arrival
+    if (primary != self) {
+      transport->send(primary, wrap(PeerTag::forward, own));
+      forwarded[digest] = {std::move(own), now, false};
+      return;
+    }
   }
-  proto->submit(std::move(bytes));
+  // The primary: our own batch and the batches forwarded to us since the last bundle go into
+  // one slot, up to the bundle limits; whatever does not fit waits for the next one.
+  std::vector<Bytes> parts;
+  size_t requests = 0;
+  if (!own.empty()) {
+    requests = replica::claimed_requests(own);
+    parts.push_back(std::move(own));
+  }
+  while (!parts_queue.empty() && parts.size() < replica::kMaxBundleParts &&
+         requests + replica::claimed_requests(parts_queue.front().second) <= replica::kMaxBatchRequests) {
+    requests += replica::claimed_requests(parts_queue.front().second);
+    queued_parts.erase(parts_queue.front().first);
+    parts.push_back(std::move(parts_queue.front().second));
+    parts_queue.pop_front();
+  }
+  if (parts.empty()) return;
+  if (parts.size() > 1) {
+    ctr.bundles++;
+    ctr.bundled_parts += parts.size();
+  }
+  Bytes slot = parts.size() == 1 ? std::move(parts.front()) : replica::encode_bundle(parts);
+  const Hash32 slot_digest = replica::batch_digest(slot);
+  own_inflight[slot_digest] = now;
+  remember_verified(slot_digest);  // every part was checked: ours on arrival, the rest when forwarded
+  if (!parts_queue.empty()) pending_since = now;
+  proto->submit(std::move(slot));
+}
+
+// A forwarded batch for our next bundle (we are the primary; batch_authentic checked it).
+void NodeImpl::queue_part(Bytes part) {
+  const Hash32 d = replica::batch_digest(part);
+  if (parts_queue.size() >= kMaxQueuedParts || !queued_parts.insert(d).second) return;
+  if (!has_work()) pending_since = std::chrono::steady_clock::now();
+  parts_queue.emplace_back(d, std::move(part));
+  if (own_inflight.size() < kMaxOwnInflight) {
+    close_batch();
+  } else {
+    arm_batch_timer();
+  }
+}
+
+void NodeImpl::fallback_forwarded() {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& [d, f] : forwarded) {
+    if (f.submitted || now - f.sent < std::chrono::milliseconds(cfg.view_timeout_ms)) continue;
+    f.submitted = true;
+    ctr.forward_fallbacks++;
+    proto->submit(f.bytes);
+  }
 }
 
 // Each correct replica checks every client signature of a batch before it supports or
@@ -365,10 +446,23 @@ void NodeImpl::close_batch() {
 // already checked stands for the check. So a replica never orders a request whose signature it
 // has not verified itself, and each request costs one Ed25519 verification per replica instead
 // of one at the receiving replica, one at the primary and one at every backup.
+// A bundle is checked part by part, so the parts a replica built or checked before (its own
+// batch, batches forwarded through it) are not verified again.
 bool NodeImpl::batch_authentic(ByteView batch) {
   const Hash32 d = replica::batch_digest(batch);
   if (verified_batches.count(d)) return true;
-  if (!check_batch(batch, auth)) return false;
+  if (replica::is_bundle(batch)) {
+    auto parts = replica::batch_parts(batch);
+    if (!parts) return false;
+    for (ByteView p : *parts) {
+      const Hash32 pd = replica::batch_digest(p);
+      if (verified_batches.count(pd)) continue;
+      if (!check_batch(p, auth)) return false;
+      remember_verified(pd);
+    }
+  } else if (!check_batch(batch, auth)) {
+    return false;
+  }
   remember_verified(d);
   return true;
 }
@@ -406,12 +500,14 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
       }
       Bytes b(body.begin(), body.end());
       if (primary != self) {
+        // Sent to us as the primary of a view we have left (or not reached yet): pass it on.
         auto d = replica::batch_digest(b);
         if (forwarded.count(d)) return;  // already passed on
-        forwarded[d] = b;
         if (primary != from) transport->send(primary, wrap(PeerTag::forward, b));
+        forwarded[d] = {std::move(b), std::chrono::steady_clock::now(), false};
+        return;
       }
-      proto->submit(std::move(b));
+      queue_part(std::move(b));
       break;
     }
     case PeerTag::share: {
@@ -505,8 +601,18 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
 
 consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
   const Hash32 batch_d = replica::batch_digest(batch);
+  bool ours = own_inflight.erase(batch_d) > 0;
   forwarded.erase(batch_d);
-  if (own_inflight.erase(batch_d) && own_inflight.size() < kMaxOwnInflight && !pending.empty() && !batch_close_posted) {
+  if (replica::is_bundle(batch)) {
+    if (auto parts = replica::batch_parts(batch)) {
+      for (ByteView p : *parts) {
+        const Hash32 d = replica::batch_digest(p);
+        forwarded.erase(d);
+        ours = own_inflight.erase(d) > 0 || ours;
+      }
+    }
+  }
+  if (ours && own_inflight.size() < kMaxOwnInflight && has_work() && !batch_close_posted) {
     // One of our batches is done: the requests that gathered meanwhile go next. Posted, since
     // close_batch() submits to the protocol, which is calling us right now.
     batch_close_posted = true;
@@ -655,16 +761,37 @@ void NodeImpl::flush_proofs() {
     if (it != certs.end() && it->second.executed && !it->second.group_sig.empty() && !it->second.persisted) ks.push_back(k);
   }
   proof_queue.clear();
-  // Durable before any client hears about it: the blocks (written earlier) and their proofs;
-  // the last write is synced, which syncs the log with everything before it.
+  // Durable before any client hears about it: the blocks (written earlier) and their proofs,
+  // then one fsync of the log, which covers everything written before it, on the syncer thread.
   for (size_t i = 0; i < ks.size(); ++i) {
-    if (auto st = store->set_proof(ks[i], certs[ks[i]].group_sig, i + 1 == ks.size()); !st) {
+    if (auto st = store->set_proof(ks[i], certs[ks[i]].group_sig, false); !st) {
       spdlog::critical("event=ledger_set_proof_failed k={} error=\"{}\"", ks[i], st.error().message);
       return;
     }
   }
+  if (ks.empty()) return;
+  const uint64_t gen = syncer->request();
+  for (uint64_t k : ks) awaiting_sync.emplace_back(k, gen);
+}
+
+void NodeImpl::on_synced(uint64_t gen, const Status& st) {
+  if (!st) {
+    // Nothing is acknowledged without the fsync; the next proof asks for another one.
+    spdlog::critical("event=ledger_sync_failed error=\"{}\"", st.error().message);
+    return;
+  }
+  std::vector<uint64_t> ks;
+  std::erase_if(awaiting_sync, [&](const auto& e) {
+    if (e.second > gen) return false;
+    ks.push_back(e.first);
+    return true;
+  });
   for (uint64_t k : ks) {
-    Cert& c = certs[k];
+    auto it = certs.find(k);
+    if (it == certs.end() || !it->second.executed || it->second.group_sig.empty()) continue;  // rolled back meanwhile
+    Cert& c = it->second;
+    // Re-executed since the write (a rollback in between)? Only what the ledger holds counts.
+    if (auto b = store->block(k); !b || !b->proven() || b->results_root != c.root) continue;
     c.persisted = true;
     ctr.proven.store(std::max(ctr.proven.load(), k));
     c.durable[c.root].insert(self);
@@ -853,14 +980,20 @@ void NodeImpl::view_changed(View v, NodeId p) {
   ctr.view.store(v);
   ctr.view_changes++;
   spdlog::info("event=view_changed view={} primary={}", v, p);
-  // Batches we handed to the old primary that were not executed go to the new one.
-  for (auto& [d, b] : forwarded) {
-    if (p == self)
-      proto->submit(b);
-    else
-      transport->send(p, wrap(PeerTag::forward, b));
+  // Batches we handed to the old primary that were not executed go to the new one. Batches
+  // others forwarded to us as the old primary are theirs to re-send.
+  parts_queue.clear();
+  queued_parts.clear();
+  if (p == self) {
+    for (auto& [d, f] : forwarded) queue_part(std::move(f.bytes));
+    forwarded.clear();
+  } else {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& [d, f] : forwarded) {
+      transport->send(p, wrap(PeerTag::forward, f.bytes));
+      f.sent = now;
+    }
   }
-  if (p == self) forwarded.clear();
 }
 
 // ---------------------------------------------------------------- state transfer
@@ -1134,7 +1267,10 @@ void NodeImpl::cancel_timer(TimerKind t) {
 }
 
 void NodeImpl::tick() {
-  if (!syncing) chase_durable();
+  if (!syncing) {
+    chase_durable();
+    fallback_forwarded();
+  }
   if (metrics) {
     auto ps = proto->stats();
     auto tc = transport->counters();
@@ -1156,12 +1292,15 @@ void NodeImpl::tick() {
     s.protocol_rejected = ps.rejected_messages;
     s.bad_peer_msgs = ctr.bad_peer_msgs.load();
     s.bad_shares = ctr.bad_shares.load();
+    s.forward_fallbacks = ctr.forward_fallbacks.load();
+    s.bundles = ctr.bundles.load();
+    s.bundled_parts = ctr.bundled_parts.load();
     s.state_transfers = ctr.state_transfers.load();
     s.peer = tc;
     s.client = client_counters->snapshot();
     s.client_connections = clients->connections();
     s.batcher_pending = pending.size();
-    s.forwarded_pending = forwarded.size();
+    s.forwarded_pending = forwarded.size() + parts_queue.size();
     s.certs_pending = certs.size();
     for (const auto& r : cfg.replicas)
       if (r.id != self) s.peer_queues.push_back({r.id, transport->queue_depth(r.id), transport->connected(r.id)});

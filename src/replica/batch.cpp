@@ -15,7 +15,8 @@ Bytes encode_batch(const Batch& b) {
   return w.take();
 }
 
-Result<Batch> decode_batch(ByteView bytes) {
+namespace {
+Result<Batch> decode_plain(ByteView bytes) {
   Reader rd(bytes);
   Batch b;
   size_t n = rd.count(kMaxBatchRequests, kMinRequestSize);
@@ -23,6 +24,58 @@ Result<Batch> decode_batch(ByteView bytes) {
   for (size_t i = 0; i < n && !rd.failed(); ++i) b.requests.push_back(read_request(rd));
   if (auto st = rd.finish(); !st) return st.error();
   return b;
+}
+}  // namespace
+
+size_t claimed_requests(ByteView plain) {
+  Reader rd(plain);
+  return rd.u32();
+}
+
+bool is_bundle(ByteView encoded) {
+  Reader rd(encoded);
+  return rd.u32() == kBundleMarker && !rd.failed();
+}
+
+Bytes encode_bundle(const std::vector<Bytes>& parts) {
+  Writer w;
+  w.u32(kBundleMarker);
+  w.u32(static_cast<uint32_t>(parts.size()));
+  for (const auto& p : parts) w.bytes(p);
+  return w.take();
+}
+
+Result<std::vector<ByteView>> batch_parts(ByteView encoded) {
+  if (!is_bundle(encoded)) return std::vector<ByteView>{encoded};
+  Reader rd(encoded);
+  rd.u32();
+  const uint32_t n = rd.u32();
+  if (!rd.failed() && (n == 0 || n > kMaxBundleParts)) rd.fail("bundle part count out of range");
+  std::vector<ByteView> parts;
+  size_t requests = 0;
+  for (uint32_t i = 0; i < n && !rd.failed(); ++i) {
+    ByteView part = rd.bytes_view(encoded.size());
+    if (rd.failed()) break;
+    if (is_bundle(part)) return err("bundle inside a bundle");
+    requests += claimed_requests(part);
+    if (requests > kMaxBatchRequests) return err("bundle holds more than kMaxBatchRequests requests");
+    parts.push_back(part);
+  }
+  if (auto st = rd.finish(); !st) return st.error();
+  return parts;
+}
+
+Result<Batch> decode_batch(ByteView bytes) {
+  auto parts = batch_parts(bytes);
+  if (!parts) return parts.error();
+  if (parts->size() == 1 && parts->front().data() == bytes.data()) return decode_plain(bytes);
+  Batch all;
+  for (ByteView p : *parts) {
+    auto b = decode_plain(p);
+    if (!b) return err("bundle part: " + b.error().message);
+    for (auto& r : b->requests) all.requests.push_back(std::move(r));
+  }
+  return all;
 }
 
 Hash32 batch_digest(ByteView encoded) {

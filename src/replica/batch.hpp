@@ -17,7 +17,24 @@ struct Batch {
 };
 
 Bytes encode_batch(const Batch& b);
+// Decodes a plain batch or a bundle (below); a bundle decodes to its parts' requests in order.
 Result<Batch> decode_batch(ByteView b);
+
+// A bundle orders several batches in one slot: the primary merges the batches other replicas
+// forward to it, so the per-slot costs (threshold signatures, pairings, fsync, digests) are paid
+// once for all of them. Each part stays byte-identical to the batch its replica built, so a
+// replica recognises its own part (and parts whose signatures it already checked) by digest.
+// Wire: u32 kBundleMarker | u32 parts (1..kMaxBundleParts) | per part: u32 length | plain batch.
+// The marker can never be a plain batch's request count (at most kMaxBatchRequests).
+inline constexpr uint32_t kBundleMarker = 0xFFFFFFFFu;
+inline constexpr size_t kMaxBundleParts = 1024;
+bool is_bundle(ByteView encoded);
+Bytes encode_bundle(const std::vector<Bytes>& parts);
+// The parts of a well-formed bundle (views into `encoded`): each part a plain batch (not a
+// bundle), and at most kMaxBatchRequests requests in all. A plain batch is one part, itself.
+Result<std::vector<ByteView>> batch_parts(ByteView encoded);
+// Request count a plain batch's header claims (0 if it has none); for sizing, not validation.
+size_t claimed_requests(ByteView plain);
 // BLAKE3 of the encoded batch, domain-separated from other hashes.
 Hash32 batch_digest(ByteView encoded);
 

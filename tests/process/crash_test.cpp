@@ -50,7 +50,10 @@ struct Load {
   void finish() {
     stop = true;
     for (auto& t : threads) t.join();
+    threads.clear();
   }
+  // A failed ASSERT returns early: join so the failure is reported instead of std::terminate.
+  ~Load() { finish(); }
 };
 
 TEST(Process, CrashBackupThenPrimaryUnderLoad) {

@@ -62,6 +62,8 @@ struct Writers {
     for (auto& t : threads) t.join();
     threads.clear();
   }
+  // A failed ASSERT returns early: join so the failure is reported instead of std::terminate.
+  ~Writers() { join(); }
 };
 
 std::string get(client::Client& cl, const std::string& k) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "crypto/fake.hpp"
+#include "common/codec.hpp"
 #include "replica/batch.hpp"
 
 using namespace rampart;
@@ -82,4 +83,69 @@ TEST(Batch, RejectsHugeCountsWithoutAllocating) {
   Writer w2;
   w2.u32(1000);  // claims 1000 requests, holds none
   EXPECT_FALSE(decode_batch(w2.data()).ok());
+}
+
+TEST(Batch, BundleDecodesToItsPartsRequestsInOrder) {
+  Clients cl;
+  Batch a, b;
+  for (ClientId c = 0; c < 3; ++c) a.requests.push_back(make_request(c, 1, to_bytes("a"), cl.signer(c)));
+  for (ClientId c = 3; c < 5; ++c) b.requests.push_back(make_request(c, 7, to_bytes("b"), cl.signer(c)));
+  Bytes ea = encode_batch(a), eb = encode_batch(b);
+  Bytes bundle = encode_bundle({ea, eb});
+  EXPECT_TRUE(is_bundle(bundle));
+  EXPECT_FALSE(is_bundle(ea));
+  auto parts = batch_parts(bundle);
+  ASSERT_TRUE(parts.ok());
+  ASSERT_EQ(parts->size(), 2u);
+  // Each part is byte-identical to the batch its replica built: same digest.
+  EXPECT_EQ(batch_digest((*parts)[0]), batch_digest(ea));
+  EXPECT_EQ(batch_digest((*parts)[1]), batch_digest(eb));
+  auto d = decode_batch(bundle);
+  ASSERT_TRUE(d.ok());
+  Batch both = a;
+  both.requests.insert(both.requests.end(), b.requests.begin(), b.requests.end());
+  EXPECT_EQ(*d, both);
+  EXPECT_TRUE(validate_batch(bundle, cl.verifier).ok());
+  // A plain batch is its own single part.
+  auto single = batch_parts(ea);
+  ASSERT_TRUE(single.ok());
+  ASSERT_EQ(single->size(), 1u);
+  EXPECT_EQ(single->front().data(), ea.data());
+  // A forged request in any part fails the whole bundle.
+  Batch forged = b;
+  forged.requests[1].payload = to_bytes("changed");
+  EXPECT_FALSE(validate_batch(encode_bundle({ea, encode_batch(forged)}), cl.verifier).ok());
+}
+
+TEST(Batch, MalformedBundlesAreRejected) {
+  Clients cl;
+  Batch a;
+  a.requests.push_back(make_request(1, 1, to_bytes("a"), cl.signer(1)));
+  Bytes ea = encode_batch(a);
+  Bytes ok = encode_bundle({ea});
+  EXPECT_TRUE(decode_batch(ok).ok());
+  EXPECT_FALSE(decode_batch(encode_bundle({})).ok());               // no parts
+  EXPECT_FALSE(decode_batch(encode_bundle({ok})).ok());             // a bundle inside a bundle
+  EXPECT_FALSE(decode_batch(encode_bundle({to_bytes("junk")})).ok());  // a part that is no batch
+  Bytes truncated(ok.begin(), ok.end() - 1);
+  EXPECT_FALSE(decode_batch(truncated).ok());
+  Bytes trailing = ok;
+  trailing.push_back(0);
+  EXPECT_FALSE(decode_batch(trailing).ok());
+  // Part count beyond the limit, without allocating for it.
+  Writer w;
+  w.u32(kBundleMarker);
+  w.u32(static_cast<uint32_t>(kMaxBundleParts + 1));
+  EXPECT_FALSE(batch_parts(w.data()).ok());
+  // More requests in all than one batch may hold (each part claims the maximum).
+  Writer big;
+  big.u32(static_cast<uint32_t>(kMaxBatchRequests));
+  Writer two;
+  two.u32(kBundleMarker);
+  two.u32(2);
+  two.bytes(big.data());
+  two.bytes(big.data());
+  auto p = batch_parts(two.data());
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.error().message.find("kMaxBatchRequests"), std::string::npos);
 }
