@@ -10,12 +10,14 @@
 #include <unistd.h>
 
 #include <asio.hpp>
+#include <httplib.h>
 #include <cstdio>
 #include <cstring>
 #include <deque>
 #include <filesystem>
 #include <random>
 #include <set>
+#include <sstream>
 
 #include "app/kv/op.hpp"
 #include "cli/bench.hpp"
@@ -82,6 +84,52 @@ struct Conn {
   bool writing = false;
 };
 
+// Sum of one Prometheus counter over the replicas (-1 if a replica does not answer). The
+// replicas refresh their metrics every 200 ms, so a value may lag by that much.
+double sum_metric(const ClusterConfig& cfg, const std::string& name) {
+  double sum = 0;
+  for (const auto& r : cfg.replicas) {
+    httplib::Client cli(r.host, r.metrics_port);
+    cli.set_connection_timeout(1, 0);
+    cli.set_read_timeout(1, 0);
+    auto res = cli.Get("/metrics");
+    if (!res || res->status != 200) return -1;
+    std::istringstream in(res->body);
+    bool found = false;
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind(name + " ", 0) == 0) {
+        sum += std::stod(line.substr(name.size() + 1));
+        found = true;
+      }
+    if (!found) return -1;
+  }
+  return sum;
+}
+
+// Listen ports for the replicas (peer, client and metrics ranges of `n` ports each, 100 apart)
+// that are free now and below Linux's ephemeral range (32768+), where an outgoing connection
+// could take one of them between this check and the replica's bind.
+uint16_t free_base_port(uint32_t n) {
+  auto free = [](uint16_t port) {
+    asio::io_context io;
+    asio::ip::tcp::acceptor acc(io);
+    asio::error_code ec;
+    acc.open(asio::ip::tcp::v4(), ec);
+    if (!ec) acc.bind({asio::ip::address_v4::loopback(), port}, ec);
+    return !ec;
+  };
+  std::mt19937 rng(static_cast<uint32_t>(::getpid()));
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    const uint16_t base = static_cast<uint16_t>(20000 + (rng() % 120) * 100);
+    bool ok = true;
+    for (uint32_t i = 0; i < n && ok; ++i)
+      ok = free(static_cast<uint16_t>(base + i)) && free(static_cast<uint16_t>(base + 100 + i)) &&
+           free(static_cast<uint16_t>(base + 200 + i));
+    if (ok) return base;
+  }
+  return 20000;
+}
+
 int bench_cluster(const Args& a) {
   if (sodium_init() < 0) return 1;
   char tmpl[] = "/tmp/rampart-bench-XXXXXX";
@@ -90,7 +138,7 @@ int bench_cluster(const Args& a) {
   ko.replicas = a.replicas;
   ko.protocol = a.protocol;
   ko.batch_size = a.batch;
-  ko.base_port = a.base_port ? a.base_port : static_cast<uint16_t>(30000 + (::getpid() % 300) * 100);
+  ko.base_port = a.base_port ? a.base_port : free_base_port(a.replicas);
   auto cfg = node::keygen(ko, dir);
   if (!cfg) {
     std::fprintf(stderr, "error: %s\n", cfg.error().message.c_str());
@@ -249,6 +297,10 @@ int bench_cluster(const Args& a) {
   asio::steady_timer t(io);
   std::chrono::steady_clock::time_point t0, t1;
   double rep_cpu0 = 0, rep_cpu1 = 0, gen_cpu0 = 0, gen_cpu1 = 0;
+  // Where the replicas' work went over the window: client signature checks, slots, bundles.
+  const char* kCounted[] = {"rampart_client_signatures_checked_total", "rampart_batches_executed_total",
+                            "rampart_forward_fallbacks_total"};
+  double counted0[3] = {0, 0, 0}, counted1[3] = {0, 0, 0};
   auto replicas_cpu = [&] {
     double s = 0;
     for (pid_t p : pids) s += process_cpu_seconds(p);
@@ -258,6 +310,7 @@ int bench_cluster(const Args& a) {
   t.async_wait([&](const asio::error_code&) {
     measuring = true;
     t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < 3; ++i) counted0[i] = sum_metric(*cfg, kCounted[i]);
     rep_cpu0 = replicas_cpu();
     gen_cpu0 = self_cpu_seconds();
     t.expires_after(std::chrono::seconds(a.duration));
@@ -265,6 +318,7 @@ int bench_cluster(const Args& a) {
       t1 = std::chrono::steady_clock::now();
       rep_cpu1 = replicas_cpu();
       gen_cpu1 = self_cpu_seconds();
+      for (int i = 0; i < 3; ++i) counted1[i] = sum_metric(*cfg, kCounted[i]);
       measuring = false;
       stopping = true;
       io.stop();
@@ -290,6 +344,11 @@ int bench_cluster(const Args& a) {
   std::printf("  cpu         %.1f us/op in the %u replicas + %.1f us/op in the load generator"
               " (%.1f cores busy; %ld cores would allow %.0f ops/s)\n",
               rep_us, a.replicas, gen_us, (rep_cpu1 - rep_cpu0 + gen_cpu1 - gen_cpu0) / secs, cores, cpu_bound);
+  // Per verified reply; executed batches are counted once per replica, so divide by n for slots.
+  auto per_op = [&](int i) { return counted0[i] < 0 || counted1[i] < 0 ? -1.0 : (counted1[i] - counted0[i]) / ops; };
+  const double slots = counted0[1] < 0 || counted1[1] < 0 ? -1.0 : (counted1[1] - counted0[1]) / a.replicas;
+  std::printf("  work        %.2f client signature checks/op, %.0f slots (%.0f ops/slot), %.0f forward fallbacks\n",
+              per_op(0), slots, slots > 0 ? ops / slots : 0.0, counted1[2] - counted0[2]);
   if (!a.json.empty()) {
     bench::Report rep("cluster");
     rep.param("replicas", a.replicas);
@@ -301,6 +360,8 @@ int bench_cluster(const Args& a) {
     rep.metric("p99_ms", pct(0.99) / 1000);
     rep.metric("replica_cpu_us_per_op", rep_us);
     rep.metric("loadgen_cpu_us_per_op", gen_us);
+    rep.metric("signature_checks_per_op", per_op(0));
+    rep.metric("ops_per_slot", slots > 0 ? ops / slots : 0.0);
     rep.write_json(a.json);
   }
   return done_ops > 0 ? 0 : 1;
@@ -318,7 +379,7 @@ static bench::Registration reg("cluster", [](CLI::App& bench) {
   cmd->add_option("--auth", a->auth, "client signatures: none | ed25519")->default_val("ed25519")->check(CLI::IsMember({"none", "ed25519"}));
   cmd->add_option("--batch-size", a->batch, "largest batch (replicas batch adaptively: a batch closes when full or when the previous one executed)")->default_val(4000);
   cmd->add_option("--keys", a->keys, "distinct keys written")->default_val(1000);
-  cmd->add_option("--base-port", a->base_port, "first port (default: derived from the pid)");
+  cmd->add_option("--base-port", a->base_port, "first port (default: a free range below 32768)");
   cmd->add_option("--presign", a->presign, "signed requests prepared per client before the run (default: enough for ~20,000 ops/s)");
   cmd->add_flag("--keep", a->keep, "keep the cluster folder (keys, ledgers, replica logs)");
   cmd->add_option("--json", a->json, "also write the results as JSON");

@@ -163,6 +163,7 @@ class NodeImpl final : public consensus::Env {
     bool submitted = false;
   };
   std::map<Hash32, Forwarded> forwarded;
+  std::chrono::steady_clock::time_point last_execution{};  // of any slot (fallback_forwarded)
   // Primary: forwarded batches waiting for our next bundle (replica/batch.hpp), by digest too,
   // so a batch forwarded twice waits once. Bounded: a part dropped when full is the forwarder's
   // to re-send (fallback_forwarded).
@@ -324,6 +325,7 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
     return false;
   }
   auto& r = m->request;
+  if (auth != ClientAuth::none) ctr.signatures_checked++;
   if (auto st = check_request(r, auth); !st) {
     ctr.rejected_requests++;
     clients->send(c, client::encode_reject({r.client, r.seq, st.error().message}));
@@ -431,10 +433,17 @@ void NodeImpl::queue_part(Bytes part) {
   }
 }
 
+// A primary that orders nothing for view_timeout_ms while our batch waits is suspect at once; one
+// that keeps ordering other slots is probably just loaded (under load a batch can wait longer
+// than view_timeout_ms in its queue, and submitting it then would only order it twice), so it
+// gets 8x as long before our batch goes to the protocol, which also catches a primary that
+// orders everyone's batches but ours.
 void NodeImpl::fallback_forwarded() {
   const auto now = std::chrono::steady_clock::now();
+  const auto stall = std::chrono::milliseconds(cfg.view_timeout_ms);
+  const auto patience = now - last_execution < stall ? 8 * stall : stall;
   for (auto& [d, f] : forwarded) {
-    if (f.submitted || now - f.sent < std::chrono::milliseconds(cfg.view_timeout_ms)) continue;
+    if (f.submitted || now - f.sent < patience) continue;
     f.submitted = true;
     ctr.forward_fallbacks++;
     proto->submit(f.bytes);
@@ -457,11 +466,13 @@ bool NodeImpl::batch_authentic(ByteView batch) {
     for (ByteView p : *parts) {
       const Hash32 pd = replica::batch_digest(p);
       if (verified_batches.count(pd)) continue;
+      if (auth != ClientAuth::none) ctr.signatures_checked += replica::claimed_requests(p);
       if (!check_batch(p, auth)) return false;
       remember_verified(pd);
     }
-  } else if (!check_batch(batch, auth)) {
-    return false;
+  } else {
+    if (auth != ClientAuth::none) ctr.signatures_checked += replica::claimed_requests(batch);
+    if (!check_batch(batch, auth)) return false;
   }
   remember_verified(d);
   return true;
@@ -498,16 +509,10 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         ctr.bad_peer_msgs++;
         return;
       }
-      Bytes b(body.begin(), body.end());
-      if (primary != self) {
-        // Sent to us as the primary of a view we have left (or not reached yet): pass it on.
-        auto d = replica::batch_digest(b);
-        if (forwarded.count(d)) return;  // already passed on
-        if (primary != from) transport->send(primary, wrap(PeerTag::forward, b));
-        forwarded[d] = {std::move(b), std::chrono::steady_clock::now(), false};
-        return;
-      }
-      queue_part(std::move(b));
+      // A backup's batch for our next bundle. Sent to us as a primary we no longer are (or are
+      // not yet): the sender re-sends it to the primary it learns of (view_changed) or hands it
+      // to its protocol (fallback_forwarded), so it is not passed on from here.
+      if (primary == self) queue_part(Bytes(body.begin(), body.end()));
       break;
     }
     case PeerTag::share: {
@@ -600,6 +605,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
 // ---------------------------------------------------------------- execution and CART
 
 consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
+  last_execution = std::chrono::steady_clock::now();
   const Hash32 batch_d = replica::batch_digest(batch);
   bool ours = own_inflight.erase(batch_d) > 0;
   forwarded.erase(batch_d);
@@ -1294,6 +1300,7 @@ void NodeImpl::tick() {
     s.bad_shares = ctr.bad_shares.load();
     s.forward_fallbacks = ctr.forward_fallbacks.load();
     s.bundles = ctr.bundles.load();
+    s.signatures_checked = ctr.signatures_checked.load();
     s.bundled_parts = ctr.bundled_parts.load();
     s.state_transfers = ctr.state_transfers.load();
     s.peer = tc;

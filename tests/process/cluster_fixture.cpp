@@ -62,7 +62,9 @@ bool port_free(uint16_t port) {
 uint16_t free_base(uint32_t n) {
   std::mt19937 rng(static_cast<uint32_t>(::getpid()) * 7919u + static_cast<uint32_t>(std::random_device{}()));
   for (int attempt = 0; attempt < 200; ++attempt) {
-    uint16_t base = static_cast<uint16_t>(20000 + (rng() % 400) * 100);
+    // Below Linux's ephemeral range (32768+), so no outgoing connection takes a port between
+    // this check and the replica's bind.
+    uint16_t base = static_cast<uint16_t>(20000 + (rng() % 120) * 100);
     bool ok = true;
     for (uint32_t i = 0; i < n && ok; ++i)
       ok = port_free(static_cast<uint16_t>(base + i)) && port_free(static_cast<uint16_t>(base + 100 + i)) &&
