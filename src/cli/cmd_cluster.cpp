@@ -9,6 +9,7 @@
 #include <ctime>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <vector>
 
 #include "cli/commands.hpp"
@@ -120,6 +121,12 @@ int cluster_up(const Args& a) {
         if (pids[i] != p) continue;
         std::fprintf(stderr, "replica %zu (pid %d) exited (%s %d); see its log\n", i, p,
                      WIFEXITED(status) ? "status" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+        // Its last words (e.g. a data folder it refused) belong on this screen too.
+        std::ifstream in(dir / "logs" / ("replica-" + std::to_string(i) + ".log"));
+        std::string line, last;
+        while (std::getline(in, line))
+          if (!line.empty()) last = line;
+        if (!last.empty()) std::fprintf(stderr, "  %s\n", last.c_str());
         pids[i] = -1;
         --alive;
       }
