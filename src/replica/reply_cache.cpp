@@ -13,8 +13,6 @@ namespace b3 = crypto::blake3;
 struct Keys {
   Hash32 entry = b3::derive_key("rampart reply cache entry v2", {});
   Hash32 bucket = b3::derive_key("rampart reply cache bucket v1", {});
-  Hash32 group = b3::derive_key("rampart reply cache group v1", {});
-  Hash32 cache = b3::derive_key("rampart reply cache v1", {});
 };
 const Keys& keys() {
   static const Keys k;
@@ -33,22 +31,13 @@ Hash32 reply_result_hash(ByteView result) { return b3::keyed_hash(keys().entry, 
 ReplyCache::ReplyCache() { clear(); }
 
 void ReplyCache::clear() {
-  buckets_.assign(kBuckets, {});
-  bucket_hash_.assign(kBuckets, Hash32{});
-  is_dirty_.assign(kBuckets, 0);
-  dirty_.clear();
+  buckets_.assign(BucketTree::kBuckets, {});
   size_ = 0;
-  // Every group of empty buckets hashes alike.
-  Hash32 empty_group = b3::keyed_hash(keys().group, ByteView(bucket_hash_.front().data(), kGroupSize * 32));
-  group_hash_.fill(empty_group);
+  tree_.reset();
 }
 
-size_t ReplyCache::bucket_of(ClientId c) { return static_cast<size_t>((c * 0x9E3779B97F4A7C15ull) >> (64 - kBucketBits)); }
-
-void ReplyCache::touch(size_t b) {
-  if (is_dirty_[b]) return;
-  is_dirty_[b] = 1;
-  dirty_.push_back(static_cast<uint32_t>(b));
+size_t ReplyCache::bucket_of(ClientId c) {
+  return static_cast<size_t>((c * 0x9E3779B97F4A7C15ull) >> (64 - BucketTree::kBucketBits));
 }
 
 const CacheEntry* ReplyCache::find(ClientId c) const {
@@ -62,7 +51,7 @@ CacheEntry* ReplyCache::find_mut(ClientId c) {
   auto& v = buckets_[b];
   auto it = std::lower_bound(v.begin(), v.end(), c, [](const Slot& s, ClientId id) { return s.id < id; });
   if (it == v.end() || it->id != c) return nullptr;
-  touch(b);
+  tree_.touch(b);
   return &it->entry;
 }
 
@@ -76,7 +65,7 @@ void ReplyCache::put(ClientId c, CacheEntry e) {
     v.insert(it, Slot{c, std::move(e)});
     ++size_;
   }
-  touch(b);
+  tree_.touch(b);
 }
 
 void ReplyCache::erase(ClientId c) {
@@ -86,7 +75,7 @@ void ReplyCache::erase(ClientId c) {
   if (it == v.end() || it->id != c) return;
   v.erase(it);
   --size_;
-  touch(b);
+  tree_.touch(b);
 }
 
 std::vector<std::pair<ClientId, const CacheEntry*>> ReplyCache::sorted() const {
@@ -99,16 +88,10 @@ std::vector<std::pair<ClientId, const CacheEntry*>> ReplyCache::sorted() const {
 }
 
 Hash32 ReplyCache::digest() const {
-  std::array<bool, kGroups> group_dirty{};
   std::vector<uint8_t> rec;
-  for (uint32_t b : dirty_) {
-    is_dirty_[b] = 0;
-    group_dirty[b / kGroupSize] = true;
+  return tree_.digest(size_, [&](size_t b) {
     const auto& v = buckets_[b];
-    if (v.empty()) {
-      bucket_hash_[b] = Hash32{};
-      continue;
-    }
+    if (v.empty()) return Hash32{};
     rec.resize(v.size() * kRecord);
     uint8_t* p = rec.data();
     for (const auto& s : v) {
@@ -119,15 +102,8 @@ Hash32 ReplyCache::digest() const {
       std::memcpy(p + 56, s.entry.result_hash.data(), 32);
       p += kRecord;
     }
-    bucket_hash_[b] = b3::keyed_hash(keys().bucket, rec);
-  }
-  dirty_.clear();
-  for (size_t g = 0; g < kGroups; ++g)
-    if (group_dirty[g])
-      group_hash_[g] = b3::keyed_hash(keys().group, ByteView(bucket_hash_[g * kGroupSize].data(), kGroupSize * 32));
-  uint8_t head[8];
-  put_u64(head, size_);
-  return b3::Hasher::keyed(keys().cache).update(ByteView(head, 8)).update(ByteView(group_hash_.front().data(), kGroups * 32)).finalize();
+    return b3::keyed_hash(keys().bucket, rec);
+  });
 }
 
 }  // namespace rampart::replica

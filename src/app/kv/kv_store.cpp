@@ -1,6 +1,5 @@
 #include "app/kv/kv_store.hpp"
 
-#include <blake3.h>
 
 #include "common/codec.hpp"
 
@@ -17,17 +16,29 @@ std::optional<Bytes> KvStore::lookup(ByteView key) const {
   return it->second;
 }
 
+void KvStore::store(const Bytes& key, Bytes value) {
+  index_.set(key, value);
+  data_[key] = std::move(value);
+  digest_.reset();
+}
+
+void KvStore::remove(const Bytes& key) {
+  index_.erase(key);
+  data_.erase(key);
+  digest_.reset();
+}
+
 void KvStore::write(uint64_t k, const Bytes& key, std::optional<Bytes> value) {
   auto it = data_.find(key);
   std::optional<Bytes> old;
   if (it != data_.end()) old = it->second;
+  const bool existed = it != data_.end();
   undo_[k].push_back({key, std::move(old)});
   if (value) {
-    data_[key] = std::move(*value);
-  } else if (it != data_.end()) {
-    data_.erase(it);
+    store(key, std::move(*value));
+  } else if (existed) {
+    remove(key);
   }
-  digest_.reset();
 }
 
 Bytes KvStore::apply(uint64_t k, ByteView bytes) {
@@ -58,12 +69,11 @@ void KvStore::undo_to(uint64_t k) {
     auto& entries = node.mapped();
     for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
       if (it->old) {
-        data_[it->key] = std::move(*it->old);
+        store(it->key, std::move(*it->old));
       } else {
-        data_.erase(it->key);
+        remove(it->key);
       }
     }
-    digest_.reset();
   }
 }
 
@@ -72,22 +82,8 @@ void KvStore::make_final(uint64_t k) {
 }
 
 Hash32 KvStore::digest() const {
-  if (digest_) return *digest_;
-  blake3_hasher h;
-  blake3_hasher_init_derive_key(&h, "rampart kv state digest v1");
-  Writer w;
-  w.u64(data_.size());
-  blake3_hasher_update(&h, w.data().data(), w.size());
-  for (const auto& [key, value] : data_) {
-    Writer e;
-    e.bytes(key);
-    e.bytes(value);
-    blake3_hasher_update(&h, e.data().data(), e.size());
-  }
-  Hash32 out;
-  blake3_hasher_finalize(&h, out.data(), out.size());
-  digest_ = out;
-  return out;
+  if (!digest_) digest_ = index_.digest(data_.size());
+  return *digest_;
 }
 
 Bytes KvStore::snapshot() const {
@@ -116,7 +112,10 @@ Status KvStore::restore(ByteView snap) {
     prev = &it->first;
   }
   if (auto st = r.finish(); !st) return st.error();
+  DigestIndex index;
+  for (const auto& [key, value] : data) index.set(key, value);
   data_ = std::move(data);
+  index_ = std::move(index);
   undo_.clear();
   digest_.reset();
   return {};

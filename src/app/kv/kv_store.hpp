@@ -1,12 +1,13 @@
 #pragma once
 // The key-value state machine. Speculation-aware: every batch k keeps an undo log (the previous
 // value of each key it wrote) until make_final(k), so undo_to(k) can restore the state exactly.
-// The digest is BLAKE3 over the sorted entries, cached until the next write: O(state) after a
-// write, which is fine for tests, the simulator and YCSB-sized runs on one node.
+// The digest is incremental (app/kv/digest_index.hpp): after a batch it costs what the batch
+// wrote, not what the store holds.
 #include <map>
 #include <optional>
 #include <vector>
 
+#include "app/kv/digest_index.hpp"
 #include "app/kv/op.hpp"
 #include "app/state_machine.hpp"
 
@@ -31,9 +32,13 @@ class KvStore final : public StateMachine {
     std::optional<Bytes> old;  // nullopt: the key did not exist
   };
   void write(uint64_t k, const Bytes& key, std::optional<Bytes> value);
+  // Every change of data_ goes through these two, so the digest index follows it.
+  void store(const Bytes& key, Bytes value);
+  void remove(const Bytes& key);
 
   std::map<Bytes, Bytes> data_;
   std::map<uint64_t, std::vector<UndoEntry>> undo_;  // batch k -> writes, in order
+  DigestIndex index_;
   mutable std::optional<Hash32> digest_;
 };
 
