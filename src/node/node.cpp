@@ -49,7 +49,7 @@ class NodeImpl final : public consensus::Env {
   // ---- consensus::Env ----
   void send(NodeId to, Bytes msg) override { transport->send(to, wrap(PeerTag::consensus, msg)); }
   void broadcast(Bytes msg) override { transport->broadcast(wrap(PeerTag::consensus, msg)); }
-  bool validate_batch(ByteView batch) override { return batch_authentic(batch); }
+  bool validate_batch(ByteView batch) override { return batch_authentic(batch, replica::batch_digest(batch)); }
   consensus::ExecResult execute(Seq k, View v, ByteView batch) override;
   void rollback(Seq k) override;
   void final(Seq k) override;
@@ -95,7 +95,7 @@ class NodeImpl final : public consensus::Env {
   bool on_client_frame(ClientPort::ConnId c, ByteView frame);
   void close_batch();
   void arm_batch_timer();
-  bool batch_authentic(ByteView batch);
+  bool batch_authentic(ByteView batch, const Hash32& digest);
   void remember_verified(const Hash32& batch_digest);
   void add_share(uint64_t k, const Hash32& root, NodeId signer, Bytes share);
   void try_combine(uint64_t k);
@@ -171,7 +171,7 @@ class NodeImpl final : public consensus::Env {
   std::set<Hash32> queued_parts;
   static constexpr size_t kMaxQueuedParts = 4 * replica::kMaxBundleParts;
   bool has_work() const { return !pending.empty() || (primary == self && !parts_queue.empty()); }
-  void queue_part(Bytes part);
+  void queue_part(Bytes part, const Hash32& digest);
   void fallback_forwarded();
   std::map<uint64_t, Cert> certs;
   std::unordered_map<replica::ClientId, ClientPort::ConnId> client_conn;
@@ -421,8 +421,7 @@ void NodeImpl::close_batch() {
 }
 
 // A forwarded batch for our next bundle (we are the primary; batch_authentic checked it).
-void NodeImpl::queue_part(Bytes part) {
-  const Hash32 d = replica::batch_digest(part);
+void NodeImpl::queue_part(Bytes part, const Hash32& d) {
   if (parts_queue.size() >= kMaxQueuedParts || !queued_parts.insert(d).second) return;
   if (!has_work()) pending_since = std::chrono::steady_clock::now();
   parts_queue.emplace_back(d, std::move(part));
@@ -457,8 +456,7 @@ void NodeImpl::fallback_forwarded() {
 // of one at the receiving replica, one at the primary and one at every backup.
 // A bundle is checked part by part, so the parts a replica built or checked before (its own
 // batch, batches forwarded through it) are not verified again.
-bool NodeImpl::batch_authentic(ByteView batch) {
-  const Hash32 d = replica::batch_digest(batch);
+bool NodeImpl::batch_authentic(ByteView batch, const Hash32& d) {
   if (verified_batches.count(d)) return true;
   if (replica::is_bundle(batch)) {
     auto parts = replica::batch_parts(batch);
@@ -505,14 +503,15 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
       proto->on_message(from, body);
       break;
     case PeerTag::forward: {
-      if (!batch_authentic(body)) {
+      const Hash32 d = replica::batch_digest(body);
+      if (!batch_authentic(body, d)) {
         ctr.bad_peer_msgs++;
         return;
       }
       // A backup's batch for our next bundle. Sent to us as a primary we no longer are (or are
       // not yet): the sender re-sends it to the primary it learns of (view_changed) or hands it
       // to its protocol (fallback_forwarded), so it is not passed on from here.
-      if (primary == self) queue_part(Bytes(body.begin(), body.end()));
+      if (primary == self) queue_part(Bytes(body.begin(), body.end()), d);
       break;
     }
     case PeerTag::share: {
@@ -991,7 +990,7 @@ void NodeImpl::view_changed(View v, NodeId p) {
   parts_queue.clear();
   queued_parts.clear();
   if (p == self) {
-    for (auto& [d, f] : forwarded) queue_part(std::move(f.bytes));
+    for (auto& [d, f] : forwarded) queue_part(std::move(f.bytes), d);
     forwarded.clear();
   } else {
     const auto now = std::chrono::steady_clock::now();
