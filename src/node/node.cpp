@@ -641,7 +641,9 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
     spdlog::critical("event=execute_gap k={} last_executed={}", k, exec.last_executed());
     return {};
   }
-  auto out = exec.execute(k, batch);
+  // Undecodable bytes execute as an empty batch (Executor::execute); batch_d is already known.
+  auto decoded = replica::decode_batch(batch);
+  auto out = exec.execute(k, decoded ? *decoded : replica::Batch{}, batch_d);
   const Hash32 root = out.results_root;
 
   ledger::Block blk;
