@@ -2,21 +2,8 @@
 
 namespace rampart {
 
-void Writer::put_int(uint64_t v, int width) {
-  // One resize, then plain stores: push_back per byte re-checked capacity 8 times per u64, which
-  // showed up at 3% of a replica's CPU (state digests, block and reply encoding).
-  size_t at = buf_.size();
-  buf_.resize(at + static_cast<size_t>(width));
-  uint8_t* p = buf_.data() + at;
-  if (endian_ == Endian::little) {
-    for (int i = 0; i < width; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-  } else {
-    for (int i = 0; i < width; ++i) p[i] = static_cast<uint8_t>(v >> (8 * (width - 1 - i)));
-  }
-}
-
 void Writer::patch_u16(size_t at, uint16_t v) {
-  if (at + 2 > buf_.size()) return;
+  if (at + 2 > len_) return;
   if (endian_ == Endian::big) {
     buf_[at] = static_cast<uint8_t>(v >> 8);
     buf_[at + 1] = static_cast<uint8_t>(v);

@@ -133,6 +133,27 @@ Result<Proof> Tree::proof(uint32_t index) const {
   return p;
 }
 
+bool Tree::write_proof(uint32_t index, Writer& w) const {
+  if (index >= size()) return false;
+  // Sibling count first: the field's length prefix comes before the siblings.
+  size_t n = 0;
+  for (size_t l = 0, idx = index; l + 1 < levels_.size(); ++l, idx /= 2)
+    if (idx % 2 == 1 || idx + 1 < levels_[l].size()) ++n;
+  w.u32(static_cast<uint32_t>(4 + 4 + 1 + 32 * n));
+  w.u32(index);
+  w.u32(static_cast<uint32_t>(size()));
+  w.u8(static_cast<uint8_t>(n));
+  for (size_t l = 0, idx = index; l + 1 < levels_.size(); ++l, idx /= 2) {
+    const auto& level = levels_[l];
+    if (idx % 2 == 1) {
+      w.fixed(level[idx - 1]);
+    } else if (idx + 1 < level.size()) {
+      w.fixed(level[idx + 1]);
+    }
+  }
+  return true;
+}
+
 Status verify(const Hash32& root, const Hash32& leaf, const Proof& proof) {
   if (proof.leaf_count == 0 || proof.index >= proof.leaf_count)
     return err("merkle: proof index out of range");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/codec.hpp"
 #include "common/result.hpp"
 
 namespace rampart::crypto::merkle {
@@ -48,6 +49,9 @@ class Tree {
   const Hash32& root() const { return root_; }
   size_t size() const { return levels_.empty() ? 0 : levels_[0].size(); }
   Result<Proof> proof(uint32_t index) const;
+  // proof(index)->encode() as a length-prefixed field (Writer::bytes) appended to w, without
+  // building the Proof; false (nothing written) if index is out of range.
+  bool write_proof(uint32_t index, Writer& w) const;
 
  private:
   std::vector<std::vector<Hash32>> levels_;  // levels_[0] = leaves, last = {root}

@@ -22,20 +22,31 @@ Hash32 hash_with(const char* context, ByteView data) {
 }
 }  // namespace
 
-Bytes reply_leaf(ClientId client, uint64_t seq, uint8_t kind, ByteView result) {
-  Writer w;
+namespace {
+void write_leaf(Writer& w, ClientId client, uint64_t seq, uint8_t kind, ByteView result) {
   w.raw(as_bytes("rampart/reply-leaf/v1"));
   w.u64(client);
   w.u64(seq);
   w.u8(kind);
   w.bytes(result);
+}
+}  // namespace
+
+Bytes reply_leaf(ClientId client, uint64_t seq, uint8_t kind, ByteView result) {
+  Writer w;
+  write_leaf(w, client, seq, kind, result);
   return w.take();
 }
 
 crypto::merkle::Tree results_tree(const std::vector<ReplyEntry>& replies) {
   std::vector<Hash32> leaves;
   leaves.reserve(replies.size());
-  for (const auto& r : replies) leaves.push_back(crypto::merkle::leaf_hash(reply_leaf(r)));
+  Writer w;  // one buffer for every leaf of the batch
+  for (const auto& r : replies) {
+    w.clear();
+    write_leaf(w, r.client, r.seq, static_cast<uint8_t>(r.kind), r.result);
+    leaves.push_back(crypto::merkle::leaf_hash(w.data()));
+  }
   return crypto::merkle::Tree(std::move(leaves));
 }
 
@@ -49,6 +60,12 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
   out.k = k;
   out.batch_digest = digest;
   auto& undo = undo_[k];
+  undo.reserve(batch.requests.size());
+  out.replies.reserve(batch.requests.size());
+  // Results repeat (every successful KV put returns the same bytes): their cache-entry hash is
+  // taken once per distinct result in a row, not once per request.
+  Bytes last_result;
+  Hash32 last_result_hash = reply_result_hash({});
   for (const auto& req : batch.requests) {
     ReplyEntry e{req.client, req.seq, ReplyKind::executed, {}};
     const CacheEntry* it = table_.find(req.client);
@@ -62,7 +79,11 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
       std::optional<CacheEntry> old;
       if (it) old = *it;
       undo.push_back({req.client, std::move(old)});
-      table_.put(req.client, CacheEntry{req.seq, k, Hash32{}, e.result, reply_result_hash(e.result)});
+      if (e.result != last_result) {
+        last_result = e.result;
+        last_result_hash = reply_result_hash(e.result);
+      }
+      table_.put(req.client, CacheEntry{req.seq, k, Hash32{}, e.result, last_result_hash});
     }
     out.replies.push_back(std::move(e));
   }

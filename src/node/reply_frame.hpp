@@ -1,0 +1,18 @@
+#pragma once
+// The frame a replica sends a client for one request of a proven batch (client/wire.hpp
+// Reply): written straight from the executor's outcome and the batch's results tree, so a
+// reply costs one buffer instead of a proof vector, its encoding, a Reply copy and the frame.
+#include <cstdint>
+
+#include "common/bytes.hpp"
+#include "crypto/merkle.hpp"
+#include "replica/executor.hpp"
+
+namespace rampart::node {
+
+// Reply i of batch k; equals client::encode_reply of the same fields. Empty if i is outside
+// the tree.
+Bytes reply_frame(uint64_t k, const replica::ReplyEntry& r, uint32_t i, const crypto::merkle::Tree& tree,
+                  ByteView group_sig);
+
+}  // namespace rampart::node
