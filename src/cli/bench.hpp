@@ -72,6 +72,10 @@ class Report {
   std::vector<std::pair<std::string, double>> params_, metrics_;
 };
 
+// One Ed25519 verification with both vCPUs verifying at once (bench_verify_cost.cpp): cpu =
+// both threads' CPU / verifications, wall = 2 x wall time / verifications; median of reps.
+Timing ed25519_verify_two_threads(int per_thread, int reps);
+
 // "12.3 us", "1.04 ms", ...
 std::string human_ns(double ns);
 

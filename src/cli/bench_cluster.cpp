@@ -299,8 +299,9 @@ int bench_cluster(const Args& a) {
   double rep_cpu0 = 0, rep_cpu1 = 0, gen_cpu0 = 0, gen_cpu1 = 0;
   // Where the replicas' work went over the window: client signature checks, slots, bundles.
   const char* kCounted[] = {"rampart_client_signatures_checked_total", "rampart_batches_executed_total",
-                            "rampart_forward_fallbacks_total"};
-  double counted0[3] = {0, 0, 0}, counted1[3] = {0, 0, 0};
+                            "rampart_forward_fallbacks_total", "rampart_client_signature_check_cpu_microseconds_total"};
+  constexpr int kNumCounted = 4;
+  double counted0[kNumCounted] = {}, counted1[kNumCounted] = {};
   auto replicas_cpu = [&] {
     double s = 0;
     for (pid_t p : pids) s += process_cpu_seconds(p);
@@ -310,7 +311,7 @@ int bench_cluster(const Args& a) {
   t.async_wait([&](const asio::error_code&) {
     measuring = true;
     t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < 3; ++i) counted0[i] = sum_metric(*cfg, kCounted[i]);
+    for (int i = 0; i < kNumCounted; ++i) counted0[i] = sum_metric(*cfg, kCounted[i]);
     rep_cpu0 = replicas_cpu();
     gen_cpu0 = self_cpu_seconds();
     t.expires_after(std::chrono::seconds(a.duration));
@@ -318,7 +319,7 @@ int bench_cluster(const Args& a) {
       t1 = std::chrono::steady_clock::now();
       rep_cpu1 = replicas_cpu();
       gen_cpu1 = self_cpu_seconds();
-      for (int i = 0; i < 3; ++i) counted1[i] = sum_metric(*cfg, kCounted[i]);
+      for (int i = 0; i < kNumCounted; ++i) counted1[i] = sum_metric(*cfg, kCounted[i]);
       measuring = false;
       stopping = true;
       io.stop();
@@ -349,6 +350,21 @@ int bench_cluster(const Args& a) {
   const double slots = counted0[1] < 0 || counted1[1] < 0 ? -1.0 : (counted1[1] - counted0[1]) / a.replicas;
   std::printf("  work        %.2f client signature checks/op, %.0f slots (%.0f ops/slot), %.0f forward fallbacks\n",
               per_op(0), slots, slots > 0 ? ops / slots : 0.0, counted1[2] - counted0[2]);
+  // The signature checks' share of the replicas' CPU (their own clock, counted by the replicas).
+  const double check_us = per_op(3), checks = per_op(0);
+  if (a.auth != "none" && check_us >= 0 && checks > 0)
+    std::printf("  checks      %.1f us/op verifying client signatures (%.1f us each) + %.1f us/op everything else\n",
+                check_us, check_us / checks, rep_us - check_us);
+  // The bound the Ed25519 cost sets, measured now (the machine's other load affects it and the
+  // run above alike): every replica checks every request once, the cores do nothing else.
+  double bound = 0, verify_us = 0;
+  if (a.auth == "ed25519") {
+    verify_us = bench::ed25519_verify_two_threads(1000, 3).cpu_ns / 1000;
+    bound = cores * 1e6 / (a.replicas * verify_us);
+    std::printf("  bound       Ed25519 verify %.2f us (2 threads at once, measured now): %ld cores / (%u checks x %.2f us)"
+                " = %.0f ops/s; this run %.1f%% of it\n",
+                verify_us, cores, a.replicas, verify_us, bound, 100 * tput / bound);
+  }
   if (!a.json.empty()) {
     bench::Report rep("cluster");
     rep.param("replicas", a.replicas);
@@ -362,6 +378,12 @@ int bench_cluster(const Args& a) {
     rep.metric("loadgen_cpu_us_per_op", gen_us);
     rep.metric("signature_checks_per_op", per_op(0));
     rep.metric("ops_per_slot", slots > 0 ? ops / slots : 0.0);
+    if (check_us >= 0) rep.metric("signature_check_cpu_us_per_op", check_us);
+    if (bound > 0) {
+      rep.metric("ed25519_verify_us_two_threads", verify_us);
+      rep.metric("ed25519_bound_ops_per_s", bound);
+      rep.metric("fraction_of_bound", tput / bound);
+    }
     rep.write_json(a.json);
   }
   return done_ops > 0 ? 0 : 1;

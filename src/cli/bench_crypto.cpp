@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <chrono>
 #include <cstring>
-#include <latch>
 #include <thread>
 
 #include "cli/bench.hpp"
@@ -83,39 +82,9 @@ int run(const Options& o) {
             for (int i = 0; i < inner; ++i) g_sink = g_sink + ed25519::verify(kp.public_key(), msg, sig);
           }) / inner, "op");
 
-  // Both vCPUs busy at once: on this machine they may be SMT siblings sharing one core, so the
-  // single-thread figure above can flatter the per-verification cost of a loaded replica. Two
-  // threads verify concurrently (released together by a latch); the cost per verification is
-  // (2 threads x wall time) / verifications. The CPU column sums both threads' CPU time.
-  {
-    const int per_thread = 2000;
-    std::vector<double> wall, cpu;
-    for (int r = 0; r < o.reps + 1; ++r) {  // the first run is a warm-up
-      std::latch go(3);
-      double thread_cpu[2] = {0, 0};
-      std::vector<std::thread> ts;
-      for (int k = 0; k < 2; ++k)
-        ts.emplace_back([&, k] {
-          go.arrive_and_wait();
-          double c0 = thread_cpu_now_ns();
-          uint64_t ok = 0;
-          for (int i = 0; i < per_thread; ++i) ok += ed25519::verify(kp.public_key(), msg, sig);
-          thread_cpu[k] = thread_cpu_now_ns() - c0;
-          if (ok != uint64_t(per_thread)) std::abort();
-        });
-      auto a = std::chrono::steady_clock::now();
-      go.arrive_and_wait();
-      for (auto& t : ts) t.join();
-      auto b = std::chrono::steady_clock::now();
-      if (r == 0) continue;
-      wall.push_back(2 * std::chrono::duration<double, std::nano>(b - a).count() / (2 * per_thread));
-      cpu.push_back((thread_cpu[0] + thread_cpu[1]) / (2 * per_thread));
-    }
-    std::sort(wall.begin(), wall.end());
-    std::sort(cpu.begin(), cpu.end());
-    rep.add("ed25519 verify, 2 threads at once", Timing{cpu[cpu.size() / 2], wall[wall.size() / 2]},
-            "op", "wall = 2 x wall time / verifications; cpu = both threads' CPU / verifications");
-  }
+  // Both vCPUs busy at once (bench_verify_cost.cpp).
+  rep.add("ed25519 verify, 2 threads at once", ed25519_verify_two_threads(2000, o.reps), "op",
+          "wall = 2 x wall time / verifications; cpu = both threads' CPU / verifications");
 
   // ---- BLS min_pk (client keys) ----
   auto sk = bls::SecretKey::random();
