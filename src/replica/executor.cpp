@@ -60,6 +60,10 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
   out.k = k;
   out.batch_digest = digest;
   auto& undo = undo_[k];
+  if (undo.capacity() == 0 && !spare_undo_.empty()) {
+    undo = std::move(spare_undo_.back());
+    spare_undo_.pop_back();
+  }
   undo.reserve(batch.requests.size());
   out.replies.reserve(batch.requests.size());
   // Results repeat (every successful KV put returns the same bytes): their cache-entry hash is
@@ -87,7 +91,10 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
     }
     out.replies.push_back(std::move(e));
   }
-  if (undo.empty()) undo_.erase(k);
+  if (undo.empty()) {
+    if (undo.capacity() && spare_undo_.size() < kSpareUndo) spare_undo_.push_back(std::move(undo));
+    undo_.erase(k);
+  }
   last_ = k;
   auto tree = std::make_shared<const crypto::merkle::Tree>(results_tree(out.replies));
   out.results_root = tree->root();
@@ -117,7 +124,13 @@ void Executor::rollback(uint64_t k) {
 }
 
 void Executor::make_final(uint64_t k) {
-  undo_.erase(undo_.begin(), undo_.upper_bound(k));
+  const auto end = undo_.upper_bound(k);
+  for (auto it = undo_.begin(); it != end; it = undo_.erase(it)) {
+    // Kept for the next batches: a fresh vector of a batch's undo entries (hundreds of KB)
+    // was a page-faulting allocation per batch.
+    it->second.clear();
+    if (spare_undo_.size() < kSpareUndo) spare_undo_.push_back(std::move(it->second));
+  }
   sm_.make_final(k);
 }
 

@@ -82,6 +82,8 @@ class Executor {
   uint64_t last_ = 0;
   ReplyCache table_;
   std::map<uint64_t, std::vector<DedupUndo>> undo_;
+  static constexpr size_t kSpareUndo = 4;
+  std::vector<std::vector<DedupUndo>> spare_undo_;  // emptied undo vectors, capacity kept
 };
 
 }  // namespace rampart::replica

@@ -33,7 +33,12 @@ void KvStore::write(uint64_t k, const Bytes& key, std::optional<Bytes> value) {
   std::optional<Bytes> old;
   if (it != data_.end()) old = it->second;
   const bool existed = it != data_.end();
-  undo_[k].push_back({key, std::move(old)});
+  auto& undo = undo_[k];
+  if (undo.capacity() == 0 && !spare_undo_.empty()) {
+    undo = std::move(spare_undo_.back());
+    spare_undo_.pop_back();
+  }
+  undo.push_back({key, std::move(old)});
   if (value) {
     store(key, std::move(*value));
   } else if (existed) {
@@ -78,7 +83,12 @@ void KvStore::undo_to(uint64_t k) {
 }
 
 void KvStore::make_final(uint64_t k) {
-  undo_.erase(undo_.begin(), undo_.upper_bound(k));
+  const auto end = undo_.upper_bound(k);
+  for (auto it = undo_.begin(); it != end; it = undo_.erase(it)) {
+    // Kept for the next batches (their capacity, not their contents): see Executor::make_final.
+    it->second.clear();
+    if (spare_undo_.size() < kSpareUndo) spare_undo_.push_back(std::move(it->second));
+  }
 }
 
 Hash32 KvStore::digest() const {

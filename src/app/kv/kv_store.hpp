@@ -38,6 +38,8 @@ class KvStore final : public StateMachine {
 
   std::map<Bytes, Bytes> data_;
   std::map<uint64_t, std::vector<UndoEntry>> undo_;  // batch k -> writes, in order
+  static constexpr size_t kSpareUndo = 4;
+  std::vector<std::vector<UndoEntry>> spare_undo_;   // emptied undo vectors, capacity kept
   DigestIndex index_;
   mutable std::optional<Hash32> digest_;
 };
