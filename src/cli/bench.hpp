@@ -72,7 +72,8 @@ class Report {
   std::vector<std::pair<std::string, double>> params_, metrics_;
 };
 
-// One Ed25519 verification with both vCPUs verifying at once (bench_verify_cost.cpp): cpu =
+// One Ed25519 verification with both vCPUs verifying distinct signatures at once
+// (bench_verify_cost.cpp): cpu =
 // both threads' CPU / verifications, wall = 2 x wall time / verifications; median of reps.
 Timing ed25519_verify_two_threads(int per_thread, int reps);
 

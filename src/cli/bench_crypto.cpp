@@ -82,8 +82,8 @@ int run(const Options& o) {
             for (int i = 0; i < inner; ++i) g_sink = g_sink + ed25519::verify(kp.public_key(), msg, sig);
           }) / inner, "op");
 
-  // Both vCPUs busy at once (bench_verify_cost.cpp).
-  rep.add("ed25519 verify, 2 threads at once", ed25519_verify_two_threads(2000, o.reps), "op",
+  // Both vCPUs busy at once, distinct signatures (bench_verify_cost.cpp).
+  rep.add("ed25519 verify, distinct signatures, 2 threads at once", ed25519_verify_two_threads(2000, o.reps), "op",
           "wall = 2 x wall time / verifications; cpu = both threads' CPU / verifications");
 
   // ---- BLS min_pk (client keys) ----

@@ -1,5 +1,5 @@
 // `rampart bench execute`: what one replica spends per request once a batch is ordered, in one
-// process and on one thread -- decode the batch, execute it (KV store, reply cache, results
+// process and on one thread -- check its requests, decode the batch, execute it (KV store, reply cache, results
 // tree, state digest), append it to the ledger, hash it, and write the reply frames a replica
 // sends its clients. The same code the replica runs (Executor, KvStore behind KeyPrefixedApp,
 // ledger::Store, node::reply_frame), fed batches shaped like `bench cluster --auth none` ones.
@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <random>
+#include <sodium.h>
 #include <unistd.h>
 
 #include "app/kv/kv_store.hpp"
@@ -21,6 +22,7 @@
 #include "ledger/block.hpp"
 #include "ledger/store.hpp"
 #include "node/app_adapter.hpp"
+#include "node/client_auth.hpp"
 #include "node/reply_frame.hpp"
 #include "replica/batch.hpp"
 #include "replica/executor.hpp"
@@ -34,15 +36,16 @@ struct Options {
   uint32_t batches = 40;
   uint32_t keys = 1000;
   int reps = 3;
+  std::string auth = "none";
   std::string json;
 };
 
 // Stage totals over one pass of all batches: thread CPU and wall ns.
 struct Pass {
-  Timing decode, execute, ledger, hashes, replies;
+  Timing check, decode, execute, ledger, hashes, replies;
   Timing total() const {
-    return {decode.cpu_ns + execute.cpu_ns + ledger.cpu_ns + hashes.cpu_ns + replies.cpu_ns,
-            decode.wall_ns + execute.wall_ns + ledger.wall_ns + hashes.wall_ns + replies.wall_ns};
+    return {check.cpu_ns + decode.cpu_ns + execute.cpu_ns + ledger.cpu_ns + hashes.cpu_ns + replies.cpu_ns,
+            check.wall_ns + decode.wall_ns + execute.wall_ns + ledger.wall_ns + hashes.wall_ns + replies.wall_ns};
   }
 };
 
@@ -56,11 +59,17 @@ void add(Timing& acc, const Timing& from, const Timing& to) {
 
 std::vector<Bytes> make_batches(const Options& o) {
   std::mt19937_64 rng(7);
-  std::vector<Bytes> pks(o.clients);
+  const bool sign = o.auth == "ed25519";
+  std::vector<Bytes> pks(o.clients), sks(o.clients);
   std::vector<replica::ClientId> ids(o.clients);
   for (uint32_t c = 0; c < o.clients; ++c) {
     pks[c].resize(client::kPubkeyBytes);
-    for (auto& b : pks[c]) b = static_cast<uint8_t>(rng());
+    if (sign) {
+      sks[c].resize(crypto_sign_SECRETKEYBYTES);
+      crypto_sign_keypair(pks[c].data(), sks[c].data());
+    } else {
+      for (auto& b : pks[c]) b = static_cast<uint8_t>(rng());
+    }
     ids[c] = client::client_id_of(pks[c]);
   }
   std::vector<Bytes> out;
@@ -76,6 +85,11 @@ std::vector<Bytes> make_batches(const Options& o) {
       r.payload = pks[c];
       Bytes op = app::kv::encode_op(app::kv::put("key" + std::to_string(rng() % o.keys), "value-" + std::to_string(seq)));
       r.payload.insert(r.payload.end(), op.begin(), op.end());
+      if (sign) {
+        Bytes msg = replica::request_signing_bytes(r.client, r.seq, r.payload);
+        r.sig.resize(crypto_sign_BYTES);
+        crypto_sign_detached(r.sig.data(), nullptr, msg.data(), msg.size(), sks[c].data());
+      }
       batch.requests.push_back(std::move(r));
     }
     out.push_back(replica::encode_batch(batch));
@@ -84,7 +98,7 @@ std::vector<Bytes> make_batches(const Options& o) {
 }
 
 // One pass: a fresh store and ledger, every batch through every stage.
-Pass run_pass(const std::vector<Bytes>& batches, const std::filesystem::path& dir) {
+Pass run_pass(const std::vector<Bytes>& batches, const std::filesystem::path& dir, node::ClientAuth auth) {
   std::filesystem::remove_all(dir);
   auto store = ledger::Store::open(dir.string(), as_bytes("bench execute"));
   if (!store) {
@@ -100,7 +114,12 @@ Pass run_pass(const std::vector<Bytes>& batches, const std::filesystem::path& di
   uint64_t k = 0;
   for (const Bytes& enc : batches) {
     ++k;
+    Timing tc = now();
+    // What a replica does before supporting a batch it has not seen: every request's id
+    // binding and (with --auth ed25519) its signature (node::check_batch).
+    if (!node::check_batch(enc, auth)) std::abort();
     Timing t0 = now();
+    add(p.check, tc, t0);
     const Hash32 d = replica::batch_digest(enc);
     const Hash32 ld = ledger::batch_digest(enc);
     Timing t1 = now();
@@ -135,8 +154,9 @@ int run(const Options& o) {
   const auto batches = make_batches(o);
   const auto dir = std::filesystem::temp_directory_path() / ("rampart-bench-execute-" + std::to_string(::getpid()));
   std::vector<Pass> passes;
-  run_pass(batches, dir);  // warm-up
-  for (int r = 0; r < o.reps; ++r) passes.push_back(run_pass(batches, dir));
+  const auto auth = o.auth == "ed25519" ? node::ClientAuth::ed25519 : node::ClientAuth::none;
+  run_pass(batches, dir, auth);  // warm-up
+  for (int r = 0; r < o.reps; ++r) passes.push_back(run_pass(batches, dir, auth));
   std::filesystem::remove_all(dir);
   // Median pass by total; its stages are reported (stages of one pass add up).
   std::sort(passes.begin(), passes.end(), [](const Pass& a, const Pass& b) { return a.total().cpu_ns < b.total().cpu_ns; });
@@ -147,7 +167,9 @@ int run(const Options& o) {
   rep.param("batch", o.batch);
   rep.param("batches", o.batches);
   rep.param("keys", o.keys);
+  rep.param("ed25519", o.auth == "ed25519");
   auto row = [&](const char* name, const Timing& t) { rep.add(name, t / ops, "op"); };
+  row(o.auth == "ed25519" ? "check requests (id binding + Ed25519 signature)" : "check requests (id binding only)", m.check);
   row("whole-batch digests (replica + ledger)", m.hashes);
   row("decode batch", m.decode);
   row("execute (KV, reply cache, results tree, state digest)", m.execute);
@@ -168,6 +190,8 @@ Registration reg("execute", [](CLI::App& bench) {
   cmd->add_option("--batches", o->batches, "batches per pass")->check(CLI::Range(1u, 100000u));
   cmd->add_option("--keys", o->keys, "distinct keys written")->check(CLI::Range(1u, 1u << 24));
   cmd->add_option("--reps", o->reps, "passes; the median pass is reported")->check(CLI::Range(1, 100));
+  cmd->add_option("--auth", o->auth, "client signatures: none | ed25519 (signs every request first: use fewer --batches)")
+      ->check(CLI::IsMember({"none", "ed25519"}));
   cmd->add_option("--json", o->json, "also write the results as JSON");
   cmd->callback([o] { exit_code = run(*o); });
 });

@@ -156,7 +156,14 @@ class NodeImpl final : public consensus::Env {
   std::set<Hash32> verified_batches;
   std::deque<Hash32> verified_order;
   static constexpr size_t kMaxVerifiedBatches = 4096;
+  // Own batches (the primary: slots) waiting to execute before the next one closes. A backup
+  // may forward a second batch while its first waits in the primary's queue, so a request
+  // skips one round of waiting there; the primary still proposes one bundle at a time. Backups
+  // at 2 against 1: 8,332 / 7,995 / 8,042 against 7,655 / 7,799 / 7,940 ops/s (--auth ed25519,
+  // 8,000 clients), 69.6k / 75.2k against 66.2k / 72.8k (--auth none), alternating, 09:55.
   static constexpr size_t kMaxOwnInflight = 1;
+  static constexpr size_t kMaxOwnInflightBackup = 2;
+  size_t max_own_inflight() const { return primary == self ? kMaxOwnInflight : kMaxOwnInflightBackup; }
   static constexpr auto kOwnBatchExpiry = std::chrono::milliseconds(1000);
   static constexpr auto kMaxBatchHold = std::chrono::milliseconds(250);
   asio::steady_timer tick_timer;
@@ -376,7 +383,7 @@ void NodeImpl::arm_batch_timer() {
     if (ec || !has_work()) return;
     auto now = std::chrono::steady_clock::now();
     std::erase_if(own_inflight, [&](const auto& e) { return now - e.second > kOwnBatchExpiry; });
-    if (own_inflight.size() < kMaxOwnInflight || now - pending_since >= kMaxBatchHold) {
+    if (own_inflight.size() < max_own_inflight() || now - pending_since >= kMaxBatchHold) {
       close_batch();
     } else {
       arm_batch_timer();  // poll: an execution of ours closes it sooner (execute())
@@ -440,7 +447,7 @@ void NodeImpl::queue_part(Bytes part, const Hash32& d) {
   if (parts_queue.size() >= kMaxQueuedParts || !queued_parts.insert(d).second) return;
   if (!has_work()) pending_since = std::chrono::steady_clock::now();
   parts_queue.emplace_back(d, std::move(part));
-  if (own_inflight.size() < kMaxOwnInflight) {
+  if (own_inflight.size() < max_own_inflight()) {
     close_batch();
   } else {
     arm_batch_timer();
@@ -640,7 +647,7 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
       }
     }
   }
-  if (ours && own_inflight.size() < kMaxOwnInflight && has_work() && !batch_close_posted) {
+  if (ours && own_inflight.size() < max_own_inflight() && has_work() && !batch_close_posted) {
     // One of our batches is done: the requests that gathered meanwhile go next. Posted, since
     // close_batch() submits to the protocol, which is calling us right now.
     batch_close_posted = true;
