@@ -1,6 +1,7 @@
 #include "crypto/merkle.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <thread>
 
@@ -152,6 +153,65 @@ bool Tree::write_proof(uint32_t index, Writer& w) const {
     }
   }
   return true;
+}
+
+void verify_many(std::span<const Hash32* const> roots, std::span<const Hash32> leaves, std::span<const Proof* const> proofs,
+                 std::vector<uint8_t>& ok) {
+  const size_t n = std::min({roots.size(), leaves.size(), proofs.size()});
+  ok.assign(n, 0);
+  struct Climb {
+    Hash32 h;
+    size_t idx, size, used;
+  };
+  std::vector<Climb> c(n);
+  std::vector<size_t> active;
+  for (size_t i = 0; i < n; ++i) {
+    const Proof& p = *proofs[i];
+    if (p.leaf_count == 0 || p.index >= p.leaf_count || p.siblings.size() > kMaxProofLength) continue;
+    c[i] = {leaves[i], p.index, p.leaf_count, 0};
+    active.push_back(i);
+  }
+  std::vector<std::array<uint8_t, 64>> blocks;
+  std::vector<const uint8_t*> inputs;
+  std::vector<Hash32> out;
+  std::vector<size_t> hashed, next;
+  while (!active.empty()) {
+    blocks.clear();
+    hashed.clear();
+    next.clear();
+    for (size_t i : active) {
+      Climb& x = c[i];
+      if (x.size <= 1) {
+        const Proof& p = *proofs[i];
+        ok[i] = x.used == p.siblings.size() && x.h == *roots[i];
+        continue;
+      }
+      const bool has_sibling = x.idx % 2 == 1 || x.idx + 1 < x.size;
+      if (has_sibling) {
+        const Proof& p = *proofs[i];
+        if (x.used == p.siblings.size()) continue;  // too short: stays not ok
+        const Hash32& s = p.siblings[x.used++];
+        std::array<uint8_t, 64> b;
+        const Hash32& left = x.idx % 2 == 1 ? s : x.h;
+        const Hash32& right = x.idx % 2 == 1 ? x.h : s;
+        std::memcpy(b.data(), left.data(), 32);
+        std::memcpy(b.data() + 32, right.data(), 32);
+        blocks.push_back(b);
+        hashed.push_back(i);
+      }
+      x.idx /= 2;
+      x.size = (x.size + 1) / 2;
+      next.push_back(i);
+    }
+    if (!blocks.empty()) {
+      inputs.resize(blocks.size());
+      for (size_t j = 0; j < blocks.size(); ++j) inputs[j] = blocks[j].data();
+      out.resize(blocks.size());
+      blake3::keyed_hash_many_64(keys().inner, inputs.data(), inputs.size(), out.data());
+      for (size_t j = 0; j < hashed.size(); ++j) c[hashed[j]].h = out[j];
+    }
+    active.swap(next);
+  }
 }
 
 Status verify(const Hash32& root, const Hash32& leaf, const Proof& proof) {

@@ -119,5 +119,56 @@ TEST(Merkle, DecodeRejectsMalformed) {
   EXPECT_FALSE(merkle::Proof::decode(too_many).ok());
 }
 
+
+// verify_many must decide exactly as verify, proof by proof, for good proofs and for every way
+// of spoiling one, mixed in one call (they climb together, so one bad proof must not disturb
+// another's hashes).
+TEST(Merkle, VerifyManyAgreesWithVerify) {
+  std::vector<Hash32> roots_store;
+  std::vector<Hash32> leaves;
+  std::vector<merkle::Proof> proofs;
+  for (uint32_t n : {1u, 2u, 3u, 5u, 7u, 8u, 33u, 100u}) {
+    std::vector<Hash32> hs;
+    for (uint32_t i = 0; i < n; ++i) hs.push_back(merkle::leaf_hash(as_bytes("leaf " + std::to_string(n) + "/" + std::to_string(i))));
+    merkle::Tree t(hs);
+    for (uint32_t i = 0; i < n; ++i) {
+      auto p = *t.proof(i);
+      for (int variant = 0; variant < 7; ++variant) {
+        merkle::Proof q = p;
+        Hash32 leaf = hs[i], root = t.root();
+        switch (variant) {
+          case 0: break;                                   // good
+          case 1: leaf[3] ^= 1; break;                     // wrong leaf
+          case 2: root[0] ^= 0x80; break;                  // wrong root
+          case 3: if (!q.siblings.empty()) q.siblings.back()[5] ^= 1; break;  // tampered sibling
+          case 4: q.siblings.push_back(hs[0]); break;      // too long
+          case 5: if (!q.siblings.empty()) q.siblings.pop_back(); break;  // too short
+          case 6: q.index = q.leaf_count; break;           // index out of range
+        }
+        roots_store.push_back(root);
+        leaves.push_back(leaf);
+        proofs.push_back(std::move(q));
+      }
+    }
+  }
+  std::vector<const Hash32*> roots;
+  std::vector<const merkle::Proof*> pp;
+  for (size_t i = 0; i < proofs.size(); ++i) {
+    roots.push_back(&roots_store[i]);
+    pp.push_back(&proofs[i]);
+  }
+  std::vector<uint8_t> ok;
+  merkle::verify_many(roots, leaves, pp, ok);
+  ASSERT_EQ(ok.size(), proofs.size());
+  size_t good = 0;
+  for (size_t i = 0; i < proofs.size(); ++i) {
+    const bool want = merkle::verify(roots_store[i], leaves[i], proofs[i]).ok();
+    EXPECT_EQ(bool(ok[i]), want) << "item " << i;
+    good += want;
+  }
+  EXPECT_GT(good, 100u);                  // the good ones are there...
+  EXPECT_LT(good, proofs.size() / 2);     // ...and most spoiled ones are rejected
+}
+
 }  // namespace
 }  // namespace rampart::crypto
