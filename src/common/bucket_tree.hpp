@@ -11,6 +11,7 @@
 //   root   = H(root context, count u64 | the 64 group hashes)
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -42,6 +43,23 @@ class BucketTree {
     return finish(count);
   }
 
+  // As digest(), for owners that hash buckets together (several per SIMD call):
+  // hash_buckets(std::span<const uint32_t> dirty, Hash32* out) sets out[i] to bucket dirty[i]'s
+  // hash (zero if empty).
+  template <class F>
+  Hash32 digest_bulk(uint64_t count, F&& hash_buckets) const {
+    scratch_.resize(dirty_.size());
+    hash_buckets(std::span<const uint32_t>(dirty_), scratch_.data());
+    for (size_t i = 0; i < dirty_.size(); ++i) {
+      const uint32_t b = dirty_[i];
+      is_dirty_[b] = 0;
+      group_dirty_[b / kGroupSize] = 1;
+      bucket_hash_[b] = scratch_[i];
+    }
+    dirty_.clear();
+    return finish(count);
+  }
+
   // BLAKE3 keyed by a key derived once from `context`.
   static Hash32 keyed(const Hash32& key, ByteView data);
   static Hash32 key_for(std::string_view context);
@@ -55,6 +73,7 @@ class BucketTree {
   mutable std::array<uint8_t, kGroups> group_dirty_{};
   mutable std::vector<uint32_t> dirty_;
   mutable std::vector<uint8_t> is_dirty_;
+  mutable std::vector<Hash32> scratch_;
 };
 
 }  // namespace rampart

@@ -1,5 +1,6 @@
 #include "crypto/blake3.hpp"
 
+#include <cstdlib>
 #include <cstring>
 
 
@@ -31,6 +32,15 @@ void keyed_hash_many_64(const Hash32& key, const uint8_t* const* inputs, size_t 
   // that block. The first 32 bytes of a root output are exactly what hash_many stores.
   static_assert(sizeof(Hash32) == 32);
   blake3_hash_many(inputs, n, 1, words, 0, false, kKeyedHash, kChunkStart, kChunkEnd | kRoot,
+                   reinterpret_cast<uint8_t*>(out));
+}
+
+void keyed_hash_many(const Hash32& key, const uint8_t* const* inputs, size_t n, size_t blocks, Hash32* out) {
+  if (blocks == 0 || blocks > kMaxManyBlocks) std::abort();  // a caller bug, not input
+  uint32_t words[8];
+  key_words(key, words);
+  // One chunk of `blocks` full blocks: CHUNK_START on the first, CHUNK_END | ROOT on the last.
+  blake3_hash_many(inputs, n, blocks, words, 0, false, kKeyedHash, kChunkStart, kChunkEnd | kRoot,
                    reinterpret_cast<uint8_t*>(out));
 }
 

@@ -22,6 +22,10 @@ Hash32 derive_key(std::string_view context, ByteView key_material);
 // pass with SSE4.1/AVX2/AVX-512), which is several times faster than n one-shot calls. This is
 // what makes Merkle inner nodes (64-byte inputs) cheap.
 void keyed_hash_many_64(const Hash32& key, const uint8_t* const* inputs, size_t n, Hash32* out);
+// The same for n inputs of exactly `blocks` x 64 bytes each, 1 <= blocks <= kMaxManyBlocks
+// (one BLAKE3 chunk): out[i] = keyed_hash(key, inputs[i][0..64 * blocks)).
+inline constexpr size_t kMaxManyBlocks = 16;
+void keyed_hash_many(const Hash32& key, const uint8_t* const* inputs, size_t n, size_t blocks, Hash32* out);
 
 class Hasher {
  public:

@@ -11,8 +11,11 @@
 // Digest: BucketTree with group context "rampart reply cache group v1", root context
 // "rampart reply cache v1", count = entries; H(c, x) = BLAKE3 keyed by derive_key(c, ""):
 //   entry  = H("rampart reply cache entry v2", result)
-//   bucket = H("rampart reply cache bucket v1", for each entry by id: id u64 | seq u64 | k u64 |
-//            root 32 | entry 32)
+//   bucket = H("rampart reply cache bucket v2", for each entry by id: id u64 | seq u64 | k u64 |
+//            root 32 | entry 32; then zero bytes up to a multiple of 64 bytes)
+// The padding lets the buckets of one digest be hashed several at a time (whole blocks are what
+// BLAKE3's multi-input routine takes); record counts map to distinct padded lengths, so it
+// cannot make two different buckets equal.
 #include <array>
 #include <cstdint>
 #include <vector>
@@ -63,6 +66,8 @@ class ReplyCache {
   std::vector<std::vector<Slot>> buckets_;
   size_t size_ = 0;
   BucketTree tree_{"rampart reply cache group v1", "rampart reply cache v1"};
+  mutable Bytes arena_;                // digest(): the dirty buckets' padded records
+  mutable std::vector<size_t> offsets_;
 };
 
 }  // namespace rampart::replica

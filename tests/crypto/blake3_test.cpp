@@ -92,6 +92,22 @@ TEST(Blake3, KeyedHashMany64MatchesOneShot) {
   }
 }
 
+TEST(Blake3, KeyedHashManyOfEveryBlockCountMatchesOneShot) {
+  Hash32 key;
+  for (size_t i = 0; i < 32; ++i) key[i] = static_cast<uint8_t>(11 * i + 5);
+  const Bytes in = input(64 * 16 * 20);
+  for (size_t blocks = 1; blocks <= blake3::kMaxManyBlocks; ++blocks) {
+    for (size_t n : {1u, 5u, 16u, 19u}) {
+      std::vector<const uint8_t*> ptrs;
+      for (size_t i = 0; i < n; ++i) ptrs.push_back(in.data() + 64 * 16 * i + 64 * (blocks % 3));
+      std::vector<Hash32> out(n);
+      blake3::keyed_hash_many(key, ptrs.data(), n, blocks, out.data());
+      for (size_t i = 0; i < n; ++i)
+        EXPECT_EQ(out[i], blake3::keyed_hash(key, ByteView(ptrs[i], 64 * blocks))) << blocks << " " << n << " " << i;
+    }
+  }
+}
+
 TEST(Blake3, ShortKeyedHashFastPathMatchesHasher) {
   Hash32 key;
   for (size_t i = 0; i < 32; ++i) key[i] = static_cast<uint8_t>(255 - 3 * i);
