@@ -44,6 +44,7 @@ class Writer {
   void str(std::string_view s) { bytes(as_bytes(s)); }
 
   size_t size() const { return len_; }
+  // Room for n bytes in all (allocated and zero-filled now), so appends up to n do not grow.
   void reserve(size_t n) {
     if (n > buf_.size()) buf_.resize(n);
   }

@@ -7,9 +7,11 @@ namespace rampart::node {
 
 Bytes reply_frame(uint64_t k, const replica::ReplyEntry& r, uint32_t i, const crypto::merkle::Tree& tree,
                   ByteView group_sig) {
+  size_t levels = 0;  // siblings in a proof of this tree, at most
+  for (size_t n = tree.size(); n > 1; n = (n + 1) / 2) ++levels;
   Writer w;
-  // Fixed fields, length prefixes, a 40-level proof at most: one allocation.
-  w.reserve(1 + 8 + 8 + 8 + 1 + 4 + r.result.size() + 4 + 9 + 32 * 40 + 32 + 4 + group_sig.size());
+  // Fixed fields, length prefixes and the proof: one allocation.
+  w.reserve(1 + 8 + 8 + 8 + 1 + 4 + r.result.size() + 4 + 9 + 32 * levels + 32 + 4 + group_sig.size());
   w.u8(client::kTagReply);
   w.u64(k);
   w.u64(r.client);
