@@ -409,7 +409,16 @@ void NodeImpl::close_batch() {
     own_inflight[digest] = now;
     remember_verified(digest);  // every request in it passed check_request on arrival
     if (primary != self) {
-      transport->send(primary, wrap(PeerTag::forward, own));
+      // With client signatures, every replica gets the batch now, not only the primary: each
+      // checks it while the current slot is in flight, so when the bundle holding it arrives
+      // the backups find it already checked (by digest) and support at once. Sent to the
+      // primary alone, its signatures were checked by the other backups on the bundle's
+      // critical path, while the primary, waiting for their support, sat idle.
+      if (auth != ClientAuth::none) {
+        transport->broadcast(wrap(PeerTag::forward, own));
+      } else {
+        transport->send(primary, wrap(PeerTag::forward, own));
+      }
       forwarded[digest] = {std::move(own), now, false};
       return;
     }
@@ -538,9 +547,10 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         ctr.bad_peer_msgs++;
         return;
       }
-      // A backup's batch for our next bundle. Sent to us as a primary we no longer are (or are
-      // not yet): the sender re-sends it to the primary it learns of (view_changed) or hands it
-      // to its protocol (fallback_forwarded), so it is not passed on from here.
+      // A backup's batch for our next bundle; checked above even when we are not the primary
+      // (signed batches go to every replica, close_batch), so its part of a bundle is not
+      // checked again. Not passed on from here: the sender re-sends it to the primary it learns
+      // of (view_changed) or hands it to its protocol (fallback_forwarded).
       if (primary == self) queue_part(Bytes(body.begin(), body.end()), d);
       break;
     }

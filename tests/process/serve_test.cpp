@@ -51,6 +51,10 @@ void concurrent_clients(const std::string& protocol) {
   EXPECT_EQ(ok.load(), kThreads * kOps);
   // Every replica executed all of it.
   for (uint32_t i = 0; i < 4; ++i) EXPECT_TRUE(c.wait_metric_at_least(i, "rampart_ops_executed_total", 2 * kThreads * kOps, 10s)) << i;
+  // ...and verified every client signature itself before ordering it, whichever replica the
+  // client sent to (a backup checks another backup's batch when it is forwarded to it, or as
+  // part of the bundle that orders it; never trusts the primary's check).
+  for (uint32_t i = 0; i < 4; ++i) EXPECT_GE(c.metric(i, "rampart_client_signatures_checked_total"), 2 * kThreads * kOps) << i;
   // The ledgers verify offline.
   c.kill(0, SIGTERM);
   auto [st, out] = run_cli({"ledger", "verify", "--config", c.config_file().string(), "--data", c.data(0).string()});
