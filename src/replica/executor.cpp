@@ -70,7 +70,17 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
   // taken once per distinct result in a row, not once per request.
   Bytes last_result;
   Hash32 last_result_hash = reply_result_hash({});
-  for (const auto& req : batch.requests) {
+  // The entries this batch wrote, for their results root once the tree is built; the pointers
+  // hold while no client was added (an insertion can move a bucket's entries).
+  auto& written = written_;
+  written.clear();
+  const size_t clients_before = table_.size();
+  const auto& reqs = batch.requests;
+  constexpr size_t kAhead = 8;
+  for (size_t i = 0; i < std::min(kAhead, reqs.size()); ++i) table_.prefetch(reqs[i].client);
+  for (size_t i = 0; i < reqs.size(); ++i) {
+    const auto& req = reqs[i];
+    if (i + kAhead < reqs.size()) table_.prefetch(reqs[i + kAhead].client);
     ReplyEntry e{req.client, req.seq, ReplyKind::executed, {}};
     const CacheEntry* it = table_.find(req.client);
     if (it && req.seq == it->seq) {
@@ -80,14 +90,17 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
       e.kind = ReplyKind::stale;
     } else {
       e.result = sm_.apply(k, req.payload);
+      bool inserted = false;
+      CacheEntry* slot = table_.upsert(req.client, inserted);
       std::optional<CacheEntry> old;
-      if (it) old = *it;
+      if (!inserted) old = std::move(*slot);
       undo.push_back({req.client, std::move(old)});
       if (e.result != last_result) {
         last_result = e.result;
         last_result_hash = reply_result_hash(e.result);
       }
-      table_.put(req.client, CacheEntry{req.seq, k, Hash32{}, e.result, last_result_hash});
+      *slot = CacheEntry{req.seq, k, Hash32{}, e.result, last_result_hash};
+      written.push_back(slot);
     }
     out.replies.push_back(std::move(e));
   }
@@ -99,8 +112,12 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
   auto tree = std::make_shared<const crypto::merkle::Tree>(results_tree(out.replies));
   out.results_root = tree->root();
   out.tree = std::move(tree);
-  for (const auto& r : out.replies) {
-    if (r.kind == ReplyKind::executed) table_.find_mut(r.client)->root = out.results_root;
+  if (table_.size() == clients_before) {
+    for (CacheEntry* slot : written) slot->root = out.results_root;
+  } else {
+    for (const auto& r : out.replies) {
+      if (r.kind == ReplyKind::executed) table_.find_mut(r.client)->root = out.results_root;
+    }
   }
   out.state_digest = state_digest();
   return out;

@@ -84,6 +84,7 @@ class Executor {
   std::map<uint64_t, std::vector<DedupUndo>> undo_;
   static constexpr size_t kSpareUndo = 4;
   std::vector<std::vector<DedupUndo>> spare_undo_;  // emptied undo vectors, capacity kept
+  std::vector<CacheEntry*> written_;                 // execute(): scratch, capacity kept
 };
 
 }  // namespace rampart::replica

@@ -55,6 +55,26 @@ CacheEntry* ReplyCache::find_mut(ClientId c) {
   return &it->entry;
 }
 
+CacheEntry* ReplyCache::upsert(ClientId c, bool& inserted) {
+  size_t b = bucket_of(c);
+  auto& v = buckets_[b];
+  auto it = std::lower_bound(v.begin(), v.end(), c, [](const Slot& s, ClientId id) { return s.id < id; });
+  inserted = it == v.end() || it->id != c;
+  if (inserted) {
+    it = v.insert(it, Slot{c, CacheEntry{}});
+    ++size_;
+  }
+  tree_.touch(b);
+  return &it->entry;
+}
+
+void ReplyCache::prefetch(ClientId c) const {
+  const auto& v = buckets_[bucket_of(c)];
+  const char* p = reinterpret_cast<const char*>(v.data());
+  const size_t bytes = std::min<size_t>(v.size() * sizeof(Slot), 4 * 64);
+  for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(p + off);
+}
+
 void ReplyCache::put(ClientId c, CacheEntry e) {
   size_t b = bucket_of(c);
   auto& v = buckets_[b];

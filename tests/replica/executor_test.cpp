@@ -132,6 +132,14 @@ TEST(Executor, ReplyCacheRemembersBatchAndResultsRoot) {
     EXPECT_EQ(c->k, 1u);
     EXPECT_EQ(c->root, o.results_root);  // survives snapshot/restore (state transfer)
   }
+  // Later batches: clients already cached (entries updated in place), and a new client next to
+  // one already cached (an insertion that can move the other entries of its bucket).
+  auto o2 = a.execute(2, f.batch({f.req(1, 2, kv::put("a", "2")), f.req(2, 2, kv::get("a"))}));
+  for (ClientId c : {1, 2}) EXPECT_EQ(a.cached(c)->root, o2.results_root) << c;
+  auto o3 = a.execute(3, f.batch({f.req(1, 3, kv::put("b", "3")), f.req(3, 1, kv::get("b")), f.req(2, 2, kv::get("a"))}));
+  for (ClientId c : {1, 3}) EXPECT_EQ(a.cached(c)->root, o3.results_root) << c;
+  EXPECT_EQ(a.cached(2)->root, o2.results_root);  // the retry was answered, not executed again
+  EXPECT_EQ(a.cached(2)->k, 2u);
 }
 
 TEST(Executor, ResultsRootIsAMerkleRootWithProofs) {
