@@ -32,7 +32,8 @@ class KvStore final : public StateMachine {
     std::optional<Bytes> old;  // nullopt: the key did not exist
   };
   void write(uint64_t k, const Bytes& key, std::optional<Bytes> value);
-  // Every change of data_ goes through these two, so the digest index follows it.
+  // Every change of data_ goes through write() or these two (undo), each of which updates the
+  // digest index with it.
   void store(const Bytes& key, Bytes value);
   void remove(const Bytes& key);
 
