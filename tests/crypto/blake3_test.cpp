@@ -118,6 +118,14 @@ TEST(Blake3, ShortKeyedHashFastPathMatchesHasher) {
   }
 }
 
+TEST(Blake3, ShortHashFastPathMatchesHasher) {
+  const Bytes in = input(200);
+  for (size_t len = 0; len <= 130; ++len) {
+    ByteView v(in.data() + 5, len);
+    EXPECT_EQ(blake3::hash(v), blake3::Hasher().update(v).finalize()) << len;
+  }
+}
+
 TEST(Blake3, ModesDiffer) {
   Hash32 zero{};
   const Bytes in = input(10);
