@@ -15,7 +15,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto r = replica::decode_request(in); r.ok()) {
     if (replica::encode_request(*r) != Bytes(in.begin(), in.end())) __builtin_trap();
   }
+  // Replicas check batches in place; that reader must accept exactly what decode_batch does.
+  size_t visited = 0;
+  const bool in_place_ok = replica::for_each_request(in, [&](const replica::RequestView&) -> Status {
+                             ++visited;
+                             return {};
+                           }).ok();
+  if (in_place_ok != replica::decode_batch(in).ok()) __builtin_trap();
   if (auto b = replica::decode_batch(in); b.ok()) {
+    if (visited != b->requests.size()) __builtin_trap();
     // A bundle re-encodes from its parts; a plain batch from its requests.
     if (replica::is_bundle(in)) {
       auto parts = replica::batch_parts(in);

@@ -6,9 +6,9 @@
 
 namespace rampart::node {
 
-Status check_request(const replica::Request& r, ClientAuth auth) {
+Status check_request(const replica::RequestView& r, ClientAuth auth) {
   if (r.payload.size() < client::kPubkeyBytes) return err("request payload lacks the client public key");
-  ByteView pk(r.payload.data(), client::kPubkeyBytes);
+  ByteView pk = r.payload.first(client::kPubkeyBytes);
   if (client::client_id_of(pk) != r.client) return err("client id does not match the public key");
   if (auth == ClientAuth::none) return {};
   if (r.sig.size() != crypto_sign_BYTES) return err("bad signature length");
@@ -18,12 +18,14 @@ Status check_request(const replica::Request& r, ClientAuth auth) {
   return {};
 }
 
-Result<replica::Batch> check_batch(ByteView encoded, ClientAuth auth) {
-  auto b = replica::decode_batch(encoded);
-  if (!b) return b.error();
-  if (b->requests.empty()) return err("empty batch");
-  for (const auto& r : b->requests) RAMPART_TRY(check_request(r, auth));
-  return b;
+Status check_batch(ByteView encoded, ClientAuth auth) {
+  size_t n = 0;
+  RAMPART_TRY(replica::for_each_request(encoded, [&](const replica::RequestView& r) {
+    ++n;
+    return check_request(r, auth);
+  }));
+  if (n == 0) return err("empty batch");
+  return {};
 }
 
 ByteView request_op(const replica::Request& r) {

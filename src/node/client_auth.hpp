@@ -10,9 +10,11 @@ namespace rampart::node {
 
 enum class ClientAuth { ed25519, none };
 
-Status check_request(const replica::Request& r, ClientAuth auth);
+Status check_request(const replica::RequestView& r, ClientAuth auth);
+inline Status check_request(const replica::Request& r, ClientAuth auth) { return check_request(replica::view_of(r), auth); }
 // validate_batch for the Env: decodes exactly, non-empty, every request passes check_request.
-Result<replica::Batch> check_batch(ByteView encoded, ClientAuth auth);
+// Reads the requests in place (replica::for_each_request): nothing is copied.
+Status check_batch(ByteView encoded, ClientAuth auth);
 // The operation inside a request's payload (after the public key).
 ByteView request_op(const replica::Request& r);
 

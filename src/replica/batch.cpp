@@ -65,6 +65,29 @@ Result<std::vector<ByteView>> batch_parts(ByteView encoded) {
   return parts;
 }
 
+namespace {
+Status for_each_plain(ByteView bytes, const std::function<Status(const RequestView&)>& fn) {
+  Reader rd(bytes);
+  size_t n = rd.count(kMaxBatchRequests, kMinRequestSize);
+  for (size_t i = 0; i < n && !rd.failed(); ++i) {
+    RequestView r = read_request_view(rd);
+    if (rd.failed()) break;
+    RAMPART_TRY(fn(r));
+  }
+  return rd.finish();
+}
+}  // namespace
+
+Status for_each_request(ByteView encoded, const std::function<Status(const RequestView&)>& fn) {
+  auto parts = batch_parts(encoded);
+  if (!parts) return parts.error();
+  if (parts->size() == 1 && parts->front().data() == encoded.data()) return for_each_plain(encoded, fn);
+  for (ByteView p : *parts) {
+    if (auto st = for_each_plain(p, fn); !st) return err("bundle part: " + st.error().message);
+  }
+  return {};
+}
+
 Result<Batch> decode_batch(ByteView bytes) {
   auto parts = batch_parts(bytes);
   if (!parts) return parts.error();

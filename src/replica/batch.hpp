@@ -1,6 +1,7 @@
 #pragma once
 // A batch of client requests: the unit the protocols order. Encoded with the codec (bounded
 // counts and lengths); its digest is BLAKE3 over that encoding.
+#include <functional>
 #include <vector>
 
 #include "common/bytes.hpp"
@@ -35,6 +36,10 @@ Bytes encode_bundle(const std::vector<Bytes>& parts);
 Result<std::vector<ByteView>> batch_parts(ByteView encoded);
 // Request count a plain batch's header claims (0 if it has none); for sizing, not validation.
 size_t claimed_requests(ByteView plain);
+// Calls fn on every request of a plain batch or a bundle, in order, read in place; stops at the
+// first error, fn's or the decoder's. Accepts exactly what decode_batch accepts (a failure can
+// come after fn saw earlier requests).
+Status for_each_request(ByteView encoded, const std::function<Status(const RequestView&)>& fn);
 // BLAKE3 of the encoded batch, domain-separated from other hashes.
 Hash32 batch_digest(ByteView encoded);
 

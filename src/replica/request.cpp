@@ -49,6 +49,15 @@ Request read_request(Reader& rd) {
   return r;
 }
 
+RequestView read_request_view(Reader& rd) {
+  RequestView r;
+  r.client = rd.u64();
+  r.seq = rd.u64();
+  r.payload = rd.bytes_view(kMaxPayload);
+  r.sig = rd.bytes_view(kMaxSignature);
+  return r;
+}
+
 Result<Request> decode_request(ByteView b) {
   Reader rd(b);
   Request r = read_request(rd);

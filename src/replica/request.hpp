@@ -74,6 +74,16 @@ void encode_request(Writer& w, const Request& r);
 Bytes encode_request(const Request& r);
 // Reads one request from a Reader (errors are sticky in the Reader).
 Request read_request(Reader& r);
+// The same request read in place: views into the Reader's bytes, so checking a batch's
+// requests copies and allocates nothing (a decoded Request owns two buffers).
+struct RequestView {
+  ClientId client = 0;
+  uint64_t seq = 0;
+  ByteView payload;
+  ByteView sig;
+};
+RequestView read_request_view(Reader& r);
+inline RequestView view_of(const Request& r) { return {r.client, r.seq, r.payload, r.sig}; }
 Result<Request> decode_request(ByteView b);
 
 // Smallest encoding of a request: two u64 and two empty length prefixes.

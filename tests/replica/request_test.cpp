@@ -149,3 +149,40 @@ TEST(Batch, MalformedBundlesAreRejected) {
   ASSERT_FALSE(p.ok());
   EXPECT_NE(p.error().message.find("kMaxBatchRequests"), std::string::npos);
 }
+
+// for_each_request (in place, what replicas check batches with) sees exactly the requests
+// decode_batch returns and accepts exactly the inputs decode_batch accepts.
+TEST(Batch, InPlaceVisitAgreesWithDecode) {
+  Clients cl;
+  Batch a, b;
+  for (ClientId c = 0; c < 3; ++c) a.requests.push_back(make_request(c, 1, to_bytes("a" + std::to_string(c)), cl.signer(c)));
+  for (ClientId c = 3; c < 5; ++c) b.requests.push_back(make_request(c, 7, to_bytes("b"), cl.signer(c)));
+  const Bytes ea = encode_batch(a), eb = encode_batch(b), bundle = encode_bundle({ea, eb});
+  Bytes trailing = ea;
+  trailing.push_back(0);
+  Writer w2;
+  w2.u32(1000);  // claims 1000 requests, holds none
+  const std::vector<Bytes> inputs = {ea, eb, bundle, encode_batch(Batch{}), Bytes(ea.begin(), ea.end() - 1), trailing,
+                                     encode_bundle({}), encode_bundle({bundle}), encode_bundle({to_bytes("junk")}),
+                                     Bytes(bundle.begin(), bundle.end() - 3), w2.take()};
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    std::vector<Request> seen;
+    auto st = for_each_request(inputs[i], [&](const RequestView& r) -> Status {
+      seen.push_back(Request{r.client, r.seq, Bytes(r.payload.begin(), r.payload.end()), Bytes(r.sig.begin(), r.sig.end())});
+      return {};
+    });
+    auto d = decode_batch(inputs[i]);
+    ASSERT_EQ(st.ok(), d.ok()) << i;
+    if (d.ok()) {
+      EXPECT_EQ(seen, d->requests) << i;
+    }
+  }
+  // fn's error stops the visit and is returned.
+  size_t calls = 0;
+  auto st = for_each_request(bundle, [&](const RequestView& r) -> Status {
+    ++calls;
+    return r.client == 1 ? err("stop") : Status{};
+  });
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(calls, 2u);
+}
