@@ -10,6 +10,7 @@
 // straight-line code without a check after each field.
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -86,10 +87,10 @@ class Reader {
  public:
   explicit Reader(ByteView b, Endian e = Endian::little) : buf_(b), endian_(e) {}
 
-  uint8_t u8() { return static_cast<uint8_t>(get_int(1)); }
-  uint16_t u16() { return static_cast<uint16_t>(get_int(2)); }
-  uint32_t u32() { return static_cast<uint32_t>(get_int(4)); }
-  uint64_t u64() { return get_int(8); }
+  uint8_t u8() { return get<uint8_t>(); }
+  uint16_t u16() { return get<uint16_t>(); }
+  uint32_t u32() { return get<uint32_t>(); }
+  uint64_t u64() { return get<uint64_t>(); }
   bool boolean();
   // A view into the buffer; valid as long as the buffer is.
   ByteView raw(size_t n);
@@ -120,6 +121,27 @@ class Reader {
   Status status() const;
 
  private:
+  // Inline fast path for the common case (room left, no earlier error): decoders read several
+  // integers per request, and the out-of-line byte loop was ~6% of a replica's execute path.
+  template <class T>
+  T get() {
+    if (!failed_ && buf_.size() - pos_ >= sizeof(T)) [[likely]] {
+      T v;
+      std::memcpy(&v, buf_.data() + pos_, sizeof(T));
+      pos_ += sizeof(T);
+      if constexpr (sizeof(T) > 1) {
+        if ((endian_ == Endian::little) != (std::endian::native == std::endian::little)) v = swap(v);
+      }
+      return v;
+    }
+    return static_cast<T>(get_int(static_cast<int>(sizeof(T))));
+  }
+  template <class T>
+  static T swap(T v) {
+    if constexpr (sizeof(T) == 2) return static_cast<T>(__builtin_bswap16(v));
+    if constexpr (sizeof(T) == 4) return static_cast<T>(__builtin_bswap32(v));
+    if constexpr (sizeof(T) == 8) return static_cast<T>(__builtin_bswap64(v));
+  }
   uint64_t get_int(int width);
   ByteView buf_;
   size_t pos_ = 0;

@@ -38,6 +38,23 @@ TEST(Codec, BigEndianForGossip) {
   EXPECT_EQ(b[1], 0xf4);
   Reader r(b, Endian::big);
   EXPECT_EQ(r.u16(), 500);
+  // Every width, both byte orders, read back through the inline fast path.
+  for (Endian e : {Endian::big, Endian::little}) {
+    Writer w2(e);
+    w2.u8(0xab);
+    w2.u16(0x1234);
+    w2.u32(0x89abcdefu);
+    w2.u64(0x0102030405060708ull);
+    Bytes b2 = w2.take();
+    EXPECT_EQ(b2[1], e == Endian::big ? 0x12 : 0x34);
+    EXPECT_EQ(b2[7], e == Endian::big ? 0x01 : 0x08);
+    Reader r2(b2, e);
+    EXPECT_EQ(r2.u8(), 0xab);
+    EXPECT_EQ(r2.u16(), 0x1234);
+    EXPECT_EQ(r2.u32(), 0x89abcdefu);
+    EXPECT_EQ(r2.u64(), 0x0102030405060708ull);
+    EXPECT_TRUE(r2.finish().ok());
+  }
 }
 
 TEST(Codec, TruncatedIntegerIsStickyError) {
