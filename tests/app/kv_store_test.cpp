@@ -74,6 +74,15 @@ TEST(KvStore, DigestIsOrderIndependentAndSnapshotRoundTrips) {
   EXPECT_EQ(c.digest(), a.digest());
   run(c, 2, put("z", "3"));
   EXPECT_NE(c.digest(), a.digest());
+  // Snapshots are in key order whatever the insertion order (the map is a hash map).
+  KvStore up, down;
+  for (int i = 0; i < 300; ++i) run(up, 1, put("k" + std::to_string(i), std::to_string(i)));
+  for (int i = 299; i >= 0; --i) run(down, 1, put("k" + std::to_string(i), std::to_string(i)));
+  EXPECT_EQ(up.snapshot(), down.snapshot());
+  KvStore again;
+  ASSERT_TRUE(again.restore(down.snapshot()).ok());
+  EXPECT_EQ(again.snapshot(), up.snapshot());
+  EXPECT_EQ(again.digest(), up.digest());
 }
 
 TEST(KvStore, RestoreRejectsBadSnapshotsAndKeepsState) {

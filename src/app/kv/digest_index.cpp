@@ -61,13 +61,12 @@ void DigestIndex::clear() {
   tree_.reset();
 }
 
-size_t DigestIndex::bucket_of(ByteView key) {
+uint32_t DigestIndex::bucket_of(ByteView key) {
   Hash32 h = crypto::blake3::keyed_hash(keys().select, key);
-  return (size_t{h[0]} | (size_t{h[1]} << 8)) & (BucketTree::kBuckets - 1);
+  return (uint32_t{h[0]} | (uint32_t{h[1]} << 8)) & (BucketTree::kBuckets - 1);
 }
 
-void DigestIndex::set(ByteView key, ByteView value) {
-  const size_t b = bucket_of(key);
+void DigestIndex::set(uint32_t b, ByteView key, ByteView value) {
   auto& v = buckets_[b];
   auto it = std::lower_bound(v.begin(), v.end(), key, [](const Entry& e, ByteView k) { return key_less(e.key, k); });
   const Hash32 h = entry_hash(key, value);
@@ -79,8 +78,7 @@ void DigestIndex::set(ByteView key, ByteView value) {
   tree_.touch(b);
 }
 
-void DigestIndex::erase(ByteView key) {
-  const size_t b = bucket_of(key);
+void DigestIndex::erase(uint32_t b, ByteView key) {
   auto& v = buckets_[b];
   auto it = std::lower_bound(v.begin(), v.end(), key, [](const Entry& e, ByteView k) { return key_less(e.key, k); });
   if (it == v.end() || !std::equal(it->key.begin(), it->key.end(), key.begin(), key.end())) return;

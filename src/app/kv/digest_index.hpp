@@ -21,8 +21,13 @@ namespace rampart::app::kv {
 class DigestIndex {
  public:
   DigestIndex();
-  void set(ByteView key, ByteView value);  // insert or replace
-  void erase(ByteView key);
+  // The bucket a key lives in (one BLAKE3 compression): callers that keep it per key (KvStore)
+  // pass it back to the overloads below instead of rehashing the key on every write.
+  static uint32_t bucket_of(ByteView key);
+  void set(ByteView key, ByteView value) { set(bucket_of(key), key, value); }  // insert or replace
+  void set(uint32_t bucket, ByteView key, ByteView value);
+  void erase(ByteView key) { erase(bucket_of(key), key); }
+  void erase(uint32_t bucket, ByteView key);
   void clear();
   Hash32 digest(uint64_t count) const;
 
@@ -31,7 +36,6 @@ class DigestIndex {
     Bytes key;
     Hash32 hash;
   };
-  static size_t bucket_of(ByteView key);
 
   std::vector<std::vector<Entry>> buckets_;
   BucketTree tree_{"rampart kv group v1", "rampart kv v1"};

@@ -1,5 +1,10 @@
 #include "app/kv/kv_store.hpp"
 
+#include <sodium.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
 
 #include "common/codec.hpp"
 
@@ -8,48 +13,74 @@ namespace rampart::app::kv {
 namespace {
 constexpr size_t kMaxEntries = 1u << 24;
 constexpr size_t kMaxSnapshotKey = kMaxKey;
+
+struct HashKey {
+  uint8_t k[crypto_shorthash_KEYBYTES];
+  HashKey() {
+    if (sodium_init() < 0) std::abort();
+    crypto_shorthash_keygen(k);
+  }
+};
 }  // namespace
+
+size_t KvStore::KeyHash::operator()(const Bytes& key) const noexcept {
+  static const HashKey secret;
+  uint8_t out[crypto_shorthash_BYTES];
+  crypto_shorthash(out, key.data(), key.size(), secret.k);
+  uint64_t h;
+  std::memcpy(&h, out, sizeof h);
+  return static_cast<size_t>(h);
+}
 
 std::optional<Bytes> KvStore::lookup(ByteView key) const {
   auto it = data_.find(Bytes(key.begin(), key.end()));
   if (it == data_.end()) return std::nullopt;
-  return it->second;
+  return it->second.bytes;
 }
 
 void KvStore::store(const Bytes& key, Bytes value) {
-  index_.set(key, value);
-  data_[key] = std::move(value);
+  auto it = data_.find(key);
+  const uint32_t bucket = it != data_.end() ? it->second.bucket : DigestIndex::bucket_of(key);
+  index_.set(bucket, key, value);
+  if (it != data_.end()) {
+    it->second.bytes = std::move(value);
+  } else {
+    data_.emplace(key, Value{std::move(value), bucket});
+  }
   digest_.reset();
 }
 
 void KvStore::remove(const Bytes& key) {
-  index_.erase(key);
-  data_.erase(key);
+  auto it = data_.find(key);
+  if (it == data_.end()) return;
+  index_.erase(it->second.bucket, key);
+  data_.erase(it);
   digest_.reset();
 }
 
 void KvStore::write(uint64_t k, const Bytes& key, std::optional<Bytes> value) {
   // One map lookup per write, and the old value moves into the undo log instead of being
   // copied (the lookup, the copy and a second lookup in store() were ~5% of a replica's CPU).
-  auto it = data_.lower_bound(key);
-  const bool existed = it != data_.end() && it->first == key;
+  auto it = data_.find(key);
+  const bool existed = it != data_.end();
   auto& undo = undo_[k];
   if (undo.capacity() == 0 && !spare_undo_.empty()) {
     undo = std::move(spare_undo_.back());
     spare_undo_.pop_back();
   }
   std::optional<Bytes> old;
-  if (existed) old = std::move(it->second);
+  if (existed) old = std::move(it->second.bytes);
   if (value) {
-    index_.set(key, *value);
+    const uint32_t bucket = existed ? it->second.bucket : DigestIndex::bucket_of(key);
+    index_.set(bucket, key, *value);
     if (existed) {
-      it->second = std::move(*value);
+      it->second.bytes = std::move(*value);
     } else {
-      data_.emplace_hint(it, key, std::move(*value));
+      data_.emplace(key, Value{std::move(*value), bucket});
     }
     digest_.reset();
   } else if (existed) {
-    index_.erase(key);
+    index_.erase(it->second.bucket, key);
     data_.erase(it);
     digest_.reset();
   }
@@ -108,32 +139,38 @@ Hash32 KvStore::digest() const {
 
 Bytes KvStore::snapshot() const {
   Writer w;
+  // In key order: one encoding per state (restore() insists on it).
+  std::vector<const std::pair<const Bytes, Value>*> sorted;
+  sorted.reserve(data_.size());
+  for (const auto& e : data_) sorted.push_back(&e);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
   w.u32(static_cast<uint32_t>(data_.size()));
-  for (const auto& [key, value] : data_) {
-    w.bytes(key);
-    w.bytes(value);
+  for (const auto* e : sorted) {
+    w.bytes(e->first);
+    w.bytes(e->second.bytes);
   }
   return w.take();
 }
 
 Status KvStore::restore(ByteView snap) {
   Reader r(snap);
-  std::map<Bytes, Bytes> data;
+  std::unordered_map<Bytes, Value, KeyHash> data;
+  DigestIndex index;
   size_t n = r.count(kMaxEntries, 8);
-  const Bytes* prev = nullptr;
+  data.reserve(n);
+  Bytes prev;
   for (size_t i = 0; i < n && !r.failed(); ++i) {
     Bytes key = r.bytes(kMaxSnapshotKey);
     Bytes value = r.bytes(kMaxValue);
     if (r.failed()) break;
     // Strictly increasing keys: one encoding per state, so equal digests mean equal snapshots.
-    if (prev && !(*prev < key)) r.fail("snapshot keys not strictly increasing");
-    auto [it, ok] = data.emplace(std::move(key), std::move(value));
-    (void)ok;
-    prev = &it->first;
+    if (i > 0 && !(prev < key)) r.fail("snapshot keys not strictly increasing");
+    const uint32_t bucket = DigestIndex::bucket_of(key);
+    index.set(bucket, key, value);
+    prev = key;
+    data.emplace(std::move(key), Value{std::move(value), bucket});
   }
   if (auto st = r.finish(); !st) return st.error();
-  DigestIndex index;
-  for (const auto& [key, value] : data) index.set(key, value);
   data_ = std::move(data);
   index_ = std::move(index);
   undo_.clear();
