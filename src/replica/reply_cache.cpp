@@ -1,6 +1,7 @@
 #include "replica/reply_cache.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "crypto/blake3.hpp"
@@ -20,7 +21,11 @@ const Keys& keys() {
 }
 
 void put_u64(uint8_t* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(p, &v, 8);
+  } else {
+    for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
+  }
 }
 
 constexpr size_t kRecord = 8 + 8 + 8 + 32 + 32;
@@ -120,7 +125,9 @@ Hash32 ReplyCache::digest() const {
       const size_t bytes = buckets_[dirty[i]].size() * kRecord;
       at[i + 1] = at[i] + (bytes + 63) / 64 * 64;
     }
-    arena.assign(at[dirty.size()], 0);
+    // Sized without zero-filling (~600 KB a batch with 12,000 clients): every record byte is
+    // written below, and only each bucket's padding is zeroed.
+    if (arena.size() < at[dirty.size()]) arena.resize(at[dirty.size()]);
     std::array<std::vector<size_t>, b3::kMaxManyBlocks + 1> by_blocks;
     for (size_t i = 0; i < dirty.size(); ++i) {
       const auto& v = buckets_[dirty[i]];
@@ -129,6 +136,8 @@ Hash32 ReplyCache::digest() const {
         continue;
       }
       uint8_t* p = arena.data() + at[i];
+      const size_t used = v.size() * kRecord;
+      std::memset(p + used, 0, at[i + 1] - at[i] - used);
       for (const auto& s : v) {
         put_u64(p, s.id);
         put_u64(p + 8, s.entry.seq);
