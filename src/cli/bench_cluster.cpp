@@ -273,10 +273,11 @@ int bench_cluster(const Args& a) {
         size_t client;
         client::Reply reply;
         crypto::merkle::Proof proof;
-        Hash32 leaf;
       };
       std::vector<Got> got;
       got.reserve(frames.size());
+      Writer leaf_bytes;  // the replies' leaves back to back, hashed together below
+      std::vector<size_t> leaf_at{0};
       for (auto& f : frames) {
         auto m = client::decode_message(f);
         if (!m || m->tag != client::kTagReply) continue;
@@ -288,15 +289,15 @@ int bench_cluster(const Args& a) {
           bad++;
           continue;
         }
-        Hash32 leaf = crypto::merkle::leaf_hash(client::reply_leaf(rp.client, rp.seq, rp.kind, rp.result));
-        got.push_back({it->second, std::move(rp), std::move(*proof), leaf});
+        leaf_bytes.raw(client::reply_leaf(rp.client, rp.seq, rp.kind, rp.result));
+        leaf_at.push_back(leaf_bytes.size());
+        got.push_back({it->second, std::move(rp), std::move(*proof)});
       }
+      const std::vector<Hash32> leaves = crypto::merkle::hash_packed_leaves(leaf_bytes.data(), leaf_at);
       std::vector<const Hash32*> roots;
-      std::vector<Hash32> leaves;
       std::vector<const crypto::merkle::Proof*> proofs;
       for (const auto& g : got) {
         roots.push_back(&g.reply.results_root);
-        leaves.push_back(g.leaf);
         proofs.push_back(&g.proof);
       }
       std::vector<uint8_t> proof_ok;

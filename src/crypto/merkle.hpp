@@ -21,6 +21,10 @@ namespace rampart::crypto::merkle {
 inline constexpr size_t kMaxProofLength = 32;
 
 Hash32 leaf_hash(ByteView entry);
+// Leaf hashes of entries laid out back to back: entry i = buf[at[i], at[i + 1]). Entries of
+// 1-16 whole 64-byte blocks (reply leaves are padded to that) are hashed several at a time by
+// BLAKE3's multi-input SIMD routine; others one by one. out[i] = leaf_hash(entry i).
+std::vector<Hash32> hash_packed_leaves(ByteView buf, std::span<const size_t> at);
 Hash32 inner_hash(const Hash32& left, const Hash32& right);
 // Root of the empty tree (its own domain, never equal to a leaf or inner hash in practice).
 Hash32 empty_root();

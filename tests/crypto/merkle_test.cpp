@@ -170,5 +170,19 @@ TEST(Merkle, VerifyManyAgreesWithVerify) {
   EXPECT_LT(good, proofs.size() / 2);     // ...and most spoiled ones are rejected
 }
 
+TEST(Merkle, PackedLeavesEqualOneByOne) {
+  Writer w;
+  std::vector<size_t> at{0};
+  for (size_t len : {64, 0, 30, 128, 64, 1024, 1088, 65, 640, 64}) {
+    for (size_t i = 0; i < len; ++i) w.u8(static_cast<uint8_t>(i ^ len));
+    at.push_back(w.size());
+  }
+  const auto leaves = merkle::hash_packed_leaves(w.data(), at);
+  ASSERT_EQ(leaves.size(), at.size() - 1);
+  for (size_t i = 0; i + 1 < at.size(); ++i)
+    EXPECT_EQ(leaves[i], merkle::leaf_hash(w.data().subspan(at[i], at[i + 1] - at[i]))) << i;
+  EXPECT_TRUE(merkle::hash_packed_leaves({}, std::vector<size_t>{}).empty());
+}
+
 }  // namespace
 }  // namespace rampart::crypto

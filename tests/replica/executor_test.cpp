@@ -163,3 +163,21 @@ TEST(Executor, ResultsRootIsAMerkleRootWithProofs) {
   forged.result = to_bytes("forged");
   EXPECT_FALSE(crypto::merkle::verify(o.results_root, crypto::merkle::leaf_hash(reply_leaf(forged)), *proof).ok());
 }
+
+// The batch builds its leaves several at a time (grouped by block count); each must equal the
+// leaf a client computes alone from its reply, whatever the result's length.
+TEST(Executor, BatchedLeavesEqualTheLeafAClientComputes) {
+  std::vector<ReplyEntry> replies;
+  for (size_t len : {0, 1, 10, 17, 18, 50, 64, 100, 200, 1000, 1100, 5000, 3}) {
+    Bytes result(len);
+    for (size_t i = 0; i < len; ++i) result[i] = static_cast<uint8_t>(i * 7 + len);
+    replies.push_back({100 + len, len, ReplyKind::executed, result});
+  }
+  std::vector<Hash32> leaves;
+  for (const auto& r : replies) {
+    const Bytes leaf = reply_leaf(r);
+    EXPECT_EQ(leaf.size() % 64, 0u) << r.result.size();
+    leaves.push_back(crypto::merkle::leaf_hash(leaf));
+  }
+  EXPECT_EQ(results_tree(replies).root(), crypto::merkle::Tree(leaves).root());
+}
