@@ -100,7 +100,7 @@ TEST(ReplyCache, DigestDependsOnEveryField) {
 
 namespace rampart::replica {
 namespace {
-// The digest's definition is part of the data-folder format (kStoreFormat 5): pinned, so a
+// The digest's definition is part of the data-folder format (kStoreFormat 5 and later): pinned, so a
 // faster way of computing it cannot quietly change it. Buckets of 1 up to 30 entries (the
 // latter more than the 16 blocks hashed together, so the one-at-a-time path is covered too).
 TEST(ReplyCache, DigestOfAFixedCacheIsPinned) {
