@@ -1,8 +1,10 @@
 #include "crypto/blake3.hpp"
 
+#include <array>
 #include <bit>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 
 // Internal entry point of the official C implementation (declared in its blake3_impl.h, which is
@@ -49,6 +51,31 @@ void keyed_hash_many(const Hash32& key, const uint8_t* const* inputs, size_t n, 
   // One chunk of `blocks` full blocks: CHUNK_START on the first, CHUNK_END | ROOT on the last.
   blake3_hash_many(inputs, n, blocks, words, 0, false, kKeyedHash, kChunkStart, kChunkEnd | kRoot,
                    reinterpret_cast<uint8_t*>(out));
+}
+
+void keyed_hash_packed(const Hash32& key, ByteView buf, std::span<const size_t> at, Hash32* out) {
+  const size_t n = at.empty() ? 0 : at.size() - 1;
+  std::array<std::vector<size_t>, kMaxManyBlocks + 1> by_blocks;
+  for (size_t i = 0; i < n; ++i) {
+    const size_t len = at[i + 1] - at[i];
+    if (len == 0) continue;
+    if (len % 64 == 0 && len / 64 <= kMaxManyBlocks) {
+      by_blocks[len / 64].push_back(i);
+    } else {
+      out[i] = keyed_hash(key, buf.subspan(at[i], len));
+    }
+  }
+  std::vector<const uint8_t*> inputs;
+  std::vector<Hash32> hashes;
+  for (size_t blocks = 1; blocks <= kMaxManyBlocks; ++blocks) {
+    const auto& idx = by_blocks[blocks];
+    if (idx.empty()) continue;
+    inputs.resize(idx.size());
+    hashes.resize(idx.size());
+    for (size_t j = 0; j < idx.size(); ++j) inputs[j] = buf.data() + at[idx[j]];
+    keyed_hash_many(key, inputs.data(), inputs.size(), blocks, hashes.data());
+    for (size_t j = 0; j < idx.size(); ++j) out[idx[j]] = hashes[j];
+  }
 }
 
 Hasher::Hasher() { blake3_hasher_init(&h_); }

@@ -26,6 +26,11 @@ void keyed_hash_many_64(const Hash32& key, const uint8_t* const* inputs, size_t 
 // (one BLAKE3 chunk): out[i] = keyed_hash(key, inputs[i][0..64 * blocks)).
 inline constexpr size_t kMaxManyBlocks = 16;
 void keyed_hash_many(const Hash32& key, const uint8_t* const* inputs, size_t n, size_t blocks, Hash32* out);
+// Keyed hashes of inputs laid out back to back: input i = buf[at[i], at[i + 1]), out[i] its
+// hash. Inputs of 1..kMaxManyBlocks whole blocks are grouped by length and hashed through
+// keyed_hash_many; any other length one by one. Zero-length inputs are skipped (out[i]
+// untouched) -- callers give those their own meaning.
+void keyed_hash_packed(const Hash32& key, ByteView buf, std::span<const size_t> at, Hash32* out);
 
 class Hasher {
  public:

@@ -52,28 +52,11 @@ Hash32 reduce_to_root(std::vector<Hash32> nodes) {
 Hash32 leaf_hash(ByteView entry) { return blake3::keyed_hash(keys().leaf, entry); }
 
 std::vector<Hash32> hash_packed_leaves(ByteView buf, std::span<const size_t> at) {
-  const size_t n = at.empty() ? 0 : at.size() - 1;
-  std::vector<Hash32> leaves(n);
-  std::array<std::vector<size_t>, blake3::kMaxManyBlocks + 1> by_blocks;
-  for (size_t i = 0; i < n; ++i) {
-    const size_t len = at[i + 1] - at[i];
-    if (len % 64 == 0 && len != 0 && len / 64 <= blake3::kMaxManyBlocks) {
-      by_blocks[len / 64].push_back(i);
-    } else {
-      leaves[i] = leaf_hash(buf.subspan(at[i], len));
-    }
-  }
-  std::vector<const uint8_t*> inputs;
-  std::vector<Hash32> out;
-  for (size_t blocks = 1; blocks <= blake3::kMaxManyBlocks; ++blocks) {
-    const auto& idx = by_blocks[blocks];
-    if (idx.empty()) continue;
-    inputs.resize(idx.size());
-    out.resize(idx.size());
-    for (size_t j = 0; j < idx.size(); ++j) inputs[j] = buf.data() + at[idx[j]];
-    blake3::keyed_hash_many(keys().leaf, inputs.data(), inputs.size(), blocks, out.data());
-    for (size_t j = 0; j < idx.size(); ++j) leaves[idx[j]] = out[j];
-  }
+  std::vector<Hash32> leaves(at.empty() ? 0 : at.size() - 1);
+  blake3::keyed_hash_packed(keys().leaf, buf, at, leaves.data());
+  // keyed_hash_packed skips empty inputs; an empty entry still has a leaf hash.
+  for (size_t i = 0; i < leaves.size(); ++i)
+    if (at[i + 1] == at[i]) leaves[i] = leaf_hash({});
   return leaves;
 }
 

@@ -40,15 +40,6 @@ Bytes encode_request(const Request& r) {
   return w.take();
 }
 
-Request read_request(Reader& rd) {
-  Request r;
-  r.client = rd.u64();
-  r.seq = rd.u64();
-  r.payload = rd.bytes(kMaxPayload);
-  r.sig = rd.bytes(kMaxSignature);
-  return r;
-}
-
 RequestView read_request_view(Reader& rd) {
   RequestView r;
   r.client = rd.u64();
@@ -56,6 +47,11 @@ RequestView read_request_view(Reader& rd) {
   r.payload = rd.bytes_view(kMaxPayload);
   r.sig = rd.bytes_view(kMaxSignature);
   return r;
+}
+
+Request read_request(Reader& rd) {
+  const RequestView v = read_request_view(rd);
+  return Request{v.client, v.seq, Bytes(v.payload.begin(), v.payload.end()), Bytes(v.sig.begin(), v.sig.end())};
 }
 
 Result<Request> decode_request(ByteView b) {

@@ -126,6 +126,24 @@ TEST(Blake3, ShortHashFastPathMatchesHasher) {
   }
 }
 
+TEST(Blake3, KeyedHashPackedMatchesOneShotAndSkipsEmpty) {
+  Hash32 key;
+  for (size_t i = 0; i < 32; ++i) key[i] = static_cast<uint8_t>(7 * i + 1);
+  const Bytes in = input(4000);
+  std::vector<size_t> at{0};
+  for (size_t len : {64, 0, 30, 128, 64, 1024, 1088, 65, 640}) at.push_back(at.back() + len);
+  std::vector<Hash32> out(at.size() - 1, Hash32{});
+  out[1][0] = 0xee;  // the empty input's slot must stay as it was
+  blake3::keyed_hash_packed(key, ByteView(in.data(), at.back()), at, out.data());
+  for (size_t i = 0; i + 1 < at.size(); ++i) {
+    if (at[i + 1] == at[i]) {
+      EXPECT_EQ(out[i][0], 0xee);
+      continue;
+    }
+    EXPECT_EQ(out[i], blake3::keyed_hash(key, ByteView(in.data() + at[i], at[i + 1] - at[i]))) << i;
+  }
+}
+
 TEST(Blake3, ModesDiffer) {
   Hash32 zero{};
   const Bytes in = input(10);
