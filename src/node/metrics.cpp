@@ -29,6 +29,9 @@ std::string render_metrics(const Snapshot& s) {
   g("rampart_bad_peer_messages_total", "malformed node-level peer messages", "counter", s.bad_peer_msgs);
   g("rampart_bad_reply_shares_total", "invalid CART reply shares found while combining", "counter", s.bad_shares);
   g("rampart_client_signatures_checked_total", "client Ed25519 signatures this replica verified (0 with --client-auth none)", "counter", s.signatures_checked);
+  g("rampart_requests_executed_on_certificate_total",
+    "requests executed from a batch this replica did not check itself: it arrived with a commit certificate (catch-up)", "counter",
+    s.requests_on_certificate);
   g("rampart_client_signature_check_cpu_microseconds_total", "thread CPU time spent verifying client signatures (single requests on arrival: 1 in 16 timed)", "counter", s.signature_check_ns / 1000);
   g("rampart_bundles_total", "slots this replica proposed as a bundle of several replicas' batches", "counter", s.bundles);
   g("rampart_bundled_parts_total", "batches ordered inside those bundles", "counter", s.bundled_parts);

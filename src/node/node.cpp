@@ -107,6 +107,7 @@ class NodeImpl final : public consensus::Env {
   void arm_batch_timer();
   bool batch_authentic(ByteView batch, const Hash32& digest);
   void remember_verified(const Hash32& batch_digest);
+  size_t unchecked_requests(ByteView batch) const;
   bool timed_check(ByteView batch);  // check_batch, its thread CPU time counted
   static constexpr uint64_t kArrivalTimingEvery = 16;
   uint64_t arrivals_seen = 0;
@@ -521,6 +522,17 @@ bool NodeImpl::timed_check(ByteView batch) {
   return ok;
 }
 
+// Requests of a batch we execute without having checked it (all of it, or the parts of a bundle
+// we had not seen): only on the catch-up path, so hashing the parts again costs nothing normally.
+size_t NodeImpl::unchecked_requests(ByteView batch) const {
+  if (!replica::is_bundle(batch)) return replica::claimed_requests(batch);
+  size_t n = 0;
+  if (auto parts = replica::batch_parts(batch))
+    for (ByteView p : *parts)
+      if (!verified_batches.count(replica::batch_digest(p))) n += replica::claimed_requests(p);
+  return n;
+}
+
 void NodeImpl::remember_verified(const Hash32& d) {
   if (!verified_batches.insert(d).second) return;
   verified_order.push_back(d);
@@ -687,8 +699,12 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
     spdlog::critical("event=execute_gap k={} last_executed={}", k, exec.last_executed());
     return {};
   }
+  // A replica that fell behind may learn a batch with its commit certificate (PBFT CATCHUP)
+  // instead of through a proposal, and then executes it without checking its signatures itself:
+  // the nf replicas that committed it include f + 1 correct ones, and those checked it first.
   // Undecodable bytes execute as an empty batch (Executor::execute); batch_d is already known.
   auto decoded = replica::decode_batch(batch);
+  if (auth != ClientAuth::none && decoded && !verified_batches.count(batch_d)) ctr.requests_on_certificate += unchecked_requests(batch);
   auto out = exec.execute(k, decoded ? *decoded : replica::Batch{}, batch_d);
   const Hash32 root = out.results_root;
 
@@ -1356,6 +1372,7 @@ void NodeImpl::tick() {
     s.bundles = ctr.bundles.load();
     s.signatures_checked = ctr.signatures_checked.load();
     s.signature_check_ns = ctr.signature_check_ns.load();
+    s.requests_on_certificate = ctr.requests_on_certificate.load();
     s.bundled_parts = ctr.bundled_parts.load();
     s.state_transfers = ctr.state_transfers.load();
     s.peer = tc;
