@@ -37,6 +37,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<Bytes> frames2;
   bool whole_ok = whole.feed(input, frames2).ok();
   if (chunk_ok != whole_ok || frames != frames2) __builtin_trap();
+  // The zero-copy feed (views) must yield exactly the same frames in the same chunks.
+  net::FrameDecoder viewing(limit);
+  std::vector<Bytes> frames3;
+  bool view_ok = true;
+  for (size_t pos = 0; pos < input.size() && view_ok; pos += chunk) {
+    size_t n = input.size() - pos < chunk ? input.size() - pos : chunk;
+    view_ok = viewing.feed(input.subspan(pos, n), [&](ByteView f) { frames3.emplace_back(f.begin(), f.end()); }).ok();
+  }
+  if (view_ok != chunk_ok || frames3 != frames) __builtin_trap();
 
   size_t total = chunked.buffered();
   for (auto& f : frames) {

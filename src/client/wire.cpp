@@ -17,6 +17,10 @@ Bytes reply_leaf(replica::ClientId client, uint64_t seq, uint8_t kind, ByteView 
   return replica::reply_leaf(client, seq, kind, result);
 }
 
+void append_reply_leaf(Writer& w, replica::ClientId client, uint64_t seq, uint8_t kind, ByteView result) {
+  replica::append_reply_leaf(w, client, seq, kind, result);
+}
+
 Bytes encode_request_frame(const replica::Request& r) {
   Writer w;
   w.u8(kTagRequest);
@@ -47,6 +51,30 @@ Bytes encode_reject(const Reject& r) {
   return w.take();
 }
 
+namespace {
+// The body of a REPLY after its tag; failures are left in rd.
+ReplyView read_reply(Reader& rd) {
+  ReplyView v;
+  v.k = rd.u64();
+  v.client = rd.u64();
+  v.seq = rd.u64();
+  v.kind = rd.u8();
+  v.result = rd.bytes_view(kMaxResult);
+  v.proof = rd.bytes_view(8 + 1 + 32 * 32 + 1);
+  v.results_root = rd.fixed<32>();
+  v.group_sig = rd.bytes_view(kMaxGroupSig);
+  return v;
+}
+}  // namespace
+
+Result<ReplyView> decode_reply_view(ByteView frame) {
+  Reader rd(frame);
+  if (rd.u8() != kTagReply) rd.fail("not a reply");
+  ReplyView v = read_reply(rd);
+  RAMPART_TRY(rd.finish());
+  return v;
+}
+
 Result<Message> decode_message(ByteView frame) {
   Reader rd(frame);
   Message m;
@@ -55,16 +83,18 @@ Result<Message> decode_message(ByteView frame) {
     case kTagRequest:
       m.request = replica::read_request(rd);
       break;
-    case kTagReply:
-      m.reply.k = rd.u64();
-      m.reply.client = rd.u64();
-      m.reply.seq = rd.u64();
-      m.reply.kind = rd.u8();
-      m.reply.result = rd.bytes(kMaxResult);
-      m.reply.proof = rd.bytes(8 + 1 + 32 * 32 + 1);
-      m.reply.results_root = rd.fixed<32>();
-      m.reply.group_sig = rd.bytes(kMaxGroupSig);
+    case kTagReply: {
+      const ReplyView v = read_reply(rd);
+      m.reply.k = v.k;
+      m.reply.client = v.client;
+      m.reply.seq = v.seq;
+      m.reply.kind = v.kind;
+      m.reply.result.assign(v.result.begin(), v.result.end());
+      m.reply.proof.assign(v.proof.begin(), v.proof.end());
+      m.reply.results_root = v.results_root;
+      m.reply.group_sig.assign(v.group_sig.begin(), v.group_sig.end());
       break;
+    }
     case kTagReject:
       m.reject.client = rd.u64();
       m.reject.seq = rd.u64();

@@ -35,6 +35,8 @@ replica::ClientId client_id_of(ByteView ed25519_public);
 
 // The Merkle leaf of one request's result in batch k's results tree.
 Bytes reply_leaf(replica::ClientId client, uint64_t seq, uint8_t kind, ByteView result);
+// The same leaf appended to w (for merkle::hash_packed_leaves over many replies).
+void append_reply_leaf(Writer& w, replica::ClientId client, uint64_t seq, uint8_t kind, ByteView result);
 
 struct Reply {
   uint64_t k = 0;
@@ -52,6 +54,20 @@ struct Reject {
   uint64_t seq = 0;
   std::string reason;
 };
+
+// A REPLY read in place: the byte fields point into the frame it was decoded from. For
+// callers that check many replies per read (the benchmark's load generator) and copy nothing.
+struct ReplyView {
+  uint64_t k = 0;
+  replica::ClientId client = 0;
+  uint64_t seq = 0;
+  uint8_t kind = 0;
+  ByteView result, proof;
+  Hash32 results_root{};
+  ByteView group_sig;
+};
+// A whole client-port frame that must be a REPLY; accepts exactly the replies decode_message does.
+Result<ReplyView> decode_reply_view(ByteView frame);
 
 Bytes encode_request_frame(const replica::Request& r);
 Bytes encode_reply(const Reply& r);

@@ -77,9 +77,9 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
     conn_gauge = conns.size();
     auto w = weak_from_this();
     Connection::Handlers h;
-    h.on_frame = [w, id](Bytes f) {
+    h.on_frame = [w, id](ByteView f) {
       auto me = w.lock();
-      if (me && !me->stopped && me->on_frame) me->on_frame(id, std::move(f));
+      if (me && !me->stopped && me->on_frame) me->on_frame(id, Bytes(f.begin(), f.end()));
     };
     h.on_close = [w, id](const std::string&) {
       auto me = w.lock();

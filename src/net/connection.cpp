@@ -35,15 +35,13 @@ void Connection::on_read(const asio::error_code& ec, size_t n) {
     return;
   }
   CounterSet::add(counters_->bytes_in, n);
-  frames_.clear();
-  Status st = decoder_.feed(ByteView(read_buf_.data(), n), frames_);
-  // Deliver what decoded before any error; the owner may close us from a handler.
-  for (auto& f : frames_) {
+  // Frames are delivered as they decode, before any error; the owner may close us from a
+  // handler, and then the rest of this read is dropped.
+  Status st = decoder_.feed(ByteView(read_buf_.data(), n), [this](ByteView f) {
     if (closed_) return;
     CounterSet::add(counters_->frames_in);
-    if (h_.on_frame) h_.on_frame(std::move(f));
-  }
-  frames_.clear();
+    if (h_.on_frame) h_.on_frame(f);
+  });
   if (closed_) return;
   if (!st) {
     CounterSet::add(counters_->bad_frames);

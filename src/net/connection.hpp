@@ -21,7 +21,9 @@ namespace rampart::net {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   struct Handlers {
-    std::function<void(Bytes frame)> on_frame;
+    // A received frame, valid only during the call (it usually points into the read buffer:
+    // frames are not copied on the way in).
+    std::function<void(ByteView frame)> on_frame;
     // The in-flight write finished and the fill buffer moved out: the owner may add more.
     std::function<void()> on_writable;
     // Called once, after the socket is closed, with the reason.
@@ -64,7 +66,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<CounterSet> counters_;
   Handlers h_;
   std::array<uint8_t, 64 * 1024> read_buf_{};
-  std::vector<Bytes> frames_;
   Bytes fill_, inflight_;
   size_t fill_frames_ = 0, inflight_frames_ = 0;
   bool writing_ = false;

@@ -23,7 +23,10 @@ Bytes encode_frame(ByteView payload) {
   return out;
 }
 
-Status FrameDecoder::feed(ByteView data, std::vector<Bytes>& frames) {
+// One parser for both feeds: `whole(view)` gets a frame lying entirely inside `data`,
+// `assembled(bytes&&)` one completed in body_ from several calls.
+template <class Whole, class Assembled>
+Status FrameDecoder::run(ByteView data, Whole&& whole, Assembled&& assembled) {
   if (failed_) return err("frame stream already failed");
   size_t pos = 0;
   while (pos < data.size()) {
@@ -40,22 +43,37 @@ Status FrameDecoder::feed(ByteView data, std::vector<Bytes>& frames) {
         failed_ = true;
         return err("frame length " + std::to_string(len) + " above limit " + std::to_string(max_frame_));
       }
+      if (data.size() - pos >= len) {
+        whole(data.subspan(pos, len));
+        pos += len;
+        continue;
+      }
       body_len_ = len;
       in_body_ = true;
       body_.clear();
       // Reserve only what is already here: the announced length is not trusted for allocation.
-      body_.reserve(std::min<size_t>(len, data.size() - pos));
+      body_.reserve(data.size() - pos);
     }
     size_t take = std::min<size_t>(body_len_ - body_.size(), data.size() - pos);
     body_.insert(body_.end(), data.begin() + pos, data.begin() + pos + take);
     pos += take;
     if (body_.size() == body_len_) {
-      frames.push_back(std::move(body_));
-      body_ = Bytes();
       in_body_ = false;
+      assembled(std::move(body_));
+      body_ = Bytes();
     }
   }
   return {};
+}
+
+Status FrameDecoder::feed(ByteView data, std::vector<Bytes>& frames) {
+  return run(
+      data, [&](ByteView f) { frames.emplace_back(f.begin(), f.end()); },
+      [&](Bytes&& f) { frames.push_back(std::move(f)); });
+}
+
+Status FrameDecoder::feed(ByteView data, const std::function<void(ByteView)>& on_frame) {
+  return run(data, on_frame, [&](Bytes&& f) { on_frame(f); });
 }
 
 }  // namespace rampart::net

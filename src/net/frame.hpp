@@ -5,6 +5,7 @@
 // nothing.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "common/bytes.hpp"
@@ -30,6 +31,10 @@ class FrameDecoder {
   // Appends every frame completed by `data` to `frames`. Frames completed before an error in
   // the same call are still appended; the error is returned after them.
   Status feed(ByteView data, std::vector<Bytes>& frames);
+  // The same, but each frame is handed to on_frame as a view, valid only during the call: a
+  // frame that lies whole inside `data` is not copied at all, one split across calls is
+  // assembled in the decoder's buffer first.
+  Status feed(ByteView data, const std::function<void(ByteView)>& on_frame);
 
   // Lower (or raise) the limit for the frames that follow, e.g. after a handshake.
   void set_max_frame(size_t max_frame) { max_frame_ = max_frame; }
@@ -46,6 +51,9 @@ class FrameDecoder {
   uint32_t body_len_ = 0;
   Bytes body_;
   bool failed_ = false;
+
+  template <class Whole, class Assembled>
+  Status run(ByteView data, Whole&& whole, Assembled&& assembled);
 };
 
 }  // namespace rampart::net

@@ -214,10 +214,10 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     std::weak_ptr<PeerConn> wpc = pc;
     auto w = weak_from_this();
     Connection::Handlers h;
-    h.on_frame = [w, wpc](Bytes f) {
+    h.on_frame = [w, wpc](ByteView f) {
       auto me = w.lock();
       auto pc = wpc.lock();
-      if (me && pc && !me->stopped) me->on_frame(pc, std::move(f));
+      if (me && pc && !me->stopped) me->on_frame(pc, f);
     };
     h.on_writable = [w, wpc]() {
       auto me = w.lock();
@@ -257,7 +257,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     return true;
   }
 
-  void on_frame(const std::shared_ptr<PeerConn>& pc, Bytes frame) {
+  void on_frame(const std::shared_ptr<PeerConn>& pc, ByteView frame) {
     switch (pc->state) {
       case PeerConn::State::hello: {
         auto hello = crypto::decode_hello(frame);

@@ -33,7 +33,7 @@ void ClientPort::accept() {
         auto c = std::make_shared<net::Connection>(std::move(sock), kMaxFrame, counters_);
         conns_[id] = c;
         net::Connection::Handlers h;
-        h.on_frame = [this, id](Bytes frame) {
+        h.on_frame = [this, id](ByteView frame) {
           if (on_frame_ && !on_frame_(id, frame)) {
             net::CounterSet::add(counters_->bad_frames);
             if (auto it = conns_.find(id); it != conns_.end()) it->second->close("bad client frame");

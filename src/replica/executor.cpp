@@ -22,12 +22,11 @@ Hash32 hash_with(const char* context, ByteView data) {
 }
 }  // namespace
 
-namespace {
 // Zero-padded to whole 64-byte blocks so that a batch's leaves can be hashed 8-16 at a time
 // (BLAKE3's multi-input routine takes whole blocks only); one leaf at a time they were a
 // latency-bound compression each. The result's length prefix fixes where the padding starts,
 // so distinct replies still have distinct leaves.
-void write_leaf(Writer& w, ClientId client, uint64_t seq, uint8_t kind, ByteView result) {
+void append_reply_leaf(Writer& w, ClientId client, uint64_t seq, uint8_t kind, ByteView result) {
   static constexpr uint8_t kZeros[64] = {};
   const size_t start = w.size();
   w.raw(as_bytes("rampart/reply-leaf/v2"));
@@ -38,11 +37,10 @@ void write_leaf(Writer& w, ClientId client, uint64_t seq, uint8_t kind, ByteView
   const size_t used = (w.size() - start) % 64;
   if (used != 0) w.raw(ByteView(kZeros, 64 - used));
 }
-}  // namespace
 
 Bytes reply_leaf(ClientId client, uint64_t seq, uint8_t kind, ByteView result) {
   Writer w;
-  write_leaf(w, client, seq, kind, result);
+  append_reply_leaf(w, client, seq, kind, result);
   return w.take();
 }
 
@@ -53,7 +51,7 @@ crypto::merkle::Tree results_tree(const std::vector<ReplyEntry>& replies) {
   std::vector<size_t> at(n + 1, 0);
   for (size_t i = 0; i < n; ++i) {
     const auto& r = replies[i];
-    write_leaf(w, r.client, r.seq, static_cast<uint8_t>(r.kind), r.result);
+    append_reply_leaf(w, r.client, r.seq, static_cast<uint8_t>(r.kind), r.result);
     at[i + 1] = w.size();
   }
   return crypto::merkle::Tree(crypto::merkle::hash_packed_leaves(w.data(), at));

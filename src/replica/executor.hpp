@@ -46,6 +46,8 @@ struct Outcome {
 // seq u64 | kind u8 | result (u32 length | bytes), zero-padded to a multiple of 64 bytes. k is not in the leaf: the group signature
 // is over (k, root), so a proof cannot be replayed for another batch.
 Bytes reply_leaf(ClientId client, uint64_t seq, uint8_t kind, ByteView result);
+// The same leaf appended to w (many leaves back to back for merkle::hash_packed_leaves).
+void append_reply_leaf(Writer& w, ClientId client, uint64_t seq, uint8_t kind, ByteView result);
 inline Bytes reply_leaf(const ReplyEntry& e) { return reply_leaf(e.client, e.seq, static_cast<uint8_t>(e.kind), e.result); }
 crypto::merkle::Tree results_tree(const std::vector<ReplyEntry>& replies);
 

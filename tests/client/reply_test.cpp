@@ -71,5 +71,31 @@ TEST(Wire, MalformedFramesAreRejected) {
   EXPECT_NE(client_id_of(Bytes(32, 1)), client_id_of(Bytes(32, 2)));
 }
 
+TEST(Wire, ReplyViewReadsTheFrameInPlace) {
+  Fixture f;
+  const Bytes w = encode_reply(f.reply);
+  auto v = decode_reply_view(w);
+  ASSERT_TRUE(v);
+  EXPECT_EQ(v->k, f.reply.k);
+  EXPECT_EQ(v->client, f.reply.client);
+  EXPECT_EQ(v->seq, f.reply.seq);
+  EXPECT_EQ(Bytes(v->result.begin(), v->result.end()), f.reply.result);
+  EXPECT_EQ(Bytes(v->proof.begin(), v->proof.end()), f.reply.proof);
+  EXPECT_EQ(v->results_root, f.reply.results_root);
+  EXPECT_EQ(Bytes(v->group_sig.begin(), v->group_sig.end()), f.reply.group_sig);
+  // Views into the frame, not copies.
+  EXPECT_TRUE(v->proof.data() > w.data() && v->proof.data() < w.data() + w.size());
+  // Its leaf, appended in place, is the one the proof covers.
+  Writer leaf;
+  append_reply_leaf(leaf, v->client, v->seq, v->kind, v->result);
+  EXPECT_EQ(Bytes(leaf.data().begin(), leaf.data().end()), reply_leaf(f.reply.client, f.reply.seq, f.reply.kind, f.reply.result));
+  // Only whole replies: truncated, trailing bytes, or another message kind are refused.
+  for (size_t cut = 0; cut < w.size(); cut += 7) EXPECT_FALSE(decode_reply_view(ByteView(w).first(cut)));
+  Bytes longer = w;
+  longer.push_back(0);
+  EXPECT_FALSE(decode_reply_view(longer));
+  EXPECT_FALSE(decode_reply_view(encode_reject({3, 1, "no"})));
+}
+
 }  // namespace
 }  // namespace rampart::client

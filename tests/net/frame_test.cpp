@@ -106,5 +106,36 @@ TEST(Frame, HugeAnnouncedLengthDoesNotReserveIt) {
   EXPECT_EQ(d.buffered(), kFrameHeaderBytes + 10u);
 }
 
+TEST(Frame, ViewFeedPointsIntoTheInputAndAssemblesSplitFrames) {
+  Bytes wire;
+  append_frame(wire, to_bytes("first"));
+  append_frame(wire, {});
+  append_frame(wire, to_bytes("split across reads"));
+  const size_t cut = wire.size() - 5;  // inside the third frame
+  FrameDecoder d(64);
+  std::vector<Bytes> got;
+  std::vector<bool> in_input;
+  auto on = [&](ByteView f) {
+    got.emplace_back(f.begin(), f.end());
+    in_input.push_back(f.empty() || (f.data() >= wire.data() && f.data() + f.size() <= wire.data() + wire.size()));
+  };
+  ASSERT_TRUE(d.feed(ByteView(wire).first(cut), on).ok());
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(d.buffered(), cut - (2 * kFrameHeaderBytes + 5));
+  ASSERT_TRUE(d.feed(ByteView(wire).subspan(cut), on).ok());
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0], to_bytes("first"));
+  EXPECT_TRUE(got[1].empty());
+  EXPECT_EQ(got[2], to_bytes("split across reads"));
+  // Whole frames were not copied; the split one came from the decoder's own buffer.
+  EXPECT_TRUE(in_input[0]);
+  EXPECT_FALSE(in_input[2]);
+  EXPECT_EQ(d.buffered(), 0u);
+  // An oversize frame fails the view feed like the other.
+  FrameDecoder small(4);
+  EXPECT_FALSE(small.feed(encode_frame(to_bytes("too long")), on).ok());
+  EXPECT_TRUE(small.failed());
+}
+
 }  // namespace
 }  // namespace rampart::net
