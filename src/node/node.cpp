@@ -157,6 +157,7 @@ class NodeImpl final : public consensus::Env {
   // built from requests it verified on arrival, forwarded batches it verified): validate_batch
   // accepts those bytes again without a second round of Ed25519 verifications. Bounded, FIFO.
   std::set<Hash32> verified_batches;
+  Writer reply_buf;  // one reply frame at a time, reused (send_replies)
   std::deque<Hash32> verified_order;
   static constexpr size_t kMaxVerifiedBatches = 4096;
   // Own batches (the primary: slots) waiting to execute before the next one closes. A backup
@@ -933,9 +934,9 @@ void NodeImpl::send_replies(uint64_t k, Cert& c) {
     if (r.kind == replica::ReplyKind::stale) continue;
     auto conn = client_conn.find(r.client);
     if (conn == client_conn.end()) continue;
-    Bytes frame = reply_frame(k, r, static_cast<uint32_t>(i), *c.tree, c.group_sig);
-    if (frame.empty()) continue;
-    if (clients->send(conn->second, frame)) ctr.replies++;
+    reply_buf.clear();
+    if (!append_reply_frame(reply_buf, k, r, static_cast<uint32_t>(i), *c.tree, c.group_sig)) continue;
+    if (clients->send(conn->second, reply_buf.data())) ctr.replies++;
   }
 }
 

@@ -7,21 +7,28 @@ namespace rampart::node {
 
 Bytes reply_frame(uint64_t k, const replica::ReplyEntry& r, uint32_t i, const crypto::merkle::Tree& tree,
                   ByteView group_sig) {
+  Writer w;
+  if (!append_reply_frame(w, k, r, i, tree, group_sig)) return {};
+  return w.take();
+}
+
+bool append_reply_frame(Writer& w, uint64_t k, const replica::ReplyEntry& r, uint32_t i,
+                        const crypto::merkle::Tree& tree, ByteView group_sig) {
+  if (i >= tree.size()) return false;
   size_t levels = 0;  // siblings in a proof of this tree, at most
   for (size_t n = tree.size(); n > 1; n = (n + 1) / 2) ++levels;
-  Writer w;
-  // Fixed fields, length prefixes and the proof: one allocation.
-  w.reserve(1 + 8 + 8 + 8 + 1 + 4 + r.result.size() + 4 + 9 + 32 * levels + 32 + 4 + group_sig.size());
+  // Fixed fields, length prefixes and the proof: at most one allocation.
+  w.reserve(w.size() + 1 + 8 + 8 + 8 + 1 + 4 + r.result.size() + 4 + 9 + 32 * levels + 32 + 4 + group_sig.size());
   w.u8(client::kTagReply);
   w.u64(k);
   w.u64(r.client);
   w.u64(r.seq);
   w.u8(static_cast<uint8_t>(r.kind));
   w.bytes(r.result);
-  if (!tree.write_proof(i, w)) return {};
+  tree.write_proof(i, w);  // i is inside the tree: cannot fail
   w.fixed(tree.root());
   w.bytes(group_sig);
-  return w.take();
+  return true;
 }
 
 }  // namespace rampart::node

@@ -18,6 +18,7 @@ Hash32 leaf(uint32_t i) {
 // The direct writer must produce exactly the bytes of the general encoder, for every position
 // of trees of awkward sizes (odd levels promote nodes without a sibling).
 TEST(ReplyFrame, EqualsEncodeReplyForEveryLeafOfSeveralTrees) {
+  Writer reused;
   for (uint32_t n : {1u, 2u, 3u, 5u, 8u, 13u, 64u, 100u}) {
     std::vector<Hash32> leaves;
     for (uint32_t i = 0; i < n; ++i) leaves.push_back(leaf(i));
@@ -29,8 +30,19 @@ TEST(ReplyFrame, EqualsEncodeReplyForEveryLeafOfSeveralTrees) {
       client::Reply want{42, e.client, e.seq, static_cast<uint8_t>(e.kind), e.result, tree.proof(i)->encode(),
                          tree.root(), sig};
       ASSERT_EQ(reply_frame(42, e, i, tree, sig), client::encode_reply(want)) << "n=" << n << " i=" << i;
+      // Appended into a reused writer (as send_replies does): the same bytes after what was there.
+      reused.clear();
+      reused.u8(0xEE);
+      ASSERT_TRUE(append_reply_frame(reused, 42, e, i, tree, sig));
+      Bytes expect{0xEE};
+      const Bytes enc = client::encode_reply(want);
+      expect.insert(expect.end(), enc.begin(), enc.end());
+      ASSERT_EQ(Bytes(reused.data().begin(), reused.data().end()), expect) << "n=" << n << " i=" << i;
     }
     EXPECT_TRUE(reply_frame(42, replica::ReplyEntry{}, n, tree, sig).empty()) << "index past the last leaf";
+    reused.clear();
+    EXPECT_FALSE(append_reply_frame(reused, 42, replica::ReplyEntry{}, n, tree, sig));
+    EXPECT_EQ(reused.size(), 0u) << "nothing written for an index past the last leaf";
   }
 }
 
