@@ -9,6 +9,8 @@
 
 #include <array>
 #include <cstdio>
+#include <deque>
+#include <fstream>
 #include <random>
 #include <sstream>
 #include <stdexcept>
@@ -60,11 +62,17 @@ bool port_free(uint16_t port) {
 
 // A base port whose peer/client/metrics ranges are all free right now.
 uint16_t free_base(uint32_t n) {
+  if (n == 0 || n > 100) throw std::runtime_error("free_base: 1..100 replicas");
   std::mt19937 rng(static_cast<uint32_t>(::getpid()) * 7919u + static_cast<uint32_t>(std::random_device{}()));
   for (int attempt = 0; attempt < 200; ++attempt) {
     // Below Linux's ephemeral range (32768+), so no outgoing connection takes a port between
-    // this check and the replica's bind.
-    uint16_t base = static_cast<uint16_t>(20000 + (rng() % 120) * 100);
+    // this check and the replica's bind. keygen puts peer, client and metrics ports at base,
+    // base + 100 and base + 200 (+ replica id); bases 400 * m + n * j (n * j < 100) give every
+    // choice its own ports, so tests running side by side cannot pick overlapping ranges (with
+    // bases 100 apart, a neighbour's client ports were our peer ports), nor take the ports of a
+    // cluster whose replicas are down for a restart unless both pick the very same base.
+    const uint32_t per_block = 100 / n;
+    uint16_t base = static_cast<uint16_t>(20000 + 400 * (rng() % 31) + n * (rng() % per_block));
     bool ok = true;
     for (uint32_t i = 0; i < n && ok; ++i)
       ok = port_free(static_cast<uint16_t>(base + i)) && port_free(static_cast<uint16_t>(base + 100 + i)) &&
@@ -165,13 +173,31 @@ bool LocalCluster::wait_metric_at_least(uint32_t id, const std::string& name, do
 }
 
 bool LocalCluster::wait_up(std::chrono::milliseconds d) const {
-  return wait_for(
+  const bool up = wait_for(
       [&] {
         for (const auto& [id, pid] : pids_)
           if (pid > 0 && metric(id, "rampart_height") < 0) return false;
         return true;
       },
       d);
+  if (!up) {
+    // The test fails on this and the folder is removed with the cluster: say now which replica
+    // did not answer and how its log ends.
+    for (const auto& [id, pid] : pids_) {
+      if (pid <= 0 || metric(id, "rampart_height") >= 0) continue;
+      const bool alive = ::waitpid(pid, nullptr, WNOHANG) == 0;
+      std::fprintf(stderr, "wait_up: replica %u (pid %d, %s) does not answer on its metrics port; its log ends:\n", id,
+                   static_cast<int>(pid), alive ? "running" : "exited");
+      std::ifstream in(log(id));
+      std::deque<std::string> tail;
+      for (std::string line; std::getline(in, line);) {
+        tail.push_back(line);
+        if (tail.size() > 15) tail.pop_front();
+      }
+      for (const auto& line : tail) std::fprintf(stderr, "  %s\n", line.c_str());
+    }
+  }
+  return up;
 }
 
 }  // namespace rampart::test
