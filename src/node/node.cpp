@@ -157,9 +157,9 @@ class NodeImpl final : public consensus::Env {
   // built from requests it verified on arrival, forwarded batches it verified): validate_batch
   // accepts those bytes again without a second round of Ed25519 verifications. Bounded, FIFO.
   std::set<Hash32> verified_batches;
-  Writer reply_buf;  // one reply frame at a time, reused (send_replies)
   std::deque<Hash32> verified_order;
   static constexpr size_t kMaxVerifiedBatches = 4096;
+  Writer reply_buf;  // one reply frame at a time, reused (send_replies)
   // Own batches (the primary: slots) waiting to execute before the next one closes. A backup
   // may forward a second batch while its first waits in the primary's queue, so a request
   // skips one round of waiting there; the primary still proposes one bundle at a time. Backups
