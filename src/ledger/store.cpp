@@ -423,6 +423,31 @@ Status Store::truncate_locked(uint64_t k, bool sync) {
   return {};
 }
 
+Status Store::abandon_above(uint64_t k) {
+  RAMPART_TRY(check_writable());
+  std::unique_lock l(mu_);
+  if (k >= meta_.last_block) return {};
+  auto kb = block_unlocked(k);
+  if (!kb.ok()) return kb.error();
+  Metadata m = meta_;
+  m.last_block = k;
+  m.last_final = std::min(m.last_final, k);
+  rocksdb::WriteBatch wbatch;
+  wbatch.DeleteRange(cfs_[kBlocks], key_of(k + 1), key_of(meta_.last_block + 1));
+  wbatch.DeleteRange(cfs_[kBatches], key_of(k + 1), key_of(meta_.last_block + 1));
+  bool drop_checkpoint = checkpoint_ && checkpoint_->k > k;
+  if (drop_checkpoint) {
+    wbatch.Delete(cfs_[kCheckpoint], kCheckpointKey);
+    wbatch.Delete(cfs_[kSnapshot], kSnapshotKey);
+  }
+  wbatch.Put(cfs_[kMeta], kMetaKey, slice(encode_metadata(m)));
+  RAMPART_TRY(write(&wbatch, true));
+  meta_ = m;
+  last_hash_ = block_hash(*kb);
+  if (drop_checkpoint) checkpoint_.reset();
+  return {};
+}
+
 Status Store::put_checkpoint(const CheckpointRecord& c, ByteView app_snapshot, bool sync) {
   RAMPART_TRY(check_writable());
   std::unique_lock l(mu_);

@@ -36,6 +36,9 @@ std::string render_metrics(const Snapshot& s) {
   g("rampart_bundles_total", "slots this replica proposed as a bundle of several replicas' batches", "counter", s.bundles);
   g("rampart_bundled_parts_total", "batches ordered inside those bundles", "counter", s.bundled_parts);
   g("rampart_forward_fallbacks_total", "forwarded batches the primary did not order within view_timeout_ms, submitted to the protocol", "counter", s.forward_fallbacks);
+  g("rampart_blocks_abandoned_total",
+    "own final blocks dropped because f + 1 peers hold a different proven chain (after a whole-cluster crash)", "counter",
+    s.blocks_abandoned);
   g("rampart_state_transfers_total", "completed state transfers", "counter", s.state_transfers);
   g("rampart_peer_frames_in_total", "frames received from replicas", "counter", s.peer.frames_in);
   g("rampart_peer_frames_out_total", "frames sent to replicas", "counter", s.peer.frames_out);

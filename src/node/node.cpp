@@ -220,6 +220,11 @@ class NodeImpl final : public consensus::Env {
   std::vector<std::pair<NodeId, Bytes>> held;
   std::unique_ptr<asio::steady_timer> sync_timer;
   std::chrono::steady_clock::time_point last_blocks_req{};
+  std::optional<ForkResolver> fork;  // our catch-up found a broken link: resolving (recovery.hpp)
+  NodeId fork_peer = 0;
+  Bytes genesis_state;               // executor snapshot before anything executed
+  void on_fork_blocks(NodeId from, const BlocksResp& r);
+  void abandon_fork(uint64_t d);
   std::map<uint64_t, consensus::CheckpointCert> ckpt_certs;  // stable checkpoints' proofs (last two)
 
   Counters ctr;
@@ -247,6 +252,7 @@ Status NodeImpl::init() {
   auto st = ledger::Store::open(data.string(), config_bytes);
   if (!st) return err("data folder " + data.string() + " cannot be used: " + st.error().message);
   store = std::move(*st);
+  genesis_state = exec.snapshot();
   RAMPART_TRY(recover());
   syncer = std::make_unique<WalSyncer>([this] { return store->sync(); },
                                        [this](uint64_t gen, Status st) {
@@ -1245,12 +1251,25 @@ void NodeImpl::sync_step() {
     return;
   }
   uint64_t target = rsync->target();
-  if (store->last_final() >= target) return resume();
+  if (!fork && store->last_final() >= target) return resume();
   if (now - last_blocks_req < std::chrono::milliseconds(500)) return;
-  auto src = rsync->source_for(target);
-  if (!src) return resume();
+  // Resolving a fork needs f + 1 different peers' evidence: ask every peer in turn (the
+  // handshake may have heard from just one serving peer).
+  std::optional<NodeId> src;
+  if (fork) {
+    fork_peer = (fork_peer + 1) % cfg.n();
+    if (fork_peer == self) fork_peer = (fork_peer + 1) % cfg.n();
+    src = fork_peer;
+  } else {
+    src = rsync->source_for(target);
+  }
+  if (!src) {
+    fork.reset();
+    return resume();
+  }
   last_blocks_req = now;
-  transport->send(*src, wrap(PeerTag::blocks_req, encode_blocks_req(store->last_final() + 1)));
+  uint64_t from = fork ? fork->from() : store->last_final() + 1;
+  transport->send(*src, wrap(PeerTag::blocks_req, encode_blocks_req(from)));
 }
 
 void NodeImpl::on_status(NodeId from, const PeerStatus& s) {
@@ -1294,10 +1313,19 @@ void NodeImpl::on_blocks_req(NodeId from, uint64_t from_k) {
 // replay must reproduce each block's state digest, which the proof does not sign), appended final.
 void NodeImpl::on_blocks_resp(NodeId from, BlocksResp r) {
   if (!syncing || r.blocks.empty()) return;
+  if (fork) return on_fork_blocks(from, r);
   uint64_t base = store->last_final();
   if (r.blocks.front().k != base + 1 || store->last_block() != base) return;
   auto prev = store->block(base);
   if (!prev) return;
+  if (base > 0 && r.blocks.front().prev_hash != ledger::block_hash(*prev)) {
+    // Their next block does not follow our last one: either this peer lies or our chain ends
+    // in blocks the cluster replaced after a whole-cluster crash. Find out (ForkResolver).
+    spdlog::warn("event=fork_suspected from={} at={}", from, base + 1);
+    fork.emplace(cfg.f, base);
+    last_blocks_req = {};
+    return sync_step();
+  }
   if (auto st = check_offered_blocks(*prev, r.blocks, r.batches, *rc.tverifier); !st) {
     ctr.bad_peer_msgs++;
     spdlog::warn("event=catch_up_rejected from={} error=\"{}\"", from, st.error().message);
@@ -1323,6 +1351,61 @@ void NodeImpl::on_blocks_resp(NodeId from, BlocksResp r) {
   ctr.height.store(exec.last_executed());
   ctr.final_height.store(store->last_final());
   spdlog::info("event=caught_up height={} from={} target={}", store->last_final(), from, rsync->target());
+  last_blocks_req = {};
+  sync_step();
+}
+
+void NodeImpl::on_fork_blocks(NodeId from, const BlocksResp& r) {
+  auto own = [this](uint64_t k) { return store->block(k); };
+  uint64_t asked = fork->from();
+  auto verdict = fork->on_blocks(from, r.blocks, r.batches, own, *rc.tverifier);
+  spdlog::info("event=fork_probe from={} asked={} offered={}..{} fork_at={} next={}", from, asked, r.blocks.front().k,
+               r.blocks.back().k, fork->height(), fork->from());
+  switch (verdict) {
+    case ForkResolver::Verdict::more:
+      last_blocks_req = {};
+      return sync_step();
+    case ForkResolver::Verdict::bad_peer:
+      ctr.bad_peer_msgs++;
+      spdlog::warn("event=catch_up_rejected from={} error=\"blocks offered while resolving a fork do not verify\"", from);
+      return;  // the next tick asks another peer
+    case ForkResolver::Verdict::not_a_fork:
+      spdlog::info("event=fork_refuted at={} (f + 1 peers hold our chain)", fork->height());
+      fork.reset();
+      return;
+    case ForkResolver::Verdict::abandon:
+      return abandon_fork(fork->height());
+  }
+}
+
+// f + 1 peers hold a proven chain that leaves ours at d: our blocks from d on were never durable
+// at n - f replicas (recovery.hpp), so drop them, rebuild the state from what remains on disk
+// and catch up from d like any lagging replica.
+void NodeImpl::abandon_fork(uint64_t d) {
+  uint64_t had = store->last_final();
+  fork.reset();
+  if (auto st = store->abandon_above(d - 1); !st) {
+    spdlog::critical("event=fork_abandon_failed at={} error=\"{}\"", d, st.error().message);
+    return;
+  }
+  Status rebuilt = exec.restore(genesis_state);
+  Result<uint64_t> h = rebuilt ? recover_from_disk(*store, exec, *rc.tverifier) : Result<uint64_t>(rebuilt.error());
+  if (!h) {
+    // The ledger below d verified at start-up; failing now means the disk changed under us.
+    spdlog::critical("event=fork_rebuild_failed at={} error=\"{}\"", d, h.error().message);
+    io.stop();
+    return;
+  }
+  snapshots.erase(snapshots.lower_bound(d), snapshots.end());
+  ckpt_certs.erase(ckpt_certs.lower_bound(d), ckpt_certs.end());
+  certs.clear();
+  ctr.blocks_abandoned += had - (d - 1);
+  auto cp = store->checkpoint();
+  ctr.checkpoint.store(cp ? cp->k : 0);
+  ctr.height.store(exec.last_executed());
+  ctr.final_height.store(store->last_final());
+  spdlog::warn("event=fork_abandoned first={} count={} checkpoint={} (f + 1 peers hold another proven chain there)", d,
+               had - (d - 1), cp ? cp->k : 0);
   last_blocks_req = {};
   sync_step();
 }
@@ -1368,6 +1451,7 @@ void NodeImpl::tick() {
     s.rollbacks = ps.rollbacks;
     s.protocol_rejected = ps.rejected_messages;
     s.bad_peer_msgs = ctr.bad_peer_msgs.load();
+    s.blocks_abandoned = ctr.blocks_abandoned.load();
     s.bad_shares = ctr.bad_shares.load();
     s.forward_fallbacks = ctr.forward_fallbacks.load();
     s.bundles = ctr.bundles.load();

@@ -230,4 +230,56 @@ std::optional<consensus::NodeId> RestartSync::source_for(uint64_t h) {
   return ok[rotate_++ % ok.size()];
 }
 
+// ---------------------------------------------------------------- fork resolution
+
+ForkResolver::ForkResolver(uint32_t f, uint64_t base, uint64_t step)
+    : f_(f), base_(base), step_(std::max<uint64_t>(step, 1)), from_(base > step_ ? base - step_ + 1 : 1) {}
+
+ForkResolver::Verdict ForkResolver::on_blocks(consensus::NodeId peer, const std::vector<ledger::Block>& blocks,
+                                              const std::vector<Bytes>& batches, const OwnBlock& own,
+                                              const crypto::ThresholdVerifier& tv) {
+  if (blocks.empty() || blocks.front().k != from_ || blocks.size() != batches.size()) return Verdict::more;
+  // The first offered block that differs from ours (only heights we hold can differ).
+  size_t i = 0;
+  for (; i < blocks.size() && blocks[i].k <= base_; ++i) {
+    if (i > 0 && blocks[i].k != blocks[i - 1].k + 1) return Verdict::bad_peer;
+    auto mine = own(blocks[i].k);
+    if (!mine) return Verdict::more;  // our own read failed: try again later
+    if (ledger::block_hash(*mine) != ledger::block_hash(blocks[i])) break;
+  }
+  if (i == blocks.size() || blocks[i].k > base_) {
+    // Everything offered up to our height matches ours.
+    if (fork_ != 0) {
+      // Confirming: this peer holds our block at fork_.
+      agree_.insert(peer);
+      return agree_.size() >= f_ + 1 ? Verdict::not_a_fork : Verdict::more;
+    }
+    if (blocks.back().k >= base_) return Verdict::not_a_fork;  // its chain continues ours
+    from_ = blocks.back().k + 1;  // keep walking up towards our last block
+    return Verdict::more;
+  }
+  if (i == 0 && fork_ == 0 && from_ > 1) {
+    from_ = from_ > step_ ? from_ - step_ : 1;  // differs already here: the fork is lower
+    return Verdict::more;
+  }
+  uint64_t d = blocks[i].k;
+  auto prev = own(d - 1);
+  if (!prev) return Verdict::more;
+  std::vector<ledger::Block> tail(blocks.begin() + static_cast<std::ptrdiff_t>(i), blocks.end());
+  std::vector<Bytes> tail_batches(batches.begin() + static_cast<std::ptrdiff_t>(i), batches.end());
+  if (!check_offered_blocks(*prev, tail, tail_batches, tv)) return Verdict::bad_peer;
+  if (fork_ == 0 || d < fork_) {
+    fork_ = d;
+    votes_.clear();
+    agree_.clear();
+  } else if (d > fork_) {
+    agree_.insert(peer);  // cannot happen when asked from fork_, but a matching block at fork_ is agreement
+    return agree_.size() >= f_ + 1 ? Verdict::not_a_fork : Verdict::more;
+  }
+  from_ = fork_;
+  auto& voters = votes_[ledger::block_hash(blocks[i])];
+  voters.insert(peer);
+  return voters.size() >= f_ + 1 ? Verdict::abandon : Verdict::more;
+}
+
 }  // namespace rampart::node

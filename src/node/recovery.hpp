@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <vector>
 
 #include "common/bytes.hpp"
@@ -105,6 +106,48 @@ class RestartSync {
   bool decided_ = false;
   uint64_t target_ = 0;
   uint32_t rotate_ = 0;
+};
+
+// Fork resolution during catch-up. After a whole-cluster crash a replica may hold proven
+// blocks no other replica made durable (its peers crashed before fsyncing the proofs). If it
+// comes back after the handshake's grace period, the others have resumed below those blocks
+// and ordered different ones, so its catch-up finds a broken hash link. Such blocks were never
+// durable at n - f replicas, so no client accepted them (a reply waits for n - f DURABLE
+// acks), and the replica may drop them — but only on evidence a Byzantine peer cannot fake:
+// f + 1 peers (one of them correct) each offering a proven chain that forks from ours at the
+// same height with the same block. The resolver finds that height (stepping back from our last
+// final block until a peer's block matches ours) and collects the evidence; node.cpp then
+// drops our blocks from there (ledger::Store::abandon_above), rebuilds the state from disk and
+// catches up normally. No I/O here: tests/process/recovery_unit_test.cpp drives it directly.
+class ForkResolver {
+ public:
+  enum class Verdict {
+    more,        // ask a peer for blocks from from() (rotate peers: the evidence needs f + 1)
+    abandon,     // drop our blocks from height() on
+    not_a_fork,  // f + 1 peers hold our chain, or the peer's chain continues ours: no fork here
+    bad_peer,    // the offered blocks do not hold together or are not proven
+  };
+  using OwnBlock = std::function<Result<ledger::Block>(uint64_t k)>;
+
+  // base: our last final height (> 0); f: faults tolerated; step: how far to step back at once.
+  ForkResolver(uint32_t f, uint64_t base, uint64_t step = 16);
+
+  uint64_t from() const { return from_; }  // the height to request blocks from
+  uint64_t height() const { return fork_; }  // first height that differs (0: not found yet)
+
+  // Blocks (with batches) offered by `peer`, answering a request from from(). Responses for
+  // another height are ignored (Verdict::more).
+  Verdict on_blocks(consensus::NodeId peer, const std::vector<ledger::Block>& blocks,
+                    const std::vector<Bytes>& batches, const OwnBlock& own,
+                    const crypto::ThresholdVerifier& tv);
+
+ private:
+  uint32_t f_;
+  uint64_t base_, step_;
+  uint64_t from_;
+  uint64_t fork_ = 0;
+  std::map<Hash32, std::set<consensus::NodeId>> votes_;  // their block at fork_ -> peers
+  std::set<consensus::NodeId> agree_;                    // peers holding our block at fork_
 };
 
 }  // namespace rampart::node

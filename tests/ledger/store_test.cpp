@@ -318,3 +318,43 @@ TEST(Store, ReadersSeeOnlyWholeBlocksWhileAWriterAppends) {
   EXPECT_EQ(s->last_block(), 300u);
   EXPECT_GT(reads, 0u);
 }
+
+// A replica whose final blocks lost to the cluster's chain after a whole-cluster crash drops
+// them (node/recovery.hpp, ForkResolver): blocks above k go, final or not, and so does a
+// checkpoint above k; what stays reopens and takes a different block k + 1.
+TEST(Store, AbandonAboveDropsFinalBlocksAndACheckpointAboveThem) {
+  TempDir d;
+  Chain c;
+  Bytes snap = to_bytes("kv state at 6");
+  {
+    auto s = open_ok(d.path(), c.config);
+    ASSERT_TRUE(s);
+    for (int i = 0; i < 8; ++i) ASSERT_TRUE(append_next(*s, c).ok());
+    ASSERT_TRUE(s->put_checkpoint({6, c.blocks[6].state_digest, {{0, {1}}}}, snap).ok());
+    EXPECT_TRUE(starts_with(s->truncate_above(5), "cannot truncate to 5"));  // the ordinary path refuses
+
+    ASSERT_TRUE(s->abandon_above(7).ok());  // above the checkpoint: it stays
+    EXPECT_EQ(s->last_final(), 7u);
+    ASSERT_TRUE(s->checkpoint());
+    EXPECT_EQ(s->checkpoint()->k, 6u);
+
+    ASSERT_TRUE(s->abandon_above(4).ok());
+    EXPECT_EQ(s->last_final(), 4u);
+    EXPECT_EQ(s->last_block(), 4u);
+    EXPECT_EQ(s->last_hash(), block_hash(c.blocks[4]));
+    EXPECT_FALSE(s->checkpoint());
+    ASSERT_TRUE(s->snapshot().ok());
+    EXPECT_FALSE(s->snapshot()->has_value());
+    EXPECT_FALSE(s->block(5).ok());
+    EXPECT_TRUE(s->abandon_above(9).ok());  // nothing above 9: no-op
+    EXPECT_EQ(s->last_block(), 4u);
+  }
+  auto s = open_ok(d.path(), c.config);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->last_final(), 4u);
+  EXPECT_FALSE(s->checkpoint());
+  for (int i = 0; i < 4; ++i) c.pop();
+  const Block& other = c.next(true, "-other");
+  ASSERT_TRUE(s->append_block(other, c.batches.back()).ok());
+  EXPECT_EQ(s->last_final(), 5u);
+}

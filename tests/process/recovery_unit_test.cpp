@@ -6,6 +6,7 @@
 #include "consensus/pbft/messages.hpp"
 #include "consensus/poe/messages.hpp"
 #include "crypto/fake.hpp"
+#include "ledger/fixture.hpp"
 #include "node/recovery.hpp"
 
 namespace rampart::node {
@@ -171,6 +172,106 @@ TEST(RecoveryWire, RoundTripsAndRejectsMalformed) {
   Bytes trunc = encode_blocks_resp(r);
   trunc.pop_back();
   EXPECT_FALSE(decode_blocks_resp(trunc));
+}
+
+// ---- ForkResolver: ours is blocks 1..10; the cluster's chain forks at `at` and runs to 14.
+struct Blocks {  // a copyable chain (ledger::testing::Chain holds keys)
+  std::vector<ledger::Block> blocks;
+  std::vector<Bytes> batches;
+};
+
+struct Fork {
+  ledger::testing::Chain ours, theirs_chain, longer_chain;
+  Blocks theirs, longer;  // longer: ours continued to 14
+  explicit Fork(uint64_t at) {
+    for (uint64_t k = 1; k <= 14; ++k) {
+      if (k <= 10) ours.next();
+      theirs_chain.next(true, k >= at ? "-theirs" : "");
+      longer_chain.next();
+    }
+    theirs = {theirs_chain.blocks, theirs_chain.batches};
+    longer = {longer_chain.blocks, longer_chain.batches};
+  }
+  ForkResolver::OwnBlock own() const {
+    return [this](uint64_t k) -> Result<ledger::Block> {
+      if (k >= ours.blocks.size()) return err("no block " + std::to_string(k));
+      return ours.blocks[k];
+    };
+  }
+  static Blocks range(const Blocks& c, uint64_t from, uint64_t to) {
+    Blocks r;
+    for (uint64_t k = from; k <= to && k < c.blocks.size(); ++k) {
+      r.blocks.push_back(c.blocks[k]);
+      r.batches.push_back(c.batches[k]);
+    }
+    return r;
+  }
+  ForkResolver::Verdict offer(ForkResolver& fr, NodeId peer, const Blocks& c, uint64_t to = 14) const {
+    Blocks r = range(c, fr.from(), to);
+    return fr.on_blocks(peer, r.blocks, r.batches, own(), ours.tv());
+  }
+};
+
+using V = ForkResolver::Verdict;
+
+TEST(ForkResolver, DropsOurBlocksOnlyWhenFPlusOnePeersShowTheSameProvenFork) {
+  Fork x(8);
+  ForkResolver fr(1, 10, 4);
+  EXPECT_EQ(fr.from(), 7u);  // step back from our last block
+  EXPECT_EQ(x.offer(fr, 1, x.theirs), V::more);
+  EXPECT_EQ(fr.height(), 8u);  // 7 matched, 8 differs
+  EXPECT_EQ(fr.from(), 8u);
+  EXPECT_EQ(x.offer(fr, 1, x.theirs), V::more) << "one peer, however often, is not evidence";
+  EXPECT_EQ(x.offer(fr, 2, x.theirs), V::abandon);
+  EXPECT_EQ(fr.height(), 8u);
+}
+
+TEST(ForkResolver, StepsBackUntilAPeersBlockMatchesOurs) {
+  Fork x(3);
+  ForkResolver fr(1, 10, 4);
+  EXPECT_EQ(x.offer(fr, 1, x.theirs, 9), V::more);  // 7 differs: lower
+  EXPECT_EQ(fr.from(), 3u);
+  EXPECT_EQ(x.offer(fr, 2, x.theirs, 9), V::more);  // 3 differs too
+  EXPECT_EQ(fr.from(), 1u);
+  EXPECT_EQ(x.offer(fr, 3, x.theirs, 9), V::more);  // 1, 2 match, 3 differs
+  EXPECT_EQ(fr.height(), 3u);
+  EXPECT_EQ(x.offer(fr, 1, x.theirs, 9), V::abandon);
+  EXPECT_EQ(fr.height(), 3u);
+}
+
+TEST(ForkResolver, ByzantineEvidenceIsRefused) {
+  Fork x(8);
+  // A forged proof on the forking block, and a fork whose blocks do not link.
+  Blocks forged = x.theirs;
+  forged.blocks[9].proof = forged.blocks[8].proof;
+  ForkResolver fr(1, 10, 4);
+  EXPECT_EQ(x.offer(fr, 1, forged), V::bad_peer);
+  EXPECT_EQ(fr.height(), 0u);
+  Blocks unlinked = x.theirs;
+  unlinked.blocks[10].prev_hash[0] ^= 1;
+  EXPECT_EQ(x.offer(fr, 1, unlinked), V::bad_peer);
+  // A response for another height than asked changes nothing.
+  Blocks early = Fork::range(x.theirs, 2, 14);
+  EXPECT_EQ(fr.on_blocks(1, early.blocks, early.batches, x.own(), x.ours.tv()), V::more);
+  EXPECT_EQ(fr.from(), 7u);
+  // Blocks and batches that do not pair up.
+  Blocks unpaired = Fork::range(x.theirs, 7, 14);
+  unpaired.batches.pop_back();
+  EXPECT_EQ(fr.on_blocks(1, unpaired.blocks, unpaired.batches, x.own(), x.ours.tv()), V::more);
+  EXPECT_EQ(fr.height(), 0u);
+}
+
+TEST(ForkResolver, PeersHoldingOurChainRefuteTheFork) {
+  Fork x(8);
+  // A peer whose chain continues ours: no fork (the broken link came from someone else).
+  ForkResolver a(1, 10, 4);
+  EXPECT_EQ(x.offer(a, 2, x.longer), V::not_a_fork);
+  // One (Byzantine) peer shows a fork; f + 1 others hold our block at its height.
+  ForkResolver b(1, 10, 4);
+  EXPECT_EQ(x.offer(b, 1, x.theirs), V::more);
+  EXPECT_EQ(b.height(), 8u);
+  EXPECT_EQ(x.offer(b, 2, x.longer), V::more);
+  EXPECT_EQ(x.offer(b, 3, x.longer), V::not_a_fork);
 }
 
 }  // namespace

@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -235,9 +237,11 @@ void view_change_then_whole_cluster_restart(const std::string& protocol) {
 // backup in the other): every acknowledged put must still be there, and the survivors go on.
 // Replies wait until the proof is fsync'ed at n - f replicas, so any n - f survivors include one
 // that holds it; before that rule the replica that answered could be the one that stays down
-// while the others held the block unproven. (The replica left down is not brought back: a
-// replica holding a proven but never acknowledged block the survivors ordered differently
-// cannot rejoin yet — docs/operations.md, known limits.)
+// while the others held the block unproven. Then the replica left down comes back (it may hold
+// proven blocks the survivors replaced: ForkResolver) and must rejoin: with another replica
+// killed, the cluster needs it to make progress, and at the end all four ledgers agree.
+void expect_rejoins(LocalCluster& c, uint32_t back, uint32_t other);
+
 void whole_cluster_crash_only_nf_return(const std::string& protocol) {
   for (uint32_t down : {0u, 2u}) {
     SCOPED_TRACE("replica " + std::to_string(down) + " stays down");
@@ -259,9 +263,96 @@ void whole_cluster_crash_only_nf_return(const std::string& protocol) {
     EXPECT_TRUE(wait_for([&] { return w.ok >= base + 30; }, 30s)) << "no progress with n - f replicas";
     w.join();
     check_acked(c, w);
+    expect_rejoins(c, down, (down + 1) % 4);
     c.kill_all(SIGTERM);
+    EXPECT_GT(check_ledgers(c), 10u);
   }
 }
+
+// Replica `back` was down while the others went on: start it, wait until it has caught up,
+// then kill `other` so that n - f = 3 replicas can only make progress with `back` taking part.
+void expect_rejoins(LocalCluster& c, uint32_t back, uint32_t other) {
+  c.start(back);
+  ASSERT_TRUE(c.wait_up(20s));
+  double h = c.metric(other, "rampart_final_height");
+  EXPECT_TRUE(c.wait_metric_at_least(back, "rampart_final_height", h, 30s))
+      << "replica " << back << " did not catch up to " << h << " (it has " << c.metric(back, "rampart_final_height") << ")";
+  c.kill(other);
+  Writers w;
+  w.start(c.config(), 2, "rejoined");
+  EXPECT_TRUE(wait_for([&] { return w.ok >= 30; }, 30s)) << "no progress with replica " << back << " in the quorum";
+  w.join();
+  check_acked(c, w);
+  c.start(other);
+  ASSERT_TRUE(c.wait_up(20s));
+  double top = c.metric(back, "rampart_final_height");
+  EXPECT_TRUE(c.wait_metric_at_least(other, "rampart_final_height", top, 30s));
+}
+
+// The case ForkResolver exists for, staged so that it happens every time: replica 0 holds
+// proven blocks (round "x") that the other three never kept — their data folders are put back
+// to a copy taken before round x, as if they had crashed before fsyncing it — and the three go
+// on without it, ordering other batches (round "y") at those heights. Replica 0 comes back
+// after the handshake's grace period: its catch-up finds a broken hash link, f + 1 peers show
+// the same proven fork, it drops its blocks from the fork on (rampart_blocks_abandoned_total),
+// catches up and rejoins. (Round x was acknowledged to its clients: rewinding three disks is
+// more than a crash can do. Only round y's puts are checked.)
+void lone_replica_with_replaced_blocks_rejoins(const std::string& protocol) {
+  namespace fs = std::filesystem;
+  LocalCluster c(4, protocol, "--checkpoint-interval 16");
+  c.start_all();
+  ASSERT_TRUE(c.wait_up(20s));
+  {
+    Writers w;
+    w.start(c.config(), 3, "s");
+    ASSERT_TRUE(wait_for([&] { return w.ok >= 40; }, 30s)) << "no load progress";
+    w.join();
+  }
+  c.kill_all(SIGTERM);
+  for (uint32_t i = 1; i < 4; ++i) fs::copy(c.data(i), c.dir() / ("saved-" + std::to_string(i)), fs::copy_options::recursive);
+  auto final_of = [&](uint32_t i) {
+    ledger::OpenOptions oo;
+    oo.read_only = true;
+    oo.create_if_missing = false;
+    auto s = ledger::Store::open(c.data(i).string(), ledger::genesis_config(c.config()), oo);
+    EXPECT_TRUE(s) << s.error().message;
+    return s ? (*s)->last_final() : 0;
+  };
+  uint64_t saved_top = std::max({final_of(1), final_of(2), final_of(3)});
+
+  c.start_all();
+  ASSERT_TRUE(c.wait_up(20s));
+  {
+    Writers w;
+    w.start(c.config(), 3, "x");
+    ASSERT_TRUE(wait_for([&] { return w.ok >= 60; }, 30s)) << "no load progress in round x";
+    w.join();
+  }
+  c.kill_all(SIGTERM);
+  uint64_t lone_top = final_of(0);
+  ASSERT_GT(lone_top, saved_top) << "round x left no blocks above the saved folders";
+  for (uint32_t i = 1; i < 4; ++i) {
+    fs::remove_all(c.data(i));
+    fs::copy(c.dir() / ("saved-" + std::to_string(i)), c.data(i), fs::copy_options::recursive);
+  }
+
+  for (uint32_t i = 1; i < 4; ++i) c.start(i);
+  ASSERT_TRUE(c.wait_up(20s));
+  Writers w;
+  w.start(c.config(), 3, "y");
+  ASSERT_TRUE(wait_for([&] { return c.metric(1, "rampart_final_height") > static_cast<double>(lone_top + 4); }, 60s))
+      << "the three did not order past replica 0's height " << lone_top;
+  w.join();
+  expect_rejoins(c, 0, 3);
+  EXPECT_GE(c.metric(0, "rampart_blocks_abandoned_total"), static_cast<double>(lone_top - saved_top))
+      << "replica 0 should have dropped its blocks above " << saved_top;
+  check_acked(c, w);
+  c.kill_all(SIGTERM);
+  EXPECT_GT(check_ledgers(c), lone_top);
+}
+
+TEST(Process, LoneReplicaWithReplacedBlocksRejoinsPoe) { lone_replica_with_replaced_blocks_rejoins("poe"); }
+TEST(Process, LoneReplicaWithReplacedBlocksRejoinsPbft) { lone_replica_with_replaced_blocks_rejoins("pbft"); }
 
 TEST(Process, WholeClusterCrashOnlyNfReturnPoe) { whole_cluster_crash_only_nf_return("poe"); }
 TEST(Process, WholeClusterCrashOnlyNfReturnPbft) { whole_cluster_crash_only_nf_return("pbft"); }
