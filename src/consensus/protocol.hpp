@@ -50,6 +50,13 @@ struct CheckpointCert {
   std::vector<crypto::Share> sigs;
 };
 
+// A record a protocol must find again after a crash (what it signed or promised).
+struct JournalRecord {
+  Seq seq = 0;        // 0: records about the view, not one sequence number
+  uint8_t kind = 0;   // protocol-defined
+  Bytes body;         // protocol-defined encoding
+};
+
 // What a restarted replica recovered from its own disk (Protocol::on_restart).
 struct RestartPoint {
   Seq k = 0;                // every batch 1..k is final and executed (state below)
@@ -59,6 +66,7 @@ struct RestartPoint {
   // executed them, so it may sign those checkpoints again (they move the window after a
   // whole-cluster restart, when nobody holds a newer stable checkpoint).
   std::vector<std::pair<Seq, Hash32>> checkpoint_states;
+  std::vector<JournalRecord> journal;  // every record kept (not pruned), ordered by (seq, kind)
 };
 
 enum class TimerKind : uint8_t {
@@ -97,6 +105,14 @@ class Env {
   // state diverged): the replica layer should fetch the state with this digest from peers and
   // then call Protocol::on_state_transferred(k, state_digest). Default: no state transfer.
   virtual void need_state_transfer(Seq /*k*/, const Hash32& /*state_digest*/) {}
+
+  // Store body under (seq, kind), replacing an earlier record with the same key. Messages the
+  // protocol sends after this call must not leave the process before the record is durable
+  // (the Env holds them back until its next fsync). Default: not durable (tests, simulator
+  // without crashes).
+  virtual void journal_put(Seq /*seq*/, uint8_t /*kind*/, Bytes /*body*/) {}
+  // Records with 0 < seq <= upto are no longer needed.
+  virtual void journal_prune(Seq /*upto*/) {}
 
   virtual void set_timer(TimerKind t, uint64_t after_ms) = 0;
   virtual void cancel_timer(TimerKind t) = 0;
@@ -137,7 +153,8 @@ class Protocol {
   // A fresh instance (after start()) of a replica that restarted from its own disk, possibly
   // with every other replica (whole-cluster restart): batches 1..r.k are final and executed, so
   // ordering continues at r.k + 1; r.checkpoint, if its proof verifies, is the stable
-  // checkpoint (low watermark). Default: on_state_transferred(r.k, r.state_digest).
+  // checkpoint (low watermark); r.journal holds what the protocol journaled before the crash
+  // (it may be non-empty with r.k = 0). Default: on_state_transferred(r.k, r.state_digest).
   virtual void on_restart(const RestartPoint& r) { on_state_transferred(r.k, r.state_digest); }
   // Does cert prove that nf replicas signed checkpoint (k, state_digest) under this protocol's
   // rules? The replica layer checks a snapshot offered in state transfer with it. Default:

@@ -1,6 +1,7 @@
 // A simulated replica's Env: batching, forwarding to the primary, execution through the
 // Executor, checkpoint snapshots and state transfer, reporting to the invariant checker.
 #include <cstdio>
+#include <iterator>
 
 #include "common/codec.hpp"
 #include "sim/world.hpp"
@@ -85,6 +86,22 @@ void Instance::checkpoint_stable(consensus::Seq k, const Hash32& digest) {
   }
   // Keep k itself (peers may fetch it) and anything newer.
   snapshots_.erase(snapshots_.begin(), snapshots_.lower_bound(k));
+}
+
+void Instance::checkpoint_certified(const consensus::CheckpointCert& cert) {
+  if (twin == 0 && cert.k == node.durable_k && cert.state_digest == node.durable_digest) node.durable_cert = cert;
+}
+
+// Only a crashing replica ever restarts, and it has one instance; an equivocating replica's
+// twins never restart, so twin 1 does not write.
+void Instance::journal_put(consensus::Seq seq, uint8_t kind, Bytes body) {
+  if (twin == 0) node.journal[{seq, kind}] = std::move(body);
+}
+
+void Instance::journal_prune(consensus::Seq upto) {
+  if (twin != 0) return;
+  auto& j = node.journal;
+  for (auto it = j.begin(); it != j.end();) it = (it->first.first > 0 && it->first.first <= upto) ? j.erase(it) : std::next(it);
 }
 
 void Instance::view_changed(View v, NodeId p) {
@@ -248,6 +265,7 @@ void Instance::on_state_response(consensus::Seq k, ByteView snap) {
     node.durable_k = k;
     node.durable_digest = digest;
     node.durable_snapshot = Bytes(snap.begin(), snap.end());
+    node.durable_cert = {};  // the snapshot came without its certificate
   }
   if (w.o.verbose) std::printf("  [r%u installed state k=%llu]\n", node.id, static_cast<unsigned long long>(k));
   if (checked()) w.checker.on_state_installed(node.id, k, digest);

@@ -190,7 +190,19 @@ void World::start_node(Node& n, bool from_checkpoint) {
   }
   checker.on_reset(n.id, restored ? n.durable_k : 0);
   for (auto& in : n.inst) in->proto->start();
-  if (restored) n.inst[0]->proto->on_state_transferred(n.durable_k, n.durable_digest);
+  if (!n.journal.empty()) {
+    // The protocol's journal survived on disk (with or without the snapshot): restart from it.
+    consensus::RestartPoint rp;
+    if (restored) {
+      rp.k = n.durable_k;
+      rp.state_digest = n.durable_digest;
+      if (n.durable_cert.k == n.durable_k) rp.checkpoint = n.durable_cert;
+    }
+    for (const auto& [key, body] : n.journal) rp.journal.push_back({key.first, key.second, body});
+    n.inst[0]->proto->on_restart(rp);
+  } else if (restored) {
+    n.inst[0]->proto->on_state_transferred(n.durable_k, n.durable_digest);
+  }
 }
 
 // ---- network -----------------------------------------------------------------------------

@@ -63,6 +63,9 @@ class Instance final : public consensus::Env {
   void checkpoint_stable(consensus::Seq k, const Hash32& state_digest) override;
   void view_changed(View v, NodeId primary) override;
   void need_state_transfer(consensus::Seq k, const Hash32& state_digest) override;
+  void checkpoint_certified(const consensus::CheckpointCert& cert) override;
+  void journal_put(consensus::Seq seq, uint8_t kind, Bytes body) override;
+  void journal_prune(consensus::Seq upto) override;
   void set_timer(consensus::TimerKind t, uint64_t after_ms) override;
   void cancel_timer(consensus::TimerKind t) override;
 
@@ -117,10 +120,15 @@ struct Node {
   uint64_t epoch = 0;  // bumped by every restart: stale timers are ignored
   std::vector<std::unique_ptr<Instance>> inst;
   std::set<NodeId> withheld;
-  // The last stable checkpoint, kept "on disk" across crashes.
+  // The last stable checkpoint, kept "on disk" across crashes, with its certificate when the
+  // protocol gave one (empty after a state transfer).
   consensus::Seq durable_k = 0;
   Hash32 durable_digest{};
   Bytes durable_snapshot;
+  consensus::CheckpointCert durable_cert;
+  // The protocol's journal (Env::journal_put), also "on disk": written synchronously, so a
+  // record is durable before any later message leaves.
+  std::map<std::pair<consensus::Seq, uint8_t>, Bytes> journal;
 };
 
 struct Client {

@@ -352,9 +352,15 @@ void random_faults(uint32_t f, uint64_t seed) {
       if (coin(0.5)) c.crashed.insert(0);  // often the primary
       while (c.crashed.size() < k) c.crashed.insert(static_cast<NodeId>(rng() % c.cfg.n));
     }
-    if (round == 45) {  // they come back, some with their state, some from scratch
-      for (NodeId i : c.crashed)
-        if (coin(0.4)) c.restart(i);
+    if (round == 45) {  // they come back: some with their state, some from scratch (amnesia),
+                        // some restarted from their disk (executed height and journal)
+      for (NodeId i : c.crashed) {
+        if (coin(0.4)) {
+          c.restart(i);
+        } else if (coin(0.5)) {
+          c.restart_from_disk(i);
+        }
+      }
       c.crashed.clear();
     }
     c.run();

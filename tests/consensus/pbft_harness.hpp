@@ -39,6 +39,13 @@ class RecordingEnv final : public Env {
   std::function<void(NodeId to, const Bytes&)> sink;  // cluster hook
   Hash32 state{};
   std::map<Seq, Hash32> state_at;
+  // The durable journal, as the replica layer keeps it: one body per (seq, kind), pruned below
+  // the stable checkpoint. Counters let tests check what the hot path writes.
+  std::map<std::pair<Seq, uint8_t>, Bytes> journal;
+  size_t journal_puts = 0;
+  uint64_t journal_bytes = 0;
+  std::vector<Seq> prunes;
+  std::vector<CheckpointCert> certified;  // persisted with the snapshot by a real replica layer
 
   void send(NodeId to, Bytes msg) override {
     if (sink) sink(to, msg);
@@ -59,6 +66,39 @@ class RecordingEnv final : public Env {
   void checkpoint_stable(Seq k, const Hash32& d) override { stable.emplace_back(k, d); }
   void view_changed(View v, NodeId p) override { views.emplace_back(v, p); }
   void need_state_transfer(Seq k, const Hash32& d) override { transfers.emplace_back(k, d); }
+  void checkpoint_certified(const CheckpointCert& c) override { certified.push_back(c); }
+  void journal_put(Seq seq, uint8_t kind, Bytes body) override {
+    ++journal_puts;
+    journal_bytes += body.size();
+    journal[{seq, kind}] = std::move(body);
+  }
+  void journal_prune(Seq upto) override {
+    prunes.push_back(upto);
+    for (auto it = journal.begin(); it != journal.end();)
+      it = (it->first.first > 0 && it->first.first <= upto) ? journal.erase(it) : std::next(it);
+  }
+  // The journal as RestartPoint::journal hands it back: ordered by (seq, kind).
+  std::vector<JournalRecord> journal_records() const {
+    std::vector<JournalRecord> out;
+    for (const auto& [key, body] : journal) out.push_back({key.first, key.second, body});
+    return out;
+  }
+  // What a replica restarted from this Env's disk gets: the executed height (the ledger), the
+  // newest certified checkpoint stored with its snapshot, and the journal.
+  RestartPoint restart_point(Seq interval, bool with_journal = true) const {
+    RestartPoint rp;
+    rp.k = executed.empty() ? 0 : std::get<0>(executed.back());
+    rp.state_digest = state;
+    for (auto it = certified.rbegin(); it != certified.rend(); ++it)
+      if (it->k <= rp.k) {
+        rp.checkpoint = *it;
+        break;
+      }
+    for (const auto& [k, st] : state_at)
+      if (k > rp.checkpoint.k && k <= rp.k && k % interval == 0) rp.checkpoint_states.emplace_back(k, st);
+    if (with_journal) rp.journal = journal_records();
+    return rp;
+  }
   void set_timer(TimerKind t, uint64_t ms) override { timers[t] = ms; }
   void cancel_timer(TimerKind t) override { timers.erase(t); }
 
@@ -167,6 +207,29 @@ class Cluster {
     c.self = i;
     reps[i] = std::make_unique<PbftReplica>(c, Crypto{signers_[i].get(), &keys_.verifier(), nullptr, nullptr}, *envs[i]);
     reps[i]->start();
+  }
+
+  // Crash-restart from the replica's own disk: a fresh protocol object, the application state
+  // and executed log kept (the ledger), and, unless with_journal is false, the journal; the
+  // replica gets them through on_restart (also with k = 0 when only the journal survived).
+  void restart_from_disk(NodeId i, bool with_journal = true) {
+    auto old = std::move(envs[i]);
+    envs[i] = std::make_unique<RecordingEnv>();
+    RecordingEnv& e = *envs[i];
+    e.sink = old->sink;
+    e.validator = old->validator;
+    e.state = old->state;
+    e.state_at = old->state_at;
+    e.executed = old->executed;
+    e.certified = old->certified;
+    if (with_journal) e.journal = old->journal;
+    served_[i] = 0;
+    Config c = cfg;
+    c.self = i;
+    reps[i] = std::make_unique<PbftReplica>(c, Crypto{signers_[i].get(), &keys_.verifier(), nullptr, nullptr}, e);
+    reps[i]->start();
+    RestartPoint rp = e.restart_point(cfg.checkpoint_interval, with_journal);
+    if (rp.k > 0 || !rp.journal.empty()) reps[i]->on_restart(rp);
   }
 
   // Play the replica layer's state transfer: a replica that asked for the state of stable

@@ -80,6 +80,7 @@ void PbftReplica::adopt_stable(const CheckpointProof& proof) {
   }
   // Otherwise we lag: catch-up certificates bring us to low_ (after_execute then reports it),
   // or, if peers pruned what we miss, on_retransmit asks the Env for a state transfer.
+  journal_stable(proof);  // the proof first: it stands for the records pruned below it
   garbage_collect();
   if (is_primary()) propose_more();  // the window moved
 }
@@ -99,39 +100,6 @@ bool PbftReplica::verify_checkpoint(const CheckpointCert& cert) const {
   return verify_checkpoint_proof(cfg_, *crypto_.verifier, p);
 }
 
-// Restart from the replica's own disk (possibly the whole cluster at once): 1..r.k are final
-// here, so nothing at or below r.k is ordered again. The stored checkpoint, if its proof
-// verifies, becomes the low watermark; the newest checkpoint we executed above it is signed
-// again, so that after a whole-cluster restart nf replicas make it stable and the window moves.
-void PbftReplica::on_restart(const RestartPoint& r) {
-  if (last_exec_ != 0 || low_ != 0 || r.k == 0) return;  // not fresh, or nothing recovered
-  CheckpointProof p{r.checkpoint.k, r.checkpoint.state_digest, {}};
-  for (const auto& s : r.checkpoint.sigs) p.sigs.push_back({s.signer, s.sig});
-  if (p.seq > 0 && p.seq <= r.k && verify_checkpoint_proof(cfg_, *crypto_.verifier, p)) {
-    low_ = p.seq;
-    stable_proof_ = p;
-    own_ckpt_[low_] = p.state;
-  }
-  last_exec_ = r.k;
-  exec_at_last_rt_ = r.k;
-  if (next_seq_ <= r.k) next_seq_ = r.k + 1;
-  Seq newest = 0;
-  for (const auto& [j, st] : r.checkpoint_states) {
-    if (j <= low_ || j > r.k || j % cfg_.checkpoint_interval != 0) continue;
-    own_ckpt_[j] = st;
-    newest = std::max(newest, j);
-  }
-  if (newest > 0 && in_window(newest)) {
-    const Hash32 st = own_ckpt_[newest];
-    Checkpoint c{newest, st, cfg_.self, {}};
-    c.sig = crypto_.signer->sign(checkpoint_body(newest, st, cfg_.self));
-    ckpt_votes_[newest][cfg_.self] = {st, c.sig};
-    env_.broadcast(encode_checkpoint(c));
-    check_stable(newest);
-  }
-  update_timers();
-}
-
 void PbftReplica::garbage_collect() {
   for (auto it = slots_.begin(); it != slots_.end() && it->first <= low_;) {
     Slot& s = it->second;
@@ -147,6 +115,12 @@ void PbftReplica::garbage_collect() {
   while (!retained_.empty() && retained_.begin()->first <= keep_from) retained_.erase(retained_.begin());
   while (!ckpt_votes_.empty() && ckpt_votes_.begin()->first <= low_) ckpt_votes_.erase(ckpt_votes_.begin());
   while (!own_ckpt_.empty() && own_ckpt_.begin()->first < low_) own_ckpt_.erase(own_ckpt_.begin());
+  while (!signed_.empty() && signed_.begin()->first <= low_) signed_.erase(signed_.begin());
+  // Nothing at or below the stable checkpoint is ordered again: its journal records can go.
+  if (low_ > journal_pruned_) {
+    journal_pruned_ = low_;
+    env_.journal_prune(low_);
+  }
 }
 
 }  // namespace rampart::consensus::pbft

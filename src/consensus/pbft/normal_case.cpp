@@ -31,6 +31,7 @@ void PbftReplica::propose(const Hash32& d, BatchPtr batch) {
   s.has_pp = true;
   s.digest = d;
   s.batch = batch;
+  journal_vote(view_, n, d);  // never another batch at (view_, n), even after a crash
   s.pp_sig = crypto_.signer->sign(pre_prepare_body(view_, n, d));
   inflight_.insert(d);
   env_.broadcast(encode_pre_prepare({view_, n, d, s.pp_sig, *batch}));
@@ -38,6 +39,7 @@ void PbftReplica::propose(const Hash32& d, BatchPtr batch) {
 }
 
 void PbftReplica::send_prepare(Seq n, Slot& s) {
+  journal_vote(view_, n, s.digest);
   Vote v{MsgType::prepare, view_, n, s.digest, cfg_.self, {}};
   v.sig = crypto_.signer->sign(vote_body(v.type, v.view, n, v.digest, cfg_.self));
   s.prepares[cfg_.self] = {s.digest, v.sig};
@@ -61,6 +63,8 @@ void PbftReplica::handle_pre_prepare(NodeId from, ByteView msg) {
     if (s.has_pp) return reject(s.digest == m->digest ? Reject::duplicate : Reject::conflict);
     if (s.ccert && s.ccert->digest != m->digest) return reject(Reject::conflict);
   }
+  // What we signed at (view_, n) before a crash binds us as if the slot still held it.
+  if (vote_conflicts(view_, m->seq, m->digest)) return reject(Reject::conflict);
   // A batch is ordered once: a primary that proposes one batch at two sequence numbers of the
   // window is faulty (a correct one dedups by digest). The null request may repeat.
   if (m->digest != null_digest())
@@ -110,6 +114,10 @@ void PbftReplica::advance(Seq n) {
     if (matching.size() >= 2 * static_cast<size_t>(cfg_.f)) {
       s.prepared = true;
       s.pcert = PCert{view_, s.digest, s.batch, s.pp_sig, std::move(matching)};
+      // Durable before our COMMIT leaves: after a crash the certificate still goes into our
+      // VIEW-CHANGEs, so a batch committed with our vote survives the view change. Once per
+      // seq and view (prepared is set once), replacing the certificate of a lower view.
+      journal_prepared(n, *s.pcert);
       if (!s.sent_commit) {
         Vote c{MsgType::commit, view_, n, s.digest, cfg_.self, {}};
         c.sig = crypto_.signer->sign(vote_body(c.type, c.view, n, c.digest, cfg_.self));

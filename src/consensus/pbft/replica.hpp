@@ -4,7 +4,7 @@
 //
 // The member functions are spread over files by concern: replica.cpp (dispatch, batches,
 // timers), normal_case.cpp (pre-prepare/prepare/commit/execute), checkpoints.cpp,
-// view_change.cpp, retransmit.cpp (status, catch-up).
+// view_change.cpp, retransmit.cpp (status, catch-up), restart.cpp (durable journal, restart).
 #include <array>
 #include <map>
 #include <memory>
@@ -12,6 +12,7 @@
 #include <set>
 
 #include "consensus/pbft/certificates.hpp"
+#include "consensus/pbft/journal.hpp"
 #include "consensus/pbft/messages.hpp"
 #include "consensus/protocol.hpp"
 
@@ -55,6 +56,9 @@ class PbftReplica final : public Protocol {
   Seq low_watermark() const { return low_; }
   size_t live_slots() const { return slots_.size(); }
   size_t retained_certificates() const { return retained_.size(); }
+  // Journal records on_restart could not use: undecodable, or a certificate or checkpoint
+  // proof that does not verify.
+  uint64_t journal_ignored() const { return journal_ignored_; }
   // One line of internal state for traces (view, watermarks, slots above last_executed).
   std::string debug_string() const;
 
@@ -130,6 +134,15 @@ class PbftReplica final : public Protocol {
   void install_new_view(View v, const NewViewPlan& plan, const std::vector<Bytes>& pp_sigs,
                         Bytes wire);
 
+  // restart.cpp: the durable journal (journal.hpp). Each writes before the caller sends what
+  // depends on it; unchanged records are not written again.
+  void journal_view(const ViewRecord& r);  // the view promise
+  void journal_vote(View v, Seq n, const Hash32& d);  // about to sign (v, n, d) as pre-prepare/prepare
+  bool vote_conflicts(View v, Seq n, const Hash32& d) const;  // signed another digest at (v, n)
+  void journal_prepared(Seq n, const PCert& c);
+  void journal_stable(const CheckpointProof& p);
+  void restore_journal(const RestartPoint& r);
+
   // retransmit.cpp
   void on_retransmit();
   void handle_status(NodeId from, ByteView msg);
@@ -174,6 +187,12 @@ class PbftReplica final : public Protocol {
   std::map<NodeId, Seq> peer_exec_;  // last_executed each peer reported in its STATUS
   uint32_t stuck_rounds_ = 0;
   Seq transfer_requested_ = 0;
+
+  // What this replica signed per seq (highest view): mirror of the journal's vote records.
+  std::map<Seq, VoteRecord> signed_;
+  ViewRecord journaled_view_;
+  Seq journaled_stable_ = 0, journal_pruned_ = 0;
+  uint64_t journal_ignored_ = 0;
 
   Stats stats_;
   std::array<uint64_t, static_cast<size_t>(Reject::kCount)> rejects_{};

@@ -13,6 +13,8 @@ void PbftReplica::start_view_change(View target) {
   in_vc_ = true;
   vc_target_ = target;
   ++vc_attempts_;
+  // The VIEW-CHANGE promises no part in views below `target`: durable before it leaves.
+  journal_view({view_, true, target});
   if (vc_timer_) {
     env_.cancel_timer(TimerKind::view_change);
     vc_timer_ = false;
@@ -90,8 +92,12 @@ void PbftReplica::maybe_send_new_view() {
   NewView nv;
   nv.view = vc_target_;
   nv.view_changes = std::move(wires);
+  // Durable before the NEW-VIEW leaves: after a crash we are in view vc_target_ (no second,
+  // different NEW-VIEW for it) and never pre-prepare another batch at an O-set seq.
+  journal_view({vc_target_, false, 0});
   std::vector<Bytes> sigs;
   for (const auto& e : plan.entries) {
+    if (e.seq > low_) journal_vote(nv.view, e.seq, e.digest);
     Bytes sig = crypto_.signer->sign(pre_prepare_body(nv.view, e.seq, e.digest));
     nv.entries.push_back({e.seq, e.digest, sig});
     sigs.push_back(std::move(sig));
@@ -140,6 +146,7 @@ void PbftReplica::handle_new_view(NodeId /*from: any replica may relay*/, ByteVi
 
 void PbftReplica::install_new_view(View v, const NewViewPlan& plan, const std::vector<Bytes>& pp_sigs,
                                    Bytes wire) {
+  journal_view({v, false, 0});  // before the PREPAREs below
   view_ = v;
   in_vc_ = false;
   vc_target_ = 0;
@@ -177,7 +184,7 @@ void PbftReplica::install_new_view(View v, const NewViewPlan& plan, const std::v
     s.pp_sig = pp_sigs[i];
     if (primary) {
       if (e.seq > last_exec_) inflight_.insert(e.digest);
-    } else {
+    } else if (!vote_conflicts(v, e.seq, e.digest)) {  // (only a damaged journal could say so)
       send_prepare(e.seq, s);
     }
     installed.push_back(e.seq);

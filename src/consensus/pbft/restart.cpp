@@ -1,0 +1,154 @@
+// The durable journal (journal.hpp) and restart from the replica's own disk. A replica journals
+// what it signed or promised before the message that depends on it leaves (the Env holds
+// messages back until the record is durable); a restarted replica reads the journal back, so it
+// never signs a second digest at a (view, seq), never takes part in a view below one it
+// promised, and still reports its prepared certificates in its VIEW-CHANGEs.
+#include <algorithm>
+
+#include "consensus/pbft/replica.hpp"
+
+namespace rampart::consensus::pbft {
+
+void PbftReplica::journal_view(const ViewRecord& r) {
+  if (r == journaled_view_) return;
+  journaled_view_ = r;
+  env_.journal_put(0, static_cast<uint8_t>(JournalKind::view), encode_view_record(r));
+}
+
+void PbftReplica::journal_vote(View v, Seq n, const Hash32& d) {
+  VoteRecord rec{v, d};
+  auto it = signed_.find(n);
+  if (it != signed_.end() && it->second == rec) return;  // the same vote again (retransmission)
+  signed_[n] = rec;
+  env_.journal_put(n, static_cast<uint8_t>(JournalKind::vote), encode_vote_record(n, rec));
+}
+
+bool PbftReplica::vote_conflicts(View v, Seq n, const Hash32& d) const {
+  auto it = signed_.find(n);
+  return it != signed_.end() && it->second.view == v && it->second.digest != d;
+}
+
+void PbftReplica::journal_prepared(Seq n, const PCert& c) {
+  env_.journal_put(n, static_cast<uint8_t>(JournalKind::prepared),
+                   encode_prepared_record(n, c.view, c.digest, c.pp_sig, c.prepares, *c.batch));
+}
+
+void PbftReplica::journal_stable(const CheckpointProof& p) {
+  if (p.seq <= journaled_stable_) return;
+  journaled_stable_ = p.seq;
+  env_.journal_put(0, static_cast<uint8_t>(JournalKind::stable), encode_stable_record(p));
+}
+
+// Restart from the replica's own disk (possibly the whole cluster at once): 1..r.k are final
+// here, so nothing at or below r.k is ordered again. The stored checkpoint, if its proof
+// verifies, becomes the low watermark; the newest checkpoint we executed above it is signed
+// again, so that after a whole-cluster restart nf replicas make it stable and the window moves.
+// Then the journal: the view promise, the votes and the prepared certificates (re-verified).
+void PbftReplica::on_restart(const RestartPoint& r) {
+  if (last_exec_ != 0 || low_ != 0) return;   // not fresh
+  if (r.k == 0 && r.journal.empty()) return;  // nothing recovered
+  CheckpointProof p{r.checkpoint.k, r.checkpoint.state_digest, {}};
+  for (const auto& s : r.checkpoint.sigs) p.sigs.push_back({s.signer, s.sig});
+  if (p.seq > 0 && p.seq <= r.k && verify_checkpoint_proof(cfg_, *crypto_.verifier, p)) {
+    low_ = p.seq;
+    stable_proof_ = p;
+    own_ckpt_[low_] = p.state;
+  }
+  last_exec_ = r.k;
+  exec_at_last_rt_ = r.k;
+  if (next_seq_ <= r.k) next_seq_ = r.k + 1;
+  restore_journal(r);
+  Seq newest = 0;
+  for (const auto& [j, st] : r.checkpoint_states) {
+    if (j <= low_ || j > r.k || j % cfg_.checkpoint_interval != 0) continue;
+    own_ckpt_[j] = st;
+    newest = std::max(newest, j);
+  }
+  if (newest > 0 && in_window(newest)) {
+    const Hash32 st = own_ckpt_[newest];
+    Checkpoint c{newest, st, cfg_.self, {}};
+    c.sig = crypto_.signer->sign(checkpoint_body(newest, st, cfg_.self));
+    ckpt_votes_[newest][cfg_.self] = {st, c.sig};
+    env_.broadcast(encode_checkpoint(c));
+    check_stable(newest);
+  }
+  // We were in a view change: send the VIEW-CHANGE again (with the restored certificates).
+  if (journaled_view_.in_view_change) start_view_change(journaled_view_.target);
+  garbage_collect();
+  update_timers();
+}
+
+void PbftReplica::restore_journal(const RestartPoint& r) {
+  if (r.journal.empty()) return;
+  DecodedJournal j = decode_journal(r.journal);
+  journal_ignored_ += j.ignored;
+  // The stable checkpoint the journal was pruned to: it stands for the records below it, so
+  // it is our low watermark even if the snapshot on disk is older (we then catch up).
+  if (j.stable && j.stable->seq > 0) {
+    if (!verify_checkpoint_proof(cfg_, *crypto_.verifier, *j.stable)) {
+      ++journal_ignored_;
+    } else {
+      journaled_stable_ = journal_pruned_ = j.stable->seq;
+      if (j.stable->seq > low_) {
+        low_ = j.stable->seq;
+        stable_proof_ = std::move(*j.stable);
+        if (low_ == last_exec_) own_ckpt_[low_] = r.state_digest;
+      }
+    }
+  }
+  // The view promise: no part in any view below it.
+  if (j.view) {
+    view_ = j.view->view;
+    journaled_view_ = *j.view;
+    if (view_ > 0) env_.view_changed(view_, cfg_.primary_of(view_));
+  }
+  for (const auto& [n, v] : j.votes)
+    if (n > low_) signed_[n] = v;
+  const bool primary = cfg_.primary_of(view_) == cfg_.self;
+  const bool in_view = !journaled_view_.in_view_change;
+  std::vector<Seq> rejoined;
+  for (auto& [n, c] : j.prepared) {
+    if (n <= low_) continue;
+    // A damaged disk must not make us vouch for garbage: every certificate is checked again.
+    if (!verify_prepared(cfg_, *crypto_.verifier, c)) {
+      ++journal_ignored_;
+      continue;
+    }
+    Slot& s = slots_[n];
+    auto batch = std::make_shared<const Bytes>(std::move(c.batch));
+    s.pcert = PCert{c.view, c.digest, batch, std::move(c.pp_sig), std::move(c.prepares)};
+    if (!in_view || c.view != view_ || vote_conflicts(view_, n, c.digest)) continue;
+    // Prepared in the view we are still in: back in the slot as before the crash.
+    s.has_pp = true;
+    s.digest = c.digest;
+    s.batch = batch;
+    s.pp_sig = s.pcert->pp_sig;
+    for (const auto& sig : s.pcert->prepares) s.prepares[sig.id] = {c.digest, sig.sig};
+    if (primary) {
+      if (n > last_exec_) inflight_.insert(c.digest);
+    } else {
+      journal_vote(view_, n, c.digest);  // no-op unless the vote record was lost
+      if (!s.prepares.count(cfg_.self))
+        s.prepares[cfg_.self] = {c.digest, crypto_.signer->sign(vote_body(MsgType::prepare, view_,
+                                                                          n, c.digest, cfg_.self))};
+      s.sent_prepare = true;
+    }
+    s.prepared = true;
+    rejoined.push_back(n);
+  }
+  // As primary of the view we are in, never pre-prepare again at a seq we signed in it.
+  if (primary && in_view)
+    for (const auto& [n, v] : signed_)
+      if (v.view == view_) next_seq_ = std::max(next_seq_, n + 1);
+  // Our COMMITs for the slots we are back in (the certificate is on disk: they may leave).
+  for (Seq n : rejoined) {
+    Slot& s = slots_[n];
+    Vote c{MsgType::commit, view_, n, s.digest, cfg_.self, {}};
+    c.sig = crypto_.signer->sign(vote_body(c.type, c.view, n, c.digest, cfg_.self));
+    s.commits[cfg_.self] = {s.digest, c.sig};
+    s.sent_commit = true;
+    env_.broadcast(encode_vote(c));
+  }
+}
+
+}  // namespace rampart::consensus::pbft
