@@ -17,6 +17,9 @@ enum Cf : size_t { kMeta = 0, kBlocks, kBatches, kSnapshot, kCheckpoint, kNumCf 
 const char* const kCfNames[kNumCf] = {"default", "blocks", "batches",
                                       "snapshot", "checkpoint"};
 const char kMetaKey[] = "meta";
+const char kJournalPrefix = 'j';  // journal keys in the metadata column: 'j' | seq u64 BE | kind u8
+
+std::string journal_key(uint64_t seq, uint8_t kind, bool with_kind = true);
 const char kCheckpointKey[] = "last";
 const char kSnapshotKey[] = "last";
 
@@ -31,6 +34,13 @@ bool key_to(const rocksdb::Slice& s, uint64_t& k) {
   k = 0;
   for (int i = 0; i < 8; ++i) k = (k << 8) | static_cast<uint8_t>(s[i]);
   return true;
+}
+
+std::string journal_key(uint64_t seq, uint8_t kind, bool with_kind) {
+  std::string k(1, kJournalPrefix);
+  k += key_of(seq);
+  if (with_kind) k.push_back(static_cast<char>(kind));
+  return k;
 }
 
 rocksdb::Slice slice(ByteView b) { return {reinterpret_cast<const char*>(b.data()), b.size()}; }
@@ -446,6 +456,39 @@ Status Store::abandon_above(uint64_t k) {
   last_hash_ = block_hash(*kb);
   if (drop_checkpoint) checkpoint_.reset();
   return {};
+}
+
+Status Store::journal_put(uint64_t seq, uint8_t kind, ByteView body) {
+  RAMPART_TRY(check_writable());
+  rocksdb::WriteBatch wbatch;
+  wbatch.Put(cfs_[kMeta], journal_key(seq, kind), slice(body));
+  return write(&wbatch, false);
+}
+
+Status Store::journal_prune(uint64_t upto) {
+  RAMPART_TRY(check_writable());
+  if (upto == 0) return {};
+  rocksdb::WriteBatch wbatch;
+  wbatch.DeleteRange(cfs_[kMeta], journal_key(1, 0, false), journal_key(upto + 1, 0, false));
+  return write(&wbatch, false);
+}
+
+Result<std::vector<JournalEntry>> Store::journal() const {
+  std::vector<JournalEntry> out;
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kMeta]));
+  const std::string first(1, kJournalPrefix);
+  for (it->Seek(first); it->Valid() && it->key().starts_with(first); it->Next()) {
+    rocksdb::Slice k = it->key();
+    uint64_t seq = 0;
+    if (k.size() != 10 || !key_to(rocksdb::Slice(k.data() + 1, 8), seq))
+      return err("ledger at " + path_ + ": malformed journal key");
+    ByteView v = view(it->value());
+    out.push_back({seq, static_cast<uint8_t>(k[9]), Bytes(v.begin(), v.end())});
+  }
+  if (!it->status().ok()) return err("ledger at " + path_ + ": reading the journal failed: " + it->status().ToString());
+  return out;
 }
 
 Status Store::put_checkpoint(const CheckpointRecord& c, ByteView app_snapshot, bool sync) {

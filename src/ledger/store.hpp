@@ -39,6 +39,14 @@ class ColumnFamilyHandle;
 
 namespace rampart::ledger {
 
+// One record of the consensus protocol's journal (consensus::Env::journal_put): what the
+// protocol signed or promised and must find again after a crash. Opaque to the store.
+struct JournalEntry {
+  uint64_t seq = 0;
+  uint8_t kind = 0;
+  Bytes body;
+};
+
 struct OpenOptions {
   // Create a new ledger (genesis block from the config) when `path` does not exist or is an
   // empty directory. A non-empty folder is never treated as new.
@@ -118,6 +126,13 @@ class Store {
   // Block c.k must be stored with state digest c.state_digest, c.k must not go backwards, and
   // every block up to c.k becomes final (so each must be proven).
   Status put_checkpoint(const CheckpointRecord& c, ByteView app_snapshot, bool sync = true);
+
+  // The protocol's journal, kept in the metadata column under keys "j" | seq (big-endian) |
+  // kind, apart from the chain (open() does not check it; the protocol checks what it reads).
+  // Written without sync: Store::sync() makes records durable like everything else.
+  Status journal_put(uint64_t seq, uint8_t kind, ByteView body);
+  Status journal_prune(uint64_t upto);  // drops records with 0 < seq <= upto
+  Result<std::vector<JournalEntry>> journal() const;  // ordered by (seq, kind)
 
   // Group commit: make every write so far durable with one fsync of the write-ahead log. A
   // replica executing many batches may append them with sync = false and call this once before

@@ -57,8 +57,10 @@ class NodeImpl final : public consensus::Env {
   void stop() { io.stop(); }
 
   // ---- consensus::Env ----
-  void send(NodeId to, Bytes msg) override { transport->send(to, wrap(PeerTag::consensus, msg)); }
-  void broadcast(Bytes msg) override { transport->broadcast(wrap(PeerTag::consensus, msg)); }
+  void send(NodeId to, Bytes msg) override { send_consensus(to, wrap(PeerTag::consensus, msg)); }
+  void broadcast(Bytes msg) override { send_consensus(std::nullopt, wrap(PeerTag::consensus, msg)); }
+  void journal_put(Seq seq, uint8_t kind, Bytes body) override;
+  void journal_prune(Seq upto) override;
   bool validate_batch(ByteView batch) override { return batch_authentic(batch, replica::batch_digest(batch)); }
   consensus::ExecResult execute(Seq k, View v, ByteView batch) override;
   void rollback(Seq k) override;
@@ -220,6 +222,13 @@ class NodeImpl final : public consensus::Env {
   std::vector<std::pair<NodeId, Bytes>> held;
   std::unique_ptr<asio::steady_timer> sync_timer;
   std::chrono::steady_clock::time_point last_blocks_req{};
+  // The protocol's journal (Env::journal_put): consensus messages sent after a record was
+  // written wait until an fsync covers it (journal_gen), so a vote never leaves before the
+  // record that makes a restarted replica remember it.
+  uint64_t journal_gen = 0, journal_synced = 0;
+  bool journal_failed = false;
+  std::vector<std::pair<std::optional<NodeId>, Bytes>> held_out;
+  void send_consensus(std::optional<NodeId> to, Bytes wire);
   std::optional<ForkResolver> fork;  // our catch-up found a broken link: resolving (recovery.hpp)
   NodeId fork_peer = 0;
   Bytes genesis_state;               // executor snapshot before anything executed
@@ -864,6 +873,15 @@ void NodeImpl::on_synced(uint64_t gen, const Status& st) {
     spdlog::critical("event=ledger_sync_failed error=\"{}\"", st.error().message);
     return;
   }
+  journal_synced = std::max(journal_synced, gen);
+  if (journal_synced >= journal_gen && !held_out.empty()) {
+    auto out = std::move(held_out);
+    held_out.clear();
+    for (auto& [to, w] : out) {
+      if (to) transport->send(*to, std::move(w));
+      else transport->broadcast(std::move(w));
+    }
+  }
   std::vector<uint64_t> ks;
   std::erase_if(awaiting_sync, [&](const auto& e) {
     if (e.second > gen) return false;
@@ -1229,6 +1247,34 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
   proto->on_state_transferred(st_k, st_digest);
 }
 
+// ---------------------------------------------------------------- protocol journal
+
+void NodeImpl::send_consensus(std::optional<NodeId> to, Bytes wire) {
+  if (journal_failed) return;  // fail-stop: we could not make a vote durable, so we do not vote
+  if (journal_gen > journal_synced) {
+    held_out.push_back({to, std::move(wire)});
+    return;
+  }
+  if (to) transport->send(*to, std::move(wire));
+  else transport->broadcast(std::move(wire));
+}
+
+void NodeImpl::journal_put(Seq seq, uint8_t kind, Bytes body) {
+  if (auto st = store->journal_put(seq, kind, body); !st) {
+    spdlog::critical("event=journal_write_failed seq={} error=\"{}\" (this replica stops voting)", seq,
+                     st.error().message);
+    journal_failed = true;
+    held_out.clear();
+    return;
+  }
+  journal_gen = syncer->request();
+}
+
+void NodeImpl::journal_prune(Seq upto) {
+  if (auto st = store->journal_prune(upto); !st)
+    spdlog::error("event=journal_prune_failed upto={} error=\"{}\"", upto, st.error().message);
+}
+
 // ---------------------------------------------------------------- restart handshake
 
 // Until the height to resume from is fixed, say HELLO every tick; then fetch the proven blocks
@@ -1285,9 +1331,9 @@ void NodeImpl::resume() {
   final_target = std::max(final_target, recovered_upto);
   proto->start();
   auto rp = restart_point(*store, exec, cfg.checkpoint_interval);
-  spdlog::info("event=resumed height={} checkpoint={} checkpoint_sigs={} target={}", rp.k, rp.checkpoint.k,
-               rp.checkpoint.sigs.size(), rsync->target());
-  if (rp.k > 0) proto->on_restart(rp);
+  spdlog::info("event=resumed height={} checkpoint={} checkpoint_sigs={} target={} journal_records={}", rp.k,
+               rp.checkpoint.k, rp.checkpoint.sigs.size(), rsync->target(), rp.journal.size());
+  if (rp.k > 0 || !rp.journal.empty()) proto->on_restart(rp);
   auto h = std::move(held);
   held.clear();
   for (auto& [from, m] : h) on_peer(from, std::move(m));

@@ -34,6 +34,9 @@ Result<uint64_t> recover_from_disk(const ledger::Store& store, replica::Executor
     if (auto r = ledger::verify_proof(*b, tv); !r) return err("data folder corrupted: " + r.error().message);
     exec.make_final(k);
   }
+  // The protocol's journal is read again at resume; a replica that cannot read what it voted
+  // must not vote again.
+  if (auto j = store.journal(); !j) return err("data folder corrupted: " + j.error().message);
   return store.last_final();
 }
 
@@ -46,6 +49,9 @@ consensus::RestartPoint restart_point(const ledger::Store& store, const replica:
     rp.checkpoint.k = cp->k;
     rp.checkpoint.state_digest = cp->state_digest;
     rp.checkpoint.sigs = cp->signatures;
+  }
+  if (auto j = store.journal(); j) {
+    for (auto& e : *j) rp.journal.push_back({e.seq, e.kind, std::move(e.body)});
   }
   if (checkpoint_interval > 0) {
     uint64_t first = (rp.checkpoint.k / checkpoint_interval + 1) * checkpoint_interval;

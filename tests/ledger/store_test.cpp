@@ -358,3 +358,38 @@ TEST(Store, AbandonAboveDropsFinalBlocksAndACheckpointAboveThem) {
   ASSERT_TRUE(s->append_block(other, c.batches.back()).ok());
   EXPECT_EQ(s->last_final(), 5u);
 }
+
+// The consensus journal: records survive a reopen, a put replaces the same (seq, kind), prune
+// drops 0 < seq <= upto (view records at seq 0 stay), and the chain is untouched by it all.
+TEST(Store, JournalRecordsSurviveReopenAndArePruned) {
+  TempDir d;
+  Chain c;
+  {
+    auto s = open_ok(d.path(), c.config);
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(append_next(*s, c).ok());
+    ASSERT_TRUE(s->journal_put(0, 1, to_bytes("view 3")).ok());
+    ASSERT_TRUE(s->journal_put(7, 2, to_bytes("prepare 7")).ok());
+    ASSERT_TRUE(s->journal_put(7, 3, to_bytes("pcert 7 v2")).ok());
+    ASSERT_TRUE(s->journal_put(300, 2, to_bytes("prepare 300")).ok());
+    ASSERT_TRUE(s->journal_put(7, 3, to_bytes("pcert 7 v4")).ok());  // replaces
+    ASSERT_TRUE(s->sync().ok());
+  }
+  auto s = open_ok(d.path(), c.config);
+  ASSERT_TRUE(s);
+  auto j = s->journal();
+  ASSERT_TRUE(j.ok()) << j.error().message;
+  ASSERT_EQ(j->size(), 4u);
+  EXPECT_EQ((*j)[0].seq, 0u);
+  EXPECT_EQ((*j)[1].seq, 7u);
+  EXPECT_EQ((*j)[1].kind, 2u);
+  EXPECT_EQ((*j)[2].body, to_bytes("pcert 7 v4"));
+  EXPECT_EQ((*j)[3].seq, 300u);  // numeric order, not string order
+  ASSERT_TRUE(s->journal_prune(7).ok());
+  j = s->journal();
+  ASSERT_TRUE(j.ok());
+  ASSERT_EQ(j->size(), 2u);
+  EXPECT_EQ((*j)[0].body, to_bytes("view 3"));
+  EXPECT_EQ((*j)[1].seq, 300u);
+  EXPECT_EQ(s->last_final(), 1u);
+}
