@@ -78,6 +78,28 @@ class FakeEnv : public Env {
     timers.erase(t);
     deadline.erase(t);
   }
+  // The durable journal, as the replica layer keeps it: one body per (seq, kind); prune drops
+  // records with 0 < seq <= upto.
+  std::map<std::pair<Seq, uint8_t>, Bytes> journal;
+  size_t journal_puts = 0;
+  uint64_t journal_bytes = 0;
+  void journal_put(Seq seq, uint8_t kind, Bytes body) override {
+    ++journal_puts;
+    journal_bytes += body.size();
+    journal[{seq, kind}] = std::move(body);
+  }
+  void journal_prune(Seq upto) override {
+    for (auto it = journal.begin(); it != journal.end();) {
+      it = (it->first.first > 0 && it->first.first <= upto) ? journal.erase(it) : std::next(it);
+    }
+  }
+  // What a restart hands back: the journal in (seq, kind) order, no snapshot (k = 0).
+  RestartPoint restart_point() const {
+    RestartPoint r;
+    for (const auto& [key, body] : journal) r.journal.push_back({key.first, key.second, body});
+    return r;
+  }
+
   const uint64_t* now = nullptr;  // virtual clock of randomized runs (ms)
   std::map<TimerKind, uint64_t> deadline;
 
@@ -166,6 +188,7 @@ class Cluster {
 
   // Virtual time: point every env at the clock, then fire_due() after advancing it.
   void use_clock(const uint64_t* now) {
+    clock_ = now;
     for (auto& e : envs_) e->now = now;
   }
   void fire_due(uint64_t now) {
@@ -195,6 +218,22 @@ class Cluster {
     if (p != i && !down_.count(p)) nodes_[p]->submit(b);
   }
 
+  // Crash node i and restart it from scratch (k = 0, empty state) with its journal, or with
+  // none (`with_journal` false: the replica before journaling existed). Messages in flight stay.
+  void restart(NodeId i, bool with_journal = true) {
+    auto journal = envs_[i]->journal;
+    envs_[i] = std::make_unique<FakeEnv>();
+    envs_[i]->now = clock_;
+    Config c = base_;
+    c.self = i;
+    Crypto cr{signers_[i].get(), &keys_.verifier(), tsigners_[i].get(), &keys_.threshold_verifier()};
+    nodes_[i] = make_poe(c, cr, *envs_[i]);
+    nodes_[i]->start();
+    if (!with_journal) return;
+    envs_[i]->journal = std::move(journal);
+    nodes_[i]->on_restart(envs_[i]->restart_point());
+  }
+
   std::function<bool(const Msg&)> drop;
   std::set<NodeId> down_;
 
@@ -206,6 +245,7 @@ class Cluster {
   std::vector<std::unique_ptr<FakeEnv>> envs_;
   std::vector<std::unique_ptr<Protocol>> nodes_;
   std::deque<Msg> queue_;
+  const uint64_t* clock_ = nullptr;
 };
 
 }  // namespace rampart::consensus::test

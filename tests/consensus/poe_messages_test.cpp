@@ -1,6 +1,7 @@
 // PoE wire codecs: round trips, and rejection of truncated, oversized and trailing input.
 #include <gtest/gtest.h>
 
+#include "consensus/poe/journal.hpp"
 #include "consensus/poe/messages.hpp"
 
 using namespace rampart;
@@ -92,4 +93,74 @@ TEST(PoeMessages, VcRequestRoundTripKeepsSignedBody) {
 TEST(PoeMessages, EmptyAndUnknown) {
   EXPECT_FALSE(peek_type({}).has_value());
   EXPECT_FALSE(decode_certify(Bytes{}, lim()).ok());
+}
+
+// Journal records (journal.hpp): round trips; truncation, trailing bytes, a flipped bit, another
+// key (seq or kind) and an unknown version are refused; decode_journal counts what it ignores.
+TEST(PoeJournalCodec, RoundTripsAndRejections) {
+  const Limits l = lim();
+  ViewRecord vr{3, true, 5};
+  auto v = decode_view_record(encode_view_record(vr));
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(*v, vr);
+  EXPECT_FALSE(decode_view_record(encode_view_record({3, true, 3})).ok());   // target <= view
+  EXPECT_FALSE(decode_view_record(encode_view_record({3, false, 4})).ok());  // target outside a view change
+
+  SupportRecord sr{2, h(7)};
+  Bytes sb = encode_support_record(9, sr);
+  auto s = decode_support_record(9, sb);
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(*s, sr);
+  EXPECT_FALSE(decode_support_record(10, sb).ok());  // filed under another k
+
+  std::vector<SigEntry> proof{{0, Bytes(5, 1)}, {2, Bytes(6, 2)}, {3, Bytes(7, 3)}};
+  auto st = decode_stable_record(encode_stable_record(8, h(4), proof), l);
+  ASSERT_TRUE(st.ok());
+  EXPECT_EQ(st->k, 8u);
+  EXPECT_EQ(st->state, h(4));
+  EXPECT_EQ(st->proof, proof);
+
+  CommittedEntry e{1, 9, h(9), to_bytes("the batch"), {Bytes(10, 5), proof}};
+  Bytes cb = encode_certified_record(e);
+  auto c = decode_certified_record(9, cb, l);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->v, 1u);
+  EXPECT_EQ(c->k, 9u);
+  EXPECT_EQ(c->digest, h(9));
+  EXPECT_EQ(c->batch, e.batch);
+  EXPECT_EQ(c->cert.group_sig, e.cert.group_sig);
+  EXPECT_EQ(c->cert.sigs, proof);
+  EXPECT_FALSE(decode_certified_record(8, cb, l).ok());
+  for (size_t cut = 0; cut < cb.size(); ++cut) {
+    EXPECT_FALSE(decode_certified_record(9, ByteView(cb).subspan(0, cut), l).ok()) << cut;
+  }
+  Bytes trailing = cb;
+  trailing.push_back(0);
+  EXPECT_FALSE(decode_certified_record(9, trailing, l).ok());
+  Bytes flipped = sb;
+  flipped[5] ^= 4;
+  EXPECT_FALSE(decode_support_record(9, flipped).ok());
+  Bytes version = sb;
+  version[0] = 2;
+  EXPECT_FALSE(decode_support_record(9, version).ok());
+  Limits small = l;
+  small.max_batch = 4;
+  EXPECT_FALSE(decode_certified_record(9, cb, small).ok());  // batch above the limit
+
+  std::vector<JournalRecord> recs{
+      {0, static_cast<uint8_t>(JournalKind::view), encode_view_record(vr)},
+      {0, static_cast<uint8_t>(JournalKind::support), sb},          // seq 0 for a per-k kind
+      {9, static_cast<uint8_t>(JournalKind::support), sb},
+      {9, static_cast<uint8_t>(JournalKind::certified), cb},
+      {9, static_cast<uint8_t>(JournalKind::view), encode_view_record(vr)},  // view record at k
+      {10, static_cast<uint8_t>(JournalKind::certified), cb},       // misfiled
+      {11, 77, Bytes{1, 2}},                                       // unknown kind
+  };
+  DecodedJournal j = decode_journal(recs, l);
+  EXPECT_EQ(j.ignored, 4u);
+  ASSERT_TRUE(j.view.has_value());
+  EXPECT_EQ(*j.view, vr);
+  EXPECT_EQ(j.supports.size(), 1u);
+  EXPECT_EQ(j.certified.size(), 1u);
+  EXPECT_FALSE(j.stable.has_value());
 }

@@ -5,6 +5,8 @@
 // replica under test; its peers are played by the test with the fake keyring.
 #include <gtest/gtest.h>
 
+#include "consensus/poe/journal.hpp"
+#include "consensus/poe/replica.hpp"
 #include "poe_harness.hpp"
 
 using namespace rampart;
@@ -302,4 +304,506 @@ TEST(PoeRecoveryPaths, MacSupportAtOrBelowStableDrawsStableOncePerSenderPerTick)
   t.env.out.clear();
   t.p->on_message(3, t.mac_support(3, 0, 2, batch("b2")));
   EXPECT_EQ(count_to(t.env, MsgType::stable, 3), 1u);
+}
+
+// ---- Durable journal (src/consensus/poe/journal.hpp, restart.cpp) ----------------------------
+// A replica restarted after a crash gets its journal back (RestartPoint::journal, here from
+// scratch: k = 0) and must keep what it signed and promised before.
+
+namespace {
+
+// Like One, but the replica can crash and restart: a fresh FakeEnv (empty state, outputs),
+// the same keys, the journal carried over (or not, for the control runs).
+struct Durable {
+  Config cfg;
+  crypto::FakeKeyring keys;
+  std::vector<std::unique_ptr<crypto::Signer>> sg;
+  std::vector<std::unique_ptr<crypto::ThresholdSigner>> ts;
+  std::unique_ptr<FakeEnv> env;
+  std::unique_ptr<Protocol> p;
+
+  explicit Durable(NodeId self, bool mac) : keys(4, 3, 11) {
+    cfg.n = 4;
+    cfg.f = 1;
+    cfg.self = self;
+    cfg.window = 8;
+    cfg.checkpoint_interval = 4;
+    cfg.max_inflight = 8;
+    cfg.mac_variant = mac;
+    for (NodeId i = 0; i < 4; ++i) {
+      sg.push_back(keys.signer(i));
+      ts.push_back(keys.threshold_signer(i));
+    }
+    boot();
+  }
+  void boot() {
+    p.reset();
+    env = std::make_unique<FakeEnv>();
+    p = make_poe(cfg, Crypto{sg[cfg.self].get(), &keys.verifier(), ts[cfg.self].get(), &keys.threshold_verifier()},
+                 *env);
+    p->start();
+  }
+  // Crash and restart from the journal (with_journal false: the replica before journaling).
+  void restart(bool with_journal = true) {
+    auto journal = env->journal;
+    boot();
+    if (!with_journal) return;
+    env->journal = std::move(journal);
+    p->on_restart(env->restart_point());
+  }
+  PoeReplica& rep() { return dynamic_cast<PoeReplica&>(*p); }
+  uint64_t rejected() const { return p->stats().rejected_messages; }
+  Bytes share(NodeId i, View v, Seq k, const Hash32& d) const { return ts[i]->sign_share(support_statement(v, k, d)); }
+  Certificate cert(View v, Seq k, const Hash32& d) const {
+    Certificate c;
+    if (cfg.mac_variant) {
+      for (NodeId i = 0; i < 3; ++i) c.sigs.push_back({i, sg[i]->sign(support_statement(v, k, d))});
+    } else {
+      std::vector<crypto::Share> s;
+      for (NodeId i = 0; i < 3; ++i) s.push_back({i, share(i, v, k, d)});
+      c.group_sig = *keys.threshold_verifier().combine(support_statement(v, k, d), s);
+    }
+    return c;
+  }
+  // The batch at (v, k) view-commits here: CERTIFY (threshold) or the others' SUPPORTs (MAC).
+  void commit(View v, Seq k, const Bytes& b) {
+    Hash32 d = batch_digest(b);
+    if (cfg.mac_variant) {
+      for (NodeId i = 0; i < 4; ++i) {
+        if (i != cfg.self) p->on_message(i, encode(Support{v, k, d, sg[i]->sign(support_statement(v, k, d))}));
+      }
+    } else {
+      p->on_message(cfg.primary_of(v), encode(Certify{v, k, d, cert(v, k, d).group_sig}));
+    }
+  }
+  Bytes vc(NodeId i, View w, std::vector<CommittedEntry> entries = {}) const {
+    VcRequest r;
+    r.new_view = w;
+    r.sender = i;
+    r.entries = std::move(entries);
+    r.body = vc_body(r);
+    r.sig = sg[i]->sign(vc_statement(r.body));
+    return encode(r);
+  }
+  Bytes checkpoint(NodeId i, Seq k, const Hash32& st) const {
+    return encode(Checkpoint{k, st, sg[i]->sign(checkpoint_statement(k, st))});
+  }
+  bool has(Seq k, JournalKind kind) const { return env->journal.count({k, static_cast<uint8_t>(kind)}) > 0; }
+  Bytes& record(Seq k, JournalKind kind) { return env->journal.at({k, static_cast<uint8_t>(kind)}); }
+};
+
+// The SUPPORTs in e.out, decoded.
+std::vector<Support> supports_in(const FakeEnv& e) {
+  std::vector<Support> r;
+  for (const auto& s : of_type(e, MsgType::support)) r.push_back(*decode_support(s.msg, Limits{}));
+  return r;
+}
+
+bool valid_support(const Durable& t, const Support& m) {
+  Bytes stmt = support_statement(m.v, m.k, m.digest);
+  return t.cfg.mac_variant ? t.keys.verifier().verify(t.cfg.self, stmt, m.sig)
+                           : t.keys.threshold_verifier().verify_share(t.cfg.self, stmt, m.sig);
+}
+
+// The VC-REQUESTs in e.out, decoded.
+std::vector<VcRequest> vc_requests_in(const FakeEnv& e) {
+  std::vector<VcRequest> r;
+  for (const auto& s : of_type(e, MsgType::vc_request)) r.push_back(*decode_vc_request(s.msg, Limits{}));
+  return r;
+}
+
+void backup_keeps_its_vote(bool mac) {
+  const Bytes a = batch("A"), b = batch("B");
+  // Control: without the journal, the restarted backup supports the primary's second digest.
+  {
+    Durable u(1, mac);
+    u.p->on_message(0, prop(0, 1, a));
+    u.restart(/*with_journal=*/false);
+    u.p->on_message(0, prop(0, 1, b));
+    ASSERT_EQ(supports_in(*u.env).size(), 1u) << "control: amnesia supports a second digest";
+  }
+  Durable t(1, mac);
+  t.p->on_message(0, prop(0, 1, a));
+  ASSERT_EQ(supports_in(*t.env).size(), 1u);
+  EXPECT_TRUE(t.has(1, JournalKind::support));
+  t.restart();
+  EXPECT_EQ(t.rep().journal_ignored(), 0u);
+  EXPECT_EQ(t.p->stats().view, 0u);
+  t.env->out.clear();
+  // The Byzantine primary proposes B at the same (view, k): nothing.
+  uint64_t before = t.rejected();
+  t.p->on_message(0, prop(0, 1, b));
+  EXPECT_EQ(t.rejected(), before + 1);
+  EXPECT_TRUE(supports_in(*t.env).empty());
+  // Our own digest again (a retransmission): we support it again, validly signed.
+  t.p->on_message(0, prop(0, 1, a));
+  auto s = supports_in(*t.env);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].v, 0u);
+  EXPECT_EQ(s[0].k, 1u);
+  EXPECT_EQ(s[0].digest, batch_digest(a));
+  EXPECT_TRUE(valid_support(t, s[0]));
+  // And B still draws nothing afterwards.
+  t.env->out.clear();
+  t.p->on_message(0, prop(0, 1, b));
+  EXPECT_TRUE(supports_in(*t.env).empty());
+}
+
+}  // namespace
+
+TEST(PoeJournal, RestartedBackupDoesNotSupportSecondDigestThreshold) { backup_keeps_its_vote(false); }
+TEST(PoeJournal, RestartedBackupDoesNotSupportSecondDigestMac) { backup_keeps_its_vote(true); }
+
+// The same in a later view: the restarted backup asks for the view it was in (its NV-PROPOSE,
+// the history the view keeps, is not journaled), takes no part in view 0, re-enters view 1 from
+// a relayed NV-PROPOSE and then keeps its view-1 vote.
+TEST(PoeJournal, RestartedBackupRejoinsItsViewAndKeepsItsVote) {
+  Durable t(2, /*mac=*/false);
+  const Bytes a = batch("A"), b = batch("B");
+  const Bytes nv = encode(NvPropose{1, {t.vc(0, 1), t.vc(1, 1), t.vc(3, 1)}});
+  t.p->on_message(1, nv);
+  ASSERT_EQ(t.p->stats().view, 1u);
+  t.p->on_message(1, prop(1, 1, a));
+  ASSERT_EQ(supports_in(*t.env).size(), 1u);
+  t.restart();
+  // It asks for view 1 again (to get its NV-PROPOSE) and acts in no lower view.
+  auto reqs = vc_requests_in(*t.env);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].new_view, 1u);
+  t.env->out.clear();
+  uint64_t before = t.rejected();
+  t.p->on_message(0, prop(0, 1, b));
+  t.p->on_message(0, encode(Certify{0, 1, batch_digest(b), t.cert(0, 1, batch_digest(b)).group_sig}));
+  EXPECT_EQ(t.rejected(), before + 2);
+  EXPECT_TRUE(supports_in(*t.env).empty());
+  EXPECT_TRUE(t.env->execs.empty());
+  // Replica 3 (not the primary) relays view 1's NV-PROPOSE: back in view 1.
+  t.p->on_message(3, nv);
+  ASSERT_EQ(t.p->stats().view, 1u);
+  t.env->out.clear();
+  t.p->on_message(1, prop(1, 1, b));
+  EXPECT_TRUE(supports_in(*t.env).empty());
+  t.p->on_message(1, prop(1, 1, a));
+  auto s = supports_in(*t.env);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].v, 1u);
+  EXPECT_EQ(s[0].digest, batch_digest(a));
+}
+
+// A replica that sent a VC-REQUEST for view 1, restarted, sends it again and acts in no view
+// below 1 (control: without the journal it supports view-0 proposals again).
+TEST(PoeJournal, RestartedReplicaKeepsItsViewChangePromise) {
+  const Bytes a = batch("A");
+  {
+    Durable u(2, false);
+    u.p->on_timer(TimerKind::view_change);
+    u.restart(false);
+    u.p->on_message(0, prop(0, 1, a));
+    ASSERT_EQ(supports_in(*u.env).size(), 1u) << "control";
+  }
+  Durable t(2, false);
+  t.p->on_timer(TimerKind::view_change);
+  ASSERT_EQ(vc_requests_in(*t.env).size(), 1u);
+  ASSERT_TRUE(t.has(0, JournalKind::view));
+  t.restart();
+  auto reqs = vc_requests_in(*t.env);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].new_view, 1u);
+  t.env->out.clear();
+  uint64_t before = t.rejected();
+  t.p->on_message(0, prop(0, 1, a));
+  t.commit(0, 1, a);
+  EXPECT_GE(t.rejected(), before + 2);
+  EXPECT_TRUE(supports_in(*t.env).empty());
+  EXPECT_TRUE(t.env->execs.empty());
+  // Its retransmission is the same request.
+  t.p->on_timer(TimerKind::retransmit);
+  reqs = vc_requests_in(*t.env);
+  ASSERT_FALSE(reqs.empty());
+  EXPECT_EQ(reqs[0].new_view, 1u);
+  // The view change completes as before the crash.
+  t.p->on_message(1, encode(NvPropose{1, {t.vc(0, 1), t.vc(1, 1), t.vc(3, 1)}}));
+  EXPECT_EQ(t.p->stats().view, 1u);
+}
+
+// A backup that view-committed k reports k's certified entry (re-verified) in its VC-REQUEST
+// after a restart, and re-executes it from the journal (its state restarted empty).
+TEST(PoeJournal, RestartedReplicaReportsItsCertifiedEntry) {
+  for (bool mac : {false, true}) {
+    SCOPED_TRACE(mac ? "mac" : "threshold");
+    Durable t(1, mac);
+    const Bytes a = batch("A");
+    t.p->on_message(0, prop(0, 1, a));
+    t.commit(0, 1, a);
+    ASSERT_EQ(t.env->execs.size(), 1u);
+    ASSERT_TRUE(t.has(1, JournalKind::certified));
+    t.restart();
+    EXPECT_EQ(t.rep().journal_ignored(), 0u);
+    ASSERT_EQ(t.env->execs.size(), 1u);  // back in its slot of view 0: executed again
+    EXPECT_EQ(t.env->chain[0], batch_digest(a));
+    t.p->on_timer(TimerKind::view_change);
+    auto reqs = vc_requests_in(*t.env);
+    ASSERT_EQ(reqs.size(), 1u);
+    ASSERT_EQ(reqs[0].entries.size(), 1u);
+    const CommittedEntry& e = reqs[0].entries[0];
+    EXPECT_EQ(e.k, 1u);
+    EXPECT_EQ(e.v, 0u);
+    EXPECT_EQ(e.digest, batch_digest(a));
+    EXPECT_EQ(e.batch, a);
+    // The new view built from it keeps A at k = 1: no rollback, and view 1 accepts only A there.
+    Bytes own = encode(reqs[0]);
+    t.p->on_message(2, encode(NvPropose{1, {own, t.vc(2, 1), t.vc(3, 1)}}));
+    ASSERT_EQ(t.p->stats().view, 1u);
+    EXPECT_TRUE(t.env->rollbacks.empty());
+    EXPECT_EQ(t.p->stats().last_executed, 1u);
+  }
+}
+
+// The scenario the journal exists for (f = 1): replicas 0, 1, 2 executed A at k = 1, so a
+// client accepted it; 0 is Byzantine and reports nothing in the view change, 1 crashed and
+// restarted, 2's VC-REQUEST is lost. The new view is built from 0, 1 and 3: only 1's journal
+// still holds A's certificate. Control: without it, view 1 drops A and 2 rolls back an
+// accepted result.
+namespace {
+struct AcceptedRun {
+  std::vector<std::vector<Hash32>> chains;
+  std::vector<Seq> rollbacks_at_2;
+  View view_of_3 = 0;
+};
+
+AcceptedRun accepted_then_view_change(bool mac, bool with_journal) {
+  Config cfg;
+  cfg.n = 4;
+  cfg.f = 1;
+  cfg.window = 16;
+  cfg.checkpoint_interval = 8;
+  cfg.max_inflight = 8;
+  cfg.mac_variant = mac;
+  Cluster c(cfg);
+  const Bytes a = batch("A");
+  // k = 1 view-commits at 0, 1 and 2 only.
+  c.drop = [mac](const Cluster::Msg& m) {
+    return m.to == 3 && peek_type(m.bytes) == (mac ? MsgType::support : MsgType::certify);
+  };
+  c.submit(0, a, 0);
+  c.run();
+  for (NodeId i : {0u, 1u, 2u}) EXPECT_EQ(c.env(i).chain.size(), 1u) << i;
+  EXPECT_TRUE(c.env(3).chain.empty());
+  c.down_.insert(0);
+  c.restart(1, with_journal);
+  c.drop = [](const Cluster::Msg& m) { return m.from == 2 && peek_type(m.bytes) == MsgType::vc_request; };
+  // Byzantine 0's request for view 1: validly signed, reporting nothing.
+  VcRequest r;
+  r.new_view = 1;
+  r.sender = 0;
+  r.body = vc_body(r);
+  r.sig = c.keys().signer(0)->sign(vc_statement(r.body));
+  Bytes byz = encode(r);
+  c.node(1).on_message(0, byz);
+  c.node(3).on_message(0, byz);
+  for (NodeId i : {1u, 2u, 3u}) c.fire(i, TimerKind::view_change);
+  c.run();
+  AcceptedRun out;
+  for (NodeId i = 0; i < 4; ++i) out.chains.push_back(c.env(i).chain);
+  out.rollbacks_at_2 = c.env(2).rollbacks;
+  out.view_of_3 = c.node(3).stats().view;
+  return out;
+}
+}  // namespace
+
+TEST(PoeJournal, AcceptedBatchSurvivesViewChangeThroughRestartedReplica) {
+  for (bool mac : {false, true}) {
+    SCOPED_TRACE(mac ? "mac" : "threshold");
+    const Hash32 da = batch_digest(batch("A"));
+    AcceptedRun with = accepted_then_view_change(mac, true);
+    EXPECT_EQ(with.view_of_3, 1u);
+    for (NodeId i : {1u, 2u, 3u}) {
+      ASSERT_EQ(with.chains[i].size(), 1u) << i;
+      EXPECT_EQ(with.chains[i][0], da) << i;
+    }
+    EXPECT_TRUE(with.rollbacks_at_2.empty());
+    AcceptedRun without = accepted_then_view_change(mac, false);
+    EXPECT_EQ(without.view_of_3, 1u);
+    // Control: view 1 did not keep the accepted batch; replica 2 rolled it back.
+    EXPECT_EQ(without.rollbacks_at_2, std::vector<Seq>{0});
+  }
+}
+
+// A primary restarted in its view never proposes another batch at a k it proposed at before.
+// When it no longer holds that batch (it was never certified, so only the digest was journaled)
+// the view cannot complete: it asks for the next view at once and proposes nothing.
+TEST(PoeJournal, RestartedPrimaryWithLostProposalAsksForNextView) {
+  for (bool mac : {false, true}) {
+    SCOPED_TRACE(mac ? "mac" : "threshold");
+    Durable t(0, mac);
+    const Bytes a = batch("A"), b = batch("B");
+    t.p->submit(a);
+    ASSERT_EQ(of_type(*t.env, MsgType::propose).size(), 1u);
+    ASSERT_TRUE(t.has(1, JournalKind::support));
+    t.restart();
+    auto reqs = vc_requests_in(*t.env);
+    ASSERT_EQ(reqs.size(), 1u);
+    EXPECT_EQ(reqs[0].new_view, 1u);
+    EXPECT_FALSE(t.p->is_primary());
+    t.p->submit(b);
+    for (int i = 0; i < 3; ++i) t.p->on_timer(TimerKind::retransmit);
+    EXPECT_TRUE(of_type(*t.env, MsgType::propose).empty());
+    // View 1 (primary 1) goes on without it; it follows as a backup.
+    t.p->on_message(1, encode(NvPropose{1, {encode(reqs[0]), t.vc(1, 1), t.vc(2, 1)}}));
+    EXPECT_EQ(t.p->stats().view, 1u);
+    t.env->out.clear();
+    t.p->on_message(1, prop(1, 1, b));
+    EXPECT_EQ(supports_in(*t.env).size(), 1u);
+  }
+}
+
+// Records at or below the stable checkpoint are pruned; the checkpoint itself is journaled, so
+// a replica restarted from scratch knows its low watermark and asks for that state.
+TEST(PoeJournal, PrunedAtStableCheckpoint) {
+  Durable t(1, /*mac=*/false);
+  for (Seq k = 1; k <= 5; ++k) {
+    Bytes b = batch("b" + std::to_string(k));
+    t.p->on_message(0, prop(0, k, b));
+    t.commit(0, k, b);
+  }
+  ASSERT_EQ(t.env->execs.size(), 5u);
+  for (Seq k = 1; k <= 5; ++k) ASSERT_TRUE(t.has(k, JournalKind::certified)) << k;
+  const Hash32 st = t.env->states[3];
+  for (NodeId i : {0u, 2u}) t.p->on_message(i, t.checkpoint(i, 4, st));
+  ASSERT_EQ(t.p->stats().stable_checkpoint, 4u);
+  for (const auto& [key, body] : t.env->journal) EXPECT_TRUE(key.first == 0 || key.first > 4) << key.first;
+  EXPECT_TRUE(t.has(0, JournalKind::stable));
+  EXPECT_TRUE(t.has(5, JournalKind::support));
+  EXPECT_TRUE(t.has(5, JournalKind::certified));
+  t.restart();
+  EXPECT_EQ(t.rep().journal_ignored(), 0u);
+  EXPECT_EQ(t.p->stats().stable_checkpoint, 4u);
+  ASSERT_EQ(t.env->transfers.size(), 1u);
+  EXPECT_EQ(t.env->transfers[0], std::make_pair(Seq{4}, st));
+  // Once the replica layer installed the state, k = 5 runs from the journaled certificate.
+  t.env->chain.assign(4, Hash32{});
+  t.env->states.assign(4, st);
+  t.p->on_state_transferred(4, st);
+  EXPECT_EQ(t.p->stats().last_executed, 5u);
+  ASSERT_EQ(t.env->execs.size(), 1u);
+  EXPECT_EQ(t.env->execs[0].k, 5u);
+}
+
+// A damaged record is counted and ignored; the replica starts and does not use it.
+TEST(PoeJournal, CorruptedRecordsAreIgnored) {
+  Durable t(1, /*mac=*/false);
+  const Bytes a = batch("A"), b = batch("B"), c2 = batch("C");
+  t.p->on_message(0, prop(0, 1, a));
+  t.commit(0, 1, a);
+  t.p->on_message(0, prop(0, 2, b));
+  ASSERT_TRUE(t.has(1, JournalKind::certified));
+  ASSERT_TRUE(t.has(2, JournalKind::support));
+  t.record(1, JournalKind::certified).back() ^= 1;  // in the batch: digest no longer matches
+  t.record(2, JournalKind::support)[3] ^= 0x10;     // before the check: check fails
+  t.env->journal[{3, 9}] = Bytes{1, 2, 3};          // unknown kind
+  t.restart();
+  EXPECT_EQ(t.rep().journal_ignored(), 3u);
+  EXPECT_TRUE(t.env->execs.empty());  // the damaged certificate is not executed
+  t.env->out.clear();
+  t.p->on_message(0, prop(0, 2, c2));  // the damaged vote record is not used
+  EXPECT_EQ(supports_in(*t.env).size(), 1u);
+  t.p->on_timer(TimerKind::view_change);
+  auto reqs = vc_requests_in(*t.env);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_TRUE(reqs[0].entries.empty());
+}
+
+// A well-formed, correctly sealed record whose certificate does not verify is not trusted.
+TEST(PoeJournal, RecordWithInvalidCertificateIsIgnored) {
+  Durable t(1, /*mac=*/false);
+  const Bytes a = batch("A");
+  const Hash32 d = batch_digest(a);
+  CommittedEntry e{0, 1, d, a, {t.share(1, 0, 1, d), {}}};  // one share, not a group signature
+  t.env->journal[{1, static_cast<uint8_t>(JournalKind::certified)}] = encode_certified_record(e);
+  t.restart();
+  EXPECT_EQ(t.rep().journal_ignored(), 1u);
+  EXPECT_TRUE(t.env->execs.empty());
+  t.p->on_timer(TimerKind::view_change);
+  auto reqs = vc_requests_in(*t.env);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_TRUE(reqs[0].entries.empty());
+}
+
+// No journal and no snapshot: on_restart changes nothing (the replica is as fresh as before).
+TEST(PoeJournal, EmptyRestartPointChangesNothing) {
+  Durable t(1, false);
+  t.p->on_restart(RestartPoint{});
+  EXPECT_TRUE(t.env->out.empty());
+  EXPECT_EQ(t.p->stats().view, 0u);
+  t.p->on_message(0, prop(0, 1, batch("A")));
+  EXPECT_EQ(supports_in(*t.env).size(), 1u);
+}
+
+// The cost: one SUPPORT (or PROPOSE) record and one certified record per k and view, however
+// often messages are retransmitted; nothing else while no checkpoint or view change happens.
+TEST(PoeJournal, OneRecordPerKindPerSlot) {
+  for (bool mac : {false, true}) {
+    SCOPED_TRACE(mac ? "mac" : "threshold");
+    Config cfg;
+    cfg.n = 4;
+    cfg.f = 1;
+    cfg.window = 64;
+    cfg.checkpoint_interval = 64;
+    cfg.max_inflight = 64;
+    cfg.mac_variant = mac;
+    Cluster c(cfg);
+    for (int i = 0; i < 10; ++i) c.submit(0, batch("x" + std::to_string(i)), 0);
+    c.run();
+    for (int tick = 0; tick < 4; ++tick) {
+      c.fire_all(TimerKind::retransmit);
+      c.run();
+    }
+    for (NodeId i = 0; i < 4; ++i) {
+      EXPECT_EQ(c.env(i).chain.size(), 10u) << i;
+      EXPECT_EQ(c.env(i).journal_puts, 20u) << i;
+      EXPECT_EQ(c.env(i).journal.size(), 20u) << i;
+    }
+  }
+}
+
+// Whole-cluster restart with a lost batch: k = 1 was supported everywhere but never certified
+// (its SUPPORTs were lost), k = 2 was certified everywhere, nothing executed. After the restart
+// nobody holds k = 1's batch (only certified records carry batches): the primary can neither
+// re-send it nor propose anything else at (0, 1). The restored k = 2 is pending again, so the
+// backups' progress timers run, and the primary asks for the next view itself; view 1 keeps
+// nothing (gap at 1) and orders B anew. (This deadlocked in the process test
+// WholeClusterCrashOnlyNfReturnPoe before restored work counted as pending.)
+TEST(PoeJournal, WholeClusterRestartWithLostBatchMovesOn) {
+  for (bool mac : {false, true}) {
+    SCOPED_TRACE(mac ? "mac" : "threshold");
+    Config cfg;
+    cfg.n = 4;
+    cfg.f = 1;
+    cfg.window = 16;
+    cfg.checkpoint_interval = 8;
+    cfg.max_inflight = 8;
+    cfg.mac_variant = mac;
+    Cluster c(cfg);
+    const Bytes a = batch("A"), b = batch("B");
+    c.drop = [](const Cluster::Msg& m) {
+      if (peek_type(m.bytes) != MsgType::support) return false;
+      auto s = decode_support(m.bytes, Limits{});
+      return s && s->k == 1;
+    };
+    c.submit(0, a, 0);
+    c.submit(0, b, 0);
+    c.run();
+    for (NodeId i = 0; i < 4; ++i) ASSERT_TRUE(c.env(i).chain.empty()) << i;
+    c.drop = nullptr;
+    for (NodeId i = 0; i < 4; ++i) c.restart(i);
+    for (NodeId i = 1; i < 4; ++i) EXPECT_TRUE(c.env(i).timers.count(TimerKind::view_change)) << i;
+    c.run();
+    c.fire_all(TimerKind::view_change);
+    c.run();
+    for (NodeId i = 0; i < 4; ++i) {
+      EXPECT_EQ(c.node(i).stats().view, 1u) << i;
+      ASSERT_EQ(c.env(i).chain.size(), 1u) << i;
+      EXPECT_EQ(c.env(i).chain[0], batch_digest(b)) << i;
+    }
+  }
 }

@@ -195,43 +195,6 @@ bool PoeReplica::verify_checkpoint(const CheckpointCert& cert) const {
   return verify_checkpoint_proof(cert.k, cert.state_digest, proof);
 }
 
-// Restart from the replica's own disk (possibly the whole cluster at once): 1..r.k are final
-// here, so we never order below r.k + 1. The stored checkpoint, if its proof verifies, becomes
-// the low watermark; checkpoints we executed above it are signed again, so that after a
-// whole-cluster restart (nobody holds them stable) nf replicas make the newest one stable and
-// the window moves past r.k.
-void PoeReplica::on_restart(const RestartPoint& r) {
-  if (stable_ != 0 || last_executed_ != 0 || final_ != 0 || !executed_.empty()) return;  // not fresh
-  if (r.k == 0) return;
-  std::vector<SigEntry> proof;
-  for (const auto& s : r.checkpoint.sigs) proof.push_back({s.signer, s.sig});
-  if (r.checkpoint.k > 0 && r.checkpoint.k <= r.k &&
-      verify_checkpoint_proof(r.checkpoint.k, r.checkpoint.state_digest, proof)) {
-    stable_ = r.checkpoint.k;
-    stable_state_ = r.checkpoint.state_digest;
-    stable_proof_ = std::move(proof);
-    executed_[stable_] = Executed{Hash32{}, stable_state_};
-  }
-  last_executed_ = r.k;
-  final_ = r.k;
-  executed_[r.k] = Executed{Hash32{}, r.state_digest};
-  Seq newest = 0;
-  Hash32 newest_state{};
-  for (const auto& [j, st] : r.checkpoint_states) {
-    if (j <= stable_ || j > r.k || cfg_.checkpoint_interval == 0 || j % cfg_.checkpoint_interval != 0) continue;
-    executed_[j] = Executed{Hash32{}, st};
-    if (j > newest) {
-      newest = j;
-      newest_state = st;
-    }
-  }
-  pending_.clear();
-  queue_.clear();
-  if (next_seq_ <= r.k) next_seq_ = r.k + 1;
-  exec_at_last_tick_ = r.k;
-  if (newest > 0) send_checkpoint(newest, newest_state);
-}
-
 void PoeReplica::garbage_collect() {
   slots_.erase(slots_.begin(), slots_.upper_bound(stable_));
   committed_.erase(committed_.begin(), committed_.upper_bound(stable_));
@@ -246,6 +209,7 @@ void PoeReplica::garbage_collect() {
   fixed_.erase(fixed_.begin(), fixed_.upper_bound(stable_));
   ckpt_votes_.erase(ckpt_votes_.begin(), ckpt_votes_.upper_bound(stable_));
   if (next_seq_ <= stable_) next_seq_ = stable_ + 1;
+  journal_stable();
 }
 
 void PoeReplica::on_state_transferred(Seq k, const Hash32& state_digest) {

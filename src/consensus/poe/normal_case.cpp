@@ -17,22 +17,30 @@ void PoeReplica::propose_more() {
     auto it = pending_.find(d);
     if (it == pending_.end() || in_open_slot(d)) continue;  // executed or proposed meanwhile
     Bytes batch = it->second.batch;
-    propose(next_seq_++, batch);
+    // next_seq_ is past every k we signed in this view (resume_own_slots), so this succeeds;
+    // if it did not, the batch waits for the next free k.
+    if (!propose(next_seq_++, batch)) queue_.push_front(d);
   }
 }
 
-void PoeReplica::propose(Seq k, const Bytes& batch) {
+// The proposal is journaled (sign_vote) before it leaves: a primary restarted in its view never
+// proposes another batch at (view_, k). False if it did before the restart.
+bool PoeReplica::propose(Seq k, const Bytes& batch) {
+  const Hash32 d = batch_digest(batch);
+  if (!sign_vote(k, d)) return false;
   Slot& s = slots_[k];
   s.accepted = true;
-  s.digest = batch_digest(batch);
+  s.digest = d;
   s.batches[s.digest] = batch;
   env_.broadcast(encode(Propose{view_, k, s.digest, batch}));
   send_support(k, s);  // the primary's own share/signature counts towards nf
+  return true;
 }
 
 // Threshold variant: the share goes to the primary (or is recorded, at the primary). MAC
 // variant: the signature goes to everyone, and is recorded locally.
 void PoeReplica::send_support(Seq k, const Slot& s) {
+  if (!sign_vote(k, s.digest)) return;  // journaled before it leaves; never a second digest
   Bytes stmt = support_statement(view_, k, s.digest);
   Bytes sig = cfg_.mac_variant ? crypto_.signer->sign(stmt) : crypto_.tsigner->sign_share(stmt);
   Support m{view_, k, s.digest, sig};
@@ -106,6 +114,16 @@ void PoeReplica::on_propose(NodeId from, ByteView msg) {
   if (s.certified && s.cert_digest != m->digest) return reject();  // conflicts with certificate
   auto fx = fixed_.find(m->k);
   if (fx != fixed_.end() && fx->second != m->digest) return reject();  // alters kept history
+  if (vote_conflicts(m->k, m->digest)) {
+    // We supported another digest at (view_, k) before a restart (journal): support nothing
+    // else. If this is the certified batch we lack, take its bytes as above.
+    if (s.certified && !s.batches.count(m->digest)) {
+      s.batches[m->digest] = std::move(m->batch);
+      record_committed(m->k);
+      try_execute();
+    }
+    return reject();
+  }
   if (!env_.validate_batch(m->batch)) return reject();
   s.accepted = true;
   s.digest = m->digest;
@@ -200,9 +218,13 @@ void PoeReplica::try_certify(Seq k) {
     reject();
   }
   if (!sig) return;
-  Certificate c{*sig, {}};
+  // Journaled (record_committed) before the CERTIFY leaves, then executed.
+  s.certified = true;
+  s.cert_digest = s.digest;
+  s.cert = Certificate{*sig, {}};
+  record_committed(k);
   env_.broadcast(encode(Certify{view_, k, s.digest, *sig}));
-  certify(k, s.digest, std::move(c));
+  try_execute();
 }
 
 void PoeReplica::on_certify(NodeId from, ByteView msg) {
@@ -244,8 +266,14 @@ void PoeReplica::record_committed(Seq k) {
   auto b = s.batches.find(s.cert_digest);
   if (b == s.batches.end()) return;
   auto it = committed_.find(k);
-  if (it != committed_.end() && it->second.v > view_) return;
-  committed_[k] = CommittedEntry{view_, k, s.cert_digest, b->second, s.cert};
+  if (it != committed_.end() &&
+      (it->second.v > view_ || (it->second.v == view_ && it->second.digest == s.cert_digest))) {
+    return;  // a higher view's, or this one already (and journaled)
+  }
+  const CommittedEntry& e = committed_[k] = CommittedEntry{view_, k, s.cert_digest, b->second, s.cert};
+  // Durable before we execute k (execution answers clients) and before any VC-REQUEST: a
+  // restarted replica reports it again (restore_journal). One record per k and view.
+  env_.journal_put(k, static_cast<uint8_t>(JournalKind::certified), encode_certified_record(e));
 }
 
 // Execute view-committed batches in sequence order; out-of-order commits wait in slots_.

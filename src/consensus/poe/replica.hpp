@@ -4,12 +4,14 @@
 //
 // Files: replica.cpp (dispatch, submit, timers), normal_case.cpp (PROPOSE/SUPPORT/CERTIFY,
 // execution), checkpoint.cpp (CHECKPOINT, stable checkpoints, GC, state transfer hook),
-// view_change.cpp (VC-REQUEST, NV-PROPOSE, history selection, rollback).
+// view_change.cpp (VC-REQUEST, NV-PROPOSE, history selection, rollback), restart.cpp (the
+// durable journal and restart from the replica's own disk; encodings in journal.hpp).
 #include <deque>
 #include <map>
 #include <optional>
 #include <set>
 
+#include "consensus/poe/journal.hpp"
 #include "consensus/poe/messages.hpp"
 #include "consensus/protocol.hpp"
 
@@ -30,6 +32,8 @@ class PoeReplica final : public Protocol {
   bool has_pending() const override { return !pending_.empty(); }
   Stats stats() const override;
   std::string name() const override { return cfg_.mac_variant ? "poe-mac" : "poe"; }
+  // Journal records a restart found unusable (undecodable, bad certificate or proof): ignored.
+  uint64_t journal_ignored() const { return journal_ignored_; }
 
  private:
   // One sequence number in the current view. Reset on every view change.
@@ -76,7 +80,7 @@ class PoeReplica final : public Protocol {
 
   // normal_case.cpp
   void propose_more();
-  void propose(Seq k, const Bytes& batch);
+  bool propose(Seq k, const Bytes& batch);
   void on_propose(NodeId from, ByteView msg);
   void on_support(NodeId from, ByteView msg);
   void on_certify(NodeId from, ByteView msg);
@@ -104,6 +108,14 @@ class PoeReplica final : public Protocol {
   void garbage_collect();
   bool verify_checkpoint_proof(Seq k, const Hash32& state,
                                const std::vector<SigEntry>& proof) const;
+
+  // restart.cpp: the durable journal (see journal.hpp)
+  void journal_view();
+  bool sign_vote(Seq k, const Hash32& d);  // false: we signed another digest at (view_, k)
+  bool vote_conflicts(Seq k, const Hash32& d) const;
+  void journal_stable();
+  void restore_journal(const RestartPoint& r);
+  bool resume_own_slots();  // true: as primary we proposed in view_ a batch we no longer hold
 
   // view_change.cpp
   void start_view_change(View w);
@@ -160,6 +172,12 @@ class PoeReplica final : public Protocol {
   Bytes nv_msg_;  // the NV-PROPOSE that installed view_ (new primary keeps it to resend)
   std::set<NodeId> stable_sent_;  // sent our STABLE proof since the last retransmit tick
   std::map<NodeId, View> later_views_;  // MAC: highest later view each sender validly supported in
+
+  // Durable journal (restart.cpp).
+  ViewRecord journaled_view_;
+  Seq journaled_stable_ = 0;
+  std::map<Seq, SupportRecord> signed_;  // k > stable_ -> latest (view, digest) signed at k
+  uint64_t journal_ignored_ = 0;
 };
 
 }  // namespace rampart::consensus::poe

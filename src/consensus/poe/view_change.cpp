@@ -34,11 +34,14 @@ void PoeReplica::start_view_change(View w) {
   r.ckpt_state = stable_state_;
   r.ckpt_proof = stable_proof_;
   for (const auto& [k, e] : committed_) {
-    if (k > stable_ && k <= stable_ + cfg_.window) r.entries.push_back(e);
+    // e.v >= w only for a restarted replica asking for the view it was in (restore_journal):
+    // those certificates came after w's history and stay in committed_ for when it re-enters.
+    if (k > stable_ && k <= stable_ + cfg_.window && e.v < w) r.entries.push_back(e);
   }
   r.body = vc_body(r);
   r.sig = crypto_.signer->sign(vc_statement(r.body));
   own_vc_msg_ = encode(r);
+  journal_view();  // the promise (no part in views below w) is durable before the request leaves
   env_.broadcast(own_vc_msg_);
   vc_store_[cfg_.self] = StoredVc{std::move(r), own_vc_msg_};
   new_view_armed_ = false;
@@ -239,9 +242,10 @@ bool PoeReplica::adopt(View w, const History& h) {
   if (!ckpt_ok && last_executed_ >= h.ckpt) keep_to = final_;  // our state at the checkpoint differs
   undo_to(keep_to);
 
-  // 3. Enter the view.
+  // 3. Enter the view (journaled before any message of w leaves).
   view_ = w;
   in_vc_ = false;
+  journal_view();
   ++stats_.view_changes;
   slots_.clear();
   fixed_.clear();
@@ -268,15 +272,21 @@ bool PoeReplica::adopt(View w, const History& h) {
 
   // 5. The kept history: fixed for this view, to be certified again in w before anything
   //    not yet executed is executed (see docs/protocols.md on why re-certification matters).
-  committed_.erase(committed_.upper_bound(stable_), committed_.end());
+  //    Certificates of w itself exist here only after a restart inside w (restore_journal):
+  //    they are newer than the history's and stay (resume_own_slots puts them in their slots).
+  for (auto it = committed_.upper_bound(stable_); it != committed_.end();) {
+    it = it->second.v < w ? committed_.erase(it) : std::next(it);
+  }
   Seq end = stable_;
   for (const auto& e : h.entries) {
     if (e.k <= stable_) continue;
-    committed_[e.k] = e;
+    committed_.try_emplace(e.k, e);
     fixed_[e.k] = e.digest;
     slots_[e.k].batches[e.digest] = e.batch;
     end = e.k;
   }
+  if (cfg_.primary_of(w) == cfg_.self) next_seq_ = std::max(end, final_) + 1;  // final_ > end only after a restart from disk
+  const bool hole = resume_own_slots();  // may move next_seq_ past what we proposed in w before a restart
   env_.view_changed(w, cfg_.primary_of(w));
 
   // 6. New primary: re-propose the kept history in w, then continue after it with the queue.
@@ -289,8 +299,9 @@ bool PoeReplica::adopt(View w, const History& h) {
   }
   std::sort(order.begin(), order.end());
   if (cfg_.primary_of(w) == cfg_.self) {
-    next_seq_ = std::max(end, final_) + 1;  // final_ > end only after a restart from disk
     for (const auto& e : h.entries) {
+      // Fails only if we proposed another batch at (w, k) before a restart (then k waits for
+      // the next view: we can neither repeat that batch nor propose this one).
       if (e.k > stable_) propose(e.k, e.batch);
     }
     for (const auto& [o, d] : order) queue_.push_back(d);
@@ -304,6 +315,9 @@ bool PoeReplica::adopt(View w, const History& h) {
   }
   update_progress_timer(true);
   try_execute();
+  // A primary restarted inside w that proposed a batch it no longer holds can neither finish
+  // that slot nor use it for another batch: w cannot complete, so ask for the next view now.
+  if (hole && !in_vc_) start_view_change(w + 1);
   return true;
 }
 

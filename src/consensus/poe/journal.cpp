@@ -1,0 +1,186 @@
+#include "consensus/poe/journal.hpp"
+
+#include "common/codec.hpp"
+#include "crypto/blake3.hpp"
+
+namespace rampart::consensus::poe {
+namespace {
+
+constexpr uint8_t kVersion = 1;
+constexpr size_t kSigEntryMin = 4 + 4;  // signer u32, length u32
+
+// First 8 bytes of BLAKE3 over (seq, kind, prefix): catches damage and records filed under
+// another key. Not a MAC: the journal is the replica's own disk, not an adversary's input.
+uint64_t check_of(Seq k, JournalKind kind, ByteView prefix) {
+  Writer key;
+  key.u64(k);
+  key.u8(static_cast<uint8_t>(kind));
+  auto h = crypto::blake3::Hasher::derive_key("rampart poe journal v1");
+  h.update(key.data());
+  h.update(prefix);
+  Hash32 d = h.finalize();
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; ++i) v |= uint64_t{d[i]} << (8 * i);
+  return v;
+}
+
+void seal(Writer& w, Seq k, JournalKind kind) { w.u64(check_of(k, kind, w.data())); }
+
+// Reads the check and fails the reader unless it matches the bytes before it.
+void unseal(Reader& r, ByteView body, Seq k, JournalKind kind) {
+  size_t at = r.position();
+  uint64_t got = r.u64();
+  if (!r.failed() && got != check_of(k, kind, body.subspan(0, at))) r.fail("poe journal: bad check");
+}
+
+void expect_version(Reader& r) {
+  if (r.u8() != kVersion) r.fail("poe journal: unknown version");
+}
+
+void put_sigs(Writer& w, const std::vector<SigEntry>& sigs) {
+  w.u32(static_cast<uint32_t>(sigs.size()));
+  for (const auto& s : sigs) {
+    w.u32(s.signer);
+    w.bytes(s.sig);
+  }
+}
+
+std::vector<SigEntry> get_sigs(Reader& r, const Limits& l) {
+  size_t n = r.count(l.n, kSigEntryMin);
+  std::vector<SigEntry> out;
+  out.reserve(n);
+  for (size_t i = 0; i < n && !r.failed(); ++i) {
+    SigEntry e;
+    e.signer = r.u32();
+    e.sig = r.bytes(l.max_sig);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+template <typename T>
+Result<T> done(const Reader& r, T value) {
+  if (auto st = r.finish(); !st.ok()) return st.error();
+  return value;
+}
+
+}  // namespace
+
+Bytes encode_view_record(const ViewRecord& r) {
+  Writer w;
+  w.u8(kVersion);
+  w.u64(r.view);
+  w.boolean(r.in_view_change);
+  w.u64(r.target);
+  seal(w, 0, JournalKind::view);
+  return w.take();
+}
+
+Bytes encode_stable_record(Seq k, const Hash32& state, const std::vector<SigEntry>& proof) {
+  Writer w;
+  w.u8(kVersion);
+  w.u64(k);
+  w.fixed(state);
+  put_sigs(w, proof);
+  seal(w, 0, JournalKind::stable);
+  return w.take();
+}
+
+Bytes encode_support_record(Seq k, const SupportRecord& r) {
+  Writer w;
+  w.u8(kVersion);
+  w.u64(r.view);
+  w.fixed(r.digest);
+  seal(w, k, JournalKind::support);
+  return w.take();
+}
+
+Bytes encode_certified_record(const CommittedEntry& e) {
+  Writer w;
+  size_t sigs = 0;
+  for (const auto& s : e.cert.sigs) sigs += 8 + s.sig.size();
+  // One allocation: the batch is most of it (~220 KB).
+  w.reserve(1 + 8 + 32 + 4 + e.cert.group_sig.size() + 4 + sigs + 8 + 4 + e.batch.size());
+  w.u8(kVersion);
+  w.u64(e.v);
+  w.fixed(e.digest);
+  w.bytes(e.cert.group_sig);
+  put_sigs(w, e.cert.sigs);
+  seal(w, e.k, JournalKind::certified);
+  w.bytes(e.batch);
+  return w.take();
+}
+
+Result<ViewRecord> decode_view_record(ByteView body) {
+  Reader r(body);
+  expect_version(r);
+  ViewRecord v;
+  v.view = r.u64();
+  v.in_view_change = r.boolean();
+  v.target = r.u64();
+  unseal(r, body, 0, JournalKind::view);
+  if (!r.failed() && (v.in_view_change ? v.target <= v.view : v.target != 0)) {
+    r.fail("poe journal view record: inconsistent target");
+  }
+  return done(r, v);
+}
+
+Result<StableRecord> decode_stable_record(ByteView body, const Limits& l) {
+  Reader r(body);
+  expect_version(r);
+  StableRecord s;
+  s.k = r.u64();
+  s.state = r.fixed<32>();
+  s.proof = get_sigs(r, l);
+  unseal(r, body, 0, JournalKind::stable);
+  return done(r, std::move(s));
+}
+
+Result<SupportRecord> decode_support_record(Seq k, ByteView body) {
+  Reader r(body);
+  expect_version(r);
+  SupportRecord s;
+  s.view = r.u64();
+  s.digest = r.fixed<32>();
+  unseal(r, body, k, JournalKind::support);
+  return done(r, s);
+}
+
+Result<CommittedEntry> decode_certified_record(Seq k, ByteView body, const Limits& l) {
+  Reader r(body);
+  expect_version(r);
+  CommittedEntry e;
+  e.k = k;
+  e.v = r.u64();
+  e.digest = r.fixed<32>();
+  e.cert.group_sig = r.bytes(l.max_sig);
+  e.cert.sigs = get_sigs(r, l);
+  unseal(r, body, k, JournalKind::certified);
+  e.batch = r.bytes(l.max_batch);
+  return done(r, std::move(e));
+}
+
+DecodedJournal decode_journal(const std::vector<JournalRecord>& records, const Limits& l) {
+  DecodedJournal j;
+  for (const auto& rec : records) {
+    bool ok = false;
+    const auto kind = static_cast<JournalKind>(rec.kind);
+    if (kind == JournalKind::view && rec.seq == 0) {
+      auto v = decode_view_record(rec.body);
+      if ((ok = v.ok())) j.view = *v;
+    } else if (kind == JournalKind::stable && rec.seq == 0) {
+      auto s = decode_stable_record(rec.body, l);
+      if ((ok = s.ok())) j.stable = std::move(*s);
+    } else if (kind == JournalKind::support && rec.seq != 0) {
+      auto s = decode_support_record(rec.seq, rec.body);
+      if ((ok = s.ok())) j.supports[rec.seq] = *s;
+    } else if (kind == JournalKind::certified && rec.seq != 0) {
+      auto e = decode_certified_record(rec.seq, rec.body, l);
+      if ((ok = e.ok())) j.certified[rec.seq] = std::move(*e);
+    }
+    if (!ok) ++j.ignored;
+  }
+  return j;
+}
+
+}  // namespace rampart::consensus::poe

@@ -1,0 +1,75 @@
+#pragma once
+// PoE's durable journal: what a replica signed or promised, stored through Env::journal_put
+// before the message that depends on it is handed to the Env, and given back after a crash in
+// RestartPoint::journal. See docs/protocols.md ("Durable journal").
+//
+// Records, keyed (seq, kind) as the Env stores them:
+//   (0, view)       the view promise: the last view installed and, in a view change, the view
+//                   asked for (no part in lower views after a restart)
+//   (0, stable)     the stable checkpoint the journal was pruned to, with its nf signatures
+//   (k, support)    the (view, digest) this replica signed at k: a backup's SUPPORT or the
+//                   primary's own PROPOSE (never another digest at that (view, k))
+//   (k, certified)  the CommittedEntry a VC-REQUEST reports for k: view, digest, certificate,
+//                   batch (the highest view's replaces a lower one)
+//
+// Body: version u8 | fields | check u64 [| batch]. `check` is the first 8 bytes of a BLAKE3
+// (derive-key mode) over seq, kind and the bytes before it, so a damaged or misfiled record is
+// refused. A certified record's batch follows the check: it is bound by the certified digest,
+// which the replica checks (with the certificate) on restore, so a ~220 KB batch is not hashed
+// twice on the hot path. Decoding is bounds-checked (common/codec.hpp) and strict (finish());
+// a record that does not decode is counted and ignored, never trusted.
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <vector>
+
+#include "consensus/poe/messages.hpp"
+#include "consensus/protocol.hpp"
+
+namespace rampart::consensus::poe {
+
+enum class JournalKind : uint8_t { view = 1, stable = 2, support = 3, certified = 4 };
+
+struct ViewRecord {
+  View view = 0;                // the last view installed (0 at genesis)
+  bool in_view_change = false;  // a VC-REQUEST for `target` was sent, no NV-PROPOSE adopted since
+  View target = 0;              // > view when in_view_change, else 0
+  bool operator==(const ViewRecord&) const = default;
+};
+
+struct SupportRecord {  // this replica signed support_statement(view, k, digest)
+  View view = 0;
+  Hash32 digest{};
+  bool operator==(const SupportRecord&) const = default;
+};
+
+struct StableRecord {
+  Seq k = 0;
+  Hash32 state{};
+  std::vector<SigEntry> proof;
+};
+
+Bytes encode_view_record(const ViewRecord& r);
+Bytes encode_stable_record(Seq k, const Hash32& state, const std::vector<SigEntry>& proof);
+Bytes encode_support_record(Seq k, const SupportRecord& r);
+// Keyed by e.k. The batch is appended once, straight from e.batch.
+Bytes encode_certified_record(const CommittedEntry& e);
+
+// `l` bounds signature sizes, signature counts and the batch, as for wire messages.
+Result<ViewRecord> decode_view_record(ByteView body);
+Result<StableRecord> decode_stable_record(ByteView body, const Limits& l);
+Result<SupportRecord> decode_support_record(Seq k, ByteView body);
+Result<CommittedEntry> decode_certified_record(Seq k, ByteView body, const Limits& l);
+
+// A RestartPoint's journal, decoded. Nothing in it is verified beyond its check: the replica
+// verifies certificates, batch digests and checkpoint proofs before use.
+struct DecodedJournal {
+  std::optional<ViewRecord> view;
+  std::optional<StableRecord> stable;
+  std::map<Seq, SupportRecord> supports;
+  std::map<Seq, CommittedEntry> certified;
+  size_t ignored = 0;  // records that did not decode: unknown kind, wrong key, bad check, malformed
+};
+DecodedJournal decode_journal(const std::vector<JournalRecord>& records, const Limits& l);
+
+}  // namespace rampart::consensus::poe
