@@ -1,7 +1,7 @@
 #include "consensus/pbft/journal.hpp"
 
 #include "common/codec.hpp"
-#include "crypto/blake3.hpp"
+#include "consensus/journal_record.hpp"
 
 namespace rampart::consensus::pbft {
 namespace {
@@ -10,34 +10,14 @@ constexpr uint8_t kVersion = 1;
 // A prepared certificate's fixed part takes at least 8 + 32 + 4 + 4 bytes, a signature 8.
 constexpr size_t kMinSig = 8;
 
-// First 8 bytes of BLAKE3 over (seq, kind, prefix): catches damage and records filed under
-// another key. Not a MAC: the journal is the replica's own disk, not an adversary's input.
-uint64_t check_of(Seq n, JournalKind kind, ByteView prefix) {
-  Writer key;
-  key.u64(n);
-  key.u8(static_cast<uint8_t>(kind));
-  auto h = crypto::blake3::Hasher::derive_key("rampart pbft journal v1");
-  h.update(key.data());
-  h.update(prefix);
-  Hash32 d = h.finalize();
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v |= uint64_t{d[static_cast<size_t>(i)]} << (8 * i);
-  return v;
-}
+constexpr std::string_view kContext = "rampart pbft journal v1";
 
-void seal(Writer& w, Seq n, JournalKind kind) { w.u64(check_of(n, kind, w.data())); }
-
-// Reads the check and fails the reader unless it matches the bytes before it.
+void seal(Writer& w, Seq n, JournalKind kind) { journal::seal(w, kContext, n, static_cast<uint8_t>(kind)); }
 void unseal(Reader& r, ByteView body, Seq n, JournalKind kind) {
-  size_t at = r.position();
-  uint64_t got = r.u64();
-  if (!r.failed() && got != check_of(n, kind, body.subspan(0, at)))
-    r.fail("journal record: bad check");
+  journal::unseal(r, body, kContext, n, static_cast<uint8_t>(kind));
 }
-
-void expect_version(Reader& r) {
-  if (r.u8() != kVersion) r.fail("journal record: unknown version");
-}
+void expect_version(Reader& r) { journal::expect_version(r, kVersion); }
+using journal::done;
 
 void put_sigs(Writer& w, const std::vector<SigOf>& sigs) {
   w.u32(static_cast<uint32_t>(sigs.size()));
@@ -60,22 +40,10 @@ std::vector<SigOf> get_sigs(Reader& r) {
   return out;
 }
 
-template <typename T>
-Result<T> done(const Reader& r, T value) {
-  if (auto st = r.finish(); !st.ok()) return st.error();
-  return value;
-}
-
 }  // namespace
 
 Bytes encode_view_record(const ViewRecord& r) {
-  Writer w;
-  w.u8(kVersion);
-  w.u64(r.view);
-  w.boolean(r.in_view_change);
-  w.u64(r.target);
-  seal(w, 0, JournalKind::view);
-  return w.take();
+  return journal::encode_view_record(r, kContext, kVersion, static_cast<uint8_t>(JournalKind::view));
 }
 
 Bytes encode_stable_record(const CheckpointProof& p) {
@@ -114,16 +82,7 @@ Bytes encode_prepared_record(Seq n, View v, const Hash32& d, ByteView pp_sig,
 }
 
 Result<ViewRecord> decode_view_record(ByteView body) {
-  Reader r(body);
-  expect_version(r);
-  ViewRecord v;
-  v.view = r.u64();
-  v.in_view_change = r.boolean();
-  v.target = r.u64();
-  unseal(r, body, 0, JournalKind::view);
-  if (!r.failed() && (v.in_view_change ? v.target <= v.view : v.target != 0))
-    r.fail("journal view record: inconsistent target");
-  return done(r, v);
+  return journal::decode_view_record(body, kContext, kVersion, static_cast<uint8_t>(JournalKind::view));
 }
 
 Result<CheckpointProof> decode_stable_record(ByteView body) {

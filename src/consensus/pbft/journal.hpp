@@ -23,18 +23,14 @@
 #include <vector>
 
 #include "consensus/pbft/messages.hpp"
+#include "consensus/journal_record.hpp"
 #include "consensus/protocol.hpp"
 
 namespace rampart::consensus::pbft {
 
 enum class JournalKind : uint8_t { view = 1, stable = 2, vote = 3, prepared = 4 };
 
-struct ViewRecord {
-  View view = 0;                // the last view installed
-  bool in_view_change = false;  // a VIEW-CHANGE for `target` was sent, no NEW-VIEW installed since
-  View target = 0;              // > view when in_view_change, else 0
-  bool operator==(const ViewRecord&) const = default;
-};
+using ViewRecord = journal::ViewRecord;
 
 struct VoteRecord {  // this replica signed (view, seq, digest) as pre-prepare or prepare
   View view = 0;

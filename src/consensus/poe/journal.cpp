@@ -1,7 +1,7 @@
 #include "consensus/poe/journal.hpp"
 
 #include "common/codec.hpp"
-#include "crypto/blake3.hpp"
+#include "consensus/journal_record.hpp"
 
 namespace rampart::consensus::poe {
 namespace {
@@ -9,33 +9,14 @@ namespace {
 constexpr uint8_t kVersion = 1;
 constexpr size_t kSigEntryMin = 4 + 4;  // signer u32, length u32
 
-// First 8 bytes of BLAKE3 over (seq, kind, prefix): catches damage and records filed under
-// another key. Not a MAC: the journal is the replica's own disk, not an adversary's input.
-uint64_t check_of(Seq k, JournalKind kind, ByteView prefix) {
-  Writer key;
-  key.u64(k);
-  key.u8(static_cast<uint8_t>(kind));
-  auto h = crypto::blake3::Hasher::derive_key("rampart poe journal v1");
-  h.update(key.data());
-  h.update(prefix);
-  Hash32 d = h.finalize();
-  uint64_t v = 0;
-  for (size_t i = 0; i < 8; ++i) v |= uint64_t{d[i]} << (8 * i);
-  return v;
-}
+constexpr std::string_view kContext = "rampart poe journal v1";
 
-void seal(Writer& w, Seq k, JournalKind kind) { w.u64(check_of(k, kind, w.data())); }
-
-// Reads the check and fails the reader unless it matches the bytes before it.
+void seal(Writer& w, Seq k, JournalKind kind) { journal::seal(w, kContext, k, static_cast<uint8_t>(kind)); }
 void unseal(Reader& r, ByteView body, Seq k, JournalKind kind) {
-  size_t at = r.position();
-  uint64_t got = r.u64();
-  if (!r.failed() && got != check_of(k, kind, body.subspan(0, at))) r.fail("poe journal: bad check");
+  journal::unseal(r, body, kContext, k, static_cast<uint8_t>(kind));
 }
-
-void expect_version(Reader& r) {
-  if (r.u8() != kVersion) r.fail("poe journal: unknown version");
-}
+void expect_version(Reader& r) { journal::expect_version(r, kVersion); }
+using journal::done;
 
 void put_sigs(Writer& w, const std::vector<SigEntry>& sigs) {
   w.u32(static_cast<uint32_t>(sigs.size()));
@@ -58,22 +39,10 @@ std::vector<SigEntry> get_sigs(Reader& r, const Limits& l) {
   return out;
 }
 
-template <typename T>
-Result<T> done(const Reader& r, T value) {
-  if (auto st = r.finish(); !st.ok()) return st.error();
-  return value;
-}
-
 }  // namespace
 
 Bytes encode_view_record(const ViewRecord& r) {
-  Writer w;
-  w.u8(kVersion);
-  w.u64(r.view);
-  w.boolean(r.in_view_change);
-  w.u64(r.target);
-  seal(w, 0, JournalKind::view);
-  return w.take();
+  return journal::encode_view_record(r, kContext, kVersion, static_cast<uint8_t>(JournalKind::view));
 }
 
 Bytes encode_stable_record(Seq k, const Hash32& state, const std::vector<SigEntry>& proof) {
@@ -112,17 +81,7 @@ Bytes encode_certified_record(const CommittedEntry& e) {
 }
 
 Result<ViewRecord> decode_view_record(ByteView body) {
-  Reader r(body);
-  expect_version(r);
-  ViewRecord v;
-  v.view = r.u64();
-  v.in_view_change = r.boolean();
-  v.target = r.u64();
-  unseal(r, body, 0, JournalKind::view);
-  if (!r.failed() && (v.in_view_change ? v.target <= v.view : v.target != 0)) {
-    r.fail("poe journal view record: inconsistent target");
-  }
-  return done(r, v);
+  return journal::decode_view_record(body, kContext, kVersion, static_cast<uint8_t>(JournalKind::view));
 }
 
 Result<StableRecord> decode_stable_record(ByteView body, const Limits& l) {

@@ -24,18 +24,14 @@
 #include <vector>
 
 #include "consensus/poe/messages.hpp"
+#include "consensus/journal_record.hpp"
 #include "consensus/protocol.hpp"
 
 namespace rampart::consensus::poe {
 
 enum class JournalKind : uint8_t { view = 1, stable = 2, support = 3, certified = 4 };
 
-struct ViewRecord {
-  View view = 0;                // the last view installed (0 at genesis)
-  bool in_view_change = false;  // a VC-REQUEST for `target` was sent, no NV-PROPOSE adopted since
-  View target = 0;              // > view when in_view_change, else 0
-  bool operator==(const ViewRecord&) const = default;
-};
+using ViewRecord = journal::ViewRecord;
 
 struct SupportRecord {  // this replica signed support_statement(view, k, digest)
   View view = 0;
