@@ -44,9 +44,11 @@ void decode_all(Seq k, ByteView body) {
   if (auto s = decode_support_record(k, body); s.ok()) {
     if (!same(encode_support_record(k, *s), body)) __builtin_trap();
   }
-  if (auto e = decode_certified_record(k, body, l); e.ok()) {
-    if (e->k != k || e->batch.size() > l.max_batch || e->cert.sigs.size() > l.n) __builtin_trap();
-    if (!same(encode_certified_record(*e), body)) __builtin_trap();
+  if (auto c = decode_certified_record(k, body, l); c.ok()) {
+    const CommittedEntry& e = c->entry;
+    if (e.k != k || e.batch.size() > l.max_batch || e.cert.sigs.size() > l.n) __builtin_trap();
+    if (!c->with_batch && !e.batch.empty()) __builtin_trap();
+    if (!same(encode_certified_record(e, c->with_batch), body)) __builtin_trap();
   }
 }
 
@@ -98,10 +100,12 @@ void structured(ByteView data) {
   if (decode_support_record(k + 1, rsup).ok()) __builtin_trap();  // the check covers the key
 
   CommittedEntry e{v, k, d, Bytes(batch.begin(), batch.end()), {Bytes(group.begin(), group.end()), sigs}};
-  Bytes rc = encode_certified_record(e);
+  const bool with_batch = (v & 2) == 0;
+  Bytes rc = encode_certified_record(e, with_batch);
   auto dc = decode_certified_record(k, rc, l);
-  if (!dc.ok() || dc->v != v || dc->k != k || dc->digest != d || !same(dc->batch, batch) ||
-      !same(dc->cert.group_sig, group) || dc->cert.sigs != sigs) {
+  if (!dc.ok() || dc->with_batch != with_batch || dc->entry.v != v || dc->entry.k != k || dc->entry.digest != d ||
+      !same(dc->entry.batch, with_batch ? batch : ByteView{}) || !same(dc->entry.cert.group_sig, group) ||
+      dc->entry.cert.sigs != sigs) {
     __builtin_trap();
   }
   if (decode_certified_record(k + 1, rc, l).ok()) __builtin_trap();

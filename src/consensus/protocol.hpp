@@ -57,6 +57,11 @@ struct JournalRecord {
   Bytes body;         // protocol-defined encoding
 };
 
+struct StoredBatch {
+  Seq k = 0;
+  Bytes batch;
+};
+
 // What a restarted replica recovered from its own disk (Protocol::on_restart).
 struct RestartPoint {
   Seq k = 0;                // every batch 1..k is final and executed (state below)
@@ -67,6 +72,10 @@ struct RestartPoint {
   // whole-cluster restart, when nobody holds a newer stable checkpoint).
   std::vector<std::pair<Seq, Hash32>> checkpoint_states;
   std::vector<JournalRecord> journal;  // every record kept (not pruned), ordered by (seq, kind)
+  // Batches the replica's ledger holds above the stored checkpoint: its blocks', and those of
+  // speculative blocks it dropped (a rollback, or discarded at start) until the journal was
+  // pruned past them. A journal record may name one by (k, digest) instead of carrying it.
+  std::vector<StoredBatch> batches;
 };
 
 enum class TimerKind : uint8_t {
@@ -111,6 +120,12 @@ class Env {
   // (the Env holds them back until its next fsync). Default: not durable (tests, simulator
   // without crashes).
   virtual void journal_put(Seq /*seq*/, uint8_t /*kind*/, Bytes /*body*/) {}
+  // The same for a record no later consensus message depends on: nothing is held back for it;
+  // it becomes durable with the Env's next fsync, which at the latest is the one every client
+  // reply waits for (execution results are sent only after an fsync covering all earlier
+  // writes). For what a restart needs before the replica answered anything (PoE's certified
+  // entry, a stable checkpoint's proof). Default: journal_put.
+  virtual void journal_put_lazy(Seq seq, uint8_t kind, Bytes body) { journal_put(seq, kind, std::move(body)); }
   // Records with 0 < seq <= upto are no longer needed.
   virtual void journal_prune(Seq /*upto*/) {}
 

@@ -4,6 +4,7 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
 
@@ -20,6 +21,7 @@ const char kMetaKey[] = "meta";
 const char kJournalPrefix = 'j';  // journal keys in the metadata column: 'j' | seq u64 BE | kind u8
 
 std::string journal_key(uint64_t seq, uint8_t kind, bool with_kind = true);
+const char kSetAsidePrefix = 'r';  // set-aside batches, metadata column: 'r' | k u64 BE | digest
 const char kCheckpointKey[] = "last";
 const char kSnapshotKey[] = "last";
 
@@ -423,6 +425,17 @@ Status Store::truncate_locked(uint64_t k, bool sync) {
   Metadata m = meta_;
   m.last_block = k;
   rocksdb::WriteBatch wbatch;
+  // The dropped batches move aside in the same write (journal records may name them).
+  for (uint64_t j = k + 1; j <= meta_.last_block; ++j) {
+    auto b = block_unlocked(j);
+    if (!b.ok()) return b.error();
+    std::string v;
+    auto st = db_->Get(rocksdb::ReadOptions(), cfs_[kBatches], key_of(j), &v);
+    if (!st.ok()) return err("cannot read batch " + num(j) + ": " + st.ToString());
+    std::string key = std::string(1, kSetAsidePrefix) + key_of(j);
+    key.append(reinterpret_cast<const char*>(b->batch_digest.data()), b->batch_digest.size());
+    wbatch.Put(cfs_[kMeta], key, v);
+  }
   // Range deletes cover exactly (k, old last]; the metadata moves in the same atomic write.
   wbatch.DeleteRange(cfs_[kBlocks], key_of(k + 1), key_of(meta_.last_block + 1));
   wbatch.DeleteRange(cfs_[kBatches], key_of(k + 1), key_of(meta_.last_block + 1));
@@ -470,7 +483,30 @@ Status Store::journal_prune(uint64_t upto) {
   if (upto == 0) return {};
   rocksdb::WriteBatch wbatch;
   wbatch.DeleteRange(cfs_[kMeta], journal_key(1, 0, false), journal_key(upto + 1, 0, false));
+  wbatch.DeleteRange(cfs_[kMeta], std::string(1, kSetAsidePrefix) + key_of(1),
+                     std::string(1, kSetAsidePrefix) + key_of(upto + 1));
   return write(&wbatch, false);
+}
+
+Result<std::vector<SetAsideBatch>> Store::set_aside_batches() const {
+  std::vector<SetAsideBatch> out;
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kMeta]));
+  const std::string first(1, kSetAsidePrefix);
+  for (it->Seek(first); it->Valid() && it->key().starts_with(first); it->Next()) {
+    rocksdb::Slice k = it->key();
+    SetAsideBatch b;
+    if (k.size() != 1 + 8 + b.digest.size() || !key_to(rocksdb::Slice(k.data() + 1, 8), b.k))
+      return err("ledger at " + path_ + ": malformed set-aside batch key");
+    std::copy_n(reinterpret_cast<const uint8_t*>(k.data()) + 9, b.digest.size(), b.digest.begin());
+    ByteView v = view(it->value());
+    b.batch.assign(v.begin(), v.end());
+    out.push_back(std::move(b));
+  }
+  if (!it->status().ok())
+    return err("ledger at " + path_ + ": reading set-aside batches failed: " + it->status().ToString());
+  return out;
 }
 
 Result<std::vector<JournalEntry>> Store::journal() const {

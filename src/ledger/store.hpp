@@ -47,6 +47,14 @@ struct JournalEntry {
   Bytes body;
 };
 
+// The batch of a speculative block the ledger dropped (a rollback, or discarded on open), set
+// aside until the journal is pruned past its height.
+struct SetAsideBatch {
+  uint64_t k = 0;
+  Hash32 digest{};  // the dropped block's batch digest
+  Bytes batch;
+};
+
 struct OpenOptions {
   // Create a new ledger (genesis block from the config) when `path` does not exist or is an
   // empty directory. A non-empty folder is never treated as new.
@@ -115,7 +123,7 @@ class Store {
   // Make every block up to k final. Each must be proven. k <= last_final() is a no-op.
   Status mark_final(uint64_t k, bool sync = true);
   // Drop speculative blocks above k (view change). k < last_final() is refused: final blocks
-  // are never rolled back.
+  // are never rolled back. Their batches are set aside (set_aside_batches) in the same write.
   Status truncate_above(uint64_t k, bool sync = true);
   // Drop every block above k, final ones included, and the stored checkpoint (with its
   // snapshot) if it lies above k; always synced. Only for a replica whose final blocks lost to
@@ -131,8 +139,13 @@ class Store {
   // kind, apart from the chain (open() does not check it; the protocol checks what it reads).
   // Written without sync: Store::sync() makes records durable like everything else.
   Status journal_put(uint64_t seq, uint8_t kind, ByteView body);
-  Status journal_prune(uint64_t upto);  // drops records with 0 < seq <= upto
+  Status journal_prune(uint64_t upto);  // drops records with 0 < seq <= upto, and set-aside batches with k <= upto
   Result<std::vector<JournalEntry>> journal() const;  // ordered by (seq, kind)
+  // Batches of dropped speculative blocks, kept under "r" | k (big-endian) | digest until
+  // journal_prune passes k. A journal record may then name the batch of a block this replica
+  // executed by digest instead of carrying it, even if the block was discarded on open
+  // (PoE's certified entries: the batch is written once per slot, not twice).
+  Result<std::vector<SetAsideBatch>> set_aside_batches() const;  // ordered by (k, digest)
 
   // Group commit: make every write so far durable with one fsync of the write-ahead log. A
   // replica executing many batches may append them with sync = false and call this once before

@@ -60,6 +60,7 @@ class NodeImpl final : public consensus::Env {
   void send(NodeId to, Bytes msg) override { send_consensus(to, wrap(PeerTag::consensus, msg)); }
   void broadcast(Bytes msg) override { send_consensus(std::nullopt, wrap(PeerTag::consensus, msg)); }
   void journal_put(Seq seq, uint8_t kind, Bytes body) override;
+  void journal_put_lazy(Seq seq, uint8_t kind, Bytes body) override { journal_write(seq, kind, body); }
   void journal_prune(Seq upto) override;
   bool validate_batch(ByteView batch) override { return batch_authentic(batch, replica::batch_digest(batch)); }
   consensus::ExecResult execute(Seq k, View v, ByteView batch) override;
@@ -222,13 +223,21 @@ class NodeImpl final : public consensus::Env {
   std::vector<std::pair<NodeId, Bytes>> held;
   std::unique_ptr<asio::steady_timer> sync_timer;
   std::chrono::steady_clock::time_point last_blocks_req{};
-  // The protocol's journal (Env::journal_put): consensus messages sent after a record was
-  // written wait until an fsync covers it (journal_gen), so a vote never leaves before the
-  // record that makes a restarted replica remember it.
+  // The protocol's journal (Env::journal_put): a consensus message sent after a record was
+  // written waits until an fsync covers that record (journal_gen when it was sent), so a vote
+  // never leaves before the record that makes a restarted replica remember it. Each message
+  // waits only for the records written before it: with a record per slot, waiting for the
+  // newest one instead held every message one fsync longer than it needed.
   uint64_t journal_gen = 0, journal_synced = 0;
   bool journal_failed = false;
-  std::vector<std::pair<std::optional<NodeId>, Bytes>> held_out;
+  struct HeldOut {
+    uint64_t gen;
+    std::optional<NodeId> to;
+    Bytes wire;
+  };
+  std::deque<HeldOut> held_out;  // gens non-decreasing: released from the front
   void send_consensus(std::optional<NodeId> to, Bytes wire);
+  bool journal_write(Seq seq, uint8_t kind, ByteView body);
   std::optional<ForkResolver> fork;  // our catch-up found a broken link: resolving (recovery.hpp)
   NodeId fork_peer = 0;
   Bytes genesis_state;               // executor snapshot before anything executed
@@ -874,13 +883,11 @@ void NodeImpl::on_synced(uint64_t gen, const Status& st) {
     return;
   }
   journal_synced = std::max(journal_synced, gen);
-  if (journal_synced >= journal_gen && !held_out.empty()) {
-    auto out = std::move(held_out);
-    held_out.clear();
-    for (auto& [to, w] : out) {
-      if (to) transport->send(*to, std::move(w));
-      else transport->broadcast(std::move(w));
-    }
+  while (!held_out.empty() && held_out.front().gen <= journal_synced) {
+    HeldOut& h = held_out.front();
+    if (h.to) transport->send(*h.to, std::move(h.wire));
+    else transport->broadcast(std::move(h.wire));
+    held_out.pop_front();
   }
   std::vector<uint64_t> ks;
   std::erase_if(awaiting_sync, [&](const auto& e) {
@@ -1252,22 +1259,26 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
 void NodeImpl::send_consensus(std::optional<NodeId> to, Bytes wire) {
   if (journal_failed) return;  // fail-stop: we could not make a vote durable, so we do not vote
   if (journal_gen > journal_synced) {
-    held_out.push_back({to, std::move(wire)});
+    held_out.push_back({journal_gen, to, std::move(wire)});
     return;
   }
   if (to) transport->send(*to, std::move(wire));
   else transport->broadcast(std::move(wire));
 }
 
-void NodeImpl::journal_put(Seq seq, uint8_t kind, Bytes body) {
+bool NodeImpl::journal_write(Seq seq, uint8_t kind, ByteView body) {
   if (auto st = store->journal_put(seq, kind, body); !st) {
     spdlog::critical("event=journal_write_failed seq={} error=\"{}\" (this replica stops voting)", seq,
                      st.error().message);
     journal_failed = true;
     held_out.clear();
-    return;
+    return false;
   }
-  journal_gen = syncer->request();
+  return true;
+}
+
+void NodeImpl::journal_put(Seq seq, uint8_t kind, Bytes body) {
+  if (journal_write(seq, kind, body)) journal_gen = syncer->request();
 }
 
 void NodeImpl::journal_prune(Seq upto) {

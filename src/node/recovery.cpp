@@ -53,6 +53,14 @@ consensus::RestartPoint restart_point(const ledger::Store& store, const replica:
   if (auto j = store.journal(); j) {
     for (auto& e : *j) rp.journal.push_back({e.seq, e.kind, std::move(e.body)});
   }
+  for (uint64_t k = rp.checkpoint.k + 1; k <= store.last_block(); ++k) {
+    if (auto b = store.batch(k)) rp.batches.push_back({k, std::move(*b)});
+  }
+  if (auto a = store.set_aside_batches()) {
+    for (auto& b : *a) {
+      if (b.k > rp.checkpoint.k) rp.batches.push_back({b.k, std::move(b.batch)});
+    }
+  }
   if (checkpoint_interval > 0) {
     uint64_t first = (rp.checkpoint.k / checkpoint_interval + 1) * checkpoint_interval;
     for (uint64_t j = first; j <= rp.k; j += checkpoint_interval) {

@@ -43,7 +43,8 @@ Result<uint64_t> recover_from_disk(const ledger::Store& store, replica::Executor
                                    const crypto::ThresholdVerifier& tv);
 
 // What to tell a fresh protocol instance after recovery: height, state, the stored checkpoint
-// with its certificate, and the state digests at the checkpoint multiples above it.
+// with its certificate, the state digests at the checkpoint multiples above it, the journal,
+// and the batches stored above the checkpoint (blocks' and set-aside ones).
 consensus::RestartPoint restart_point(const ledger::Store& store, const replica::Executor& exec,
                                       uint64_t checkpoint_interval);
 

@@ -40,6 +40,10 @@ bool Instance::validate_batch(ByteView batch) { return replica::validate_batch(b
 
 consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch) {
   replica::Outcome o = ex.execute(k, batch);
+  if (twin == 0) {
+    journal_sync();  // the replies below leave only after an fsync, which covers the block too
+    node.ledger_batches[{k, o.batch_digest}] = Bytes(batch.begin(), batch.end());
+  }
   if (w.o.verbose) std::printf("  [r%u executed k=%llu]\n", node.id, static_cast<unsigned long long>(k));
   if (checked()) {
     std::vector<std::pair<uint64_t, uint64_t>> done;
@@ -94,14 +98,28 @@ void Instance::checkpoint_certified(const consensus::CheckpointCert& cert) {
 
 // Only a crashing replica ever restarts, and it has one instance; an equivocating replica's
 // twins never restart, so twin 1 does not write.
+void Instance::journal_sync() {
+  for (auto& [key, body] : node.journal_unsynced) node.journal[key] = std::move(body);
+  node.journal_unsynced.clear();
+}
+
 void Instance::journal_put(consensus::Seq seq, uint8_t kind, Bytes body) {
-  if (twin == 0) node.journal[{seq, kind}] = std::move(body);
+  if (twin != 0) return;
+  journal_sync();
+  node.journal[{seq, kind}] = std::move(body);
+}
+
+void Instance::journal_put_lazy(consensus::Seq seq, uint8_t kind, Bytes body) {
+  if (twin == 0) node.journal_unsynced[{seq, kind}] = std::move(body);
 }
 
 void Instance::journal_prune(consensus::Seq upto) {
   if (twin != 0) return;
+  journal_sync();  // a prune on disk implies every write before it is there too
   auto& j = node.journal;
   for (auto it = j.begin(); it != j.end();) it = (it->first.first > 0 && it->first.first <= upto) ? j.erase(it) : std::next(it);
+  auto& lb = node.ledger_batches;
+  lb.erase(lb.begin(), lb.lower_bound({upto + 1, Hash32{}}));
 }
 
 void Instance::view_changed(View v, NodeId p) {

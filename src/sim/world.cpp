@@ -199,6 +199,9 @@ void World::start_node(Node& n, bool from_checkpoint) {
       if (n.durable_cert.k == n.durable_k) rp.checkpoint = n.durable_cert;
     }
     for (const auto& [key, body] : n.journal) rp.journal.push_back({key.first, key.second, body});
+    for (const auto& [key, b] : n.ledger_batches) {
+      if (key.first > rp.checkpoint.k) rp.batches.push_back({key.first, b});
+    }
     n.inst[0]->proto->on_restart(rp);
   } else if (restored) {
     n.inst[0]->proto->on_state_transferred(n.durable_k, n.durable_digest);
@@ -458,6 +461,7 @@ void World::step(const Event& e) {
       Node& n = nodes[e.a];
       n.up = false;
       ++n.epoch;
+      n.journal_unsynced.clear();  // written, never fsync'ed
       break;
     }
     case EvType::restart: {

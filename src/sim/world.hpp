@@ -65,6 +65,8 @@ class Instance final : public consensus::Env {
   void need_state_transfer(consensus::Seq k, const Hash32& state_digest) override;
   void checkpoint_certified(const consensus::CheckpointCert& cert) override;
   void journal_put(consensus::Seq seq, uint8_t kind, Bytes body) override;
+  void journal_put_lazy(consensus::Seq seq, uint8_t kind, Bytes body) override;
+  void journal_sync();  // lazy records become durable (an fsync of the node's write-ahead log)
   void journal_prune(consensus::Seq upto) override;
   void set_timer(consensus::TimerKind t, uint64_t after_ms) override;
   void cancel_timer(consensus::TimerKind t) override;
@@ -129,6 +131,12 @@ struct Node {
   // The protocol's journal (Env::journal_put), also "on disk": written synchronously, so a
   // record is durable before any later message leaves.
   std::map<std::pair<consensus::Seq, uint8_t>, Bytes> journal;
+  // Lazy records (Env::journal_put_lazy) not yet covered by an fsync: durable with the next
+  // journal_put, prune or execution (whose replies wait for an fsync), lost in a crash.
+  std::map<std::pair<consensus::Seq, uint8_t>, Bytes> journal_unsynced;
+  // The batches of the blocks it executed, "on disk" like the ledger's (a rolled-back block's
+  // batch is set aside, not deleted) until the journal is pruned past them: RestartPoint::batches.
+  std::map<std::pair<consensus::Seq, Hash32>, Bytes> ledger_batches;
 };
 
 struct Client {

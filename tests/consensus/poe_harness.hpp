@@ -50,6 +50,7 @@ class FakeEnv : public Env {
   ExecResult execute(Seq k, View v, ByteView batch) override {
     Hash32 d = poe::batch_digest(batch);
     execs.push_back({k, v, d});
+    ledger[{k, d}] = Bytes(batch.begin(), batch.end());
     EXPECT_EQ(k, chain.size() + 1) << "execute out of order";
     chain.push_back(d);
     Hash32 prev = states.empty() ? Hash32{} : states.back();
@@ -92,11 +93,17 @@ class FakeEnv : public Env {
     for (auto it = journal.begin(); it != journal.end();) {
       it = (it->first.first > 0 && it->first.first <= upto) ? journal.erase(it) : std::next(it);
     }
+    ledger.erase(ledger.begin(), ledger.lower_bound({upto + 1, Hash32{}}));
   }
-  // What a restart hands back: the journal in (seq, kind) order, no snapshot (k = 0).
+  // The batches of executed blocks, as the ledger keeps them (rolled-back ones set aside) until
+  // the journal is pruned past them.
+  std::map<std::pair<Seq, Hash32>, Bytes> ledger;
+  // What a restart hands back: the journal in (seq, kind) order and the ledger's batches, no
+  // snapshot (k = 0).
   RestartPoint restart_point() const {
     RestartPoint r;
     for (const auto& [key, body] : journal) r.journal.push_back({key.first, key.second, body});
+    for (const auto& [key, b] : ledger) r.batches.push_back({key.first, b});
     return r;
   }
 
@@ -222,6 +229,7 @@ class Cluster {
   // none (`with_journal` false: the replica before journaling existed). Messages in flight stay.
   void restart(NodeId i, bool with_journal = true) {
     auto journal = envs_[i]->journal;
+    auto ledger = envs_[i]->ledger;
     envs_[i] = std::make_unique<FakeEnv>();
     envs_[i]->now = clock_;
     Config c = base_;
@@ -231,6 +239,7 @@ class Cluster {
     nodes_[i]->start();
     if (!with_journal) return;
     envs_[i]->journal = std::move(journal);
+    envs_[i]->ledger = std::move(ledger);
     nodes_[i]->on_restart(envs_[i]->restart_point());
   }
 

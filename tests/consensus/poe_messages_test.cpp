@@ -124,13 +124,29 @@ TEST(PoeJournalCodec, RoundTripsAndRejections) {
   Bytes cb = encode_certified_record(e);
   auto c = decode_certified_record(9, cb, l);
   ASSERT_TRUE(c.ok());
-  EXPECT_EQ(c->v, 1u);
-  EXPECT_EQ(c->k, 9u);
-  EXPECT_EQ(c->digest, h(9));
-  EXPECT_EQ(c->batch, e.batch);
-  EXPECT_EQ(c->cert.group_sig, e.cert.group_sig);
-  EXPECT_EQ(c->cert.sigs, proof);
+  EXPECT_TRUE(c->with_batch);
+  EXPECT_EQ(c->entry.v, 1u);
+  EXPECT_EQ(c->entry.k, 9u);
+  EXPECT_EQ(c->entry.digest, h(9));
+  EXPECT_EQ(c->entry.batch, e.batch);
+  EXPECT_EQ(c->entry.cert.group_sig, e.cert.group_sig);
+  EXPECT_EQ(c->entry.cert.sigs, proof);
   EXPECT_FALSE(decode_certified_record(8, cb, l).ok());
+  // Without the batch (the ledger holds it): the same fields, no batch, and the flag is sealed.
+  Bytes nb = encode_certified_record(e, /*with_batch=*/false);
+  EXPECT_LT(nb.size() + e.batch.size(), cb.size() + 1);
+  auto n = decode_certified_record(9, nb, l);
+  ASSERT_TRUE(n.ok());
+  EXPECT_FALSE(n->with_batch);
+  EXPECT_TRUE(n->entry.batch.empty());
+  EXPECT_EQ(n->entry.digest, h(9));
+  EXPECT_EQ(n->entry.cert.sigs, proof);
+  EXPECT_EQ(encode_certified_record(n->entry, false), nb);
+  Bytes flag = nb;
+  flag[nb.size() - 9] = 1;  // claims a batch follows: the check no longer matches
+  EXPECT_FALSE(decode_certified_record(9, flag, l).ok());
+  flag[nb.size() - 9] = 2;
+  EXPECT_FALSE(decode_certified_record(9, flag, l).ok());
   for (size_t cut = 0; cut < cb.size(); ++cut) {
     EXPECT_FALSE(decode_certified_record(9, ByteView(cb).subspan(0, cut), l).ok()) << cut;
   }
@@ -141,7 +157,7 @@ TEST(PoeJournalCodec, RoundTripsAndRejections) {
   flipped[5] ^= 4;
   EXPECT_FALSE(decode_support_record(9, flipped).ok());
   Bytes version = sb;
-  version[0] = 2;
+  version[0] = 1;  // the layout before the certified record's batch flag
   EXPECT_FALSE(decode_support_record(9, version).ok());
   Limits small = l;
   small.max_batch = 4;

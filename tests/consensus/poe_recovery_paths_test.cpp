@@ -344,11 +344,15 @@ struct Durable {
     p->start();
   }
   // Crash and restart from the journal (with_journal false: the replica before journaling).
-  void restart(bool with_journal = true) {
+  // The ledger's batches survive with the journal (`with_ledger` false: the blocks never
+  // became durable).
+  void restart(bool with_journal = true, bool with_ledger = true) {
     auto journal = env->journal;
+    auto ledger = env->ledger;
     boot();
     if (!with_journal) return;
     env->journal = std::move(journal);
+    if (with_ledger) env->ledger = std::move(ledger);
     p->on_restart(env->restart_point());
   }
   PoeReplica& rep() { return dynamic_cast<PoeReplica&>(*p); }
@@ -657,6 +661,54 @@ TEST(PoeJournal, RestartedPrimaryWithLostProposalAsksForNextView) {
   }
 }
 
+// The certified record of a batch executed at once names it by digest: the ledger stored it
+// with the block (a restart finds it in RestartPoint::batches). If the block never became
+// durable the replica never answered for k: the entry is dropped, not trusted without a batch.
+TEST(PoeJournal, CertifiedRecordOfAnExecutedBatchNamesTheLedgersCopy) {
+  for (bool mac : {false, true}) {
+    SCOPED_TRACE(mac ? "mac" : "threshold");
+    Durable t(1, mac);
+    const Bytes a = batch(std::string(1000, 'A'));
+    t.p->on_message(0, prop(0, 1, a));
+    t.commit(0, 1, a);
+    ASSERT_EQ(t.env->execs.size(), 1u);
+    auto rec = decode_certified_record(1, t.record(1, JournalKind::certified), Limits{});
+    ASSERT_TRUE(rec.ok());
+    EXPECT_FALSE(rec->with_batch);
+    EXPECT_LT(t.record(1, JournalKind::certified).size(), a.size());  // written once, in the ledger
+    t.restart(/*with_journal=*/true, /*with_ledger=*/false);
+    EXPECT_EQ(t.rep().journal_unbacked(), 1u);
+    EXPECT_EQ(t.rep().journal_ignored(), 0u);
+    EXPECT_TRUE(t.env->execs.empty());
+    t.p->on_timer(TimerKind::view_change);
+    auto reqs = vc_requests_in(*t.env);
+    ASSERT_EQ(reqs.size(), 1u);
+    EXPECT_TRUE(reqs[0].entries.empty());
+  }
+}
+
+// A batch certified before the one below it cannot be executed yet, so the ledger does not
+// hold it: its record carries the batch, and a restart reports it without any ledger.
+TEST(PoeJournal, CertifiedRecordAheadOfExecutionCarriesItsBatch) {
+  Durable t(1, /*mac=*/false);
+  const Bytes b = batch("B");
+  t.p->on_message(0, prop(0, 2, b));
+  t.commit(0, 2, b);
+  ASSERT_TRUE(t.env->execs.empty());
+  auto rec = decode_certified_record(2, t.record(2, JournalKind::certified), Limits{});
+  ASSERT_TRUE(rec.ok());
+  EXPECT_TRUE(rec->with_batch);
+  t.restart(/*with_journal=*/true, /*with_ledger=*/false);
+  EXPECT_EQ(t.rep().journal_unbacked(), 0u);
+  EXPECT_EQ(t.rep().journal_ignored(), 0u);
+  t.p->on_timer(TimerKind::view_change);
+  auto reqs = vc_requests_in(*t.env);
+  ASSERT_EQ(reqs.size(), 1u);
+  ASSERT_EQ(reqs[0].entries.size(), 1u);
+  EXPECT_EQ(reqs[0].entries[0].k, 2u);
+  EXPECT_EQ(reqs[0].entries[0].batch, b);
+}
+
 // Records at or below the stable checkpoint are pruned; the checkpoint itself is journaled, so
 // a replica restarted from scratch knows its low watermark and asks for that state.
 TEST(PoeJournal, PrunedAtStableCheckpoint) {
@@ -698,7 +750,7 @@ TEST(PoeJournal, CorruptedRecordsAreIgnored) {
   t.p->on_message(0, prop(0, 2, b));
   ASSERT_TRUE(t.has(1, JournalKind::certified));
   ASSERT_TRUE(t.has(2, JournalKind::support));
-  t.record(1, JournalKind::certified).back() ^= 1;  // in the batch: digest no longer matches
+  t.record(1, JournalKind::certified).back() ^= 1;  // in the check (the batch is in the ledger)
   t.record(2, JournalKind::support)[3] ^= 0x10;     // before the check: check fails
   t.env->journal[{3, 9}] = Bytes{1, 2, 3};          // unknown kind
   t.restart();

@@ -393,3 +393,46 @@ TEST(Store, JournalRecordsSurviveReopenAndArePruned) {
   EXPECT_EQ((*j)[1].seq, 300u);
   EXPECT_EQ(s->last_final(), 1u);
 }
+
+// A dropped speculative block's batch is set aside, keyed (k, digest): by a rollback, and when
+// open() discards unproven blocks; it survives a reopen and goes with journal_prune past k.
+// (PoE's certified journal records name the batch they executed instead of carrying it.)
+TEST(Store, DroppedSpeculativeBatchesAreSetAsideUntilTheJournalIsPruned) {
+  TempDir d;
+  Chain c;
+  {
+    auto s = open_ok(d.path(), c.config);
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(append_next(*s, c).ok());
+    ASSERT_TRUE(append_next(*s, c, false, false).ok());  // 2, 3: speculative, unproven
+    ASSERT_TRUE(append_next(*s, c, false, false).ok());
+    ASSERT_TRUE(s->set_aside_batches()->empty());
+    ASSERT_TRUE(s->truncate_above(2).ok());  // rollback of 3
+    auto a = s->set_aside_batches();
+    ASSERT_TRUE(a.ok()) << a.error().message;
+    ASSERT_EQ(a->size(), 1u);
+    EXPECT_EQ((*a)[0].k, 3u);
+    EXPECT_EQ((*a)[0].digest, c.blocks[3].batch_digest);
+    EXPECT_EQ((*a)[0].batch, c.batches[3]);
+    ASSERT_TRUE(s->sync().ok());
+  }
+  auto s = open_ok(d.path(), c.config);  // discards 2 (unproven): set aside as well
+  ASSERT_TRUE(s);
+  EXPECT_TRUE(s->open_report().speculative_discarded);
+  EXPECT_EQ(s->last_block(), 1u);
+  auto a = s->set_aside_batches();
+  ASSERT_TRUE(a.ok());
+  ASSERT_EQ(a->size(), 2u);
+  EXPECT_EQ((*a)[0].k, 2u);
+  EXPECT_EQ((*a)[0].batch, c.batches[2]);
+  EXPECT_EQ((*a)[1].k, 3u);
+  ASSERT_TRUE(s->journal_put(3, 1, to_bytes("record 3")).ok());
+  ASSERT_TRUE(s->journal_prune(2).ok());
+  a = s->set_aside_batches();
+  ASSERT_EQ(a->size(), 1u);
+  EXPECT_EQ((*a)[0].k, 3u);
+  EXPECT_EQ(s->journal()->size(), 1u);  // the journal's own records are not confused with them
+  ASSERT_TRUE(s->journal_prune(3).ok());
+  EXPECT_TRUE(s->set_aside_batches()->empty());
+  EXPECT_TRUE(s->journal()->empty());
+}

@@ -36,7 +36,9 @@ void PbftReplica::journal_prepared(Seq n, const PCert& c) {
 void PbftReplica::journal_stable(const CheckpointProof& p) {
   if (p.seq <= journaled_stable_) return;
   journaled_stable_ = p.seq;
-  env_.journal_put(0, static_cast<uint8_t>(JournalKind::stable), encode_stable_record(p));
+  // Lazy (no message waits for it): the prune that follows is ordered behind it in the same
+  // write-ahead log, so records are never pruned without it.
+  env_.journal_put_lazy(0, static_cast<uint8_t>(JournalKind::stable), encode_stable_record(p));
 }
 
 // Restart from the replica's own disk (possibly the whole cluster at once): 1..r.k are final

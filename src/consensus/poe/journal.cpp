@@ -6,7 +6,7 @@
 namespace rampart::consensus::poe {
 namespace {
 
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 2;  // 2: the certified record's batch flag
 constexpr size_t kSigEntryMin = 4 + 4;  // signer u32, length u32
 
 constexpr std::string_view kContext = "rampart poe journal v1";
@@ -64,19 +64,20 @@ Bytes encode_support_record(Seq k, const SupportRecord& r) {
   return w.take();
 }
 
-Bytes encode_certified_record(const CommittedEntry& e) {
+Bytes encode_certified_record(const CommittedEntry& e, bool with_batch) {
   Writer w;
   size_t sigs = 0;
   for (const auto& s : e.cert.sigs) sigs += 8 + s.sig.size();
-  // One allocation: the batch is most of it (~220 KB).
-  w.reserve(1 + 8 + 32 + 4 + e.cert.group_sig.size() + 4 + sigs + 8 + 4 + e.batch.size());
+  // One allocation: the batch, when carried, is most of it (~220 KB).
+  w.reserve(1 + 8 + 32 + 4 + e.cert.group_sig.size() + 4 + sigs + 1 + 8 + (with_batch ? 4 + e.batch.size() : 0));
   w.u8(kVersion);
   w.u64(e.v);
   w.fixed(e.digest);
   w.bytes(e.cert.group_sig);
   put_sigs(w, e.cert.sigs);
+  w.u8(with_batch ? 1 : 0);
   seal(w, e.k, JournalKind::certified);
-  w.bytes(e.batch);
+  if (with_batch) w.bytes(e.batch);
   return w.take();
 }
 
@@ -105,18 +106,22 @@ Result<SupportRecord> decode_support_record(Seq k, ByteView body) {
   return done(r, s);
 }
 
-Result<CommittedEntry> decode_certified_record(Seq k, ByteView body, const Limits& l) {
+Result<CertifiedRecord> decode_certified_record(Seq k, ByteView body, const Limits& l) {
   Reader r(body);
   expect_version(r);
-  CommittedEntry e;
+  CertifiedRecord c;
+  CommittedEntry& e = c.entry;
   e.k = k;
   e.v = r.u64();
   e.digest = r.fixed<32>();
   e.cert.group_sig = r.bytes(l.max_sig);
   e.cert.sigs = get_sigs(r, l);
+  const uint8_t flag = r.u8();
+  if (flag > 1) r.fail("certified record: bad batch flag");
+  c.with_batch = flag == 1;
   unseal(r, body, k, JournalKind::certified);
-  e.batch = r.bytes(l.max_batch);
-  return done(r, std::move(e));
+  if (c.with_batch) e.batch = r.bytes(l.max_batch);
+  return done(r, std::move(c));
 }
 
 DecodedJournal decode_journal(const std::vector<JournalRecord>& records, const Limits& l) {

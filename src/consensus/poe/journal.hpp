@@ -10,14 +10,19 @@
 //   (k, support)    the (view, digest) this replica signed at k: a backup's SUPPORT or the
 //                   primary's own PROPOSE (never another digest at that (view, k))
 //   (k, certified)  the CommittedEntry a VC-REQUEST reports for k: view, digest, certificate,
-//                   batch (the highest view's replaces a lower one)
+//                   and the batch unless the replica executes k at once (the highest view's
+//                   replaces a lower one)
 //
 // Body: version u8 | fields | check u64 [| batch]. `check` is the first 8 bytes of a BLAKE3
 // (derive-key mode) over seq, kind and the bytes before it, so a damaged or misfiled record is
-// refused. A certified record's batch follows the check: it is bound by the certified digest,
-// which the replica checks (with the certificate) on restore, so a ~220 KB batch is not hashed
-// twice on the hot path. Decoding is bounds-checked (common/codec.hpp) and strict (finish());
-// a record that does not decode is counted and ignored, never trusted.
+// refused. A certified record ends its fields with a flag (u8: 1 = the batch follows the
+// check, 0 = it does not). The batch is bound by the certified digest, which the replica checks
+// (with the certificate) on restore, so a ~220 KB batch is not hashed twice on the hot path.
+// Without it, the batch is the one the replica's ledger stored when it executed k (a block, or
+// a dropped speculative block's batch set aside until the journal is pruned past k:
+// RestartPoint::batches): written once per slot instead of twice. Decoding is bounds-checked
+// (common/codec.hpp) and strict (finish()); a record that does not decode is counted and
+// ignored, never trusted.
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -48,14 +53,19 @@ struct StableRecord {
 Bytes encode_view_record(const ViewRecord& r);
 Bytes encode_stable_record(Seq k, const Hash32& state, const std::vector<SigEntry>& proof);
 Bytes encode_support_record(Seq k, const SupportRecord& r);
-// Keyed by e.k. The batch is appended once, straight from e.batch.
-Bytes encode_certified_record(const CommittedEntry& e);
+struct CertifiedRecord {
+  CommittedEntry entry;
+  bool with_batch = true;  // false: entry.batch is empty; the ledger holds the batch
+};
+
+// Keyed by e.k. The batch is appended once, straight from e.batch, or left out.
+Bytes encode_certified_record(const CommittedEntry& e, bool with_batch = true);
 
 // `l` bounds signature sizes, signature counts and the batch, as for wire messages.
 Result<ViewRecord> decode_view_record(ByteView body);
 Result<StableRecord> decode_stable_record(ByteView body, const Limits& l);
 Result<SupportRecord> decode_support_record(Seq k, ByteView body);
-Result<CommittedEntry> decode_certified_record(Seq k, ByteView body, const Limits& l);
+Result<CertifiedRecord> decode_certified_record(Seq k, ByteView body, const Limits& l);
 
 // A RestartPoint's journal, decoded. Nothing in it is verified beyond its check: the replica
 // verifies certificates, batch digests and checkpoint proofs before use.
@@ -63,7 +73,7 @@ struct DecodedJournal {
   std::optional<ViewRecord> view;
   std::optional<StableRecord> stable;
   std::map<Seq, SupportRecord> supports;
-  std::map<Seq, CommittedEntry> certified;
+  std::map<Seq, CertifiedRecord> certified;
   size_t ignored = 0;  // records that did not decode: unknown kind, wrong key, bad check, malformed
 };
 DecodedJournal decode_journal(const std::vector<JournalRecord>& records, const Limits& l);

@@ -271,9 +271,19 @@ void PoeReplica::record_committed(Seq k) {
     return;  // a higher view's, or this one already (and journaled)
   }
   const CommittedEntry& e = committed_[k] = CommittedEntry{view_, k, s.cert_digest, b->second, s.cert};
-  // Durable before we execute k (execution answers clients) and before any VC-REQUEST: a
-  // restarted replica reports it again (restore_journal). One record per k and view.
-  env_.journal_put(k, static_cast<uint8_t>(JournalKind::certified), encode_certified_record(e));
+  // Durable before our execution of k answers a client (replies wait for an fsync covering
+  // every earlier write) and before any VC-REQUEST (its view record is journaled first), so a
+  // restarted replica that answered for k reports it again (restore_journal). Nothing else
+  // depends on it — a replica that loses it never vouched for k — so the CERTIFY does not wait
+  // for it (one fsync less on the path of every batch). One record per k and view.
+  // The batch is left out when the ledger stores it with our block of k: k is executed
+  // already with this digest, or is next and try_execute (which every caller runs next)
+  // executes it now. That block is durable before any reply for k, so a restart that finds
+  // the record without a batch in its ledger never answered for k.
+  auto ex = executed_.find(k);
+  const bool in_ledger = (k <= last_executed_ && ex != executed_.end() && ex->second.digest == e.digest) ||
+                         (!in_vc_ && k == last_executed_ + 1 && last_executed_ >= stable_);
+  env_.journal_put_lazy(k, static_cast<uint8_t>(JournalKind::certified), encode_certified_record(e, !in_ledger));
 }
 
 // Execute view-committed batches in sequence order; out-of-order commits wait in slots_.

@@ -34,6 +34,9 @@ class PoeReplica final : public Protocol {
   std::string name() const override { return cfg_.mac_variant ? "poe-mac" : "poe"; }
   // Journal records a restart found unusable (undecodable, bad certificate or proof): ignored.
   uint64_t journal_ignored() const { return journal_ignored_; }
+  // Certified records whose batch the ledger did not hold (the replica stopped before its
+  // block of k was durable, so it never answered for k): dropped on restart.
+  uint64_t journal_unbacked() const { return journal_unbacked_; }
 
  private:
   // One sequence number in the current view. Reset on every view change.
@@ -178,6 +181,7 @@ class PoeReplica final : public Protocol {
   Seq journaled_stable_ = 0;
   std::map<Seq, SupportRecord> signed_;  // k > stable_ -> latest (view, digest) signed at k
   uint64_t journal_ignored_ = 0;
+  uint64_t journal_unbacked_ = 0;
 };
 
 }  // namespace rampart::consensus::poe

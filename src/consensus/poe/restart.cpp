@@ -46,8 +46,10 @@ void PoeReplica::journal_stable() {
   signed_.erase(signed_.begin(), signed_.upper_bound(stable_));
   if (stable_ <= journaled_stable_) return;
   journaled_stable_ = stable_;
-  env_.journal_put(0, static_cast<uint8_t>(JournalKind::stable),
-                   encode_stable_record(stable_, stable_state_, stable_proof_));
+  // Lazy: it only lets a restart start from this checkpoint; the prune after it is ordered
+  // behind it in the same write-ahead log, so records are never pruned without it.
+  env_.journal_put_lazy(0, static_cast<uint8_t>(JournalKind::stable),
+                        encode_stable_record(stable_, stable_state_, stable_proof_));
   env_.journal_prune(stable_);
 }
 
@@ -121,9 +123,25 @@ void PoeReplica::restore_journal(const RestartPoint& r) {
 
   // 3. What we view-committed, for our next VC-REQUEST. Checked again like a peer's: a damaged
   //    disk must not make us vouch for a batch no quorum certified.
-  for (auto& [k, e] : j.certified) {
+  for (auto& [k, c] : j.certified) {
     if (k <= stable_) continue;
-    if (batch_digest(e.batch) != e.digest || !verify_certificate(e.v, k, e.digest, e.cert)) {
+    CommittedEntry& e = c.entry;
+    if (!c.with_batch) {
+      // Named by digest: the batch we executed at k, from our ledger. None there: we stopped
+      // before the block was durable, so we never answered for k (replies wait for that
+      // fsync) and forget the entry, like a replica the CERTIFY never reached.
+      for (const auto& b : r.batches) {
+        if (b.k == k && batch_digest(b.batch) == e.digest) {
+          e.batch = b.batch;
+          break;
+        }
+      }
+      if (e.batch.empty()) {
+        ++journal_unbacked_;
+        continue;
+      }
+    }
+    if ((c.with_batch && batch_digest(e.batch) != e.digest) || !verify_certificate(e.v, k, e.digest, e.cert)) {
       ++journal_ignored_;
       continue;
     }
