@@ -218,6 +218,8 @@ void view_change_then_whole_cluster_restart(const std::string& protocol) {
   double h = c.metric(1, "rampart_final_height");
   EXPECT_TRUE(c.wait_metric_at_least(0, "rampart_final_height", h, 30s)) << "replica 0 did not catch up to " << h;
   w.stop = true;
+  double views[4];
+  for (uint32_t i = 0; i < 4; ++i) views[i] = c.metric(i, "rampart_view");
   c.kill_all(SIGKILL);
   c.start_all();
   ASSERT_TRUE(c.wait_up(20s));
@@ -229,6 +231,13 @@ void view_change_then_whole_cluster_restart(const std::string& protocol) {
   EXPECT_TRUE(wait_for([&] { return w.ok >= base + 30; }, 30s)) << "no progress after the restart";
   w.join();
   check_acked(c, w);
+  // Each replica came back in a view no lower than the one it was in (its journal's promise),
+  // not in view 0 as before there was a journal.
+  for (uint32_t i = 0; i < 4; ++i) {
+    EXPECT_TRUE(c.wait_metric_at_least(i, "rampart_view", views[i], 20s))
+        << "replica " << i << " was in view " << views[i] << " before the restart, now " << c.metric(i, "rampart_view");
+  }
+  EXPECT_GE(views[1], 1);
   c.kill_all(SIGTERM);
   EXPECT_GT(check_ledgers(c), 50u);
 }
