@@ -488,42 +488,41 @@ Status Store::journal_prune(uint64_t upto) {
   return write(&wbatch, false);
 }
 
-Result<std::vector<SetAsideBatch>> Store::set_aside_batches() const {
-  std::vector<SetAsideBatch> out;
+// Every (key, value) in the metadata column whose key starts with `prefix`, in key order;
+// `take` returns false for a malformed key.
+Status Store::scan_meta(char prefix, const std::function<bool(const rocksdb::Slice&, ByteView)>& take) const {
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kMeta]));
-  const std::string first(1, kSetAsidePrefix);
+  const std::string first(1, prefix);
   for (it->Seek(first); it->Valid() && it->key().starts_with(first); it->Next()) {
-    rocksdb::Slice k = it->key();
+    if (!take(it->key(), view(it->value()))) return err("ledger at " + path_ + ": malformed key in '" + first + "' records");
+  }
+  if (!it->status().ok()) return err("ledger at " + path_ + ": reading '" + first + "' records failed: " + it->status().ToString());
+  return {};
+}
+
+Result<std::vector<SetAsideBatch>> Store::set_aside_batches() const {
+  std::vector<SetAsideBatch> out;
+  RAMPART_TRY(scan_meta(kSetAsidePrefix, [&](const rocksdb::Slice& k, ByteView v) {
     SetAsideBatch b;
-    if (k.size() != 1 + 8 + b.digest.size() || !key_to(rocksdb::Slice(k.data() + 1, 8), b.k))
-      return err("ledger at " + path_ + ": malformed set-aside batch key");
+    if (k.size() != 1 + 8 + b.digest.size() || !key_to(rocksdb::Slice(k.data() + 1, 8), b.k)) return false;
     std::copy_n(reinterpret_cast<const uint8_t*>(k.data()) + 9, b.digest.size(), b.digest.begin());
-    ByteView v = view(it->value());
     b.batch.assign(v.begin(), v.end());
     out.push_back(std::move(b));
-  }
-  if (!it->status().ok())
-    return err("ledger at " + path_ + ": reading set-aside batches failed: " + it->status().ToString());
+    return true;
+  }));
   return out;
 }
 
 Result<std::vector<JournalEntry>> Store::journal() const {
   std::vector<JournalEntry> out;
-  rocksdb::ReadOptions ro;
-  ro.verify_checksums = true;
-  std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(ro, cfs_[kMeta]));
-  const std::string first(1, kJournalPrefix);
-  for (it->Seek(first); it->Valid() && it->key().starts_with(first); it->Next()) {
-    rocksdb::Slice k = it->key();
+  RAMPART_TRY(scan_meta(kJournalPrefix, [&](const rocksdb::Slice& k, ByteView v) {
     uint64_t seq = 0;
-    if (k.size() != 10 || !key_to(rocksdb::Slice(k.data() + 1, 8), seq))
-      return err("ledger at " + path_ + ": malformed journal key");
-    ByteView v = view(it->value());
+    if (k.size() != 10 || !key_to(rocksdb::Slice(k.data() + 1, 8), seq)) return false;
     out.push_back({seq, static_cast<uint8_t>(k[9]), Bytes(v.begin(), v.end())});
-  }
-  if (!it->status().ok()) return err("ledger at " + path_ + ": reading the journal failed: " + it->status().ToString());
+    return true;
+  }));
   return out;
 }
 

@@ -21,6 +21,7 @@
 //
 // Thread safety: every method may be called from any thread; writers are serialised.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <shared_mutex>
@@ -34,6 +35,7 @@
 
 namespace rocksdb {
 class DB;
+class Slice;
 class ColumnFamilyHandle;
 }  // namespace rocksdb
 
@@ -167,6 +169,7 @@ class Store {
   Status check_writable() const;
   Result<Snapshot> snapshot_unlocked_check() const;
   Result<Block> block_unlocked(uint64_t k) const;
+  Status scan_meta(char prefix, const std::function<bool(const rocksdb::Slice&, ByteView)>& take) const;
 
   std::string path_;
   OpenReport report_;
