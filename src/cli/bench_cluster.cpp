@@ -13,6 +13,7 @@
 #include <bit>
 #include <httplib.h>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <filesystem>
@@ -187,8 +188,11 @@ int bench_cluster(const Args& a) {
         ::dup2(fileno(f), 2);
       }
       std::string cf = (dir / "cluster.toml").string(), id = std::to_string(r.id);
+      // Replicas log warnings only, so logging costs nothing measurable; RAMPART_BENCH_LOG_LEVEL
+      // (e.g. info, with --keep) shows what a run did.
+      const char* level = std::getenv("RAMPART_BENCH_LOG_LEVEL");
       ::execl(exe.c_str(), exe.c_str(), "replica", "--config", cf.c_str(), "--id", id.c_str(), "--client-auth",
-              a.auth.c_str(), "--log-level", "warn", static_cast<char*>(nullptr));
+              a.auth.c_str(), "--log-level", level ? level : "warn", static_cast<char*>(nullptr));
       ::_exit(127);
     }
     pids.push_back(pid);
