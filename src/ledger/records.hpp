@@ -11,11 +11,13 @@
 
 namespace rampart::ledger {
 
-inline constexpr uint32_t kStoreFormat = 6;  // data folder format; 2: block format 2 (view outside the hash);
+inline constexpr uint32_t kStoreFormat = 7;  // data folder format; 2: block format 2 (view outside the hash);
                                              // 3: executor state digest v2 (bucketed reply cache);
                                              // 4: KV digest v2 (bucketed, app/kv/digest_index.hpp);
                                              // 5: reply cache buckets v2 (padded to whole blocks);
-                                             // 6: reply leaves v2 (padded; results roots differ)
+                                             // 6: reply leaves v2 (padded; results roots differ);
+                                             // 7: PoE journal records v2 (the certified record
+                                             //    names its batch), set-aside batches ("r" keys)
 inline constexpr size_t kMaxCheckpointSigs = 1024;
 inline constexpr size_t kMaxSigBytes = 1024;
 
