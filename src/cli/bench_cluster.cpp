@@ -43,6 +43,7 @@ struct Args {
   uint16_t base_port = 0;
   bool keep = false;
   uint64_t presign = 0;
+  uint32_t pause_ms = 0;  // SIGSTOP replica 0 (view 0's primary) this long, in the middle of the window
 };
 
 struct VClient {
@@ -380,10 +381,32 @@ int bench_cluster(const Args& a) {
     for (pid_t p : pids) s += process_cpu_seconds(p);
     return s;
   };
+  // A pause of the primary (--pause-primary): what a GC pause, a disk stall or a stopped VM
+  // does to it. Replies counted before it and after it, to see whether the cluster recovers.
+  asio::steady_timer pause_timer(io);
+  std::chrono::steady_clock::time_point paused_at, resumed_at;
+  uint64_t ops_at_pause = 0, ops_at_resume = 0;
+  auto schedule_pause = [&] {
+    if (a.pause_ms == 0) return;
+    pause_timer.expires_after(std::chrono::milliseconds(a.duration * 500));
+    pause_timer.async_wait([&](const asio::error_code& ec) {
+      if (ec) return;
+      paused_at = std::chrono::steady_clock::now();
+      ops_at_pause = done_ops;
+      ::kill(pids[0], SIGSTOP);
+      pause_timer.expires_after(std::chrono::milliseconds(a.pause_ms));
+      pause_timer.async_wait([&](const asio::error_code&) {
+        ::kill(pids[0], SIGCONT);
+        resumed_at = std::chrono::steady_clock::now();
+        ops_at_resume = done_ops;
+      });
+    });
+  };
   t.expires_after(std::chrono::seconds(1));
   t.async_wait([&](const asio::error_code&) {
     measuring = true;
     t0 = std::chrono::steady_clock::now();
+    schedule_pause();
     for (int i = 0; i < kNumCounted; ++i) counted0[i] = sum_metric(*cfg, kCounted[i]);
     rep_cpu0 = replicas_cpu();
     gen_cpu0 = self_cpu_seconds();
@@ -399,6 +422,7 @@ int bench_cluster(const Args& a) {
     });
   });
   io.run();
+  if (a.pause_ms && resumed_at == std::chrono::steady_clock::time_point{}) ::kill(pids[0], SIGCONT);
   cleanup();
   double secs = std::chrono::duration<double>(t1 - t0).count();
   std::sort(lat_us.begin(), lat_us.end());
@@ -409,6 +433,14 @@ int bench_cluster(const Args& a) {
   std::printf("  throughput  %.0f ops/s  (%llu verified replies, %llu rejected)\n", tput,
               static_cast<unsigned long long>(done_ops), static_cast<unsigned long long>(bad));
   std::printf("  latency     p50 %.2f ms  p99 %.2f ms\n", pct(0.50) / 1000, pct(0.99) / 1000);
+  if (a.pause_ms && resumed_at > paused_at) {
+    const double before = std::chrono::duration<double>(paused_at - t0).count();
+    const double after = std::chrono::duration<double>(t1 - resumed_at).count();
+    std::printf("  pause       replica 0 stopped %u ms at %.1f s: %.0f ops/s before it, %.0f ops/s in the %.1f s after it"
+                " (%.2f of before)\n",
+                a.pause_ms, before, ops_at_pause / before, (done_ops - ops_at_resume) / after, after,
+                ops_at_pause > 0 ? ((done_ops - ops_at_resume) / after) / (ops_at_pause / before) : 0.0);
+  }
   // CPU per operation, and the throughput that CPU cost allows on this machine's cores if the
   // benchmark had them to itself (the machine may be shared; ops/s above is what we got).
   double ops = static_cast<double>(std::max<uint64_t>(done_ops, 1));
@@ -445,6 +477,7 @@ int bench_cluster(const Args& a) {
     rep.param("clients", a.clients);
     rep.param("duration_s", a.duration);
     rep.param("batch", a.batch);
+    if (a.pause_ms) rep.param("pause_primary_ms", a.pause_ms);
     rep.metric("ops_per_s", tput);
     rep.metric("p50_ms", pct(0.50) / 1000);
     rep.metric("p99_ms", pct(0.99) / 1000);
@@ -478,6 +511,8 @@ static bench::Registration reg("cluster", [](CLI::App& bench) {
   cmd->add_option("--base-port", a->base_port, "first port (default: a free range below 32768)");
   cmd->add_option("--presign", a->presign, "signed requests prepared per client before the run (default: enough for ~20,000 ops/s)");
   cmd->add_flag("--keep", a->keep, "keep the cluster folder (keys, ledgers, replica logs)");
+  cmd->add_option("--pause-primary", a->pause_ms,
+                  "stop replica 0 (the first primary) for this many ms in the middle of the window (SIGSTOP/SIGCONT)");
   cmd->add_option("--json", a->json, "also write the results as JSON");
   cmd->callback([a] { exit_code = bench_cluster(*a); });
 });
