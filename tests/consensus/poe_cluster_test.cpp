@@ -141,6 +141,44 @@ TEST(PoeCluster, ViewChangeAfterSilentPrimary) {
   EXPECT_TRUE(c.node(1).is_primary());
 }
 
+// View-change messages name batches by digest, so their size does not grow with the batches
+// (a request used to carry every certified batch above the checkpoint, the NV-PROPOSE nf such
+// requests: tens of megabytes at full load, over the frame limit). The new primary here never
+// received the batches of view 0 (its PROPOSEs were lost), so it asks for them (Want) and
+// re-proposes them; every live replica ends with the same chain.
+TEST(PoeCluster, ViewChangeNamesBatchesByDigestAndTheNewPrimaryFetchesThem) {
+  Config cfg = cfg4();
+  cfg.checkpoint_interval = 16;  // no checkpoint: replica 1 learns the batches only from the view change
+  Cluster c(cfg);
+  std::vector<Bytes> bs;
+  for (int i = 0; i < 6; ++i) bs.push_back(batch("big" + std::to_string(i) + std::string(64 << 10, 'x')));
+  size_t largest_vc = 0, wants = 0;
+  c.drop = [&](const Cluster::Msg& m) {
+    if (is(m, MsgType::vc_request) || is(m, MsgType::nv_propose)) largest_vc = std::max(largest_vc, m.bytes.size());
+    wants += is(m, MsgType::want);
+    return m.from == 0 && m.to == 1 && is(m, MsgType::propose);
+  };
+  for (const auto& b : bs) c.submit(2, b, 0);
+  c.run();
+  for (NodeId i : {0u, 2u, 3u}) ASSERT_EQ(c.env(i).chain, digests(bs)) << i;
+  ASSERT_TRUE(c.env(1).chain.empty());  // certified, but it never had the bytes
+  c.down_.insert(0);
+  const Bytes a = batch("A");  // work the silent primary never proposes: the backups time out
+  for (NodeId i = 1; i < 4; ++i) c.node(i).submit(a);
+  c.fire_all(TimerKind::view_change);
+  c.run();
+  auto expect = bs;
+  expect.push_back(a);
+  for (NodeId i = 1; i < 4; ++i) {
+    EXPECT_EQ(c.node(i).stats().view, 1u) << i;
+    EXPECT_TRUE(c.env(i).chain == digests(expect)) << i << ": " << c.env(i).chain.size() << " executed";
+    EXPECT_TRUE(c.env(i).rollbacks.empty()) << i;
+  }
+  EXPECT_GT(wants, 0u);
+  EXPECT_GT(largest_vc, 0u);
+  EXPECT_LT(largest_vc, 4096u);  // 6 batches of 64 KiB above the checkpoint: digests only
+}
+
 TEST(PoeCluster, SilentNextPrimaryIsSkippedWithBackoff) {
   Cluster c(cfg4());
   c.down_.insert(0);

@@ -319,6 +319,95 @@ TEST(PoeHandlers, JoinsViewChangeOnFPlusOneRequests) {
   EXPECT_TRUE(vc);
 }
 
+// VC-REQUESTs name certified batches by digest. A new primary that never saw a batch of its
+// history asks for it (Want), re-proposes it once a replica hands it over, ignores bytes that
+// do not match, and asks again on the next retransmit tick while it still lacks it.
+TEST(PoeHandlers, NewPrimaryFetchesAHistoryBatchItLacks) {
+  Single t(1);
+  const Bytes a = batch("A");
+  const Hash32 d = batch_digest(a);
+  CommittedEntry e{0, 1, d, {}, {t.group(0, 1, d), {}}};
+  t.p->on_message(2, t.vc(2, 1, {e}));
+  t.p->on_message(3, t.vc(3, 1, {e}));  // f+1 ask: it joins, and as primary of 1 sends NV-PROPOSE
+  ASSERT_EQ(t.p->stats().view, 1u);
+  auto wants = [&] {
+    std::vector<Want> r;
+    for (const auto& o : t.env.out) {
+      if (peek_type(o.msg) == MsgType::want) r.push_back(*decode_want(o.msg, Limits{}));
+    }
+    return r;
+  };
+  auto proposed = [&] {
+    for (const auto& o : t.env.out) {
+      if (peek_type(o.msg) != MsgType::propose) continue;
+      auto m = decode_propose(o.msg, Limits{});
+      if (m->v == 1 && m->k == 1) return m->digest == d && m->batch == a;
+    }
+    return false;
+  };
+  auto w = wants();
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].digests, std::vector<Hash32>{d});
+  EXPECT_FALSE(proposed());
+  t.env.out.clear();
+  t.p->on_message(2, encode(Forward{batch("B")}));  // not what it asked for: not proposed
+  EXPECT_FALSE(proposed());
+  t.p->on_timer(TimerKind::retransmit);
+  EXPECT_EQ(wants().size(), 1u);  // still missing: asks again
+  t.p->on_message(3, encode(Forward{a}));
+  EXPECT_TRUE(proposed());
+  t.env.out.clear();
+  t.p->on_timer(TimerKind::retransmit);
+  EXPECT_TRUE(wants().empty());
+}
+
+// The new view's history is certified: a backup accepts its re-proposal without checking the
+// batch again (the replica layer's check, client signatures, is the cost of a batch), while a
+// batch outside the history is still checked.
+TEST(PoeHandlers, HistoryBatchIsNotCheckedAgainWhenReProposed) {
+  Single t(2);
+  const Bytes x = batch("bad: certified, so never checked again"), y = batch("bad: fresh");
+  const Hash32 d = batch_digest(x);
+  CommittedEntry e{0, 1, d, {}, {t.group(0, 1, d), {}}};
+  t.p->on_message(1, encode(NvPropose{1, {t.vc(0, 1, {e}), t.vc(1, 1, {e}), t.vc(3, 1)}}));
+  ASSERT_EQ(t.p->stats().view, 1u);
+  t.env.out.clear();
+  EXPECT_FALSE(t.rejects(1, encode(Propose{1, 1, d, x})));
+  EXPECT_TRUE(t.rejects(1, encode(Propose{1, 2, batch_digest(y), y})));
+  auto s = supports(t.env);
+  ASSERT_EQ(s.size(), 1u);
+  EXPECT_EQ(s[0].second.k, 1u);
+  EXPECT_EQ(s[0].second.digest, d);
+}
+
+// Any replica answers a Want with the batches it holds, by digest, once per requester and tick.
+TEST(PoeHandlers, WantIsAnsweredWithHeldBatchesOncePerTick) {
+  Single t(2);
+  const Bytes a = batch("A");
+  t.p->on_message(0, encode(Propose{0, 1, batch_digest(a), a}));
+  t.env.out.clear();
+  const Bytes want = encode(Want{{batch_digest(a), batch_digest(batch("unknown"))}});
+  auto forwards = [&] {
+    size_t n = 0;
+    for (const auto& o : t.env.out) {
+      if (peek_type(o.msg) == MsgType::forward) {
+        EXPECT_EQ(o.to, 1u);
+        EXPECT_EQ(decode_forward(o.msg, Limits{})->batch, a);
+        ++n;
+      }
+    }
+    return n;
+  };
+  EXPECT_FALSE(t.rejects(1, want));
+  EXPECT_EQ(forwards(), 1u);
+  EXPECT_TRUE(t.rejects(1, want));  // again in the same tick: not answered
+  EXPECT_EQ(forwards(), 1u);
+  t.p->on_timer(TimerKind::retransmit);
+  EXPECT_FALSE(t.rejects(1, want));
+  EXPECT_EQ(forwards(), 2u);
+  EXPECT_TRUE(t.rejects(1, Bytes{static_cast<uint8_t>(MsgType::want), 0xff, 0xff, 0xff, 0xff}));
+}
+
 TEST(PoeHandlers, PrimaryDedupsIdenticalBatches) {
   Single t(0);
   t.p->submit(batch("A"));
@@ -342,9 +431,9 @@ TEST(PoeHandlers, VcRequestAndNvProposeRejections) {
   CommittedEntry fake{0, 1, d, a, {Bytes(32, 3), {}}};
   EXPECT_TRUE(t.rejects(2, vc(2, 1, {fake})));  // forged certificate
   CommittedEntry good{0, 1, d, a, {t.group(0, 1, d), {}}};
-  CommittedEntry wrong_batch = good;
-  wrong_batch.batch = batch("B");
-  EXPECT_TRUE(t.rejects(2, vc(2, 1, {wrong_batch})));  // batch does not match digest
+  CommittedEntry wrong_digest = good;
+  wrong_digest.digest = batch_digest(batch("B"));
+  EXPECT_TRUE(t.rejects(2, vc(2, 1, {wrong_digest})));  // the certificate is for another digest
   CommittedEntry far = good;
   far.k = 9;
   EXPECT_TRUE(t.rejects(2, vc(2, 1, {far})));  // outside the window above its checkpoint

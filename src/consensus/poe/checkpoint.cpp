@@ -162,6 +162,7 @@ void PoeReplica::make_stable(Seq k, const Hash32& state, std::vector<SigEntry> p
 // (on_vc_request), which this replica adopts; certificates it holds stay in committed_ for
 // its VC-REQUEST (the view change picks the highest view per k).
 void PoeReplica::abandon_view() {
+  keep_slot_batches();
   slots_.clear();
   fixed_.clear();
   queue_.clear();
@@ -207,6 +208,10 @@ void PoeReplica::garbage_collect() {
   }
   // Keep executed_[stable_] (its state digest proves the checkpoint to ourselves).
   fixed_.erase(fixed_.begin(), fixed_.upper_bound(stable_));
+  old_batches_.erase(old_batches_.begin(), old_batches_.upper_bound(stable_));
+  for (auto it = wanted_.begin(); it != wanted_.end();) {
+    it = it->second <= stable_ ? wanted_.erase(it) : std::next(it);
+  }
   ckpt_votes_.erase(ckpt_votes_.begin(), ckpt_votes_.upper_bound(stable_));
   if (next_seq_ <= stable_) next_seq_ = stable_ + 1;
   journal_stable();

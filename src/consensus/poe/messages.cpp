@@ -9,7 +9,7 @@ namespace {
 
 // Smallest wire sizes of list elements, so Reader::count can reject impossible counts early.
 constexpr size_t kSigEntryMin = 4 + 4;
-constexpr size_t kEntryMin = 8 + 8 + 32 + 4 + 4 + 4;
+constexpr size_t kEntryMin = 8 + 8 + 32 + 4 + 4;
 constexpr size_t kRequestMin = 4;
 
 void put_sigs(Writer& w, const std::vector<SigEntry>& sigs) {
@@ -196,8 +196,7 @@ Bytes vc_body(const VcRequest& m) {
   for (const auto& e : m.entries) {
     w.u64(e.v);
     w.u64(e.k);
-    w.fixed(e.digest);
-    w.bytes(e.batch);
+    w.fixed(e.digest);  // the batch by digest only: see VcRequest
     w.bytes(e.cert.group_sig);
     put_sigs(w, e.cert.sigs);
   }
@@ -229,7 +228,6 @@ Result<VcRequest> decode_vc_request(ByteView msg, const Limits& l) {
     e.v = r.u64();
     e.k = r.u64();
     e.digest = r.fixed<32>();
-    e.batch = r.bytes(l.max_batch);
     e.cert.group_sig = r.bytes(l.max_sig);
     e.cert.sigs = get_sigs(r, l);
     m.entries.push_back(std::move(e));
@@ -258,11 +256,10 @@ Result<NvPropose> decode_nv_propose(ByteView msg, const Limits& l) {
   m.v = r.u64();
   size_t n = r.count(l.n, kRequestMin);
   m.requests.reserve(n);
-  // One request holds at most `window` batches; bound its size accordingly.
-  size_t max_req = l.max_batch + 4096 * (l.window + l.n);
-  if (l.window > 0 && l.max_batch <= (SIZE_MAX / 2) / (l.window + 1)) {
-    max_req = (l.max_batch + 4096) * (l.window + 1) + 4096 * l.n;
-  }
+  // One request: a header with the checkpoint proof, then at most `window` entries, each a
+  // digest and a certificate (a group signature, or n signatures in the MAC variant).
+  const size_t sig_list = 4 + l.n * (kSigEntryMin + l.max_sig);
+  const size_t max_req = 1 + 64 + sig_list + (l.window + 1) * (48 + 4 + l.max_sig + sig_list) + 4 + l.max_sig;
   for (size_t i = 0; i < n && !r.failed(); ++i) m.requests.push_back(r.bytes(max_req));
   return done(r, std::move(m));
 }
@@ -279,6 +276,24 @@ Result<Forward> decode_forward(ByteView msg, const Limits& l) {
   Forward m;
   expect_type(r, MsgType::forward);
   m.batch = r.bytes(l.max_batch);
+  return done(r, std::move(m));
+}
+
+Bytes encode(const Want& m) {
+  Writer w;
+  w.u8(static_cast<uint8_t>(MsgType::want));
+  w.u32(static_cast<uint32_t>(m.digests.size()));
+  for (const auto& d : m.digests) w.fixed(d);
+  return w.take();
+}
+
+Result<Want> decode_want(ByteView msg, const Limits& l) {
+  Reader r(msg);
+  Want m;
+  expect_type(r, MsgType::want);
+  size_t n = r.count(l.window, 32);
+  m.digests.reserve(n);
+  for (size_t i = 0; i < n && !r.failed(); ++i) m.digests.push_back(r.fixed<32>());
   return done(r, std::move(m));
 }
 

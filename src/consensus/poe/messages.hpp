@@ -24,6 +24,7 @@ enum class MsgType : uint8_t {
   forward = 7,  // a backup hands its pending batch to a new primary after a view change
   fetch = 8,    // a backup that misses proposals/certificates asks the primary to re-send
   stable = 9,   // a stable checkpoint with its nf-signature proof (for a replica behind it)
+  want = 10,    // a new primary asks for batches of its new view's history it does not hold
 };
 
 // Limits applied while decoding, derived from the Config.
@@ -84,7 +85,7 @@ struct CommittedEntry {
   View v = 0;
   Seq k = 0;
   Hash32 digest{};
-  Bytes batch;
+  Bytes batch;  // held by the replica; never on the wire (VC-REQUESTs name it by digest)
   Certificate cert;
 };
 
@@ -94,7 +95,11 @@ struct VcRequest {
   Seq ckpt = 0;             // the sender's stable checkpoint (0 = genesis)
   Hash32 ckpt_state{};
   std::vector<SigEntry> ckpt_proof;  // nf signatures over checkpoint_statement(ckpt, ckpt_state)
-  std::vector<CommittedEntry> entries;  // view-committed proposals above ckpt, increasing k
+  // View-committed proposals above ckpt, increasing k, without their batches: the digest
+  // (certified) names the batch, and a new primary that lacks one asks for it (Want). With the
+  // batches a request was as large as the window's worth of batches, and the NV-PROPOSE nf
+  // times that: megabytes that missed the frame limit and filled peer queues at full load.
+  std::vector<CommittedEntry> entries;
   Bytes sig;                // sender's signature over vc_statement(body)
   Bytes body;               // the signed part as received/encoded (not on the wire twice)
 };
@@ -106,6 +111,11 @@ struct NvPropose {
 
 struct Forward {
   Bytes batch;
+};
+
+// The batches with these digests, please: each replica that holds one answers with a Forward.
+struct Want {
+  std::vector<Hash32> digests;  // at most window
 };
 
 struct Fetch {
@@ -134,6 +144,7 @@ Bytes encode(const VcRequest& m);
 Bytes vc_body(const VcRequest& m);
 Bytes encode(const NvPropose& m);
 Bytes encode(const Forward& m);
+Bytes encode(const Want& m);
 Bytes encode(const Fetch& m);
 Bytes encode(const Stable& m);
 
@@ -147,6 +158,7 @@ Result<Checkpoint> decode_checkpoint(ByteView msg, const Limits& l);
 Result<VcRequest> decode_vc_request(ByteView msg, const Limits& l);
 Result<NvPropose> decode_nv_propose(ByteView msg, const Limits& l);
 Result<Forward> decode_forward(ByteView msg, const Limits& l);
+Result<Want> decode_want(ByteView msg, const Limits& l);
 Result<Fetch> decode_fetch(ByteView msg, const Limits& l);
 Result<Stable> decode_stable(ByteView msg, const Limits& l);
 

@@ -102,20 +102,25 @@ void PoeReplica::on_message(NodeId from, ByteView msg) {
     case MsgType::forward: return on_forward(from, msg);
     case MsgType::fetch: return on_fetch(from, msg);
     case MsgType::stable: return on_stable(from, msg);
+    case MsgType::want: return on_want(from, msg);
   }
   reject();
 }
 
 // A backup's pending batch, re-sent to the primary (after a view change, or when the first
 // forward by the replica layer may have been lost). Treated like submit() after validation.
+// Also the answer to our Want: a batch of the new view's history, known by its certified
+// digest (so not validated here; backups validate it when it is proposed).
 void PoeReplica::on_forward(NodeId from, ByteView msg) {
   auto m = decode_forward(msg, limits_);
   if (!m) return reject();
   (void)from;
-  if (!is_primary()) return reject();
-  if (!env_.validate_batch(m->batch)) return reject();
+  if (!is_primary() && wanted_.empty()) return reject();
   Hash32 d = batch_digest(m->batch);
+  if (wanted_.count(d)) return take_wanted(d, std::move(m->batch));
+  if (!is_primary()) return reject();
   if (known_batch(d)) return reject();  // duplicate
+  if (!env_.validate_batch(m->batch)) return reject();
   submit(std::move(m->batch));
 }
 
@@ -141,6 +146,7 @@ void PoeReplica::on_timer(TimerKind t) {
 void PoeReplica::retransmit() {
   relayed_.clear();
   stable_sent_.clear();
+  want_answered_.clear();
   catch_up_if_stuck();
   if (in_vc_) {
     if (!own_vc_msg_.empty()) env_.broadcast(own_vc_msg_);
@@ -153,6 +159,11 @@ void PoeReplica::retransmit() {
   }
   const bool primary = is_primary();
   const NodeId p = cfg_.primary_of(view_);
+  if (primary && !wanted_.empty()) {
+    Want w;
+    for (const auto& [d, k] : wanted_) w.digests.push_back(d);
+    env_.broadcast(encode(w));
+  }
   for (auto& [k, s] : slots_) {
     // The primary re-sends what it executed too: backups may lack it. Backups only re-send
     // votes for what they have not executed yet.

@@ -4,7 +4,8 @@
 //
 // Files: replica.cpp (dispatch, submit, timers), normal_case.cpp (PROPOSE/SUPPORT/CERTIFY,
 // execution), checkpoint.cpp (CHECKPOINT, stable checkpoints, GC, state transfer hook),
-// view_change.cpp (VC-REQUEST, NV-PROPOSE, history selection, rollback), restart.cpp (the
+// view_change.cpp (VC-REQUEST, NV-PROPOSE, history selection, rollback), batches.cpp (batch
+// bytes by digest across view changes, Want), restart.cpp (the
 // durable journal and restart from the replica's own disk; encodings in journal.hpp).
 #include <deque>
 #include <map>
@@ -80,6 +81,12 @@ class PoeReplica final : public Protocol {
   bool known_batch(const Hash32& d) const;
   bool in_open_slot(const Hash32& d) const;
   void retransmit();
+
+  // batches.cpp: batch bytes by digest across view changes (VC-REQUESTs carry only digests)
+  const Bytes* find_batch(const Hash32& d) const;
+  void keep_slot_batches();
+  void on_want(NodeId from, ByteView msg);
+  void take_wanted(const Hash32& d, Bytes batch);
 
   // normal_case.cpp
   void propose_more();
@@ -175,6 +182,13 @@ class PoeReplica final : public Protocol {
   Bytes nv_msg_;  // the NV-PROPOSE that installed view_ (new primary keeps it to resend)
   std::set<NodeId> stable_sent_;  // sent our STABLE proof since the last retransmit tick
   std::map<NodeId, View> later_views_;  // MAC: highest later view each sender validly supported in
+
+  // Batches by digest (batches.cpp). A certified batch was accepted by f+1 correct replicas;
+  // each keeps its bytes until the stable checkpoint passes k, whatever views come between,
+  // so a new primary that lacks a batch of its history can get it from one of them.
+  std::map<Seq, std::map<Hash32, Bytes>> old_batches_;  // from slots and certificates of left views
+  std::map<Hash32, Seq> wanted_;  // the primary's kept history it holds no batch for yet
+  std::set<NodeId> want_answered_;  // answered a Want since the last retransmit tick
 
   // Durable journal (restart.cpp).
   ViewRecord journaled_view_;

@@ -36,7 +36,9 @@ void PoeReplica::start_view_change(View w) {
   for (const auto& [k, e] : committed_) {
     // e.v >= w only for a restarted replica asking for the view it was in (restore_journal):
     // those certificates came after w's history and stay in committed_ for when it re-enters.
-    if (k > stable_ && k <= stable_ + cfg_.window && e.v < w) r.entries.push_back(e);
+    if (k > stable_ && k <= stable_ + cfg_.window && e.v < w) {
+      r.entries.push_back(CommittedEntry{e.v, e.k, e.digest, {}, e.cert});  // by digest only
+    }
   }
   r.body = vc_body(r);
   r.sig = crypto_.signer->sign(vc_statement(r.body));
@@ -73,7 +75,6 @@ bool PoeReplica::validate_vc(const VcRequest& m) const {
   for (const auto& e : m.entries) {
     if (e.k <= prev || e.k > m.ckpt + cfg_.window) return false;  // increasing, in window
     if (e.v >= m.new_view) return false;
-    if (batch_digest(e.batch) != e.digest) return false;
     if (!verify_certificate(e.v, e.k, e.digest, e.cert)) return false;
     prev = e.k;
   }
@@ -242,7 +243,13 @@ bool PoeReplica::adopt(View w, const History& h) {
   if (!ckpt_ok && last_executed_ >= h.ckpt) keep_to = final_;  // our state at the checkpoint differs
   undo_to(keep_to);
 
-  // 3. Enter the view (journaled before any message of w leaves).
+  // 3. Enter the view (journaled before any message of w leaves). The old view's batches, and
+  //    those of certificates the new history replaces, stay available by digest.
+  keep_slot_batches();
+  for (auto& [k, e] : committed_) {
+    if (k > stable_ && e.v < w && !e.batch.empty()) old_batches_[k].try_emplace(e.digest, std::move(e.batch));
+  }
+  wanted_.clear();
   view_ = w;
   in_vc_ = false;
   journal_view();
@@ -280,9 +287,13 @@ bool PoeReplica::adopt(View w, const History& h) {
   Seq end = stable_;
   for (const auto& e : h.entries) {
     if (e.k <= stable_) continue;
-    committed_.try_emplace(e.k, e);
+    // The requests name batches by digest: take the bytes from what we hold (a backup that
+    // lacks one gets it with the primary's PROPOSE in w, the primary asks for it below).
+    CommittedEntry held = e;
+    if (const Bytes* b = find_batch(e.digest)) held.batch = *b;
+    if (!held.batch.empty()) slots_[e.k].batches[e.digest] = held.batch;
+    committed_.try_emplace(e.k, std::move(held));
     fixed_[e.k] = e.digest;
-    slots_[e.k].batches[e.digest] = e.batch;
     end = e.k;
   }
   if (cfg_.primary_of(w) == cfg_.self) next_seq_ = std::max(end, final_) + 1;  // final_ > end only after a restart from disk
@@ -299,11 +310,21 @@ bool PoeReplica::adopt(View w, const History& h) {
   }
   std::sort(order.begin(), order.end());
   if (cfg_.primary_of(w) == cfg_.self) {
+    Want want;
     for (const auto& e : h.entries) {
+      if (e.k <= stable_) continue;
+      auto& batches = slots_[e.k].batches;
+      auto b = batches.find(e.digest);
+      if (b == batches.end()) {
+        wanted_[e.digest] = e.k;  // proposed when a replica that holds it answers (take_wanted)
+        want.digests.push_back(e.digest);
+        continue;
+      }
       // Fails only if we proposed another batch at (w, k) before a restart (then k waits for
       // the next view: we can neither repeat that batch nor propose this one).
-      if (e.k > stable_) propose(e.k, e.batch);
+      propose(e.k, Bytes(b->second));
     }
+    if (!want.digests.empty()) env_.broadcast(encode(want));
     for (const auto& [o, d] : order) queue_.push_back(d);
     propose_more();
   } else {
