@@ -373,8 +373,9 @@ int bench_cluster(const Args& a) {
   double rep_cpu0 = 0, rep_cpu1 = 0, gen_cpu0 = 0, gen_cpu1 = 0;
   // Where the replicas' work went over the window: client signature checks, slots, bundles.
   const char* kCounted[] = {"rampart_client_signatures_checked_total", "rampart_batches_executed_total",
-                            "rampart_forward_fallbacks_total", "rampart_client_signature_check_cpu_microseconds_total"};
-  constexpr int kNumCounted = 4;
+                            "rampart_forward_fallbacks_total", "rampart_client_signature_check_cpu_microseconds_total",
+                            "rampart_view_changes_total", "rampart_peer_dropped_frames_total"};
+  constexpr int kNumCounted = 6;
   double counted0[kNumCounted] = {}, counted1[kNumCounted] = {};
   auto replicas_cpu = [&] {
     double s = 0;
@@ -441,6 +442,10 @@ int bench_cluster(const Args& a) {
                 a.pause_ms, before, ops_at_pause / before, (done_ops - ops_at_resume) / after, after,
                 ops_at_pause > 0 ? ((done_ops - ops_at_resume) / after) / (ops_at_pause / before) : 0.0);
   }
+  // Summed over the replicas: a view change completed by all four counts 4.
+  auto delta = [&](int i) { return counted0[i] < 0 || counted1[i] < 0 ? -1.0 : counted1[i] - counted0[i]; };
+  std::printf("  faults      %.0f view changes installed (summed over replicas), %.0f peer frames dropped (queue full or too big)\n",
+              delta(4), delta(5));
   // CPU per operation, and the throughput that CPU cost allows on this machine's cores if the
   // benchmark had them to itself (the machine may be shared; ops/s above is what we got).
   double ops = static_cast<double>(std::max<uint64_t>(done_ops, 1));

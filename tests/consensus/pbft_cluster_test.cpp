@@ -118,6 +118,41 @@ TEST(PbftCluster, ViewChangeAfterSilentPrimaryKeepsPreparedBatches) {
   }
 }
 
+// VIEW-CHANGEs and NEW-VIEWs name prepared batches by digest, so their size does not grow with
+// the batches (with them a NEW-VIEW weighed nf windows of batches: tens of megabytes at full
+// load, over the frame limit). Replica 3 never saw view 0's pre-prepares: it prepares and
+// commits the new view's batches by digest, and gets the bytes by CATCHUP from a replica that
+// executed them (answering its STATUS on the retransmit timer).
+TEST(PbftCluster, ViewChangeNamesBatchesByDigestAndCatchupBringsTheBytes) {
+  Cluster c(1, small_config());
+  std::vector<Bytes> bs;
+  for (int i = 0; i < 3; ++i) bs.push_back(to_bytes("big" + std::to_string(i) + std::string(64 << 10, 'x')));
+  size_t largest_vc = 0;
+  c.drop = [&](const Envelope& e) {
+    auto t = peek_type(e.msg);
+    if (!t.ok()) return false;
+    if (*t == MsgType::view_change || *t == MsgType::new_view) largest_vc = std::max(largest_vc, e.msg.size());
+    if (*t == MsgType::commit) return decode_vote(e.msg)->view == 0;  // nothing executes in view 0
+    return *t == MsgType::pre_prepare && e.to == 3;
+  };
+  for (const auto& b : bs)
+    for (NodeId i : {0u, 1u, 2u}) c.reps[i]->submit(b);  // replica 3 never holds the bytes
+  c.run();
+  for (NodeId i = 0; i < 4; ++i) ASSERT_EQ(c.reps[i]->stats().last_executed, 0u);
+  c.crashed.insert(0);
+  c.fire(TimerKind::view_change);
+  c.run();
+  for (NodeId i = 1; i < 4; ++i) ASSERT_EQ(c.reps[i]->stats().view, 1u) << i;
+  EXPECT_EQ(c.reps[3]->stats().last_executed, 0u);  // committed by digest, bytes missing
+  EXPECT_GT(c.reps[3]->stats().view_changes, 0u);
+  for (NodeId i : {1u, 2u}) ASSERT_EQ(c.reps[i]->stats().last_executed, 3u) << i;
+  c.fire(TimerKind::retransmit);
+  c.run();
+  expect_executed(c, bs);
+  EXPECT_GT(largest_vc, 0u);
+  EXPECT_LT(largest_vc, 4096u);  // 3 batches of 64 KiB prepared: digests only
+}
+
 TEST(PbftCluster, GapInPreparedSetIsFilledWithNullRequest) {
   Cluster c(1, small_config());
   // Seq 2's prepares are lost everywhere (nobody prepares it); 1 and 3 prepare; no commits.

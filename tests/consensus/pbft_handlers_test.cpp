@@ -461,9 +461,9 @@ TEST_F(PbftHandlers, ViewChangeWithBadContentIsRefused) {
   rep->on_message(2, make_vc(signers, 1, 2, {prepared_cert(signers, 1, batch_of(1), 1)}));
   // Two certificates for one seq.
   rep->on_message(2, make_vc(signers, 1, 2, {prepared_cert(signers, 1, batch_of(1)), prepared_cert(signers, 1, batch_of(1))}));
-  // A prepared certificate whose batch does not hash to its digest.
+  // A prepared certificate whose signatures are for another digest (it names the batch by digest).
   PreparedCert wrong = prepared_cert(signers, 1, batch_of(1));
-  wrong.batch = batch_of(2);
+  wrong.digest = batch_digest(batch_of(2));
   rep->on_message(2, make_vc(signers, 1, 2, {wrong}));
   EXPECT_EQ(rep->rejected(Reject::bad_signature), 4u);
   EXPECT_EQ(rejected(), 4u);

@@ -209,7 +209,7 @@ TEST_F(PbftJournal, PreparedReplicaReportsItsCertificateInViewChangeAfterRestart
   ASSERT_EQ(vc.prepared.size(), 1u);
   EXPECT_EQ(vc.prepared[0].seq, 1u);
   EXPECT_EQ(vc.prepared[0].view, 0u);
-  EXPECT_EQ(vc.prepared[0].batch, b);
+  EXPECT_EQ(vc.prepared[0].digest, batch_digest(b));  // by digest; the journal kept the bytes
   EXPECT_TRUE(verify_prepared(cfg, keys.verifier(), vc.prepared[0]));
   // The commits complete the slot: restored replicas execute like the others.
   fresh();
@@ -240,7 +240,7 @@ TEST_F(PbftJournal, ViewChangeIsResumedAfterRestartAndLowerViewsRefused) {
   ViewChange vc = last_view_change();
   EXPECT_EQ(vc.new_view, 1u);
   ASSERT_EQ(vc.prepared.size(), 1u);
-  EXPECT_EQ(vc.prepared[0].batch, b);
+  EXPECT_EQ(vc.prepared[0].digest, batch_digest(b));  // by digest; the journal kept the bytes
   EXPECT_TRUE(sent_votes(MsgType::commit).empty()) << "no votes in the view it left";
   // No part in view 0 any more.
   rep->on_message(0, pp(0, 2, batch_of(2)));
@@ -285,6 +285,38 @@ TEST_F(PbftJournal, RecordsArePrunedAtTheStableCheckpoint) {
   EXPECT_EQ(rep->stats().last_executed, 0u);
   EXPECT_EQ(rep->live_slots(), 1u);
   EXPECT_EQ(rep->journal_ignored(), 0u);
+}
+
+// A replica prepares by digest after a NEW-VIEW that named a batch it never held; its prepared
+// record then carries no batch. Restarted from it, the replica must not take the empty bytes
+// for the null request: it commits by digest, executes nothing, and executes the batch once a
+// CATCHUP brings it.
+TEST_F(PbftJournal, PreparedRecordWithoutItsBatchIsNotExecutedAsANullRequest) {
+  Bytes b = batch_of(1);
+  prepare_slot(1, b);
+  ASSERT_TRUE(env->journal.count({1, kPrepared}));
+  restart([](std::vector<JournalRecord>& recs) {
+    for (auto& r : recs) {
+      if (r.kind != kPrepared) continue;
+      auto c = decode_prepared_record(r.seq, r.body);
+      ASSERT_TRUE(c.ok());
+      r.body = encode_prepared_record(r.seq, c->view, c->digest, c->pp_sig, c->prepares, {});
+    }
+  });
+  EXPECT_EQ(rep->journal_ignored(), 0u);
+  rep->on_message(2, vote(MsgType::commit, 0, 1, b, 2));
+  rep->on_message(3, vote(MsgType::commit, 0, 1, b, 3));
+  EXPECT_TRUE(env->executed.empty()) << "committed, but the bytes are missing";
+  const Hash32 d = batch_digest(b);
+  CommitCert cc{0, 1, d, signers[0]->sign(pre_prepare_body(0, 1, d)), {}, b};
+  for (NodeId i : {1u, 2u, 3u}) cc.commits.push_back({i, signers[i]->sign(vote_body(MsgType::commit, 0, 1, d, i))});
+  CommitCert wrong = cc;
+  wrong.batch = batch_of(2);
+  rep->on_message(2, encode_catchup({2, wrong, {}, 0}, *signers[2]));
+  EXPECT_TRUE(env->executed.empty()) << "bytes that do not match the digest";
+  rep->on_message(2, encode_catchup({2, cc, {}, 0}, *signers[2]));
+  ASSERT_EQ(env->executed.size(), 1u);
+  EXPECT_EQ(std::get<2>(env->executed[0]), b);
 }
 
 TEST_F(PbftJournal, DamagedRecordsAreIgnoredNotTrusted) {

@@ -68,7 +68,9 @@ TEST(PbftMessages, ViewChangeNewViewStatusCatchupProofRoundTrip) {
   auto d = decode_view_change(w);
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->prepared.size(), 1u);
-  EXPECT_EQ(d->prepared[0].batch, to_bytes("x"));
+  EXPECT_TRUE(d->prepared[0].batch.empty());  // named by digest only
+  EXPECT_EQ(d->prepared[0].digest, batch_digest(to_bytes("x")));
+  EXPECT_EQ(d->prepared[0].pp_sig, to_bytes("pp"));
   EXPECT_EQ(d->stable.sigs.size(), 2u);
   EXPECT_TRUE(keys.verifier().verify(0, ByteView(w).subspan(0, d->signed_len), d->sig));
   expect_strict(w, decode_view_change);
@@ -134,10 +136,9 @@ TEST(PbftMessages, NewViewPlanFillsGapsWithNull) {
   EXPECT_EQ(p.max_seq, 4u);
   ASSERT_EQ(p.entries.size(), 4u);
   EXPECT_EQ(p.entries[0].digest, null_digest());
-  EXPECT_TRUE(p.entries[0].batch.empty());
-  EXPECT_EQ(p.entries[1].batch, to_bytes("two"));
+  EXPECT_EQ(p.entries[1].digest, batch_digest(to_bytes("two")));
   EXPECT_EQ(p.entries[2].digest, null_digest());
-  EXPECT_EQ(p.entries[3].batch, to_bytes("four"));
+  EXPECT_EQ(p.entries[3].digest, batch_digest(to_bytes("four")));
   // A batch prepared at two seqs (an old view's leftover and a later re-proposal) is kept
   // once, at the higher view's seq; the other seq becomes a null request.
   {
@@ -146,7 +147,7 @@ TEST(PbftMessages, NewViewPlanFillsGapsWithNull) {
     y.prepared[0].view = 1;  // "four" at seq 4 now has the higher view
     NewViewPlan q = compute_new_view({x, y});
     ASSERT_EQ(q.entries.size(), 5u);
-    EXPECT_EQ(q.entries[3].batch, to_bytes("four"));
+    EXPECT_EQ(q.entries[3].digest, batch_digest(to_bytes("four")));
     EXPECT_EQ(q.entries[4].digest, null_digest());
     EXPECT_EQ(q.max_seq, 5u);
   }

@@ -32,7 +32,6 @@ bool verify_checkpoint_proof(const Config& cfg, const crypto::Verifier& v, const
 }
 
 bool verify_prepared(const Config& cfg, const crypto::Verifier& v, const PreparedCert& c) {
-  if (batch_digest(c.batch) != c.digest) return false;
   NodeId primary = cfg.primary_of(c.view);
   if (!v.verify(primary, pre_prepare_body(c.view, c.seq, c.digest), c.pp_sig)) return false;
   size_t ok = count_valid(
@@ -103,7 +102,6 @@ NewViewPlan compute_new_view(const std::vector<ViewChange>& vcs) {
     auto it = best.find(s);
     if (it != best.end()) {
       slot.digest = it->second->digest;
-      slot.batch = it->second->batch;
     } else {
       slot.digest = null_digest();
     }

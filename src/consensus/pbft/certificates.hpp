@@ -11,8 +11,8 @@ namespace rampart::consensus::pbft {
 
 // nf distinct replicas signed CHECKPOINT(seq, state); seq 0 (genesis) needs no signatures.
 bool verify_checkpoint_proof(const Config& cfg, const crypto::Verifier& v, const CheckpointProof& p);
-// Pre-prepare by primary_of(view) and 2f matching prepares from distinct backups; the batch
-// hashes to the digest.
+// Pre-prepare by primary_of(view) and 2f matching prepares from distinct backups (the batch,
+// named by the digest, is not checked here).
 bool verify_prepared(const Config& cfg, const crypto::Verifier& v, const PreparedCert& c);
 // Pre-prepare by primary_of(view) and nf matching commits from distinct replicas.
 bool verify_commit_cert(const Config& cfg, const crypto::Verifier& v, const CommitCert& c);
@@ -25,8 +25,7 @@ Status check_view_change(const Config& cfg, const crypto::Verifier& v, const Vie
 
 struct PlannedSlot {
   Seq seq = 0;
-  Hash32 digest{};
-  Bytes batch;  // empty for a null request
+  Hash32 digest{};  // null_digest() for a null request; the batch is found by digest
 };
 
 struct NewViewPlan {

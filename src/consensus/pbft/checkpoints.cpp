@@ -111,6 +111,7 @@ void PbftReplica::garbage_collect() {
     it = slots_.erase(it);
   }
   // Keep one window of commit certificates below the stable checkpoint for replicas that lag.
+  old_batches_.erase(old_batches_.begin(), old_batches_.upper_bound(low_));
   Seq keep_from = low_ > cfg_.window ? low_ - cfg_.window : 0;
   while (!retained_.empty() && retained_.begin()->first <= keep_from) retained_.erase(retained_.begin());
   while (!ckpt_votes_.empty() && ckpt_votes_.begin()->first <= low_) ckpt_votes_.erase(ckpt_votes_.begin());

@@ -128,8 +128,7 @@ Bytes encode_view_change(const ViewChange& m, const crypto::Signer& signer) {
   for (const auto& c : m.prepared) {
     w.u64(c.view);
     w.u64(c.seq);
-    w.fixed(c.digest);
-    w.bytes(c.batch);
+    w.fixed(c.digest);  // the batch by digest only (see PreparedCert)
     w.bytes(c.pp_sig);
     put_sigs(w, c.prepares);
   }
@@ -240,15 +239,14 @@ Result<ViewChange> decode_view_change(ByteView msg) {
   m.new_view = r.u64();
   m.replica = r.u32();
   m.stable = get_proof(r);
-  // A certificate takes at least 8+8+32+4+4+4 bytes on the wire.
-  size_t k = r.count(kMaxEntries, 60);
+  // A certificate takes at least 8+8+32+4+4 bytes on the wire.
+  size_t k = r.count(kMaxEntries, 56);
   m.prepared.reserve(k);
   for (size_t i = 0; i < k && !r.failed(); ++i) {
     PreparedCert c;
     c.view = r.u64();
     c.seq = r.u64();
     c.digest = r.fixed<32>();
-    c.batch = r.bytes(kMaxBatch);
     c.pp_sig = r.bytes(kMaxSig);
     c.prepares = get_sigs(r);
     m.prepared.push_back(std::move(c));

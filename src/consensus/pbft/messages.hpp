@@ -74,11 +74,14 @@ struct CheckpointProof {
 };
 
 // A pre-prepare plus 2f matching prepares from distinct backups: the batch prepared at seq.
+// In a VIEW-CHANGE it names the batch by digest only (batch empty): with the batches, a
+// VIEW-CHANGE weighed a window of batches and a NEW-VIEW nf of those, tens of megabytes at full
+// load, over the frame limit. Replicas keep batch bytes by digest and pass them on by CATCHUP.
 struct PreparedCert {
   View view = 0;
   Seq seq = 0;
   Hash32 digest{};
-  Bytes batch;
+  Bytes batch;  // only in the journal's prepared record
   Bytes pp_sig;
   std::vector<SigOf> prepares;
 };

@@ -149,6 +149,7 @@ void PbftReplica::try_execute() {
     if (it == slots_.end() || !it->second.ccert) break;
     Seq k = it->first;
     CCert c = *it->second.ccert;  // copy: callbacks below may touch slots_
+    if (!c.batch) break;  // committed by digest after a NEW-VIEW; the bytes come by CATCHUP
     ExecResult r = env_.execute(k, c.view, *c.batch);
     last_exec_ = k;
     progress = true;

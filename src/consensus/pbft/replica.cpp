@@ -50,6 +50,21 @@ void PbftReplica::submit(Bytes batch) {
   update_timers();
 }
 
+BatchPtr PbftReplica::find_batch(const Hash32& d) const {
+  static const BatchPtr null_request = std::make_shared<const Bytes>();
+  if (d == null_digest()) return null_request;
+  if (auto it = pending_.find(d); it != pending_.end()) return it->second.second;
+  for (const auto& [n, s] : slots_) {
+    if (s.batch && s.digest == d) return s.batch;
+    if (s.pcert && s.pcert->batch && s.pcert->digest == d) return s.pcert->batch;
+    if (s.ccert && s.ccert->batch && s.ccert->digest == d) return s.ccert->batch;
+  }
+  for (const auto& [n, m] : old_batches_) {
+    if (auto it = m.find(d); it != m.end()) return it->second;
+  }
+  return nullptr;
+}
+
 void PbftReplica::note_executed(const Hash32& d) {
   if (auto it = pending_.find(d); it != pending_.end()) {
     pending_order_.erase(it->second.first);

@@ -107,6 +107,7 @@ class PbftReplica final : public Protocol {
   void update_timers();
   bool in_window(Seq n) const { return n > low_ && n <= low_ + cfg_.window; }
   void note_executed(const Hash32& d);
+  BatchPtr find_batch(const Hash32& d) const;  // bytes held for digest d, or null
 
   // normal_case.cpp
   void propose_more();
@@ -165,6 +166,11 @@ class PbftReplica final : public Protocol {
 
   std::map<Seq, Slot> slots_;
   std::map<Seq, CCert> retained_;  // executed and garbage-collected, kept to help laggards
+  // Pre-prepared batches of views left behind, by seq and digest, until the stable checkpoint
+  // passes them. A prepared batch was pre-prepared at 2f + 1 replicas, f + 1 of them correct;
+  // each keeps the bytes, so a NEW-VIEW that names it by digest can be executed and passed on
+  // (CATCHUP) to replicas that lack it.
+  std::map<Seq, std::map<Hash32, BatchPtr>> old_batches_;
   std::map<Seq, Hash32> own_ckpt_;  // own state digest at checkpoint seqs >= low_
   std::map<Seq, std::map<NodeId, VoteRec>> ckpt_votes_;
 

@@ -5,6 +5,7 @@
 // promised, and still reports its prepared certificates in its VIEW-CHANGEs.
 #include <algorithm>
 
+#include "consensus/pbft/digest.hpp"
 #include "consensus/pbft/replica.hpp"
 
 namespace rampart::consensus::pbft {
@@ -30,7 +31,7 @@ bool PbftReplica::vote_conflicts(View v, Seq n, const Hash32& d) const {
 
 void PbftReplica::journal_prepared(Seq n, const PCert& c) {
   env_.journal_put(n, static_cast<uint8_t>(JournalKind::prepared),
-                   encode_prepared_record(n, c.view, c.digest, c.pp_sig, c.prepares, *c.batch));
+                   encode_prepared_record(n, c.view, c.digest, c.pp_sig, c.prepares, c.batch ? ByteView(*c.batch) : ByteView{}));
 }
 
 void PbftReplica::journal_stable(const CheckpointProof& p) {
@@ -112,12 +113,15 @@ void PbftReplica::restore_journal(const RestartPoint& r) {
   for (auto& [n, c] : j.prepared) {
     if (n <= low_) continue;
     // A damaged disk must not make us vouch for garbage: every certificate is checked again.
-    if (!verify_prepared(cfg_, *crypto_.verifier, c)) {
+    // An empty batch with another digest than the null request's: prepared by digest after a
+    // NEW-VIEW, the bytes never arrived (null pointer, as before the crash).
+    const bool without_batch = c.batch.empty() && c.digest != null_digest();
+    if (!verify_prepared(cfg_, *crypto_.verifier, c) || (!without_batch && batch_digest(c.batch) != c.digest)) {
       ++journal_ignored_;
       continue;
     }
     Slot& s = slots_[n];
-    auto batch = std::make_shared<const Bytes>(std::move(c.batch));
+    BatchPtr batch = without_batch ? nullptr : std::make_shared<const Bytes>(std::move(c.batch));
     s.pcert = PCert{c.view, c.digest, batch, std::move(c.pp_sig), std::move(c.prepares)};
     if (!in_view || c.view != view_ || vote_conflicts(view_, n, c.digest)) continue;
     // Prepared in the view we are still in: back in the slot as before the crash.

@@ -3,6 +3,7 @@
 // STATUS. A peer answers a STATUS with what the sender misses: the NEW-VIEW of a later view,
 // a stable-checkpoint proof, and commit certificates (CATCHUP) for batches it has not executed.
 // Everything relayed is self-certifying, so a relay needs no trust.
+#include "consensus/pbft/digest.hpp"
 #include "consensus/pbft/replica.hpp"
 
 namespace rampart::consensus::pbft {
@@ -18,7 +19,7 @@ void PbftReplica::on_retransmit() {
       const Slot& s = it->second;
       if (!s.has_pp || s.ccert) continue;
       Seq n = it->first;
-      if (primary) env_.broadcast(encode_pre_prepare({view_, n, s.digest, s.pp_sig, *s.batch}));
+      if (primary && s.batch) env_.broadcast(encode_pre_prepare({view_, n, s.digest, s.pp_sig, *s.batch}));
       if (s.sent_prepare)
         env_.broadcast(encode_vote({MsgType::prepare, view_, n, s.digest, cfg_.self, s.prepares.at(cfg_.self).sig}));
       if (s.sent_commit)
@@ -68,7 +69,7 @@ void PbftReplica::handle_status(NodeId from, ByteView msg) {
   // Commit certificates for what the peer has not executed, up to one window ahead of it.
   for (Seq k = m->last_executed + 1; k <= m->last_executed + cfg_.window; ++k) {
     const CCert* c = find_commit_cert(k);
-    if (!c) {
+    if (!c || !c->batch) {
       if (k > last_exec_) break;  // nothing committed beyond our own execution gap
       continue;
     }
@@ -87,8 +88,16 @@ void PbftReplica::handle_catchup(NodeId from, ByteView msg) {
   if (k <= last_exec_) return reject(Reject::duplicate);
   if (k > last_exec_ + cfg_.window) return reject(Reject::out_of_window);
   auto it = slots_.find(k);
-  if (it != slots_.end() && it->second.ccert)
-    return reject(it->second.ccert->digest == m->cert.digest ? Reject::duplicate : Reject::conflict);
+  if (it != slots_.end() && it->second.ccert) {
+    CCert& have = *it->second.ccert;
+    if (have.digest != m->cert.digest) return reject(Reject::conflict);
+    // Committed here by digest (after a NEW-VIEW) without the bytes: these are they.
+    if (have.batch) return reject(Reject::duplicate);
+    if (batch_digest(m->cert.batch) != have.digest) return reject(Reject::invalid);
+    have.batch = std::make_shared<const Bytes>(std::move(m->cert.batch));
+    if (!it->second.batch && it->second.digest == have.digest) it->second.batch = have.batch;
+    return try_execute();
+  }
   if (!verify_commit_cert(cfg_, *crypto_.verifier, m->cert)) return reject(Reject::bad_signature);
   CommitCert& c = m->cert;
   slots_[k].ccert = CCert{c.view, c.digest, std::make_shared<const Bytes>(std::move(c.batch)), std::move(c.pp_sig),

@@ -26,7 +26,7 @@ void PbftReplica::start_view_change(View target) {
   for (const auto& [n, s] : slots_) {
     if (!s.pcert || !in_window(n)) continue;
     const PCert& c = *s.pcert;
-    m.prepared.push_back(PreparedCert{c.view, n, c.digest, *c.batch, c.pp_sig, c.prepares});
+    m.prepared.push_back(PreparedCert{c.view, n, c.digest, {}, c.pp_sig, c.prepares});  // by digest
   }
   own_vc_wire_ = encode_view_change(m, *crypto_.signer);
   m.signed_len = 0;  // not needed for our own copy
@@ -161,9 +161,10 @@ void PbftReplica::install_new_view(View v, const NewViewPlan& plan, const std::v
   // otherwise propose at stale sequence numbers: two pre-prepares for one (v, n)).
   installing_ = true;
   if (plan.stable.seq > low_) adopt_stable(plan.stable);
-  // Pre-prepares and votes belong to a view; certificates survive it.
+  // Pre-prepares and votes belong to a view; certificates survive it, and so do the batches.
   for (auto& [n, s] : slots_) {
     s.has_pp = s.sent_prepare = s.sent_commit = s.prepared = false;
+    if (s.batch && n > low_) old_batches_[n].try_emplace(s.digest, s.batch);
     s.batch.reset();
     s.pp_sig.clear();
     s.prepares.clear();
@@ -180,7 +181,9 @@ void PbftReplica::install_new_view(View v, const NewViewPlan& plan, const std::v
     Slot& s = slots_[e.seq];
     s.has_pp = true;
     s.digest = e.digest;
-    s.batch = std::make_shared<const Bytes>(e.batch);
+    // Null when this replica never had the batch: it still prepares and commits by digest, and
+    // gets the bytes by CATCHUP from one that executed it (retransmit.cpp).
+    s.batch = find_batch(e.digest);
     s.pp_sig = pp_sigs[i];
     if (primary) {
       if (e.seq > last_exec_) inflight_.insert(e.digest);
