@@ -139,6 +139,11 @@ void LocalCluster::kill(uint32_t id, int sig) {
   it->second = -1;
 }
 
+void LocalCluster::signal(uint32_t id, int sig) {
+  auto it = pids_.find(id);
+  if (it != pids_.end() && it->second > 0) ::kill(it->second, sig);
+}
+
 void LocalCluster::kill_all(int sig) {
   for (auto& [id, pid] : pids_)
     if (pid > 0) ::kill(pid, sig);

@@ -34,6 +34,7 @@ class LocalCluster {
   void start(uint32_t id);
   void start_all();
   void kill(uint32_t id, int sig = 9);  // and reap
+  void signal(uint32_t id, int sig);    // without reaping: SIGSTOP, SIGCONT
   // Signals every running replica first, then reaps them all (a whole-cluster crash or stop).
   void kill_all(int sig = 9);
   bool running(uint32_t id) const;
