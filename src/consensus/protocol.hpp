@@ -110,6 +110,9 @@ class Env {
   // it in state transfer. Default: ignored.
   virtual void checkpoint_certified(const CheckpointCert& /*cert*/) {}
   virtual void view_changed(View v, NodeId primary) = 0;
+  // This replica asks for view `target` (its VIEW-CHANGE / VC-REQUEST is about to leave);
+  // `reason` (a string literal) says why, for the operator's log. Default: ignored.
+  virtual void view_change_started(View /*target*/, const char* /*reason*/) {}
   // This replica lacks the state at stable checkpoint k (it fell behind, or its speculative
   // state diverged): the replica layer should fetch the state with this digest from peers and
   // then call Protocol::on_state_transferred(k, state_digest). Default: no state transfer.

@@ -69,6 +69,7 @@ class NodeImpl final : public consensus::Env {
   void checkpoint_stable(Seq k, const Hash32& state_digest) override;
   void checkpoint_certified(const consensus::CheckpointCert& cert) override;
   void view_changed(View v, NodeId primary) override;
+  void view_change_started(View target, const char* reason) override;
   void need_state_transfer(Seq k, const Hash32& state_digest) override;
   void set_timer(TimerKind t, uint64_t after_ms) override;
   void cancel_timer(TimerKind t) override;
@@ -1080,6 +1081,10 @@ void NodeImpl::try_checkpoint() {
   // Keep the last two snapshots in memory for peers' state transfer.
   while (snapshots.size() > 2) snapshots.erase(snapshots.begin());
   spdlog::info("event=checkpoint k={}", k);
+}
+
+void NodeImpl::view_change_started(View target, const char* reason) {
+  spdlog::info("event=view_change_started target={} reason={}", target, reason);
 }
 
 void NodeImpl::view_changed(View v, NodeId p) {

@@ -380,6 +380,38 @@ TEST(PoeHandlers, HistoryBatchIsNotCheckedAgainWhenReProposed) {
   EXPECT_EQ(s[0].second.digest, d);
 }
 
+// Likewise a batch whose certificate arrived first (a primary answers FETCH with the CERTIFY
+// before the PROPOSE): executed without checking it again, so a replica that catches up does
+// not spend its time re-checking client signatures nf replicas checked already.
+TEST(PoeHandlers, CertifiedBatchIsNotCheckedAgain) {
+  Single t(2);
+  const Bytes x = batch("bad: certified, so never checked again"), y = batch("bad: fresh");
+  EXPECT_FALSE(t.rejects(0, t.certify(0, 1, x)));
+  EXPECT_TRUE(t.env.execs.empty());  // no bytes yet
+  EXPECT_FALSE(t.rejects(0, prop(0, 1, x)));
+  ASSERT_EQ(t.env.execs.size(), 1u);
+  EXPECT_EQ(t.env.execs[0].digest, batch_digest(x));
+  EXPECT_TRUE(t.rejects(0, prop(0, 2, y)));  // not certified: checked, and refused
+}
+
+// A lagging backup's FETCH is answered with each certified slot's CERTIFY before its PROPOSE.
+TEST(PoeHandlers, FetchAnswerSendsTheCertificateBeforeTheBatch) {
+  Single t(0);
+  const Bytes a = batch("A");
+  t.p->submit(a);
+  const Hash32 d = batch_digest(a);
+  t.p->on_message(1, encode(Support{0, 1, d, t.share(1, 0, 1, d)}));
+  t.p->on_message(2, encode(Support{0, 1, d, t.share(2, 0, 1, d)}));
+  ASSERT_EQ(t.p->stats().last_executed, 1u);
+  t.env.out.clear();
+  t.p->on_message(3, encode(Fetch{0, 1}));
+  std::vector<MsgType> to3;
+  for (const auto& o : t.env.out) {
+    if (o.to == 3) to3.push_back(*peek_type(o.msg));
+  }
+  EXPECT_EQ(to3, (std::vector<MsgType>{MsgType::certify, MsgType::propose}));
+}
+
 // Any replica answers a Want with the batches it holds, by digest, once per requester and tick.
 TEST(PoeHandlers, WantIsAnsweredWithHeldBatchesOncePerTick) {
   Single t(2);

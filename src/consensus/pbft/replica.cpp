@@ -109,7 +109,7 @@ void PbftReplica::on_timer(TimerKind t) {
     case TimerKind::view_change:
       if (!vc_timer_) return;  // cancelled meanwhile
       vc_timer_ = false;
-      if (!in_vc_ && !is_primary() && waiting()) start_view_change(view_ + 1);
+      if (!in_vc_ && !is_primary() && waiting()) start_view_change(view_ + 1, "progress_timeout");
       break;
     case TimerKind::new_view: {
       if (!nv_timer_) return;
@@ -121,7 +121,7 @@ void PbftReplica::on_timer(TimerKind t) {
       for (const auto& [id, vc] : latest_vc_)
         if (vc.msg.new_view >= vc_target_) ++joined;
       if (joined >= cfg_.nf()) {
-        start_view_change(vc_target_ + 1);
+        start_view_change(vc_target_ + 1, "new_view_timeout");
       } else {
         env_.set_timer(TimerKind::new_view, backoff_ms());
         nv_timer_ = true;

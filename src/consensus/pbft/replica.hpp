@@ -128,7 +128,7 @@ class PbftReplica final : public Protocol {
   void garbage_collect();
 
   // view_change.cpp
-  void start_view_change(View target);
+  void start_view_change(View target, const char* reason);
   void handle_view_change(NodeId from, ByteView msg);
   void handle_new_view(NodeId from, ByteView msg);
   void maybe_send_new_view();

@@ -76,7 +76,7 @@ void PbftReplica::on_restart(const RestartPoint& r) {
     check_stable(newest);
   }
   // We were in a view change: send the VIEW-CHANGE again (with the restored certificates).
-  if (journaled_view_.in_view_change) start_view_change(journaled_view_.target);
+  if (journaled_view_.in_view_change) start_view_change(journaled_view_.target, "restart");
   garbage_collect();
   update_timers();
 }

@@ -8,8 +8,9 @@
 
 namespace rampart::consensus::pbft {
 
-void PbftReplica::start_view_change(View target) {
+void PbftReplica::start_view_change(View target, const char* reason) {
   if (target <= (in_vc_ ? vc_target_ : view_)) return;
+  env_.view_change_started(target, reason);
   in_vc_ = true;
   vc_target_ = target;
   ++vc_attempts_;
@@ -60,7 +61,7 @@ void PbftReplica::handle_view_change(NodeId from, ByteView msg) {
     if (id != cfg_.self && vc.msg.new_view > mine) higher.push_back(vc.msg.new_view);
   if (higher.size() >= cfg_.f + 1) {
     std::sort(higher.begin(), higher.end(), std::greater<>());
-    start_view_change(higher[cfg_.f]);  // the highest view at least f + 1 of them reached
+    start_view_change(higher[cfg_.f], "join");  // the highest view at least f + 1 of them reached
   }
   // As the primary of `nv`, with nf - 1 others already there, go straight to it.
   mine = in_vc_ ? vc_target_ : view_;
@@ -68,7 +69,7 @@ void PbftReplica::handle_view_change(NodeId from, ByteView msg) {
     size_t there = 0;
     for (const auto& [id, vc] : latest_vc_)
       if (id != cfg_.self && vc.msg.new_view == nv) ++there;
-    if (there + 1 >= cfg_.nf()) start_view_change(nv);
+    if (there + 1 >= cfg_.nf()) start_view_change(nv, "join_as_new_primary");
   }
   maybe_send_new_view();
 }

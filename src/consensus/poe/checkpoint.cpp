@@ -166,7 +166,7 @@ void PoeReplica::abandon_view() {
   slots_.clear();
   fixed_.clear();
   queue_.clear();
-  if (!in_vc_) start_view_change(view_ + 1);
+  if (!in_vc_) start_view_change(view_ + 1, "checkpoint_diverged");
 }
 
 // A stable checkpoint proven by nf signatures (the primary's answer to a FETCH from a

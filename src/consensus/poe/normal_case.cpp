@@ -124,10 +124,12 @@ void PoeReplica::on_propose(NodeId from, ByteView msg) {
     }
     return reject();
   }
-  // A batch of the new view's history is certified (nf replicas, f+1 of them correct, checked
-  // it): checking its client signatures again made re-proposing a window of large batches
-  // after a view change cost seconds of CPU at every backup, longer than the view's timer.
-  if (fx == fixed_.end() && !env_.validate_batch(m->batch)) return reject();
+  // A batch of the new view's history, or one whose certificate we hold already (the primary
+  // answers a FETCH with the CERTIFY first), was checked by nf replicas, f+1 of them correct.
+  // Checking its client signatures again made re-proposing a window of large batches after a
+  // view change cost seconds of CPU at every backup, longer than the view's timer, and kept a
+  // replica catching up busy re-checking what the others had checked.
+  if (fx == fixed_.end() && !s.certified && !env_.validate_batch(m->batch)) return reject();
   s.accepted = true;
   s.digest = m->digest;
   s.batches[m->digest] = std::move(m->batch);
@@ -188,7 +190,7 @@ void PoeReplica::later_view_support(NodeId from, const Support& m) {
       ++it;
     }
   }
-  if (ahead >= cfg_.f + 1) start_view_change(view_ + 1);
+  if (ahead >= cfg_.f + 1) start_view_change(view_ + 1, "later_view_supports");
 }
 
 void PoeReplica::try_certify(Seq k) {
@@ -238,7 +240,7 @@ void PoeReplica::on_certify(NodeId from, ByteView msg) {
     // past view_, and view_ is dead (we missed its NV-PROPOSE). Ask for the next view; replicas
     // already in a later view answer with the NV-PROPOSE of theirs (on_vc_request).
     Certificate c{m->group_sig, m->sigs};
-    if (verify_certificate(m->v, m->k, m->digest, c)) start_view_change(view_ + 1);
+    if (verify_certificate(m->v, m->k, m->digest, c)) start_view_change(view_ + 1, "later_view_certificate");
     return reject();
   }
   if (in_vc_ || m->v != view_) return reject();
@@ -337,11 +339,12 @@ void PoeReplica::on_fetch(NodeId from, ByteView msg) {
     auto it = slots_.find(k);
     if (it == slots_.end() || !it->second.accepted) continue;
     const Slot& s = it->second;
-    auto b = s.batches.find(s.digest);
-    if (b != s.batches.end()) env_.send(from, encode(Propose{view_, k, s.digest, b->second}));
+    // The certificate first: the requester then takes the batch without checking it again.
     if (s.certified) {
       env_.send(from, encode(Certify{view_, k, s.cert_digest, s.cert.group_sig, s.cert.sigs}));
     }
+    auto b = s.batches.find(s.digest);
+    if (b != s.batches.end()) env_.send(from, encode(Propose{view_, k, s.digest, b->second}));
   }
 }
 

@@ -128,11 +128,11 @@ void PoeReplica::on_timer(TimerKind t) {
   switch (t) {
     case TimerKind::view_change:
       progress_armed_ = false;
-      if (!in_vc_) start_view_change(view_ + 1);
+      if (!in_vc_) start_view_change(view_ + 1, "progress_timeout");
       break;
     case TimerKind::new_view:
       new_view_armed_ = false;
-      if (in_vc_) start_view_change(vc_target_ + 1);
+      if (in_vc_) start_view_change(vc_target_ + 1, "new_view_timeout");
       break;
     case TimerKind::retransmit:
       retransmit();

@@ -128,7 +128,7 @@ class PoeReplica final : public Protocol {
   bool resume_own_slots();  // true: as primary we proposed in view_ a batch we no longer hold
 
   // view_change.cpp
-  void start_view_change(View w);
+  void start_view_change(View w, const char* reason);
   void relay_view(NodeId to);
   void on_vc_request(NodeId from, ByteView msg);
   void on_nv_propose(NodeId from, ByteView msg);

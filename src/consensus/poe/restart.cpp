@@ -163,7 +163,7 @@ void PoeReplica::restore_journal(const RestartPoint& r) {
     // restored entries; new_view timer and joins as before the crash).
     view_ = installed;
     if (view_ > 0) env_.view_changed(view_, cfg_.primary_of(view_));
-    start_view_change(target);
+    start_view_change(target, "restart");
   } else if (installed > 0) {
     // We were in view `installed`, but its NV-PROPOSE (the history it must keep) is gone: ask
     // for the view again. Replicas in it answer our VC-REQUEST with the NV-PROPOSE that
@@ -171,13 +171,13 @@ void PoeReplica::restore_journal(const RestartPoint& r) {
     // restart its primary builds a new one from nf such requests. adopt() then puts back the
     // certificates of that view we journaled (resume_own_slots).
     view_ = installed - 1;
-    start_view_change(installed);
+    start_view_change(installed, "restart");
   } else {
     // View 0 keeps no history: we are back in it as before the crash.
     const bool hole = resume_own_slots();
     try_execute();
     update_progress_timer(false);
-    if (hole && !in_vc_) start_view_change(1);  // as in adopt(): view 0 cannot complete
+    if (hole && !in_vc_) start_view_change(1, "proposal_hole");  // as in adopt(): view 0 cannot complete
   }
 }
 

@@ -19,8 +19,9 @@ void PoeReplica::relay_view(NodeId to) {
   env_.send(to, nv_msg_);
 }
 
-void PoeReplica::start_view_change(View w) {
+void PoeReplica::start_view_change(View w, const char* reason) {
   if (w <= view_ || (in_vc_ && w <= vc_target_)) return;
+  env_.view_change_started(w, reason);
   in_vc_ = true;
   vc_target_ = w;
   ++failures_;  // back-off: each view change without execution doubles the next timeout
@@ -103,7 +104,7 @@ void PoeReplica::on_vc_request(NodeId from, ByteView msg) {
     // one while work waits.
     if (old->second.req.new_view == m->new_view && m->new_view == view_ + 1 && !in_vc_ &&
         pending_.empty() && ++old->second.repeats >= kLoneVcRepeats) {
-      start_view_change(view_ + 1);
+      start_view_change(view_ + 1, "lone_request");
     }
     return reject();
   }
@@ -117,7 +118,7 @@ void PoeReplica::on_vc_request(NodeId from, ByteView msg) {
     if (id != cfg_.self && s.req.new_view > mine) higher.push_back(s.req.new_view);
   }
   if (higher.size() >= cfg_.f + 1) {
-    start_view_change(*std::min_element(higher.begin(), higher.end()));
+    start_view_change(*std::min_element(higher.begin(), higher.end()), "join");
   }
   if (in_vc_) {
     arm_new_view_timer();
@@ -174,7 +175,7 @@ void PoeReplica::on_nv_propose(NodeId from, ByteView msg) {
   if (relayed && !in_vc_) {
     // A valid NV-PROPOSE of a later view, relayed because we sent it a stale message: our view
     // is dead. Ask for the next one; the relay to our VC-REQUEST is then accepted (above).
-    start_view_change(view_ + 1);
+    start_view_change(view_ + 1, "relayed_new_view");
     return reject();
   }
   History h = select_history(reqs);
@@ -338,7 +339,7 @@ bool PoeReplica::adopt(View w, const History& h) {
   try_execute();
   // A primary restarted inside w that proposed a batch it no longer holds can neither finish
   // that slot nor use it for another batch: w cannot complete, so ask for the next view now.
-  if (hole && !in_vc_) start_view_change(w + 1);
+  if (hole && !in_vc_) start_view_change(w + 1, "proposal_hole");
   return true;
 }
 
