@@ -281,6 +281,81 @@ TEST(PoeHandlers, LaggingReplicaAsksForStateTransfer) {
   ASSERT_EQ(t.env.finals.size(), 1u);
 }
 
+// A primary that keeps executing other batches while ours waits gets up to 4 timeouts in all
+// (under load a batch waits in its queue); one that executes nothing is replaced after one.
+TEST(PoeHandlers, ProgressTimerForgivesAPrimaryThatKeepsExecuting) {
+  auto asked = [](const FakeEnv& e) {
+    for (const auto& s : e.out) {
+      if (peek_type(s.msg) == MsgType::vc_request) return true;
+    }
+    return false;
+  };
+  auto execute_other = [](Single& t, Seq k) {
+    const Bytes b = batch("other" + std::to_string(k));
+    t.p->on_message(0, prop(0, k, b));
+    t.p->on_message(0, t.certify(0, k, b));
+    ASSERT_EQ(t.p->stats().last_executed, k);
+  };
+  {
+    Single t(3);
+    t.p->submit(batch("A"));
+    execute_other(t, 1);
+    t.p->on_timer(TimerKind::view_change);
+    EXPECT_FALSE(asked(t.env)) << "the primary executed something since the timer was armed";
+    ASSERT_TRUE(t.env.timers.count(TimerKind::view_change));
+    t.p->on_timer(TimerKind::view_change);  // nothing executed since
+    EXPECT_TRUE(asked(t.env));
+  }
+  {
+    Single t(3);
+    t.p->submit(batch("A"));
+    for (Seq k = 1; k <= 3; ++k) {
+      execute_other(t, k);
+      t.p->on_timer(TimerKind::view_change);
+      EXPECT_FALSE(asked(t.env)) << k;
+    }
+    execute_other(t, 4);
+    t.p->on_timer(TimerKind::view_change);
+    EXPECT_TRUE(asked(t.env)) << "four timeouts and our batch still waits: censored";
+  }
+}
+
+// One replica keeps asking for the next view. An idle replica (nothing pending, nothing
+// executed for a retransmit tick) joins it after 3 retransmissions, so a replica that fell
+// behind is not stranded; a busy one (executing every tick) never does.
+TEST(PoeHandlers, LoneViewChangeRequestIsJoinedOnlyWhenIdle) {
+  auto asked = [](const FakeEnv& e) {
+    for (const auto& s : e.out) {
+      if (peek_type(s.msg) == MsgType::vc_request) return true;
+    }
+    return false;
+  };
+  {
+    Single t(2);
+    const Bytes req = t.vc(3, 1);
+    t.p->on_message(3, req);
+    for (Seq k = 1; k <= 5; ++k) {
+      const Bytes b = batch("busy" + std::to_string(k));
+      t.p->on_message(0, prop(0, k, b));
+      t.p->on_message(0, t.certify(0, k, b));
+      ASSERT_EQ(t.p->stats().last_executed, k);
+      t.p->on_timer(TimerKind::retransmit);
+      t.p->on_message(3, req);
+    }
+    EXPECT_FALSE(asked(t.env)) << "a busy replica joined a lone request";
+  }
+  {
+    Single t(2);
+    const Bytes req = t.vc(3, 1);
+    t.p->on_message(3, req);
+    for (int i = 0; i < 5 && !asked(t.env); ++i) {
+      t.p->on_timer(TimerKind::retransmit);
+      t.p->on_message(3, req);
+    }
+    EXPECT_TRUE(asked(t.env)) << "an idle replica did not join";
+  }
+}
+
 TEST(PoeHandlers, ViewChangeTimerArmedByBackupSubmit) {
   Single t(3);
   t.p->submit(batch("A"));

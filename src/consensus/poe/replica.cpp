@@ -8,6 +8,8 @@ namespace {
 // Retransmit ticks an open item is re-sent for; afterwards the view change takes over, so an
 // idle cluster stops sending.
 constexpr uint32_t kMaxTicks = 8;
+// Progress-timer expiries a primary that keeps executing other batches gets for our oldest one.
+constexpr uint32_t kPatience = 4;
 }  // namespace
 
 PoeReplica::PoeReplica(const Config& cfg, Crypto crypto, Env& env)
@@ -54,6 +56,8 @@ void PoeReplica::update_progress_timer(bool progressed) {
     env_.set_timer(TimerKind::view_change, timeout_ms());
     progress_armed_ = true;
     timed_order_ = oldest;
+    exec_at_arm_ = last_executed_;
+    patience_ = 0;
   }
 }
 
@@ -126,10 +130,24 @@ void PoeReplica::on_forward(NodeId from, ByteView msg) {
 
 void PoeReplica::on_timer(TimerKind t) {
   switch (t) {
-    case TimerKind::view_change:
+    case TimerKind::view_change: {
+      const bool armed = progress_armed_;
       progress_armed_ = false;
-      if (!in_vc_) start_view_change(view_ + 1, "progress_timeout");
+      if (in_vc_) break;
+      // The primary kept executing, only not our oldest batch: under load a batch can wait in
+      // its queue longer than a timeout (a replica back from a pause, whose batches queue
+      // behind everyone's, timed out and forced a second view change). As the replica layer
+      // does for forwarded batches, such a primary gets kPatience timeouts in all before it is
+      // suspected of censoring the batch; one that executes nothing is replaced after one.
+      if (armed && last_executed_ > exec_at_arm_ && ++patience_ < kPatience) {
+        exec_at_arm_ = last_executed_;
+        env_.set_timer(TimerKind::view_change, timeout_ms());
+        progress_armed_ = true;
+        break;
+      }
+      start_view_change(view_ + 1, "progress_timeout");
       break;
+    }
     case TimerKind::new_view:
       new_view_armed_ = false;
       if (in_vc_) start_view_change(vc_target_ + 1, "new_view_timeout");

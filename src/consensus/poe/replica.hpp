@@ -151,6 +151,8 @@ class PoeReplica final : public Protocol {
   bool progress_armed_ = false;
   bool new_view_armed_ = false;
   uint64_t timed_order_ = 0;  // submission order of the oldest pending batch when armed
+  Seq exec_at_arm_ = 0;       // last_executed_ when the progress timer was (re-)armed
+  uint32_t patience_ = 0;     // expiries forgiven for the same oldest batch (replica.cpp)
 
   Seq stable_ = 0;  // low watermark: latest stable checkpoint (proof held)
   Hash32 stable_state_{};

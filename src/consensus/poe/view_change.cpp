@@ -101,9 +101,12 @@ void PoeReplica::on_vc_request(NodeId from, ByteView msg) {
     // for a new view, may execute nothing more of view_ (its VC-REQUEST must cover what it
     // executed). Only a new view brings it back, so join after a few retransmissions. Idle
     // only: a faulty replica can force at most a cheap view change of an idle cluster, never
-    // one while work waits.
+    // one while work waits. Idle means nothing pending here *and* nothing executed for a
+    // retransmit tick: under load a backup's protocol often has nothing pending (the replica
+    // layer forwards its batches to the primary), and a replica back from a pause, still
+    // catching up, pulled a busy cluster into a second view change with its lone request.
     if (old->second.req.new_view == m->new_view && m->new_view == view_ + 1 && !in_vc_ &&
-        pending_.empty() && ++old->second.repeats >= kLoneVcRepeats) {
+        pending_.empty() && stuck_ticks_ > 0 && ++old->second.repeats >= kLoneVcRepeats) {
       start_view_change(view_ + 1, "lone_request");
     }
     return reject();
