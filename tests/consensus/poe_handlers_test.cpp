@@ -487,7 +487,8 @@ TEST(PoeHandlers, FetchAnswerSendsTheCertificateBeforeTheBatch) {
   EXPECT_EQ(to3, (std::vector<MsgType>{MsgType::certify, MsgType::propose}));
 }
 
-// Any replica answers a Want with the batches it holds, by digest, once per requester and tick.
+// A replica answers its (new) primary's Want with the batches it holds, by digest, once per
+// retransmit tick; a Want from any other replica is refused (answering costs bandwidth).
 TEST(PoeHandlers, WantIsAnsweredWithHeldBatchesOncePerTick) {
   Single t(2);
   const Bytes a = batch("A");
@@ -498,21 +499,23 @@ TEST(PoeHandlers, WantIsAnsweredWithHeldBatchesOncePerTick) {
     size_t n = 0;
     for (const auto& o : t.env.out) {
       if (peek_type(o.msg) == MsgType::forward) {
-        EXPECT_EQ(o.to, 1u);
+        EXPECT_EQ(o.to, 0u);
         EXPECT_EQ(decode_forward(o.msg, Limits{})->batch, a);
         ++n;
       }
     }
     return n;
   };
-  EXPECT_FALSE(t.rejects(1, want));
+  EXPECT_TRUE(t.rejects(1, want));  // not the primary
+  EXPECT_EQ(forwards(), 0u);
+  EXPECT_FALSE(t.rejects(0, want));
   EXPECT_EQ(forwards(), 1u);
-  EXPECT_TRUE(t.rejects(1, want));  // again in the same tick: not answered
+  EXPECT_TRUE(t.rejects(0, want));  // again in the same tick: not answered
   EXPECT_EQ(forwards(), 1u);
   t.p->on_timer(TimerKind::retransmit);
-  EXPECT_FALSE(t.rejects(1, want));
+  EXPECT_FALSE(t.rejects(0, want));
   EXPECT_EQ(forwards(), 2u);
-  EXPECT_TRUE(t.rejects(1, Bytes{static_cast<uint8_t>(MsgType::want), 0xff, 0xff, 0xff, 0xff}));
+  EXPECT_TRUE(t.rejects(0, Bytes{static_cast<uint8_t>(MsgType::want), 0xff, 0xff, 0xff, 0xff}));
 }
 
 TEST(PoeHandlers, PrimaryDedupsIdenticalBatches) {

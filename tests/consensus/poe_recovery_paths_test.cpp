@@ -410,7 +410,7 @@ bool valid_support(const Durable& t, const Support& m) {
 }
 
 // The VC-REQUESTs in e.out, decoded.
-// Does the replica hand batch b to replica `to` that asks for it by digest (Want)?
+// Does the replica hand batch b to replica `to` (a primary) that asks for it by digest (Want)?
 bool hands_out(Protocol& p, FakeEnv& e, NodeId to, const Bytes& b) {
   p.on_message(to, encode(Want{{batch_digest(b)}}));
   for (const auto& s : of_type(e, MsgType::forward)) {
@@ -563,7 +563,7 @@ TEST(PoeJournal, RestartedReplicaReportsItsCertifiedEntry) {
     EXPECT_EQ(e.v, 0u);
     EXPECT_EQ(e.digest, batch_digest(a));
     EXPECT_TRUE(e.batch.empty());  // named by digest; the replica hands out the bytes
-    EXPECT_TRUE(hands_out(*t.p, *t.env, 2, a));
+    EXPECT_TRUE(hands_out(*t.p, *t.env, 0, a));  // asked by the primary of its view
     // The new view built from it keeps A at k = 1: no rollback, and view 1 accepts only A there.
     Bytes own = encode(reqs[0]);
     t.p->on_message(2, encode(NvPropose{1, {own, t.vc(2, 1), t.vc(3, 1)}}));

@@ -32,10 +32,17 @@ void PoeReplica::keep_slot_batches() {
 void PoeReplica::on_want(NodeId from, ByteView msg) {
   auto m = decode_want(msg, limits_);
   if (!m) return reject();
-  // Once per requester and retransmit tick: answering costs up to a window of batches.
-  if (!want_answered_.insert(from).second) return reject();
+  // Only a new primary needs batches (the primary of our view, or of the view we asked for),
+  // and answering costs bandwidth: once per retransmit tick, at most as many batches as a
+  // FETCH answer; the primary asks again for the rest on its next tick.
+  const bool primary = from == cfg_.primary_of(view_) || (in_vc_ && from == cfg_.primary_of(vc_target_));
+  if (!primary || !want_answered_.insert(from).second) return reject();
+  size_t budget = 2 * size_t{cfg_.max_inflight};
   for (const auto& d : m->digests) {
-    if (const Bytes* b = find_batch(d)) env_.send(from, encode(Forward{*b}));
+    const Bytes* b = find_batch(d);
+    if (!b) continue;
+    env_.send(from, encode(Forward{*b}));
+    if (--budget == 0) break;
   }
 }
 
