@@ -17,7 +17,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Bytes again = encode_block(*b);
     if (again.size() != size || !std::equal(again.begin(), again.end(), data)) __builtin_trap();
     (void)block_hash(*b);
-    (void)proof_message(b->k, b->results_root);
+    (void)proof_message(b->view, b->k, b->results_root);
     if (b->proof.size() > kMaxProofBytes) __builtin_trap();
   }
   if (auto c = decode_checkpoint(in); c.ok()) {

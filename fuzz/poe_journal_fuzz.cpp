@@ -39,7 +39,7 @@ void decode_all(Seq k, ByteView body) {
   }
   if (auto s = decode_stable_record(body, l); s.ok()) {
     if (s->proof.size() > l.n) __builtin_trap();
-    if (!same(encode_stable_record(s->k, s->state, s->proof), body)) __builtin_trap();
+    if (!same(encode_stable_record(*s), body)) __builtin_trap();
   }
   if (auto s = decode_support_record(k, body); s.ok()) {
     if (!same(encode_support_record(k, *s), body)) __builtin_trap();
@@ -90,9 +90,9 @@ void structured(ByteView data) {
   auto dv = decode_view_record(rv);
   if (!dv.ok() || !(*dv == vr)) __builtin_trap();
 
-  Bytes rs = encode_stable_record(k, d, sigs);
+  Bytes rs = encode_stable_record(StableRecord{k, v, d, sigs});
   auto ds = decode_stable_record(rs, l);
-  if (!ds.ok() || ds->k != k || ds->state != d || ds->proof != sigs) __builtin_trap();
+  if (!ds.ok() || ds->k != k || ds->v != v || ds->head != d || ds->proof != sigs) __builtin_trap();
 
   Bytes rsup = encode_support_record(k, {v, d});
   auto dsup = decode_support_record(k, rsup);

@@ -165,7 +165,8 @@ void structured(ByteView data) {
   m.new_view = in.u64();
   m.sender = in.u8() % l.n;
   m.ckpt = in.u64();
-  m.ckpt_state = in.fixed<32>();
+  m.ckpt_view = in.u64();
+  m.ckpt_head = in.fixed<32>();
   m.ckpt_proof = make_sigs(in, l, push);
   m.entries.resize(push.hit() ? l.window + 1 : in.u8() % (l.window + 1));
   for (auto& e : m.entries) {

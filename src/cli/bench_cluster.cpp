@@ -324,7 +324,7 @@ int bench_cluster(const Args& a) {
     // the decoder's buffer); once per batch.
     const std::pair<uint64_t, Hash32> batch{rp->k, rp->results_root};
     if (batch != last_verified && !verified_batches.count(batch)) {
-      if (!(*group)->verify_group(ledger::proof_message(rp->k, rp->results_root), rp->group_sig)) {
+      if (!(*group)->verify_group(ledger::proof_message(rp->view, rp->k, rp->results_root), rp->group_sig)) {
         bad++;
         return;
       }

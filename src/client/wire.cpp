@@ -32,6 +32,7 @@ Bytes encode_reply(const Reply& r) {
   Writer w;
   w.u8(kTagReply);
   w.u64(r.k);
+  w.u64(r.view);
   w.u64(r.client);
   w.u64(r.seq);
   w.u8(r.kind);
@@ -56,6 +57,7 @@ namespace {
 ReplyView read_reply(Reader& rd) {
   ReplyView v;
   v.k = rd.u64();
+  v.view = rd.u64();
   v.client = rd.u64();
   v.seq = rd.u64();
   v.kind = rd.u8();
@@ -86,6 +88,7 @@ Result<Message> decode_message(ByteView frame) {
     case kTagReply: {
       const ReplyView v = read_reply(rd);
       m.reply.k = v.k;
+      m.reply.view = v.view;
       m.reply.client = v.client;
       m.reply.seq = v.seq;
       m.reply.kind = v.kind;

@@ -9,12 +9,13 @@
 // act under another's id without its secret key.
 //
 //   client -> replica   REQUEST  tag 1 | replica::Request (encode_request)
-//   replica -> client   REPLY    tag 2 | k u64 | client u64 | seq u64 | kind u8 | result bytes
+//   replica -> client   REPLY    tag 2 | k u64 | view u64 | client u64 | seq u64 | kind u8 | result bytes
 //                                      | merkle proof bytes | results_root 32 | group_sig bytes
 //                       REJECT   tag 3 | client u64 | seq u64 | reason str
 //
 // The reply is valid when merkle::verify(results_root, leaf_hash(reply_leaf(...)), proof) holds
-// and group_sig verifies over ledger::proof_message(k, results_root) under the group key.
+// and group_sig verifies over ledger::proof_message(view, k, results_root) under the group key
+// (view: the one view in which the nf signers vouched for k).
 #include <cstdint>
 #include <string>
 
@@ -40,6 +41,7 @@ void append_reply_leaf(Writer& w, replica::ClientId client, uint64_t seq, uint8_
 
 struct Reply {
   uint64_t k = 0;
+  uint64_t view = 0;  // the view the proof names
   replica::ClientId client = 0;
   uint64_t seq = 0;
   uint8_t kind = 0;  // replica::ReplyKind
@@ -59,6 +61,7 @@ struct Reject {
 // callers that check many replies per read (the benchmark's load generator) and copy nothing.
 struct ReplyView {
   uint64_t k = 0;
+  uint64_t view = 0;
   replica::ClientId client = 0;
   uint64_t seq = 0;
   uint8_t kind = 0;

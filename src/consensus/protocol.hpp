@@ -39,14 +39,20 @@ struct Config {
 struct ExecResult {
   Hash32 state_digest{};  // digest of the whole state after this batch
   Hash32 results_root{};  // Merkle root over this batch's results (signed in CART replies)
+  // The ledger's hash of block k (ledger::block_hash: k, batch digest, previous hash, state
+  // digest, results root), so it binds the whole history 1..k. Checkpoints sign it, not the
+  // state digest: two branches can reach one state (a batch of cached retries changes nothing),
+  // and only the branch the cluster kept may become final.
+  Hash32 head{};
 };
 
 // A stable checkpoint's certificate: nf replicas' signatures over the protocol's own checkpoint
-// statement for (k, state_digest). Opaque to the replica layer, which persists it with the
+// statement for (view, k, head). Opaque to the replica layer, which persists it with the
 // snapshot and hands it to peers in state transfer; Protocol::verify_checkpoint checks it.
 struct CheckpointCert {
   Seq k = 0;
-  Hash32 state_digest{};
+  View view = 0;   // PoE: the one view all its signers vouched in (PBFT: 0, not signed)
+  Hash32 head{};   // the ledger head at k (ExecResult::head)
   std::vector<crypto::Share> sigs;
 };
 
@@ -64,13 +70,13 @@ struct StoredBatch {
 
 // What a restarted replica recovered from its own disk (Protocol::on_restart).
 struct RestartPoint {
-  Seq k = 0;                // every batch 1..k is final and executed (state below)
-  Hash32 state_digest{};    // state after k
+  Seq k = 0;                // every batch 1..k is final and executed (head below)
+  Hash32 head{};            // ledger head at k
   CheckpointCert checkpoint;  // the stored stable checkpoint (k = 0: none), <= k, proof as stored
-  // State digests after the checkpoint-interval multiples in (checkpoint.k, k]: the replica
+  // Ledger heads at the checkpoint-interval multiples in (checkpoint.k, k]: the replica
   // executed them, so it may sign those checkpoints again (they move the window after a
   // whole-cluster restart, when nobody holds a newer stable checkpoint).
-  std::vector<std::pair<Seq, Hash32>> checkpoint_states;
+  std::vector<std::pair<Seq, Hash32>> checkpoint_heads;
   std::vector<JournalRecord> journal;  // every record kept (not pruned), ordered by (seq, kind)
   // Batches the replica's ledger holds above the stored checkpoint: its blocks', and those of
   // speculative blocks it dropped (a rollback, or discarded at start) until the journal was
@@ -103,8 +109,15 @@ class Env {
   // Batch k can never be rolled back any more (it is covered by a stable checkpoint, or, for
   // PBFT, committed). Lets the Env make blocks final and prune undo logs.
   virtual void final(Seq k) = 0;
-  // A stable checkpoint at k: nf replicas signed this state digest.
-  virtual void checkpoint_stable(Seq k, const Hash32& state_digest) = 0;
+  // This replica may vouch towards clients for its results of every batch it executed up to k,
+  // in view v: it executed 1..k, and each of them above its stable checkpoint is certified in v
+  // itself (PoE; PBFT: committed). The replica layer signs its CART share over (v, j, results
+  // root) for each executed j <= k not yet proven, and sends it only after a sync that covers
+  // every write made before this call (the certificates the vouching rests on). Shares of
+  // executions in different views never combine (docs/protocols.md, I2). Default: ignored.
+  virtual void attested(View /*v*/, Seq /*k*/) {}
+  // A stable checkpoint at k: nf replicas signed this ledger head.
+  virtual void checkpoint_stable(Seq k, const Hash32& head) = 0;
   // The same stable checkpoint with its certificate, called right after checkpoint_stable by
   // protocols that expose it (PoE, PBFT), so the replica layer can persist the proof and serve
   // it in state transfer. Default: ignored.
@@ -114,9 +127,9 @@ class Env {
   // `reason` (a string literal) says why, for the operator's log. Default: ignored.
   virtual void view_change_started(View /*target*/, const char* /*reason*/) {}
   // This replica lacks the state at stable checkpoint k (it fell behind, or its speculative
-  // state diverged): the replica layer should fetch the state with this digest from peers and
-  // then call Protocol::on_state_transferred(k, state_digest). Default: no state transfer.
-  virtual void need_state_transfer(Seq /*k*/, const Hash32& /*state_digest*/) {}
+  // history diverged): the replica layer should fetch the state whose ledger head is `head`
+  // from peers and then call Protocol::on_state_transferred(k, head). Default: none.
+  virtual void need_state_transfer(Seq /*k*/, const Hash32& /*head*/) {}
 
   // Store body under (seq, kind), replacing an earlier record with the same key. Messages the
   // protocol sends after this call must not leave the process before the record is durable
@@ -131,6 +144,10 @@ class Env {
   virtual void journal_put_lazy(Seq seq, uint8_t kind, Bytes body) { journal_put(seq, kind, std::move(body)); }
   // Records with 0 < seq <= upto are no longer needed.
   virtual void journal_prune(Seq /*upto*/) {}
+  // Messages sent after this call wait for a sync that covers every write before it, lazy
+  // records included: for a vote that vouches for what lazy records hold (a CHECKPOINT). Default:
+  // nothing to wait for.
+  virtual void journal_barrier() {}
 
   virtual void set_timer(TimerKind t, uint64_t after_ms) = 0;
   virtual void cancel_timer(TimerKind t) = 0;
@@ -167,20 +184,26 @@ class Protocol {
   virtual void on_timer(TimerKind t) = 0;
   // The replica layer installed the state of stable checkpoint k (after need_state_transfer):
   // execution resumes at k+1. Default: ignored.
-  virtual void on_state_transferred(Seq /*k*/, const Hash32& /*state_digest*/) {}
+  virtual void on_state_transferred(Seq /*k*/, const Hash32& /*head*/) {}
   // A fresh instance (after start()) of a replica that restarted from its own disk, possibly
   // with every other replica (whole-cluster restart): batches 1..r.k are final and executed, so
   // ordering continues at r.k + 1; r.checkpoint, if its proof verifies, is the stable
   // checkpoint (low watermark); r.journal holds what the protocol journaled before the crash
-  // (it may be non-empty with r.k = 0). Default: on_state_transferred(r.k, r.state_digest).
-  virtual void on_restart(const RestartPoint& r) { on_state_transferred(r.k, r.state_digest); }
-  // Does cert prove that nf replicas signed checkpoint (k, state_digest) under this protocol's
+  // (it may be non-empty with r.k = 0). Default: on_state_transferred(r.k, r.head).
+  virtual void on_restart(const RestartPoint& r) { on_state_transferred(r.k, r.head); }
+  // Does cert prove that nf replicas signed checkpoint (view, k, head) under this protocol's
   // rules? The replica layer checks a snapshot offered in state transfer with it. Default:
   // false (the protocol cannot tell).
   virtual bool verify_checkpoint(const CheckpointCert& /*cert*/) const { return false; }
   // The batch k this replica executed was accepted by a client or is otherwise known committed:
   // no-op by default; used by the replica to stop the progress timer when idle.
   virtual bool is_primary() const = 0;
+  // A client retried a request this replica executed but has not made final: the client may
+  // lack a proof because this replica vouches in a view the others left (it missed the new
+  // view while idle, so nothing else tells it). The protocol may check, cheaply and at a
+  // bounded rate (PoE: one FETCH to every replica per retransmit tick; a replica in a later view
+  // answers with its NV-PROPOSE). Default: nothing.
+  virtual void client_waits() {}
   virtual bool has_pending() const = 0;  // submitted batches not yet executed
   virtual Stats stats() const = 0;
   virtual std::string name() const = 0;

@@ -20,7 +20,7 @@ Hash32 derive_hash(const char* context, ByteView data) {
   return out;
 }
 
-constexpr std::string_view kProofTag = "rampart/cart-reply/v1";
+constexpr std::string_view kProofTag = "rampart/cart-reply/v2";
 
 void write_header(Writer& w, const Block& b) {
   w.u8(kBlockFormat);
@@ -35,9 +35,10 @@ std::string hex8(const Hash32& h) { return to_hex(ByteView(h.data(), 8)); }
 
 }  // namespace
 
-Bytes proof_message(uint64_t k, const Hash32& results_root) {
+Bytes proof_message(uint64_t view, uint64_t k, const Hash32& results_root) {
   Writer w;
   w.raw(as_bytes(kProofTag));
+  w.u64(view);
   w.u64(k);
   w.fixed(results_root);
   return w.take();

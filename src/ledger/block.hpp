@@ -3,12 +3,13 @@
 // chain, what executing it produced, and the cluster's proof that nf replicas executed it.
 //
 // The block hash covers the header only: k, batch digest, previous hash, state digest, results
-// root — what every correct replica computes identically. The view k was executed in differs
-// between replicas that re-executed k after a view change, so it sits with the proof, outside
-// the hash: all replicas hold the same chain of hashes. The proof of execution is
-// the BLS threshold group signature over proof_message(k, results_root); it exists only after
-// nf replicas executed k, and execution of k+1 (whose header links to hash(k)) must not wait
-// for it. The proof is checked against the group public key, not through the chain.
+// root — what every correct replica computes identically. The proof of execution is the BLS
+// threshold group signature over proof_message(view, k, results_root): nf replicas vouched for
+// k's results in that one view (docs/protocols.md, I2; shares of executions in different views
+// never combine). The view sits with the proof, outside the hash: replicas may hold proofs of
+// different views for one block, and all hold the same chain of hashes. The proof exists only
+// after nf replicas vouched, and execution of k+1 (whose header links to hash(k)) must not wait
+// for it. It is checked against the group public key, not through the chain.
 // docs/ledger.md gives the encoding byte by byte.
 #include <cstdint>
 #include <optional>
@@ -19,7 +20,7 @@
 namespace rampart::ledger {
 
 // Version byte leading every encoded block; bump it when the encoding changes.
-inline constexpr uint8_t kBlockFormat = 2;  // 2: view moved out of the hashed header
+inline constexpr uint8_t kBlockFormat = 3;  // 2: view moved out of the hashed header; 3: the proof signs the view
 // Upper bound on a proof of execution (a BLS signature is 48 or 96 bytes; the fake one 32).
 inline constexpr size_t kMaxProofBytes = 1024;
 
@@ -29,19 +30,19 @@ struct Block {
   Hash32 prev_hash{};        // block_hash(block k-1); zero for genesis
   Hash32 state_digest{};     // application state digest after executing batch k
   Hash32 results_root{};     // Merkle root over batch k's results (what clients' replies prove)
-  // Not hashed (proof part): the view in which this replica executed k. Informational; two
-  // correct replicas may record different views for the same block.
+  // Not hashed (proof part): the view the proof names (before it, the view this replica
+  // executed k in). Two correct replicas may hold proofs of different views for one block.
   uint64_t view = 0;
-  Bytes proof;               // group signature over proof_message(k, results_root); empty = not yet proven
+  Bytes proof;               // group signature over proof_message(view, k, results_root); empty = not yet proven
 
   bool proven() const { return !proof.empty(); }
   bool operator==(const Block&) const = default;
 };
 
-// The exact message the replicas threshold-sign after executing batch k (CART reply shares),
-// and that a block's proof of execution is a group signature over:
-//   "rampart/cart-reply/v1" (21 ASCII bytes) | k u64 LE | results_root (32 bytes)   = 61 bytes
-Bytes proof_message(uint64_t k, const Hash32& results_root);
+// The exact message a replica threshold-signs when it vouches for batch k's results in view v
+// (CART reply shares), and that a block's proof of execution is a group signature over:
+//   "rampart/cart-reply/v2" (21 ASCII bytes) | v u64 LE | k u64 LE | results_root (32 bytes) = 69 bytes
+Bytes proof_message(uint64_t view, uint64_t k, const Hash32& results_root);
 
 // BLAKE3 (derive-key mode, context "rampart/ledger/batch/v1") of a batch's bytes.
 Hash32 batch_digest(ByteView batch);

@@ -23,7 +23,8 @@ Hash32 snapshot_hash(ByteView state) {
 }  // namespace
 
 bool CheckpointRecord::operator==(const CheckpointRecord& o) const {
-  if (k != o.k || state_digest != o.state_digest || signatures.size() != o.signatures.size()) {
+  if (k != o.k || view != o.view || head != o.head || state_digest != o.state_digest ||
+      signatures.size() != o.signatures.size()) {
     return false;
   }
   for (size_t i = 0; i < signatures.size(); ++i) {
@@ -37,6 +38,8 @@ bool CheckpointRecord::operator==(const CheckpointRecord& o) const {
 Bytes encode_checkpoint(const CheckpointRecord& c) {
   Writer w;
   w.u64(c.k);
+  w.u64(c.view);
+  w.fixed(c.head);
   w.fixed(c.state_digest);
   w.u32(static_cast<uint32_t>(c.signatures.size()));
   for (const auto& s : c.signatures) {
@@ -50,6 +53,8 @@ Result<CheckpointRecord> decode_checkpoint(ByteView bytes) {
   Reader r(bytes);
   CheckpointRecord c;
   c.k = r.u64();
+  c.view = r.u64();
+  c.head = r.fixed<32>();
   c.state_digest = r.fixed<32>();
   size_t n = r.count(kMaxCheckpointSigs, 8);
   c.signatures.reserve(n);

@@ -11,21 +11,27 @@
 
 namespace rampart::ledger {
 
-inline constexpr uint32_t kStoreFormat = 7;  // data folder format; 2: block format 2 (view outside the hash);
+inline constexpr uint32_t kStoreFormat = 8;  // data folder format; 2: block format 2 (view outside the hash);
                                              // 3: executor state digest v2 (bucketed reply cache);
                                              // 4: KV digest v2 (bucketed, app/kv/digest_index.hpp);
                                              // 5: reply cache buckets v2 (padded to whole blocks);
                                              // 6: reply leaves v2 (padded; results roots differ);
                                              // 7: PoE journal records v2 (the certified record
-                                             //    names its batch), set-aside batches ("r" keys)
+                                             //    names its batch), set-aside batches ("r" keys);
+                                             // 8: proofs sign the view (block format 3),
+                                             //    checkpoints by (view, ledger head), PoE
+                                             //    journal v3
 inline constexpr size_t kMaxCheckpointSigs = 1024;
 inline constexpr size_t kMaxSigBytes = 1024;
 
-// A stable checkpoint: nf replicas signed (k, state_digest). The signatures are kept opaque
-// (the consensus layer defines the signed message); the store checks the digest against block k.
+// A stable checkpoint: nf replicas signed (view, k, head), head = block_hash(block k). The
+// signatures are kept opaque (the consensus layer defines the signed message); the store checks
+// the head and the state digest against block k.
 struct CheckpointRecord {
   uint64_t k = 0;
-  Hash32 state_digest{};
+  uint64_t view = 0;
+  Hash32 head{};
+  Hash32 state_digest{};                  // block k's, the state the snapshot must reproduce
   std::vector<crypto::Share> signatures;  // (replica id, signature), nf of them
 
   bool operator==(const CheckpointRecord& o) const;

@@ -188,8 +188,8 @@ Status Store::load_and_check(ByteView cluster_config, const OpenOptions& opt) {
     if (checkpoint_->k > meta_.last_final) return err("checkpoint " + num(checkpoint_->k) + " is above the last final block");
     auto cb = block_unlocked(checkpoint_->k);
     if (!cb.ok()) return cb.error();
-    if (cb->state_digest != checkpoint_->state_digest) {
-      return err("checkpoint " + num(checkpoint_->k) + " state digest differs from its block's");
+    if (cb->state_digest != checkpoint_->state_digest || block_hash(*cb) != checkpoint_->head) {
+      return err("checkpoint " + num(checkpoint_->k) + " state digest or head differs from its block's");
     }
   }
 
@@ -367,15 +367,17 @@ Status Store::append_speculative(const Block& b, ByteView batch, bool sync) {
   return append(b, batch, false, sync);
 }
 
-Status Store::set_proof(uint64_t k, ByteView proof, bool sync) {
+Status Store::set_proof(uint64_t k, uint64_t view, ByteView proof, bool sync) {
   RAMPART_TRY(check_writable());
   std::unique_lock l(mu_);
   if (k == 0) return err("block 0 (genesis) carries no proof");
   if (proof.empty() || proof.size() > kMaxProofBytes) return err("block " + num(k) + ": bad proof size");
   auto b = block_unlocked(k);
   if (!b.ok()) return b.error();
-  if (b->proof.size() == proof.size() && std::equal(proof.begin(), proof.end(), b->proof.begin())) return {};
+  if (b->view == view && b->proof.size() == proof.size() && std::equal(proof.begin(), proof.end(), b->proof.begin()))
+    return {};
   if (k <= meta_.last_final) return err("block " + num(k) + " is final; its proof cannot change");
+  b->view = view;
   b->proof.assign(proof.begin(), proof.end());
   rocksdb::WriteBatch wbatch;
   wbatch.Put(cfs_[kBlocks], key_of(k), slice(encode_block(*b)));
@@ -535,8 +537,8 @@ Status Store::put_checkpoint(const CheckpointRecord& c, ByteView app_snapshot, b
   if (c.signatures.size() > kMaxCheckpointSigs) return err("checkpoint has too many signatures");
   auto b = block_unlocked(c.k);
   if (!b.ok()) return err("checkpoint " + num(c.k) + ": " + b.error().message);
-  if (b->state_digest != c.state_digest) {
-    return err("checkpoint " + num(c.k) + ": state digest differs from block " + num(c.k) + "'s");
+  if (b->state_digest != c.state_digest || block_hash(*b) != c.head) {
+    return err("checkpoint " + num(c.k) + ": state digest or head differs from block " + num(c.k) + "'s");
   }
   Metadata m = meta_;
   rocksdb::WriteBatch wbatch;

@@ -121,7 +121,7 @@ class Store {
   Status append_speculative(const Block& b, ByteView batch, bool sync = true);
   // Attach the proof of execution to stored block k (the header and hence hash are unchanged).
   // Callers verify the proof first (verify_proof in verify.hpp). A final block's proof is fixed.
-  Status set_proof(uint64_t k, ByteView proof, bool sync = true);
+  Status set_proof(uint64_t k, uint64_t view, ByteView proof, bool sync = true);
   // Make every block up to k final. Each must be proven. k <= last_final() is a no-op.
   Status mark_final(uint64_t k, bool sync = true);
   // Drop speculative blocks above k (view change). k < last_final() is refused: final blocks

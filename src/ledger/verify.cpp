@@ -9,7 +9,7 @@ std::string num(uint64_t k) { return std::to_string(k); }
 
 Status verify_proof(const Block& b, const crypto::ThresholdVerifier& tv) {
   if (!b.proven()) return err("block " + num(b.k) + ": no proof of execution");
-  if (!tv.verify_group(proof_message(b.k, b.results_root), b.proof)) {
+  if (!tv.verify_group(proof_message(b.view, b.k, b.results_root), b.proof)) {
     return err("block " + num(b.k) + ": proof of execution does not verify against the group public key");
   }
   return {};
@@ -52,8 +52,9 @@ Result<VerifyReport> verify_chain(const LedgerView& v, const crypto::ThresholdVe
       ++rep.unproven;
     }
     if (k <= v.last_final) final_digest = b->state_digest;
-    if (v.checkpoint && v.checkpoint->k == k && v.checkpoint->state_digest != b->state_digest) {
-      return err("checkpoint at block " + num(k) + ": state digest differs from the block's");
+    if (v.checkpoint && v.checkpoint->k == k &&
+        (v.checkpoint->state_digest != b->state_digest || v.checkpoint->head != block_hash(*b))) {
+      return err("checkpoint at block " + num(k) + ": state digest or head differs from the block's");
     }
     prev = std::move(*b);
     ++rep.blocks;

@@ -66,25 +66,36 @@ class NodeImpl final : public consensus::Env {
   consensus::ExecResult execute(Seq k, View v, ByteView batch) override;
   void rollback(Seq k) override;
   void final(Seq k) override;
-  void checkpoint_stable(Seq k, const Hash32& state_digest) override;
+  void attested(View v, Seq k) override;
+  void journal_barrier() override { journal_gen = syncer->request(); }
+  void checkpoint_stable(Seq k, const Hash32& head) override;
   void checkpoint_certified(const consensus::CheckpointCert& cert) override;
   void view_changed(View v, NodeId primary) override;
   void view_change_started(View target, const char* reason) override;
-  void need_state_transfer(Seq k, const Hash32& state_digest) override;
+  void need_state_transfer(Seq k, const Hash32& head) override;
   void set_timer(TimerKind t, uint64_t after_ms) override;
   void cancel_timer(TimerKind t) override;
 
  private:
   struct Cert {
     bool executed = false;
-    View view = 0;
+    View view = 0;  // executed in
     Hash32 root{};
     std::vector<replica::ReplyEntry> replies;
     std::shared_ptr<const merkle::Tree> tree;
-    std::map<Hash32, std::vector<crypto::Share>> shares;  // by results root: (signer, share)
+    // (signer, share) by (view, results root): only shares of one view combine (a proof needs nf
+    // replicas vouching in one view, docs/protocols.md I2).
+    std::map<std::pair<View, Hash32>, std::vector<crypto::Share>> shares;
+    std::optional<View> signed_view;  // the latest view we signed our share in (Env::attested)
+    View proof_view = 0;              // the view group_sig names
     Bytes group_sig;
     bool replied = false;
-    std::optional<std::pair<Hash32, Bytes>> early_proof;  // a peer's group signature, before we executed k
+    struct Proof {
+      View view = 0;
+      Hash32 root{};
+      Bytes sig;
+    };
+    std::optional<Proof> early_proof;  // a peer's group signature, before we executed k
     bool persisted = false;  // group_sig is in the ledger (fsync'ed)
     // Replicas (by results root) that told us the proof is fsync'ed with them. Replies wait for
     // nf of them so an acknowledged block survives any nf replicas coming back after a
@@ -93,9 +104,21 @@ class NodeImpl final : public consensus::Env {
     std::chrono::steady_clock::time_point durable_asked{};
   };
   struct PendingSnapshot {
-    Hash32 digest{};
+    Hash32 digest{};  // state digest
+    Hash32 head{};    // ledger head at its k, what checkpoints sign
     Bytes state;
   };
+  // Our share, signed when the protocol let us vouch (attested), held until the sync that
+  // covers the certificates it rests on: a share that left before them could help form a proof
+  // that a restart of ours no longer backs.
+  struct OwnShare {
+    uint64_t gen = 0;
+    uint64_t k = 0;
+    View view = 0;
+    Hash32 root{};
+    Bytes share;
+  };
+  std::deque<OwnShare> own_shares;
 
   Status recover();
   // Restart handshake (node/recovery.hpp): runs before the protocol starts.
@@ -115,10 +138,10 @@ class NodeImpl final : public consensus::Env {
   bool timed_check(ByteView batch);  // check_batch, its thread CPU time counted
   static constexpr uint64_t kArrivalTimingEvery = 16;
   uint64_t arrivals_seen = 0;
-  void add_share(uint64_t k, const Hash32& root, NodeId signer, Bytes share);
+  void add_share(uint64_t k, View view, const Hash32& root, NodeId signer, Bytes share);
   void try_combine(uint64_t k);
-  void on_proof(NodeId from, uint64_t k, const Hash32& root, Bytes sig);
-  void adopt_proof(uint64_t k, Cert& c, Bytes sig);
+  void on_proof(NodeId from, uint64_t k, View view, const Hash32& root, Bytes sig);
+  void adopt_proof(uint64_t k, Cert& c, View view, Bytes sig);
   void flush_proofs();
   void on_durable(NodeId from, uint64_t k, const Hash32& root, bool asks);
   void maybe_reply(uint64_t k, Cert& c);
@@ -208,7 +231,7 @@ class NodeImpl final : public consensus::Env {
   // state transfer
   bool transferring = false;
   uint64_t st_k = 0;
-  Hash32 st_digest{};
+  Hash32 st_head{};
   uint32_t st_peer = 0;
   std::unique_ptr<asio::steady_timer> st_timer;
   std::chrono::steady_clock::time_point last_share_resend{};
@@ -604,7 +627,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         ctr.bad_peer_msgs++;
         return;
       }
-      add_share(s->k, s->root, from, std::move(s->share));
+      add_share(s->k, s->view, s->root, from, std::move(s->share));
       break;
     }
     case PeerTag::proof: {
@@ -613,7 +636,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         ctr.bad_peer_msgs++;
         return;
       }
-      on_proof(from, s->k, s->root, std::move(s->share));
+      on_proof(from, s->k, s->view, s->root, std::move(s->share));
       break;
     }
     case PeerTag::durable: {
@@ -719,7 +742,7 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
     }
     if (b->batch_digest != ledger::batch_digest(batch))
       spdlog::error("event=divergent_batch k={} note=\"protocol delivered a different batch than the stored final block\"", k);
-    return {b->state_digest, b->results_root};
+    return {b->state_digest, b->results_root, ledger::block_hash(*b)};
   }
   if (k != exec.last_executed() + 1) {
     spdlog::critical("event=execute_gap k={} last_executed={}", k, exec.last_executed());
@@ -758,32 +781,53 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
   c.replies = std::move(out.replies);
   c.tree = std::move(out.tree);
   c.group_sig.clear();
+  c.signed_view.reset();
   c.replied = false;
   c.persisted = false;
-  if (k % cfg.checkpoint_interval == 0) snapshots[k] = {out.state_digest, exec.snapshot()};
+  const Hash32 head = ledger::block_hash(blk);
+  if (k % cfg.checkpoint_interval == 0) snapshots[k] = {out.state_digest, head, exec.snapshot()};
 
-  Bytes share = rc.tsigner->sign_share(ledger::proof_message(k, root));
-  transport->broadcast(encode_share({k, root, share}));
-  add_share(k, root, self, std::move(share));
-  if (c.group_sig.empty() && c.early_proof && c.early_proof->first == root) adopt_proof(k, c, std::move(c.early_proof->second));
+  // No share yet: we vouch for k only once the protocol says so (attested), which may be now
+  // or, after a view change, once k's certificate of the new view came.
+  if (c.group_sig.empty() && c.early_proof && c.early_proof->root == root) {
+    auto p = std::move(*c.early_proof);
+    c.early_proof.reset();
+    adopt_proof(k, c, p.view, std::move(p.sig));
+  }
   ctr.height.store(k);
   ctr.batches_executed++;
   ctr.ops_executed += c.replies.size();
-  return {out.state_digest, root};
+  return {out.state_digest, root, head};
 }
 
-void NodeImpl::add_share(uint64_t k, const Hash32& root, NodeId signer, Bytes share) {
+// The protocol lets us vouch for our results up to k in view v: sign a share for every executed
+// block up to k that is not proven yet and was not signed in v. They leave once a sync covers
+// what they vouch for (on_synced).
+void NodeImpl::attested(View v, Seq k) {
+  if (journal_failed) return;  // fail-stop, as for votes
+  uint64_t gen = 0;
+  for (auto it = certs.upper_bound(store->last_final()); it != certs.end() && it->first <= k; ++it) {
+    Cert& c = it->second;
+    if (!c.executed || !c.group_sig.empty() || (c.signed_view && *c.signed_view >= v)) continue;
+    c.signed_view = v;
+    if (gen == 0) gen = syncer->request();
+    own_shares.push_back({gen, it->first, v, c.root, rc.tsigner->sign_share(ledger::proof_message(v, it->first, c.root))});
+  }
+}
+
+void NodeImpl::add_share(uint64_t k, View view, const Hash32& root, NodeId signer, Bytes share) {
   if (signer != self) {
     // A peer still collecting shares for a block we already proved (it restarted, or lagged):
-    // hand it the group signature instead of making it wait for shares nobody will resend.
-    Bytes proof;
+    // hand it the group signature (of whichever view) instead of making it wait for shares
+    // nobody will resend.
+    std::optional<std::pair<View, Bytes>> proof;
     if (auto it = certs.find(k); it != certs.end() && !it->second.group_sig.empty() && it->second.root == root) {
-      proof = it->second.group_sig;
+      proof = {it->second.proof_view, it->second.group_sig};
     } else if (k <= store->last_final()) {
-      if (auto b = store->block(k); b && b->results_root == root) proof = b->proof;
+      if (auto b = store->block(k); b && b->results_root == root && b->proven()) proof = {b->view, b->proof};
     }
-    if (!proof.empty()) {
-      transport->send(signer, encode_share({k, root, proof}, PeerTag::proof));
+    if (proof) {
+      transport->send(signer, encode_share({k, proof->first, root, proof->second}, PeerTag::proof));
       return;
     }
   }
@@ -791,11 +835,15 @@ void NodeImpl::add_share(uint64_t k, const Hash32& root, NodeId signer, Bytes sh
   if (k > exec.last_executed() + 4 * cfg.window) return;                      // far outside any window
   auto& c = certs[k];
   if (!c.group_sig.empty()) return;
-  auto& v = c.shares[root];
-  for (const auto& s : v)
+  auto slot = c.shares.find({view, root});
+  if (slot == c.shares.end()) {
+    // Bounded: a correct replica signs one root per view, in the few views it vouches in.
+    if (c.shares.size() >= 4 * size_t{cfg.n()}) return;
+    slot = c.shares.emplace(std::make_pair(view, root), std::vector<crypto::Share>{}).first;
+  }
+  for (const auto& s : slot->second)
     if (s.signer == signer) return;
-  if (c.shares.size() > cfg.n()) return;  // at most one root per replica can be meaningful
-  v.push_back({signer, std::move(share)});
+  slot->second.push_back({signer, std::move(share)});
   try_combine(k);
 }
 
@@ -804,20 +852,20 @@ void NodeImpl::try_combine(uint64_t k) {
   if (it == certs.end()) return;
   Cert& c = it->second;
   if (!c.executed || !c.group_sig.empty()) return;
-  auto& shares = c.shares[c.root];
-  if (shares.size() < cfg.nf()) return;
-  Bytes msg = ledger::proof_message(k, c.root);
-  std::vector<NodeId> bad;
-  auto sig = rc.tverifier->combine(msg, shares, &bad);
-  if (!bad.empty()) {
-    ctr.bad_shares += bad.size();
-    std::erase_if(shares, [&](const crypto::Share& s) { return std::find(bad.begin(), bad.end(), s.signer) != bad.end(); });
+  for (auto& [key, shares] : c.shares) {
+    if (key.second != c.root || shares.size() < cfg.nf()) continue;
+    Bytes msg = ledger::proof_message(key.first, k, c.root);
+    std::vector<NodeId> bad;
+    auto sig = rc.tverifier->combine(msg, shares, &bad);
+    if (!bad.empty()) {
+      ctr.bad_shares += bad.size();
+      std::erase_if(shares, [&](const crypto::Share& s) { return std::find(bad.begin(), bad.end(), s.signer) != bad.end(); });
+    }
+    if (sig) return adopt_proof(k, c, key.first, std::move(*sig));
   }
-  if (!sig) return;
-  adopt_proof(k, c, std::move(*sig));
 }
 
-void NodeImpl::on_proof(NodeId, uint64_t k, const Hash32& root, Bytes sig) {
+void NodeImpl::on_proof(NodeId, uint64_t k, View view, const Hash32& root, Bytes sig) {
   if (k <= store->last_final()) return;
   if (k > exec.last_executed() + 4 * cfg.window) return;
   // Already proven here, or holding a checked proof for this root: nothing to verify. Peers
@@ -826,26 +874,27 @@ void NodeImpl::on_proof(NodeId, uint64_t k, const Hash32& root, Bytes sig) {
   // checking each was a pairing apiece.
   if (auto it = certs.find(k); it != certs.end()) {
     if (!it->second.group_sig.empty()) return;
-    if (it->second.early_proof && it->second.early_proof->first == root) return;
+    if (it->second.early_proof && it->second.early_proof->root == root) return;
   }
-  if (!rc.tverifier->verify_group(ledger::proof_message(k, root), sig)) {
+  if (!rc.tverifier->verify_group(ledger::proof_message(view, k, root), sig)) {
     ctr.bad_shares++;
     return;
   }
   auto& c = certs[k];
   if (!c.group_sig.empty()) return;
   if (!c.executed) {
-    c.early_proof = {root, std::move(sig)};
+    c.early_proof = Cert::Proof{view, root, std::move(sig)};
     return;
   }
   if (c.root != root) {
     spdlog::critical("event=proof_for_other_results k={} note=\"nf replicas executed k differently\"", k);
     return;
   }
-  adopt_proof(k, c, std::move(sig));
+  adopt_proof(k, c, view, std::move(sig));
 }
 
-void NodeImpl::adopt_proof(uint64_t k, Cert& c, Bytes sig) {
+void NodeImpl::adopt_proof(uint64_t k, Cert& c, View view, Bytes sig) {
+  c.proof_view = view;
   c.group_sig = std::move(sig);
   proof_queue.push_back(k);
   // Group commit: every proof that becomes ready in this round of the event loop is written
@@ -867,7 +916,7 @@ void NodeImpl::flush_proofs() {
   // Durable before any client hears about it: the blocks (written earlier) and their proofs,
   // then one fsync of the log, which covers everything written before it, on the syncer thread.
   for (size_t i = 0; i < ks.size(); ++i) {
-    if (auto st = store->set_proof(ks[i], certs[ks[i]].group_sig, false); !st) {
+    if (auto st = store->set_proof(ks[i], certs[ks[i]].proof_view, certs[ks[i]].group_sig, false); !st) {
       spdlog::critical("event=ledger_set_proof_failed k={} error=\"{}\"", ks[i], st.error().message);
       return;
     }
@@ -890,6 +939,12 @@ void NodeImpl::on_synced(uint64_t gen, const Status& st) {
     else transport->broadcast(std::move(h.wire));
     held_out.pop_front();
   }
+  while (!own_shares.empty() && own_shares.front().gen <= journal_synced) {
+    OwnShare s = std::move(own_shares.front());
+    own_shares.pop_front();
+    transport->broadcast(encode_share({s.k, s.view, s.root, s.share}));
+    add_share(s.k, s.view, s.root, self, std::move(s.share));
+  }
   std::vector<uint64_t> ks;
   std::erase_if(awaiting_sync, [&](const auto& e) {
     if (e.second > gen) return false;
@@ -905,7 +960,7 @@ void NodeImpl::on_synced(uint64_t gen, const Status& st) {
     c.persisted = true;
     ctr.proven.store(std::max(ctr.proven.load(), k));
     c.durable[c.root].insert(self);
-    transport->broadcast(encode_share({k, c.root, {}}, PeerTag::durable));
+    transport->broadcast(encode_share({k, 0, c.root, {}}, PeerTag::durable));
     c.durable_asked = std::chrono::steady_clock::now();
     maybe_reply(k, c);
     // A proof of execution means nf replicas executed k with this result: exactly what a
@@ -933,7 +988,7 @@ void NodeImpl::on_durable(NodeId from, uint64_t k, const Hash32& root, bool asks
     bool have = ours;
     if (!have && k <= store->last_final())
       if (auto b = store->block(k); b && b->results_root == root && b->proven()) have = true;
-    if (have) transport->send(from, encode_share({k, root, {}}, PeerTag::durable));
+    if (have) transport->send(from, encode_share({k, 0, root, {}}, PeerTag::durable));
   }
   // Counted for blocks we still owe replies for, or have not executed yet (peers are often
   // ahead of us); settled or far-away blocks are not stored, as for shares.
@@ -954,7 +1009,7 @@ void NodeImpl::chase_durable() {
   for (auto& [k, c] : certs) {
     if (!c.persisted || c.replied || now - c.durable_asked < std::chrono::milliseconds(200)) continue;
     c.durable_asked = now;
-    transport->broadcast(encode_share({k, c.root, Bytes{1}}, PeerTag::durable));
+    transport->broadcast(encode_share({k, 0, c.root, Bytes{1}}, PeerTag::durable));
   }
 }
 
@@ -967,7 +1022,7 @@ void NodeImpl::send_replies(uint64_t k, Cert& c) {
     auto conn = client_conn.find(r.client);
     if (conn == client_conn.end()) continue;
     reply_buf.clear();
-    if (!append_reply_frame(reply_buf, k, r, static_cast<uint32_t>(i), *c.tree, c.group_sig)) continue;
+    if (!append_reply_frame(reply_buf, c.proof_view, k, r, static_cast<uint32_t>(i), *c.tree, c.group_sig)) continue;
     if (clients->send(conn->second, reply_buf.data())) ctr.replies++;
   }
 }
@@ -1004,8 +1059,11 @@ void NodeImpl::advance_final() {
     auto now = std::chrono::steady_clock::now();
     if (it != certs.end() && it->second.executed && now - last_share_resend > std::chrono::milliseconds(200)) {
       last_share_resend = now;
-      for (const auto& s : it->second.shares[it->second.root])
-        if (s.signer == self) transport->broadcast(encode_share({j + 1, it->second.root, s.sig}));
+      for (const auto& [key, shares] : it->second.shares) {
+        if (key.second != it->second.root) continue;
+        for (const auto& s : shares)
+          if (s.signer == self) transport->broadcast(encode_share({j + 1, key.first, key.second, s.sig}));
+      }
     }
   }
   try_checkpoint();
@@ -1027,6 +1085,7 @@ void NodeImpl::rollback(Seq k) {
     it->second.executed = false;
     it->second.replies.clear();
     it->second.tree.reset();
+    it->second.signed_view.reset();
     it->second.group_sig.clear();
     it->second.replied = false;
     it->second.persisted = false;
@@ -1041,8 +1100,8 @@ void NodeImpl::final(Seq k) {
   advance_final();
 }
 
-void NodeImpl::checkpoint_stable(Seq k, const Hash32& digest) {
-  if (!stable_cp || stable_cp->first < k) stable_cp = {k, digest};
+void NodeImpl::checkpoint_stable(Seq k, const Hash32& head) {
+  if (!stable_cp || stable_cp->first < k) stable_cp = {k, head};
   final_target = std::max(final_target, k);
   advance_final();
 }
@@ -1055,23 +1114,25 @@ void NodeImpl::checkpoint_certified(const consensus::CheckpointCert& cert) {
 
 void NodeImpl::try_checkpoint() {
   if (!stable_cp) return;
-  auto [k, digest] = *stable_cp;
+  auto [k, head] = *stable_cp;
   auto cur = store->checkpoint();
   if (cur && cur->k >= k) return;
   if (store->last_final() < k) return;
   auto it = snapshots.find(k);
   if (it == snapshots.end()) return;
-  if (it->second.digest != digest) {
-    spdlog::critical("event=checkpoint_digest_mismatch k={}", k);
+  if (it->second.head != head) {
+    spdlog::critical("event=checkpoint_head_mismatch k={}", k);
     return;
   }
   // The record keeps the protocol's certificate (nf signatures), so a restart can resume from
   // it as the stable checkpoint and peers can check it in state transfer.
   auto cert = ckpt_certs.find(k);
-  if (cert == ckpt_certs.end() || cert->second.state_digest != digest) return;  // comes right after
+  if (cert == ckpt_certs.end() || cert->second.head != head) return;  // comes right after
   ledger::CheckpointRecord rec;
   rec.k = k;
-  rec.state_digest = digest;
+  rec.view = cert->second.view;
+  rec.head = head;
+  rec.state_digest = it->second.digest;
   rec.signatures = cert->second.sigs;
   if (auto st = store->put_checkpoint(rec, it->second.state, true); !st) {
     spdlog::error("event=checkpoint_failed k={} error=\"{}\"", k, st.error().message);
@@ -1111,15 +1172,22 @@ void NodeImpl::view_changed(View v, NodeId p) {
 
 // ---------------------------------------------------------------- state transfer
 
-void NodeImpl::need_state_transfer(Seq k, const Hash32& digest) {
+void NodeImpl::need_state_transfer(Seq k, const Hash32& head) {
   if (transferring && st_k >= k) return;
   if (k <= exec.last_executed() && store->last_final() >= k) {
-    proto->on_state_transferred(k, digest);
+    // Final here already (recovered from disk): the same history, or our disk disagrees with
+    // nf replicas, which only damage can explain.
+    auto b = store->block(k);
+    if (b && ledger::block_hash(*b) == head) {
+      proto->on_state_transferred(k, head);
+    } else {
+      spdlog::critical("event=final_block_contradicts_checkpoint k={}", k);
+    }
     return;
   }
   transferring = true;
   st_k = k;
-  st_digest = digest;
+  st_head = head;
   spdlog::info("event=state_transfer_start target={} have_final={}", k, store->last_final());
   request_state();
 }
@@ -1142,9 +1210,12 @@ void NodeImpl::on_state_req(NodeId from, uint64_t from_k, uint64_t want_k) {
   // Serve exactly the requested checkpoint when we still have its snapshot.
   if (auto it = snapshots.find(want_k); it != snapshots.end() && store->last_final() >= want_k) {
     r.checkpoint.k = want_k;
+    r.checkpoint.head = it->second.head;
     r.checkpoint.state_digest = it->second.digest;
-    if (auto c = ckpt_certs.find(want_k); c != ckpt_certs.end() && c->second.state_digest == it->second.digest)
+    if (auto c = ckpt_certs.find(want_k); c != ckpt_certs.end() && c->second.head == it->second.head) {
+      r.checkpoint.view = c->second.view;
       r.checkpoint.signatures = c->second.sigs;
+    }
     r.snapshot = it->second.state;
   } else if (cp) {
     auto snap = store->snapshot();
@@ -1186,7 +1257,7 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
     }
   }
   uint64_t top = r.blocks.empty() ? base : r.blocks.back().k;
-  bool have_cp = r.checkpoint.k == st_k && r.checkpoint.state_digest == st_digest && top >= st_k;
+  bool have_cp = r.checkpoint.k == st_k && r.checkpoint.head == st_head && top >= st_k;
   if (top < st_k) {
     // Partial: install the blocks we got (state follows by replay) and ask for more.
   } else if (!have_cp) {
@@ -1194,9 +1265,19 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
     return;
   }
   // The checkpoint must carry a certificate the protocol verifies (nf signatures on this
-  // digest) before anything of ours is replaced.
+  // head), and its block (offered, or ours) must be that head with that state digest, before
+  // anything of ours is replaced.
   if (have_cp) {
-    if (auto st = check_offered_checkpoint(*proto, r.checkpoint, st_k, st_digest); !st) {
+    Status st = check_offered_checkpoint(*proto, r.checkpoint, st_k, st_head);
+    if (st) {
+      const ledger::Block* at = nullptr;
+      for (const auto& b : r.blocks)
+        if (b.k == st_k) at = &b;
+      Result<ledger::Block> own = at ? Result<ledger::Block>(*at) : store->block(st_k);
+      if (!own || ledger::block_hash(*own) != st_head || own->state_digest != r.checkpoint.state_digest)
+        st = err("checkpoint " + std::to_string(st_k) + ": its block does not match its head and state digest");
+    }
+    if (!st) {
       ctr.bad_peer_msgs++;
       spdlog::warn("event=state_transfer_rejected from={} error=\"{}\"", from, st.error().message);
       return;
@@ -1236,18 +1317,18 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
     spdlog::warn("event=state_transfer_bad_snapshot from={} error=\"{}\"", from, st.error().message);
     return;
   }
-  if (exec.state_digest() != st_digest) {
+  if (exec.state_digest() != r.checkpoint.state_digest) {
     spdlog::critical("event=state_transfer_digest_mismatch from={} k={}", from, st_k);
     return;
   }
   ledger::CheckpointRecord rec = r.checkpoint;  // with its verified certificate
-  ckpt_certs[st_k] = {st_k, st_digest, rec.signatures};
+  ckpt_certs[st_k] = {st_k, rec.view, st_head, rec.signatures};
   if (auto st = store->put_checkpoint(rec, r.snapshot, true); !st) {
     spdlog::error("event=state_transfer_checkpoint_failed error=\"{}\"", st.error().message);
     return;
   }
   snapshots.clear();
-  snapshots[st_k] = {st_digest, r.snapshot};
+  snapshots[st_k] = {rec.state_digest, st_head, r.snapshot};
   transferring = false;
   if (st_timer) st_timer->cancel();
   final_target = std::max(final_target, st_k);
@@ -1256,7 +1337,7 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
   ctr.checkpoint.store(st_k);
   ctr.state_transfers++;
   spdlog::info("event=state_transfer_done k={} from={}", st_k, from);
-  proto->on_state_transferred(st_k, st_digest);
+  proto->on_state_transferred(st_k, st_head);
 }
 
 // ---------------------------------------------------------------- protocol journal

@@ -16,20 +16,21 @@ namespace rampart::node {
 enum class PeerTag : uint8_t {
   consensus = 1,   // bytes for Protocol::on_message
   forward = 2,     // a client batch for the primary to propose
-  share = 3,       // CART reply share: k, results root, threshold share
+  share = 3,       // CART reply share: k, view, results root, threshold share over proof_message(view, k, root)
   state_req = 4,   // "send me your checkpoint and blocks above `from`"
   state_resp = 5,  // checkpoint, snapshot, blocks (from .. checkpoint)
-  proof = 6,       // a combined group signature for k (ShareMsg layout), to a peer that lacks it
+  proof = 6,       // a combined group signature for (view, k) (ShareMsg layout), to a peer that lacks it
   // Restart handshake and catch-up by proven blocks (node/recovery.hpp has the bodies).
   hello = 7,        // "I restarted with this final height; what is yours?"
   status = 8,       // last final height, serving or still restarting
   blocks_req = 9,   // "send me your final blocks from k on"
   blocks_resp = 10, // up to kMaxBlocksPerResponse proven blocks with their batches
-  durable = 11,     // "k's proof is fsync'ed here" (ShareMsg layout; share = {1}: "and send me yours")
+  durable = 11,     // "k's proof is fsync'ed here" (ShareMsg layout, view 0; share = {1}: "and send me yours")
 };
 
 struct ShareMsg {
   uint64_t k = 0;
+  uint64_t view = 0;
   Hash32 root{};
   Bytes share;
 };

@@ -44,10 +44,11 @@ consensus::RestartPoint restart_point(const ledger::Store& store, const replica:
                                       uint64_t checkpoint_interval) {
   consensus::RestartPoint rp;
   rp.k = exec.last_executed();
-  rp.state_digest = exec.state_digest();
+  if (auto b = store.block(rp.k)) rp.head = ledger::block_hash(*b);
   if (auto cp = store.checkpoint(); cp && cp->k <= rp.k) {
     rp.checkpoint.k = cp->k;
-    rp.checkpoint.state_digest = cp->state_digest;
+    rp.checkpoint.view = cp->view;
+    rp.checkpoint.head = cp->head;
     rp.checkpoint.sigs = cp->signatures;
   }
   if (auto j = store.journal(); j) {
@@ -65,18 +66,18 @@ consensus::RestartPoint restart_point(const ledger::Store& store, const replica:
     uint64_t first = (rp.checkpoint.k / checkpoint_interval + 1) * checkpoint_interval;
     for (uint64_t j = first; j <= rp.k; j += checkpoint_interval) {
       auto b = store.block(j);
-      if (b) rp.checkpoint_states.push_back({j, b->state_digest});
+      if (b) rp.checkpoint_heads.push_back({j, ledger::block_hash(*b)});
     }
   }
   return rp;
 }
 
 Status check_offered_checkpoint(const consensus::Protocol& proto, const ledger::CheckpointRecord& rec,
-                                uint64_t want_k, const Hash32& want_digest) {
-  if (rec.k != want_k || rec.state_digest != want_digest)
+                                uint64_t want_k, const Hash32& want_head) {
+  if (rec.k != want_k || rec.head != want_head)
     return err("checkpoint " + std::to_string(rec.k) + " is not the stable checkpoint " + std::to_string(want_k) +
                " we need");
-  if (!proto.verify_checkpoint({rec.k, rec.state_digest, rec.signatures}))
+  if (!proto.verify_checkpoint({rec.k, rec.view, rec.head, rec.signatures}))
     return err("checkpoint " + std::to_string(rec.k) + ": certificate does not verify (" +
                std::to_string(rec.signatures.size()) + " signatures)");
   return {};
@@ -142,7 +143,7 @@ Result<std::function<Status(const ledger::CheckpointRecord&)>> checkpoint_checke
   if (!b->proto) return err("protocol '" + c.protocol + "' is not available in this build");
   return std::function<Status(const ledger::CheckpointRecord&)>([b](const ledger::CheckpointRecord& r) -> Status {
     if (r.signatures.empty()) return err("checkpoint " + std::to_string(r.k) + " has no certificate");
-    if (!b->proto->verify_checkpoint({r.k, r.state_digest, r.signatures}))
+    if (!b->proto->verify_checkpoint({r.k, r.view, r.head, r.signatures}))
       return err("checkpoint " + std::to_string(r.k) + ": certificate (" + std::to_string(r.signatures.size()) +
                  " signatures) does not verify");
     return {};

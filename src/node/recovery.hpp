@@ -49,10 +49,11 @@ consensus::RestartPoint restart_point(const ledger::Store& store, const replica:
                                       uint64_t checkpoint_interval);
 
 // A checkpoint offered in state transfer: it must be the one the protocol asked for (want_k,
-// want_digest) and carry a certificate the protocol verifies (nf signatures). The snapshot is
-// checked against the digest separately, after it was restored.
+// want_head, the ledger head at want_k) and carry a certificate the protocol verifies (nf
+// signatures). The snapshot is checked against the record's state digest separately, after it
+// was restored, and the record against block want_k (its head and state digest).
 Status check_offered_checkpoint(const consensus::Protocol& proto, const ledger::CheckpointRecord& rec,
-                                uint64_t want_k, const Hash32& want_digest);
+                                uint64_t want_k, const Hash32& want_head);
 
 // Proven blocks offered by a peer, to append after `prev` (our last final block): consecutive,
 // linked, batch digests and proofs of execution valid.

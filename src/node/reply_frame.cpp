@@ -5,22 +5,23 @@
 
 namespace rampart::node {
 
-Bytes reply_frame(uint64_t k, const replica::ReplyEntry& r, uint32_t i, const crypto::merkle::Tree& tree,
+Bytes reply_frame(uint64_t view, uint64_t k, const replica::ReplyEntry& r, uint32_t i, const crypto::merkle::Tree& tree,
                   ByteView group_sig) {
   Writer w;
-  if (!append_reply_frame(w, k, r, i, tree, group_sig)) return {};
+  if (!append_reply_frame(w, view, k, r, i, tree, group_sig)) return {};
   return w.take();
 }
 
-bool append_reply_frame(Writer& w, uint64_t k, const replica::ReplyEntry& r, uint32_t i,
+bool append_reply_frame(Writer& w, uint64_t view, uint64_t k, const replica::ReplyEntry& r, uint32_t i,
                         const crypto::merkle::Tree& tree, ByteView group_sig) {
   if (i >= tree.size()) return false;
   size_t levels = 0;  // siblings in a proof of this tree, at most
   for (size_t n = tree.size(); n > 1; n = (n + 1) / 2) ++levels;
   // Fixed fields, length prefixes and the proof: at most one allocation.
-  w.reserve(w.size() + 1 + 8 + 8 + 8 + 1 + 4 + r.result.size() + 4 + 9 + 32 * levels + 32 + 4 + group_sig.size());
+  w.reserve(w.size() + 1 + 8 + 8 + 8 + 8 + 1 + 4 + r.result.size() + 4 + 9 + 32 * levels + 32 + 4 + group_sig.size());
   w.u8(client::kTagReply);
   w.u64(k);
+  w.u64(view);
   w.u64(r.client);
   w.u64(r.seq);
   w.u8(static_cast<uint8_t>(r.kind));

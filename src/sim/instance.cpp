@@ -14,6 +14,30 @@ Bytes frame_u64(uint64_t v) {
   w.u64(v);
   return w.take();
 }
+
+Bytes encode_state(const CkptSnap& s) {
+  Writer w;
+  w.u64(s.header.k);
+  w.fixed(s.header.batch_digest);
+  w.fixed(s.header.prev_hash);
+  w.fixed(s.header.state_digest);
+  w.fixed(s.header.results_root);
+  w.bytes(s.state);
+  return w.take();
+}
+
+std::optional<CkptSnap> decode_state(ByteView body) {
+  Reader r(body);
+  CkptSnap s;
+  s.header.k = r.u64();
+  s.header.batch_digest = r.fixed<32>();
+  s.header.prev_hash = r.fixed<32>();
+  s.header.state_digest = r.fixed<32>();
+  s.header.results_root = r.fixed<32>();
+  s.state = r.bytes(size_t{1} << 30);
+  if (!r.finish()) return std::nullopt;
+  return s;
+}
 }  // namespace
 
 Instance::Instance(World& world, Node& n, uint32_t t, std::vector<bool> peers)
@@ -21,6 +45,7 @@ Instance::Instance(World& world, Node& n, uint32_t t, std::vector<bool> peers)
   signer = w.keys.signer(n.id);
   tsigner = w.keys.threshold_signer(n.id);
   primary = w.cfg.primary_of(0);
+  heads_[0] = Hash32{};
 }
 
 bool Instance::checked() const { return !node.byzantine; }
@@ -40,6 +65,16 @@ bool Instance::validate_batch(ByteView batch) { return replica::validate_batch(b
 
 consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch) {
   replica::Outcome o = ex.execute(k, batch);
+  ledger::Block header;
+  header.k = k;
+  header.batch_digest = ledger::batch_digest(batch);
+  auto prev = heads_.find(k - 1);
+  header.prev_hash = prev == heads_.end() ? Hash32{} : prev->second;
+  header.state_digest = o.state_digest;
+  header.results_root = o.results_root;
+  const Hash32 head = ledger::block_hash(header);
+  heads_.erase(heads_.lower_bound(k), heads_.end());
+  heads_[k] = head;
   if (twin == 0) {
     journal_sync();  // the replies below leave only after an fsync, which covers the block too
     node.ledger_batches[{k, o.batch_digest}] = Bytes(batch.begin(), batch.end());
@@ -50,7 +85,7 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch
     for (const auto& r : o.replies) {
       if (r.kind == replica::ReplyKind::executed) done.emplace_back(r.client, r.seq);
     }
-    w.checker.on_execute(node.id, k, o.batch_digest, o.results_root, o.state_digest, std::move(done), v);
+    w.checker.on_execute(node.id, k, o.batch_digest, o.results_root, head, std::move(done), v);
   }
   // The protocol got past a checkpoint it had asked state for: a late snapshot must not
   // drag the replica back.
@@ -58,15 +93,28 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch
   outstanding_.erase(o.batch_digest);
   executed_[k] = o.batch_digest;
   executed_set_.insert(o.batch_digest);
-  if (k % w.cfg.checkpoint_interval == 0) snapshots_[k] = {o.state_digest, ex.snapshot()};
-  for (const auto& r : o.replies) {
-    if (r.kind != replica::ReplyKind::stale) w.send_reply(*this, r, k, o.results_root);
+  if (k % w.cfg.checkpoint_interval == 0) snapshots_[k] = {header, ex.snapshot()};
+  // Replies leave when the protocol lets us vouch for k (attested), tagged with that view.
+  results_.erase(results_.lower_bound(k), results_.end());
+  results_[k] = Results{o.results_root, std::move(o.replies), {}};
+  return {o.state_digest, o.results_root, head};
+}
+
+void Instance::attested(View v, consensus::Seq k) {
+  if (w.o.verbose) std::printf("  [r%u attested view=%llu k=%llu]\n", node.id, static_cast<unsigned long long>(v), static_cast<unsigned long long>(k));
+  for (auto& [j, r] : results_) {
+    if (j > k) break;
+    if (!r.views.insert(v).second) continue;
+    for (const auto& e : r.replies) {
+      if (e.kind != replica::ReplyKind::stale) w.send_reply(*this, e, v, j, r.root);
+    }
   }
-  return {o.state_digest, o.results_root};
 }
 
 void Instance::rollback(consensus::Seq k) {
   ex.rollback(k);
+  heads_.erase(heads_.upper_bound(k), heads_.end());
+  results_.erase(results_.upper_bound(k), results_.end());
   if (w.o.verbose) std::printf("  [r%u rolled back to k=%llu]\n", node.id, static_cast<unsigned long long>(k));
   if (checked()) w.checker.on_rollback(node.id, k);
   snapshots_.erase(snapshots_.upper_bound(k), snapshots_.end());
@@ -77,23 +125,29 @@ void Instance::rollback(consensus::Seq k) {
 
 void Instance::final(consensus::Seq k) {
   ex.make_final(k);
+  final_k_ = std::max(final_k_, k);
   if (checked()) w.checker.on_final(node.id, k);
+  // Results stay a while for answers to retries from the reply cache (on_client_request).
+  const consensus::Seq keep = 4 * w.cfg.window;
+  if (k > keep) results_.erase(results_.begin(), results_.lower_bound(k - keep));
+  heads_.erase(heads_.begin(), heads_.lower_bound(k));  // never rolled back below k
 }
 
-void Instance::checkpoint_stable(consensus::Seq k, const Hash32& digest) {
-  if (checked()) w.checker.on_checkpoint_stable(node.id, k, digest);
+void Instance::checkpoint_stable(consensus::Seq k, const Hash32& head) {
+  if (checked()) w.checker.on_checkpoint_stable(node.id, k, head);
   auto it = snapshots_.find(k);
-  if (it != snapshots_.end() && it->second.first == digest && twin == 0 && k > node.durable_k) {
+  if (it != snapshots_.end() && ledger::block_hash(it->second.header) == head && twin == 0 && k > node.durable_k) {
     node.durable_k = k;
-    node.durable_digest = digest;
-    node.durable_snapshot = it->second.second;
+    node.durable_snap = it->second;
   }
   // Keep k itself (peers may fetch it) and anything newer.
   snapshots_.erase(snapshots_.begin(), snapshots_.lower_bound(k));
 }
 
 void Instance::checkpoint_certified(const consensus::CheckpointCert& cert) {
-  if (twin == 0 && cert.k == node.durable_k && cert.state_digest == node.durable_digest) node.durable_cert = cert;
+  if (twin == 0 && cert.k == node.durable_k && cert.head == ledger::block_hash(node.durable_snap.header)) {
+    node.durable_cert = cert;
+  }
 }
 
 // Only a crashing replica ever restarts, and it has one instance; an equivocating replica's
@@ -135,9 +189,9 @@ void Instance::view_changed(View v, NodeId p) {
   w.schedule(w.now(), std::move(e));
 }
 
-void Instance::need_state_transfer(consensus::Seq k, const Hash32& digest) {
+void Instance::need_state_transfer(consensus::Seq k, const Hash32& head) {
   if (want_state_ && want_state_->first >= k) return;
-  want_state_ = std::make_pair(k, digest);
+  want_state_ = std::make_pair(k, head);
   Event e;
   e.type = EvType::state_retry;
   e.a = node.id;
@@ -167,9 +221,19 @@ void Instance::on_client_request(const replica::Request& r) {
   if (!replica::verify_request(r, w.client_verifier)) return;
   if (stash_.size() < 8) stash_.push_back(r);
   // A retry of the client's last executed request: answer from the reply cache (same k and
-  // results root as the first answer, so replies from different replicas still match).
+  // results root as the first answer, so replies from different replicas still match), in
+  // every view we vouched for k in, and, once k is final, in our current view too: a final
+  // result is never rolled back, so vouching for it in any view is safe, and replicas that got
+  // k by state transfer (they never executed it) can still answer. The replica process answers
+  // such a retry with the proof stored in block k.
   if (auto c = ex.cached(r.client); c && c->seq == r.seq) {
-    w.send_reply(*this, replica::ReplyEntry{r.client, r.seq, replica::ReplyKind::cached, c->result}, c->k, c->root);
+    if (c->k > final_k_) proto->client_waits();
+    std::set<View> views;
+    if (auto res = results_.find(c->k); res != results_.end() && res->second.root == c->root) views = res->second.views;
+    if (c->k <= final_k_) views.insert(view);
+    for (View v : views) {
+      w.send_reply(*this, replica::ReplyEntry{r.client, r.seq, replica::ReplyKind::cached, c->result}, v, c->k, c->root);
+    }
     return;
   }
   if (!pending_keys_.insert({r.client, r.seq}).second) return;
@@ -246,49 +310,54 @@ void Instance::on_resubmit() {
 }
 
 void Instance::on_state_request(NodeId from, consensus::Seq k) {
-  Bytes snap;
+  const CkptSnap* s = nullptr;
   if (auto it = snapshots_.find(k); it != snapshots_.end()) {
-    snap = it->second.second;
+    s = &it->second;
   } else if (node.durable_k == k && k > 0) {
-    snap = node.durable_snapshot;
+    s = &node.durable_snap;
   } else {
     return;
   }
-  Writer wr;
-  wr.u64(k);
-  wr.bytes(snap);
-  w.replica_send(*this, from, Tag::state_resp, wr.take());
+  w.replica_send(*this, from, Tag::state_resp, encode_state(*s));
 }
 
-void Instance::on_state_response(consensus::Seq k, ByteView snap) {
-  if (!want_state_ || want_state_->first != k) return;
+void Instance::on_state_response(ByteView body) {
+  auto offered = decode_state(body);
+  if (!offered || !want_state_ || want_state_->first != offered->header.k) return;
+  const consensus::Seq k = offered->header.k;
+  ByteView snap = offered->state;
   // A late response: the protocol meanwhile executed k (by certificates) and maybe beyond.
   // Installing it would rewind the executor under the protocol's feet.
   if (proto->stats().last_executed >= k) {
     want_state_.reset();
     return;
   }
-  // Verify before installing: restore into a scratch executor and compare digests.
+  // Verify before installing: the header must be the head nf replicas signed, and the snapshot
+  // must reproduce its state digest (restored into a scratch executor first).
+  const Hash32 head = want_state_->second;
+  if (ledger::block_hash(offered->header) != head) return;
   app::kv::KvStore scratch_kv;
   replica::Executor scratch(scratch_kv);
-  if (!scratch.restore(snap).ok() || scratch.state_digest() != want_state_->second) return;
+  if (!scratch.restore(snap).ok() || scratch.state_digest() != offered->header.state_digest) return;
   if (!ex.restore(snap).ok()) return;
-  Hash32 digest = want_state_->second;
   want_state_.reset();
+  final_k_ = std::max(final_k_, k);
   executed_.clear();
   executed_set_.clear();
+  results_.clear();
+  heads_.clear();
+  heads_[k] = head;
   snapshots_.clear();
-  snapshots_[k] = {digest, Bytes(snap.begin(), snap.end())};
+  snapshots_[k] = *offered;
   if (twin == 0 && k > node.durable_k) {
     node.durable_k = k;
-    node.durable_digest = digest;
-    node.durable_snapshot = Bytes(snap.begin(), snap.end());
+    node.durable_snap = *offered;
     node.durable_cert = {};  // the snapshot came without its certificate
   }
   if (w.o.verbose) std::printf("  [r%u installed state k=%llu]\n", node.id, static_cast<unsigned long long>(k));
-  if (checked()) w.checker.on_state_installed(node.id, k, digest);
+  if (checked()) w.checker.on_state_installed(node.id, k, head);
   w.res.state_transfers++;
-  proto->on_state_transferred(k, digest);
+  proto->on_state_transferred(k, head);
 }
 
 void Instance::on_state_retry() {

@@ -7,7 +7,7 @@ std::string short_hex(const Hash32& h) { return to_hex(ByteView(h.data(), 4)); }
 void InvariantChecker::fail(std::string v) { violations_.push_back(std::move(v)); }
 
 void InvariantChecker::on_execute(ReplicaId r, Seq k, const Hash32& batch, const Hash32& root,
-                                  const Hash32& state,
+                                  const Hash32& head,
                                   std::vector<std::pair<uint64_t, uint64_t>> executed, uint64_t view) {
   auto& rv = replicas_.at(r);
   if (!rv.correct) return;
@@ -19,7 +19,7 @@ void InvariantChecker::on_execute(ReplicaId r, Seq k, const Hash32& batch, const
   }
   rv.last = k;
   rv.rolled_back_accepted.erase(k);
-  rv.history[k] = Rec{batch, root, state, std::move(executed)};
+  rv.history[k] = Rec{batch, root, head, std::move(executed)};
   if (auto it = accepted_.find(k); it != accepted_.end() && it->second != root) {
     // Speculation of a view the accepted result superseded (see on_execute in the header):
     // judged by unsettled(), check_final_upto and check_end instead (poe-mac f=2 seed 91085:
@@ -75,9 +75,9 @@ void InvariantChecker::check_final_upto(ReplicaId r) {
       fail("durability: final results at k=" + std::to_string(k) + " on replica " + std::to_string(r) +
            " differ from the accepted " + short_hex(a->second));
     }
-    if (auto c = checkpoints_.find(k); c != checkpoints_.end() && c->second != rec.state) {
-      fail("checkpoint: replica " + std::to_string(r) + " state at stable checkpoint k=" + std::to_string(k) +
-           " is " + short_hex(rec.state) + ", stable digest " + short_hex(c->second));
+    if (auto c = checkpoints_.find(k); c != checkpoints_.end() && c->second != rec.head) {
+      fail("checkpoint: replica " + std::to_string(r) + " ledger head at stable checkpoint k=" + std::to_string(k) +
+           " is " + short_hex(rec.head) + ", stable head " + short_hex(c->second));
     }
     for (const auto& req : rec.executed) {
       if (!rv.final_requests.insert(req).second) {
@@ -90,12 +90,12 @@ void InvariantChecker::check_final_upto(ReplicaId r) {
   }
 }
 
-void InvariantChecker::on_state_installed(ReplicaId r, Seq k, const Hash32& state) {
+void InvariantChecker::on_state_installed(ReplicaId r, Seq k, const Hash32& head) {
   auto& rv = replicas_.at(r);
   if (!rv.correct) return;
-  if (auto c = checkpoints_.find(k); c != checkpoints_.end() && c->second != state) {
-    fail("checkpoint: replica " + std::to_string(r) + " installed state " + short_hex(state) + " at k=" +
-         std::to_string(k) + ", stable digest " + short_hex(c->second));
+  if (auto c = checkpoints_.find(k); c != checkpoints_.end() && c->second != head) {
+    fail("checkpoint: replica " + std::to_string(r) + " installed a state with head " + short_hex(head) + " at k=" +
+         std::to_string(k) + ", stable head " + short_hex(c->second));
   }
   // Its history below k is now the checkpoint's; what it executed above k is gone.
   rv.rolled_back_accepted.erase(rv.rolled_back_accepted.begin(), rv.rolled_back_accepted.upper_bound(k));

@@ -12,8 +12,8 @@
 //                 k is the accepted one, and every correct replica's history still holds it at
 //                 the end (a rollback that is not followed by the identical re-execution fails);
 //  3. at-most-once every (client, seq) executes at most once in a correct replica's final history;
-//  4. checkpoints correct replicas' stable checkpoint digests agree at every k, and equal the
-//                 state each of them computed at k;
+//  4. checkpoints correct replicas' stable checkpoint heads agree at every k, and equal the
+//                 ledger head (history 1..k, ExecResult::head) each of them computed at k;
 //  5. liveness    (checked by the simulator at the end) every request completes after faults stop.
 #include <cstdint>
 #include <map>
@@ -44,12 +44,12 @@ class InvariantChecker {
   // the later view yet, e.g. after a restart, executing an old view's certificate the new
   // view dropped), which it must roll back; like a contradiction executed before the client
   // accepted, it keeps the run going (unsettled) and fails if final or still held at the end.
-  void on_execute(ReplicaId r, Seq k, const Hash32& batch, const Hash32& root, const Hash32& state,
+  void on_execute(ReplicaId r, Seq k, const Hash32& batch, const Hash32& root, const Hash32& head,
                   std::vector<std::pair<uint64_t, uint64_t>> executed, uint64_t view = 0);
   void on_rollback(ReplicaId r, Seq k);
   void on_final(ReplicaId r, Seq k);
   // The replica installed a verified snapshot of stable checkpoint k (state transfer/restart).
-  void on_state_installed(ReplicaId r, Seq k, const Hash32& state);
+  void on_state_installed(ReplicaId r, Seq k, const Hash32& head);
   // The replica lost its volatile state (crash): history restarts empty at `from`.
   void on_reset(ReplicaId r, Seq from);
   void on_checkpoint_stable(ReplicaId r, Seq k, const Hash32& digest);
@@ -74,7 +74,7 @@ class InvariantChecker {
 
  private:
   struct Rec {
-    Hash32 batch, root, state;
+    Hash32 batch, root, head;
     std::vector<std::pair<uint64_t, uint64_t>> executed;
   };
   struct ReplicaView {

@@ -185,8 +185,10 @@ void World::start_node(Node& n, bool from_checkpoint) {
     if (!in->proto) return;
   }
   bool restored = false;
+  const Hash32 durable_head = ledger::block_hash(n.durable_snap.header);
   if (from_checkpoint && n.durable_k > 0) {
-    restored = n.inst[0]->ex.restore(n.durable_snapshot).ok();
+    restored = n.inst[0]->ex.restore(n.durable_snap.state).ok();
+    if (restored) n.inst[0]->restored_at(n.durable_snap);
   }
   checker.on_reset(n.id, restored ? n.durable_k : 0);
   for (auto& in : n.inst) in->proto->start();
@@ -195,7 +197,7 @@ void World::start_node(Node& n, bool from_checkpoint) {
     consensus::RestartPoint rp;
     if (restored) {
       rp.k = n.durable_k;
-      rp.state_digest = n.durable_digest;
+      rp.head = durable_head;
       if (n.durable_cert.k == n.durable_k) rp.checkpoint = n.durable_cert;
     }
     for (const auto& [key, body] : n.journal) rp.journal.push_back({key.first, key.second, body});
@@ -204,7 +206,7 @@ void World::start_node(Node& n, bool from_checkpoint) {
     }
     n.inst[0]->proto->on_restart(rp);
   } else if (restored) {
-    n.inst[0]->proto->on_state_transferred(n.durable_k, n.durable_digest);
+    n.inst[0]->proto->on_state_transferred(n.durable_k, durable_head);
   }
 }
 
@@ -233,7 +235,7 @@ void World::replica_send(Instance& from, NodeId to, Tag tag, Bytes body) {
   net_send(n.id, to, tag, std::move(body));
 }
 
-void World::send_reply(Instance& from, const replica::ReplyEntry& e, consensus::Seq k, const Hash32& root) {
+void World::send_reply(Instance& from, const replica::ReplyEntry& e, View view, consensus::Seq k, const Hash32& root) {
   Hash32 r = root;
   Bytes result = e.result;
   if (from.node.byzantine && from.node.behaviour == Fault::lie) {
@@ -243,6 +245,7 @@ void World::send_reply(Instance& from, const replica::ReplyEntry& e, consensus::
   Writer w;
   w.u64(e.client);
   w.u64(e.seq);
+  w.u64(view);
   w.u64(k);
   w.fixed(r);
   w.bytes(result);
@@ -320,13 +323,9 @@ void World::deliver_to_replica(Node& n, uint32_t from, Tag tag, ByteView body) {
       if (r.finish()) in->on_state_request(from, k);
       break;
     }
-    case Tag::state_resp: {
-      Reader r(body);
-      uint64_t k = r.u64();
-      ByteView snap = r.bytes_view(size_t{1} << 30);
-      if (r.finish()) in->on_state_response(k, snap);
+    case Tag::state_resp:
+      in->on_state_response(body);
       break;
-    }
     default:
       break;
   }
@@ -381,11 +380,13 @@ void World::deliver_to_client(Client& c, uint32_t from, ByteView body) {
   Reader r(body);
   uint64_t client = r.u64();
   uint64_t seq = r.u64();
+  View view = r.u64();
   uint64_t k = r.u64();
   Hash32 root = r.fixed<32>();
   Bytes result = r.bytes(1 << 20);
   if (!r.finish() || client != c.id || !c.waiting || seq != c.cur.seq) return;
-  auto& voters = c.votes[{k, root, result}];
+  // nf replicas vouching for one (view, k, results root): what a CART proof is made of.
+  auto& voters = c.votes[{view, k, root, result}];
   voters.insert(from);
   if (voters.size() < cfg.nf()) return;
   checker.on_accept(c.id, seq, k, root);

@@ -12,6 +12,7 @@
 
 #include "app/kv/kv_store.hpp"
 #include "crypto/fake.hpp"
+#include "ledger/block.hpp"
 #include "replica/executor.hpp"
 #include "sim/invariants.hpp"
 #include "sim/rng.hpp"
@@ -47,6 +48,14 @@ struct EventLater {
 class World;
 struct Node;
 
+// The state at a checkpoint k, as state transfer ships it: the snapshot and block k's header,
+// whose hash is the ledger head the checkpoint signs and whose state digest the snapshot must
+// reproduce.
+struct CkptSnap {
+  ledger::Block header;
+  Bytes state;
+};
+
 // One protocol instance of a replica, with everything behind its Env. A correct replica has
 // one; an equivocating one runs two "twins" that each talk to half of the other replicas.
 class Instance final : public consensus::Env {
@@ -60,14 +69,16 @@ class Instance final : public consensus::Env {
   consensus::ExecResult execute(consensus::Seq k, View v, ByteView batch) override;
   void rollback(consensus::Seq k) override;
   void final(consensus::Seq k) override;
-  void checkpoint_stable(consensus::Seq k, const Hash32& state_digest) override;
+  void attested(View v, consensus::Seq k) override;
+  void checkpoint_stable(consensus::Seq k, const Hash32& head) override;
   void view_changed(View v, NodeId primary) override;
-  void need_state_transfer(consensus::Seq k, const Hash32& state_digest) override;
+  void need_state_transfer(consensus::Seq k, const Hash32& head) override;
   void checkpoint_certified(const consensus::CheckpointCert& cert) override;
   void journal_put(consensus::Seq seq, uint8_t kind, Bytes body) override;
   void journal_put_lazy(consensus::Seq seq, uint8_t kind, Bytes body) override;
   void journal_sync();  // lazy records become durable (an fsync of the node's write-ahead log)
   void journal_prune(consensus::Seq upto) override;
+  void journal_barrier() override { journal_sync(); }
   void set_timer(consensus::TimerKind t, uint64_t after_ms) override;
   void cancel_timer(consensus::TimerKind t) override;
 
@@ -77,9 +88,14 @@ class Instance final : public consensus::Env {
   void on_forward(ByteView batch);
   void on_resubmit();
   void on_state_request(NodeId from, consensus::Seq k);
-  void on_state_response(consensus::Seq k, ByteView snapshot);
+  void on_state_response(ByteView body);
   void on_state_retry();
   bool talks_to(NodeId r) const { return r < peers_.size() && peers_[r]; }
+  // The executor was restored from the checkpoint on "disk" (restart): the chain continues there.
+  void restored_at(const CkptSnap& s) {
+    heads_ = {{s.header.k, ledger::block_hash(s.header)}};
+    final_k_ = s.header.k;
+  }
 
   World& w;
   Node& node;
@@ -108,8 +124,19 @@ class Instance final : public consensus::Env {
   std::set<Hash32> submitted_;           // submitted to the protocol in the current view
   std::map<consensus::Seq, Hash32> executed_;
   std::set<Hash32> executed_set_;
-  std::map<consensus::Seq, std::pair<Hash32, Bytes>> snapshots_;  // checkpoint states
-  std::optional<std::pair<consensus::Seq, Hash32>> want_state_;
+  std::map<consensus::Seq, Hash32> heads_;  // ledger head after k (0: the genesis head)
+  // Results of executed batches, for the replies a vouching sends (attested): the replica layer
+  // signs a CART share over (view, k, results root) for each view it vouches for k in; here a
+  // client combines nf matching replies instead, which is the same rule.
+  struct Results {
+    Hash32 root{};
+    std::vector<replica::ReplyEntry> replies;
+    std::set<View> views;  // vouched in
+  };
+  std::map<consensus::Seq, Results> results_;
+  std::map<consensus::Seq, CkptSnap> snapshots_;  // checkpoint states
+  consensus::Seq final_k_ = 0;                    // final up to here (Env::final, installed states)
+  std::optional<std::pair<consensus::Seq, Hash32>> want_state_;  // (k, head)
   std::vector<replica::Request> stash_;  // equivocation material
 };
 
@@ -125,8 +152,7 @@ struct Node {
   // The last stable checkpoint, kept "on disk" across crashes, with its certificate when the
   // protocol gave one (empty after a state transfer).
   consensus::Seq durable_k = 0;
-  Hash32 durable_digest{};
-  Bytes durable_snapshot;
+  CkptSnap durable_snap;
   consensus::CheckpointCert durable_cert;
   // The protocol's journal (Env::journal_put), also "on disk": written synchronously, so a
   // record is durable before any later message leaves.
@@ -148,7 +174,7 @@ struct Client {
   uint32_t attempt = 0;
   uint32_t done = 0;
   uint64_t sent_at = 0;
-  std::map<std::tuple<uint64_t, Hash32, Bytes>, std::set<NodeId>> votes;
+  std::map<std::tuple<View, uint64_t, Hash32, Bytes>, std::set<NodeId>> votes;
 };
 
 struct TraceEntry {
@@ -170,7 +196,7 @@ class World {
   void schedule(uint64_t at, Event e);
   uint64_t now() const { return now_; }
   void replica_send(Instance& from, NodeId to, Tag tag, Bytes body);
-  void send_reply(Instance& from, const replica::ReplyEntry& e, consensus::Seq k, const Hash32& root);
+  void send_reply(Instance& from, const replica::ReplyEntry& e, View view, consensus::Seq k, const Hash32& root);
   bool in_fault_phase() const { return now_ < fault_end_; }
 
   const SimOptions& o;

@@ -20,12 +20,13 @@ struct Fixture {
     for (uint64_t c = 0; c < 5; ++c) leaves.push_back(merkle::leaf_hash(reply_leaf(c, 1, 0, to_bytes("r" + std::to_string(c)))));
     merkle::Tree t(leaves);
     reply.k = 9;
+    reply.view = 2;
     reply.client = 3;
     reply.seq = 1;
     reply.result = to_bytes("r3");
     reply.proof = t.proof(3)->encode();
     reply.results_root = t.root();
-    Bytes msg = ledger::proof_message(9, t.root());
+    Bytes msg = ledger::proof_message(2, 9, t.root());
     std::vector<crypto::Share> shares;
     for (uint32_t i = 0; i < 3; ++i) shares.push_back({i, ring.threshold_signer(i)->sign_share(msg)});
     reply.group_sig = *ring.threshold_verifier().combine(msg, shares);
@@ -48,6 +49,9 @@ TEST(Reply, TamperingIsRefused) {
   EXPECT_FALSE(verify_reply(r, 3, 1, tv));
   r = f.reply;
   r.k = 10;
+  EXPECT_FALSE(verify_reply(r, 3, 1, tv));
+  r = f.reply;
+  r.view = 3;  // the proof names view 2
   EXPECT_FALSE(verify_reply(r, 3, 1, tv));
   r = f.reply;
   r.results_root[0] ^= 1;

@@ -59,7 +59,7 @@ class RecordingEnv final : public Env {
     chain.insert(chain.end(), batch.begin(), batch.end());
     state = batch_digest(chain);
     state_at[k] = state;
-    return {state, {}};
+    return {state, {}, state};  // the state is a chain over the batches: it serves as the head
   }
   void rollback(Seq) override { ADD_FAILURE() << "PBFT never rolls back"; }
   void final(Seq k) override { finals.push_back(k); }
@@ -88,14 +88,14 @@ class RecordingEnv final : public Env {
   RestartPoint restart_point(Seq interval, bool with_journal = true) const {
     RestartPoint rp;
     rp.k = executed.empty() ? 0 : std::get<0>(executed.back());
-    rp.state_digest = state;
+    rp.head = state;
     for (auto it = certified.rbegin(); it != certified.rend(); ++it)
       if (it->k <= rp.k) {
         rp.checkpoint = *it;
         break;
       }
     for (const auto& [k, st] : state_at)
-      if (k > rp.checkpoint.k && k <= rp.k && k % interval == 0) rp.checkpoint_states.emplace_back(k, st);
+      if (k > rp.checkpoint.k && k <= rp.k && k % interval == 0) rp.checkpoint_heads.emplace_back(k, st);
     if (with_journal) rp.journal = journal_records();
     return rp;
   }

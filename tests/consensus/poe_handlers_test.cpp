@@ -55,8 +55,8 @@ struct Single {
     Hash32 d = batch_digest(b);
     return encode(Support{v, k, d, sg[i]->sign(support_statement(v, k, d))});
   }
-  Bytes checkpoint(NodeId i, Seq k, const Hash32& st) const {
-    return encode(Checkpoint{k, st, sg[i]->sign(checkpoint_statement(k, st))});
+  Bytes checkpoint(NodeId i, Seq k, const Hash32& st, View v = 0) const {
+    return encode(Checkpoint{v, k, st, sg[i]->sign(checkpoint_statement(v, k, st))});
   }
   Bytes vc(NodeId i, View w, std::vector<CommittedEntry> entries = {}) const {
     VcRequest r;
@@ -245,7 +245,7 @@ TEST(PoeHandlers, CheckpointStableFinalAndGc) {
   for (auto& s : t.env.out) sent |= peek_type(s.msg) == MsgType::checkpoint;
   EXPECT_TRUE(sent);
   EXPECT_TRUE(t.rejects(2, t.checkpoint(2, 3, st)));               // not a checkpoint seq
-  EXPECT_TRUE(t.rejects(2, encode(Checkpoint{4, st, Bytes(32)})));  // bad signature
+  EXPECT_TRUE(t.rejects(2, encode(Checkpoint{0, 4, st, Bytes(32)})));  // bad signature
   EXPECT_TRUE(t.rejects(3, t.checkpoint(2, 4, st)));               // signed by someone else
   EXPECT_TRUE(t.rejects(2, t.checkpoint(2, 400, st)));             // far above the window
   EXPECT_FALSE(t.rejects(2, t.checkpoint(2, 4, st)));
@@ -598,4 +598,58 @@ TEST(PoeHandlers, RestartFromDiskCheckpointResumesAfterIt) {
   // A second call (no state transfer was asked for) changes nothing.
   t.p->on_state_transferred(8, st);
   EXPECT_EQ(t.p->stats().last_executed, 4u);
+}
+
+// Sim seeds 928774190 and 443760938 (f = 2): a replica still in a dead view executed k from its
+// branch (batches of cached retries, which change nothing), the next view ordered other batches
+// there reaching the same state, and a checkpoint above became stable. Comparing state digests
+// made the dead branch final. Checkpoints sign the ledger head, which binds the batches: the
+// replica sees its history is not the cluster's, rolls back, asks for the state and leaves the view.
+TEST(PoeHandlers, StableCheckpointOfAnotherHistoryWithTheSameStateIsNotFinalHere) {
+  Single t(1);
+  t.env.constant_state = true;
+  for (Seq k = 1; k <= 4; ++k) {
+    Bytes b = batch("dead" + std::to_string(k));
+    t.p->on_message(0, prop(0, k, b));
+    t.p->on_message(0, t.certify(0, k, b));
+  }
+  ASSERT_EQ(t.env.execs.size(), 4u);
+  FakeEnv other;  // the history the cluster kept: other batches, the same (constant) state
+  other.constant_state = true;
+  for (Seq k = 1; k <= 4; ++k) other.execute(k, 1, batch("kept" + std::to_string(k)));
+  const Hash32 kept_head = other.states.back();
+  ASSERT_NE(kept_head, t.env.states.back());
+  for (NodeId i : {0u, 2u, 3u}) t.p->on_message(i, t.checkpoint(i, 4, kept_head, 1));
+  EXPECT_EQ(t.p->stats().stable_checkpoint, 4u);
+  EXPECT_TRUE(t.env.finals.empty()) << "the dead branch became final";
+  ASSERT_EQ(t.env.rollbacks.size(), 1u);
+  EXPECT_EQ(t.env.rollbacks[0], 0u);
+  ASSERT_EQ(t.env.transfers.size(), 1u);
+  EXPECT_EQ(t.env.transfers[0], std::make_pair(Seq{4}, kept_head));
+  bool asked = false;
+  for (const auto& s : t.env.out) asked |= peek_type(s.msg) == MsgType::vc_request;
+  EXPECT_TRUE(asked) << "the replica stays in the dead view";
+}
+
+// A checkpoint vote is kept per sender, its latest view: a correct replica signs k again after a
+// view change re-certified its history, and that vote counts (first-wins per sender ignored it).
+// Votes of different views never combine.
+TEST(PoeHandlers, CheckpointVotesOfALaterViewReplaceEarlierOnesAndViewsDoNotMix) {
+  Single t(1);
+  for (Seq k = 1; k <= 4; ++k) {
+    Bytes b = batch("b" + std::to_string(k));
+    t.p->on_message(0, prop(0, k, b));
+    t.p->on_message(0, t.certify(0, k, b));
+  }
+  const Hash32 head = t.env.states.back();  // our own vote is (view 0, 4, head)
+  EXPECT_FALSE(t.rejects(2, t.checkpoint(2, 4, head, 1)));
+  EXPECT_FALSE(t.rejects(3, t.checkpoint(3, 4, head, 1)));
+  EXPECT_EQ(t.p->stats().stable_checkpoint, 0u) << "votes of views 0 and 1 combined";
+  EXPECT_FALSE(t.rejects(0, t.checkpoint(0, 4, head, 0)));  // two in view 0, two in view 1
+  EXPECT_EQ(t.p->stats().stable_checkpoint, 0u) << "votes of views 0 and 1 combined";
+  EXPECT_TRUE(t.rejects(0, t.checkpoint(0, 4, head, 0)));   // the same again: duplicate
+  EXPECT_FALSE(t.rejects(0, t.checkpoint(0, 4, head, 1)));  // re-signed in view 1: replaces
+  EXPECT_EQ(t.p->stats().stable_checkpoint, 4u);
+  ASSERT_EQ(t.env.finals.size(), 1u);
+  EXPECT_EQ(t.env.finals[0], 4u);
 }

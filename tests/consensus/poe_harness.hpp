@@ -33,6 +33,7 @@ class FakeEnv : public Env {
     Seq k;
     View v;
     Hash32 digest;
+    Hash32 state;  // after k: a chain over the digests, so it names the history 1..k
   };
   std::vector<Exec> execs;       // every execute() call, in order
   std::vector<Hash32> chain;     // live state: digest of each executed batch, index k-1
@@ -49,7 +50,6 @@ class FakeEnv : public Env {
   }
   ExecResult execute(Seq k, View v, ByteView batch) override {
     Hash32 d = poe::batch_digest(batch);
-    execs.push_back({k, v, d});
     ledger[{k, d}] = Bytes(batch.begin(), batch.end());
     EXPECT_EQ(k, chain.size() + 1) << "execute out of order";
     chain.push_back(d);
@@ -57,7 +57,11 @@ class FakeEnv : public Env {
     Bytes acc(prev.begin(), prev.end());
     acc.insert(acc.end(), d.begin(), d.end());
     states.push_back(poe::batch_digest(acc));
-    return ExecResult{states.back(), d};
+    execs.push_back({k, v, d, states.back()});
+    // The state here is itself a chain over the executed digests, so it serves as the head.
+    // `constant_state`: every batch leaves the application state as it was (batches of cached
+    // retries do), so two branches reach one state digest and only the head tells them apart.
+    return ExecResult{constant_state ? Hash32{} : states.back(), d, states.back()};
   }
   void rollback(Seq k) override {
     rollbacks.push_back(k);
@@ -68,6 +72,21 @@ class FakeEnv : public Env {
     states.resize(std::min<size_t>(states.size(), k));
   }
   void final(Seq k) override { finals.push_back(k); }
+  // Every attested() call, in order: (view, k); and what it vouches for, as a replica layer
+  // signs its shares: (view, j, digest executed at j) for every j <= k.
+  std::vector<std::pair<View, Seq>> attests;
+  struct Vouched {
+    View v;
+    Seq k;
+    Hash32 digest;
+    Hash32 state;
+  };
+  std::vector<Vouched> vouched;
+  void attested(View v, Seq k) override {
+    attests.push_back({v, k});
+    EXPECT_LE(k, chain.size()) << "vouched for a batch not executed";
+    for (Seq j = 1; j <= std::min<Seq>(k, chain.size()); ++j) vouched.push_back({v, j, chain[j - 1], states[j - 1]});
+  }
   void checkpoint_stable(Seq k, const Hash32& d) override { stable.push_back({k, d}); }
   void view_changed(View v, NodeId p) override { views.push_back({v, p}); }
   void need_state_transfer(Seq k, const Hash32& d) override { transfers.push_back({k, d}); }
@@ -107,6 +126,7 @@ class FakeEnv : public Env {
     return r;
   }
 
+  bool constant_state = false;
   const uint64_t* now = nullptr;  // virtual clock of randomized runs (ms)
   std::map<TimerKind, uint64_t> deadline;
 
@@ -167,6 +187,7 @@ class Cluster {
       queue_.pop_front();
       ++steps;
       if (down_.count(m.to) || down_.count(m.from)) continue;
+      if (rewrite) rewrite(m);
       if (drop && drop(m)) continue;
       nodes_[m.to]->on_message(m.from, m.bytes);
       collect();
@@ -185,6 +206,7 @@ class Cluster {
     queue_.erase(queue_.begin() + static_cast<std::ptrdiff_t>(i));
     std::uniform_real_distribution<double> u(0, 1);
     if (down_.count(m.to) || down_.count(m.from) || u(rng) < loss) return true;
+    if (rewrite) rewrite(m);
     if (drop && drop(m)) return true;
     if (u(rng) < dup) queue_.push_back(m);
     nodes_[m.to]->on_message(m.from, m.bytes);
@@ -244,6 +266,9 @@ class Cluster {
   }
 
   std::function<bool(const Msg&)> drop;
+  // A Byzantine sender's hand on its own messages: runs before `drop`, may change the bytes
+  // (re-signing them with that sender's keys, which the test holds).
+  std::function<void(Msg&)> rewrite;
   std::set<NodeId> down_;
 
  private:

@@ -53,9 +53,11 @@ TEST(PoeMessages, VotesAndCheckpointRoundTrip) {
   auto c = decode_certify(encode(Certify{1, 2, h(3), Bytes(32, 5)}), lim());
   ASSERT_TRUE(c.ok());
   EXPECT_EQ(c->group_sig, Bytes(32, 5));
-  auto k = decode_checkpoint(encode(Checkpoint{64, h(1), Bytes(32, 6)}), lim());
+  auto k = decode_checkpoint(encode(Checkpoint{3, 64, h(1), Bytes(32, 6)}), lim());
   ASSERT_TRUE(k.ok());
+  EXPECT_EQ(k->v, 3u);
   EXPECT_EQ(k->k, 64u);
+  EXPECT_EQ(k->head, h(1));
   Bytes huge_sig = encode(Support{1, 2, h(3), Bytes(2000, 4)});
   EXPECT_FALSE(decode_support(huge_sig, lim()).ok());
 }
@@ -65,7 +67,8 @@ TEST(PoeMessages, VcRequestRoundTripKeepsSignedBody) {
   r.new_view = 5;
   r.sender = 2;
   r.ckpt = 64;
-  r.ckpt_state = h(7);
+  r.ckpt_view = 3;
+  r.ckpt_head = h(7);
   r.ckpt_proof = {{0, Bytes(32, 1)}, {1, Bytes(32, 2)}, {2, Bytes(32, 3)}};
   r.entries.push_back({4, 65, batch_digest(to_bytes("a")), to_bytes("a"), {Bytes(32, 9), {}}});
   r.sig = Bytes(32, 8);
@@ -114,10 +117,11 @@ TEST(PoeJournalCodec, RoundTripsAndRejections) {
   EXPECT_FALSE(decode_support_record(10, sb).ok());  // filed under another k
 
   std::vector<SigEntry> proof{{0, Bytes(5, 1)}, {2, Bytes(6, 2)}, {3, Bytes(7, 3)}};
-  auto st = decode_stable_record(encode_stable_record(8, h(4), proof), l);
+  auto st = decode_stable_record(encode_stable_record(StableRecord{8, 2, h(4), proof}), l);
   ASSERT_TRUE(st.ok());
   EXPECT_EQ(st->k, 8u);
-  EXPECT_EQ(st->state, h(4));
+  EXPECT_EQ(st->v, 2u);
+  EXPECT_EQ(st->head, h(4));
   EXPECT_EQ(st->proof, proof);
 
   CommittedEntry e{1, 9, h(9), to_bytes("the batch"), {Bytes(10, 5), proof}};

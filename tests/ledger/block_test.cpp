@@ -83,14 +83,18 @@ TEST(Block, HashCoversEveryHeaderFieldButNotViewOrProof) {
 
 TEST(Block, ProofMessageEncoding) {
   Hash32 root = h("root");
-  Bytes m = proof_message(0x0102, root);
-  ASSERT_EQ(m.size(), 61u);
-  EXPECT_EQ(to_string(ByteView(m.data(), 21)), "rampart/cart-reply/v1");
-  EXPECT_EQ(m[21], 0x02);
-  EXPECT_EQ(m[22], 0x01);
-  EXPECT_EQ(m[28], 0x00);
-  EXPECT_TRUE(std::equal(root.begin(), root.end(), m.begin() + 29));
-  EXPECT_NE(proof_message(1, root), proof_message(2, root));
+  Bytes m = proof_message(0x0304, 0x0102, root);
+  ASSERT_EQ(m.size(), 69u);
+  EXPECT_EQ(to_string(ByteView(m.data(), 21)), "rampart/cart-reply/v2");
+  EXPECT_EQ(m[21], 0x04);  // view
+  EXPECT_EQ(m[22], 0x03);
+  EXPECT_EQ(m[29], 0x02);  // k
+  EXPECT_EQ(m[30], 0x01);
+  EXPECT_EQ(m[36], 0x00);
+  EXPECT_TRUE(std::equal(root.begin(), root.end(), m.begin() + 37));
+  EXPECT_NE(proof_message(0, 1, root), proof_message(0, 2, root));
+  // The view is signed: shares of executions in different views never combine.
+  EXPECT_NE(proof_message(1, 1, root), proof_message(2, 1, root));
 }
 
 TEST(Block, GenesisIsDeterministicPerConfig) {
@@ -124,7 +128,7 @@ TEST(Block, CheckLinkNamesTheBlock) {
 }
 
 TEST(Records, CheckpointRoundTrip) {
-  CheckpointRecord cp{12, h("s"), {{0, {1, 2}}, {2, {3}}, {3, {}}}};
+  CheckpointRecord cp{12, 3, h("head"), h("s"), {{0, {1, 2}}, {2, {3}}, {3, {}}}};
   auto d = decode_checkpoint(encode_checkpoint(cp));
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_EQ(*d, cp);

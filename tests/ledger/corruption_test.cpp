@@ -15,6 +15,7 @@ using namespace rampart;
 using namespace rampart::ledger;
 using rampart::ledger::testing::append_next;
 using rampart::ledger::testing::Chain;
+using rampart::ledger::testing::ckpt_of;
 using rampart::ledger::testing::TempDir;
 namespace fs = std::filesystem;
 
@@ -25,7 +26,7 @@ void build(const std::string& path, Chain& c) {
   auto s = Store::open(path, c.config);
   ASSERT_TRUE(s.ok()) << s.error().message;
   for (int i = 0; i < 6; ++i) ASSERT_TRUE(append_next(**s, c).ok());
-  CheckpointRecord cp{4, c.blocks[4].state_digest, {{0, {1}}, {1, {2}}, {2, {3}}}};
+  CheckpointRecord cp = ckpt_of(c.blocks[4], {{0, {1}}, {1, {2}}, {2, {3}}});
   ASSERT_TRUE((*s)->put_checkpoint(cp, to_bytes("snapshot")).ok());
   ASSERT_TRUE((*s)->flush().ok());
 }

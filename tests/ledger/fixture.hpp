@@ -11,6 +11,7 @@
 #include "crypto/fake.hpp"
 #include "common/result.hpp"
 #include "ledger/block.hpp"
+#include "ledger/records.hpp"
 
 namespace rampart::ledger::testing {
 
@@ -41,6 +42,11 @@ inline Hash32 h(const std::string& s) {
   return out;
 }
 
+// A stable checkpoint record for block b (its head and state digest), with these signatures.
+inline CheckpointRecord ckpt_of(const Block& b, std::vector<crypto::Share> sigs = {}) {
+  return CheckpointRecord{b.k, 0, block_hash(b), b.state_digest, std::move(sigs)};
+}
+
 // Builds a valid chain: block k executes batch "batch k" in view 0.
 class Chain {
  public:
@@ -50,7 +56,7 @@ class Chain {
   }
 
   Bytes prove(uint64_t k, const Hash32& results_root) const {
-    Bytes msg = proof_message(k, results_root);
+    Bytes msg = proof_message(0, k, results_root);
     std::vector<crypto::Share> shares;
     for (crypto::NodeId i = 0; i < 3; ++i) shares.push_back({i, keys.threshold_signer(i)->sign_share(msg)});
     auto g = keys.threshold_verifier().combine(msg, shares);

@@ -10,6 +10,7 @@ using namespace rampart;
 using namespace rampart::ledger;
 using rampart::ledger::testing::append_next;
 using rampart::ledger::testing::Chain;
+using rampart::ledger::testing::ckpt_of;
 using rampart::ledger::testing::h;
 using rampart::ledger::testing::TempDir;
 
@@ -133,8 +134,8 @@ TEST(Store, SpeculativeFinalAndTruncate) {
   EXPECT_EQ(s->last_block(), 6u);
   EXPECT_EQ(s->last_final(), 3u);
   EXPECT_TRUE(starts_with(s->mark_final(4), "block 4 cannot become final: it has no proof"));
-  ASSERT_TRUE(s->set_proof(4, proofs[0]).ok());
-  ASSERT_TRUE(s->set_proof(5, proofs[1]).ok());
+  ASSERT_TRUE(s->set_proof(4, 0, proofs[0]).ok());
+  ASSERT_TRUE(s->set_proof(5, 0, proofs[1]).ok());
   EXPECT_TRUE(s->block(5)->proven());
   EXPECT_EQ(block_hash(*s->block(5)), block_hash(c.blocks[5]));  // proof outside the hash
   EXPECT_TRUE(starts_with(s->mark_final(6), "block 6 cannot become final"));
@@ -143,8 +144,8 @@ TEST(Store, SpeculativeFinalAndTruncate) {
   EXPECT_EQ(s->last_final(), 4u);
   EXPECT_TRUE(s->mark_final(2).ok());  // already final: no-op
   EXPECT_TRUE(starts_with(s->mark_final(9), "cannot make block 9 final"));
-  EXPECT_TRUE(starts_with(s->set_proof(4, to_bytes("another proof")), "block 4 is final"));
-  EXPECT_TRUE(s->set_proof(4, proofs[0]).ok());  // same proof again: fine
+  EXPECT_TRUE(starts_with(s->set_proof(4, 0, to_bytes("another proof")), "block 4 is final"));
+  EXPECT_TRUE(s->set_proof(4, 0, proofs[0]).ok());  // same proof again: fine
 
   // View change: 5 and 6 are rolled back; final blocks never are.
   EXPECT_TRUE(starts_with(s->truncate_above(3), "cannot truncate to 3: blocks up to 4 are final"));
@@ -247,16 +248,17 @@ TEST(Store, CheckpointAndSnapshot) {
     Block b5 = c.next(false);
     ASSERT_TRUE(s->append_speculative(b5, c.batches.back()).ok());
 
-    CheckpointRecord bad{4, h("wrong"), {{0, {1}}, {1, {2}}, {2, {3}}}};
-    EXPECT_TRUE(starts_with(s->put_checkpoint(bad, snap), "checkpoint 4: state digest differs"));
-    CheckpointRecord unproven{5, c.blocks[5].state_digest, {}};
+    CheckpointRecord bad = ckpt_of(c.blocks[4], {{0, {1}}, {1, {2}}, {2, {3}}});
+    bad.state_digest = h("wrong");
+    EXPECT_TRUE(starts_with(s->put_checkpoint(bad, snap), "checkpoint 4: state digest or head differs"));
+    CheckpointRecord unproven = ckpt_of(c.blocks[5]);
     EXPECT_TRUE(starts_with(s->put_checkpoint(unproven, snap), "block 5 cannot become final"));
     EXPECT_FALSE(s->checkpoint());
 
-    CheckpointRecord cp{4, c.blocks[4].state_digest, {{0, {1}}, {1, {2}}, {2, {3}}}};
+    CheckpointRecord cp = ckpt_of(c.blocks[4], {{0, {1}}, {1, {2}}, {2, {3}}});
     ASSERT_TRUE(s->put_checkpoint(cp, snap).ok());
     EXPECT_EQ(s->last_final(), 4u);  // a stable checkpoint makes its prefix final
-    CheckpointRecord older{2, c.blocks[2].state_digest, {}};
+    CheckpointRecord older = ckpt_of(c.blocks[2]);
     EXPECT_TRUE(starts_with(s->put_checkpoint(older, snap), "checkpoint 2 is older"));
   }
   auto s = open_ok(d.path(), c.config);
@@ -330,7 +332,7 @@ TEST(Store, AbandonAboveDropsFinalBlocksAndACheckpointAboveThem) {
     auto s = open_ok(d.path(), c.config);
     ASSERT_TRUE(s);
     for (int i = 0; i < 8; ++i) ASSERT_TRUE(append_next(*s, c).ok());
-    ASSERT_TRUE(s->put_checkpoint({6, c.blocks[6].state_digest, {{0, {1}}}}, snap).ok());
+    ASSERT_TRUE(s->put_checkpoint(ckpt_of(c.blocks[6], {{0, {1}}}), snap).ok());
     EXPECT_TRUE(starts_with(s->truncate_above(5), "cannot truncate to 5"));  // the ordinary path refuses
 
     ASSERT_TRUE(s->abandon_above(7).ok());  // above the checkpoint: it stays

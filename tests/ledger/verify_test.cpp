@@ -8,6 +8,7 @@ using namespace rampart;
 using namespace rampart::ledger;
 using rampart::ledger::testing::append_next;
 using rampart::ledger::testing::Chain;
+using rampart::ledger::testing::ckpt_of;
 using rampart::ledger::testing::TempDir;
 
 namespace {
@@ -72,7 +73,7 @@ TEST(Verify, ForgedProof) {
   EXPECT_TRUE(starts(verify_error(e), "block 2: proof of execution does not verify")) << verify_error(e);
 
   // Fewer than nf shares cannot be combined into a proof at all.
-  Bytes msg = proof_message(1, c.blocks[1].results_root);
+  Bytes msg = proof_message(0, 1, c.blocks[1].results_root);
   std::vector<crypto::Share> two;
   for (crypto::NodeId i = 0; i < 2; ++i) two.push_back({i, c.keys.threshold_signer(i)->sign_share(msg)});
   EXPECT_FALSE(c.tv().combine(msg, two).has_value());
@@ -102,7 +103,7 @@ TEST(Verify, CheckpointMustMatchItsBlock) {
   v.last_block = v.last_final = 5;
   v.block = [&](uint64_t k) -> Result<Block> { return c.blocks.at(k); };
   v.batch = [&](uint64_t k) -> Result<Bytes> { return c.batches.at(k); };
-  v.checkpoint = CheckpointRecord{3, c.blocks[3].state_digest, {}};
+  v.checkpoint = ckpt_of(c.blocks[3]);
   VerifyOptions opt;
   int calls = 0;
   opt.check_checkpoint = [&](const CheckpointRecord& cp) -> Status {
@@ -117,6 +118,11 @@ TEST(Verify, CheckpointMustMatchItsBlock) {
   r = verify_chain(v, c.tv(), c.config, opt);
   ASSERT_FALSE(r.ok());
   EXPECT_TRUE(starts(r.error().message, "checkpoint at block 3")) << r.error().message;
+  v.checkpoint = ckpt_of(c.blocks[3]);
+  v.checkpoint->head[0] ^= 1;  // another history's head
+  r = verify_chain(v, c.tv(), c.config, opt);
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(starts(r.error().message, "checkpoint at block 3")) << r.error().message;
 }
 
 TEST(Verify, StoredLedgerVerifiesOffline) {
@@ -126,7 +132,7 @@ TEST(Verify, StoredLedgerVerifiesOffline) {
     auto s = Store::open(d.path(), c.config);
     ASSERT_TRUE(s.ok()) << s.error().message;
     for (int i = 0; i < 8; ++i) ASSERT_TRUE(append_next(**s, c).ok());
-    CheckpointRecord cp{8, c.blocks[8].state_digest, {}};
+    CheckpointRecord cp = ckpt_of(c.blocks[8]);
     ASSERT_TRUE((*s)->put_checkpoint(cp, to_bytes("snap")).ok());
     ASSERT_TRUE(append_next(**s, c, false, false).ok());
     // Verification while the "replica" still has the folder open.

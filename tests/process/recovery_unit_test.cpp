@@ -46,10 +46,10 @@ struct Harness {
     proto = poe ? consensus::make_poe(c, cc, env) : consensus::make_pbft(c, cc, env);
   }
   Bytes statement(uint64_t k, const Hash32& d, NodeId who) const {
-    return poe ? consensus::poe::checkpoint_statement(k, d) : consensus::pbft::checkpoint_body(k, d, who);
+    return poe ? consensus::poe::checkpoint_statement(0, k, d) : consensus::pbft::checkpoint_body(k, d, who);
   }
   ledger::CheckpointRecord record(uint64_t k, const Hash32& d, std::vector<NodeId> who) const {
-    ledger::CheckpointRecord r{k, d, {}};
+    ledger::CheckpointRecord r{k, 0, d, d, {}};
     for (NodeId i : who) r.signatures.push_back({i, signers[i]->sign(statement(k, d, i))});
     return r;
   }

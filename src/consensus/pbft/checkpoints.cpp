@@ -1,5 +1,7 @@
-// Checkpoints: every checkpoint_interval batches a replica signs CHECKPOINT(k, state digest);
-// nf matching ones make k stable, move the low watermark to k and garbage-collect below it.
+// Checkpoints: every checkpoint_interval batches a replica signs CHECKPOINT(k, digest), where the
+// digest is the ledger head at k (ExecResult::head, called `state` in the messages: it binds the
+// history that produced the state, not only the state); nf matching ones make k stable, move the
+// low watermark to k and garbage-collect below it.
 #include <algorithm>
 
 #include "consensus/pbft/replica.hpp"
@@ -88,14 +90,15 @@ void PbftReplica::adopt_stable(const CheckpointProof& proof) {
 void PbftReplica::report_stable(Seq k, const Hash32& state) {
   env_.checkpoint_stable(k, state);
   if (stable_proof_.seq != k || stable_proof_.state != state) return;
-  CheckpointCert cert{k, state, {}};
+  CheckpointCert cert{k, 0, state, {}};
   for (const auto& s : stable_proof_.sigs) cert.sigs.push_back({s.id, s.sig});
   env_.checkpoint_certified(cert);
 }
 
 bool PbftReplica::verify_checkpoint(const CheckpointCert& cert) const {
   if (cert.k == 0) return false;  // genesis needs no certificate and proves nothing
-  CheckpointProof p{cert.k, cert.state_digest, {}};
+  if (cert.view != 0) return false;  // PBFT's checkpoints name no view
+  CheckpointProof p{cert.k, cert.head, {}};
   for (const auto& s : cert.sigs) p.sigs.push_back({s.signer, s.sig});
   return verify_checkpoint_proof(cfg_, *crypto_.verifier, p);
 }

@@ -154,10 +154,15 @@ void PbftReplica::try_execute() {
     last_exec_ = k;
     progress = true;
     env_.final(k);  // PBFT executes only committed batches: nothing is ever rolled back
+    // Committed batches are never rolled back, whatever the view: we vouch for k in the view
+    // of its commit certificate (a replica catching up with another view's certificates joins
+    // the replicas that committed there) and, below, in our own view.
+    env_.attested(c.view, k);
     note_executed(c.digest);
-    after_execute(k, r.state_digest);
+    after_execute(k, r.head);
   }
   executing_ = false;
+  if (progress) env_.attested(view_, last_exec_);
   if (progress) {
     vc_attempts_ = 0;
     if (vc_timer_) {  // restart the progress timer (update_timers re-arms it if still waiting)

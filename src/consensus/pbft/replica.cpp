@@ -137,7 +137,7 @@ void PbftReplica::on_timer(TimerKind t) {
   update_timers();
 }
 
-void PbftReplica::on_state_transferred(Seq k, const Hash32& state_digest) {
+void PbftReplica::on_state_transferred(Seq k, const Hash32& head) {
   if (k == last_exec_) return;
   if (k < last_exec_) {
     // The transfer we asked for arrived after we caught up by certificates: the Env's state is
@@ -158,8 +158,8 @@ void PbftReplica::on_state_transferred(Seq k, const Hash32& state_digest) {
   }
   // The replica layer installed the state of stable checkpoint k: execution resumes at k + 1.
   last_exec_ = k;
-  own_ckpt_[k] = state_digest;
-  if (k == low_ && state_digest == stable_proof_.state) report_stable(k, state_digest);
+  own_ckpt_[k] = head;
+  if (k == low_ && head == stable_proof_.state) report_stable(k, head);
   for (auto it = slots_.begin(); it != slots_.end() && it->first <= k;) {
     if (it->second.ccert) note_executed(it->second.ccert->digest);
     it = slots_.erase(it);

@@ -41,7 +41,7 @@ class PbftReplica final : public Protocol {
   void submit(Bytes batch) override;
   void on_message(NodeId from, ByteView msg) override;
   void on_timer(TimerKind t) override;
-  void on_state_transferred(Seq k, const Hash32& state_digest) override;
+  void on_state_transferred(Seq k, const Hash32& head) override;
   void on_restart(const RestartPoint& r) override;
   bool verify_checkpoint(const CheckpointCert& cert) const override;
   bool is_primary() const override;

@@ -50,7 +50,7 @@ void PbftReplica::journal_stable(const CheckpointProof& p) {
 void PbftReplica::on_restart(const RestartPoint& r) {
   if (last_exec_ != 0 || low_ != 0) return;   // not fresh
   if (r.k == 0 && r.journal.empty()) return;  // nothing recovered
-  CheckpointProof p{r.checkpoint.k, r.checkpoint.state_digest, {}};
+  CheckpointProof p{r.checkpoint.k, r.checkpoint.head, {}};
   for (const auto& s : r.checkpoint.sigs) p.sigs.push_back({s.signer, s.sig});
   if (p.seq > 0 && p.seq <= r.k && verify_checkpoint_proof(cfg_, *crypto_.verifier, p)) {
     low_ = p.seq;
@@ -62,7 +62,7 @@ void PbftReplica::on_restart(const RestartPoint& r) {
   if (next_seq_ <= r.k) next_seq_ = r.k + 1;
   restore_journal(r);
   Seq newest = 0;
-  for (const auto& [j, st] : r.checkpoint_states) {
+  for (const auto& [j, st] : r.checkpoint_heads) {
     if (j <= low_ || j > r.k || j % cfg_.checkpoint_interval != 0) continue;
     own_ckpt_[j] = st;
     newest = std::max(newest, j);
@@ -95,7 +95,7 @@ void PbftReplica::restore_journal(const RestartPoint& r) {
       if (j.stable->seq > low_) {
         low_ = j.stable->seq;
         stable_proof_ = std::move(*j.stable);
-        if (low_ == last_exec_) own_ckpt_[low_] = r.state_digest;
+        if (low_ == last_exec_) own_ckpt_[low_] = r.head;
       }
     }
   }

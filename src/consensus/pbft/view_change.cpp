@@ -198,6 +198,7 @@ void PbftReplica::install_new_view(View v, const NewViewPlan& plan, const std::v
   env_.view_changed(v, cfg_.primary_of(v));
   for (Seq n : installed) advance(n);
   try_execute();
+  env_.attested(view_, last_exec_);  // what we executed is committed: vouched for in the new view too
   if (primary) propose_more();
 }
 

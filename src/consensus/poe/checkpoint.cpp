@@ -1,6 +1,10 @@
-// PoE checkpoints: every checkpoint_interval executed batches a replica signs its state
-// digest; nf matching signatures make the checkpoint stable, which moves the low watermark,
-// makes everything up to it final and garbage-collects the state below it.
+// PoE checkpoints: every checkpoint_interval batches a replica signs (view, k, ledger head at k)
+// once it vouches for 1..k in that view (update_attestation); nf matching signatures of one view
+// make the checkpoint stable, which moves the low watermark, makes everything up to it final and
+// garbage-collects the state below it. The head, not the state digest, is signed: it binds the
+// batches and results that produced the state, so a replica that reached the same state along a
+// branch the cluster dropped does not take the checkpoint for its own (issue seeds 928774190,
+// 443760938: a dead view's batches of cached retries left the state unchanged).
 #include <algorithm>
 #include <set>
 
@@ -8,12 +12,16 @@
 
 namespace rampart::consensus::poe {
 
-void PoeReplica::send_checkpoint(Seq k, const Hash32& state) {
-  Checkpoint c{k, state, crypto_.signer->sign(checkpoint_statement(k, state))};
+void PoeReplica::send_checkpoint(Seq k, const Hash32& head) {
+  Checkpoint c{view_, k, head, crypto_.signer->sign(checkpoint_statement(view_, k, head))};
   own_ckpt_ = c;
   own_ckpt_ticks_ = 0;
+  // The vote vouches for certified entries journaled lazily: it leaves only once they are
+  // durable, or a replica that crashes right after could have helped make a checkpoint stable
+  // that its disk cannot back.
+  env_.journal_barrier();
   env_.broadcast(encode(c));
-  ckpt_votes_[k][cfg_.self] = {state, c.sig};
+  ckpt_votes_[k][cfg_.self] = CkptVote{view_, head, c.sig};
   check_stable(k);
 }
 
@@ -27,29 +35,35 @@ void PoeReplica::on_checkpoint(NodeId from, ByteView msg) {
   if (m->k == stable_ && stable_ > 0) return;  // the vote after the quorum: nothing to do
   if (m->k <= stable_ || m->k > stable_ + 4 * cfg_.window) return reject();
   auto& votes = ckpt_votes_[m->k];
-  if (votes.count(from)) return reject();  // duplicate
-  if (!crypto_.verifier->verify(from, checkpoint_statement(m->k, m->state), m->sig)) {
+  // One vote per sender, its latest view: a correct replica signs k again in a later view (after
+  // the view change re-certified its history), and that vote must count.
+  auto old = votes.find(from);
+  if (old != votes.end() && old->second.v >= m->v) return reject();  // duplicate or stale
+  if (!crypto_.verifier->verify(from, checkpoint_statement(m->v, m->k, m->head), m->sig)) {
     if (votes.empty()) ckpt_votes_.erase(m->k);
     return reject();
   }
-  votes[from] = {m->state, std::move(m->sig)};
+  votes[from] = CkptVote{m->v, m->head, std::move(m->sig)};
   check_stable(m->k);
 }
 
 namespace {
-// nf matching votes for one checkpoint: the state and nf signatures.
-bool quorum(const std::map<NodeId, std::pair<Hash32, Bytes>>& votes, uint32_t nf, Hash32* state,
-            std::vector<SigEntry>* sigs) {
-  std::map<Hash32, std::vector<SigEntry>> by_state;
-  for (const auto& [id, v] : votes) by_state[v.first].push_back({id, v.second});
-  for (auto& [st, ss] : by_state) {
+struct Quorum {
+  View v = 0;
+  Hash32 head{};
+  std::vector<SigEntry> sigs;
+};
+// nf matching votes for one checkpoint: one view and one head.
+template <class Votes>
+std::optional<Quorum> quorum(const Votes& votes, uint32_t nf) {
+  std::map<std::pair<View, Hash32>, std::vector<SigEntry>> by;
+  for (const auto& [id, v] : votes) by[{v.v, v.head}].push_back({id, v.sig});
+  for (auto& [key, ss] : by) {
     if (ss.size() < nf) continue;
     ss.resize(nf);
-    *state = st;
-    *sigs = std::move(ss);
-    return true;
+    return Quorum{key.first, key.second, std::move(ss)};
   }
-  return false;
+  return std::nullopt;
 }
 }  // namespace
 
@@ -58,9 +72,8 @@ void PoeReplica::check_stable(Seq k) {
   if (k <= stable_) return;
   auto it = ckpt_votes_.find(k);
   if (it == ckpt_votes_.end()) return;
-  Hash32 state;
-  std::vector<SigEntry> sigs;
-  if (!quorum(it->second, cfg_.nf(), &state, &sigs)) return;
+  auto q = quorum(it->second, cfg_.nf());
+  if (!q) return;
   if (last_executed_ < k) {
     // Usually we are just a little behind (the checkpoint quorum overtook our last
     // certificates): wait, our own execution of k completes it. Only when two checkpoints
@@ -68,19 +81,17 @@ void PoeReplica::check_stable(Seq k) {
     size_t quorate = 0;
     Seq newest = 0;
     for (const auto& [j, votes] : ckpt_votes_) {
-      Hash32 st;
-      std::vector<SigEntry> ss;
-      if (j > stable_ && quorum(votes, cfg_.nf(), &st, &ss)) {
+      if (j <= stable_) continue;
+      if (auto qj = quorum(votes, cfg_.nf())) {
         ++quorate;
         newest = j;
-        state = st;
-        sigs = std::move(ss);
+        q = std::move(qj);
       }
     }
     if (quorate < 2) return;
     k = newest;
   }
-  make_stable(k, state, std::move(sigs));
+  make_stable(k, q->v, q->head, std::move(q->sigs));
 }
 
 // Called every retransmit tick. check_stable waits for our own execution to reach a quorate
@@ -98,20 +109,18 @@ void PoeReplica::catch_up_if_stuck() {
   if (++stuck_ticks_ < 2) return;
   for (auto it = ckpt_votes_.rbegin(); it != ckpt_votes_.rend(); ++it) {
     if (it->first <= stable_ || it->first <= last_executed_) break;
-    Hash32 st;
-    std::vector<SigEntry> ss;
-    if (quorum(it->second, cfg_.nf(), &st, &ss)) {
+    if (auto q = quorum(it->second, cfg_.nf())) {
       stuck_ticks_ = 0;
-      return make_stable(it->first, st, std::move(ss));
+      return make_stable(it->first, q->v, q->head, std::move(q->sigs));
     }
   }
 }
 
-bool PoeReplica::verify_checkpoint_proof(Seq k, const Hash32& state,
+bool PoeReplica::verify_checkpoint_proof(Seq k, View v, const Hash32& head,
                                          const std::vector<SigEntry>& proof) const {
-  if (k == 0) return state == Hash32{} && proof.empty();  // genesis
+  if (k == 0) return v == 0 && head == Hash32{} && proof.empty();  // genesis
   if (cfg_.checkpoint_interval == 0 || k % cfg_.checkpoint_interval != 0) return false;
-  Bytes stmt = checkpoint_statement(k, state);
+  Bytes stmt = checkpoint_statement(v, k, head);
   std::set<NodeId> ok;
   for (const auto& e : proof) {
     if (e.signer >= cfg_.n || ok.count(e.signer)) continue;
@@ -120,24 +129,25 @@ bool PoeReplica::verify_checkpoint_proof(Seq k, const Hash32& state,
   return ok.size() >= cfg_.nf();
 }
 
-// Move the low watermark to k. If this replica executed k with the same state, k becomes
-// final at once. Otherwise it is behind or diverged: it undoes its unstable speculation and
-// asks the replica layer for the state (Env::need_state_transfer); execution resumes in
-// on_state_transferred.
-void PoeReplica::make_stable(Seq k, const Hash32& state, std::vector<SigEntry> proof) {
+// Move the low watermark to k. If this replica executed k along the same history (same ledger
+// head), k becomes final at once. Otherwise it is behind or diverged: it undoes its unstable
+// speculation and asks the replica layer for the state (Env::need_state_transfer); execution
+// resumes in on_state_transferred.
+void PoeReplica::make_stable(Seq k, View v, const Hash32& head, std::vector<SigEntry> proof) {
   if (k <= stable_) return;
   if (k < final_) {
-    // Only after a restart from disk (final_ > stable_): our final state covers k. Adopt the
-    // checkpoint if it is one we executed (on_restart listed its state), else ignore it.
+    // Only after a restart from disk (final_ > stable_): our final history covers k. Adopt the
+    // checkpoint if it is one we executed (on_restart listed its head), else ignore it.
     auto ex = executed_.find(k);
-    if (ex == executed_.end() || ex->second.state != state) return;
+    if (ex == executed_.end() || ex->second.head != head) return;
   }
   auto ex = executed_.find(k);
-  bool have_state = last_executed_ >= k && ex != executed_.end() && ex->second.state == state;
-  // We executed k, but nf replicas signed a different state: a later view replaced our
+  bool have_state = last_executed_ >= k && ex != executed_.end() && ex->second.head == head;
+  // We executed k, but nf replicas signed another history: a later view replaced our
   // speculation, so the cluster is past view_ and view_'s certificates above k belong to a
   // dead branch. Executing them after the state transfer would put results at k+1.. that
-  // differ from what clients accepted in the later view (sim seeds 1398, 1787).
+  // differ from what clients accepted in the later view (sim seeds 1398, 1787). Comparing
+  // heads rather than states also catches a dead branch that reached the cluster's state.
   const bool diverged = !have_state && last_executed_ >= k;
   if (!have_state && last_executed_ > final_) {
     // Our execution up to k differs from what nf replicas signed: it was speculation that
@@ -145,15 +155,17 @@ void PoeReplica::make_stable(Seq k, const Hash32& state, std::vector<SigEntry> p
     if (last_executed_ >= k) undo_to(final_);
   }
   stable_ = k;
-  stable_state_ = state;
+  stable_view_ = v;
+  stable_head_ = head;
   stable_proof_ = std::move(proof);
   if (have_state) {
     finalize_stable();
   } else {
-    env_.need_state_transfer(k, state);
+    env_.need_state_transfer(k, head);
   }
   garbage_collect();
   if (diverged) abandon_view();
+  update_attestation();  // the entries up to k are final now: we vouch from k on
   propose_more();
 }
 
@@ -176,13 +188,13 @@ void PoeReplica::on_stable(NodeId from, ByteView msg) {
   if (!m) return reject();
   (void)from;
   if (m->k <= stable_) return reject();  // stale or duplicate
-  if (!verify_checkpoint_proof(m->k, m->state, m->proof)) return reject();
-  make_stable(m->k, m->state, std::move(m->proof));
+  if (!verify_checkpoint_proof(m->k, m->v, m->head, m->proof)) return reject();
+  make_stable(m->k, m->v, m->head, std::move(m->proof));
 }
 
 void PoeReplica::finalize_stable() {
-  env_.checkpoint_stable(stable_, stable_state_);
-  CheckpointCert cert{stable_, stable_state_, {}};
+  env_.checkpoint_stable(stable_, stable_head_);
+  CheckpointCert cert{stable_, stable_view_, stable_head_, {}};
   for (const auto& e : stable_proof_) cert.sigs.push_back({e.signer, e.sig});
   env_.checkpoint_certified(cert);
   env_.final(stable_);
@@ -193,7 +205,7 @@ bool PoeReplica::verify_checkpoint(const CheckpointCert& cert) const {
   if (cert.k == 0) return false;  // genesis needs no certificate and proves nothing
   std::vector<SigEntry> proof;
   for (const auto& s : cert.sigs) proof.push_back({s.signer, s.sig});
-  return verify_checkpoint_proof(cert.k, cert.state_digest, proof);
+  return verify_checkpoint_proof(cert.k, cert.view, cert.head, proof);
 }
 
 void PoeReplica::garbage_collect() {
@@ -217,23 +229,23 @@ void PoeReplica::garbage_collect() {
   journal_stable();
 }
 
-void PoeReplica::on_state_transferred(Seq k, const Hash32& state_digest) {
+void PoeReplica::on_state_transferred(Seq k, const Hash32& head) {
   if (k > 0 && stable_ == 0 && last_executed_ == 0 && executed_.empty() && final_ == 0) {
     // A fresh replica (restart) whose replica layer restored the last stable checkpoint from
     // its own disk: the state is final, we just lack its proof. Resume after it; the proof
     // (or a newer checkpoint) comes with the next stable checkpoint or a STABLE.
     last_executed_ = k;
     final_ = k;
-    executed_[k] = Executed{Hash32{}, state_digest};
+    executed_[k] = Executed{Hash32{}, head};
     pending_.clear();
     queue_.clear();
     if (next_seq_ <= k) next_seq_ = k + 1;
     return;
   }
-  if (k != stable_ || state_digest != stable_state_ || last_executed_ >= k) return;
+  if (k != stable_ || head != stable_head_ || last_executed_ >= k) return;
   last_executed_ = k;
   executed_.clear();
-  executed_[k] = Executed{Hash32{}, state_digest};
+  executed_[k] = Executed{Hash32{}, head};
   // We cannot tell which pending batches the installed state contains: forget them; the
   // replica layer re-submits requests that are still unanswered.
   pending_.clear();

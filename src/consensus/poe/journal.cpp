@@ -6,7 +6,7 @@
 namespace rampart::consensus::poe {
 namespace {
 
-constexpr uint8_t kVersion = 2;  // 2: the certified record's batch flag
+constexpr uint8_t kVersion = 3;  // 2: the certified record's batch flag; 3: checkpoints by (view, head)
 constexpr size_t kSigEntryMin = 4 + 4;  // signer u32, length u32
 
 constexpr std::string_view kContext = "rampart poe journal v1";
@@ -45,12 +45,13 @@ Bytes encode_view_record(const ViewRecord& r) {
   return journal::encode_view_record(r, kContext, kVersion, static_cast<uint8_t>(JournalKind::view));
 }
 
-Bytes encode_stable_record(Seq k, const Hash32& state, const std::vector<SigEntry>& proof) {
+Bytes encode_stable_record(const StableRecord& s) {
   Writer w;
   w.u8(kVersion);
-  w.u64(k);
-  w.fixed(state);
-  put_sigs(w, proof);
+  w.u64(s.k);
+  w.u64(s.v);
+  w.fixed(s.head);
+  put_sigs(w, s.proof);
   seal(w, 0, JournalKind::stable);
   return w.take();
 }
@@ -90,7 +91,8 @@ Result<StableRecord> decode_stable_record(ByteView body, const Limits& l) {
   expect_version(r);
   StableRecord s;
   s.k = r.u64();
-  s.state = r.fixed<32>();
+  s.v = r.u64();
+  s.head = r.fixed<32>();
   s.proof = get_sigs(r, l);
   unseal(r, body, 0, JournalKind::stable);
   return done(r, std::move(s));

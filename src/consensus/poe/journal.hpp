@@ -46,12 +46,13 @@ struct SupportRecord {  // this replica signed support_statement(view, k, digest
 
 struct StableRecord {
   Seq k = 0;
-  Hash32 state{};
+  View v = 0;
+  Hash32 head{};
   std::vector<SigEntry> proof;
 };
 
 Bytes encode_view_record(const ViewRecord& r);
-Bytes encode_stable_record(Seq k, const Hash32& state, const std::vector<SigEntry>& proof);
+Bytes encode_stable_record(const StableRecord& s);
 Bytes encode_support_record(Seq k, const SupportRecord& r);
 struct CertifiedRecord {
   CommittedEntry entry;

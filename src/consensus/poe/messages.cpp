@@ -80,11 +80,12 @@ Bytes certify_statement(View v, Seq k, const Hash32& digest) {
   return support_statement(v, k, digest);
 }
 
-Bytes checkpoint_statement(Seq k, const Hash32& state) {
+Bytes checkpoint_statement(View v, Seq k, const Hash32& head) {
   Writer w;
-  w.raw(as_bytes("rampart/poe/checkpoint"));
+  w.raw(as_bytes("rampart/poe/checkpoint/v2"));
+  w.u64(v);
   w.u64(k);
-  w.fixed(state);
+  w.fixed(head);
   return w.take();
 }
 
@@ -169,8 +170,9 @@ Result<Certify> decode_certify(ByteView msg, const Limits& l) {
 Bytes encode(const Checkpoint& m) {
   Writer w;
   w.u8(static_cast<uint8_t>(MsgType::checkpoint));
+  w.u64(m.v);
   w.u64(m.k);
-  w.fixed(m.state);
+  w.fixed(m.head);
   w.bytes(m.sig);
   return w.take();
 }
@@ -179,8 +181,9 @@ Result<Checkpoint> decode_checkpoint(ByteView msg, const Limits& l) {
   Reader r(msg);
   Checkpoint m;
   expect_type(r, MsgType::checkpoint);
+  m.v = r.u64();
   m.k = r.u64();
-  m.state = r.fixed<32>();
+  m.head = r.fixed<32>();
   m.sig = r.bytes(l.max_sig);
   return done(r, std::move(m));
 }
@@ -190,7 +193,8 @@ Bytes vc_body(const VcRequest& m) {
   w.u64(m.new_view);
   w.u32(m.sender);
   w.u64(m.ckpt);
-  w.fixed(m.ckpt_state);
+  w.u64(m.ckpt_view);
+  w.fixed(m.ckpt_head);
   put_sigs(w, m.ckpt_proof);
   w.u32(static_cast<uint32_t>(m.entries.size()));
   for (const auto& e : m.entries) {
@@ -219,7 +223,8 @@ Result<VcRequest> decode_vc_request(ByteView msg, const Limits& l) {
   m.new_view = r.u64();
   m.sender = r.u32();
   m.ckpt = r.u64();
-  m.ckpt_state = r.fixed<32>();
+  m.ckpt_view = r.u64();
+  m.ckpt_head = r.fixed<32>();
   m.ckpt_proof = get_sigs(r, l);
   size_t n = r.count(l.window, kEntryMin);
   m.entries.reserve(n);
@@ -259,7 +264,7 @@ Result<NvPropose> decode_nv_propose(ByteView msg, const Limits& l) {
   // One request: a header with the checkpoint proof, then at most `window` entries, each a
   // digest and a certificate (a group signature, or n signatures in the MAC variant).
   const size_t sig_list = 4 + l.n * (kSigEntryMin + l.max_sig);
-  const size_t max_req = 1 + 64 + sig_list + (l.window + 1) * (48 + 4 + l.max_sig + sig_list) + 4 + l.max_sig;
+  const size_t max_req = 1 + 72 + sig_list + (l.window + 1) * (48 + 4 + l.max_sig + sig_list) + 4 + l.max_sig;
   for (size_t i = 0; i < n && !r.failed(); ++i) m.requests.push_back(r.bytes(max_req));
   return done(r, std::move(m));
 }
@@ -318,7 +323,8 @@ Bytes encode(const Stable& m) {
   Writer w;
   w.u8(static_cast<uint8_t>(MsgType::stable));
   w.u64(m.k);
-  w.fixed(m.state);
+  w.u64(m.v);
+  w.fixed(m.head);
   put_sigs(w, m.proof);
   return w.take();
 }
@@ -328,7 +334,8 @@ Result<Stable> decode_stable(ByteView msg, const Limits& l) {
   Stable m;
   expect_type(r, MsgType::stable);
   m.k = r.u64();
-  m.state = r.fixed<32>();
+  m.v = r.u64();
+  m.head = r.fixed<32>();
   m.proof = get_sigs(r, l);
   return done(r, std::move(m));
 }

@@ -68,10 +68,14 @@ struct Certify {
   std::vector<SigEntry> sigs;
 };
 
+// A vote for checkpoint k: this replica executed 1..k, reaching ledger head `head`, and holds a
+// certificate of view v for each of them above its stable checkpoint (it attested (v, k)).
+// Only votes of one view combine into a stable checkpoint (docs/protocols.md, I2).
 struct Checkpoint {
+  View v = 0;
   Seq k = 0;
-  Hash32 state{};
-  Bytes sig;  // over checkpoint_statement(k, state)
+  Hash32 head{};
+  Bytes sig;  // over checkpoint_statement(v, k, head)
 };
 
 // Proof that (v, k, digest) was view-committed: the group signature (threshold variant) or
@@ -93,8 +97,9 @@ struct VcRequest {
   View new_view = 0;
   NodeId sender = 0;
   Seq ckpt = 0;             // the sender's stable checkpoint (0 = genesis)
-  Hash32 ckpt_state{};
-  std::vector<SigEntry> ckpt_proof;  // nf signatures over checkpoint_statement(ckpt, ckpt_state)
+  View ckpt_view = 0;
+  Hash32 ckpt_head{};
+  std::vector<SigEntry> ckpt_proof;  // nf signatures over checkpoint_statement(ckpt_view, ckpt, ckpt_head)
   // View-committed proposals above ckpt, increasing k, without their batches: the digest
   // (certified) names the batch, and a new primary that lacks one asks for it (Want). With the
   // batches a request was as large as the window's worth of batches, and the NV-PROPOSE nf
@@ -125,14 +130,15 @@ struct Fetch {
 
 struct Stable {
   Seq k = 0;
-  Hash32 state{};
+  View v = 0;
+  Hash32 head{};
   std::vector<SigEntry> proof;
 };
 
 Hash32 batch_digest(ByteView batch);
 Bytes support_statement(View v, Seq k, const Hash32& digest);
 Bytes certify_statement(View v, Seq k, const Hash32& digest);  // same as support_statement
-Bytes checkpoint_statement(Seq k, const Hash32& state);
+Bytes checkpoint_statement(View v, Seq k, const Hash32& head);
 Bytes vc_statement(ByteView body);
 
 Bytes encode(const Propose& m);

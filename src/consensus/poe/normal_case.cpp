@@ -68,7 +68,7 @@ void PoeReplica::send_support(Seq k, const Slot& s) {
 // primary at stable 8, exec 8, the backups at stable 16, exec 20).
 void PoeReplica::send_stable_to(NodeId to) {
   if (stable_ == 0 || !stable_sent_.insert(to).second) return;
-  env_.send(to, encode(Stable{stable_, stable_state_, stable_proof_}));
+  env_.send(to, encode(Stable{stable_, stable_view_, stable_head_, stable_proof_}));
 }
 
 // MAC variant: our recorded SUPPORT for (view_, k), again, to one replica that lacks it.
@@ -114,6 +114,9 @@ void PoeReplica::on_propose(NodeId from, ByteView msg) {
   if (s.certified && s.cert_digest != m->digest) return reject();  // conflicts with certificate
   auto fx = fixed_.find(m->k);
   if (fx != fixed_.end() && fx->second != m->digest) return reject();  // alters kept history
+  // Final here (restarted from our own disk above the stable checkpoint): nothing but the kept
+  // history may be proposed there, and we support nothing else.
+  if (m->k <= final_ && fx == fixed_.end()) return reject();
   if (vote_conflicts(m->k, m->digest)) {
     // We supported another digest at (view_, k) before a restart (journal): support nothing
     // else. If this is the certified batch we lack, take its bytes as above.
@@ -305,7 +308,7 @@ void PoeReplica::try_execute() {
     auto b = s.batches.find(s.cert_digest);
     if (b == s.batches.end()) break;  // certificate arrived before the batch
     ExecResult r = env_.execute(k, view_, b->second);
-    executed_[k] = Executed{s.cert_digest, r.state_digest};
+    executed_[k] = Executed{s.cert_digest, r.head};
     executed_index_[s.cert_digest] = k;
     last_executed_ = k;
     pending_.erase(s.cert_digest);
@@ -314,13 +317,63 @@ void PoeReplica::try_execute() {
     // trickles keeps the longer timeout (resetting on every execution made views with a large
     // history to re-certify time out again and again).
     if (pending_.empty()) failures_ = 0;
-    if (cfg_.checkpoint_interval && k % cfg_.checkpoint_interval == 0) {
-      send_checkpoint(k, r.state_digest);
-    }
   }
+  update_attestation();
   if (progressed) {
     update_progress_timer(true);
     propose_more();
+  }
+}
+
+// How far this replica vouches in view_ (Env::attested, and its CHECKPOINT votes): the longest
+// run above its stable checkpoint (or its final point after a restart) that it executed and
+// holds a certificate *of view_* for. Executing k is not enough: after a view change a replica
+// keeps what it executed in earlier views, and shares or checkpoint votes from executions in
+// different views must never combine (docs/protocols.md, I2: f + 1 correct replicas must hold a
+// certificate of that one view for the whole prefix). Kept entries are certified again in the
+// new view; the replica vouches for them, and anything after them, once those certificates came.
+void PoeReplica::update_attestation() {
+  if (in_vc_) return;
+  const Seq base = std::max(stable_, final_);
+  const Seq K = cfg_.checkpoint_interval;
+  if (attest_view_ != view_ || attest_upto_ > last_executed_) {
+    const bool new_view = attest_view_ != view_;
+    attest_view_ = view_;
+    attest_upto_ = std::min(base, last_executed_);
+    // Final above the stable checkpoint (restarted from our own disk): vouched for in any view.
+    // Sign the newest such checkpoint in this view, so that after a whole-cluster restart, when
+    // nobody holds it stable, nf replicas entering one view make it stable and the window moves.
+    if (new_view && final_ > stable_ && last_executed_ >= final_) {
+      for (auto it = executed_.upper_bound(final_); it != executed_.begin();) {
+        --it;
+        if (it->first <= stable_) break;
+        if (it->first % K == 0) {
+          send_checkpoint(it->first, it->second.head);
+          break;
+        }
+      }
+    }
+  }
+  if (last_executed_ < base) return;  // waiting for a state transfer
+  const Seq from = std::max(attest_upto_, base);
+  Seq k = from;
+  while (k < last_executed_) {
+    auto s = slots_.find(k + 1);
+    auto ex = executed_.find(k + 1);
+    if (s == slots_.end() || !s->second.certified || ex == executed_.end() ||
+        ex->second.digest != s->second.cert_digest) {
+      break;
+    }
+    ++k;
+  }
+  if (k <= from) {
+    attest_upto_ = from;
+    return;
+  }
+  attest_upto_ = k;
+  env_.attested(view_, k);
+  for (Seq c = (from / K + 1) * K; c <= k; c += K) {
+    if (c > stable_) send_checkpoint(c, executed_[c].head);
   }
 }
 
@@ -329,9 +382,10 @@ void PoeReplica::try_execute() {
 void PoeReplica::on_fetch(NodeId from, ByteView msg) {
   auto m = decode_fetch(msg, limits_);
   if (!m) return reject();
+  if (m->v < view_) relay_view(from);  // it asks the primary of a view it missed the end of
   if (!is_primary() || m->v != view_) return reject();
   if (m->from <= stable_ && stable_ > 0) {
-    env_.send(from, encode(Stable{stable_, stable_state_, stable_proof_}));
+    env_.send(from, encode(Stable{stable_, stable_view_, stable_head_, stable_proof_}));
   }
   Seq first = std::max(m->from, stable_ + 1);
   Seq last = std::min(next_seq_ - 1, first + 2 * Seq{cfg_.max_inflight});

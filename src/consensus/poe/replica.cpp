@@ -92,6 +92,14 @@ void PoeReplica::submit(Bytes batch) {
   }
 }
 
+// A FETCH from where we are to everyone: the primary of our view answers what we lack, and a
+// replica in a later view relays its NV-PROPOSE (on_fetch), which brings us there.
+void PoeReplica::client_waits() {
+  if (in_vc_ || probed_) return;
+  probed_ = true;
+  env_.broadcast(encode(Fetch{view_, last_executed_ + 1}));
+}
+
 void PoeReplica::on_message(NodeId from, ByteView msg) {
   if (from >= cfg_.n || from == cfg_.self) return reject();
   auto t = peek_type(msg);
@@ -162,6 +170,7 @@ void PoeReplica::on_timer(TimerKind t) {
 // Re-send this replica's latest messages for unfinished work; each item at most kMaxTicks
 // times, skipping the first tick (the original send is probably still in flight).
 void PoeReplica::retransmit() {
+  probed_ = false;
   relayed_.clear();
   stable_sent_.clear();
   want_answered_.clear();
@@ -183,9 +192,10 @@ void PoeReplica::retransmit() {
     env_.broadcast(encode(w));
   }
   for (auto& [k, s] : slots_) {
-    // The primary re-sends what it executed too: backups may lack it. Backups only re-send
-    // votes for what they have not executed yet.
-    if (!s.accepted || (!primary && k <= last_executed_)) continue;
+    // The primary re-sends what it executed too: backups may lack it. Backups re-send votes for
+    // what they have not executed yet, and for what they executed in an earlier view and do
+    // not hold this view's certificate for (they vouch for it only once they do).
+    if (!s.accepted || (!primary && k <= last_executed_ && s.certified)) continue;
     // The primary's own uncertified proposal is unfinished work, not idle chatter: it keeps
     // re-sending it until it is certified (or the view ends). Backups answer a duplicate
     // PROPOSE with their SUPPORT even for a k they already executed (under an earlier view's
@@ -207,10 +217,12 @@ void PoeReplica::retransmit() {
     env_.broadcast(encode(*own_ckpt_));
   }
   // Pull what we miss: the primary's own retransmissions stop after kMaxTicks, a FETCH is
-  // answered for as long as we lack something.
+  // answered for as long as we lack something, including this view's certificates for what we
+  // executed in an earlier one (without them we vouch for nothing after it).
+  const Seq vouched = std::max({attest_view_ == view_ ? attest_upto_ : Seq{0}, stable_, final_});
   if (!primary && last_executed_ >= stable_ &&
-      (!pending_.empty() || slots_.upper_bound(last_executed_) != slots_.end())) {
-    env_.send(p, encode(Fetch{view_, last_executed_ + 1}));
+      (!pending_.empty() || slots_.upper_bound(last_executed_) != slots_.end() || vouched < last_executed_)) {
+    env_.send(p, encode(Fetch{view_, std::min(vouched, last_executed_) + 1}));
   }
   // Re-forward pending batches the primary has not proposed (the replica layer's forward may
   // have been lost), every other tick for as long as they wait.

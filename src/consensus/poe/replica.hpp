@@ -26,11 +26,12 @@ class PoeReplica final : public Protocol {
   void submit(Bytes batch) override;
   void on_message(NodeId from, ByteView msg) override;
   void on_timer(TimerKind t) override;
-  void on_state_transferred(Seq k, const Hash32& state_digest) override;
+  void on_state_transferred(Seq k, const Hash32& head) override;
   void on_restart(const RestartPoint& r) override;
   bool verify_checkpoint(const CheckpointCert& cert) const override;
   bool is_primary() const override { return !in_vc_ && cfg_.primary_of(view_) == cfg_.self; }
   bool has_pending() const override { return !pending_.empty(); }
+  void client_waits() override;
   Stats stats() const override;
   std::string name() const override { return cfg_.mac_variant ? "poe-mac" : "poe"; }
   // Journal records a restart found unusable (undecodable, bad certificate or proof): ignored.
@@ -53,7 +54,12 @@ class PoeReplica final : public Protocol {
   };
   struct Executed {
     Hash32 digest{};
-    Hash32 state{};
+    Hash32 head{};  // ledger head after k (ExecResult::head)
+  };
+  struct CkptVote {
+    View v = 0;
+    Hash32 head{};
+    Bytes sig;
   };
   struct Pending {
     Bytes batch;
@@ -67,7 +73,8 @@ class PoeReplica final : public Protocol {
   };
   struct History {
     Seq ckpt = 0;
-    Hash32 ckpt_state{};
+    View ckpt_view = 0;
+    Hash32 ckpt_head{};
     std::vector<SigEntry> ckpt_proof;
     std::vector<CommittedEntry> entries;  // ckpt+1, ckpt+2, ... without gaps
   };
@@ -103,20 +110,21 @@ class PoeReplica final : public Protocol {
   void certify(Seq k, const Hash32& digest, Certificate cert);
   void record_committed(Seq k);
   void try_execute();
+  void update_attestation();
   bool verify_certificate(View v, Seq k, const Hash32& d, const Certificate& c) const;
 
   // checkpoint.cpp
-  void send_checkpoint(Seq k, const Hash32& state);
+  void send_checkpoint(Seq k, const Hash32& head);
   void on_checkpoint(NodeId from, ByteView msg);
   void on_stable(NodeId from, ByteView msg);
   void check_stable(Seq k);
   void catch_up_if_stuck();
-  void make_stable(Seq k, const Hash32& state, std::vector<SigEntry> proof);
+  void make_stable(Seq k, View v, const Hash32& head, std::vector<SigEntry> proof);
   void abandon_view();
   void finalize_stable();
   void undo_to(Seq keep_to);
   void garbage_collect();
-  bool verify_checkpoint_proof(Seq k, const Hash32& state,
+  bool verify_checkpoint_proof(Seq k, View v, const Hash32& head,
                                const std::vector<SigEntry>& proof) const;
 
   // restart.cpp: the durable journal (see journal.hpp)
@@ -155,7 +163,8 @@ class PoeReplica final : public Protocol {
   uint32_t patience_ = 0;     // expiries forgiven for the same oldest batch (replica.cpp)
 
   Seq stable_ = 0;  // low watermark: latest stable checkpoint (proof held)
-  Hash32 stable_state_{};
+  View stable_view_ = 0;
+  Hash32 stable_head_{};
   std::vector<SigEntry> stable_proof_;
   Seq final_ = 0;  // highest k passed to Env::final (never rolled back)
   Seq last_executed_ = 0;  // < stable_ only while waiting for state transfer
@@ -165,7 +174,13 @@ class PoeReplica final : public Protocol {
   std::map<Seq, Executed> executed_;          // k in (stable_, last_executed_]
   std::map<Hash32, Seq> executed_index_;      // digest -> k, for dedup (4 windows deep)
   std::map<Seq, Hash32> fixed_;               // new-view history the current view must keep
-  std::map<Seq, std::map<NodeId, std::pair<Hash32, Bytes>>> ckpt_votes_;
+  // Checkpoint votes per k, the latest (highest view) per sender: a correct replica signs k again
+  // in each view it attests k in, and a vote of a later view replaces the earlier one.
+  std::map<Seq, std::map<NodeId, CkptVote>> ckpt_votes_;
+  // How far this replica vouches (Env::attested): every k <= attest_upto_ is executed and, above
+  // the stable checkpoint, certified in view attest_view_ (== view_ outside a view change).
+  View attest_view_ = ~View{0};  // none yet
+  Seq attest_upto_ = 0;
   std::optional<Checkpoint> own_ckpt_;        // latest own CHECKPOINT, for retransmission
   Seq exec_at_last_tick_ = 0;                 // last_executed_ at the previous retransmit tick
   uint32_t stuck_ticks_ = 0;                  // ticks without execution progress
@@ -191,6 +206,7 @@ class PoeReplica final : public Protocol {
   std::map<Seq, std::map<Hash32, Bytes>> old_batches_;  // from slots and certificates of left views
   std::map<Hash32, Seq> wanted_;  // the primary's kept history it holds no batch for yet
   std::set<NodeId> want_answered_;  // answered a Want since the last retransmit tick
+  bool probed_ = false;  // sent a client_waits() FETCH since the last retransmit tick
 
   // Durable journal (restart.cpp).
   ViewRecord journaled_view_;

@@ -49,7 +49,7 @@ void PoeReplica::journal_stable() {
   // Lazy: it only lets a restart start from this checkpoint; the prune after it is ordered
   // behind it in the same write-ahead log, so records are never pruned without it.
   env_.journal_put_lazy(0, static_cast<uint8_t>(JournalKind::stable),
-                        encode_stable_record(stable_, stable_state_, stable_proof_));
+                        encode_stable_record(StableRecord{stable_, stable_view_, stable_head_, stable_proof_}));
   env_.journal_prune(stable_);
 }
 
@@ -61,28 +61,23 @@ void PoeReplica::journal_stable() {
 void PoeReplica::on_restart(const RestartPoint& r) {
   if (stable_ != 0 || last_executed_ != 0 || final_ != 0 || !executed_.empty()) return;  // not fresh
   if (r.k == 0 && r.journal.empty()) return;  // nothing recovered
-  Seq newest = 0;
-  Hash32 newest_state{};
   if (r.k > 0) {
     std::vector<SigEntry> proof;
     for (const auto& s : r.checkpoint.sigs) proof.push_back({s.signer, s.sig});
     if (r.checkpoint.k > 0 && r.checkpoint.k <= r.k &&
-        verify_checkpoint_proof(r.checkpoint.k, r.checkpoint.state_digest, proof)) {
+        verify_checkpoint_proof(r.checkpoint.k, r.checkpoint.view, r.checkpoint.head, proof)) {
       stable_ = r.checkpoint.k;
-      stable_state_ = r.checkpoint.state_digest;
+      stable_view_ = r.checkpoint.view;
+      stable_head_ = r.checkpoint.head;
       stable_proof_ = std::move(proof);
-      executed_[stable_] = Executed{Hash32{}, stable_state_};
+      executed_[stable_] = Executed{Hash32{}, stable_head_};
     }
     last_executed_ = r.k;
     final_ = r.k;
-    executed_[r.k] = Executed{Hash32{}, r.state_digest};
-    for (const auto& [j, st] : r.checkpoint_states) {
+    executed_[r.k] = Executed{Hash32{}, r.head};
+    for (const auto& [j, head] : r.checkpoint_heads) {
       if (j <= stable_ || j > r.k || cfg_.checkpoint_interval == 0 || j % cfg_.checkpoint_interval != 0) continue;
-      executed_[j] = Executed{Hash32{}, st};
-      if (j > newest) {
-        newest = j;
-        newest_state = st;
-      }
+      executed_[j] = Executed{Hash32{}, head};
     }
   }
   pending_.clear();
@@ -90,7 +85,9 @@ void PoeReplica::on_restart(const RestartPoint& r) {
   if (next_seq_ <= r.k) next_seq_ = r.k + 1;
   exec_at_last_tick_ = r.k;
   restore_journal(r);
-  if (newest > stable_) send_checkpoint(newest, newest_state);
+  // Our checkpoint votes above the stable checkpoint go out once we are in a view again
+  // (update_attestation signs the newest final one in it).
+  if (!in_vc_) try_execute();
 }
 
 void PoeReplica::restore_journal(const RestartPoint& r) {
@@ -102,14 +99,14 @@ void PoeReplica::restore_journal(const RestartPoint& r) {
   //    our low watermark even if the snapshot on disk is older (we then ask for its state).
   if (j.stable) {
     const StableRecord& s = *j.stable;
-    if (s.k == 0 || !verify_checkpoint_proof(s.k, s.state, s.proof)) {
+    if (s.k == 0 || !verify_checkpoint_proof(s.k, s.v, s.head, s.proof)) {
       ++journal_ignored_;
     } else {
       journaled_stable_ = s.k;
       auto ex = executed_.find(s.k);
-      const bool consistent = s.k > last_executed_ || (ex != executed_.end() && ex->second.state == s.state);
-      // Not consistent: our own disk is final past it with states it does not list; keep ours.
-      if (s.k > stable_ && consistent) make_stable(s.k, s.state, s.proof);
+      const bool consistent = s.k > last_executed_ || (ex != executed_.end() && ex->second.head == s.head);
+      // Not consistent: our own disk is final past it with heads it does not list; keep ours.
+      if (s.k > stable_ && consistent) make_stable(s.k, s.v, s.head, s.proof);
     }
   }
 

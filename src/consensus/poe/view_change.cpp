@@ -32,7 +32,8 @@ void PoeReplica::start_view_change(View w, const char* reason) {
   r.new_view = w;
   r.sender = cfg_.self;
   r.ckpt = stable_;
-  r.ckpt_state = stable_state_;
+  r.ckpt_view = stable_view_;
+  r.ckpt_head = stable_head_;
   r.ckpt_proof = stable_proof_;
   for (const auto& [k, e] : committed_) {
     // e.v >= w only for a restarted replica asking for the view it was in (restore_journal):
@@ -71,7 +72,7 @@ void PoeReplica::arm_new_view_timer() {
 bool PoeReplica::validate_vc(const VcRequest& m) const {
   if (m.sender >= cfg_.n) return false;
   if (!crypto_.verifier->verify(m.sender, vc_statement(m.body), m.sig)) return false;
-  if (!verify_checkpoint_proof(m.ckpt, m.ckpt_state, m.ckpt_proof)) return false;
+  if (!verify_checkpoint_proof(m.ckpt, m.ckpt_view, m.ckpt_head, m.ckpt_proof)) return false;
   Seq prev = m.ckpt;
   for (const auto& e : m.entries) {
     if (e.k <= prev || e.k > m.ckpt + cfg_.window) return false;  // increasing, in window
@@ -197,7 +198,8 @@ PoeReplica::History PoeReplica::select_history(const std::vector<VcRequest>& req
   }
   if (!best_ckpt) return h;
   h.ckpt = best_ckpt->ckpt;
-  h.ckpt_state = best_ckpt->ckpt_state;
+  h.ckpt_view = best_ckpt->ckpt_view;
+  h.ckpt_head = best_ckpt->ckpt_head;
   h.ckpt_proof = best_ckpt->ckpt_proof;
   std::map<Seq, const CommittedEntry*> best;
   for (const auto& r : reqs) {
@@ -238,7 +240,7 @@ bool PoeReplica::adopt(View w, const History& h) {
   bool ckpt_ok = true;
   if (h.ckpt > stable_) {
     auto ex = executed_.find(h.ckpt);
-    ckpt_ok = last_executed_ >= h.ckpt && ex != executed_.end() && ex->second.state == h.ckpt_state;
+    ckpt_ok = last_executed_ >= h.ckpt && ex != executed_.end() && ex->second.head == h.ckpt_head;
   }
   if (diverge && diverge <= final_) return false;
 
@@ -271,12 +273,13 @@ bool PoeReplica::adopt(View w, const History& h) {
   // 4. Adopt the checkpoint if newer: final now, or after state transfer.
   if (h.ckpt > stable_) {
     stable_ = h.ckpt;
-    stable_state_ = h.ckpt_state;
+    stable_view_ = h.ckpt_view;
+    stable_head_ = h.ckpt_head;
     stable_proof_ = h.ckpt_proof;
     if (ckpt_ok) {
       finalize_stable();
     } else {
-      env_.need_state_transfer(stable_, stable_state_);
+      env_.need_state_transfer(stable_, stable_head_);
     }
     garbage_collect();
   }
