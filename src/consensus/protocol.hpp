@@ -21,6 +21,11 @@ using NodeId = uint32_t;
 using View = uint64_t;
 using Seq = uint64_t;  // sequence number of a batch; the first batch is 1
 
+// View-change timeouts double per failed view, up to view_timeout_ms << kMaxBackoffShift (64 s
+// at the default 1 s): enough for any network this runs on, and a bound on how long a faulty
+// primary can hold a cluster once the timeout has grown (at 16 doublings it was 18 hours).
+inline constexpr uint32_t kMaxBackoffShift = 6;
+
 struct Config {
   uint32_t n = 4;
   uint32_t f = 1;

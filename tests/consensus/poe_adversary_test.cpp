@@ -231,3 +231,43 @@ TEST(PoeAdversary, AVoucherMustHoldCertificatesOfItsViewForTheWholePrefix) {
   for (const auto& x : s.c.env(Scenario::A).vouched) a_vouched_2 |= x.k == 2;
   EXPECT_FALSE(a_vouched_2);
 }
+
+// Issue 14, liveness: an idle replica joins a lone VC-REQUEST after a few copies, and every join
+// used to double the next timeout (failures_ reset only when something executed). One Byzantine
+// replica forced view after view on an idle cluster; after 16 the progress timeout was
+// view_timeout << 16 (18 h at 1 s), and it could then stay silent as primary that long. Now only
+// our own timers' expiries count as failures, an idle view change that completes resets them,
+// and the back-off is capped.
+TEST(PoeAdversary, LoneRequestsOnAnIdleClusterCannotInflateTheTimeout) {
+  Cluster c(cfg4());
+  const NodeId D = 0;
+  auto d_signer = c.keys().signer(D);
+  c.down_ = {D};  // the test speaks for D
+  uint32_t changes = 0;
+  for (int round = 0; round < 40; ++round) {
+    const View target = c.node(1).stats().view + 1;
+    VcRequest r;
+    r.new_view = target;
+    r.sender = D;
+    r.body = vc_body(r);
+    r.sig = d_signer->sign(vc_statement(r.body));
+    c.fire_all(TimerKind::retransmit);  // idle for a tick
+    for (int copy = 0; copy < 4; ++copy)
+      for (NodeId i : {1u, 2u, 3u}) c.node(i).on_message(D, encode(r));
+    c.run();
+    // A view D leads never starts (D sends no NV-PROPOSE): the new-view timers move on.
+    for (int t = 0; t < 3 && c.node(1).stats().view < target; ++t) {
+      c.fire_all(TimerKind::new_view);
+      c.run();
+    }
+    ASSERT_GE(c.node(1).stats().view, target) << "round " << round;
+    changes = static_cast<uint32_t>(c.node(1).stats().view_changes);
+  }
+  ASSERT_GE(changes, 40u);
+  // Work arrives at a backup: its progress timer is armed with the current timeout.
+  NodeId backup = c.node(1).is_primary() ? 2 : 1;
+  c.node(backup).submit(batch("work"));
+  ASSERT_TRUE(c.env(backup).timers.count(TimerKind::view_change));
+  // The views D forced completed (with nothing pending): no evidence of a slow network.
+  EXPECT_EQ(c.env(backup).timers[TimerKind::view_change], cfg4().view_timeout_ms);
+}

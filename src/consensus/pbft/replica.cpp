@@ -33,7 +33,7 @@ void PbftReplica::reject(Reject r) {
 }
 
 uint64_t PbftReplica::backoff_ms() const {
-  return cfg_.view_timeout_ms << std::min<uint32_t>(vc_attempts_, 16);
+  return cfg_.view_timeout_ms << std::min<uint32_t>(vc_attempts_, kMaxBackoffShift);
 }
 
 uint64_t PbftReplica::retransmit_ms() const { return std::max<uint64_t>(1, cfg_.view_timeout_ms / 4); }

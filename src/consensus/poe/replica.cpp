@@ -36,7 +36,7 @@ Stats PoeReplica::stats() const {
 }
 
 uint64_t PoeReplica::timeout_ms() const {
-  return cfg_.view_timeout_ms << std::min<uint32_t>(failures_, 16);
+  return cfg_.view_timeout_ms << std::min<uint32_t>(failures_, kMaxBackoffShift);
 }
 
 // The progress timer runs at a backup while it has batches that are not executed yet: the
@@ -153,12 +153,19 @@ void PoeReplica::on_timer(TimerKind t) {
         progress_armed_ = true;
         break;
       }
+      // Back-off counts only our own timers' expiries: joining others' requests (f + 1, or a
+      // lone one while idle) is no sign of a slow network, and counting joins let one faulty
+      // replica double everyone's timeout at will on an idle cluster.
+      ++failures_;
       start_view_change(view_ + 1, "progress_timeout");
       break;
     }
     case TimerKind::new_view:
       new_view_armed_ = false;
-      if (in_vc_) start_view_change(vc_target_ + 1, "new_view_timeout");
+      if (in_vc_) {
+        ++failures_;
+        start_view_change(vc_target_ + 1, "new_view_timeout");
+      }
       break;
     case TimerKind::retransmit:
       retransmit();

@@ -155,7 +155,9 @@ class PoeReplica final : public Protocol {
   View view_ = 0;
   bool in_vc_ = false;
   View vc_target_ = 0;
-  uint32_t failures_ = 0;  // consecutive views without progress (back-off exponent)
+  // Back-off exponent: our own timers that expired (progress, new view) since the backlog was
+  // last empty, or since a view change completed with nothing pending.
+  uint32_t failures_ = 0;
   bool progress_armed_ = false;
   bool new_view_armed_ = false;
   uint64_t timed_order_ = 0;  // submission order of the oldest pending batch when armed

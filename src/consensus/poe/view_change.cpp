@@ -24,7 +24,6 @@ void PoeReplica::start_view_change(View w, const char* reason) {
   env_.view_change_started(w, reason);
   in_vc_ = true;
   vc_target_ = w;
-  ++failures_;  // back-off: each view change without execution doubles the next timeout
   if (progress_armed_) env_.cancel_timer(TimerKind::view_change);
   progress_armed_ = false;
 
@@ -258,6 +257,10 @@ bool PoeReplica::adopt(View w, const History& h) {
   wanted_.clear();
   view_ = w;
   in_vc_ = false;
+  // The view change completed with nothing waiting: the network delivered in time, and there is
+  // no work a short timeout could cut off. (With work waiting, the longer timeout stays until
+  // the backlog is gone: a view re-certifying a long history needs it.)
+  if (pending_.empty()) failures_ = 0;
   journal_view();
   ++stats_.view_changes;
   slots_.clear();
