@@ -39,8 +39,10 @@ pid_t spawn_replica(const std::string& exe, const fs::path& config, uint32_t id,
     ::dup2(fileno(f), STDERR_FILENO);
   }
   std::string ids = std::to_string(id);
+  // A local cluster made with --crypto fake is a developer's toy: say so to every replica, which
+  // otherwise refuses fake crypto (node/node.hpp, NodeOptions::allow_fake_crypto).
   ::execl(exe.c_str(), exe.c_str(), "replica", "--config", config.c_str(), "--id", ids.c_str(), "--client-auth",
-          auth.c_str(), static_cast<char*>(nullptr));
+          auth.c_str(), "--insecure-fake-crypto", static_cast<char*>(nullptr));
   std::perror("exec");
   ::_exit(127);
 }

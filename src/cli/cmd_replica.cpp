@@ -13,6 +13,7 @@ static Command reg("replica", [](CLI::App& app) {
   struct Args {
     std::string config, data, auth = "ed25519", log_level = "info";
     uint32_t id = 0;
+    bool fake_crypto = false;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("--config", a->config, "cluster.toml")->required();
@@ -21,6 +22,8 @@ static Command reg("replica", [](CLI::App& app) {
   cmd->add_option("--client-auth", a->auth, "ed25519 | none (none: benchmarks of the ordering path only)")
       ->check(CLI::IsMember({"ed25519", "none"}));
   cmd->add_option("--log-level", a->log_level, "trace|debug|info|warn|error");
+  cmd->add_flag("--insecure-fake-crypto", a->fake_crypto,
+                "accept crypto = \"fake\" in the config (tests only: anyone holding cluster.toml can forge every signature)");
   cmd->callback([a] {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l replica=" + std::to_string(a->id) + " %v");
     spdlog::set_level(spdlog::level::from_str(a->log_level));
@@ -35,6 +38,7 @@ static Command reg("replica", [](CLI::App& app) {
     o.id = a->id;
     o.data_dir = a->data;
     o.client_auth = a->auth;
+    o.allow_fake_crypto = a->fake_crypto;
     auto n = node::Node::create(std::move(o));
     if (!n) {
       spdlog::error("event=refused_to_start error=\"{}\"", n.error().message);

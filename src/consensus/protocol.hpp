@@ -171,6 +171,7 @@ struct Stats {
   Seq last_executed = 0;
   Seq stable_checkpoint = 0;
   uint64_t rejected_messages = 0;  // failed decode, wrong view/sender, bad signature, out of window
+  uint64_t pending = 0;            // batches submitted or forwarded to us, not executed yet
   uint64_t view_changes = 0;
   uint64_t rollbacks = 0;
 };

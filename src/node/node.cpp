@@ -247,6 +247,8 @@ class NodeImpl final : public consensus::Env {
   std::vector<std::pair<NodeId, Bytes>> held;
   std::unique_ptr<asio::steady_timer> sync_timer;
   std::chrono::steady_clock::time_point last_blocks_req{};
+  std::map<NodeId, uint32_t> unanswered;  // catch-up requests per peer since our height last grew
+  uint64_t asked_at_final = 0;
   // The protocol's journal (Env::journal_put): a consensus message sent after a record was
   // written waits until an fsync covers that record (journal_gen when it was sent), so a vote
   // never leaves before the record that makes a restarted replica remember it. Each message
@@ -275,6 +277,9 @@ class NodeImpl final : public consensus::Env {
 // ---------------------------------------------------------------- start-up
 
 Status NodeImpl::init() {
+  if (cfg.crypto == "fake" && !opt.allow_fake_crypto)
+    return err("config: crypto = \"fake\": every signature can be forged from fake_seed in cluster.toml; refused "
+               "(start with --insecure-fake-crypto for tests)");
   auth = opt.client_auth == "none" ? ClientAuth::none : ClientAuth::ed25519;
   const ReplicaEntry* me = cfg.replica(self);
   if (!me) return err("replica id " + std::to_string(self) + " is not in the config");
@@ -1409,6 +1414,19 @@ void NodeImpl::sync_step() {
   if (!src) {
     fork.reset();
     return resume();
+  }
+  if (!fork) {
+    // A peer that claimed the target height but does not serve it (a faulty peer can claim any
+    // height) loses its claim after a few unanswered requests: the target falls to the highest
+    // claim left, which a correct peer serves.
+    if (store->last_final() > asked_at_final) unanswered.clear();
+    asked_at_final = store->last_final();
+    if (++unanswered[*src] > 4) {
+      spdlog::warn("event=catch_up_source_unreachable peer={} claimed_at_least={}", *src, target);
+      rsync->unreachable(*src);
+      unanswered.erase(*src);
+      return;
+    }
   }
   last_blocks_req = now;
   uint64_t from = fork ? fork->from() : store->last_final() + 1;

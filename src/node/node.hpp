@@ -28,6 +28,9 @@ struct NodeOptions {
   uint32_t id = 0;
   std::filesystem::path data_dir;  // empty: the config's data_dir for this replica
   std::string client_auth = "ed25519";  // ed25519 | none (benchmarks only)
+  // crypto = "fake" puts fake_seed in cluster.toml, from which anyone derives every replica's
+  // keys: refused unless asked for (tests, `cluster up --crypto fake`).
+  bool allow_fake_crypto = false;
 };
 
 class NodeImpl;

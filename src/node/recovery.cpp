@@ -224,17 +224,26 @@ void RestartSync::on_status(consensus::NodeId from, const PeerStatus& s, Clock::
 
 bool RestartSync::decided(Clock::time_point now) {
   if (decided_) return true;
-  bool serving = false;
-  for (const auto& [id, s] : seen_) serving |= s.serving;
-  // A serving peer: the cluster runs, so we join it (the protocol's own catch-up brings us the
-  // rest). All peers answered: nobody holds more. Only nf (f may be down for good): wait a
-  // grace period for the others, whose ledger may be the longest.
-  if (serving || seen_.size() + 1 >= n_ || (quorum_at_ && now - *quorum_at_ >= grace_)) {
+  uint32_t serving = 0;
+  for (const auto& [id, s] : seen_) serving += s.serving;
+  // f + 1 serving peers, one of them correct: the cluster runs, so we join it (the protocol's
+  // own catch-up brings us the rest); one such status alone could be a faulty peer's, ending the
+  // handshake before the peer holding the highest proven height answered. All peers answered:
+  // nobody holds more. Only nf (f may be down for good): wait a grace period for the others,
+  // whose ledger may be the longest.
+  if (serving >= f_ + 1 || seen_.size() + 1 >= n_ || (quorum_at_ && now - *quorum_at_ >= grace_)) {
     decided_ = true;
     target_ = own_final_;
     for (const auto& [id, s] : seen_) target_ = std::max(target_, s.last_final);
   }
   return decided_;
+}
+
+void RestartSync::unreachable(consensus::NodeId peer) {
+  seen_.erase(peer);
+  if (!decided_) return;
+  target_ = own_final_;
+  for (const auto& [id, s] : seen_) target_ = std::max(target_, s.last_final);
 }
 
 std::optional<consensus::NodeId> RestartSync::source_for(uint64_t h) {

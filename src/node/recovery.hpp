@@ -92,9 +92,13 @@ class RestartSync {
   RestartSync(uint32_t n, uint32_t f, consensus::NodeId self, uint64_t own_final, std::chrono::milliseconds grace);
 
   void on_status(consensus::NodeId from, const PeerStatus& s, Clock::time_point now);
-  // Has the height to resume from been fixed? Once true it stays true and target() is fixed.
+  // Has the height to resume from been fixed? Once true it stays true and target() is fixed,
+  // except that unreachable() lowers it.
   bool decided(Clock::time_point now);
   uint64_t target() const { return target_; }
+  // `peer` did not serve the blocks it claimed (a faulty peer can claim any height): forget its
+  // claim; the target becomes the highest claim left (ours included).
+  void unreachable(consensus::NodeId peer);
   // A peer that reported at least `h` (to fetch blocks from), rotating over calls; none: nullopt.
   std::optional<consensus::NodeId> source_for(uint64_t h);
 

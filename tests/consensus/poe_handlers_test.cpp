@@ -653,3 +653,53 @@ TEST(PoeHandlers, CheckpointVotesOfALaterViewReplaceEarlierOnesAndViewsDoNotMix)
   ASSERT_EQ(t.env.finals.size(), 1u);
   EXPECT_EQ(t.env.finals[0], 4u);
 }
+
+// A faulty backup forwarding many different valid batches (subsets of genuine requests) cannot
+// grow the primary's queue without bound: each backup has a quota (2 * max_inflight), others
+// still get theirs.
+TEST(PoeHandlers, ForwardFloodIsBoundedPerBackup) {
+  Single t(0);  // the primary of view 0
+  size_t rejected = 0;
+  for (int i = 0; i < 200; ++i) rejected += t.rejects(1, encode(Forward{batch("flood" + std::to_string(i))}));
+  EXPECT_LE(t.p->stats().pending, 2u * t.cfg.max_inflight);
+  EXPECT_GE(rejected, 200u - 2u * t.cfg.max_inflight);
+  EXPECT_FALSE(t.rejects(2, encode(Forward{batch("honest")})));  // another backup's share is untouched
+  EXPECT_EQ(t.p->stats().pending, 2u * t.cfg.max_inflight + 1);
+}
+
+// FETCH is answered once per requester per retransmit tick: each answer re-sends up to
+// 2 * max_inflight proposals, which a faulty backup must not multiply at will.
+TEST(PoeHandlers, FetchIsAnsweredOncePerRequesterPerTick) {
+  Single t(0);
+  t.p->submit(batch("a"));
+  auto proposals = [&] {
+    size_t n = 0;
+    for (const auto& s : t.env.out) n += s.to == 1 && peek_type(s.msg) == MsgType::propose;
+    return n;
+  };
+  t.env.out.clear();
+  EXPECT_FALSE(t.rejects(1, encode(Fetch{0, 1})));
+  EXPECT_EQ(proposals(), 1u);
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(t.rejects(1, encode(Fetch{0, 1})));
+  EXPECT_EQ(proposals(), 1u);
+  t.p->on_timer(TimerKind::retransmit);
+  t.env.out.clear();
+  EXPECT_FALSE(t.rejects(1, encode(Fetch{0, 1})));
+  EXPECT_EQ(proposals(), 1u);
+}
+
+// poe-mac sim seed 443743024 (f = 2, the primary equivocating as twins): a backup accepted the
+// primary's proposal of its batch at k, which that twin could never certify (the others followed
+// the other twin). The batch counted as known (in an open slot), so every re-submission was
+// dropped, the backup had nothing pending, its progress timer never ran, and the request waited
+// for good. A backup's batch stays pending until executed, whatever slot it sits in.
+TEST(PoeHandlers, BackupBatchInAnUncertifiableSlotStaysPendingAndArmsTheTimer) {
+  for (bool mac : {false, true}) {
+    Single t(1, mac);
+    Bytes b = batch("mine");
+    EXPECT_FALSE(t.rejects(0, prop(0, 1, b)));  // accepted; no certificate ever comes
+    t.p->submit(b);                             // the client's retry reaches us
+    EXPECT_TRUE(t.p->has_pending()) << "mac=" << mac;
+    EXPECT_TRUE(t.env.timers.count(TimerKind::view_change)) << "mac=" << mac;
+  }
+}

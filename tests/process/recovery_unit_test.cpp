@@ -125,7 +125,7 @@ TEST(RestartSync, WaitsForEveryPeerOrAGracePeriodAfterNf) {
   EXPECT_EQ(s.source_for(13), std::nullopt);
 }
 
-TEST(RestartSync, AllPeersOrAServingPeerDecideAtOnce) {
+TEST(RestartSync, AllPeersOrFPlusOneServingPeersDecideAtOnce) {
   auto t0 = RestartSync::Clock::now();
   RestartSync all(4, 1, 2, 5, std::chrono::milliseconds(2000));
   all.on_status(0, {5, false}, t0);
@@ -135,10 +135,18 @@ TEST(RestartSync, AllPeersOrAServingPeerDecideAtOnce) {
   EXPECT_TRUE(all.decided(t0));
   EXPECT_EQ(all.target(), 8u);
 
+  // One serving status could be a faulty peer's: f + 1 of them decide at once.
   RestartSync live(4, 1, 3, 100, std::chrono::milliseconds(2000));
   live.on_status(0, {400, true}, t0);
+  EXPECT_FALSE(live.decided(t0));
+  live.on_status(1, {390, true}, t0);
   EXPECT_TRUE(live.decided(t0));
   EXPECT_EQ(live.target(), 400u);
+  // A claim nobody serves is dropped: the target falls to the highest one left.
+  live.unreachable(0);
+  EXPECT_EQ(live.target(), 390u);
+  live.unreachable(1);
+  EXPECT_EQ(live.target(), 100u);  // our own
 
   RestartSync alone(1, 0, 0, 7, std::chrono::milliseconds(2000));  // f = 0: nobody to ask
   EXPECT_TRUE(alone.decided(t0));

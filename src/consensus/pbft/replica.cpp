@@ -24,6 +24,7 @@ Stats PbftReplica::stats() const {
   s.view = view_;
   s.last_executed = last_exec_;
   s.stable_checkpoint = low_;
+  s.pending = pending_.size();
   return s;
 }
 

@@ -384,6 +384,9 @@ void PoeReplica::on_fetch(NodeId from, ByteView msg) {
   if (!m) return reject();
   if (m->v < view_) relay_view(from);  // it asks the primary of a view it missed the end of
   if (!is_primary() || m->v != view_) return reject();
+  // Once per requester per retransmit tick (a correct backup asks no more often): each answer
+  // is up to 2 * max_inflight proposals, and a faulty backup must not multiply that at will.
+  if (!fetch_answered_.insert(from).second) return reject();
   if (m->from <= stable_ && stable_ > 0) {
     env_.send(from, encode(Stable{stable_, stable_view_, stable_head_, stable_proof_}));
   }

@@ -10,6 +10,8 @@ namespace {
 constexpr uint32_t kMaxTicks = 8;
 // Progress-timer expiries a primary that keeps executing other batches gets for our oldest one.
 constexpr uint32_t kPatience = 4;
+// Batches one backup may have waiting in our queue at once, in units of max_inflight.
+constexpr size_t kForwardQuota = 2;
 }  // namespace
 
 PoeReplica::PoeReplica(const Config& cfg, Crypto crypto, Env& env)
@@ -31,6 +33,7 @@ Stats PoeReplica::stats() const {
   Stats s = stats_;
   s.view = view_;
   s.last_executed = last_executed_;
+  s.pending = pending_.size();
   s.stable_checkpoint = stable_;
   return s;
 }
@@ -82,7 +85,11 @@ bool PoeReplica::in_open_slot(const Hash32& d) const {
 
 void PoeReplica::submit(Bytes batch) {
   Hash32 d = batch_digest(batch);
-  if (known_batch(d)) return;
+  // A backup keeps its batch pending until it is executed, whatever slot holds it: an open
+  // slot an equivocating primary can never certify must not hide it from the progress timer
+  // (poe-mac sim seed 443743024: re-submissions were dropped as known, nothing was pending, no
+  // timer ran, and the request waited for good). The primary proposes a batch only once.
+  if (is_primary() ? known_batch(d) : (pending_.count(d) || executed_index_.count(d))) return;
   pending_[d] = Pending{std::move(batch), next_order_++, 0};
   if (is_primary()) {
     queue_.push_back(d);
@@ -132,8 +139,16 @@ void PoeReplica::on_forward(NodeId from, ByteView msg) {
   if (wanted_.count(d)) return take_wanted(d, std::move(m->batch));
   if (!is_primary()) return reject();
   if (known_batch(d)) return reject();  // duplicate
+  // Each backup gets a bounded share of our queue: different subsets of genuine requests make
+  // different valid batches, so without a quota one faulty backup could fill our memory. A
+  // correct backup forwards what it waits for, which fits; the rest it forwards again later.
+  size_t queued = 0;
+  for (const auto& [pd, p] : pending_) queued += p.from == from;
+  if (queued >= kForwardQuota * size_t{cfg_.max_inflight}) return reject();
   if (!env_.validate_batch(m->batch)) return reject();
+  const uint64_t order = next_order_;
   submit(std::move(m->batch));
+  if (auto p = pending_.find(d); p != pending_.end() && p->second.order == order) p->second.from = from;
 }
 
 void PoeReplica::on_timer(TimerKind t) {
@@ -181,6 +196,7 @@ void PoeReplica::retransmit() {
   relayed_.clear();
   stable_sent_.clear();
   want_answered_.clear();
+  fetch_answered_.clear();
   catch_up_if_stuck();
   if (in_vc_) {
     if (!own_vc_msg_.empty()) env_.broadcast(own_vc_msg_);

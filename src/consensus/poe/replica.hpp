@@ -65,7 +65,9 @@ class PoeReplica final : public Protocol {
     Bytes batch;
     uint64_t order = 0;  // submission order, so re-queued batches keep it
     uint32_t ticks = 0;
+    NodeId from = kOurs;  // the backup that forwarded it (FORWARD), or kOurs
   };
+  static constexpr NodeId kOurs = ~NodeId{0};
   struct StoredVc {
     VcRequest req;
     Bytes raw;
@@ -208,6 +210,7 @@ class PoeReplica final : public Protocol {
   std::map<Seq, std::map<Hash32, Bytes>> old_batches_;  // from slots and certificates of left views
   std::map<Hash32, Seq> wanted_;  // the primary's kept history it holds no batch for yet
   std::set<NodeId> want_answered_;  // answered a Want since the last retransmit tick
+  std::set<NodeId> fetch_answered_;  // answered a Fetch since the last retransmit tick
   bool probed_ = false;  // sent a client_waits() FETCH since the last retransmit tick
 
   // Durable journal (restart.cpp).
