@@ -65,6 +65,9 @@ bool Instance::validate_batch(ByteView batch) { return replica::validate_batch(b
 
 consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch) {
   replica::Outcome o = ex.execute(k, batch);
+  // The block, with its batch, as the ledger appends it: durable with the next sync (the one our
+  // vouching for k waits for, attested).
+  if (twin == 0) node.disk.put_batch(k, ledger::batch_digest(batch), Bytes(batch.begin(), batch.end()));
   ledger::Block header;
   header.k = k;
   header.batch_digest = ledger::batch_digest(batch);
@@ -75,10 +78,6 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch
   const Hash32 head = ledger::block_hash(header);
   heads_.erase(heads_.lower_bound(k), heads_.end());
   heads_[k] = head;
-  if (twin == 0) {
-    journal_sync();  // the replies below leave only after an fsync, which covers the block too
-    node.ledger_batches[{k, o.batch_digest}] = Bytes(batch.begin(), batch.end());
-  }
   if (w.o.verbose) std::printf("  [r%u executed k=%llu]\n", node.id, static_cast<unsigned long long>(k));
   if (checked()) {
     std::vector<std::pair<uint64_t, uint64_t>> done;
@@ -101,6 +100,7 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch
 }
 
 void Instance::attested(View v, consensus::Seq k) {
+  request_sync();  // our replies (shares) leave once what they vouch for is durable
   if (w.o.verbose) std::printf("  [r%u attested view=%llu k=%llu]\n", node.id, static_cast<unsigned long long>(v), static_cast<unsigned long long>(k));
   for (auto& [j, r] : results_) {
     if (j > k) break;
@@ -152,28 +152,29 @@ void Instance::checkpoint_certified(const consensus::CheckpointCert& cert) {
 
 // Only a crashing replica ever restarts, and it has one instance; an equivocating replica's
 // twins never restart, so twin 1 does not write.
-void Instance::journal_sync() {
-  for (auto& [key, body] : node.journal_unsynced) node.journal[key] = std::move(body);
-  node.journal_unsynced.clear();
+void Instance::request_sync() {
+  if (twin != 0) return;
+  gate = node.disk.request();
+  Event e;
+  e.type = EvType::sync_done;
+  e.a = node.id;
+  e.c = gate;
+  e.d = node.epoch;
+  w.schedule(w.now() + w.rng.range(100, 2000), std::move(e));  // an fsync: 0.1 to 2 ms
 }
 
 void Instance::journal_put(consensus::Seq seq, uint8_t kind, Bytes body) {
   if (twin != 0) return;
-  journal_sync();
-  node.journal[{seq, kind}] = std::move(body);
+  node.disk.put({seq, kind}, std::move(body));
+  request_sync();  // messages sent after this wait for the record
 }
 
 void Instance::journal_put_lazy(consensus::Seq seq, uint8_t kind, Bytes body) {
-  if (twin == 0) node.journal_unsynced[{seq, kind}] = std::move(body);
+  if (twin == 0) node.disk.put({seq, kind}, std::move(body));
 }
 
 void Instance::journal_prune(consensus::Seq upto) {
-  if (twin != 0) return;
-  journal_sync();  // a prune on disk implies every write before it is there too
-  auto& j = node.journal;
-  for (auto it = j.begin(); it != j.end();) it = (it->first.first > 0 && it->first.first <= upto) ? j.erase(it) : std::next(it);
-  auto& lb = node.ledger_batches;
-  lb.erase(lb.begin(), lb.lower_bound({upto + 1, Hash32{}}));
+  if (twin == 0) node.disk.prune(upto);  // ordered behind every earlier write
 }
 
 void Instance::view_changed(View v, NodeId p) {

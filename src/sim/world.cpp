@@ -26,6 +26,7 @@ const char* ev_name(EvType t) {
     case EvType::faults_end: return "faults-end";
     case EvType::resubmit: return "resubmit";
     case EvType::state_retry: return "state-retry";
+    case EvType::sync_done: return "sync";
   }
   return "?";
 }
@@ -192,7 +193,7 @@ void World::start_node(Node& n, bool from_checkpoint) {
   }
   checker.on_reset(n.id, restored ? n.durable_k : 0);
   for (auto& in : n.inst) in->proto->start();
-  if (!n.journal.empty()) {
+  if (!n.disk.journal.empty()) {
     // The protocol's journal survived on disk (with or without the snapshot): restart from it.
     consensus::RestartPoint rp;
     if (restored) {
@@ -200,8 +201,8 @@ void World::start_node(Node& n, bool from_checkpoint) {
       rp.head = durable_head;
       if (n.durable_cert.k == n.durable_k) rp.checkpoint = n.durable_cert;
     }
-    for (const auto& [key, body] : n.journal) rp.journal.push_back({key.first, key.second, body});
-    for (const auto& [key, b] : n.ledger_batches) {
+    for (const auto& [key, body] : n.disk.journal) rp.journal.push_back({key.first, key.second, body});
+    for (const auto& [key, b] : n.disk.batches) {
       if (key.first > rp.checkpoint.k) rp.batches.push_back({key.first, b});
     }
     n.inst[0]->proto->on_restart(rp);
@@ -232,7 +233,25 @@ void World::replica_send(Instance& from, NodeId to, Tag tag, Bytes body) {
         break;
     }
   }
+  emit(from, to, tag, std::move(body));
+}
+
+void World::emit(Instance& from, uint32_t to, Tag tag, Bytes body) {
+  Node& n = from.node;
+  if (!n.byzantine && from.twin == 0 && from.gate > n.disk.synced_gen()) {
+    n.held.push_back({from.gate, to, tag, std::move(body)});
+    return;
+  }
   net_send(n.id, to, tag, std::move(body));
+}
+
+void World::sync_done(Node& n, uint64_t gen) {
+  n.disk.synced(gen);
+  while (!n.held.empty() && n.held.front().gen <= gen) {
+    Node::Held h = std::move(n.held.front());
+    n.held.pop_front();
+    net_send(n.id, h.to, h.tag, std::move(h.body));
+  }
 }
 
 void World::send_reply(Instance& from, const replica::ReplyEntry& e, View view, consensus::Seq k, const Hash32& root) {
@@ -251,7 +270,9 @@ void World::send_reply(Instance& from, const replica::ReplyEntry& e, View view, 
   w.bytes(result);
   if (!from.node.up || (from.node.byzantine && from.node.behaviour == Fault::silent)) return;
   if (e.client >= clients_.size()) return;
-  net_send(from.node.id, cfg.n + static_cast<uint32_t>(e.client), Tag::reply, w.take());
+  // A reply stands for the replica's CART share, which leaves only after the sync covering
+  // what it vouches for.
+  emit(from, cfg.n + static_cast<uint32_t>(e.client), Tag::reply, w.take());
 }
 
 void World::net_send(uint32_t from, uint32_t to, Tag tag, Bytes body) {
@@ -441,6 +462,11 @@ void World::step(const Event& e) {
       if (n.up && e.d == n.epoch && e.b < n.inst.size()) n.inst[e.b]->on_batch_timer(e.c);
       break;
     }
+    case EvType::sync_done: {
+      Node& n = nodes[e.a];
+      if (n.up && e.d == n.epoch) sync_done(n, e.c);
+      break;
+    }
     case EvType::resubmit:
     case EvType::state_retry: {
       Node& n = nodes[e.a];
@@ -462,7 +488,8 @@ void World::step(const Event& e) {
       Node& n = nodes[e.a];
       n.up = false;
       ++n.epoch;
-      n.journal_unsynced.clear();  // written, never fsync'ed
+      n.disk.crash();  // written, never synced
+      n.held.clear();  // waiting for that sync: never left
       break;
     }
     case EvType::restart: {

@@ -2,6 +2,7 @@
 // Internals of the simulator (see simulator.hpp for the entry point): the event queue, the
 // virtual network, the replicas' Env implementation and the simulated clients.
 #include <array>
+#include <list>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "crypto/fake.hpp"
 #include "ledger/block.hpp"
 #include "replica/executor.hpp"
+#include "sim/disk.hpp"
 #include "sim/invariants.hpp"
 #include "sim/rng.hpp"
 #include "sim/simulator.hpp"
@@ -28,7 +30,7 @@ enum class Tag : uint8_t { consensus = 1, request = 2, forward = 3, reply = 4, s
 
 enum class EvType : uint8_t {
   deliver, proto_timer, batch_timer, client_timer, client_next, crash, restart, partition, heal,
-  faults_end, resubmit, state_retry
+  faults_end, resubmit, state_retry, sync_done
 };
 
 struct Event {
@@ -76,9 +78,8 @@ class Instance final : public consensus::Env {
   void checkpoint_certified(const consensus::CheckpointCert& cert) override;
   void journal_put(consensus::Seq seq, uint8_t kind, Bytes body) override;
   void journal_put_lazy(consensus::Seq seq, uint8_t kind, Bytes body) override;
-  void journal_sync();  // lazy records become durable (an fsync of the node's write-ahead log)
   void journal_prune(consensus::Seq upto) override;
-  void journal_barrier() override { journal_sync(); }
+  void journal_barrier() override { request_sync(); }
   void set_timer(consensus::TimerKind t, uint64_t after_ms) override;
   void cancel_timer(consensus::TimerKind t) override;
 
@@ -108,8 +109,12 @@ class Instance final : public consensus::Env {
   std::array<uint64_t, 3> timer_gen{};
   View view = 0;
   NodeId primary = 0;
+  // Messages sent while gate > the disk's synced generation wait for that sync (World::emit):
+  // a vote leaves only once the records it rests on are durable.
+  uint64_t gate = 0;
 
  private:
+  void request_sync();  // a sync covering every write so far; later messages wait for it
   void close_batch();
   void submit(Bytes batch);
   Bytes mutate(Bytes batch);  // equivocating twin: a different valid batch
@@ -154,15 +159,17 @@ struct Node {
   consensus::Seq durable_k = 0;
   CkptSnap durable_snap;
   consensus::CheckpointCert durable_cert;
-  // The protocol's journal (Env::journal_put), also "on disk": written synchronously, so a
-  // record is durable before any later message leaves.
-  std::map<std::pair<consensus::Seq, uint8_t>, Bytes> journal;
-  // Lazy records (Env::journal_put_lazy) not yet covered by an fsync: durable with the next
-  // journal_put, prune or execution (whose replies wait for an fsync), lost in a crash.
-  std::map<std::pair<consensus::Seq, uint8_t>, Bytes> journal_unsynced;
-  // The batches of the blocks it executed, "on disk" like the ledger's (a rolled-back block's
-  // batch is set aside, not deleted) until the journal is pruned past them: RestartPoint::batches.
-  std::map<std::pair<consensus::Seq, Hash32>, Bytes> ledger_batches;
+  // The protocol's journal (Env::journal_put) and the batches of the blocks it executed (a
+  // rolled-back block's batch is set aside, not deleted, until the journal is pruned past it:
+  // RestartPoint::batches), "on disk": durable once a sync covers them, lost in a crash before.
+  SimDisk disk;
+  struct Held {
+    uint64_t gen;
+    uint32_t to;
+    Tag tag;
+    Bytes body;
+  };
+  std::list<Held> held;  // sent behind a sync that has not completed (Instance::gate)
 };
 
 struct Client {
@@ -198,6 +205,9 @@ class World {
   void replica_send(Instance& from, NodeId to, Tag tag, Bytes body);
   void send_reply(Instance& from, const replica::ReplyEntry& e, View view, consensus::Seq k, const Hash32& root);
   bool in_fault_phase() const { return now_ < fault_end_; }
+  // The message leaves now, or after the sync its sender is waiting for (Instance::gate).
+  void emit(Instance& from, uint32_t to, Tag tag, Bytes body);
+  void sync_done(Node& n, uint64_t gen);
 
   const SimOptions& o;
   consensus::Config cfg;
