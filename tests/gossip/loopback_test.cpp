@@ -25,6 +25,7 @@ class GossipMesh30 : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     mesh = new Mesh(MeshOptions{});
+    ASSERT_EQ(mesh->start_error(), "");
     ASSERT_TRUE(mesh->wait_formed()) << "30 modules did not reach degree 4 in a connected overlay: " << mesh->describe();
     for (size_t i = 0; i < mesh->modules.size(); ++i) {
       auto s = std::make_unique<Subscriber>(mesh->io, mesh->modules[i]->api_address());
