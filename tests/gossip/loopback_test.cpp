@@ -288,3 +288,46 @@ TEST(GossipApi, MalformedInputClosesOnlyThatConnection) {
   ASSERT_TRUE(announcer.client.announce(0, kGood, to_bytes("after the garbage")).ok());
   ASSERT_TRUE(run_until(two.io, [&] { return good.count(to_bytes("after the garbage")) == 1; }));
 }
+
+TEST(GossipChurn, FailedPeersAreReplacedAndItemsStillReachEveryone) {
+  Mesh mesh(MeshOptions{12, 3, 6, Topology::bootstrap_one});
+  ASSERT_EQ(mesh.start_error(), "");
+  ASSERT_TRUE(mesh.wait_formed()) << mesh.describe();
+  // Stop every peer of module 11 (and the bootstrapper): 11 is left with no link at all and
+  // must find new peers among the addresses it learned.
+  constexpr int kOrphan = 11;
+  std::set<int> dead = mesh.graph()[kOrphan];
+  dead.insert(0);
+  ASSERT_LE(dead.size(), 7u);
+  for (int d : dead) mesh.modules[d]->stop();
+  ASSERT_TRUE(run_until(mesh.io, [&] { return mesh.modules[kOrphan]->peers().active() == 0; }))
+      << "module 11 did not notice its peers were gone";
+  auto survivors_ok = [&] {
+    for (size_t i = 0; i < mesh.modules.size(); ++i)
+      if (!dead.count(static_cast<int>(i)) && mesh.modules[i]->peers().active() < 3) return false;
+    auto dist = mesh.distances(kOrphan);
+    for (size_t i = 0; i < dist.size(); ++i)
+      if (!dead.count(static_cast<int>(i)) && dist[i] < 0) return false;
+    return true;
+  };
+  ASSERT_TRUE(run_until(mesh.io, survivors_ok, std::chrono::seconds(30)))
+      << "survivors did not get back to 3 peers in a connected overlay: " << mesh.describe();
+  std::vector<std::unique_ptr<Subscriber>> subs;
+  for (size_t i = 0; i < mesh.modules.size(); ++i) {
+    if (dead.count(static_cast<int>(i))) continue;
+    subs.push_back(std::make_unique<Subscriber>(mesh.io, mesh.modules[i]->api_address()));
+    subs.back()->client.notify(kGood);
+  }
+  ASSERT_TRUE(run_until(mesh.io, [&] {
+    for (size_t i = 0; i < mesh.modules.size(); ++i)
+      if (!dead.count(static_cast<int>(i)) && mesh.modules[i]->engine().subscribers(kGood) == 0) return false;
+    return true;
+  }));
+  Subscriber announcer(mesh.io, mesh.modules[kOrphan]->api_address());
+  ASSERT_TRUE(announcer.client.announce(0, kGood, to_bytes("after churn")).ok());
+  ASSERT_TRUE(run_until(mesh.io, [&] {
+    for (auto& s : subs)
+      if (s->count(to_bytes("after churn")) == 0) return false;
+    return true;
+  })) << "an item did not reach every surviving module";
+}
