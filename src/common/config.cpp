@@ -37,6 +37,37 @@ Status ClusterConfig::validate() const {
     if (r.x25519_public.size() != 32) return err("config: replica " + std::to_string(r.id) + " x25519_public must be 32 bytes");
   }
   if (crypto == "bls" && group_public_key.empty()) return err("config: group_public_key missing");
+  return check_ports();
+}
+
+// Two listeners on one host and port cannot both work: the second bind fails, or (with
+// SO_REUSEPORT somewhere) both bind and the kernel splits the connections between them. A
+// wildcard address covers every host name on the machine.
+Status ClusterConfig::check_ports() const {
+  struct Use {
+    std::string host;
+    uint16_t port;
+    std::string what;
+  };
+  std::vector<Use> uses;
+  auto add = [&](const std::string& host, uint16_t port, std::string what) {
+    if (port != 0) uses.push_back({host, port, std::move(what)});  // 0: not listening
+  };
+  for (const auto& r : replicas) {
+    const std::string who = "replica " + std::to_string(r.id) + " ";
+    add(r.host, r.peer_port, who + "peer_port");
+    add(r.host, r.client_port, who + "client_port");
+    add(r.host, r.metrics_port, who + "metrics_port");
+  }
+  for (const auto& b : brokers) add(b.host, b.port, "broker " + std::to_string(b.id) + " port");
+  auto wildcard = [](const std::string& h) { return h.empty() || h == "0.0.0.0" || h == "::" || h == "[::]"; };
+  for (size_t i = 0; i < uses.size(); ++i)
+    for (size_t j = i + 1; j < uses.size(); ++j) {
+      const Use &a = uses[i], &b = uses[j];
+      if (a.port == b.port && (a.host == b.host || wildcard(a.host) || wildcard(b.host)))
+        return err("config: port " + std::to_string(a.port) + " is used twice on " + a.host + ": " + a.what + " and " +
+                   b.what);
+    }
   return {};
 }
 

@@ -59,8 +59,10 @@ struct ClusterConfig {
   const ReplicaEntry* replica(uint32_t id) const;
 
   // Checks the invariants every process relies on (n = 3f+1 at least, unique ids 0..n-1,
-  // ports set, key sizes).
+  // ports set and distinct, key sizes).
   Status validate() const;
+  // No two listeners (replica peer/client/metrics ports, broker ports) on one host and port.
+  Status check_ports() const;
 };
 
 Result<ClusterConfig> load_config(const std::filesystem::path& file);

@@ -67,7 +67,15 @@ Status MetricsServer::start(const std::string& host, uint16_t port) {
     std::lock_guard<std::mutex> l(mu_);
     res.set_content(text_, "text/plain; version=0.0.4");
   });
-  if (!srv_->bind_to_port(host, port)) return err("metrics: cannot listen on " + host + ":" + std::to_string(port));
+  // cpp-httplib's default socket options add SO_REUSEPORT: a second replica configured with
+  // the same port would bind too, and scrapes would alternate between the two. Only
+  // SO_REUSEADDR (a restart may bind while old connections sit in TIME_WAIT).
+  srv_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  if (!srv_->bind_to_port(host, port))
+    return err("metrics: cannot listen on " + host + ":" + std::to_string(port) + " (in use by another process?)");
   thread_ = std::thread([this] { srv_->listen_after_bind(); });
   return {};
 }

@@ -21,6 +21,7 @@
 #include "node/app_adapter.hpp"
 #include "node/client_auth.hpp"
 #include "node/client_port.hpp"
+#include "node/key_check.hpp"
 #include "node/keyfile.hpp"
 #include "node/metrics.hpp"
 #include "node/peer_msg.hpp"
@@ -262,6 +263,7 @@ Status NodeImpl::init() {
   auto c = make_replica_crypto(cfg, secrets);
   if (!c) return c.error();
   rc = std::move(*c);
+  RAMPART_TRY(check_keys_match(cfg, self, secrets, rc));
   config_bytes = ledger::genesis_config(cfg);  // operational fields (hosts, ports, paths) left out
 
   // Ledger: refuse damaged data rather than serve wrong state.
