@@ -273,6 +273,10 @@ Status NodeImpl::init() {
   auto st = ledger::Store::open(data.string(), config_bytes);
   if (!st) return err("data folder " + data.string() + " cannot be used: " + st.error().message);
   store = std::move(*st);
+  store->on_failure([this](const ledger::StorageFailure& f) {  // any thread; run() exits with 4
+    spdlog::critical("event=storage_failed reason={} error=\"{}\"", f.disk_full ? "disk_full" : "io_error", f.message);
+    asio::post(io, [this] { io.stop(); });
+  });
   genesis_state = exec.snapshot();
   RAMPART_TRY(recover());
   syncer = std::make_unique<WalSyncer>([this] { return store->sync(); },
@@ -361,6 +365,11 @@ int NodeImpl::run() {
   if (metrics) metrics->stop();
   clients->stop();
   transport->stop();
+  if (store->failure()) {
+    spdlog::critical("event=stopped height={} exit=4 (storage failed: restart once the disk has room or is fixed)",
+                     exec.last_executed());
+    return 4;
+  }
   spdlog::info("event=stopped height={}", exec.last_executed());
   return 0;
 }
