@@ -23,6 +23,7 @@
 #include "node/client_port.hpp"
 #include "node/key_check.hpp"
 #include "node/keyfile.hpp"
+#include "node/listener_limits.hpp"
 #include "node/metrics.hpp"
 #include "node/peer_msg.hpp"
 #include "node/recovery.hpp"
@@ -310,18 +311,18 @@ Status NodeImpl::init() {
   auto kp = crypto::ChannelKeypair{};
   std::copy(me->x25519_public.begin(), me->x25519_public.end(), kp.pk.begin());
   std::copy(secrets.x25519_secret.begin(), secrets.x25519_secret.end(), kp.sk.begin());
-  transport = std::make_unique<net::Transport>(io, self, peers, kp);
+  transport = std::make_unique<net::Transport>(io, self, peers, kp, peer_options(cfg.limits));
   transport->on_message([this](NodeId from, Bytes m) { on_peer(from, std::move(m)); });
   auto lp = transport->listen();
   if (!lp) return err("peer port: " + lp.error().message);
 
-  clients = std::make_unique<ClientPort>(io, client_counters);
+  clients = std::make_unique<ClientPort>(io, client_counters, client_options(cfg.limits));
   clients->on_frame([this](ClientPort::ConnId c, ByteView f) { return on_client_frame(c, f); });
   auto cp = clients->listen(me->host, me->client_port);
   if (!cp) return cp.error();
 
   if (me->metrics_port != 0) {
-    metrics = std::make_unique<MetricsServer>();
+    metrics = std::make_unique<MetricsServer>(metrics_options(cfg.limits));
     RAMPART_TRY(metrics->start(me->host, me->metrics_port));
   }
   spdlog::info("event=started replica={} n={} f={} protocol={} peer_port={} client_port={} metrics_port={} data={} height={} final={}",

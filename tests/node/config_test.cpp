@@ -150,5 +150,30 @@ TEST(KeyFile, KeysOfAnotherClusterOrReplicaAreRefused) {
   fs::remove_all(root);
 }
 
+TEST(Config, LimitsTableIsOptionalCheckedAndRoundTrips) {
+  fs::path d = temp_dir() / "c";
+  KeygenOptions o;
+  o.replicas = 4;
+  o.base_port = 23000;
+  auto c = keygen(o, d);
+  ASSERT_TRUE(c) << c.error().message;
+  const std::string base = to_toml(*c);
+  EXPECT_EQ(base.find("[limits]"), std::string::npos);  // defaults stay implicit
+  auto l = parse_config(base + "\n[limits]\nclient_max_per_source = 500\nclient_idle_timeout_ms = 0\n", d);
+  ASSERT_TRUE(l) << l.error().message;
+  EXPECT_EQ(l->limits.client_max_per_source, 500u);
+  EXPECT_EQ(l->limits.client_idle_timeout_ms, 0u);
+  EXPECT_EQ(l->limits.client_max_connections, ListenerLimits{}.client_max_connections);
+  auto again = parse_config(to_toml(*l), d);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->limits == l->limits);
+  auto typo = parse_config(base + "\n[limits]\nclient_max_per_sauce = 5\n", d);
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().message.find("client_max_per_sauce"), std::string::npos);
+  EXPECT_FALSE(parse_config(base + "\n[limits]\nclient_max_connections = 0\n", d));
+  EXPECT_FALSE(parse_config(base + "\n[limits]\npeer_handshake_timeout_ms = -1\n", d));
+  fs::remove_all(d.parent_path());
+}
+
 }  // namespace
 }  // namespace rampart::node

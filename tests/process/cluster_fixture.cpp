@@ -159,6 +159,11 @@ bool LocalCluster::running(uint32_t id) const {
   return ::waitpid(it->second, nullptr, WNOHANG) == 0;
 }
 
+pid_t LocalCluster::pid(uint32_t id) const {
+  auto it = pids_.find(id);
+  return it == pids_.end() ? -1 : it->second;
+}
+
 int LocalCluster::wait_exit(uint32_t id, std::chrono::milliseconds d) {
   auto it = pids_.find(id);
   if (it == pids_.end() || it->second <= 0) return -1;
