@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
 
-.PHONY: all setup build run test bench sim-long asan tsan fuzz clean format
+.PHONY: all setup build run test bench sim-long soak asan tsan fuzz clean format
 
 all: build
 
@@ -33,6 +33,13 @@ sim-long: build
 	./$(BUILD)/rampart sim --protocol pbft --seeds 5000 --seed-start 1 --faults all --f 2 --keep-going
 	./$(BUILD)/rampart sim --protocol poe-mac --seeds 10000 --seed-start 1 --faults all --keep-going
 	./$(BUILD)/rampart sim --protocol poe-mac --seeds 4000 --seed-start 1 --faults all --f 2 --keep-going
+
+# Minutes of honest load + a hostile client + SIGKILL/restart of one replica at a time; ends with
+# every acknowledged write read back, ledger verify on every replica and a memory bound (not in `make test`).
+SOAK_SECONDS ?= 180
+soak: build
+	cmake --build $(BUILD) -j $(JOBS) --target soak_test
+	SOAK_SECONDS=$(SOAK_SECONDS) ./$(BUILD)/tests/soak/soak_test
 
 asan:
 	$(MAKE) test BUILD=build-asan CMAKE_FLAGS="-DRAMPART_SANITIZE=address -DCMAKE_BUILD_TYPE=Debug"

@@ -2,11 +2,14 @@
 // sizes, checked against a one-shot decode), then every decoded frame as a handshake Hello
 // (decode, re-encode, and a full handshake finish) and as a sealed channel message.
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "crypto/channel.hpp"
 #include "net/frame.hpp"
+#include "net/limits.hpp"
 
 using namespace rampart;
 
@@ -46,6 +49,24 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     view_ok = viewing.feed(input.subspan(pos, n), [&](ByteView f) { frames3.emplace_back(f.begin(), f.end()); }).ok();
   }
   if (view_ok != chunk_ok || frames3 != frames) __builtin_trap();
+
+  // With a budget for partial frames: never above it, the same frames up to the point where
+  // it runs out, and everything given back when the decoder goes.
+  auto budget = std::make_shared<net::BufferBudget>(1 + data[1] * 3, nullptr);
+  {
+    net::FrameDecoder budgeted(limit, budget);
+    std::vector<Bytes> frames4;
+    bool ok = true;
+    for (size_t pos = 0; pos < input.size() && ok; pos += chunk) {
+      size_t n = input.size() - pos < chunk ? input.size() - pos : chunk;
+      ok = budgeted.feed(input.subspan(pos, n), frames4).ok();
+      if (budget->used() > budget->limit()) __builtin_trap();
+    }
+    if (ok && (frames4 != frames || !chunk_ok)) __builtin_trap();
+    if (!ok && !budgeted.over_budget() && chunk_ok) __builtin_trap();
+    if (frames4.size() > frames.size() || !std::equal(frames4.begin(), frames4.end(), frames.begin())) __builtin_trap();
+  }
+  if (budget->used() != 0) __builtin_trap();
 
   size_t total = chunked.buffered();
   for (auto& f : frames) {

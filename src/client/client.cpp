@@ -46,7 +46,9 @@ struct Client::Impl {
     dec = net::FrameDecoder(1u << 20);
   }
 
-  // Runs the io_context until `done` or the deadline; on the deadline cancels pending work.
+  // Runs the io_context until `done` or the deadline; on the deadline cancels pending work and
+  // returns false. The cancelled handler still runs (and sets `done`, with operation_aborted):
+  // what counts is whether it finished in time, or a timeout reads as a closed connection.
   bool run_until(bool& done, std::chrono::steady_clock::time_point deadline) {
     while (!done) {
       auto now = std::chrono::steady_clock::now();
@@ -54,12 +56,16 @@ struct Client::Impl {
       io.restart();
       io.run_one_for(deadline - now);
     }
-    if (!done) {
-      disconnect();
-      io.restart();
-      io.poll();  // let the cancelled handlers run
-    }
-    return done;
+    if (done) return true;
+    disconnect();
+    io.restart();
+    io.poll();  // let the cancelled handlers run
+    return false;
+  }
+
+  std::string timed_out(const char* what) const {
+    return what + std::string(" replica ") + std::to_string(cur) + " timed out after " +
+           std::to_string(opt.timeout.count()) + " ms";
   }
 
   Status connect(uint32_t r, std::chrono::steady_clock::time_point deadline) {
@@ -76,7 +82,7 @@ struct Client::Impl {
       result = c;
       done = true;
     });
-    if (!run_until(done, deadline)) return err("connect to replica " + std::to_string(r) + " timed out");
+    if (!run_until(done, deadline)) return err(timed_out("connecting to"));
     if (result) {
       disconnect();
       return err("connect to replica " + std::to_string(r) + ": " + result.message());
@@ -95,12 +101,13 @@ struct Client::Impl {
       wec = e;
       done = true;
     });
-    if (!run_until(done, deadline) || wec) {
+    if (!run_until(done, deadline)) return err(timed_out("sending to"));
+    if (wec) {
       disconnect();
-      return err("send to replica " + std::to_string(cur) + " failed");
+      return err("send to replica " + std::to_string(cur) + " failed: " + wec.message());
     }
     std::array<uint8_t, 64 * 1024> buf;
-    std::string last_problem = "timed out waiting for replica " + std::to_string(cur);
+    std::string last_problem = timed_out("waiting for");
     while (true) {
       done = false;
       asio::error_code rec;
@@ -113,7 +120,9 @@ struct Client::Impl {
       if (!run_until(done, deadline)) return err(last_problem);
       if (rec) {
         disconnect();
-        return err("replica " + std::to_string(cur) + " closed the connection");
+        if (rec == asio::error::eof || rec == asio::error::connection_reset)
+          return err("replica " + std::to_string(cur) + " closed the connection");
+        return err("reading from replica " + std::to_string(cur) + " failed: " + rec.message());
       }
       std::vector<Bytes> frames;
       if (!dec.feed(ByteView(buf.data(), n), frames)) {

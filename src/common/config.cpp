@@ -37,6 +37,37 @@ Status ClusterConfig::validate() const {
     if (r.x25519_public.size() != 32) return err("config: replica " + std::to_string(r.id) + " x25519_public must be 32 bytes");
   }
   if (crypto == "bls" && group_public_key.empty()) return err("config: group_public_key missing");
+  return check_ports();
+}
+
+// Two listeners on one host and port cannot both work: the second bind fails, or (with
+// SO_REUSEPORT somewhere) both bind and the kernel splits the connections between them. A
+// wildcard address covers every host name on the machine.
+Status ClusterConfig::check_ports() const {
+  struct Use {
+    std::string host;
+    uint16_t port;
+    std::string what;
+  };
+  std::vector<Use> uses;
+  auto add = [&](const std::string& host, uint16_t port, std::string what) {
+    if (port != 0) uses.push_back({host, port, std::move(what)});  // 0: not listening
+  };
+  for (const auto& r : replicas) {
+    const std::string who = "replica " + std::to_string(r.id) + " ";
+    add(r.host, r.peer_port, who + "peer_port");
+    add(r.host, r.client_port, who + "client_port");
+    add(r.host, r.metrics_port, who + "metrics_port");
+  }
+  for (const auto& b : brokers) add(b.host, b.port, "broker " + std::to_string(b.id) + " port");
+  auto wildcard = [](const std::string& h) { return h.empty() || h == "0.0.0.0" || h == "::" || h == "[::]"; };
+  for (size_t i = 0; i < uses.size(); ++i)
+    for (size_t j = i + 1; j < uses.size(); ++j) {
+      const Use &a = uses[i], &b = uses[j];
+      if (a.port == b.port && (a.host == b.host || wildcard(a.host) || wildcard(b.host)))
+        return err("config: port " + std::to_string(a.port) + " is used twice on " + a.host + ": " + a.what + " and " +
+                   b.what);
+    }
   return {};
 }
 
@@ -60,6 +91,61 @@ Result<T> int_field(const toml::table& t, const char* key, T dflt, int64_t lo, i
   auto v = node.value<int64_t>();
   if (!v || *v < lo || *v > hi) return err(std::string("config: ") + key + " must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return static_cast<T>(*v);
+}
+
+// Every key optional; unknown keys are refused (a typo must not silently keep a default).
+Status parse_limits(const toml::table& t, ListenerLimits& l) {
+  constexpr int64_t kMaxMs = 24 * 3600 * 1000;
+  struct U32 {
+    const char* key;
+    uint32_t* v;
+    int64_t lo, hi;
+  };
+  struct U64 {
+    const char* key;
+    uint64_t* v;
+    int64_t lo, hi;
+  };
+  const U32 u32s[] = {{"client_max_connections", &l.client_max_connections, 1, 1 << 20},
+                      {"client_max_per_source", &l.client_max_per_source, 1, 1 << 20},
+                      {"peer_max_pending_handshakes", &l.peer_max_pending_handshakes, 1, 1 << 16},
+                      {"peer_max_pending_per_source", &l.peer_max_pending_per_source, 1, 1 << 16},
+                      {"metrics_threads", &l.metrics_threads, 1, 1024}};
+  const U64 u64s[] = {{"client_idle_timeout_ms", &l.client_idle_timeout_ms, 0, kMaxMs},
+                      {"client_frame_timeout_ms", &l.client_frame_timeout_ms, 0, kMaxMs},
+                      {"client_buffer_bytes", &l.client_buffer_bytes, 1 << 20, int64_t(1) << 40},
+                      {"peer_handshake_timeout_ms", &l.peer_handshake_timeout_ms, 10, kMaxMs},
+                      {"metrics_timeout_ms", &l.metrics_timeout_ms, 10, kMaxMs}};
+  for (auto& [k, v] : t) {
+    bool known = false;
+    for (auto& f : u32s) known |= k.str() == f.key;
+    for (auto& f : u64s) known |= k.str() == f.key;
+    if (!known) return err("config: unknown key limits." + std::string(k.str()));
+  }
+  for (auto& f : u32s) {
+    auto r = int_field<uint32_t>(t, f.key, *f.v, f.lo, f.hi);
+    if (!r) return err(r.error().message + " (in [limits])");
+    *f.v = *r;
+  }
+  for (auto& f : u64s) {
+    auto r = int_field<uint64_t>(t, f.key, *f.v, f.lo, f.hi);
+    if (!r) return err(r.error().message + " (in [limits])");
+    *f.v = *r;
+  }
+  return {};
+}
+
+toml::table limits_table(const ListenerLimits& l) {
+  return toml::table{{"client_max_connections", l.client_max_connections},
+                     {"client_max_per_source", l.client_max_per_source},
+                     {"client_idle_timeout_ms", static_cast<int64_t>(l.client_idle_timeout_ms)},
+                     {"client_frame_timeout_ms", static_cast<int64_t>(l.client_frame_timeout_ms)},
+                     {"client_buffer_bytes", static_cast<int64_t>(l.client_buffer_bytes)},
+                     {"peer_handshake_timeout_ms", static_cast<int64_t>(l.peer_handshake_timeout_ms)},
+                     {"peer_max_pending_handshakes", l.peer_max_pending_handshakes},
+                     {"peer_max_pending_per_source", l.peer_max_pending_per_source},
+                     {"metrics_threads", l.metrics_threads},
+                     {"metrics_timeout_ms", static_cast<int64_t>(l.metrics_timeout_ms)}};
 }
 
 }  // namespace
@@ -144,6 +230,7 @@ Result<ClusterConfig> parse_config(std::string_view text, const fs::path& base_d
     }
   }
   std::sort(c.replicas.begin(), c.replicas.end(), [](auto& a, auto& b) { return a.id < b.id; });
+  if (auto* lt = root["limits"].as_table()) RAMPART_TRY(parse_limits(*lt, c.limits));
   if (auto* brs = root["broker"].as_array()) {
     for (auto& node : *brs) {
       auto* t = node.as_table();
@@ -218,6 +305,7 @@ std::string to_toml(const ClusterConfig& c) {
   }
   toml::table root{{"cluster", cl}, {"replica", reps}};
   if (!brs.empty()) root.insert("broker", brs);
+  if (!(c.limits == ListenerLimits{})) root.insert("limits", limits_table(c.limits));  // defaults stay implicit
   std::ostringstream os;
   os << "# Rampart cluster configuration, written by `rampart keygen`. Public: share it with clients.\n";
   os << root << "\n";

@@ -35,6 +35,25 @@ struct BrokerEntry {
   std::string key_file;
 };
 
+// Resource limits of a replica's listeners: the optional [limits] table of cluster.toml.
+// Operational (not part of the genesis configuration): each replica may set its own. The
+// defaults are here; docs/operations.md explains each (src/node/listener_limits.cpp maps them
+// onto the listeners).
+struct ListenerLimits {
+  uint32_t client_max_connections = 4096;      // also kept below the descriptor limit
+  uint32_t client_max_per_source = 64;         // per IPv4 address / IPv6 /64
+  uint64_t client_idle_timeout_ms = 60000;     // no complete request for this long: closed (0: off)
+  uint64_t client_frame_timeout_ms = 10000;    // a request begun must arrive within this (0: off)
+  uint64_t client_buffer_bytes = 64u << 20;    // partial requests, all connections together
+  uint64_t peer_handshake_timeout_ms = 2000;   // replica connections must authenticate within this
+  uint32_t peer_max_pending_handshakes = 64;   // unauthenticated inbound replica connections
+  uint32_t peer_max_pending_per_source = 8;    // ... per source that is no configured replica's
+  uint32_t metrics_threads = 16;               // HTTP worker threads
+  uint64_t metrics_timeout_ms = 1000;          // per read and per write on a metrics connection
+
+  bool operator==(const ListenerLimits&) const = default;
+};
+
 struct ClusterConfig {
   uint32_t f = 1;
   std::string protocol = "poe";  // poe | pbft
@@ -49,6 +68,7 @@ struct ClusterConfig {
   uint64_t fake_seed = 0;        // only with crypto = "fake"
   std::vector<ReplicaEntry> replicas;
   std::vector<BrokerEntry> brokers;
+  ListenerLimits limits;
 
   // The folder cluster.toml was read from; relative paths resolve against it.
   std::filesystem::path base_dir;
@@ -59,8 +79,10 @@ struct ClusterConfig {
   const ReplicaEntry* replica(uint32_t id) const;
 
   // Checks the invariants every process relies on (n = 3f+1 at least, unique ids 0..n-1,
-  // ports set, key sizes).
+  // ports set and distinct, key sizes).
   Status validate() const;
+  // No two listeners (replica peer/client/metrics ports, broker ports) on one host and port.
+  Status check_ports() const;
 };
 
 Result<ClusterConfig> load_config(const std::filesystem::path& file);

@@ -4,9 +4,15 @@
 #include <rocksdb/options.h>
 #include <rocksdb/write_batch.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <mutex>
+
+#include "ledger/rocksdb_logger.hpp"
 
 namespace rampart::ledger {
 namespace {
@@ -81,13 +87,22 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, ByteView clu
     fs::create_directories(path, ec);  // RocksDB creates only the last path component
     if (ec) return err(where + "cannot create: " + ec.message());
   }
+  // A folder the replica may not write is not damaged: say what it is. (RocksDB's own error
+  // would name whichever file it touched first.)
+  if (!opt.read_only && ::access(path.c_str(), W_OK) != 0 && (errno == EROFS || errno == EACCES)) {
+    return err(where + "the data folder is read-only (" + std::strerror(errno) +
+               "); a replica must write to it: remount it read-write or fix its permissions");
+  }
 
   rocksdb::Options options;
   options.create_if_missing = is_new;
   options.create_missing_column_families = is_new;
   options.error_if_exists = is_new;
   options.paranoid_checks = true;  // refuse damaged files rather than skip them
-  options.keep_log_file_num = 4;
+  options.info_log = make_rocksdb_logger();
+  // A background error (a failed flush or compaction) stops writes; we do not let RocksDB
+  // resume on its own behind our back: the store fails and the process restarts cleanly.
+  options.max_bgerror_resume_count = 0;
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   for (const char* name : kCfNames) descs.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
 
@@ -96,6 +111,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, ByteView clu
                            ? rocksdb::DB::OpenForReadOnly(options, path, descs, &s->cfs_, &raw)
                            : rocksdb::DB::Open(options, path, descs, &s->cfs_, &raw);
   if (!st.ok()) {
+    if (st.IsNoSpace()) return err(where + "disk full, cannot open: " + st.ToString());
     return err(where + (is_new ? "cannot create: " : "damaged or incomplete data folder, refusing to open: ") +
                st.ToString());
   }
@@ -317,11 +333,37 @@ Status Store::check_writable() const {
   return {};
 }
 
+void Store::on_failure(std::function<void(const StorageFailure&)> cb) {
+  std::lock_guard<std::mutex> l(failure_mu_);
+  on_failure_ = std::move(cb);
+}
+
+std::optional<StorageFailure> Store::failure() const {
+  std::lock_guard<std::mutex> l(failure_mu_);
+  return failure_;
+}
+
+Status Store::failed(const std::string& what, const rocksdb::Status& st) {
+  StorageFailure f;
+  f.disk_full = st.IsNoSpace();
+  f.message = "ledger at " + path_ + ": " + what + " failed: " + st.ToString();
+  std::function<void(const StorageFailure&)> cb;
+  {
+    std::lock_guard<std::mutex> l(failure_mu_);
+    if (failure_) return err(f.message);  // reported once, by the first failure
+    failure_ = f;
+    cb = on_failure_;
+  }
+  if (cb) cb(f);
+  return err(f.message);
+}
+
 Status Store::write(void* batch, bool sync) {
+  if (auto f = failure()) return err("ledger at " + path_ + ": no writes after a storage failure (" + f->message + ")");
   rocksdb::WriteOptions wo;
   wo.sync = sync;
   auto st = db_->Write(wo, &wb(batch));
-  if (!st.ok()) return err("ledger at " + path_ + ": write failed: " + st.ToString());
+  if (!st.ok()) return failed("write", st);
   return {};
 }
 
@@ -556,8 +598,9 @@ Status Store::sync() {
   if (read_only_) return {};
   // No lock: RocksDB's SyncWAL is safe alongside writes, and a replica calls this from its
   // syncer thread while the event loop keeps reading and writing (node/wal_syncer.hpp).
+  if (auto f = failure()) return err("ledger at " + path_ + ": no sync after a storage failure (" + f->message + ")");
   auto st = db_->SyncWAL();
-  if (!st.ok()) return err("ledger at " + path_ + ": sync failed: " + st.ToString());
+  if (!st.ok()) return failed("sync", st);
   return {};
 }
 
@@ -567,8 +610,9 @@ Status Store::flush() {
   rocksdb::FlushOptions fo;
   fo.wait = true;
   std::vector<rocksdb::ColumnFamilyHandle*> hs(cfs_.begin(), cfs_.end());
+  if (auto f = failure()) return err("ledger at " + path_ + ": no flush after a storage failure (" + f->message + ")");
   auto st = db_->Flush(fo, hs);
-  if (!st.ok()) return err("ledger at " + path_ + ": flush failed: " + st.ToString());
+  if (!st.ok()) return failed("flush", st);
   return {};
 }
 

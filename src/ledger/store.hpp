@@ -19,10 +19,19 @@
 // has another format version, or whose stored chain does not hold together, with an Error that
 // says what is wrong; it never "repairs" by creating an empty ledger over a damaged one.
 //
+// Storage failures. A write, sync or flush that RocksDB refuses (disk full, I/O error) puts the
+// store into a failed state for good: every later write is refused without touching RocksDB
+// again (its writers must not be reused after an error), and the on_failure callback runs once,
+// on the thread whose write failed. Nothing acknowledged is lost: only synced writes count, and
+// a new process reopens the folder (RocksDB replays its log) once the disk has room again.
+// RocksDB's own diagnostic log goes to the process log (warnings and errors), not to a LOG file
+// in the data folder, whose failed writes on a full disk used to abort the process.
+//
 // Thread safety: every method may be called from any thread; writers are serialised.
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <shared_mutex>
 #include <string>
@@ -36,6 +45,7 @@
 namespace rocksdb {
 class DB;
 class Slice;
+class Status;
 class ColumnFamilyHandle;
 }  // namespace rocksdb
 
@@ -84,6 +94,11 @@ struct OpenReport {
   // Proven blocks found right above the last final block, made final on open (not read_only,
   // not keep_speculative): their proof of execution exists, so a client may have accepted them.
   uint64_t promoted_count = 0;
+};
+
+struct StorageFailure {
+  bool disk_full = false;  // ENOSPC; otherwise an I/O error
+  std::string message;
 };
 
 class Store {
@@ -158,6 +173,10 @@ class Store {
   // Flush memtables to SST files (tests, before a backup).
   Status flush();
 
+  // Called once when the store fails (see the class comment); set it right after open().
+  void on_failure(std::function<void(const StorageFailure&)> cb);
+  std::optional<StorageFailure> failure() const;
+
  private:
   Store() = default;
   Status load_and_check(ByteView cluster_config, const OpenOptions& opt);
@@ -167,6 +186,8 @@ class Store {
   Status truncate_locked(uint64_t k, bool sync);
   Status write(void* write_batch, bool sync);
   Status check_writable() const;
+  // Records a RocksDB error from a write, sync or flush as the store's failure.
+  Status failed(const std::string& what, const rocksdb::Status& st);
   Result<Snapshot> snapshot_unlocked_check() const;
   Result<Block> block_unlocked(uint64_t k) const;
   Status scan_meta(char prefix, const std::function<bool(const rocksdb::Slice&, ByteView)>& take) const;
@@ -175,6 +196,9 @@ class Store {
   OpenReport report_;
   bool read_only_ = false;
   mutable std::shared_mutex mu_;
+  mutable std::mutex failure_mu_;  // guards the two below
+  std::optional<StorageFailure> failure_;
+  std::function<void(const StorageFailure&)> on_failure_;
   Metadata meta_;
   Hash32 last_hash_{};
   std::optional<CheckpointRecord> checkpoint_;

@@ -1,7 +1,12 @@
 #include "net/client_listener.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
 #include <atomic>
+#include <limits>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 
 #include "net/connection.hpp"
@@ -9,19 +14,35 @@
 namespace rampart::net {
 
 struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl> {
-  Impl(asio::io_context& io_, ClientOptions o)
-      : io(io_), opts(o), acceptor(io_), accept_retry(io_), counters(std::make_shared<CounterSet>()) {}
+  Impl(asio::io_context& io_, ClientOptions o, std::shared_ptr<CounterSet> c)
+      : io(io_),
+        opts(o),
+        acceptor(io_),
+        accept_retry(io_),
+        counters(c ? std::move(c) : std::make_shared<CounterSet>()),
+        budget(std::make_shared<BufferBudget>(o.buffer_budget_bytes, counters)),
+        cap(o.max_connections) {}
+
+  struct Entry {
+    std::shared_ptr<Connection> conn;
+    std::string source;
+  };
 
   asio::io_context& io;
   ClientOptions opts;
   asio::ip::tcp::acceptor acceptor;
   asio::steady_timer accept_retry;
   std::shared_ptr<CounterSet> counters;
-  std::unordered_map<ConnId, std::shared_ptr<Connection>> conns;
+  std::shared_ptr<BufferBudget> budget;
+  size_t cap;
+  std::unordered_map<ConnId, Entry> conns;
+  std::unordered_map<std::string, std::unordered_set<ConnId>> by_source;
   std::atomic<size_t> conn_gauge{0};
   std::function<void(ConnId, Bytes)> on_frame;
+  std::function<bool(ConnId, ByteView)> on_frame_view;
   std::function<void(ConnId)> on_close;
   ConnId next_id = 1;
+  uint64_t accept_failures = 0;  // in a row
   bool stopped = false;
 
   Result<uint16_t> listen(const std::string& host, uint16_t port) {
@@ -40,6 +61,11 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
       acceptor.close(ignored);
       return err("cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
     }
+    const uint64_t fds = raise_fd_limit();
+    if (fds && fds < opts.max_connections + opts.reserved_descriptors) {
+      cap = fds > 2 * opts.reserved_descriptors ? fds - opts.reserved_descriptors : fds / 2;
+      spdlog::warn("event=connection_cap_lowered listener={} max_connections={} descriptor_limit={}", opts.name, cap, fds);
+    }
     accept_loop();
     return acceptor.local_endpoint().port();
   }
@@ -48,44 +74,122 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
     acceptor.async_accept([w = weak_from_this()](const asio::error_code& ec, asio::ip::tcp::socket s) {
       auto me = w.lock();
       if (!me || me->stopped || ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        if (me->conns.size() >= me->opts.max_connections) {
-          CounterSet::add(me->counters->connections_rejected);
-          asio::error_code ignored;
-          s.close(ignored);
-        } else {
-          me->add(std::move(s));
-        }
+      if (ec) return me->accept_failed(ec);
+      if (me->accept_failures) {
+        spdlog::info("event=accept_recovered listener={} failures={}", me->opts.name, me->accept_failures);
+        me->accept_failures = 0;
       }
-      if (ec) {
-        // Out of descriptors or similar: retry later instead of spinning on the error.
-        me->accept_retry.expires_after(std::chrono::milliseconds(100));
-        me->accept_retry.async_wait([w](const asio::error_code& e) {
-          auto me = w.lock();
-          if (!e && me && !me->stopped) me->accept_loop();
-        });
-        return;
-      }
+      me->admit(std::move(s));
       me->accept_loop();
     });
   }
 
-  void add(asio::ip::tcp::socket s) {
+  // Out of descriptors or similar: retrying at once would spin on the same error (the pending
+  // connection stays in the backlog), so wait, and say so once per episode.
+  void accept_failed(const asio::error_code& ec) {
+    CounterSet::add(counters->accept_errors);
+    if (accept_failures++ == 0)
+      spdlog::warn("event=accept_failed listener={} error=\"{}\" connections={} (retrying every {} ms)", opts.name,
+                   ec.message(), conns.size(), opts.accept_backoff.count());
+    accept_retry.expires_after(opts.accept_backoff);
+    accept_retry.async_wait([w = weak_from_this()](const asio::error_code& e) {
+      auto me = w.lock();
+      if (!e && me && !me->stopped) me->accept_loop();
+    });
+  }
+
+  // The longest-idle connection among `ids`.
+  ConnId longest_idle(const std::unordered_set<ConnId>& ids) const {
+    ConnId best = 0;
+    auto at = std::chrono::steady_clock::time_point::max();
+    for (ConnId id : ids) {
+      auto t = conns.at(id).conn->last_frame_at();
+      if (t < at) at = t, best = id;
+    }
+    return best;
+  }
+
+  void admit(asio::ip::tcp::socket s) {
+    asio::error_code ec;
+    auto ep = s.remote_endpoint(ec);
+    if (ec) return;  // already gone
+    std::string src = source_key(ep.address());
+    auto mine = by_source.find(src);
+    const size_t have = mine == by_source.end() ? 0 : mine->second.size();
+    if (have >= opts.max_per_source) {
+      evict(longest_idle(mine->second));
+    } else if (conns.size() >= cap) {
+      // The source holding the most connections gives one up (its longest-idle one).
+      size_t largest = 0;
+      for (const auto& [key, ids] : by_source) largest = std::max(largest, ids.size());
+      std::unordered_set<ConnId> candidates;
+      for (const auto& [key, ids] : by_source)
+        if (ids.size() == largest) candidates.insert(ids.begin(), ids.end());
+      if (candidates.empty()) {  // cap 0: nothing to make room with
+        CounterSet::add(counters->connections_rejected);
+        return;
+      }
+      evict(longest_idle(candidates));
+    }
+    add(std::move(s), std::move(src));
+  }
+
+  void evict(ConnId id) {
+    CounterSet::add(counters->evicted);
+    drop(id, "evicted to make room for a new connection");
+  }
+
+  // Forgets the connection now (so the tables count only live ones) and closes it; the owner's
+  // on_close still follows, from the connection's close handler.
+  void drop(ConnId id, const std::string& why) {
+    auto it = conns.find(id);
+    if (it == conns.end()) return;
+    auto conn = std::move(it->second.conn);
+    forget(id, it->second.source);
+    conns.erase(it);
+    conn_gauge = conns.size();
+    conn->close(why);
+  }
+
+  void forget(ConnId id, const std::string& source) {
+    auto s = by_source.find(source);
+    if (s == by_source.end()) return;
+    s->second.erase(id);
+    if (s->second.empty()) by_source.erase(s);
+  }
+
+  void add(asio::ip::tcp::socket s, std::string src) {
     ConnId id = next_id++;
-    auto c = std::make_shared<Connection>(std::move(s), opts.max_frame, counters);
-    conns[id] = c;
+    Connection::Options co;
+    co.read_buffer_bytes = opts.read_buffer_bytes;
+    co.limits = opts.limits;
+    co.budget = budget;
+    auto c = std::make_shared<Connection>(std::move(s), opts.max_frame, counters, std::move(co));
+    by_source[src].insert(id);
+    conns[id] = Entry{c, std::move(src)};
     conn_gauge = conns.size();
     auto w = weak_from_this();
     Connection::Handlers h;
     h.on_frame = [w, id](ByteView f) {
       auto me = w.lock();
-      if (me && !me->stopped && me->on_frame) me->on_frame(id, Bytes(f.begin(), f.end()));
+      if (!me || me->stopped) return;
+      if (me->on_frame_view) {
+        if (!me->on_frame_view(id, f)) {
+          CounterSet::add(me->counters->bad_frames);
+          me->drop(id, "bad client frame");
+        }
+      } else if (me->on_frame) {
+        me->on_frame(id, Bytes(f.begin(), f.end()));
+      }
     };
     h.on_close = [w, id](const std::string&) {
       auto me = w.lock();
       if (!me || me->stopped) return;
-      me->conns.erase(id);
-      me->conn_gauge = me->conns.size();
+      if (auto it = me->conns.find(id); it != me->conns.end()) {
+        me->forget(id, it->second.source);
+        me->conns.erase(it);
+        me->conn_gauge = me->conns.size();
+      }
       if (me->on_close) me->on_close(id);
     };
     c->start(std::move(h));
@@ -93,11 +197,12 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
 
   bool send(ConnId id, ByteView payload) {
     auto it = conns.find(id);
-    if (stopped || it == conns.end() || it->second->closed()) return false;
-    Connection& c = *it->second;
+    if (stopped || it == conns.end() || it->second.conn->closed()) return false;
+    Connection& c = *it->second.conn;
     if (payload.size() > opts.max_frame ||
         c.pending_bytes() + payload.size() + kFrameHeaderBytes > opts.max_send_buffer_bytes) {
       CounterSet::add(counters->dropped_frames);
+      if (opts.close_when_send_buffer_full) drop(id, "client not reading its replies");
       return false;
     }
     c.send_frame(payload);
@@ -105,10 +210,7 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
     return true;
   }
 
-  void close(ConnId id) {
-    auto it = conns.find(id);
-    if (it != conns.end()) it->second->close("closed by server");
-  }
+  void close(ConnId id) { drop(id, "closed by server"); }
 
   void stop() {
     if (stopped) return;
@@ -116,18 +218,21 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
     asio::error_code ignored;
     acceptor.close(ignored);
     accept_retry.cancel();
-    for (auto& [id, c] : conns) c->close("listener stopped");
+    auto all = std::move(conns);
     conns.clear();
+    by_source.clear();
+    for (auto& [id, e] : all) e.conn->close("listener stopped");
     conn_gauge = 0;
   }
 };
 
-ClientListener::ClientListener(asio::io_context& io, ClientOptions opts)
-    : impl_(std::make_shared<Impl>(io, opts)) {}
+ClientListener::ClientListener(asio::io_context& io, ClientOptions opts, std::shared_ptr<CounterSet> counters)
+    : impl_(std::make_shared<Impl>(io, std::move(opts), std::move(counters))) {}
 ClientListener::~ClientListener() {
   if (impl_) impl_->stop();
 }
 void ClientListener::on_frame(std::function<void(ConnId, Bytes)> cb) { impl_->on_frame = std::move(cb); }
+void ClientListener::on_frame_view(std::function<bool(ConnId, ByteView)> cb) { impl_->on_frame_view = std::move(cb); }
 void ClientListener::on_close(std::function<void(ConnId)> cb) { impl_->on_close = std::move(cb); }
 Result<uint16_t> ClientListener::listen(const std::string& host, uint16_t port) { return impl_->listen(host, port); }
 bool ClientListener::send(ConnId c, ByteView payload) { return impl_->send(c, payload); }
@@ -135,5 +240,6 @@ void ClientListener::close(ConnId c) { impl_->close(c); }
 void ClientListener::stop() { impl_->stop(); }
 Counters ClientListener::counters() const { return impl_->counters->snapshot(); }
 size_t ClientListener::connections() const { return impl_->conn_gauge.load(std::memory_order_relaxed); }
+size_t ClientListener::max_connections() const { return impl_->cap; }
 
 }  // namespace rampart::net

@@ -10,11 +10,13 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "common/bytes.hpp"
 #include "net/counters.hpp"
 #include "net/frame.hpp"
+#include "net/limits.hpp"
 
 namespace rampart::net {
 
@@ -30,7 +32,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::function<void(const std::string& why)> on_close;
   };
 
+  struct Options {
+    size_t read_buffer_bytes = 64 * 1024;  // allocated once, not zeroed: idle ones cost no pages
+    ConnLimits limits;                     // idle and slow-frame timeouts (off by default)
+    std::shared_ptr<BufferBudget> budget;  // charged for partial frames (none by default)
+  };
+
   Connection(asio::ip::tcp::socket socket, size_t max_frame, std::shared_ptr<CounterSet> counters);
+  Connection(asio::ip::tcp::socket socket, size_t max_frame, std::shared_ptr<CounterSet> counters, Options opts);
 
   // Starts the read loop.
   void start(Handlers h);
@@ -51,6 +60,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void set_deadline(std::chrono::milliseconds after);
   void clear_deadline();
 
+  // Turns the idle and slow-frame watchdog on or off (zeros) from now on.
+  void set_limits(ConnLimits l);
+  // When the last complete frame arrived (or the connection was accepted).
+  std::chrono::steady_clock::time_point last_frame_at() const { return last_frame_; }
+  // The other side's address at accept (unspecified if it could not be read).
+  const asio::ip::address& remote_address() const { return remote_; }
+
   FrameDecoder& decoder() { return decoder_; }
   void close(const std::string& why);
   bool closed() const { return closed_; }
@@ -59,13 +75,22 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void read_more();
   void on_read(const asio::error_code& ec, size_t n);
   void on_written(const asio::error_code& ec, size_t n);
+  void arm_watchdog();
+  void on_watchdog();
 
   asio::ip::tcp::socket socket_;
   asio::steady_timer deadline_;
+  asio::steady_timer watchdog_;
+  bool watchdog_armed_ = false;
   FrameDecoder decoder_;
   std::shared_ptr<CounterSet> counters_;
   Handlers h_;
-  std::array<uint8_t, 64 * 1024> read_buf_{};
+  ConnLimits limits_;
+  asio::ip::address remote_;
+  std::chrono::steady_clock::time_point last_frame_;
+  std::optional<std::chrono::steady_clock::time_point> frame_started_;  // the partial frame's first bytes
+  size_t read_size_;
+  std::unique_ptr<uint8_t[]> read_buf_;
   Bytes fill_, inflight_;
   size_t fill_frames_ = 0, inflight_frames_ = 0;
   bool writing_ = false;

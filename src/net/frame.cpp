@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
+
+#include "net/limits.hpp"
 
 namespace rampart::net {
 
@@ -21,6 +24,54 @@ Bytes encode_frame(ByteView payload) {
   out.reserve(kFrameHeaderBytes + payload.size());
   append_frame(out, payload);
   return out;
+}
+
+FrameDecoder::~FrameDecoder() { release_body(); }
+
+FrameDecoder::FrameDecoder(FrameDecoder&& o) noexcept
+    : max_frame_(o.max_frame_),
+      header_fill_(o.header_fill_),
+      in_body_(o.in_body_),
+      body_len_(o.body_len_),
+      body_(std::move(o.body_)),
+      failed_(o.failed_),
+      over_budget_(o.over_budget_),
+      budget_(std::move(o.budget_)),
+      charged_(std::exchange(o.charged_, 0)) {
+  std::copy_n(o.header_, kFrameHeaderBytes, header_);
+}
+
+FrameDecoder& FrameDecoder::operator=(FrameDecoder&& o) noexcept {
+  if (this == &o) return *this;
+  release_body();
+  max_frame_ = o.max_frame_;
+  std::copy_n(o.header_, kFrameHeaderBytes, header_);
+  header_fill_ = o.header_fill_;
+  in_body_ = o.in_body_;
+  body_len_ = o.body_len_;
+  body_ = std::move(o.body_);
+  failed_ = o.failed_;
+  over_budget_ = o.over_budget_;
+  budget_ = std::move(o.budget_);
+  charged_ = std::exchange(o.charged_, 0);
+  return *this;
+}
+
+bool FrameDecoder::reserve_body(size_t need) {
+  if (need <= body_.capacity()) return true;
+  size_t cap = std::max(need, std::min<size_t>(body_len_, 2 * body_.capacity()));
+  if (budget_ && cap > charged_) {
+    if (!budget_->take(cap - charged_)) return false;
+    charged_ = cap;
+  }
+  body_.reserve(cap);
+  return true;
+}
+
+void FrameDecoder::release_body() {
+  body_ = Bytes();
+  if (budget_ && charged_) budget_->give(charged_);
+  charged_ = 0;
 }
 
 // One parser for both feeds: `whole(view)` gets a frame lying entirely inside `data`,
@@ -51,16 +102,21 @@ Status FrameDecoder::run(ByteView data, Whole&& whole, Assembled&& assembled) {
       body_len_ = len;
       in_body_ = true;
       body_.clear();
-      // Reserve only what is already here: the announced length is not trusted for allocation.
-      body_.reserve(data.size() - pos);
     }
     size_t take = std::min<size_t>(body_len_ - body_.size(), data.size() - pos);
+    // Room only for what is already here: the announced length is not trusted for allocation.
+    if (!reserve_body(body_.size() + take)) {
+      failed_ = over_budget_ = true;
+      release_body();
+      return err("partial frames of this listener hold their whole buffer budget");
+    }
     body_.insert(body_.end(), data.begin() + pos, data.begin() + pos + take);
     pos += take;
     if (body_.size() == body_len_) {
       in_body_ = false;
-      assembled(std::move(body_));
-      body_ = Bytes();
+      Bytes frame = std::move(body_);
+      release_body();
+      assembled(std::move(frame));
     }
   }
   return {};

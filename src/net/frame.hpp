@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "common/bytes.hpp"
@@ -22,11 +23,24 @@ Bytes encode_frame(ByteView payload);
 // Writes the header for a payload of `len` bytes at out[at..at+4).
 void put_frame_header(Bytes& out, size_t at, uint32_t len);
 
+class BufferBudget;  // net/limits.hpp
+
 // Incremental decoder for a byte stream. Feed it whatever the socket returned; it yields the
-// complete frames. After the first error (a length above the limit) it stays failed.
+// complete frames. After the first error (a length above the limit, or a partial frame that
+// does not fit the budget) it stays failed.
+//
+// With a budget, the buffer a partial frame is assembled in is charged to it (by capacity, as
+// it grows) and given back when the frame completes or the decoder goes away; a frame that
+// arrives whole within one feed is never buffered and costs nothing.
 class FrameDecoder {
  public:
-  explicit FrameDecoder(size_t max_frame = kDefaultMaxFrame) : max_frame_(max_frame) {}
+  explicit FrameDecoder(size_t max_frame = kDefaultMaxFrame, std::shared_ptr<BufferBudget> budget = nullptr)
+      : max_frame_(max_frame), budget_(std::move(budget)) {}
+  ~FrameDecoder();
+  FrameDecoder(FrameDecoder&& o) noexcept;
+  FrameDecoder& operator=(FrameDecoder&& o) noexcept;
+  FrameDecoder(const FrameDecoder&) = delete;
+  FrameDecoder& operator=(const FrameDecoder&) = delete;
 
   // Appends every frame completed by `data` to `frames`. Frames completed before an error in
   // the same call are still appended; the error is returned after them.
@@ -40,6 +54,8 @@ class FrameDecoder {
   void set_max_frame(size_t max_frame) { max_frame_ = max_frame; }
   size_t max_frame() const { return max_frame_; }
   bool failed() const { return failed_; }
+  // The failure was the budget, not the stream.
+  bool over_budget() const { return over_budget_; }
   // Bytes of an incomplete frame (header or payload) held so far.
   size_t buffered() const { return in_body_ ? kFrameHeaderBytes + body_.size() : header_fill_; }
 
@@ -51,6 +67,14 @@ class FrameDecoder {
   uint32_t body_len_ = 0;
   Bytes body_;
   bool failed_ = false;
+  bool over_budget_ = false;
+  std::shared_ptr<BufferBudget> budget_;
+  size_t charged_ = 0;  // bytes of body_'s capacity taken from budget_
+
+  // Makes room in body_ for `need` bytes (growing geometrically up to the frame's length);
+  // false if the budget cannot cover it.
+  bool reserve_body(size_t need);
+  void release_body();
 
   template <class Whole, class Assembled>
   Status run(ByteView data, Whole&& whole, Assembled&& assembled);

@@ -1,5 +1,7 @@
 #include "net/transport.hpp"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <atomic>
 #include <deque>
@@ -9,6 +11,7 @@
 #include <utility>
 
 #include "net/connection.hpp"
+#include "net/limits.hpp"
 
 namespace rampart::net {
 
@@ -31,6 +34,8 @@ struct PeerConn {
   bool counted_pending = false;  // inbound, counted in pending_inbound
   bool peer_known = false;
   NodeId peer = 0;
+  std::string source;  // inbound: source_key of the remote address
+  std::chrono::steady_clock::time_point accepted{};
 };
 
 struct Peer {
@@ -68,6 +73,9 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
   std::function<void(NodeId, Bytes)> on_msg;
   std::set<std::shared_ptr<PeerConn>> handshaking;
   size_t pending_inbound = 0;
+  std::map<std::string, size_t> pending_by_source;
+  std::set<std::string> peer_sources;  // source keys of the configured peers' addresses
+  uint64_t accept_failures = 0;        // in a row
   bool listening = false;
   bool started = false;
   bool stopped = false;
@@ -95,8 +103,21 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       return err("cannot listen on " + self_info.host + ":" + std::to_string(self_info.port) + ": " + ec.message());
     }
     listening = true;
+    resolve_peer_sources();
     accept_loop();
     return acceptor.local_endpoint().port();
+  }
+
+  // Addresses the configured peers dial from (their configured hosts): exempt from the
+  // per-source cap. A peer that dials from another address is still admitted, under the cap.
+  void resolve_peer_sources() {
+    peer_sources.clear();
+    for (auto& [id, p] : peers) {
+      asio::error_code ec;
+      auto rs = resolver.resolve(p->info.host, "0", ec);
+      if (ec) continue;
+      for (const auto& r : rs) peer_sources.insert(source_key(r.endpoint().address()));
+    }
   }
 
   void accept_loop() {
@@ -104,35 +125,83 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
       auto me = w.lock();
       if (!me || me->stopped) return;
       if (ec == asio::error::operation_aborted) return;
-      if (!ec) {
-        if (me->pending_inbound >= me->opts.max_pending_handshakes) {
-          CounterSet::add(me->counters->connections_rejected);
-          asio::error_code ignored;
-          s.close(ignored);
-        } else {
-          me->begin_inbound(std::move(s));
-        }
-      }
       if (ec) {
         // Out of descriptors or similar: retry later instead of spinning on the error.
-        me->accept_retry.expires_after(std::chrono::milliseconds(100));
+        CounterSet::add(me->counters->accept_errors);
+        if (me->accept_failures++ == 0)
+          spdlog::warn("event=accept_failed listener=peer error=\"{}\" (retrying every {} ms)", ec.message(),
+                       me->opts.accept_backoff.count());
+        me->accept_retry.expires_after(me->opts.accept_backoff);
         me->accept_retry.async_wait([w](const asio::error_code& e) {
           auto me = w.lock();
           if (!e && me && !me->stopped) me->accept_loop();
         });
         return;
       }
+      if (me->accept_failures) {
+        spdlog::info("event=accept_recovered listener=peer failures={}", me->accept_failures);
+        me->accept_failures = 0;
+      }
+      me->admit(std::move(s));
       me->accept_loop();
     });
   }
 
-  void begin_inbound(asio::ip::tcp::socket s) {
+  void admit(asio::ip::tcp::socket s) {
+    asio::error_code ec;
+    auto ep = s.remote_endpoint(ec);
+    if (ec) return;
+    std::string src = source_key(ep.address());
+    if (!peer_sources.count(src) && pending_by_source[src] >= opts.max_pending_per_source) {
+      CounterSet::add(counters->connections_rejected);
+      s.close(ec);
+      return;
+    }
+    if (pending_inbound >= opts.max_pending_handshakes && !evict_pending()) {
+      CounterSet::add(counters->connections_rejected);
+      s.close(ec);
+      return;
+    }
+    begin_inbound(std::move(s), std::move(src));
+  }
+
+  // Makes room for a new inbound connection: the oldest pending one that has not sent a valid
+  // Hello goes first (a dialing peer sends its Hello at once), else the oldest.
+  bool evict_pending() {
+    std::shared_ptr<PeerConn> victim;
+    for (const auto& pc : handshaking) {
+      if (!pc->counted_pending) continue;
+      const bool silent = pc->state == PeerConn::State::hello;
+      const bool victim_silent = victim && victim->state == PeerConn::State::hello;
+      if (!victim || (silent && !victim_silent) || (silent == victim_silent && pc->accepted < victim->accepted))
+        victim = pc;
+    }
+    if (!victim) return false;
+    CounterSet::add(counters->evicted);
+    uncount_pending(*victim);
+    handshaking.erase(victim);
+    victim->conn->close("evicted: too many unauthenticated connections");
+    return true;
+  }
+
+  void uncount_pending(PeerConn& pc) {
+    if (!pc.counted_pending) return;
+    pc.counted_pending = false;
+    --pending_inbound;
+    auto it = pending_by_source.find(pc.source);
+    if (it != pending_by_source.end() && --it->second == 0) pending_by_source.erase(it);
+  }
+
+  void begin_inbound(asio::ip::tcp::socket s, std::string src) {
     auto pc = std::make_shared<PeerConn>();
     pc->outbound = false;
     pc->hs = std::make_unique<crypto::Handshake>(crypto::HandshakeRole::responder, self, keys);
     pc->conn = std::make_shared<Connection>(std::move(s), kHandshakeMaxFrame, counters);
     pc->counted_pending = true;
+    pc->source = std::move(src);
+    pc->accepted = std::chrono::steady_clock::now();
     ++pending_inbound;
+    ++pending_by_source[pc->source];
     begin_handshake(pc);
   }
 
@@ -303,10 +372,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     pc->conn->clear_deadline();
     pc->conn->decoder().set_max_frame(opts.max_frame);
     handshaking.erase(pc);
-    if (pc->counted_pending) {
-      pc->counted_pending = false;
-      --pending_inbound;
-    }
+    uncount_pending(*pc);
     Peer& p = *find(pc->peer);
     if (p.conn && p.conn != pc) {
       auto old = p.conn;
@@ -323,10 +389,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
 
   void on_closed(const std::shared_ptr<PeerConn>& pc) {
     handshaking.erase(pc);
-    if (pc->counted_pending) {
-      pc->counted_pending = false;
-      --pending_inbound;
-    }
+    uncount_pending(*pc);
     if (pc->state != PeerConn::State::established) CounterSet::add(counters->handshake_failures);
     if (!pc->peer_known) return;
     Peer* p = find(pc->peer);

@@ -23,6 +23,10 @@
 //
 // Malformed frames and frames that fail authentication are counted in bad_frames and close
 // the connection; the peer then reconnects (after back-off) with a fresh handshake.
+//
+// Unauthenticated inbound connections are bounded (Options: handshake_timeout,
+// max_pending_handshakes with eviction of the oldest, max_pending_per_source for addresses that
+// are no configured peer's): connections that never authenticate cannot keep a known peer out.
 #include <asio.hpp>
 #include <chrono>
 #include <cstdint>
@@ -53,10 +57,19 @@ struct Options {
   size_t max_queue_messages = 8192;           // per peer
   size_t max_queue_bytes = 64u << 20;         // per peer
   size_t write_batch_bytes = 1u << 20;        // coalesce up to this much per write
-  std::chrono::milliseconds handshake_timeout{5000};
+  // An inbound or outbound connection must authenticate within this: on loopback or a LAN a
+  // handshake takes a round trip and a few milliseconds of X25519.
+  std::chrono::milliseconds handshake_timeout{2000};
   std::chrono::milliseconds backoff_initial{50};
   std::chrono::milliseconds backoff_max{5000};
-  size_t max_pending_handshakes = 64;         // inbound connections not yet authenticated
+  // Inbound connections not yet authenticated. At the cap a new one evicts the oldest pending
+  // connection that has not sent a valid Hello (else the oldest): anyone can open connections,
+  // and a configured peer's must never wait behind them.
+  size_t max_pending_handshakes = 64;
+  // Pending inbound connections per source address that is not a configured peer's address;
+  // more are refused at accept.
+  size_t max_pending_per_source = 8;
+  std::chrono::milliseconds accept_backoff{100};  // after a failed accept (out of descriptors)
 };
 
 class Transport {

@@ -1,7 +1,11 @@
 #include "node/metrics.hpp"
 
 #include <httplib.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <sstream>
 
 namespace rampart::node {
@@ -49,6 +53,16 @@ std::string render_metrics(const Snapshot& s) {
   g("rampart_client_frames_in_total", "frames received from clients", "counter", s.client.frames_in);
   g("rampart_client_bad_frames_total", "client frames dropped as malformed", "counter", s.client.bad_frames);
   g("rampart_client_connections", "open client connections", "gauge", s.client_connections);
+  g("rampart_client_connections_rejected_total", "client connections refused at accept", "counter", s.client.connections_rejected);
+  g("rampart_client_evicted_total", "idle client connections closed to admit a new one (per-source or total cap)", "counter", s.client.evicted);
+  g("rampart_client_idle_timeouts_total", "client connections closed after the idle timeout", "counter", s.client.idle_timeouts);
+  g("rampart_client_frame_timeouts_total", "client connections closed: a frame not complete within the slow-frame timeout", "counter", s.client.frame_timeouts);
+  g("rampart_client_budget_exceeded_total", "client connections closed: their partial frame did not fit the listener's buffer budget", "counter", s.client.budget_exceeded);
+  g("rampart_client_accept_errors_total", "failed accepts on the client port (e.g. out of descriptors), retried after a pause", "counter", s.client.accept_errors);
+  g("rampart_client_partial_frame_bytes", "bytes held by partial client frames", "gauge", s.client.partial_frame_bytes);
+  g("rampart_peer_connections_rejected_total", "peer-port connections refused at accept (per-source cap)", "counter", s.peer.connections_rejected);
+  g("rampart_peer_evicted_total", "unauthenticated peer-port connections closed to admit a new one", "counter", s.peer.evicted);
+  g("rampart_peer_accept_errors_total", "failed accepts on the peer port, retried after a pause", "counter", s.peer.accept_errors);
   g("rampart_batcher_pending", "requests waiting for the batch to close", "gauge", s.batcher_pending);
   g("rampart_forwarded_pending", "batches forwarded to the primary, not yet executed", "gauge", s.forwarded_pending);
   g("rampart_cart_pending", "batches awaiting their reply certificate", "gauge", s.certs_pending);
@@ -59,15 +73,55 @@ std::string render_metrics(const Snapshot& s) {
   return o.str();
 }
 
-MetricsServer::MetricsServer() : srv_(std::make_unique<httplib::Server>()) {}
+namespace {
+// The process's own figures, read when scraped (Prometheus' standard names).
+std::string process_metrics() {
+  std::ostringstream o;
+  long pages = 0, resident = 0;
+  if (FILE* f = std::fopen("/proc/self/statm", "r")) {
+    if (std::fscanf(f, "%ld %ld", &pages, &resident) != 2) resident = 0;
+    std::fclose(f);
+  }
+  o << "# HELP process_resident_memory_bytes resident set size\n# TYPE process_resident_memory_bytes gauge\n"
+    << "process_resident_memory_bytes " << resident * ::sysconf(_SC_PAGESIZE) << "\n";
+  std::error_code ec;
+  size_t fds = 0;
+  for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != std::filesystem::directory_iterator();
+       it.increment(ec))
+    ++fds;
+  o << "# HELP process_open_fds open file descriptors\n# TYPE process_open_fds gauge\nprocess_open_fds " << fds << "\n";
+  return o.str();
+}
+}  // namespace
+
+MetricsServer::MetricsServer(MetricsOptions opts) : opts_(opts), srv_(std::make_unique<httplib::Server>()) {}
 MetricsServer::~MetricsServer() { stop(); }
 
 Status MetricsServer::start(const std::string& host, uint16_t port) {
   srv_->Get("/metrics", [this](const httplib::Request&, httplib::Response& res) {
-    std::lock_guard<std::mutex> l(mu_);
-    res.set_content(text_, "text/plain; version=0.0.4");
+    std::string text;
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      text = text_;
+    }
+    res.set_content(text + process_metrics(), "text/plain; version=0.0.4");
   });
-  if (!srv_->bind_to_port(host, port)) return err("metrics: cannot listen on " + host + ":" + std::to_string(port));
+  const size_t threads = std::max<size_t>(opts_.threads, 1);
+  srv_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  srv_->set_read_timeout(opts_.read_timeout);
+  srv_->set_write_timeout(opts_.write_timeout);
+  srv_->set_keep_alive_max_count(opts_.keep_alive_max_requests);
+  srv_->set_keep_alive_timeout(static_cast<time_t>(opts_.keep_alive_timeout.count()));
+  srv_->set_payload_max_length(opts_.max_request_body);
+  // cpp-httplib's default socket options add SO_REUSEPORT: a second replica configured with
+  // the same port would bind too, and scrapes would alternate between the two. Only
+  // SO_REUSEADDR (a restart may bind while old connections sit in TIME_WAIT).
+  srv_->set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
+  if (!srv_->bind_to_port(host, port))
+    return err("metrics: cannot listen on " + host + ":" + std::to_string(port) + " (in use by another process?)");
   thread_ = std::thread([this] { srv_->listen_after_bind(); });
   return {};
 }

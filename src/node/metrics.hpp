@@ -3,6 +3,7 @@
 // thread renders a Snapshot every 200 ms; the HTTP thread only serves the latest text, so it
 // never touches the replica's state.
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -54,15 +55,30 @@ struct Snapshot {
 
 std::string render_metrics(const Snapshot& s);
 
+// Limits of the HTTP endpoint (docs/operations.md, "Metrics"). cpp-httplib serves each
+// connection on a pool thread until it closes, so a client that sends half a request holds a
+// thread until the read timeout: a pool larger than the number of such clients one expects and
+// short timeouts keep scrapes answered (the defaults held 10 half-sent requests at 8 threads
+// and 5 s per read, and the endpoint stopped answering).
+struct MetricsOptions {
+  size_t threads = 16;
+  std::chrono::milliseconds read_timeout{1000};   // per read: a request must keep coming
+  std::chrono::milliseconds write_timeout{1000};  // per write: a scraper must keep reading
+  size_t keep_alive_max_requests = 16;            // then the connection is closed
+  std::chrono::seconds keep_alive_timeout{1};     // idle time between requests on one connection
+  size_t max_request_body = 1024;                 // GET only
+};
+
 class MetricsServer {
  public:
-  MetricsServer();
+  explicit MetricsServer(MetricsOptions opts = {});
   ~MetricsServer();
   Status start(const std::string& host, uint16_t port);
   void update(Snapshot s);
   void stop();
 
  private:
+  MetricsOptions opts_;
   std::unique_ptr<httplib::Server> srv_;
   std::thread thread_;
   std::mutex mu_;

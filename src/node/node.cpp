@@ -21,7 +21,9 @@
 #include "node/app_adapter.hpp"
 #include "node/client_auth.hpp"
 #include "node/client_port.hpp"
+#include "node/key_check.hpp"
 #include "node/keyfile.hpp"
+#include "node/listener_limits.hpp"
 #include "node/metrics.hpp"
 #include "node/peer_msg.hpp"
 #include "node/recovery.hpp"
@@ -290,6 +292,7 @@ Status NodeImpl::init() {
   auto c = make_replica_crypto(cfg, secrets);
   if (!c) return c.error();
   rc = std::move(*c);
+  RAMPART_TRY(check_keys_match(cfg, self, secrets, rc));
   config_bytes = ledger::genesis_config(cfg);  // operational fields (hosts, ports, paths) left out
 
   // Ledger: refuse damaged data rather than serve wrong state.
@@ -299,6 +302,10 @@ Status NodeImpl::init() {
   auto st = ledger::Store::open(data.string(), config_bytes);
   if (!st) return err("data folder " + data.string() + " cannot be used: " + st.error().message);
   store = std::move(*st);
+  store->on_failure([this](const ledger::StorageFailure& f) {  // any thread; run() exits with 4
+    spdlog::critical("event=storage_failed reason={} error=\"{}\"", f.disk_full ? "disk_full" : "io_error", f.message);
+    asio::post(io, [this] { io.stop(); });
+  });
   genesis_state = exec.snapshot();
   RAMPART_TRY(recover());
   syncer = std::make_unique<WalSyncer>([this] { return store->sync(); },
@@ -332,18 +339,18 @@ Status NodeImpl::init() {
   auto kp = crypto::ChannelKeypair{};
   std::copy(me->x25519_public.begin(), me->x25519_public.end(), kp.pk.begin());
   std::copy(secrets.x25519_secret.begin(), secrets.x25519_secret.end(), kp.sk.begin());
-  transport = std::make_unique<net::Transport>(io, self, peers, kp);
+  transport = std::make_unique<net::Transport>(io, self, peers, kp, peer_options(cfg.limits));
   transport->on_message([this](NodeId from, Bytes m) { on_peer(from, std::move(m)); });
   auto lp = transport->listen();
   if (!lp) return err("peer port: " + lp.error().message);
 
-  clients = std::make_unique<ClientPort>(io, client_counters);
+  clients = std::make_unique<ClientPort>(io, client_counters, client_options(cfg.limits));
   clients->on_frame([this](ClientPort::ConnId c, ByteView f) { return on_client_frame(c, f); });
   auto cp = clients->listen(me->host, me->client_port);
   if (!cp) return cp.error();
 
   if (me->metrics_port != 0) {
-    metrics = std::make_unique<MetricsServer>();
+    metrics = std::make_unique<MetricsServer>(metrics_options(cfg.limits));
     RAMPART_TRY(metrics->start(me->host, me->metrics_port));
   }
   spdlog::info("event=started replica={} n={} f={} protocol={} peer_port={} client_port={} metrics_port={} data={} height={} final={}",
@@ -387,6 +394,11 @@ int NodeImpl::run() {
   if (metrics) metrics->stop();
   clients->stop();
   transport->stop();
+  if (store->failure()) {
+    spdlog::critical("event=stopped height={} exit=4 (storage failed: restart once the disk has room or is fixed)",
+                     exec.last_executed());
+    return 4;
+  }
   spdlog::info("event=stopped height={}", exec.last_executed());
   return 0;
 }

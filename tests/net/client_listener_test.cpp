@@ -104,21 +104,118 @@ TEST(ClientListener, ClientThatNeverReadsIsBounded) {
   EXPECT_FALSE(io.run([&] { return srv.l->send(srv.last_conn, to_bytes("late")); }));
 }
 
-TEST(ClientListener, ConnectionCapRefusesExtraClients) {
+// A socket to 127.0.0.1:port from the loopback address `src` (any 127.x.y.z works on Linux),
+// so tests can play several source addresses.
+asio::ip::tcp::socket connect_from(asio::io_context& io, const std::string& src, uint16_t port) {
+  asio::ip::tcp::socket s(io);
+  s.open(asio::ip::tcp::v4());
+  s.bind({asio::ip::make_address(src), 0});
+  s.connect({asio::ip::make_address("127.0.0.1"), port});
+  return s;
+}
+
+// Sends a frame and waits for its echo: the connection is admitted and was just active.
+void ping(asio::ip::tcp::socket& s, const std::string& text) {
+  raw_write_frame(s, to_bytes(text));
+  Bytes f;
+  ASSERT_TRUE(raw_read_frame(s, f)) << text;
+  EXPECT_EQ(f, to_bytes(text));
+}
+
+TEST(ClientListener, AtTheCapTheLongestIdleConnectionMakesRoom) {
   IoThread io;
   ClientOptions o;
-  o.max_connections = 1;
+  o.max_connections = 2;
   Server srv(io, o);
   asio::io_context raw_io;
   auto first = raw_connect(raw_io, srv.port);
-  ASSERT_TRUE(wait_until([&] { return srv.l->connections() == 1; }));
   auto second = raw_connect(raw_io, srv.port);
+  ASSERT_TRUE(wait_until([&] { return srv.l->connections() == 2; }));
+  ping(first, "first is active");  // so `second` is the longest idle
+  auto third = raw_connect(raw_io, srv.port);
   EXPECT_TRUE(raw_closed_by_peer(second));
-  EXPECT_EQ(srv.l->counters().connections_rejected, 1u);
-  raw_write_frame(first, to_bytes("still served"));
+  EXPECT_TRUE(wait_until([&] { return srv.l->counters().evicted == 1; }));
+  ping(third, "newcomer served");
+  ping(first, "active one kept");
+  EXPECT_EQ(srv.l->connections(), 2u);
+  EXPECT_EQ(srv.l->counters().connections_rejected, 0u);
+}
+
+TEST(ClientListener, ASourceAtItsCapOnlyDisplacesItsOwnConnections) {
+  IoThread io;
+  ClientOptions o;
+  o.max_per_source = 2;
+  o.max_connections = 4;
+  Server srv(io, o);
+  asio::io_context raw_io;
+  auto other = connect_from(raw_io, "127.0.0.2", srv.port);
+  auto a = connect_from(raw_io, "127.0.0.3", srv.port);
+  auto b = connect_from(raw_io, "127.0.0.3", srv.port);
+  ASSERT_TRUE(wait_until([&] { return srv.l->connections() == 3; }));
+  ping(a, "a");
+  auto c = connect_from(raw_io, "127.0.0.3", srv.port);  // 127.0.0.3 is at its cap: b goes
+  EXPECT_TRUE(raw_closed_by_peer(b));
+  ping(c, "c");
+  // The total cap (4): a fourth source's newcomer displaces the largest source's idlest (a or
+  // c), never the lone connection of 127.0.0.2, idle as it is.
+  auto d = connect_from(raw_io, "127.0.0.4", srv.port);
+  ASSERT_TRUE(wait_until([&] { return srv.l->counters().evicted == 1; }));
+  auto e = connect_from(raw_io, "127.0.0.5", srv.port);
+  ASSERT_TRUE(wait_until([&] { return srv.l->counters().evicted == 2; }));
+  ping(d, "d");
+  ping(e, "e");
+  ping(other, "the lone idle source is still here");
+  EXPECT_LE(srv.l->connections(), 4u);
+}
+
+TEST(ClientListener, IdleAndSlowFramesAreClosed) {
+  IoThread io;
+  ClientOptions o;
+  o.limits.idle_timeout = std::chrono::milliseconds(300);
+  o.limits.frame_timeout = std::chrono::milliseconds(300);
+  Server srv(io, o);
+  asio::io_context raw_io;
+  auto idle = raw_connect(raw_io, srv.port);
+  EXPECT_TRUE(raw_closed_by_peer(idle));
+  EXPECT_TRUE(wait_until([&] { return srv.l->counters().idle_timeouts == 1; }));
+  // Half a frame, then nothing: the slow-frame timeout, not the idle one, closes it.
+  ClientOptions slow_only = o;
+  slow_only.limits.idle_timeout = std::chrono::milliseconds(0);
+  Server srv2(io, slow_only);
+  auto slow = raw_connect(raw_io, srv2.port);
+  Bytes half = encode_frame(Bytes(1000, 7));
+  half.resize(500);
+  asio::write(slow, asio::buffer(half));
+  EXPECT_TRUE(raw_closed_by_peer(slow));
+  EXPECT_TRUE(wait_until([&] { return srv2.l->counters().frame_timeouts == 1; }));
+  EXPECT_EQ(srv2.l->counters().idle_timeouts, 0u);
+  EXPECT_TRUE(wait_until([&] { return srv2.l->counters().partial_frame_bytes == 0; }));
+}
+
+TEST(ClientListener, PartialFramesShareOneBudget) {
+  IoThread io;
+  ClientOptions o;
+  o.buffer_budget_bytes = 256 * 1024;
+  Server srv(io, o);
+  asio::io_context raw_io;
+  const Bytes big(200 * 1024, 9);
+  Bytes frame = encode_frame(big);
+  auto a = raw_connect(raw_io, srv.port);
+  auto b = raw_connect(raw_io, srv.port);
+  // a holds 150 KiB of its frame; b's 150 KiB do not fit in what is left.
+  asio::write(a, asio::buffer(frame.data(), 150 * 1024));
+  ASSERT_TRUE(wait_until([&] { return srv.l->counters().partial_frame_bytes >= 150 * 1024; }));
+  asio::error_code ec;
+  asio::write(b, asio::buffer(frame.data(), 150 * 1024), ec);  // may fail: b is closed midway
+  EXPECT_TRUE(ec || raw_closed_by_peer(b));
+  EXPECT_TRUE(wait_until([&] { return srv.l->counters().budget_exceeded == 1; }));
+  EXPECT_LE(srv.l->counters().partial_frame_bytes, o.buffer_budget_bytes);
+  // a completes its frame and is served; the budget is given back.
+  asio::write(a, asio::buffer(frame.data() + 150 * 1024, frame.size() - 150 * 1024));
   Bytes f;
-  ASSERT_TRUE(raw_read_frame(first, f));
-  EXPECT_EQ(f, to_bytes("still served"));
+  ASSERT_TRUE(raw_read_frame(a, f));
+  EXPECT_EQ(f, big);
+  EXPECT_TRUE(wait_until([&] { return srv.l->counters().partial_frame_bytes == 0; }));
 }
 
 }  // namespace

@@ -143,7 +143,7 @@ TEST(Hostile, HelloFromANodeThatMustNotDialIsRefused) {
   expect_all_pairs_deliver(io, c, "after refusal ");
 }
 
-TEST(Hostile, SilentConnectionsTimeOutAndArePendingLimited) {
+TEST(Hostile, SilentConnectionsTimeOutAndTheOldestAreEvicted) {
   IoThread io;
   Options o = Cluster::fast_options();
   o.handshake_timeout = std::chrono::milliseconds(200);
@@ -153,11 +153,45 @@ TEST(Hostile, SilentConnectionsTimeOutAndArePendingLimited) {
   asio::io_context raw_io;
   std::vector<asio::ip::tcp::socket> silent;
   for (int i = 0; i < 4; ++i) silent.push_back(raw_connect(raw_io, c.ports[2]));
-  EXPECT_TRUE(wait_until([&] { return c.t[2]->counters().connections_rejected >= 2; }));
-  // The two admitted ones are closed by the handshake deadline.
+  // Two of them made room for the last two; those are closed by the handshake deadline.
+  EXPECT_TRUE(wait_until([&] { return c.t[2]->counters().evicted >= 2; }));
   for (auto& s : silent) EXPECT_TRUE(raw_closed_by_peer(s));
   EXPECT_TRUE(wait_until([&] { return c.t[2]->counters().handshake_failures >= 2; }));
   expect_all_pairs_deliver(io, c, "after silence ");
+}
+
+// A replica comes back while anyone can fill its pending-handshake slots with connections
+// that never send a byte (and a long handshake timeout keeps them there): its peers' dials
+// must still get through. Before eviction they were refused until the flood timed out.
+TEST(Hostile, IdleConnectionsHoldingEveryPendingSlotDoNotStarveAKnownPeer) {
+  IoThread io;
+  Options o = Cluster::fast_options();
+  o.handshake_timeout = std::chrono::seconds(60);
+  o.max_pending_handshakes = 8;
+  Cluster c(io, 3, o);
+  ASSERT_TRUE(wait_until([&] { return c.all_connected(); }));
+  // Node 2 restarts; its peers dial a dead port meanwhile, so the flood is in first.
+  io.run([&] {
+    for (uint32_t i : {0u, 1u}) c.t[i]->set_peer_address(2, "127.0.0.1", 1);
+    c.t[2].reset();
+    c.make(2);
+    EXPECT_TRUE(c.t[2]->listen().ok());
+    EXPECT_TRUE(c.t[2]->start().ok());
+    return 0;
+  });
+  asio::io_context raw_io;
+  std::vector<asio::ip::tcp::socket> flood;
+  for (int i = 0; i < 20; ++i) flood.push_back(raw_connect(raw_io, c.ports[2]));
+  ASSERT_TRUE(wait_until([&] {
+    auto k = c.t[2]->counters();
+    return k.evicted + k.connections_rejected >= 12;
+  }));
+  io.run([&] {
+    for (uint32_t i : {0u, 1u}) c.t[i]->set_peer_address(2, "127.0.0.1", c.ports[2]);
+    return 0;
+  });
+  EXPECT_TRUE(wait_until([&] { return c.t[2]->connected(0) && c.t[2]->connected(1); }));
+  expect_all_pairs_deliver(io, c, "after the flood ");
 }
 
 TEST(Hostile, QueueBoundHoldsWhenThePeerStopsReading) {

@@ -6,6 +6,7 @@
 
 #include "common/config.hpp"
 #include "node/keyfile.hpp"
+#include "node/key_check.hpp"
 #include "node/keygen.hpp"
 #include "node/threshold_keys.hpp"
 
@@ -80,6 +81,98 @@ TEST(Config, RejectsBadInput) {
   std::string badport = zero;
   badport.replace(badport.find("peer_port=1"), 11, "peer_port=70000");
   EXPECT_FALSE(parse_config(badport, "/"));
+}
+
+
+TEST(Config, RejectsPortsThatCollide) {
+  fs::path d = temp_dir() / "c";
+  KeygenOptions o;
+  o.replicas = 4;
+  o.brokers = 1;
+  o.base_port = 23000;
+  auto c = keygen(o, d);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_TRUE(c->validate());
+  ClusterConfig x = *c;
+  x.replicas[2].metrics_port = x.replicas[1].client_port;
+  auto r = x.validate();
+  ASSERT_FALSE(r);
+  EXPECT_NE(r.error().message.find("port 23101 is used twice"), std::string::npos) << r.error().message;
+  x = *c;
+  x.brokers[0].port = x.replicas[3].peer_port;
+  EXPECT_FALSE(x.validate());
+  x = *c;
+  x.replicas[0].peer_port = x.replicas[0].client_port;
+  EXPECT_FALSE(x.validate());
+  // Other hosts may reuse a port number; a wildcard address covers every host.
+  x = *c;
+  x.replicas[1].host = "10.0.0.2";
+  x.replicas[1].peer_port = x.replicas[0].peer_port;
+  EXPECT_TRUE(x.validate());
+  x.replicas[0].host = "0.0.0.0";
+  EXPECT_FALSE(x.validate());
+  // Metrics off (0) on several replicas is no collision.
+  x = *c;
+  for (auto& rep : x.replicas) rep.metrics_port = 0;
+  EXPECT_TRUE(x.validate());
+  EXPECT_TRUE(parse_config(to_toml(*c), d));
+  fs::remove_all(d.parent_path());
+}
+
+TEST(KeyFile, KeysOfAnotherClusterOrReplicaAreRefused) {
+  fs::path root = temp_dir();
+  KeygenOptions o;
+  o.replicas = 4;
+  o.base_port = 23000;
+  auto a = keygen(o, root / "a");
+  auto b = keygen(o, root / "b");
+  ASSERT_TRUE(a && b);
+  auto secrets = [&](const ClusterConfig& c, uint32_t id) { return *load_secrets(c.resolve(c.replica(id)->key_file)); };
+  auto check = [&](const ClusterConfig& c, uint32_t id, const NodeSecrets& s) -> Status {
+    auto rc = make_replica_crypto(c, s);
+    if (!rc) return rc.error();
+    return check_keys_match(c, id, s, *rc);
+  };
+  EXPECT_TRUE(check(*a, 1, secrets(*a, 1)));
+  auto foreign = check(*a, 1, secrets(*b, 1));
+  ASSERT_FALSE(foreign);
+  EXPECT_NE(foreign.error().message.find("does not match cluster.toml"), std::string::npos) << foreign.error().message;
+  // Only the threshold share foreign: still refused.
+  NodeSecrets mixed = secrets(*a, 1);
+  mixed.threshold_share = secrets(*b, 1).threshold_share;
+  auto m = check(*a, 1, mixed);
+  ASSERT_FALSE(m);
+  EXPECT_NE(m.error().message.find("threshold"), std::string::npos) << m.error().message;
+  // Only the channel key foreign.
+  mixed = secrets(*a, 1);
+  mixed.x25519_secret = secrets(*b, 1).x25519_secret;
+  EXPECT_FALSE(check(*a, 1, mixed));
+  fs::remove_all(root);
+}
+
+TEST(Config, LimitsTableIsOptionalCheckedAndRoundTrips) {
+  fs::path d = temp_dir() / "c";
+  KeygenOptions o;
+  o.replicas = 4;
+  o.base_port = 23000;
+  auto c = keygen(o, d);
+  ASSERT_TRUE(c) << c.error().message;
+  const std::string base = to_toml(*c);
+  EXPECT_EQ(base.find("[limits]"), std::string::npos);  // defaults stay implicit
+  auto l = parse_config(base + "\n[limits]\nclient_max_per_source = 500\nclient_idle_timeout_ms = 0\n", d);
+  ASSERT_TRUE(l) << l.error().message;
+  EXPECT_EQ(l->limits.client_max_per_source, 500u);
+  EXPECT_EQ(l->limits.client_idle_timeout_ms, 0u);
+  EXPECT_EQ(l->limits.client_max_connections, ListenerLimits{}.client_max_connections);
+  auto again = parse_config(to_toml(*l), d);
+  ASSERT_TRUE(again) << again.error().message;
+  EXPECT_TRUE(again->limits == l->limits);
+  auto typo = parse_config(base + "\n[limits]\nclient_max_per_sauce = 5\n", d);
+  ASSERT_FALSE(typo);
+  EXPECT_NE(typo.error().message.find("client_max_per_sauce"), std::string::npos);
+  EXPECT_FALSE(parse_config(base + "\n[limits]\nclient_max_connections = 0\n", d));
+  EXPECT_FALSE(parse_config(base + "\n[limits]\npeer_handshake_timeout_ms = -1\n", d));
+  fs::remove_all(d.parent_path());
 }
 
 }  // namespace

@@ -159,6 +159,21 @@ bool LocalCluster::running(uint32_t id) const {
   return ::waitpid(it->second, nullptr, WNOHANG) == 0;
 }
 
+pid_t LocalCluster::pid(uint32_t id) const {
+  auto it = pids_.find(id);
+  return it == pids_.end() ? -1 : it->second;
+}
+
+int LocalCluster::wait_exit(uint32_t id, std::chrono::milliseconds d) {
+  auto it = pids_.find(id);
+  if (it == pids_.end() || it->second <= 0) return -1;
+  int st = 0;
+  const pid_t pid = it->second;
+  if (!wait_for([&] { return ::waitpid(pid, &st, WNOHANG) == pid; }, d)) return -1;
+  it->second = -1;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
 double LocalCluster::metric(uint32_t id, const std::string& name) const {
   const auto* r = cfg_.replica(id);
   httplib::Client cli(r->host, r->metrics_port);

@@ -38,6 +38,10 @@ class LocalCluster {
   // Signals every running replica first, then reaps them all (a whole-cluster crash or stop).
   void kill_all(int sig = 9);
   bool running(uint32_t id) const;
+  pid_t pid(uint32_t id) const;  // -1 when not running
+  // Waits (bounded) for replica `id` to exit on its own and reaps it: its exit status, 128 +
+  // the signal if a signal ended it, or -1 if it still runs at the deadline.
+  int wait_exit(uint32_t id, std::chrono::milliseconds d);
   // Scrapes /metrics; missing metric or unreachable replica = -1.
   double metric(uint32_t id, const std::string& name) const;
   bool wait_metric_at_least(uint32_t id, const std::string& name, double v, std::chrono::milliseconds d) const;
