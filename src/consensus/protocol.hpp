@@ -121,6 +121,9 @@ class Env {
   // every write made before this call (the certificates the vouching rests on). Shares of
   // executions in different views never combine (docs/protocols.md, I2). Default: ignored.
   virtual void attested(View /*v*/, Seq /*k*/) {}
+  // Does this Env call Protocol::on_proven? Then the protocol signs checkpoints only up to the
+  // proven prefix. Default: no proofs tracked (unit tests of the protocol alone).
+  virtual bool tracks_proofs() const { return false; }
   // A stable checkpoint at k: nf replicas signed this ledger head.
   virtual void checkpoint_stable(Seq k, const Hash32& head) = 0;
   // The same stable checkpoint with its certificate, called right after checkpoint_stable by
@@ -188,6 +191,14 @@ class Protocol {
   // stats().rejected_messages and changes nothing.
   virtual void on_message(NodeId from, ByteView msg) = 0;
   virtual void on_timer(TimerKind t) = 0;
+  // The replica layer holds a proof of execution (nf replicas' shares of one view, combined)
+  // for every batch up to k. Where the Env tracks proofs, checkpoints are signed only up to
+  // here: a checkpoint can become stable with f of its signers faulty, and then the correct
+  // signers alone are too few to prove its batches, while a lagging replica that installs the
+  // checkpoint's state never vouches for them. So a stable checkpoint must imply the proofs
+  // exist (state transfer ships proven blocks; clients of those batches get their proofs).
+  // Default: ignored.
+  virtual void on_proven(Seq /*k*/) {}
   // The replica layer installed the state of stable checkpoint k (after need_state_transfer):
   // execution resumes at k+1. Default: ignored.
   virtual void on_state_transferred(Seq /*k*/, const Hash32& /*head*/) {}

@@ -70,6 +70,7 @@ class NodeImpl final : public consensus::Env {
   void final(Seq k) override;
   void attested(View v, Seq k) override;
   void journal_barrier() override { journal_gen = syncer->request(); }
+  bool tracks_proofs() const override { return true; }
   void checkpoint_stable(Seq k, const Hash32& head) override;
   void checkpoint_certified(const consensus::CheckpointCert& cert) override;
   void view_changed(View v, NodeId primary) override;
@@ -150,6 +151,11 @@ class NodeImpl final : public consensus::Env {
   void chase_durable();
   void send_replies(uint64_t k, Cert& c);
   void advance_final();
+  // The protocol hears how far blocks are proven (our final blocks are exactly the proven
+  // prefix), outside any call it is making into us.
+  void tell_proven();
+  uint64_t proven_told = 0;
+  bool proven_posted = false;
   void try_checkpoint();
   void on_state_req(NodeId from, uint64_t from_k, uint64_t want_k);
   void on_state_resp(NodeId from, StateResp r);
@@ -1063,6 +1069,7 @@ void NodeImpl::advance_final() {
     }
     exec.make_final(j);
     ctr.final_height.store(j);
+    tell_proven();
     // Forget CART state that can no longer matter (replies still waiting for acknowledgements
     // of durability stay until they are sent).
     for (auto it = certs.begin(); it != certs.end() && it->first <= j;) {
@@ -1084,6 +1091,17 @@ void NodeImpl::advance_final() {
     }
   }
   try_checkpoint();
+}
+
+void NodeImpl::tell_proven() {
+  if (proven_posted || store->last_final() <= proven_told) return;
+  proven_posted = true;
+  asio::post(io, [this] {
+    proven_posted = false;
+    if (syncing || store->last_final() <= proven_told) return;
+    proven_told = store->last_final();
+    proto->on_proven(proven_told);
+  });
 }
 
 void NodeImpl::rollback(Seq k) {
@@ -1355,6 +1373,7 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
   ctr.state_transfers++;
   spdlog::info("event=state_transfer_done k={} from={}", st_k, from);
   proto->on_state_transferred(st_k, st_head);
+  tell_proven();
 }
 
 // ---------------------------------------------------------------- protocol journal
@@ -1461,6 +1480,7 @@ void NodeImpl::resume() {
   spdlog::info("event=resumed height={} checkpoint={} checkpoint_sigs={} target={} journal_records={}", rp.k,
                rp.checkpoint.k, rp.checkpoint.sigs.size(), rsync->target(), rp.journal.size());
   if (rp.k > 0 || !rp.journal.empty()) proto->on_restart(rp);
+  tell_proven();
   auto h = std::move(held);
   held.clear();
   for (auto& [from, m] : h) on_peer(from, std::move(m));

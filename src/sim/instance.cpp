@@ -96,6 +96,7 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch
   // Replies leave when the protocol lets us vouch for k (attested), tagged with that view.
   results_.erase(results_.lower_bound(k), results_.end());
   results_[k] = Results{o.results_root, std::move(o.replies), {}};
+  schedule_proven_check();  // the proof of k may exist already (we lag)
   return {o.state_digest, o.results_root, head};
 }
 
@@ -105,6 +106,11 @@ void Instance::attested(View v, consensus::Seq k) {
   for (auto& [j, r] : results_) {
     if (j > k) break;
     if (!r.views.insert(v).second) continue;
+    Writer share;
+    share.u64(v);
+    share.u64(j);
+    share.fixed(r.root);
+    w.replica_send(*this, kShareSink, Tag::share, share.take());
     for (const auto& e : r.replies) {
       if (e.kind != replica::ReplyKind::stale) w.send_reply(*this, e, v, j, r.root);
     }
@@ -222,18 +228,18 @@ void Instance::on_client_request(const replica::Request& r) {
   if (!replica::verify_request(r, w.client_verifier)) return;
   if (stash_.size() < 8) stash_.push_back(r);
   // A retry of the client's last executed request: answer from the reply cache (same k and
-  // results root as the first answer, so replies from different replicas still match), in
-  // every view we vouched for k in, and, once k is final, in our current view too: a final
-  // result is never rolled back, so vouching for it in any view is safe, and replicas that got
-  // k by state transfer (they never executed it) can still answer. The replica process answers
-  // such a retry with the proof stored in block k.
+  // results root as the first answer). Once k is final here its block holds a proof, which the
+  // reply carries (replicas that got k by state transfer answer too); before, we send our share
+  // again in every view we vouched for k in, and check that our view is not a dead one.
   if (auto c = ex.cached(r.client); c && c->seq == r.seq) {
-    if (c->k > final_k_) proto->client_waits();
-    std::set<View> views;
-    if (auto res = results_.find(c->k); res != results_.end() && res->second.root == c->root) views = res->second.views;
-    if (c->k <= final_k_) views.insert(view);
-    for (View v : views) {
-      w.send_reply(*this, replica::ReplyEntry{r.client, r.seq, replica::ReplyKind::cached, c->result}, v, c->k, c->root);
+    replica::ReplyEntry e{r.client, r.seq, replica::ReplyKind::cached, c->result};
+    if (c->k <= final_k_) {
+      if (auto v = w.proof(c->k, c->root)) w.send_reply(*this, e, *v, c->k, c->root, /*with_proof=*/true);
+      return;
+    }
+    proto->client_waits();
+    if (auto res = results_.find(c->k); res != results_.end() && res->second.root == c->root) {
+      for (View v : res->second.views) w.send_reply(*this, e, v, c->k, c->root);
     }
     return;
   }
@@ -359,6 +365,31 @@ void Instance::on_state_response(ByteView body) {
   if (checked()) w.checker.on_state_installed(node.id, k, head);
   w.res.state_transfers++;
   proto->on_state_transferred(k, head);
+  // A stable checkpoint is signed only once its batches are proven: they are.
+  if (k > proven_upto_) {
+    proven_upto_ = k;
+    proto->on_proven(k);
+  }
+}
+
+void Instance::schedule_proven_check() {
+  Event e;
+  e.type = EvType::proven_check;
+  e.a = node.id;
+  e.d = node.epoch;
+  w.schedule(w.now(), std::move(e));
+}
+
+void Instance::check_proven() {
+  if (!proto) return;
+  consensus::Seq p = proven_upto_;
+  for (auto r = results_.upper_bound(p); r != results_.end() && r->first == p + 1 && w.proof(r->first, r->second.root);
+       ++r) {
+    p = r->first;
+  }
+  if (p <= proven_upto_) return;
+  proven_upto_ = p;
+  proto->on_proven(p);
 }
 
 void Instance::on_state_retry() {

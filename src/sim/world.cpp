@@ -27,6 +27,7 @@ const char* ev_name(EvType t) {
     case EvType::resubmit: return "resubmit";
     case EvType::state_retry: return "state-retry";
     case EvType::sync_done: return "sync";
+    case EvType::proven_check: return "proven";
   }
   return "?";
 }
@@ -39,6 +40,7 @@ const char* tag_name(uint8_t t) {
     case Tag::reply: return "reply";
     case Tag::state_req: return "state-req";
     case Tag::state_resp: return "state-resp";
+    case Tag::share: return "share";
   }
   return "-";
 }
@@ -223,7 +225,11 @@ void World::replica_send(Instance& from, NodeId to, Tag tag, Bytes body) {
       case Fault::withhold:
         if (from.primary == n.id && n.withheld.count(to)) return;
         break;
+      case Fault::lie:
+        if (tag == Tag::share && body.size() >= 32) body[body.size() - 1] ^= 0x5a;  // a share for other results
+        break;
       case Fault::bad_sig:
+        if (tag == Tag::share && rng.chance(0.5)) return;  // an invalid share: combining drops it
         if ((tag == Tag::consensus || tag == Tag::state_resp) && !body.empty() && rng.chance(0.5)) {
           size_t tail = std::min<size_t>(body.size(), 64);
           body[body.size() - 1 - rng.below(tail)] ^= static_cast<uint8_t>(1 + rng.below(255));
@@ -254,7 +260,8 @@ void World::sync_done(Node& n, uint64_t gen) {
   }
 }
 
-void World::send_reply(Instance& from, const replica::ReplyEntry& e, View view, consensus::Seq k, const Hash32& root) {
+void World::send_reply(Instance& from, const replica::ReplyEntry& e, View view, consensus::Seq k, const Hash32& root,
+                       bool with_proof) {
   Hash32 r = root;
   Bytes result = e.result;
   if (from.node.byzantine && from.node.behaviour == Fault::lie) {
@@ -268,6 +275,7 @@ void World::send_reply(Instance& from, const replica::ReplyEntry& e, View view, 
   w.u64(k);
   w.fixed(r);
   w.bytes(result);
+  w.u8(with_proof ? 1 : 0);
   if (!from.node.up || (from.node.byzantine && from.node.behaviour == Fault::silent)) return;
   if (e.client >= clients_.size()) return;
   // A reply stands for the replica's CART share, which leaves only after the sync covering
@@ -275,7 +283,38 @@ void World::send_reply(Instance& from, const replica::ReplyEntry& e, View view, 
   emit(from, cfg.n + static_cast<uint32_t>(e.client), Tag::reply, w.take());
 }
 
+// A share that left a replica, over (view, k, results root): recorded as what a group signature
+// can be combined from (proof()).
+void World::note_share(uint32_t from, ByteView share) {
+  Reader r(share);
+  View view = r.u64();
+  uint64_t k = r.u64();
+  Hash32 root = r.fixed<32>();
+  if (!r.finish()) return;
+  auto& signers = shares_[{k, root, view}];
+  if (!signers.insert(from).second || signers.size() != cfg.nf()) return;
+  // A proof formed: every replica that executed k with this root holds it now (the process
+  // combines the shares it receives); they hear of it outside any protocol call.
+  for (auto& n : nodes) {
+    Event e;
+    e.type = EvType::proven_check;
+    e.a = n.id;
+    e.d = n.epoch;
+    schedule(now_, std::move(e));
+  }
+}
+
+std::optional<View> World::proof(consensus::Seq k, const Hash32& root) const {
+  for (auto it = shares_.lower_bound({k, root, 0}); it != shares_.end(); ++it) {
+    const auto& [key, signers] = *it;
+    if (std::get<0>(key) != k || std::get<1>(key) != root) break;
+    if (signers.size() >= cfg.nf()) return std::get<2>(key);
+  }
+  return std::nullopt;
+}
+
 void World::net_send(uint32_t from, uint32_t to, Tag tag, Bytes body) {
+  if (tag == Tag::share) return note_share(from, body);
   res.messages++;
   bool faulty_net = in_fault_phase();
   if (faulty_net) {
@@ -405,11 +444,19 @@ void World::deliver_to_client(Client& c, uint32_t from, ByteView body) {
   uint64_t k = r.u64();
   Hash32 root = r.fixed<32>();
   Bytes result = r.bytes(1 << 20);
+  const bool with_proof = r.u8() == 1;
   if (!r.finish() || client != c.id || !c.waiting || seq != c.cur.seq) return;
-  // nf replicas vouching for one (view, k, results root): what a CART proof is made of.
-  auto& voters = c.votes[{view, k, root, result}];
-  voters.insert(from);
-  if (voters.size() < cfg.nf()) return;
+  if (with_proof) {
+    // One reply carrying the group signature is enough, as for a real CART client; a replica
+    // can attach only a proof that nf shares made (proof()).
+    auto v = proof(k, root);
+    if (!v || *v != view) return;
+  } else {
+    // nf replicas vouching for one (view, k, results root): what a CART proof is made of.
+    auto& voters = c.votes[{view, k, root, result}];
+    voters.insert(from);
+    if (voters.size() < cfg.nf()) return;
+  }
   checker.on_accept(c.id, seq, k, root);
   c.waiting = false;
   ++c.done;
@@ -465,6 +512,12 @@ void World::step(const Event& e) {
     case EvType::sync_done: {
       Node& n = nodes[e.a];
       if (n.up && e.d == n.epoch) sync_done(n, e.c);
+      break;
+    }
+    case EvType::proven_check: {
+      Node& n = nodes[e.a];
+      if (n.up && e.d == n.epoch)
+        for (auto& in : n.inst) in->check_proven();
       break;
     }
     case EvType::resubmit:

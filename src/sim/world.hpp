@@ -26,11 +26,14 @@ using consensus::NodeId;
 using consensus::View;
 
 // The first byte of every simulated network message says what it carries.
-enum class Tag : uint8_t { consensus = 1, request = 2, forward = 3, reply = 4, state_req = 5, state_resp = 6 };
+// share: a replica's CART share over (view, k, results root), as the process broadcasts it;
+// here it goes to the world's record of shares (World::proof), not over the network.
+enum class Tag : uint8_t { consensus = 1, request = 2, forward = 3, reply = 4, state_req = 5, state_resp = 6, share = 7 };
+inline constexpr uint32_t kShareSink = 0xffffffff;
 
 enum class EvType : uint8_t {
   deliver, proto_timer, batch_timer, client_timer, client_next, crash, restart, partition, heal,
-  faults_end, resubmit, state_retry, sync_done
+  faults_end, resubmit, state_retry, sync_done, proven_check
 };
 
 struct Event {
@@ -80,6 +83,7 @@ class Instance final : public consensus::Env {
   void journal_put_lazy(consensus::Seq seq, uint8_t kind, Bytes body) override;
   void journal_prune(consensus::Seq upto) override;
   void journal_barrier() override { request_sync(); }
+  bool tracks_proofs() const override { return true; }
   void set_timer(consensus::TimerKind t, uint64_t after_ms) override;
   void cancel_timer(consensus::TimerKind t) override;
 
@@ -91,11 +95,14 @@ class Instance final : public consensus::Env {
   void on_state_request(NodeId from, consensus::Seq k);
   void on_state_response(ByteView body);
   void on_state_retry();
+  // Proofs that formed since (World::proof): the proven prefix grows, the protocol hears of it.
+  void check_proven();
   bool talks_to(NodeId r) const { return r < peers_.size() && peers_[r]; }
   // The executor was restored from the checkpoint on "disk" (restart): the chain continues there.
   void restored_at(const CkptSnap& s) {
     heads_ = {{s.header.k, ledger::block_hash(s.header)}};
     final_k_ = s.header.k;
+    proven_upto_ = s.header.k;  // a stable checkpoint: signed only once its batches were proven
   }
 
   World& w;
@@ -141,6 +148,8 @@ class Instance final : public consensus::Env {
   std::map<consensus::Seq, Results> results_;
   std::map<consensus::Seq, CkptSnap> snapshots_;  // checkpoint states
   consensus::Seq final_k_ = 0;                    // final up to here (Env::final, installed states)
+  consensus::Seq proven_upto_ = 0;                // a proof exists for every k up to here
+  void schedule_proven_check();
   std::optional<std::pair<consensus::Seq, Hash32>> want_state_;  // (k, head)
   std::vector<replica::Request> stash_;  // equivocation material
 };
@@ -203,7 +212,12 @@ class World {
   void schedule(uint64_t at, Event e);
   uint64_t now() const { return now_; }
   void replica_send(Instance& from, NodeId to, Tag tag, Bytes body);
-  void send_reply(Instance& from, const replica::ReplyEntry& e, View view, consensus::Seq k, const Hash32& root);
+  // with_proof: the reply carries the proof of (view, k, root) (a retry of a final request,
+  // answered from the reply cache and the stored block, as the replica process does).
+  void send_reply(Instance& from, const replica::ReplyEntry& e, View view, consensus::Seq k, const Hash32& root,
+                  bool with_proof = false);
+  // The view of a proof of execution for (k, results root), if nf replicas' shares for it left.
+  std::optional<View> proof(consensus::Seq k, const Hash32& root) const;
   bool in_fault_phase() const { return now_ < fault_end_; }
   // The message leaves now, or after the sync its sender is waiting for (Instance::gate).
   void emit(Instance& from, uint32_t to, Tag tag, Bytes body);
@@ -241,6 +255,9 @@ class World {
   std::priority_queue<Event, std::vector<Event>, EventLater> q_;
   std::vector<Client> clients_;
   std::vector<int> side_;  // partition side per replica; empty = no partition
+  void note_share(uint32_t from, ByteView share);
+  // CART shares that left replicas: (k, results root, view) -> signers.
+  std::map<std::tuple<consensus::Seq, Hash32, View>, std::set<NodeId>> shares_;
   std::vector<TraceEntry> ring_;
   size_t ring_pos_ = 0;
   uint64_t hash_ = 1469598103934665603ull;

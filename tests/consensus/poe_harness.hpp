@@ -83,8 +83,7 @@ class FakeEnv : public Env {
   };
   std::vector<Vouched> vouched;
   void attested(View v, Seq k) override {
-    attests.push_back({v, k});
-    EXPECT_LE(k, chain.size()) << "vouched for a batch not executed";
+    attests.push_back({v, k});  // k may be above our chain: a state we installed (final)
     for (Seq j = 1; j <= std::min<Seq>(k, chain.size()); ++j) vouched.push_back({v, j, chain[j - 1], states[j - 1]});
   }
   void checkpoint_stable(Seq k, const Hash32& d) override { stable.push_back({k, d}); }

@@ -22,11 +22,29 @@ void PbftReplica::after_execute(Seq k, const Hash32& state) {
     return;
   }
   if (k < low_) return;  // catching up below the stable checkpoint: nothing to sign
+  if (k > proven_) {
+    unsigned_ckpt_[k] = state;  // signed once its batches are proven (on_proven)
+    return;
+  }
+  sign_checkpoint(k, state);
+}
+
+void PbftReplica::sign_checkpoint(Seq k, const Hash32& state) {
   Checkpoint c{k, state, cfg_.self, {}};
   c.sig = crypto_.signer->sign(checkpoint_body(k, state, cfg_.self));
   ckpt_votes_[k][cfg_.self] = {state, c.sig};
   env_.broadcast(encode_checkpoint(c));
   check_stable(k);
+}
+
+void PbftReplica::on_proven(Seq k) {
+  if (proven_ != ~Seq{0} && k <= proven_) return;
+  proven_ = k;
+  while (!unsigned_ckpt_.empty() && unsigned_ckpt_.begin()->first <= proven_) {
+    auto [n, state] = *unsigned_ckpt_.begin();
+    unsigned_ckpt_.erase(unsigned_ckpt_.begin());
+    if (n > low_) sign_checkpoint(n, state);
+  }
 }
 
 void PbftReplica::handle_checkpoint(NodeId from, ByteView msg) {
@@ -119,6 +137,7 @@ void PbftReplica::garbage_collect() {
   while (!retained_.empty() && retained_.begin()->first <= keep_from) retained_.erase(retained_.begin());
   while (!ckpt_votes_.empty() && ckpt_votes_.begin()->first <= low_) ckpt_votes_.erase(ckpt_votes_.begin());
   while (!own_ckpt_.empty() && own_ckpt_.begin()->first < low_) own_ckpt_.erase(own_ckpt_.begin());
+  unsigned_ckpt_.erase(unsigned_ckpt_.begin(), unsigned_ckpt_.upper_bound(low_));
   while (!signed_.empty() && signed_.begin()->first <= low_) signed_.erase(signed_.begin());
   // Nothing at or below the stable checkpoint is ordered again: its journal records can go.
   if (low_ > journal_pruned_) {

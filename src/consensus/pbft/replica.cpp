@@ -13,6 +13,7 @@ PbftReplica::PbftReplica(const Config& cfg, Crypto crypto, Env& env)
   if (cfg_.checkpoint_interval == 0) cfg_.checkpoint_interval = 1;
   if (cfg_.window < cfg_.checkpoint_interval) cfg_.window = cfg_.checkpoint_interval;
   if (cfg_.max_inflight == 0) cfg_.max_inflight = 1;
+  if (env_.tracks_proofs()) proven_ = 0;
 }
 
 void PbftReplica::start() { update_timers(); }

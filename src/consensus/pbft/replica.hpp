@@ -42,6 +42,7 @@ class PbftReplica final : public Protocol {
   void on_message(NodeId from, ByteView msg) override;
   void on_timer(TimerKind t) override;
   void on_state_transferred(Seq k, const Hash32& head) override;
+  void on_proven(Seq k) override;
   void on_restart(const RestartPoint& r) override;
   bool verify_checkpoint(const CheckpointCert& cert) const override;
   bool is_primary() const override;
@@ -172,6 +173,11 @@ class PbftReplica final : public Protocol {
   // (CATCHUP) to replicas that lack it.
   std::map<Seq, std::map<Hash32, BatchPtr>> old_batches_;
   std::map<Seq, Hash32> own_ckpt_;  // own state digest at checkpoint seqs >= low_
+  // Checkpoints are signed only up to the proven prefix (Protocol::on_proven), so a stable
+  // checkpoint implies its batches' proofs exist; unproven ones wait here.
+  Seq proven_ = ~Seq{0};  // set in the constructor when the Env tracks proofs
+  std::map<Seq, Hash32> unsigned_ckpt_;
+  void sign_checkpoint(Seq k, const Hash32& state);
   std::map<Seq, std::map<NodeId, VoteRec>> ckpt_votes_;
 
   // Submitted batches not yet executed, in arrival order; deduplicated by digest.

@@ -58,6 +58,7 @@ void PbftReplica::on_restart(const RestartPoint& r) {
     own_ckpt_[low_] = p.state;
   }
   last_exec_ = r.k;
+  if (proven_ != ~Seq{0}) proven_ = std::max(proven_, r.k);  // final on our disk: proven
   exec_at_last_rt_ = r.k;
   if (next_seq_ <= r.k) next_seq_ = r.k + 1;
   restore_journal(r);

@@ -236,6 +236,7 @@ void PoeReplica::on_state_transferred(Seq k, const Hash32& head) {
     // (or a newer checkpoint) comes with the next stable checkpoint or a STABLE.
     last_executed_ = k;
     final_ = k;
+    if (proven_ != ~Seq{0}) proven_ = std::max(proven_, k);  // final on our disk: proven
     executed_[k] = Executed{Hash32{}, head};
     pending_.clear();
     queue_.clear();

@@ -335,24 +335,9 @@ void PoeReplica::try_execute() {
 void PoeReplica::update_attestation() {
   if (in_vc_) return;
   const Seq base = std::max(stable_, final_);
-  const Seq K = cfg_.checkpoint_interval;
   if (attest_view_ != view_ || attest_upto_ > last_executed_) {
-    const bool new_view = attest_view_ != view_;
     attest_view_ = view_;
-    attest_upto_ = std::min(base, last_executed_);
-    // Final above the stable checkpoint (restarted from our own disk): vouched for in any view.
-    // Sign the newest such checkpoint in this view, so that after a whole-cluster restart, when
-    // nobody holds it stable, nf replicas entering one view make it stable and the window moves.
-    if (new_view && final_ > stable_ && last_executed_ >= final_) {
-      for (auto it = executed_.upper_bound(final_); it != executed_.begin();) {
-        --it;
-        if (it->first <= stable_) break;
-        if (it->first % K == 0) {
-          send_checkpoint(it->first, it->second.head);
-          break;
-        }
-      }
-    }
+    attest_upto_ = 0;  // nothing vouched for in this view yet
   }
   if (last_executed_ < base) return;  // waiting for a state transfer
   const Seq from = std::max(attest_upto_, base);
@@ -366,15 +351,40 @@ void PoeReplica::update_attestation() {
     }
     ++k;
   }
-  if (k <= from) {
-    attest_upto_ = from;
-    return;
-  }
+  // Everything up to the stable checkpoint (or our final point) is final: it may be vouched for
+  // in any view, and must be in ours, or a batch made final by a checkpoint could stay without
+  // a proof when its executors vouched in different views (sim poe f=1 seed 4003: two in view 1,
+  // one only in view 0, the fourth lying).
+  if (k <= attest_upto_) return;
   attest_upto_ = k;
   env_.attested(view_, k);
-  for (Seq c = (from / K + 1) * K; c <= k; c += K) {
-    if (c > stable_) send_checkpoint(c, executed_[c].head);
+  vote_checkpoints();
+}
+
+// A CHECKPOINT for each interval multiple above the stable checkpoint that we vouch for in view_
+// and whose batches are all proven (Protocol::on_proven), once per view: votes of different views
+// never combine, so after a view change we sign again. This also signs a checkpoint that is
+// final on our own disk (after a restart), so that after a whole-cluster restart, when nobody
+// holds it stable, nf replicas entering one view make it stable and the window moves.
+void PoeReplica::vote_checkpoints() {
+  if (in_vc_ || attest_view_ != view_) return;
+  if (ckpt_voted_view_ != view_) {
+    ckpt_voted_view_ = view_;
+    ckpt_voted_upto_ = 0;
   }
+  const Seq K = cfg_.checkpoint_interval;
+  const Seq upto = std::min(attest_upto_, proven_);
+  for (Seq c = (std::max(ckpt_voted_upto_, stable_) / K + 1) * K; c <= upto; c += K) {
+    auto ex = executed_.find(c);
+    if (ex != executed_.end()) send_checkpoint(c, ex->second.head);
+    ckpt_voted_upto_ = c;
+  }
+}
+
+void PoeReplica::on_proven(Seq k) {
+  if (k <= proven_ && proven_ != ~Seq{0}) return;
+  proven_ = k;
+  vote_checkpoints();
 }
 
 // A backup that lacks proposals or certificates of this view asks the primary, which re-sends

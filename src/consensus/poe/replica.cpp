@@ -23,6 +23,7 @@ PoeReplica::PoeReplica(const Config& cfg, Crypto crypto, Env& env)
   }
   if (cfg_.max_inflight == 0) cfg_.max_inflight = 1;
   limits_ = limits_for(cfg_);
+  if (env_.tracks_proofs()) proven_ = 0;
 }
 
 void PoeReplica::start() {

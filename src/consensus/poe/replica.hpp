@@ -27,6 +27,7 @@ class PoeReplica final : public Protocol {
   void on_message(NodeId from, ByteView msg) override;
   void on_timer(TimerKind t) override;
   void on_state_transferred(Seq k, const Hash32& head) override;
+  void on_proven(Seq k) override;
   void on_restart(const RestartPoint& r) override;
   bool verify_checkpoint(const CheckpointCert& cert) const override;
   bool is_primary() const override { return !in_vc_ && cfg_.primary_of(view_) == cfg_.self; }
@@ -113,6 +114,7 @@ class PoeReplica final : public Protocol {
   void record_committed(Seq k);
   void try_execute();
   void update_attestation();
+  void vote_checkpoints();  // CHECKPOINT for what we vouch for in view_ and hold proofs of
   bool verify_certificate(View v, Seq k, const Hash32& d, const Certificate& c) const;
 
   // checkpoint.cpp
@@ -185,6 +187,10 @@ class PoeReplica final : public Protocol {
   // the stable checkpoint, certified in view attest_view_ (== view_ outside a view change).
   View attest_view_ = ~View{0};  // none yet
   Seq attest_upto_ = 0;
+  // Checkpoints are signed up to min(attest_upto_, proven_), each once per view.
+  Seq proven_ = ~Seq{0};  // set in the constructor when the Env tracks proofs
+  View ckpt_voted_view_ = ~View{0};
+  Seq ckpt_voted_upto_ = 0;
   std::optional<Checkpoint> own_ckpt_;        // latest own CHECKPOINT, for retransmission
   Seq exec_at_last_tick_ = 0;                 // last_executed_ at the previous retransmit tick
   uint32_t stuck_ticks_ = 0;                  // ticks without execution progress

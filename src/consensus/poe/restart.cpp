@@ -74,6 +74,7 @@ void PoeReplica::on_restart(const RestartPoint& r) {
     }
     last_executed_ = r.k;
     final_ = r.k;
+    if (proven_ != ~Seq{0}) proven_ = std::max(proven_, r.k);  // final on our disk: proven
     executed_[r.k] = Executed{Hash32{}, r.head};
     for (const auto& [j, head] : r.checkpoint_heads) {
       if (j <= stable_ || j > r.k || cfg_.checkpoint_interval == 0 || j % cfg_.checkpoint_interval != 0) continue;
