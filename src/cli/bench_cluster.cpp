@@ -322,9 +322,9 @@ int bench_cluster(const Args& a) {
     }
     // The group signature now, while the frame's bytes are still valid (the view may point into
     // the decoder's buffer); once per batch.
-    const std::pair<uint64_t, Hash32> batch{rp->k, rp->results_root};
+    const std::pair<uint64_t, Hash32> batch{rp->k, client::reply_block_hash(*rp)};
     if (batch != last_verified && !verified_batches.count(batch)) {
-      if (!(*group)->verify_group(ledger::proof_message(rp->view, rp->k, rp->results_root), rp->group_sig)) {
+      if (!(*group)->verify_group(ledger::proof_message(rp->view, rp->k, client::reply_block_hash(*rp)), rp->group_sig)) {
         bad++;
         return;
       }

@@ -137,7 +137,7 @@ Pass run_pass(const std::vector<Bytes>& batches, const std::filesystem::path& di
     if (!(*store)->append_speculative(blk, enc, false)) std::abort();
     Timing t4 = now();
     for (size_t i = 0; i < out.replies.size(); ++i)
-      frames_bytes += node::reply_frame(0, k, out.replies[i], static_cast<uint32_t>(i), *out.tree, group_sig).size();
+      frames_bytes += node::reply_frame(0, blk, out.replies[i], static_cast<uint32_t>(i), *out.tree, group_sig).size();
     Timing t5 = now();
     exec.make_final(k);  // as a replica does once k is proven: undo information goes
     add(p.hashes, t0, t1);

@@ -6,7 +6,7 @@
 namespace rampart::client {
 
 // Ok when the reply answers (client, seq), its result is a leaf of the results tree with the
-// given Merkle proof, and the group signature over proof_message(view, k, results_root) verifies.
+// given Merkle proof, and the group signature over proof_message(view, k, block hash of the header it carries) verifies.
 Status verify_reply(const Reply& r, replica::ClientId client, uint64_t seq, const crypto::ThresholdVerifier& group);
 
 }  // namespace rampart::client

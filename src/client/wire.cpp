@@ -2,6 +2,7 @@
 
 #include "common/codec.hpp"
 #include "crypto/blake3.hpp"
+#include "ledger/block.hpp"
 #include "replica/executor.hpp"
 
 namespace rampart::client {
@@ -28,6 +29,17 @@ Bytes encode_request_frame(const replica::Request& r) {
   return w.take();
 }
 
+Hash32 reply_block_hash(uint64_t k, const Hash32& batch_digest, const Hash32& prev_hash, const Hash32& state_digest,
+                        const Hash32& results_root) {
+  ledger::Block b;
+  b.k = k;
+  b.batch_digest = batch_digest;
+  b.prev_hash = prev_hash;
+  b.state_digest = state_digest;
+  b.results_root = results_root;
+  return ledger::block_hash(b);
+}
+
 Bytes encode_reply(const Reply& r) {
   Writer w;
   w.u8(kTagReply);
@@ -39,6 +51,9 @@ Bytes encode_reply(const Reply& r) {
   w.bytes(r.result);
   w.bytes(r.proof);
   w.fixed(r.results_root);
+  w.fixed(r.batch_digest);
+  w.fixed(r.prev_hash);
+  w.fixed(r.state_digest);
   w.bytes(r.group_sig);
   return w.take();
 }
@@ -64,6 +79,9 @@ ReplyView read_reply(Reader& rd) {
   v.result = rd.bytes_view(kMaxResult);
   v.proof = rd.bytes_view(8 + 1 + 32 * 32 + 1);
   v.results_root = rd.fixed<32>();
+  v.batch_digest = rd.fixed<32>();
+  v.prev_hash = rd.fixed<32>();
+  v.state_digest = rd.fixed<32>();
   v.group_sig = rd.bytes_view(kMaxGroupSig);
   return v;
 }
@@ -95,6 +113,9 @@ Result<Message> decode_message(ByteView frame) {
       m.reply.result.assign(v.result.begin(), v.result.end());
       m.reply.proof.assign(v.proof.begin(), v.proof.end());
       m.reply.results_root = v.results_root;
+      m.reply.batch_digest = v.batch_digest;
+      m.reply.prev_hash = v.prev_hash;
+      m.reply.state_digest = v.state_digest;
       m.reply.group_sig.assign(v.group_sig.begin(), v.group_sig.end());
       break;
     }

@@ -10,12 +10,14 @@
 //
 //   client -> replica   REQUEST  tag 1 | replica::Request (encode_request)
 //   replica -> client   REPLY    tag 2 | k u64 | view u64 | client u64 | seq u64 | kind u8 | result bytes
-//                                      | merkle proof bytes | results_root 32 | group_sig bytes
+//                                      | merkle proof bytes | results_root 32 | batch_digest 32
+//                                      | prev_hash 32 | state_digest 32 | group_sig bytes
 //                       REJECT   tag 3 | client u64 | seq u64 | reason str
 //
 // The reply is valid when merkle::verify(results_root, leaf_hash(reply_leaf(...)), proof) holds
-// and group_sig verifies over ledger::proof_message(view, k, results_root) under the group key
-// (view: the one view in which the nf signers vouched for k).
+// and group_sig verifies over ledger::proof_message(view, k, block hash) under the group key, the
+// block hash computed from the header fields the reply carries (view: the one view in which the
+// nf signers vouched for k).
 #include <cstdint>
 #include <string>
 
@@ -48,6 +50,7 @@ struct Reply {
   Bytes result;
   Bytes proof;       // crypto::merkle::Proof::encode()
   Hash32 results_root{};
+  Hash32 batch_digest{}, prev_hash{}, state_digest{};  // block k's header, with k and results_root
   Bytes group_sig;
 };
 
@@ -67,8 +70,16 @@ struct ReplyView {
   uint8_t kind = 0;
   ByteView result, proof;
   Hash32 results_root{};
+  Hash32 batch_digest{}, prev_hash{}, state_digest{};
   ByteView group_sig;
 };
+// The hash of the block a reply's proof signs, from the header fields it carries.
+Hash32 reply_block_hash(uint64_t k, const Hash32& batch_digest, const Hash32& prev_hash, const Hash32& state_digest,
+                        const Hash32& results_root);
+template <class R>
+Hash32 reply_block_hash(const R& r) {
+  return reply_block_hash(r.k, r.batch_digest, r.prev_hash, r.state_digest, r.results_root);
+}
 // A whole client-port frame that must be a REPLY; accepts exactly the replies decode_message does.
 Result<ReplyView> decode_reply_view(ByteView frame);
 

@@ -20,7 +20,7 @@ Hash32 derive_hash(const char* context, ByteView data) {
   return out;
 }
 
-constexpr std::string_view kProofTag = "rampart/cart-reply/v2";
+constexpr std::string_view kProofTag = "rampart/cart-reply/v3";
 
 void write_header(Writer& w, const Block& b) {
   w.u8(kBlockFormat);
@@ -35,14 +35,16 @@ std::string hex8(const Hash32& h) { return to_hex(ByteView(h.data(), 8)); }
 
 }  // namespace
 
-Bytes proof_message(uint64_t view, uint64_t k, const Hash32& results_root) {
+Bytes proof_message(uint64_t view, uint64_t k, const Hash32& block_hash) {
   Writer w;
   w.raw(as_bytes(kProofTag));
   w.u64(view);
   w.u64(k);
-  w.fixed(results_root);
+  w.fixed(block_hash);
   return w.take();
 }
+
+Bytes proof_message(const Block& b) { return proof_message(b.view, b.k, block_hash(b)); }
 
 Hash32 batch_digest(ByteView batch) { return derive_hash("rampart/ledger/batch/v1", batch); }
 

@@ -4,8 +4,8 @@
 //
 // The block hash covers the header only: k, batch digest, previous hash, state digest, results
 // root — what every correct replica computes identically. The proof of execution is the BLS
-// threshold group signature over proof_message(view, k, results_root): nf replicas vouched for
-// k's results in that one view (docs/protocols.md, I2; shares of executions in different views
+// threshold group signature over proof_message(view, k, block hash): nf replicas vouched for
+// block k in that one view (docs/protocols.md, I2; shares of executions in different views
 // never combine). The view sits with the proof, outside the hash: replicas may hold proofs of
 // different views for one block, and all hold the same chain of hashes. The proof exists only
 // after nf replicas vouched, and execution of k+1 (whose header links to hash(k)) must not wait
@@ -33,16 +33,18 @@ struct Block {
   // Not hashed (proof part): the view the proof names (before it, the view this replica
   // executed k in). Two correct replicas may hold proofs of different views for one block.
   uint64_t view = 0;
-  Bytes proof;               // group signature over proof_message(view, k, results_root); empty = not yet proven
+  Bytes proof;               // group signature over proof_message(view, k, block_hash(*this)); empty = not yet proven
 
   bool proven() const { return !proof.empty(); }
   bool operator==(const Block&) const = default;
 };
 
-// The exact message a replica threshold-signs when it vouches for batch k's results in view v
-// (CART reply shares), and that a block's proof of execution is a group signature over:
-//   "rampart/cart-reply/v2" (21 ASCII bytes) | v u64 LE | k u64 LE | results_root (32 bytes) = 69 bytes
-Bytes proof_message(uint64_t view, uint64_t k, const Hash32& results_root);
+// The exact message a replica threshold-signs when it vouches for block k in view v (CART reply
+// shares), and that a block's proof of execution is a group signature over:
+//   "rampart/cart-reply/v3" (21 ASCII bytes) | v u64 LE | k u64 LE | block_hash(k) (32 bytes) = 69 bytes
+// The block hash binds the results root (what replies prove), the state digest (what verifiable
+// reads prove against) and, through the previous hash, the whole history 1..k.
+Bytes proof_message(uint64_t view, uint64_t k, const Hash32& block_hash);
 
 // BLAKE3 (derive-key mode, context "rampart/ledger/batch/v1") of a batch's bytes.
 Hash32 batch_digest(ByteView batch);
@@ -53,6 +55,8 @@ Hash32 config_digest(ByteView cluster_config);
 Bytes encode_header(const Block& b);
 // BLAKE3 (derive-key mode, context "rampart/ledger/block/v1") of encode_header(b).
 Hash32 block_hash(const Block& b);
+// The message b's proof signs: proof_message(b.view, b.k, block_hash(b)).
+Bytes proof_message(const Block& b);
 
 // Full encoding: header, then view u64, u32 proof length and the proof.
 Bytes encode_block(const Block& b);

@@ -18,7 +18,7 @@ inline constexpr uint32_t kStoreFormat = 8;  // data folder format; 2: block for
                                              // 6: reply leaves v2 (padded; results roots differ);
                                              // 7: PoE journal records v2 (the certified record
                                              //    names its batch), set-aside batches ("r" keys);
-                                             // 8: proofs sign the view (block format 3),
+                                             // 8: proofs sign (view, k, block hash) (block format 3),
                                              //    checkpoints by (view, ledger head), PoE
                                              //    journal v3
 inline constexpr size_t kMaxCheckpointSigs = 1024;

@@ -9,7 +9,7 @@ std::string num(uint64_t k) { return std::to_string(k); }
 
 Status verify_proof(const Block& b, const crypto::ThresholdVerifier& tv) {
   if (!b.proven()) return err("block " + num(b.k) + ": no proof of execution");
-  if (!tv.verify_group(proof_message(b.view, b.k, b.results_root), b.proof)) {
+  if (!tv.verify_group(proof_message(b), b.proof)) {
     return err("block " + num(b.k) + ": proof of execution does not verify against the group public key");
   }
   return {};

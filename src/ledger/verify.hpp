@@ -5,7 +5,7 @@
 // Checked, block by block from genesis: the sequence is dense (block i is block i), block 0 is
 // this config's genesis block, every block links to the hash of the one before, every stored
 // batch matches its block's batch digest, and every block's proof of execution verifies against
-// the group key over proof_message(view, k, results_root). Final blocks must be proven; speculative
+// the group key over proof_message(view, k, block hash). Final blocks must be proven; speculative
 // blocks (above the last final one) may be unproven, but a proof they carry must verify.
 // The first failure is returned as an Error naming the block.
 #include <cstdint>
@@ -52,7 +52,7 @@ struct LedgerView {
   std::optional<CheckpointRecord> checkpoint;
 };
 
-// b's proof is a valid group signature over proof_message(b.view, b.k, b.results_root).
+// b's proof is a valid group signature over proof_message(b).
 Status verify_proof(const Block& b, const crypto::ThresholdVerifier& tv);
 // One step for a follower (observer, state transfer): check_link + verify_proof.
 Status verify_next(const Block& prev, const Block& b, ByteView batch, const crypto::ThresholdVerifier& tv);

@@ -83,10 +83,13 @@ class NodeImpl final : public consensus::Env {
   struct Cert {
     bool executed = false;
     View view = 0;  // executed in
-    Hash32 root{};
+    // Our block k as executed: the header replies carry, and its hash, which shares, proofs and
+    // DURABLE acknowledgements name (it binds the results root and the history before k).
+    ledger::Block header;
+    Hash32 head{};
     std::vector<replica::ReplyEntry> replies;
     std::shared_ptr<const merkle::Tree> tree;
-    // (signer, share) by (view, results root): only shares of one view combine (a proof needs nf
+    // (signer, share) by (view, block hash): only shares of one view combine (a proof needs nf
     // replicas vouching in one view, docs/protocols.md I2).
     std::map<std::pair<View, Hash32>, std::vector<crypto::Share>> shares;
     std::optional<View> signed_view;  // the latest view we signed our share in (Env::attested)
@@ -95,12 +98,12 @@ class NodeImpl final : public consensus::Env {
     bool replied = false;
     struct Proof {
       View view = 0;
-      Hash32 root{};
+      Hash32 head{};
       Bytes sig;
     };
     std::optional<Proof> early_proof;  // a peer's group signature, before we executed k
     bool persisted = false;  // group_sig is in the ledger (fsync'ed)
-    // Replicas (by results root) that told us the proof is fsync'ed with them. Replies wait for
+    // Replicas (by block hash) that told us the proof is fsync'ed with them. Replies wait for
     // nf of them so an acknowledged block survives any nf replicas coming back after a
     // whole-cluster crash (docs/operations.md).
     std::map<Hash32, std::set<NodeId>> durable;
@@ -118,7 +121,7 @@ class NodeImpl final : public consensus::Env {
     uint64_t gen = 0;
     uint64_t k = 0;
     View view = 0;
-    Hash32 root{};
+    Hash32 head{};
     Bytes share;
   };
   std::deque<OwnShare> own_shares;
@@ -141,15 +144,15 @@ class NodeImpl final : public consensus::Env {
   bool timed_check(ByteView batch);  // check_batch, its thread CPU time counted
   static constexpr uint64_t kArrivalTimingEvery = 16;
   uint64_t arrivals_seen = 0;
-  void add_share(uint64_t k, View view, const Hash32& root, NodeId signer, Bytes share);
+  void add_share(uint64_t k, View view, const Hash32& head, NodeId signer, Bytes share);
   void try_combine(uint64_t k);
-  void on_proof(NodeId from, uint64_t k, View view, const Hash32& root, Bytes sig);
+  void on_proof(NodeId from, uint64_t k, View view, const Hash32& head, Bytes sig);
   void adopt_proof(uint64_t k, Cert& c, View view, Bytes sig);
   void flush_proofs();
-  void on_durable(NodeId from, uint64_t k, const Hash32& root, bool asks);
-  void maybe_reply(uint64_t k, Cert& c);
+  void on_durable(NodeId from, uint64_t k, const Hash32& head, bool asks);
+  void maybe_reply(Cert& c);
   void chase_durable();
-  void send_replies(uint64_t k, Cert& c);
+  void send_replies(Cert& c);
   void advance_final();
   // The protocol hears how far blocks are proven (our final blocks are exactly the proven
   // prefix), outside any call it is making into us.
@@ -650,7 +653,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         ctr.bad_peer_msgs++;
         return;
       }
-      add_share(s->k, s->view, s->root, from, std::move(s->share));
+      add_share(s->k, s->view, s->hash, from, std::move(s->share));
       break;
     }
     case PeerTag::proof: {
@@ -659,7 +662,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         ctr.bad_peer_msgs++;
         return;
       }
-      on_proof(from, s->k, s->view, s->root, std::move(s->share));
+      on_proof(from, s->k, s->view, s->hash, std::move(s->share));
       break;
     }
     case PeerTag::durable: {
@@ -668,7 +671,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         ctr.bad_peer_msgs++;
         return;
       }
-      on_durable(from, s->k, s->root, !s->share.empty());
+      on_durable(from, s->k, s->hash, !s->share.empty());
       break;
     }
     case PeerTag::state_req: {
@@ -800,19 +803,20 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
   auto& c = certs[k];
   c.executed = true;
   c.view = v;
-  c.root = root;
+  c.header = blk;
+  const Hash32 head = ledger::block_hash(blk);
+  c.head = head;
   c.replies = std::move(out.replies);
   c.tree = std::move(out.tree);
   c.group_sig.clear();
   c.signed_view.reset();
   c.replied = false;
   c.persisted = false;
-  const Hash32 head = ledger::block_hash(blk);
   if (k % cfg.checkpoint_interval == 0) snapshots[k] = {out.state_digest, head, exec.snapshot()};
 
   // No share yet: we vouch for k only once the protocol says so (attested), which may be now
   // or, after a view change, once k's certificate of the new view came.
-  if (c.group_sig.empty() && c.early_proof && c.early_proof->root == root) {
+  if (c.group_sig.empty() && c.early_proof && c.early_proof->head == head) {
     auto p = std::move(*c.early_proof);
     c.early_proof.reset();
     adopt_proof(k, c, p.view, std::move(p.sig));
@@ -834,23 +838,23 @@ void NodeImpl::attested(View v, Seq k) {
     if (!c.executed || !c.group_sig.empty() || (c.signed_view && *c.signed_view >= v)) continue;
     c.signed_view = v;
     if (gen == 0) gen = syncer->request();
-    own_shares.push_back({gen, it->first, v, c.root, rc.tsigner->sign_share(ledger::proof_message(v, it->first, c.root))});
+    own_shares.push_back({gen, it->first, v, c.head, rc.tsigner->sign_share(ledger::proof_message(v, it->first, c.head))});
   }
 }
 
-void NodeImpl::add_share(uint64_t k, View view, const Hash32& root, NodeId signer, Bytes share) {
+void NodeImpl::add_share(uint64_t k, View view, const Hash32& head, NodeId signer, Bytes share) {
   if (signer != self) {
     // A peer still collecting shares for a block we already proved (it restarted, or lagged):
     // hand it the group signature (of whichever view) instead of making it wait for shares
     // nobody will resend.
     std::optional<std::pair<View, Bytes>> proof;
-    if (auto it = certs.find(k); it != certs.end() && !it->second.group_sig.empty() && it->second.root == root) {
+    if (auto it = certs.find(k); it != certs.end() && !it->second.group_sig.empty() && it->second.head == head) {
       proof = {it->second.proof_view, it->second.group_sig};
     } else if (k <= store->last_final()) {
-      if (auto b = store->block(k); b && b->results_root == root && b->proven()) proof = {b->view, b->proof};
+      if (auto b = store->block(k); b && b->proven() && ledger::block_hash(*b) == head) proof = {b->view, b->proof};
     }
     if (proof) {
-      transport->send(signer, encode_share({k, proof->first, root, proof->second}, PeerTag::proof));
+      transport->send(signer, encode_share({k, proof->first, head, proof->second}, PeerTag::proof));
       return;
     }
   }
@@ -858,11 +862,11 @@ void NodeImpl::add_share(uint64_t k, View view, const Hash32& root, NodeId signe
   if (k > exec.last_executed() + 4 * cfg.window) return;                      // far outside any window
   auto& c = certs[k];
   if (!c.group_sig.empty()) return;
-  auto slot = c.shares.find({view, root});
+  auto slot = c.shares.find({view, head});
   if (slot == c.shares.end()) {
-    // Bounded: a correct replica signs one root per view, in the few views it vouches in.
+    // Bounded: a correct replica signs one block per view, in the few views it vouches in.
     if (c.shares.size() >= 4 * size_t{cfg.n()}) return;
-    slot = c.shares.emplace(std::make_pair(view, root), std::vector<crypto::Share>{}).first;
+    slot = c.shares.emplace(std::make_pair(view, head), std::vector<crypto::Share>{}).first;
   }
   for (const auto& s : slot->second)
     if (s.signer == signer) return;
@@ -876,8 +880,8 @@ void NodeImpl::try_combine(uint64_t k) {
   Cert& c = it->second;
   if (!c.executed || !c.group_sig.empty()) return;
   for (auto& [key, shares] : c.shares) {
-    if (key.second != c.root || shares.size() < cfg.nf()) continue;
-    Bytes msg = ledger::proof_message(key.first, k, c.root);
+    if (key.second != c.head || shares.size() < cfg.nf()) continue;
+    Bytes msg = ledger::proof_message(key.first, k, c.head);
     std::vector<NodeId> bad;
     auto sig = rc.tverifier->combine(msg, shares, &bad);
     if (!bad.empty()) {
@@ -888,7 +892,7 @@ void NodeImpl::try_combine(uint64_t k) {
   }
 }
 
-void NodeImpl::on_proof(NodeId, uint64_t k, View view, const Hash32& root, Bytes sig) {
+void NodeImpl::on_proof(NodeId, uint64_t k, View view, const Hash32& head, Bytes sig) {
   if (k <= store->last_final()) return;
   if (k > exec.last_executed() + 4 * cfg.window) return;
   // Already proven here, or holding a checked proof for this root: nothing to verify. Peers
@@ -897,19 +901,19 @@ void NodeImpl::on_proof(NodeId, uint64_t k, View view, const Hash32& root, Bytes
   // checking each was a pairing apiece.
   if (auto it = certs.find(k); it != certs.end()) {
     if (!it->second.group_sig.empty()) return;
-    if (it->second.early_proof && it->second.early_proof->root == root) return;
+    if (it->second.early_proof && it->second.early_proof->head == head) return;
   }
-  if (!rc.tverifier->verify_group(ledger::proof_message(view, k, root), sig)) {
+  if (!rc.tverifier->verify_group(ledger::proof_message(view, k, head), sig)) {
     ctr.bad_shares++;
     return;
   }
   auto& c = certs[k];
   if (!c.group_sig.empty()) return;
   if (!c.executed) {
-    c.early_proof = Cert::Proof{view, root, std::move(sig)};
+    c.early_proof = Cert::Proof{view, head, std::move(sig)};
     return;
   }
-  if (c.root != root) {
+  if (c.head != head) {
     spdlog::critical("event=proof_for_other_results k={} note=\"nf replicas executed k differently\"", k);
     return;
   }
@@ -965,8 +969,8 @@ void NodeImpl::on_synced(uint64_t gen, const Status& st) {
   while (!own_shares.empty() && own_shares.front().gen <= journal_synced) {
     OwnShare s = std::move(own_shares.front());
     own_shares.pop_front();
-    transport->broadcast(encode_share({s.k, s.view, s.root, s.share}));
-    add_share(s.k, s.view, s.root, self, std::move(s.share));
+    transport->broadcast(encode_share({s.k, s.view, s.head, s.share}));
+    add_share(s.k, s.view, s.head, self, std::move(s.share));
   }
   std::vector<uint64_t> ks;
   std::erase_if(awaiting_sync, [&](const auto& e) {
@@ -979,13 +983,13 @@ void NodeImpl::on_synced(uint64_t gen, const Status& st) {
     if (it == certs.end() || !it->second.executed || it->second.group_sig.empty()) continue;  // rolled back meanwhile
     Cert& c = it->second;
     // Re-executed since the write (a rollback in between)? Only what the ledger holds counts.
-    if (auto b = store->block(k); !b || !b->proven() || b->results_root != c.root) continue;
+    if (auto b = store->block(k); !b || !b->proven() || ledger::block_hash(*b) != c.head) continue;
     c.persisted = true;
     ctr.proven.store(std::max(ctr.proven.load(), k));
-    c.durable[c.root].insert(self);
-    transport->broadcast(encode_share({k, 0, c.root, {}}, PeerTag::durable));
+    c.durable[c.head].insert(self);
+    transport->broadcast(encode_share({k, 0, c.head, {}}, PeerTag::durable));
     c.durable_asked = std::chrono::steady_clock::now();
-    maybe_reply(k, c);
+    maybe_reply(c);
     // A proof of execution means nf replicas executed k with this result: exactly what a
     // client accepts, and what the protocols never roll back. So the block is final once every
     // block below it is.
@@ -997,21 +1001,21 @@ void NodeImpl::on_synced(uint64_t gen, const Status& st) {
 // Replies go out once the proof is fsync'ed here and at nf replicas in all: then any nf replicas
 // that come back after every replica died include one that holds the proof (two sets of nf out
 // of n share f + 1 members), and the restart handshake adopts the highest proven height.
-void NodeImpl::maybe_reply(uint64_t k, Cert& c) {
+void NodeImpl::maybe_reply(Cert& c) {
   if (!c.persisted || c.replied) return;
-  if (c.durable[c.root].size() < cfg.nf()) return;
-  send_replies(k, c);
+  if (c.durable[c.head].size() < cfg.nf()) return;
+  send_replies(c);
 }
 
-void NodeImpl::on_durable(NodeId from, uint64_t k, const Hash32& root, bool asks) {
+void NodeImpl::on_durable(NodeId from, uint64_t k, const Hash32& head, bool asks) {
   auto it = certs.find(k);
-  bool ours = it != certs.end() && it->second.persisted && it->second.root == root;
+  bool ours = it != certs.end() && it->second.persisted && it->second.head == head;
   if (asks) {
     // A peer still waiting for acknowledgements: answer if the proof is durable here.
     bool have = ours;
     if (!have && k <= store->last_final())
-      if (auto b = store->block(k); b && b->results_root == root && b->proven()) have = true;
-    if (have) transport->send(from, encode_share({k, 0, root, {}}, PeerTag::durable));
+      if (auto b = store->block(k); b && b->proven() && ledger::block_hash(*b) == head) have = true;
+    if (have) transport->send(from, encode_share({k, 0, head, {}}, PeerTag::durable));
   }
   // Counted for blocks we still owe replies for, or have not executed yet (peers are often
   // ahead of us); settled or far-away blocks are not stored, as for shares.
@@ -1019,10 +1023,10 @@ void NodeImpl::on_durable(NodeId from, uint64_t k, const Hash32& root, bool asks
   if (k > exec.last_executed() + 4 * cfg.window) return;
   if (it == certs.end()) it = certs.emplace(k, Cert{}).first;
   if (it->second.replied) return;
-  auto& by_root = it->second.durable;
-  if (by_root.size() > cfg.n() && !by_root.count(root)) return;
-  by_root[root].insert(from);
-  maybe_reply(k, it->second);
+  auto& by_head = it->second.durable;
+  if (by_head.size() > cfg.n() && !by_head.count(head)) return;
+  by_head[head].insert(from);
+  maybe_reply(it->second);
   if (it->second.replied && k <= store->last_final()) certs.erase(it);
 }
 
@@ -1032,11 +1036,11 @@ void NodeImpl::chase_durable() {
   for (auto& [k, c] : certs) {
     if (!c.persisted || c.replied || now - c.durable_asked < std::chrono::milliseconds(200)) continue;
     c.durable_asked = now;
-    transport->broadcast(encode_share({k, 0, c.root, Bytes{1}}, PeerTag::durable));
+    transport->broadcast(encode_share({k, 0, c.head, Bytes{1}}, PeerTag::durable));
   }
 }
 
-void NodeImpl::send_replies(uint64_t k, Cert& c) {
+void NodeImpl::send_replies(Cert& c) {
   if (c.replied) return;
   c.replied = true;
   for (size_t i = 0; i < c.replies.size(); ++i) {
@@ -1045,7 +1049,7 @@ void NodeImpl::send_replies(uint64_t k, Cert& c) {
     auto conn = client_conn.find(r.client);
     if (conn == client_conn.end()) continue;
     reply_buf.clear();
-    if (!append_reply_frame(reply_buf, c.proof_view, k, r, static_cast<uint32_t>(i), *c.tree, c.group_sig)) continue;
+    if (!append_reply_frame(reply_buf, c.proof_view, c.header, r, static_cast<uint32_t>(i), *c.tree, c.group_sig)) continue;
     if (clients->send(conn->second, reply_buf.data())) ctr.replies++;
   }
 }
@@ -1084,7 +1088,7 @@ void NodeImpl::advance_final() {
     if (it != certs.end() && it->second.executed && now - last_share_resend > std::chrono::milliseconds(200)) {
       last_share_resend = now;
       for (const auto& [key, shares] : it->second.shares) {
-        if (key.second != it->second.root) continue;
+        if (key.second != it->second.head) continue;
         for (const auto& s : shares)
           if (s.signer == self) transport->broadcast(encode_share({j + 1, key.first, key.second, s.sig}));
       }

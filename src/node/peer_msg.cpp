@@ -17,7 +17,7 @@ Bytes encode_share(const ShareMsg& s, PeerTag tag) {
   w.u8(static_cast<uint8_t>(tag));
   w.u64(s.k);
   w.u64(s.view);
-  w.fixed(s.root);
+  w.fixed(s.hash);
   w.bytes(s.share);
   return w.take();
 }
@@ -27,7 +27,7 @@ Result<ShareMsg> decode_share(ByteView body) {
   ShareMsg s;
   s.k = r.u64();
   s.view = r.u64();
-  s.root = r.fixed<32>();
+  s.hash = r.fixed<32>();
   s.share = r.bytes(1024);
   RAMPART_TRY(r.finish());
   return s;

@@ -16,7 +16,7 @@ namespace rampart::node {
 enum class PeerTag : uint8_t {
   consensus = 1,   // bytes for Protocol::on_message
   forward = 2,     // a client batch for the primary to propose
-  share = 3,       // CART reply share: k, view, results root, threshold share over proof_message(view, k, root)
+  share = 3,       // CART reply share: k, view, block hash, threshold share over proof_message(view, k, hash)
   state_req = 4,   // "send me your checkpoint and blocks above `from`"
   state_resp = 5,  // checkpoint, snapshot, blocks (from .. checkpoint)
   proof = 6,       // a combined group signature for (view, k) (ShareMsg layout), to a peer that lacks it
@@ -31,7 +31,7 @@ enum class PeerTag : uint8_t {
 struct ShareMsg {
   uint64_t k = 0;
   uint64_t view = 0;
-  Hash32 root{};
+  Hash32 hash{};  // block k's hash
   Bytes share;
 };
 

@@ -95,7 +95,7 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch
   if (k % w.cfg.checkpoint_interval == 0) snapshots_[k] = {header, ex.snapshot()};
   // Replies leave when the protocol lets us vouch for k (attested), tagged with that view.
   results_.erase(results_.lower_bound(k), results_.end());
-  results_[k] = Results{o.results_root, std::move(o.replies), {}};
+  results_[k] = Results{o.results_root, head, header, std::move(o.replies), {}};
   schedule_proven_check();  // the proof of k may exist already (we lag)
   return {o.state_digest, o.results_root, head};
 }
@@ -109,10 +109,15 @@ void Instance::attested(View v, consensus::Seq k) {
     Writer share;
     share.u64(v);
     share.u64(j);
-    share.fixed(r.root);
+    share.fixed(r.head);
+    // The header too, so a replica that got k by state transfer finds the block (proof_of).
+    share.fixed(r.header.results_root);
+    share.fixed(r.header.batch_digest);
+    share.fixed(r.header.prev_hash);
+    share.fixed(r.header.state_digest);
     w.replica_send(*this, kShareSink, Tag::share, share.take());
     for (const auto& e : r.replies) {
-      if (e.kind != replica::ReplyKind::stale) w.send_reply(*this, e, v, j, r.root);
+      if (e.kind != replica::ReplyKind::stale) w.send_reply(*this, e, v, r.header);
     }
   }
 }
@@ -233,13 +238,15 @@ void Instance::on_client_request(const replica::Request& r) {
   // again in every view we vouched for k in, and check that our view is not a dead one.
   if (auto c = ex.cached(r.client); c && c->seq == r.seq) {
     replica::ReplyEntry e{r.client, r.seq, replica::ReplyKind::cached, c->result};
+    auto res = results_.find(c->k);
     if (c->k <= final_k_) {
-      if (auto v = w.proof(c->k, c->root)) w.send_reply(*this, e, *v, c->k, c->root, /*with_proof=*/true);
+      // The block's hash: ours if we executed it, else the one the proof was made over.
+      if (auto p = w.proof_of(c->k, c->root)) w.send_reply(*this, e, p->first, p->second, /*with_proof=*/true);
       return;
     }
     proto->client_waits();
-    if (auto res = results_.find(c->k); res != results_.end() && res->second.root == c->root) {
-      for (View v : res->second.views) w.send_reply(*this, e, v, c->k, c->root);
+    if (res != results_.end() && res->second.root == c->root) {
+      for (View v : res->second.views) w.send_reply(*this, e, v, res->second.header);
     }
     return;
   }
@@ -383,7 +390,7 @@ void Instance::schedule_proven_check() {
 void Instance::check_proven() {
   if (!proto) return;
   consensus::Seq p = proven_upto_;
-  for (auto r = results_.upper_bound(p); r != results_.end() && r->first == p + 1 && w.proof(r->first, r->second.root);
+  for (auto r = results_.upper_bound(p); r != results_.end() && r->first == p + 1 && w.proof(r->first, r->second.head);
        ++r) {
     p = r->first;
   }

@@ -226,7 +226,7 @@ void World::replica_send(Instance& from, NodeId to, Tag tag, Bytes body) {
         if (from.primary == n.id && n.withheld.count(to)) return;
         break;
       case Fault::lie:
-        if (tag == Tag::share && body.size() >= 32) body[body.size() - 1] ^= 0x5a;  // a share for other results
+        if (tag == Tag::share && body.size() > 16) body[16] ^= 0x5a;  // a share over another block
         break;
       case Fault::bad_sig:
         if (tag == Tag::share && rng.chance(0.5)) return;  // an invalid share: combining drops it
@@ -260,9 +260,9 @@ void World::sync_done(Node& n, uint64_t gen) {
   }
 }
 
-void World::send_reply(Instance& from, const replica::ReplyEntry& e, View view, consensus::Seq k, const Hash32& root,
+void World::send_reply(Instance& from, const replica::ReplyEntry& e, View view, const ledger::Block& header,
                        bool with_proof) {
-  Hash32 r = root;
+  Hash32 r = header.results_root;
   Bytes result = e.result;
   if (from.node.byzantine && from.node.behaviour == Fault::lie) {
     r[0] ^= 0x5a;  // a plausible reply with wrong results
@@ -272,8 +272,11 @@ void World::send_reply(Instance& from, const replica::ReplyEntry& e, View view, 
   w.u64(e.client);
   w.u64(e.seq);
   w.u64(view);
-  w.u64(k);
+  w.u64(header.k);
   w.fixed(r);
+  w.fixed(header.batch_digest);
+  w.fixed(header.prev_hash);
+  w.fixed(header.state_digest);
   w.bytes(result);
   w.u8(with_proof ? 1 : 0);
   if (!from.node.up || (from.node.byzantine && from.node.behaviour == Fault::silent)) return;
@@ -283,15 +286,22 @@ void World::send_reply(Instance& from, const replica::ReplyEntry& e, View view, 
   emit(from, cfg.n + static_cast<uint32_t>(e.client), Tag::reply, w.take());
 }
 
-// A share that left a replica, over (view, k, results root): recorded as what a group signature
+// A share that left a replica, over (view, k, block hash): recorded as what a group signature
 // can be combined from (proof()).
 void World::note_share(uint32_t from, ByteView share) {
   Reader r(share);
   View view = r.u64();
   uint64_t k = r.u64();
-  Hash32 root = r.fixed<32>();
+  ledger::Block header;
+  header.k = k;
+  const Hash32 head = r.fixed<32>();
+  header.results_root = r.fixed<32>();
+  header.batch_digest = r.fixed<32>();
+  header.prev_hash = r.fixed<32>();
+  header.state_digest = r.fixed<32>();
   if (!r.finish()) return;
-  auto& signers = shares_[{k, root, view}];
+  if (ledger::block_hash(header) == head) block_of_root_[{k, header.results_root}].emplace(head, header);
+  auto& signers = shares_[{k, head, view}];
   if (!signers.insert(from).second || signers.size() != cfg.nf()) return;
   // A proof formed: every replica that executed k with this root holds it now (the process
   // combines the shares it receives); they hear of it outside any protocol call.
@@ -304,12 +314,20 @@ void World::note_share(uint32_t from, ByteView share) {
   }
 }
 
-std::optional<View> World::proof(consensus::Seq k, const Hash32& root) const {
-  for (auto it = shares_.lower_bound({k, root, 0}); it != shares_.end(); ++it) {
+std::optional<View> World::proof(consensus::Seq k, const Hash32& head) const {
+  for (auto it = shares_.lower_bound({k, head, 0}); it != shares_.end(); ++it) {
     const auto& [key, signers] = *it;
-    if (std::get<0>(key) != k || std::get<1>(key) != root) break;
+    if (std::get<0>(key) != k || std::get<1>(key) != head) break;
     if (signers.size() >= cfg.nf()) return std::get<2>(key);
   }
+  return std::nullopt;
+}
+
+std::optional<std::pair<View, ledger::Block>> World::proof_of(consensus::Seq k, const Hash32& root) const {
+  auto it = block_of_root_.find({k, root});
+  if (it == block_of_root_.end()) return std::nullopt;
+  for (const auto& [head, header] : it->second)
+    if (auto v = proof(k, head)) return std::make_pair(*v, header);
   return std::nullopt;
 }
 
@@ -442,18 +460,26 @@ void World::deliver_to_client(Client& c, uint32_t from, ByteView body) {
   uint64_t seq = r.u64();
   View view = r.u64();
   uint64_t k = r.u64();
-  Hash32 root = r.fixed<32>();
+  ledger::Block header;
+  header.k = k;
+  Hash32 root = header.results_root = r.fixed<32>();
+  header.batch_digest = r.fixed<32>();
+  header.prev_hash = r.fixed<32>();
+  header.state_digest = r.fixed<32>();
   Bytes result = r.bytes(1 << 20);
   const bool with_proof = r.u8() == 1;
   if (!r.finish() || client != c.id || !c.waiting || seq != c.cur.seq) return;
+  // The proof signs the block hash, which the client computes from the header the reply carries:
+  // it binds the results root the reply's result is proven against.
+  const Hash32 head = ledger::block_hash(header);
   if (with_proof) {
     // One reply carrying the group signature is enough, as for a real CART client; a replica
     // can attach only a proof that nf shares made (proof()).
-    auto v = proof(k, root);
+    auto v = proof(k, head);
     if (!v || *v != view) return;
   } else {
-    // nf replicas vouching for one (view, k, results root): what a CART proof is made of.
-    auto& voters = c.votes[{view, k, root, result}];
+    // nf replicas vouching for one (view, k, block): what a CART proof is made of.
+    auto& voters = c.votes[{view, k, head, root, result}];
     voters.insert(from);
     if (voters.size() < cfg.nf()) return;
   }

@@ -142,6 +142,8 @@ class Instance final : public consensus::Env {
   // client combines nf matching replies instead, which is the same rule.
   struct Results {
     Hash32 root{};
+    Hash32 head{};  // the block hash shares sign
+    ledger::Block header;  // what replies carry, so a client can check a proof's block
     std::vector<replica::ReplyEntry> replies;
     std::set<View> views;  // vouched in
   };
@@ -190,7 +192,7 @@ struct Client {
   uint32_t attempt = 0;
   uint32_t done = 0;
   uint64_t sent_at = 0;
-  std::map<std::tuple<View, uint64_t, Hash32, Bytes>, std::set<NodeId>> votes;
+  std::map<std::tuple<View, uint64_t, Hash32, Hash32, Bytes>, std::set<NodeId>> votes;
 };
 
 struct TraceEntry {
@@ -214,10 +216,12 @@ class World {
   void replica_send(Instance& from, NodeId to, Tag tag, Bytes body);
   // with_proof: the reply carries the proof of (view, k, root) (a retry of a final request,
   // answered from the reply cache and the stored block, as the replica process does).
-  void send_reply(Instance& from, const replica::ReplyEntry& e, View view, consensus::Seq k, const Hash32& root,
+  void send_reply(Instance& from, const replica::ReplyEntry& e, View view, const ledger::Block& header,
                   bool with_proof = false);
-  // The view of a proof of execution for (k, results root), if nf replicas' shares for it left.
-  std::optional<View> proof(consensus::Seq k, const Hash32& root) const;
+  // The view of a proof of execution for block k with this hash, if nf replicas' shares left.
+  std::optional<View> proof(consensus::Seq k, const Hash32& head) const;
+  // A proof for a block k with this results root: its view and the block's header.
+  std::optional<std::pair<View, ledger::Block>> proof_of(consensus::Seq k, const Hash32& root) const;
   bool in_fault_phase() const { return now_ < fault_end_; }
   // The message leaves now, or after the sync its sender is waiting for (Instance::gate).
   void emit(Instance& from, uint32_t to, Tag tag, Bytes body);
@@ -256,8 +260,10 @@ class World {
   std::vector<Client> clients_;
   std::vector<int> side_;  // partition side per replica; empty = no partition
   void note_share(uint32_t from, ByteView share);
-  // CART shares that left replicas: (k, results root, view) -> signers.
+  // CART shares that left replicas: (k, block hash, view) -> signers.
   std::map<std::tuple<consensus::Seq, Hash32, View>, std::set<NodeId>> shares_;
+  // (k, results root) -> headers of blocks shares were signed for
+  std::map<std::pair<consensus::Seq, Hash32>, std::map<Hash32, ledger::Block>> block_of_root_;
   std::vector<TraceEntry> ring_;
   size_t ring_pos_ = 0;
   uint64_t hash_ = 1469598103934665603ull;

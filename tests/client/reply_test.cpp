@@ -26,7 +26,10 @@ struct Fixture {
     reply.result = to_bytes("r3");
     reply.proof = t.proof(3)->encode();
     reply.results_root = t.root();
-    Bytes msg = ledger::proof_message(2, 9, t.root());
+    reply.batch_digest[0] = 7;
+    reply.prev_hash[0] = 8;
+    reply.state_digest[0] = 9;
+    Bytes msg = ledger::proof_message(2, 9, reply_block_hash(reply));
     std::vector<crypto::Share> shares;
     for (uint32_t i = 0; i < 3; ++i) shares.push_back({i, ring.threshold_signer(i)->sign_share(msg)});
     reply.group_sig = *ring.threshold_verifier().combine(msg, shares);
@@ -52,6 +55,12 @@ TEST(Reply, TamperingIsRefused) {
   EXPECT_FALSE(verify_reply(r, 3, 1, tv));
   r = f.reply;
   r.view = 3;  // the proof names view 2
+  EXPECT_FALSE(verify_reply(r, 3, 1, tv));
+  r = f.reply;
+  r.state_digest[0] ^= 1;  // another block (the proof signs the whole header)
+  EXPECT_FALSE(verify_reply(r, 3, 1, tv));
+  r = f.reply;
+  r.prev_hash[0] ^= 1;  // another history
   EXPECT_FALSE(verify_reply(r, 3, 1, tv));
   r = f.reply;
   r.results_root[0] ^= 1;

@@ -82,19 +82,26 @@ TEST(Block, HashCoversEveryHeaderFieldButNotViewOrProof) {
 }
 
 TEST(Block, ProofMessageEncoding) {
-  Hash32 root = h("root");
-  Bytes m = proof_message(0x0304, 0x0102, root);
+  Hash32 hash = h("block hash");
+  Bytes m = proof_message(0x0304, 0x0102, hash);
   ASSERT_EQ(m.size(), 69u);
-  EXPECT_EQ(to_string(ByteView(m.data(), 21)), "rampart/cart-reply/v2");
+  EXPECT_EQ(to_string(ByteView(m.data(), 21)), "rampart/cart-reply/v3");
   EXPECT_EQ(m[21], 0x04);  // view
   EXPECT_EQ(m[22], 0x03);
   EXPECT_EQ(m[29], 0x02);  // k
   EXPECT_EQ(m[30], 0x01);
   EXPECT_EQ(m[36], 0x00);
-  EXPECT_TRUE(std::equal(root.begin(), root.end(), m.begin() + 37));
-  EXPECT_NE(proof_message(0, 1, root), proof_message(0, 2, root));
+  EXPECT_TRUE(std::equal(hash.begin(), hash.end(), m.begin() + 37));
+  EXPECT_NE(proof_message(0, 1, hash), proof_message(0, 2, hash));
   // The view is signed: shares of executions in different views never combine.
-  EXPECT_NE(proof_message(1, 1, root), proof_message(2, 1, root));
+  EXPECT_NE(proof_message(1, 1, hash), proof_message(2, 1, hash));
+  // A block's proof signs its hash, so the whole header (results, state, history).
+  Chain c;
+  Block b = c.next(false);
+  EXPECT_EQ(proof_message(b), proof_message(b.view, b.k, block_hash(b)));
+  Block other = b;
+  other.state_digest[0] ^= 1;
+  EXPECT_NE(proof_message(other), proof_message(b));
 }
 
 TEST(Block, GenesisIsDeterministicPerConfig) {

@@ -55,8 +55,9 @@ class Chain {
     batches.push_back(config);
   }
 
-  Bytes prove(uint64_t k, const Hash32& results_root) const {
-    Bytes msg = proof_message(0, k, results_root);
+  // A proof of b as it stands (its view and header).
+  Bytes prove(const Block& b) const {
+    Bytes msg = proof_message(b);
     std::vector<crypto::Share> shares;
     for (crypto::NodeId i = 0; i < 3; ++i) shares.push_back({i, keys.threshold_signer(i)->sign_share(msg)});
     auto g = keys.threshold_verifier().combine(msg, shares);
@@ -73,7 +74,7 @@ class Chain {
     b.prev_hash = block_hash(blocks.back());
     b.state_digest = h("state " + std::to_string(b.k) + tag);
     b.results_root = h("results " + std::to_string(b.k) + tag);
-    if (proven) b.proof = prove(b.k, b.results_root);
+    if (proven) b.proof = prove(b);
     blocks.push_back(b);
     batches.push_back(batch);
     return blocks.back();

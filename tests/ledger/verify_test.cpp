@@ -44,9 +44,11 @@ TEST(Verify, BrokenLinkNamesTheBlock) {
   Chain c = chain_of(6);
   c.blocks[3].prev_hash[7] ^= 1;
   EXPECT_TRUE(starts(verify_error(c), "block 3: broken hash link")) << verify_error(c);
-  // Changing a block's content breaks the link of the next one.
+  // Changing a block's content breaks its proof (which signs its hash) and the next one's link.
   Chain d = chain_of(6);
   d.blocks[2].state_digest[0] ^= 1;
+  EXPECT_TRUE(starts(verify_error(d), "block 2: proof of execution does not verify")) << verify_error(d);
+  d.blocks[2].proof = d.prove(d.blocks[2]);  // even re-proven, the chain breaks after it
   EXPECT_TRUE(starts(verify_error(d), "block 3: broken hash link")) << verify_error(d);
 }
 
@@ -69,11 +71,11 @@ TEST(Verify, ForgedProof) {
   // Signed by another cluster's keys (a different group key).
   Chain other(99);
   Chain e = chain_of(6);
-  e.blocks[2].proof = other.prove(2, e.blocks[2].results_root);
+  e.blocks[2].proof = other.prove(e.blocks[2]);
   EXPECT_TRUE(starts(verify_error(e), "block 2: proof of execution does not verify")) << verify_error(e);
 
   // Fewer than nf shares cannot be combined into a proof at all.
-  Bytes msg = proof_message(0, 1, c.blocks[1].results_root);
+  Bytes msg = proof_message(c.blocks[1]);
   std::vector<crypto::Share> two;
   for (crypto::NodeId i = 0; i < 2; ++i) two.push_back({i, c.keys.threshold_signer(i)->sign_share(msg)});
   EXPECT_FALSE(c.tv().combine(msg, two).has_value());

@@ -8,14 +8,14 @@ namespace {
 
 TEST(PeerMsg, ShareRoundTripAndTruncation) {
   ShareMsg s{7, 3, {}, Bytes(48, 9)};
-  s.root[0] = 1;
+  s.hash[0] = 1;
   Bytes w = encode_share(s);
   ASSERT_EQ(w[0], static_cast<uint8_t>(PeerTag::share));
   auto d = decode_share(ByteView(w).subspan(1));
   ASSERT_TRUE(d);
   EXPECT_EQ(d->k, 7u);
   EXPECT_EQ(d->view, 3u);
-  EXPECT_EQ(d->root, s.root);
+  EXPECT_EQ(d->hash, s.hash);
   EXPECT_EQ(d->share, s.share);
   for (size_t cut = 1; cut < w.size(); ++cut) EXPECT_FALSE(decode_share(ByteView(w).subspan(1, cut - 1))) << cut;
 }

@@ -24,24 +24,30 @@ TEST(ReplyFrame, EqualsEncodeReplyForEveryLeafOfSeveralTrees) {
     for (uint32_t i = 0; i < n; ++i) leaves.push_back(leaf(i));
     crypto::merkle::Tree tree(leaves);
     const Bytes sig(96, 0x33);
+    ledger::Block b;
+    b.k = 42;
+    b.batch_digest[0] = 1;
+    b.prev_hash[0] = 2;
+    b.state_digest[0] = 3;
+    b.results_root = tree.root();
     for (uint32_t i = 0; i < n; ++i) {
       replica::ReplyEntry e{1000 + i, 7 + i, i % 2 ? replica::ReplyKind::cached : replica::ReplyKind::executed,
                             Bytes(i % 5, static_cast<uint8_t>(i))};
       client::Reply want{42, 3, e.client, e.seq, static_cast<uint8_t>(e.kind), e.result, tree.proof(i)->encode(),
-                         tree.root(), sig};
-      ASSERT_EQ(reply_frame(3, 42, e, i, tree, sig), client::encode_reply(want)) << "n=" << n << " i=" << i;
+                         tree.root(), b.batch_digest, b.prev_hash, b.state_digest, sig};
+      ASSERT_EQ(reply_frame(3, b, e, i, tree, sig), client::encode_reply(want)) << "n=" << n << " i=" << i;
       // Appended into a reused writer (as send_replies does): the same bytes after what was there.
       reused.clear();
       reused.u8(0xEE);
-      ASSERT_TRUE(append_reply_frame(reused, 3, 42, e, i, tree, sig));
+      ASSERT_TRUE(append_reply_frame(reused, 3, b, e, i, tree, sig));
       Bytes expect{0xEE};
       const Bytes enc = client::encode_reply(want);
       expect.insert(expect.end(), enc.begin(), enc.end());
       ASSERT_EQ(Bytes(reused.data().begin(), reused.data().end()), expect) << "n=" << n << " i=" << i;
     }
-    EXPECT_TRUE(reply_frame(3, 42, replica::ReplyEntry{}, n, tree, sig).empty()) << "index past the last leaf";
+    EXPECT_TRUE(reply_frame(3, b, replica::ReplyEntry{}, n, tree, sig).empty()) << "index past the last leaf";
     reused.clear();
-    EXPECT_FALSE(append_reply_frame(reused, 3, 42, replica::ReplyEntry{}, n, tree, sig));
+    EXPECT_FALSE(append_reply_frame(reused, 3, b, replica::ReplyEntry{}, n, tree, sig));
     EXPECT_EQ(reused.size(), 0u) << "nothing written for an index past the last leaf";
   }
 }
@@ -51,7 +57,10 @@ TEST(ReplyFrame, DecodesAsAReplyWhoseProofVerifies) {
   for (uint32_t i = 0; i < 11; ++i) leaves.push_back(leaf(i));
   crypto::merkle::Tree tree(leaves);
   replica::ReplyEntry e{9, 3, replica::ReplyKind::executed, Bytes{1, 2, 3}};
-  auto m = client::decode_message(reply_frame(2, 5, e, 6, tree, Bytes(96, 1)));
+  ledger::Block b;
+  b.k = 5;
+  b.results_root = tree.root();
+  auto m = client::decode_message(reply_frame(2, b, e, 6, tree, Bytes(96, 1)));
   ASSERT_TRUE(m.ok());
   ASSERT_EQ(m->tag, client::kTagReply);
   EXPECT_EQ(m->reply.k, 5u);
