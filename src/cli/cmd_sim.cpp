@@ -20,7 +20,17 @@ struct SimArgs {
   uint32_t requests = 20;
   bool verbose = false;
   bool keep_going = false;
+  std::string weaken = "none";
+  uint64_t fault_phase_ms = 3000;
 };
+
+sim::Weaken weaken_of(const std::string& s) {
+  if (s == "cross_view_proofs") return sim::Weaken::cross_view_proofs;
+  if (s == "vouch_at_execution") return sim::Weaken::vouch_at_execution;
+  if (s == "state_checkpoints") return sim::Weaken::state_checkpoints;
+  if (s == "ungated_votes") return sim::Weaken::ungated_votes;
+  return sim::Weaken::none;
+}
 
 int run(const SimArgs& a) {
   auto faults = sim::FaultSet::parse(a.faults);
@@ -28,7 +38,8 @@ int run(const SimArgs& a) {
     std::fprintf(stderr, "rampart sim: %s\n", faults.error().message.c_str());
     return 2;
   }
-  uint64_t failed = 0, skipped = 0, steps = 0, sim_us = 0, accepted = 0, vcs = 0, rollbacks = 0, transfers = 0;
+  uint64_t failed = 0, skipped = 0, steps = 0, sim_us = 0, accepted = 0, vcs = 0, rollbacks = 0, transfers = 0,
+           vouched_rollbacks = 0;
   auto t0 = std::chrono::steady_clock::now();
   for (uint64_t s = a.seed_start; s < a.seed_start + a.seeds; ++s) {
     sim::SimOptions o;
@@ -39,6 +50,8 @@ int run(const SimArgs& a) {
     o.clients = a.clients;
     o.requests_per_client = a.requests;
     o.verbose = a.verbose;
+    o.weaken = weaken_of(a.weaken);
+    o.fault_phase_ms = a.fault_phase_ms;
     sim::SimResult r = sim::run_sim(o);
     if (r.skipped) {
       ++skipped;
@@ -50,6 +63,7 @@ int run(const SimArgs& a) {
     vcs += r.view_changes;
     rollbacks += r.rollbacks;
     transfers += r.state_transfers;
+    vouched_rollbacks += r.vouched_rollbacks;
     if (!r.ok) {
       ++failed;
       std::printf("VIOLATION seed=%llu protocol=%s f=%u faults=%s faulty=[%s]\n",
@@ -70,12 +84,12 @@ int run(const SimArgs& a) {
     return 2;
   }
   std::printf("sim %s f=%u faults=%s seeds %llu..%llu: %llu run, %llu failed; %llu requests accepted, "
-              "%llu view changes, %llu rollbacks, %llu state transfers\n",
+              "%llu view changes, %llu rollbacks (%llu of vouched results), %llu state transfers\n",
               a.protocol.c_str(), a.f, faults->str().c_str(), static_cast<unsigned long long>(a.seed_start),
               static_cast<unsigned long long>(a.seed_start + a.seeds - 1), static_cast<unsigned long long>(ran),
               static_cast<unsigned long long>(failed), static_cast<unsigned long long>(accepted),
               static_cast<unsigned long long>(vcs), static_cast<unsigned long long>(rollbacks),
-              static_cast<unsigned long long>(transfers));
+              static_cast<unsigned long long>(vouched_rollbacks), static_cast<unsigned long long>(transfers));
   double sim_s = static_cast<double>(sim_us) / 1e6;
   std::printf("benchmark: %.1f simulated ops/s (simulated time), %.0f simulator steps/s (wall clock), "
               "%llu steps in %.2f s\n",
@@ -98,6 +112,12 @@ Command reg("sim", [](CLI::App& app) {
   cmd->add_option("--requests", args->requests, "requests per client");
   cmd->add_flag("--verbose", args->verbose, "print every event");
   cmd->add_flag("--keep-going", args->keep_going, "do not stop at the first violating seed");
+  cmd->add_option("--fault-phase-ms", args->fault_phase_ms,
+                  "faults until GST, drawn per seed in [half, twice] this (simulated ms)");
+  cmd->add_option("--weaken", args->weaken,
+                  "run a deliberately broken replica layer (the adversary's self-tests): cross_view_proofs | "
+                  "vouch_at_execution | state_checkpoints | ungated_votes")
+      ->check(CLI::IsMember({"none", "cross_view_proofs", "vouch_at_execution", "state_checkpoints", "ungated_votes"}));
   cmd->callback([args] { exit_code = run(*args); });
 });
 

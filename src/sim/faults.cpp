@@ -3,13 +3,20 @@
 namespace rampart::sim {
 
 namespace {
-constexpr std::string_view kNames[] = {"loss",      "delay", "duplicate", "reorder",
-                                       "partition", "crash", "equivocate", "withhold",
-                                       "bad_sig",   "lie",   "silent"};
+constexpr std::string_view kNames[] = {"loss",      "delay",   "duplicate", "reorder",  "partition", "crash",
+                                       "equivocate", "withhold", "bad_sig", "lie", "silent", "strip",
+                                       "pick_nv",   "selective", "censor",  "lone_vc", "false_votes", "replay",
+                                       "flood",     "drift",     "crash_all", "isolate"};
 static_assert(std::size(kNames) == static_cast<size_t>(Fault::count_));
 }  // namespace
 
 std::string_view fault_name(Fault f) { return kNames[static_cast<size_t>(f)]; }
+
+bool is_tactic(Fault f) {
+  for (Fault t : kTactics)
+    if (t == f) return true;
+  return false;
+}
 
 FaultSet FaultSet::all() {
   FaultSet s;

@@ -20,13 +20,31 @@ enum class Fault : uint8_t {
   equivocate,  // a faulty primary sends different proposals for the same k to different replicas
   withhold,    // a faulty primary withholds its messages from some replicas
   bad_sig,     // a faulty replica corrupts bytes of its messages (signatures, shares, snapshots)
-  lie,         // a faulty replica's replies to clients carry wrong results
+  lie,         // a faulty replica's replies and shares are for other results
   silent,      // a faulty replica sends nothing
+  // The strategic adversary (adversary.hpp): validly signed messages of its choosing.
+  strip,        // view-change requests without some certificates, or with stale ones
+  pick_nv,      // as new primary: the most hostile valid requests, different ones per replica
+  selective,    // its proposals and certificates reach chosen subsets
+  censor,       // as primary, orders every batch but one client's
+  lone_vc,      // requests for the next view while everything is idle
+  false_votes,  // checkpoints of other histories, votes for other digests
+  replay,       // old messages again, long after
+  flood,        // FORWARD / FETCH / WANT (PBFT: STATUS) at a high rate
+  // The world.
+  drift,      // each replica's timers run on its own clock, up to 10% fast or slow
+  crash_all,  // every replica crashes at once and restarts from its disk
+  isolate,    // a new partition at every new view (Twins): 1..f replicas cut off, view changes leak
   count_
 };
 
-inline constexpr Fault kReplicaFaults[] = {Fault::crash, Fault::equivocate, Fault::withhold,
-                                           Fault::bad_sig, Fault::lie, Fault::silent};
+inline constexpr Fault kReplicaFaults[] = {Fault::crash,     Fault::equivocate, Fault::withhold,  Fault::bad_sig,
+                                           Fault::lie,       Fault::silent,     Fault::strip,     Fault::pick_nv,
+                                           Fault::selective, Fault::censor,     Fault::lone_vc,   Fault::false_votes,
+                                           Fault::replay,    Fault::flood};
+inline constexpr Fault kTactics[] = {Fault::strip,   Fault::pick_nv,     Fault::selective, Fault::censor,
+                                     Fault::lone_vc, Fault::false_votes, Fault::replay,    Fault::flood};
+bool is_tactic(Fault f);
 
 std::string_view fault_name(Fault f);
 

@@ -50,6 +50,10 @@ Instance::Instance(World& world, Node& n, uint32_t t, std::vector<bool> peers)
 
 bool Instance::checked() const { return !node.byzantine; }
 
+Hash32 Instance::head_of(const ledger::Block& header) const {
+  return w.o.weaken == Weaken::state_checkpoints ? header.state_digest : ledger::block_hash(header);
+}
+
 void Instance::send(NodeId to, Bytes msg) {
   if (to == node.id || !talks_to(to)) return;
   w.replica_send(*this, to, Tag::consensus, std::move(msg));
@@ -75,9 +79,10 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch
   header.prev_hash = prev == heads_.end() ? Hash32{} : prev->second;
   header.state_digest = o.state_digest;
   header.results_root = o.results_root;
-  const Hash32 head = ledger::block_hash(header);
+  const Hash32 block = ledger::block_hash(header);
+  const Hash32 head = head_of(header);
   heads_.erase(heads_.lower_bound(k), heads_.end());
-  heads_[k] = head;
+  heads_[k] = block;
   if (w.o.verbose) std::printf("  [r%u executed k=%llu]\n", node.id, static_cast<unsigned long long>(k));
   if (checked()) {
     std::vector<std::pair<uint64_t, uint64_t>> done;
@@ -85,22 +90,45 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch
       if (r.kind == replica::ReplyKind::executed) done.emplace_back(r.client, r.seq);
     }
     w.checker.on_execute(node.id, k, o.batch_digest, o.results_root, head, std::move(done), v);
+    w.on_executed(node.id, k, v, o.batch_digest);
   }
   // The protocol got past a checkpoint it had asked state for: a late snapshot must not
   // drag the replica back.
   if (want_state_ && k >= want_state_->first) want_state_.reset();
   outstanding_.erase(o.batch_digest);
+  forwarded_by_.erase(o.batch_digest);
+  // Forwarded batches whose every request was executed (in other batches) are done too.
+  for (auto it = forwarded_by_.begin(); it != forwarded_by_.end();) {
+    auto ob = outstanding_.find(it->first);
+    auto b = ob == outstanding_.end() ? Result<replica::Batch>(err("gone")) : replica::decode_batch(ob->second);
+    bool done = true;
+    if (b) {
+      for (const auto& r : b->requests) {
+        auto c = ex.cached(r.client);
+        done = done && c && c->seq >= r.seq;
+      }
+    }
+    if (!done) {
+      ++it;
+      continue;
+    }
+    if (ob != outstanding_.end()) outstanding_.erase(ob);
+    it = forwarded_by_.erase(it);
+  }
   executed_[k] = o.batch_digest;
   executed_set_.insert(o.batch_digest);
   if (k % w.cfg.checkpoint_interval == 0) snapshots_[k] = {header, ex.snapshot()};
   // Replies leave when the protocol lets us vouch for k (attested), tagged with that view.
   results_.erase(results_.lower_bound(k), results_.end());
-  results_[k] = Results{o.results_root, head, header, std::move(o.replies), {}};
+  results_[k] = Results{o.results_root, block, header, std::move(o.replies), {}};
+  if (w.o.weaken == Weaken::vouch_at_execution) vouch(v, k);  // as soon as executed, in that view
   schedule_proven_check();  // the proof of k may exist already (we lag)
   return {o.state_digest, o.results_root, head};
 }
 
-void Instance::attested(View v, consensus::Seq k) {
+void Instance::attested(View v, consensus::Seq k) { vouch(v, k); }
+
+void Instance::vouch(View v, consensus::Seq k) {
   request_sync();  // our replies (shares) leave once what they vouch for is durable
   if (w.o.verbose) std::printf("  [r%u attested view=%llu k=%llu]\n", node.id, static_cast<unsigned long long>(v), static_cast<unsigned long long>(k));
   for (auto& [j, r] : results_) {
@@ -124,6 +152,10 @@ void Instance::attested(View v, consensus::Seq k) {
 
 void Instance::rollback(consensus::Seq k) {
   ex.rollback(k);
+  // Results we had vouched for, undone: what the view-change argument says never happens to
+  // a proven result, and what the adversary tries to turn into one (SimResult::vouched_rollbacks).
+  for (auto it = results_.upper_bound(k); it != results_.end(); ++it)
+    if (checked() && !it->second.views.empty()) ++w.res.vouched_rollbacks;
   heads_.erase(heads_.upper_bound(k), heads_.end());
   results_.erase(results_.upper_bound(k), results_.end());
   if (w.o.verbose) std::printf("  [r%u rolled back to k=%llu]\n", node.id, static_cast<unsigned long long>(k));
@@ -147,7 +179,7 @@ void Instance::final(consensus::Seq k) {
 void Instance::checkpoint_stable(consensus::Seq k, const Hash32& head) {
   if (checked()) w.checker.on_checkpoint_stable(node.id, k, head);
   auto it = snapshots_.find(k);
-  if (it != snapshots_.end() && ledger::block_hash(it->second.header) == head && twin == 0 && k > node.durable_k) {
+  if (it != snapshots_.end() && head_of(it->second.header) == head && twin == 0 && k > node.durable_k) {
     node.durable_k = k;
     node.durable_snap = it->second;
   }
@@ -156,7 +188,7 @@ void Instance::checkpoint_stable(consensus::Seq k, const Hash32& head) {
 }
 
 void Instance::checkpoint_certified(const consensus::CheckpointCert& cert) {
-  if (twin == 0 && cert.k == node.durable_k && cert.head == ledger::block_hash(node.durable_snap.header)) {
+  if (twin == 0 && cert.k == node.durable_k && cert.head == head_of(node.durable_snap.header)) {
     node.durable_cert = cert;
   }
 }
@@ -166,6 +198,14 @@ void Instance::checkpoint_certified(const consensus::CheckpointCert& cert) {
 void Instance::request_sync() {
   if (twin != 0) return;
   gate = node.disk.request();
+  if (node.crash_armed) {
+    node.crash_armed = false;
+    Event c;
+    c.type = EvType::crash;
+    c.a = node.id;
+    c.d = 1;
+    w.schedule(w.now() + 1, std::move(c));  // before any sync completes (>= 100 us)
+  }
   Event e;
   e.type = EvType::sync_done;
   e.a = node.id;
@@ -189,8 +229,10 @@ void Instance::journal_prune(consensus::Seq upto) {
 }
 
 void Instance::view_changed(View v, NodeId p) {
+  if (w.o.verbose) std::printf("  [r%u in view %llu]\n", node.id, static_cast<unsigned long long>(v));
   view = v;
   primary = p;
+  w.on_view_installed(v);
   submitted_.clear();
   // Re-offer known batches to the new primary; deferred, since Env calls may not re-enter.
   Event e;
@@ -199,6 +241,11 @@ void Instance::view_changed(View v, NodeId p) {
   e.b = twin;
   e.c = node.epoch;
   w.schedule(w.now(), std::move(e));
+}
+
+void Instance::view_change_started(View target, const char* reason) {
+  if (w.o.verbose)
+    std::printf("  [r%u asks for view %llu: %s]\n", node.id, static_cast<unsigned long long>(target), reason);
 }
 
 void Instance::need_state_transfer(consensus::Seq k, const Hash32& head) {
@@ -221,7 +268,8 @@ void Instance::set_timer(consensus::TimerKind t, uint64_t after_ms) {
   e.b = twin;
   e.c = ++timer_gen[i];
   e.d = (node.epoch << 8) | i;
-  w.schedule(w.now() + after_ms * 1000, std::move(e));
+  // Each replica's own clock: a drifting one fires its timers early or late.
+  w.schedule(w.now() + after_ms * 1000 * 1000 / node.drift_pm, std::move(e));
 }
 
 void Instance::cancel_timer(consensus::TimerKind t) {
@@ -231,6 +279,7 @@ void Instance::cancel_timer(consensus::TimerKind t) {
 
 void Instance::on_client_request(const replica::Request& r) {
   if (!replica::verify_request(r, w.client_verifier)) return;
+  if (node.adv && !node.adv->request(r)) return;  // censored
   if (stash_.size() < 8) stash_.push_back(r);
   // A retry of the client's last executed request: answer from the reply cache (same k and
   // results root as the first answer). Once k is final here its block holds a proof, which the
@@ -299,14 +348,22 @@ Bytes Instance::mutate(Bytes batch) {
   return replica::encode_batch(*b);
 }
 
-void Instance::on_forward(ByteView batch) {
+void Instance::on_forward(NodeId from, ByteView batch) {
+  // Each forwarder gets a bounded share of what we hold for it (the process bounds its parts
+  // queue the same way): a faulty one forwarding many valid batches cannot fill our memory.
+  size_t held = 0;
+  for (const auto& [d, f] : forwarded_by_) held += f == from && outstanding_.count(d);
+  if (held >= 2 * size_t{w.cfg.max_inflight}) return;
   if (!validate_batch(batch)) return;
   Bytes b(batch.begin(), batch.end());
   if (twin == 1) b = mutate(std::move(b));
   Hash32 d = replica::batch_digest(b);
-  if (executed_set_.count(d)) return;
+  if (executed_set_.count(d) || outstanding_.count(d)) return;
   outstanding_[d] = b;
-  submit(std::move(b));
+  forwarded_by_[d] = from;
+  // As the process does: the primary orders it; a backup keeps it, to hand it on should it
+  // become primary (on_resubmit), and does not make it pending in its own protocol.
+  if (primary == node.id) submit(std::move(b));
 }
 
 void Instance::on_resubmit() {
@@ -349,7 +406,7 @@ void Instance::on_state_response(ByteView body) {
   // Verify before installing: the header must be the head nf replicas signed, and the snapshot
   // must reproduce its state digest (restored into a scratch executor first).
   const Hash32 head = want_state_->second;
-  if (ledger::block_hash(offered->header) != head) return;
+  if (head_of(offered->header) != head) return;
   app::kv::KvStore scratch_kv;
   replica::Executor scratch(scratch_kv);
   if (!scratch.restore(snap).ok() || scratch.state_digest() != offered->header.state_digest) return;
@@ -360,7 +417,7 @@ void Instance::on_state_response(ByteView body) {
   executed_set_.clear();
   results_.clear();
   heads_.clear();
-  heads_[k] = head;
+  heads_[k] = ledger::block_hash(offered->header);
   snapshots_.clear();
   snapshots_[k] = *offered;
   if (twin == 0 && k > node.durable_k) {

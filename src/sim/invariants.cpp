@@ -126,11 +126,16 @@ void InvariantChecker::on_checkpoint_stable(ReplicaId r, Seq k, const Hash32& di
 }
 
 void InvariantChecker::on_accept(uint64_t client, uint64_t seq, Seq k, const Hash32& root) {
+  accept(k, root, "client " + std::to_string(client) + " seq " + std::to_string(seq));
+}
+
+void InvariantChecker::on_proof(Seq k, const Hash32& root) { accept(k, root, "a proof of execution"); }
+
+void InvariantChecker::accept(Seq k, const Hash32& root, const std::string& who) {
   auto [it, inserted] = accepted_.emplace(k, root);
-  std::string who = "client " + std::to_string(client) + " seq " + std::to_string(seq);
   if (!inserted && it->second != root) {
     fail("durability: " + who + " accepted results " + short_hex(root) + " at k=" + std::to_string(k) +
-         " but another client accepted " + short_hex(it->second));
+         " but another client or proof accepted " + short_hex(it->second));
   }
   if (auto f = final_.find(k); f != final_.end() && f->second.second != root) {
     fail("durability: " + who + " accepted results " + short_hex(root) + " at k=" + std::to_string(k) +

@@ -54,6 +54,9 @@ class InvariantChecker {
   void on_reset(ReplicaId r, Seq from);
   void on_checkpoint_stable(ReplicaId r, Seq k, const Hash32& digest);
   void on_accept(uint64_t client, uint64_t seq, Seq k, const Hash32& root);
+  // A proof of execution formed for results root at k (nf shares of one view): any client could
+  // hold it, so it is checked as if one accepted it.
+  void on_proof(Seq k, const Hash32& root);
   // End-of-run checks (durability of accepted results in every correct history).
   void check_end();
   // Some correct replica rolled back an accepted result and has not executed it again (nor
@@ -87,6 +90,7 @@ class InvariantChecker {
     std::set<Seq> rolled_back_accepted;  // accepted k rolled back, not yet re-executed
   };
   void check_final_upto(ReplicaId r);
+  void accept(Seq k, const Hash32& root, const std::string& who);
   void fail(std::string v);
 
   std::vector<ReplicaView> replicas_;

@@ -17,6 +17,16 @@ namespace rampart::sim {
 using ProtocolFactory = std::function<std::unique_ptr<consensus::Protocol>(
     const consensus::Config&, consensus::Crypto, consensus::Env&)>;
 
+// Deliberately weakened rules of the replica layer, for the adversary's self-tests: each one is
+// a hole the simulator must find (tests/sim/adversary_test.cpp). Never set outside tests.
+enum class Weaken : uint8_t {
+  none,
+  cross_view_proofs,   // shares of different views combine into a proof
+  vouch_at_execution,  // a replica vouches for k when it executes it, in that view (no prefix rule)
+  state_checkpoints,   // checkpoints sign the state digest, not the ledger head (history)
+  ungated_votes,       // votes and shares leave before the sync of the records they rest on
+};
+
 struct SimOptions {
   std::string protocol = "poe";  // poe | poe-mac | pbft (names the factory unless `factory` is set)
   ProtocolFactory factory;       // tests inject broken protocols here
@@ -32,11 +42,12 @@ struct SimOptions {
   uint32_t max_inflight = 16;
   uint64_t view_timeout_ms = 400;
   uint64_t client_timeout_ms = 300;
-  uint64_t fault_phase_ms = 3000;    // network and crash faults only before this time
+  uint64_t fault_phase_ms = 3000;    // GST is drawn in [half, twice] this: faults only before it
   uint64_t liveness_bound_ms = 60000;  // after the fault phase, every request must complete in this
   uint64_t max_steps = 5'000'000;    // hard stop (reported as a liveness violation)
   size_t trace_tail = 40;
   bool verbose = false;              // print every event as it happens
+  Weaken weaken = Weaken::none;
   // Test hook: forces this replica to be Byzantine with the given behaviour (-1: chosen by seed).
   int force_byzantine = -1;
   Fault force_behaviour = Fault::silent;
@@ -57,6 +68,10 @@ struct SimResult {
   uint64_t rollbacks = 0;
   uint64_t state_transfers = 0;
   uint64_t messages = 0;
+  // Stabilisation to progress: from GST (the end of network faults) until every request that
+  // was outstanding then completed (0: none was). The liveness bound applies to it.
+  uint64_t recovery_us = 0;
+  uint64_t vouched_rollbacks = 0;  // results a correct replica had vouched for, rolled back
 };
 
 SimResult run_sim(const SimOptions& opts);

@@ -5,6 +5,7 @@
 
 #include "app/kv/op.hpp"
 #include "common/codec.hpp"
+#include "sim/adversary_protocol.hpp"
 #include "sim/world.hpp"
 
 namespace rampart::sim::detail {
@@ -28,6 +29,8 @@ const char* ev_name(EvType t) {
     case EvType::state_retry: return "state-retry";
     case EvType::sync_done: return "sync";
     case EvType::proven_check: return "proven";
+    case EvType::adversary_tick: return "adversary";
+    case EvType::crash_all: return "crash-all";
   }
   return "?";
 }
@@ -85,10 +88,29 @@ void World::schedule(uint64_t at, Event e) {
 // ---- setup -------------------------------------------------------------------------------
 
 void World::setup_faults() {
-  fault_end_ = o.faults.empty() ? 0 : o.fault_phase_ms * kMs;
-  std::vector<Fault> kinds;
+  // GST, the end of network faults, is drawn per seed: between half and twice fault_phase_ms.
+  fault_end_ = o.faults.empty() ? 0 : rng.range(o.fault_phase_ms / 2, 2 * o.fault_phase_ms) * kMs;
+  std::vector<Fault> kinds, tactics;
   for (Fault f : kReplicaFaults) {
     if (o.faults.has(f)) kinds.push_back(f);
+  }
+  for (Fault f : kTactics) {
+    if (o.faults.has(f)) tactics.push_back(f);
+  }
+  if (o.faults.has(Fault::isolate) || o.faults.has(Fault::selective)) {
+    inspector_key_ = keys.signer(0);  // signs nothing: the inspector only reads
+    inspector_ = o.protocol == "pbft" ? make_pbft_tactics(cfg, *inspector_key_, keys.verifier(), rng)
+                                      : make_poe_tactics(cfg, *inspector_key_, rng);
+  }
+  if (o.faults.has(Fault::drift)) {
+    for (auto& n : nodes) n.drift_pm = static_cast<uint32_t>(rng.range(900, 1100));
+  }
+  if (o.faults.has(Fault::crash_all) && fault_end_ > 0 && rng.chance(0.3)) {
+    // Every replica at once, then back from its disk before GST.
+    Event e;
+    e.type = EvType::crash_all;
+    e.c = rng.range(200, 1000) * kMs;  // down for
+    schedule(rng.range(300, std::max<uint64_t>(fault_end_ / kMs / 2, 301)) * kMs, e);
   }
   std::vector<NodeId> faulty;
   if (o.force_byzantine >= 0) {
@@ -115,6 +137,26 @@ void World::setup_faults() {
     n.byzantine = !n.crashy;
     checker.set_correct(id, !n.byzantine);
     res.setup += (res.setup.empty() ? "" : " ") + std::to_string(id) + ":" + std::string(fault_name(n.behaviour));
+    if (n.byzantine && !tactics.empty() && n.behaviour != Fault::silent) {
+      // A strategic replica: its drawn tactic, or, for the other behaviours half the time, and
+      // always with up to two more, tactics stacked (docs/simulator.md).
+      FaultSet t;
+      if (is_tactic(n.behaviour)) t.add(n.behaviour);
+      if (is_tactic(n.behaviour) || rng.chance(0.5)) {
+        for (uint64_t more = rng.range(is_tactic(n.behaviour) ? 0 : 1, 2); more > 0; --more) {
+          Fault x = tactics[rng.below(tactics.size())];
+          if (!t.has(x)) res.setup += "+" + std::string(fault_name(x));
+          t.add(x);
+        }
+      }
+      if (!t.empty()) {
+        n.adv = std::make_unique<Adversary>(*this, n, t);
+        Event e;
+        e.type = EvType::adversary_tick;
+        e.a = id;
+        schedule(rng.range(50, 200) * kMs, e);
+      }
+    }
     if (n.behaviour == Fault::withhold) {
       uint32_t victims = static_cast<uint32_t>(rng.range(1, cfg.f));
       while (n.withheld.size() < victims) {
@@ -167,16 +209,9 @@ void World::start_node(Node& n, bool from_checkpoint) {
   std::vector<bool> all(cfg.n, true);
   all[n.id] = false;
   if (n.behaviour == Fault::equivocate && n.byzantine) {
-    // Twins: split the other replicas into two non-empty groups; each twin sees one group.
-    std::vector<bool> a(cfg.n, false), b(cfg.n, false);
-    std::vector<NodeId> others;
-    for (NodeId i = 0; i < cfg.n; ++i) {
-      if (i != n.id) others.push_back(i);
-    }
-    size_t cut = rng.range(1, others.size() - 1);
-    for (size_t i = 0; i < others.size(); ++i) (i < cut ? a : b)[others[i]] = true;
-    n.inst.push_back(std::make_unique<Instance>(*this, n, 0, a));
-    n.inst.push_back(std::make_unique<Instance>(*this, n, 1, b));
+    n.inst.push_back(std::make_unique<Instance>(*this, n, 0, all));
+    n.inst.push_back(std::make_unique<Instance>(*this, n, 1, all));
+    split_twins(n);
   } else {
     n.inst.push_back(std::make_unique<Instance>(*this, n, 0, all));
   }
@@ -188,7 +223,8 @@ void World::start_node(Node& n, bool from_checkpoint) {
     if (!in->proto) return;
   }
   bool restored = false;
-  const Hash32 durable_head = ledger::block_hash(n.durable_snap.header);
+  const Hash32 durable_head = o.weaken == Weaken::state_checkpoints ? n.durable_snap.header.state_digest
+                                                                    : ledger::block_hash(n.durable_snap.header);
   if (from_checkpoint && n.durable_k > 0) {
     restored = n.inst[0]->ex.restore(n.durable_snap.state).ok();
     if (restored) n.inst[0]->restored_at(n.durable_snap);
@@ -239,12 +275,13 @@ void World::replica_send(Instance& from, NodeId to, Tag tag, Bytes body) {
         break;
     }
   }
+  if (n.adv && tag == Tag::consensus) return n.adv->outgoing(from, to, std::move(body));
   emit(from, to, tag, std::move(body));
 }
 
 void World::emit(Instance& from, uint32_t to, Tag tag, Bytes body) {
   Node& n = from.node;
-  if (!n.byzantine && from.twin == 0 && from.gate > n.disk.synced_gen()) {
+  if (!n.byzantine && from.twin == 0 && from.gate > n.disk.synced_gen() && o.weaken != Weaken::ungated_votes) {
     n.held.push_back({from.gate, to, tag, std::move(body)});
     return;
   }
@@ -300,11 +337,21 @@ void World::note_share(uint32_t from, ByteView share) {
   header.prev_hash = r.fixed<32>();
   header.state_digest = r.fixed<32>();
   if (!r.finish()) return;
-  if (ledger::block_hash(header) == head) block_of_root_[{k, header.results_root}].emplace(head, header);
+  const bool genuine = ledger::block_hash(header) == head;  // a liar's share names no real block
+  if (genuine) block_of_root_[{k, header.results_root}].emplace(head, header);
   auto& signers = shares_[{k, head, view}];
-  if (!signers.insert(from).second || signers.size() != cfg.nf()) return;
-  // A proof formed: every replica that executed k with this root holds it now (the process
-  // combines the shares it receives); they hear of it outside any protocol call.
+  if (!signers.insert(from).second) return;
+  // A strategic Byzantine replica signs a share over whatever a correct one signed: its share
+  // joins every proof it can help form.
+  if (!nodes[from].byzantine) {
+    for (const auto& n : nodes)
+      if (n.adv && n.up) signers.insert(n.id);
+  }
+  if (!genuine || !proof(k, head) || !proofs_seen_.insert({k, head}).second) return;
+  // A proof formed. Any client may hold it: it is checked as an accepted result. Every replica
+  // that executed k with this root holds it now (the process combines the shares it receives);
+  // they hear of it outside any protocol call.
+  checker.on_proof(k, header.results_root);
   for (auto& n : nodes) {
     Event e;
     e.type = EvType::proven_check;
@@ -315,10 +362,15 @@ void World::note_share(uint32_t from, ByteView share) {
 }
 
 std::optional<View> World::proof(consensus::Seq k, const Hash32& head) const {
+  std::set<NodeId> any_view;  // Weaken::cross_view_proofs
   for (auto it = shares_.lower_bound({k, head, 0}); it != shares_.end(); ++it) {
     const auto& [key, signers] = *it;
     if (std::get<0>(key) != k || std::get<1>(key) != head) break;
     if (signers.size() >= cfg.nf()) return std::get<2>(key);
+    if (o.weaken == Weaken::cross_view_proofs) {
+      any_view.insert(signers.begin(), signers.end());
+      if (any_view.size() >= cfg.nf()) return std::get<2>(key);
+    }
   }
   return std::nullopt;
 }
@@ -337,6 +389,27 @@ void World::net_send(uint32_t from, uint32_t to, Tag tag, Bytes body) {
   bool faulty_net = in_fault_phase();
   if (faulty_net) {
     if (!side_.empty() && from < cfg.n && to < cfg.n && side_[from] != side_[to]) return;
+    if (o.faults.has(Fault::selective) && tag == Tag::consensus && from < cfg.n && to < cfg.n && inspector_) {
+      // The network delivers a certificate (PoE CERTIFY, PBFT COMMIT) to whom the adversary
+      // chose, often a single replica: one alone holding it is what a view change can miss.
+      const auto info = inspector_->inspect(body);
+      if (info.kind == Adversary::Protocol::Kind::certificate) {
+        auto [it, fresh] = cert_audience_.try_emplace({from, info.view, info.k});
+        if (fresh) {
+          const double p = rng.chance(0.5) ? 1.0 / cfg.n : 0.7;
+          for (uint32_t i = 0; i < cfg.n; ++i)
+            if (rng.chance(p)) it->second.insert(i);
+        }
+        if (!it->second.count(to)) return;
+      }
+    }
+    if (!cut_.empty() && from < cfg.n && to < cfg.n && cut_[from] != cut_[to]) {
+      // The view's cut: only view-change messages cross it, and only some of them (an isolated
+      // replica may still help make a view it takes no other part in).
+      const bool vc = tag == Tag::consensus && inspector_ &&
+                      inspector_->inspect(body).kind == Adversary::Protocol::Kind::view_change;
+      if (!vc || rng.chance(0.5)) return;
+    }
     if (o.faults.has(Fault::loss) && rng.chance(0.05)) return;
   }
   uint64_t delay = rng.range(500, 3000);
@@ -378,6 +451,7 @@ void World::deliver(const Event& e) {
 
 void World::deliver_to_replica(Node& n, uint32_t from, Tag tag, ByteView body) {
   if (!n.up) return;
+  if (n.adv && !n.adv->incoming(from, tag, body)) return;
   if (tag == Tag::request) {
     if (from < cfg.n) return;
     auto r = replica::decode_request(body);
@@ -393,7 +467,7 @@ void World::deliver_to_replica(Node& n, uint32_t from, Tag tag, ByteView body) {
       in->proto->on_message(from, body);
       break;
     case Tag::forward:
-      in->on_forward(body);
+      in->on_forward(from, body);
       break;
     case Tag::state_req: {
       Reader r(body);
@@ -479,11 +553,13 @@ void World::deliver_to_client(Client& c, uint32_t from, ByteView body) {
     if (!v || *v != view) return;
   } else {
     // nf replicas vouching for one (view, k, block): what a CART proof is made of.
-    auto& voters = c.votes[{view, k, head, root, result}];
+    const View key_view = o.weaken == Weaken::cross_view_proofs ? 0 : view;
+    auto& voters = c.votes[{key_view, k, head, root, result}];
     voters.insert(from);
     if (voters.size() < cfg.nf()) return;
   }
   checker.on_accept(c.id, seq, k, root);
+  if (gst_waiting_.erase(c.id) && now_ >= fault_end_) res.recovery_us = std::max(res.recovery_us, now_ - fault_end_);
   c.waiting = false;
   ++c.done;
   res.requests_accepted++;
@@ -506,6 +582,72 @@ std::string World::replica_states() const {
     }
   }
   return out;
+}
+
+// Twins: each new view gets a new cut, drawn by the adversary, until GST. Whoever holds what the
+// others lack is as likely to be cut off as anyone, so view changes form from every possible
+// subset of requests over a run.
+void World::on_view_installed(View v) {
+  if (!in_fault_phase() || v <= cut_view_) return;
+  for (auto& n : nodes)
+    if (n.byzantine && n.inst.size() == 2) split_twins(n);  // Twins: a new split per view
+  if (!o.faults.has(Fault::isolate)) return;
+  cut_view_ = v;
+  cut_.clear();
+  if (!rng.chance(0.7)) return;
+  cut_.assign(cfg.n, 0);
+  if (rng.chance(0.5)) {
+    // Hostile: the replicas that alone executed some batch (the fewest holders of a k's most
+    // recent execution) are cut off, so the next view change goes without what they hold.
+    const std::set<NodeId>* few = nullptr;
+    for (auto it = executed_by_.rbegin(); it != executed_by_.rend(); ++it) {
+      for (const auto& [vb, holders] : it->second)
+        if (holders.size() <= cfg.f && (!few || holders.size() < few->size())) few = &holders;
+      if (few) break;
+    }
+    if (few) {
+      for (NodeId r : *few) cut_[r] = 1;
+      return;
+    }
+  }
+  for (uint64_t m = rng.range(1, cfg.f); m > 0; --m) cut_[rng.below(cfg.n)] = 1;
+}
+
+void World::on_executed(NodeId r, consensus::Seq k, View v, const Hash32& batch) {
+  if (!o.faults.has(Fault::isolate) || !in_fault_phase()) return;
+  executed_by_[k][{v, batch}].insert(r);
+  while (executed_by_.size() > 2 * cfg.window) executed_by_.erase(executed_by_.begin());
+}
+
+// Twins: the other replicas split into two non-empty groups, each twin talking to one; drawn
+// again at every new view, so a replica may hear one twin in one view and the other in the next.
+void World::split_twins(Node& n) {
+  std::vector<bool> a(cfg.n, false), b(cfg.n, false);
+  std::vector<NodeId> others;
+  for (NodeId i = 0; i < cfg.n; ++i) {
+    if (i != n.id) others.push_back(i);
+  }
+  for (size_t i = others.size(); i > 1; --i) std::swap(others[i - 1], others[rng.below(i)]);
+  size_t cut = rng.range(1, others.size() - 1);
+  for (size_t i = 0; i < others.size(); ++i) (i < cut ? a : b)[others[i]] = true;
+  n.inst[0]->set_peers(a);
+  n.inst[1]->set_peers(b);
+}
+
+// Bounded memory under floods: a correct replica's protocol never holds more batches than its
+// own clients' plus every backup's forwarding quota.
+void World::check_memory() {
+  const uint64_t bound = 4 * cfg.window + 2 * uint64_t{cfg.max_inflight} * cfg.n;
+  for (const auto& n : nodes) {
+    if (n.byzantine || !n.up) continue;
+    for (const auto& in : n.inst) {
+      if (!in->proto) continue;
+      const uint64_t pending = in->proto->stats().pending;
+      if (pending > bound)
+        checker.report("memory: replica " + std::to_string(n.id) + " holds " + std::to_string(pending) +
+                       " pending batches (bound " + std::to_string(bound) + ")");
+    }
+  }
 }
 
 bool World::all_done() const {
@@ -565,6 +707,17 @@ void World::step(const Event& e) {
       break;
     case EvType::crash: {
       Node& n = nodes[e.a];
+      if (!n.up) break;
+      if (e.d == 0) {
+        // Armed: the crash comes right after the replica's next vote leaves, before the sync
+        // that makes its record durable (Instance::request_sync); or in 200 ms if it votes none.
+        n.crash_armed = true;
+        Event later = e;
+        later.d = 1;
+        schedule(now_ + 200 * kMs, later);
+        break;
+      }
+      n.crash_armed = false;
       n.up = false;
       ++n.epoch;
       n.disk.crash();  // written, never synced
@@ -593,7 +746,33 @@ void World::step(const Event& e) {
     case EvType::heal:
       side_.clear();
       break;
+    case EvType::adversary_tick: {
+      Node& n = nodes[e.a];
+      if (n.adv) n.adv->tick();
+      check_memory();
+      Event next = e;
+      schedule(now_ + rng.range(50, 150) * kMs, std::move(next));
+      break;
+    }
+    case EvType::crash_all:
+      for (auto& n : nodes) {
+        if (!n.up) continue;
+        n.up = false;
+        ++n.epoch;
+        n.disk.crash();
+        n.held.clear();
+        Event r;
+        r.type = EvType::restart;
+        r.a = n.id;
+        r.c = 1;  // from its disk
+        schedule(std::min(now_ + e.c, std::max(fault_end_, now_ + 1)), r);
+      }
+      break;
     case EvType::faults_end:
+      cut_.clear();
+      gst_waiting_.clear();
+      for (const auto& c : clients_)
+        if (c.waiting) gst_waiting_.insert(c.id);
       side_.clear();
       for (auto& n : nodes) {
         if (!n.up) {

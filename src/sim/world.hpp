@@ -15,6 +15,7 @@
 #include "crypto/fake.hpp"
 #include "ledger/block.hpp"
 #include "replica/executor.hpp"
+#include "sim/adversary.hpp"
 #include "sim/disk.hpp"
 #include "sim/invariants.hpp"
 #include "sim/rng.hpp"
@@ -33,7 +34,7 @@ inline constexpr uint32_t kShareSink = 0xffffffff;
 
 enum class EvType : uint8_t {
   deliver, proto_timer, batch_timer, client_timer, client_next, crash, restart, partition, heal,
-  faults_end, resubmit, state_retry, sync_done, proven_check
+  faults_end, resubmit, state_retry, sync_done, proven_check, adversary_tick, crash_all
 };
 
 struct Event {
@@ -75,8 +76,13 @@ class Instance final : public consensus::Env {
   void rollback(consensus::Seq k) override;
   void final(consensus::Seq k) override;
   void attested(View v, consensus::Seq k) override;
+  void vouch(View v, consensus::Seq k);  // our shares (and replies) for every executed j <= k, in v
+  // What the protocol gets as the ledger head of a block: its hash, or, under
+  // Weaken::state_checkpoints, its state digest (checkpoints then do not bind the history).
+  Hash32 head_of(const ledger::Block& header) const;
   void checkpoint_stable(consensus::Seq k, const Hash32& head) override;
   void view_changed(View v, NodeId primary) override;
+  void view_change_started(View target, const char* reason) override;
   void need_state_transfer(consensus::Seq k, const Hash32& head) override;
   void checkpoint_certified(const consensus::CheckpointCert& cert) override;
   void journal_put(consensus::Seq seq, uint8_t kind, Bytes body) override;
@@ -90,7 +96,7 @@ class Instance final : public consensus::Env {
   // Inputs from the world.
   void on_client_request(const replica::Request& r);
   void on_batch_timer(uint64_t gen);
-  void on_forward(ByteView batch);
+  void on_forward(NodeId from, ByteView batch);
   void on_resubmit();
   void on_state_request(NodeId from, consensus::Seq k);
   void on_state_response(ByteView body);
@@ -98,6 +104,7 @@ class Instance final : public consensus::Env {
   // Proofs that formed since (World::proof): the proven prefix grows, the protocol hears of it.
   void check_proven();
   bool talks_to(NodeId r) const { return r < peers_.size() && peers_[r]; }
+  void set_peers(std::vector<bool> peers) { peers_ = std::move(peers); }
   // The executor was restored from the checkpoint on "disk" (restart): the chain continues there.
   void restored_at(const CkptSnap& s) {
     heads_ = {{s.header.k, ledger::block_hash(s.header)}};
@@ -134,6 +141,7 @@ class Instance final : public consensus::Env {
   bool batch_armed_ = false;
   std::map<Hash32, Bytes> outstanding_;  // batches known here, not executed yet
   std::set<Hash32> submitted_;           // submitted to the protocol in the current view
+  std::map<Hash32, NodeId> forwarded_by_;  // outstanding batches others forwarded to us
   std::map<consensus::Seq, Hash32> executed_;
   std::set<Hash32> executed_set_;
   std::map<consensus::Seq, Hash32> heads_;  // ledger head after k (0: the genesis head)
@@ -163,6 +171,9 @@ struct Node {
   Fault behaviour = Fault::crash;
   bool up = true;
   uint64_t epoch = 0;  // bumped by every restart: stale timers are ignored
+  std::unique_ptr<Adversary> adv;  // a strategic Byzantine replica's tactics (adversary.hpp)
+  bool crash_armed = false;        // crash right after its next vote, before the sync covering it
+  uint32_t drift_pm = 1000;        // its clock's rate, per mille: timers fire after delay * 1000 / rate
   std::vector<std::unique_ptr<Instance>> inst;
   std::set<NodeId> withheld;
   // The last stable checkpoint, kept "on disk" across crashes, with its certificate when the
@@ -206,6 +217,8 @@ struct TraceEntry {
 };
 
 class World {
+  friend class Adversary;
+
  public:
   explicit World(const SimOptions& o);
   SimResult run();
@@ -251,6 +264,27 @@ class World {
   void trace(const Event& e);
   std::string describe(const TraceEntry& t) const;
   bool all_done() const;
+  void check_memory();
+  // Fault::isolate: a new view was installed somewhere; the network adversary redraws its cut.
+ public:
+  void on_view_installed(View v);
+
+ private:
+  View cut_view_ = 0;
+  std::vector<int> cut_;  // side per replica while a view's cut holds (empty: none)
+  // Who executed what, by correct replicas: (k) -> (view, batch) -> replicas. The hostile cut
+  // isolates the few that hold a batch the others lack, so the next view forms without them.
+  std::map<consensus::Seq, std::map<std::pair<View, Hash32>, std::set<NodeId>>> executed_by_;
+ public:
+  void on_executed(NodeId r, consensus::Seq k, View v, const Hash32& batch);
+
+ private:
+  std::unique_ptr<crypto::Signer> inspector_key_;
+  std::unique_ptr<Adversary::Protocol> inspector_;  // reads message types for the cut
+  // Fault::selective before GST: each certificate reaches the audience drawn for it.
+  std::map<std::tuple<uint32_t, View, consensus::Seq>, std::set<uint32_t>> cert_audience_;
+  void split_twins(Node& n);
+  std::set<uint64_t> gst_waiting_;  // clients with a request outstanding at GST (recovery_us)
   std::string replica_states() const;
 
   uint64_t now_ = 0;
@@ -262,6 +296,7 @@ class World {
   void note_share(uint32_t from, ByteView share);
   // CART shares that left replicas: (k, block hash, view) -> signers.
   std::map<std::tuple<consensus::Seq, Hash32, View>, std::set<NodeId>> shares_;
+  std::set<std::pair<consensus::Seq, Hash32>> proofs_seen_;  // reported to the checker
   // (k, results root) -> headers of blocks shares were signed for
   std::map<std::pair<consensus::Seq, Hash32>, std::map<Hash32, ledger::Block>> block_of_root_;
   std::vector<TraceEntry> ring_;

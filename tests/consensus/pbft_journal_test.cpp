@@ -543,3 +543,46 @@ TEST(PbftJournalCluster, WholeClusterRestartWithoutJournalDiverges) {
 
 }  // namespace
 }  // namespace rampart::consensus::pbft::testing
+
+namespace rampart::consensus::pbft::testing {
+namespace {
+
+// Sim seed 69 (pbft f=1, replica 0 silent, a whole-cluster crash): views 1 was installed at
+// 1 and 3 (and 0), but its NEW-VIEW never reached 2, still asking for view 1 when every replica
+// crashed. Back from their disks, 1 and 3 were in view 1 without its NEW-VIEW (not journaled),
+// so nobody could bring 2 in, and with 0 silent nothing reached nf: stuck for good. The
+// NEW-VIEW is journaled with the view now and relayed to 2 after the restart.
+TEST(PbftJournalCluster, NewViewSurvivesAWholeClusterCrashForAReplicaStillAskingForIt) {
+  Cluster c(1, small_config());
+  c.crashed.insert(0);  // silent throughout
+  c.drop = [](const Envelope& e) {
+    auto t = peek_type(e.msg);
+    return e.to == 2 && t.ok() && *t == MsgType::new_view;  // 2 never gets NEW-VIEW(1)
+  };
+  const Bytes b = batch_of(7);
+  c.submit_all(b);  // primary 0 is silent: the backups time out
+  c.fire(TimerKind::view_change);
+  c.run();
+  ASSERT_EQ(c.reps[1]->stats().view, 1u);
+  ASSERT_EQ(c.reps[3]->stats().view, 1u);
+  ASSERT_TRUE(c.reps[2]->in_view_change());
+  for (NodeId i = 1; i < 4; ++i) c.restart_from_disk(i);
+  c.drop = nullptr;
+  ASSERT_TRUE(c.reps[2]->in_view_change());
+  c.submit_all(b);
+  c.fire(TimerKind::retransmit);
+  c.run();
+  EXPECT_EQ(c.reps[2]->stats().view, 1u) << "replica 2 did not get view 1's NEW-VIEW";
+  EXPECT_FALSE(c.reps[2]->in_view_change());
+  for (int round = 0; round < 20 && !c.reps[2]->stats().last_executed; ++round) {
+    c.fire(TimerKind::view_change);
+    c.fire(TimerKind::new_view);
+    c.fire(TimerKind::retransmit);
+    c.run();
+  }
+  for (NodeId i = 1; i < 4; ++i)
+    EXPECT_EQ(c.reps[i]->stats().last_executed, 1u) << i << " " << c.reps[i]->debug_string();
+}
+
+}  // namespace
+}  // namespace rampart::consensus::pbft::testing

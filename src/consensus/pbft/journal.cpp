@@ -56,6 +56,22 @@ Bytes encode_stable_record(const CheckpointProof& p) {
   return w.take();
 }
 
+Bytes encode_new_view_record(ByteView wire) {
+  Writer w;
+  w.u8(kVersion);
+  w.bytes(wire);
+  seal(w, 0, JournalKind::new_view);
+  return w.take();
+}
+
+Result<Bytes> decode_new_view_record(ByteView body) {
+  Reader r(body);
+  expect_version(r);
+  Bytes wire = r.bytes(kMaxViewChange);
+  unseal(r, body, 0, JournalKind::new_view);
+  return done(r, std::move(wire));
+}
+
 Bytes encode_vote_record(Seq n, const VoteRecord& r) {
   Writer w;
   w.u8(kVersion);
@@ -137,6 +153,9 @@ DecodedJournal decode_journal(const std::vector<JournalRecord>& records) {
     } else if (kind == JournalKind::prepared && rec.seq != 0) {
       auto c = decode_prepared_record(rec.seq, rec.body);
       if ((ok = c.ok())) j.prepared[rec.seq] = std::move(*c);
+    } else if (kind == JournalKind::new_view && rec.seq == 0) {
+      auto nv = decode_new_view_record(rec.body);
+      if ((ok = nv.ok())) j.new_view = std::move(*nv);
     }
     if (!ok) ++j.ignored;
   }

@@ -10,6 +10,8 @@
 //   (n, vote)      the PRE-PREPARE (primary) or PREPARE (backup) signed for (view, n, digest)
 //   (n, prepared)  the prepared certificate of n (highest view): pre-prepare signature, 2f
 //                  prepares and the batch; it goes into every VIEW-CHANGE while n is in the window
+//   (0, new_view)  the NEW-VIEW that installed the view of the view record: a replica back
+//                  from a whole-cluster crash relays it to one still asking for that view
 //
 // Body: version u8 | fields | check u64 [| batch]. `check` is the first 8 bytes of a BLAKE3
 // (derive-key mode) over seq, kind and the bytes before it, so a damaged or misfiled record is
@@ -28,7 +30,7 @@
 
 namespace rampart::consensus::pbft {
 
-enum class JournalKind : uint8_t { view = 1, stable = 2, vote = 3, prepared = 4 };
+enum class JournalKind : uint8_t { view = 1, stable = 2, vote = 3, prepared = 4, new_view = 5 };
 
 using ViewRecord = journal::ViewRecord;
 
@@ -49,6 +51,8 @@ Result<ViewRecord> decode_view_record(ByteView body);
 Result<CheckpointProof> decode_stable_record(ByteView body);
 Result<VoteRecord> decode_vote_record(Seq n, ByteView body);
 Result<PreparedCert> decode_prepared_record(Seq n, ByteView body);
+Bytes encode_new_view_record(ByteView new_view_wire);
+Result<Bytes> decode_new_view_record(ByteView body);  // the NEW-VIEW's wire bytes
 
 // A RestartPoint's journal, decoded. Nothing in it is verified beyond its check: the replica
 // verifies certificates and proofs before use.
@@ -57,6 +61,7 @@ struct DecodedJournal {
   std::optional<CheckpointProof> stable;
   std::map<Seq, VoteRecord> votes;
   std::map<Seq, PreparedCert> prepared;
+  std::optional<Bytes> new_view;  // wire bytes, not checked beyond the record's check
   size_t ignored = 0;  // records that did not decode: unknown kind, wrong key, bad check, malformed
 };
 DecodedJournal decode_journal(const std::vector<JournalRecord>& records);

@@ -105,6 +105,15 @@ void PbftReplica::restore_journal(const RestartPoint& r) {
     view_ = j.view->view;
     journaled_view_ = *j.view;
     if (view_ > 0) env_.view_changed(view_, cfg_.primary_of(view_));
+    // The NEW-VIEW that installed it, to relay (receivers check it in full).
+    if (j.new_view && view_ > 0) {
+      auto nv = decode_new_view(*j.new_view);
+      if (nv && nv->view == view_) {
+        nv_wire_ = std::move(*j.new_view);
+      } else {
+        ++journal_ignored_;
+      }
+    }
   }
   for (const auto& [n, v] : j.votes)
     if (n > low_) signed_[n] = v;

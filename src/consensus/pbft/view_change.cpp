@@ -148,6 +148,10 @@ void PbftReplica::handle_new_view(NodeId /*from: any replica may relay*/, ByteVi
 void PbftReplica::install_new_view(View v, const NewViewPlan& plan, const std::vector<Bytes>& pp_sigs,
                                    Bytes wire) {
   journal_view({v, false, 0});  // before the PREPAREs below
+  // The NEW-VIEW too: after a whole-cluster crash a replica still asking for v gets it relayed
+  // (nobody could otherwise: it held the view's history, and the primary would need nf new
+  // VIEW-CHANGEs for v, which replicas already in v never send).
+  env_.journal_put(0, static_cast<uint8_t>(JournalKind::new_view), encode_new_view_record(wire));
   view_ = v;
   in_vc_ = false;
   vc_target_ = 0;

@@ -359,6 +359,12 @@ void PoeReplica::update_attestation() {
   attest_upto_ = k;
   env_.attested(view_, k);
   vote_checkpoints();
+  if (pending_.empty()) {
+    // The certificates we waited for came: the timer restarts for what is still owed, if any.
+    if (progress_armed_) env_.cancel_timer(TimerKind::view_change);
+    progress_armed_ = false;
+    update_progress_timer(false);
+  }
 }
 
 // A CHECKPOINT for each interval multiple above the stable checkpoint that we vouch for in view_

@@ -47,7 +47,13 @@ uint64_t PoeReplica::timeout_ms() const {
 // primary might be censoring them. Execution progress restarts it; an empty pending set stops it.
 void PoeReplica::update_progress_timer(bool progressed) {
   if (in_vc_) return;
-  if (pending_.empty() || is_primary()) {
+  // Unfinished work is also what we executed and cannot vouch for in this view yet: the
+  // primary owes us its certificates of the kept history. One that withholds them would
+  // otherwise hold the cluster for good, with nothing pending anywhere (sim poe f=1 seed 286 at
+  // a 10 s fault phase: a Byzantine primary certifying to chosen replicas only).
+  const bool owed = !in_vc_ && last_executed_ > std::max(stable_, final_) &&
+                    (attest_view_ != view_ || attest_upto_ < last_executed_);
+  if ((pending_.empty() && !owed) || is_primary()) {
     if (progress_armed_) env_.cancel_timer(TimerKind::view_change);
     progress_armed_ = false;
     return;
