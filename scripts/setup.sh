@@ -10,6 +10,7 @@ packages=(
   libsodium-dev librocksdb-dev libasio-dev libssl-dev libcpp-httplib-dev
   nlohmann-json3-dev libcli11-dev libspdlog-dev libtomlplusplus-dev librust-blake3-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev libjemalloc-dev
+  openssl
 )
 
 missing=()

@@ -2,6 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
+#include "client/wallet_keys.hpp"
 #include "node/keygen.hpp"
 
 namespace rampart::cli {
@@ -10,6 +11,8 @@ static Command reg("keygen", [](CLI::App& app) {
   auto* cmd = app.add_subcommand("keygen", "write cluster.toml and per-node key files (trusted dealer)");
   auto opt = std::make_shared<node::KeygenOptions>();
   auto out = std::make_shared<std::string>();
+  auto app_name = std::make_shared<std::string>("kv");
+  auto admins = std::make_shared<uint32_t>(1);
   cmd->add_option("--replicas", opt->replicas, "number of replicas (3f+1)")->default_val(4);
   cmd->add_option("--brokers", opt->brokers, "number of brokers")->default_val(0);
   cmd->add_option("-f,--faults", opt->f, "f (default: the largest f with 3f+1 <= replicas)");
@@ -21,14 +24,21 @@ static Command reg("keygen", [](CLI::App& app) {
   cmd->add_option("--batch-timeout-ms", opt->batch_timeout_ms, "close a partial batch after this long")->default_val(2);
   cmd->add_option("--view-timeout-ms", opt->view_timeout_ms, "first view-change timeout")->default_val(1000);
   cmd->add_option("--checkpoint-interval", opt->checkpoint_interval, "batches between checkpoints")->default_val(64);
+  cmd->add_option("--app", *app_name, "kv | wallet: the state machine the cluster runs")->default_val("kv")->check(CLI::IsMember({"kv", "wallet"}));
+  cmd->add_option("--admins", *admins, "wallet: admin accounts to create (keys/admin-I.key)")->default_val(1);
   cmd->add_option("--out", *out, "output folder")->required();
-  cmd->callback([opt, out] {
+  cmd->callback([opt, out, app_name, admins] {
     auto r = node::keygen(*opt, *out);
+    if (r && *app_name == "wallet") {
+      if (auto st = client::make_wallet_cluster(*r, *out, *admins); !st) r = st.error();
+    }
     if (!r) {
       std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
       exit_code = 1;
       return;
     }
+    if (*app_name == "wallet")
+      std::printf("app wallet: %u admin account key(s) in %s/keys/admin-I.key\n", *admins, out->c_str());
     std::printf("wrote %s/cluster.toml and %u replica + %u broker key files in %s/keys (mode 0600)\n", out->c_str(),
                 r->n(), static_cast<unsigned>(r->brokers.size()), out->c_str());
   });

@@ -140,7 +140,7 @@ struct Client::Impl {
           last_problem = st.error().message;
           continue;  // a forged or broken reply is discarded, not fatal
         }
-        return Answer{m->reply.k, m->reply.result, cur, m->reply.kind == 1};
+        return Answer{m->reply.k, m->reply.result, cur, m->reply.kind == 1, std::move(m->reply)};
       }
     }
   }

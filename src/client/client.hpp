@@ -27,6 +27,7 @@ struct Answer {
   Bytes result;         // the application's result bytes
   uint32_t replica = 0; // who delivered it
   bool cached = false;  // answered from the reply cache (a retry)
+  Reply reply;          // the verified reply itself: its CART proof, for callers that pass it on (gateway)
 };
 
 class Client {

@@ -26,6 +26,11 @@ Status ClusterConfig::validate() const {
   if (n() < 3 * f + 1) return err("config: " + std::to_string(n()) + " replicas cannot tolerate f = " + std::to_string(f) + " (need 3f+1)");
   if (protocol != "poe" && protocol != "pbft") return err("config: protocol must be poe or pbft, not '" + protocol + "'");
   if (crypto != "bls" && crypto != "fake") return err("config: crypto must be bls or fake");
+  if (app != "kv" && app != "wallet") return err("config: app must be kv or wallet, not '" + app + "'");
+  for (const auto& a : admin_accounts) {
+    Bytes key;
+    if (!from_hex(a, key) || key.size() != 32) return err("config: admin account '" + a + "' is not 64 hex digits (an Ed25519 public key)");
+  }
   if (batch_size == 0) return err("config: batch_size must be positive");
   if (checkpoint_interval == 0 || window < checkpoint_interval) return err("config: need 0 < checkpoint_interval <= window");
   std::set<uint32_t> ids;
@@ -168,6 +173,7 @@ Result<ClusterConfig> parse_config(std::string_view text, const fs::path& base_d
   c.f = *f;
   c.protocol = (*cl)["protocol"].value_or(std::string("poe"));
   c.crypto = (*cl)["crypto"].value_or(std::string("bls"));
+  c.app = (*cl)["app"].value_or(std::string("kv"));
   auto bs = int_field<uint32_t>(*cl, "batch_size", 100, 1, 65536);
   if (!bs) return bs.error();
   c.batch_size = *bs;
@@ -271,6 +277,7 @@ std::string to_toml(const ClusterConfig& c) {
   toml::table cl{{"f", c.f},
                  {"protocol", c.protocol},
                  {"crypto", c.crypto},
+                 {"app", c.app},
                  {"batch_size", c.batch_size},
                  {"batch_timeout_ms", c.batch_timeout_ms},
                  {"view_timeout_ms", static_cast<int64_t>(c.view_timeout_ms)},

@@ -58,12 +58,13 @@ struct ClusterConfig {
   uint32_t f = 1;
   std::string protocol = "poe";  // poe | pbft
   std::string crypto = "bls";    // bls (real blst threshold) | fake (deterministic stand-in, tests only)
+  std::string app = "kv";        // kv | wallet: the state machine (app/registry.hpp); part of the genesis configuration
   uint32_t batch_size = 100;
   uint32_t batch_timeout_ms = 2;
   uint64_t view_timeout_ms = 1000;
   uint64_t checkpoint_interval = 64;
   uint64_t window = 256;
-  std::vector<std::string> admin_accounts;
+  std::vector<std::string> admin_accounts;  // wallet: Ed25519 public keys (hex) that create money by transferring
   Bytes group_public_key;        // BLS group key clients verify CART replies against
   uint64_t fake_seed = 0;        // only with crypto = "fake"
   std::vector<ReplicaEntry> replicas;

@@ -27,6 +27,8 @@ Bytes genesis_config(const ClusterConfig& c) {
     w.bytes(r->ed25519_public);
     w.bytes(r->threshold_public);
   }
+  // The app, last and only when it is not the default, so every existing kv ledger keeps its genesis.
+  if (c.app != "kv") w.str("app=" + c.app);
   return w.take();
 }
 

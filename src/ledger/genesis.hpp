@@ -5,7 +5,7 @@
 //
 // Included: what fixes the cluster's identity and initial state — f, protocol, crypto kind, the
 // group public key (and fake_seed with crypto = "fake", which then plays the group key's role),
-// checkpoint interval and window, admin accounts, and each replica's id, Ed25519 identity key
+// checkpoint interval and window, admin accounts, the app (only when not "kv"), and each replica's id, Ed25519 identity key
 // and threshold public share. Left out: what an operator may change without forking the
 // ledger — hosts, ports, key-file and data paths, batch size, timeouts, channel (X25519) keys,
 // and brokers (untrusted, may come and go).

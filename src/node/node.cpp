@@ -9,7 +9,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "app/kv/kv_store.hpp"
+#include "app/registry.hpp"
 #include "client/wire.hpp"
 #include "consensus/protocol.hpp"
 #include "crypto/merkle.hpp"
@@ -178,8 +178,8 @@ class NodeImpl final : public consensus::Env {
   std::shared_ptr<net::CounterSet> client_counters = std::make_shared<net::CounterSet>();
   std::unique_ptr<ClientPort> clients;
   std::unique_ptr<ledger::Store> store;
-  app::kv::KvStore kv;
-  KeyPrefixedApp app{kv};
+  std::unique_ptr<app::StateMachine> sm = app::make_app(cfg).value();  // cfg.validate() vetted app and admins
+  KeyPrefixedApp app{*sm};
   replica::Executor exec{app};
   std::unique_ptr<consensus::Protocol> proto;
   std::unique_ptr<MetricsServer> metrics;

@@ -158,13 +158,15 @@ void Executor::make_final(uint64_t k) {
   sm_.make_final(k);
 }
 
-Hash32 Executor::state_digest() const {
+Hash32 combine_state_digest(uint64_t last, const Hash32& app_digest, const Hash32& reply_cache_digest) {
   Writer w;
-  w.u64(last_);
-  w.fixed(sm_.digest());
-  w.fixed(table_.digest());
+  w.u64(last);
+  w.fixed(app_digest);
+  w.fixed(reply_cache_digest);
   return hash_with("rampart executor state v2", w.data());
 }
+
+Hash32 Executor::state_digest() const { return combine_state_digest(last_, sm_.digest(), table_.digest()); }
 
 Bytes Executor::snapshot() const {
   Writer w;

@@ -50,6 +50,10 @@ Bytes reply_leaf(ClientId client, uint64_t seq, uint8_t kind, ByteView result);
 void append_reply_leaf(Writer& w, ClientId client, uint64_t seq, uint8_t kind, ByteView result);
 inline Bytes reply_leaf(const ReplyEntry& e) { return reply_leaf(e.client, e.seq, static_cast<uint8_t>(e.kind), e.result); }
 crypto::merkle::Tree results_tree(const std::vector<ReplyEntry>& replies);
+// The replica's state digest (a block's state_digest) from its parts: H("rampart executor state
+// v2", last u64 | app digest | reply-cache digest). Public so that a proof of app state (the
+// wallet's balance and page proofs, client/wallet_proof.hpp) can show the step to the block.
+Hash32 combine_state_digest(uint64_t last, const Hash32& app_digest, const Hash32& reply_cache_digest);
 
 class Executor {
  public:
@@ -68,6 +72,8 @@ class Executor {
   // Digest of app state + dedup table + last executed k: H("rampart executor state v2",
   // last u64 | app digest | ReplyCache::digest()). Costs what the last batches wrote.
   Hash32 state_digest() const;
+  // The reply cache's part of state_digest() (for proofs of app state, combine_state_digest).
+  Hash32 reply_cache_digest() const { return table_.digest(); }
   Bytes snapshot() const;
   // Installs a snapshot (all or nothing: on error the current state is unchanged).
   Status restore(ByteView snapshot);

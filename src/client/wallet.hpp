@@ -1,0 +1,56 @@
+#pragma once
+// The wallet client: builds signed wallet operations, submits them through client::Client (CART:
+// the reply's group signature and Merkle proof are verified before anything is returned) and
+// checks that the result answers exactly the operation sent (its op hash). Reads (balance,
+// ledger page) are ordered through consensus like transfers until replicas serve proven reads;
+// client/wallet_proof.hpp verifies those. Not thread-safe: one WalletClient per thread.
+#include <memory>
+#include <optional>
+
+#include "app/wallet/op.hpp"
+#include "client/client.hpp"
+#include "crypto/ed25519.hpp"
+
+namespace rampart::client {
+
+struct WalletOutcome {
+  Bytes op;                       // the operation as sent
+  app::wallet::OpResult result;   // verified: CART proof ok, op hash matches
+  Answer answer;                  // batch, replica and the verified reply (its proof)
+};
+
+// Checks that a CART-verified result answers `op`: it decodes and carries op_hash(op).
+Result<app::wallet::OpResult> check_wallet_result(ByteView op, ByteView result);
+
+struct LegSpec {
+  const crypto::ed25519::KeyPair* from = nullptr;
+  app::wallet::Account to{};
+  uint64_t amount = 0;
+  uint64_t nonce = 0;
+};
+// A transfer (one leg) or an atomic transfer, every leg signed by its owner over all legs.
+Bytes make_transfer_op(const std::vector<LegSpec>& legs, bool atomic);
+Bytes make_balance_op(const app::wallet::Account& a);
+Bytes make_page_op(const std::optional<app::wallet::Account>& after, uint32_t limit);
+
+class WalletClient {
+ public:
+  static Result<std::unique_ptr<WalletClient>> create(const ClusterConfig& cfg, ClientOptions opt = {});
+
+  Result<WalletOutcome> submit(Bytes op);
+  Result<WalletOutcome> transfer(const crypto::ed25519::KeyPair& from, const app::wallet::Account& to, uint64_t amount, uint64_t nonce);
+  Result<WalletOutcome> atomic(const std::vector<LegSpec>& legs);
+  Result<WalletOutcome> balance(const app::wallet::Account& a);
+  Result<WalletOutcome> page(const std::optional<app::wallet::Account>& after, uint32_t limit);
+  // The account's next nonce, by an ordered balance read.
+  Result<uint64_t> next_nonce(const app::wallet::Account& a);
+
+ private:
+  explicit WalletClient(std::unique_ptr<Client> c) : c_(std::move(c)) {}
+  std::unique_ptr<Client> c_;
+};
+
+// "64 hex digits" -> account; the error names what is wrong.
+Result<app::wallet::Account> parse_account(std::string_view hex);
+
+}  // namespace rampart::client

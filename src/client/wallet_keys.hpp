@@ -1,0 +1,19 @@
+#pragma once
+// Wallet key files and the admin accounts `rampart keygen --app wallet` adds to a cluster. A
+// wallet key is an Ed25519 key file (crypto/keyfile.hpp, mode 0600); its public key is the
+// account.
+#include <filesystem>
+
+#include "common/config.hpp"
+#include "crypto/ed25519.hpp"
+
+namespace rampart::client {
+
+// Makes cfg a wallet cluster with `admins` fresh admin accounts: writes
+// DIR/keys/admin-I.key and rewrites DIR/cluster.toml with app = "wallet" and their public keys.
+Status make_wallet_cluster(ClusterConfig& cfg, const std::filesystem::path& dir, uint32_t admins);
+
+Result<crypto::ed25519::KeyPair> load_wallet_key(const std::filesystem::path& file);
+Status save_wallet_key(const std::filesystem::path& file, const crypto::ed25519::KeyPair& kp);
+
+}  // namespace rampart::client

@@ -1,0 +1,138 @@
+#include "gateway/openapi.hpp"
+
+namespace rampart::gateway {
+
+namespace {
+constexpr const char* kDoc = R"json({
+  "openapi": "3.1.0",
+  "info": {
+    "title": "Rampart wallet gateway",
+    "version": "1",
+    "description": "A BFT wallet behind an untrusted gateway: every answer carries a CART proof (a reply whose result is a leaf of a results tree whose block header is group-signed by the cluster), verifiable with nothing but cluster.toml's group public key. docs/wallet.md."
+  },
+  "paths": {
+    "/v1/transfer": {
+      "post": {
+        "summary": "Transfer from one account to another (signed by the from account)",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Leg"}}}},
+        "responses": {
+          "200": {"description": "Executed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}}},
+          "400": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}, "503": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/atomic-transfer": {
+      "post": {
+        "summary": "Several transfers, possibly from several accounts, all or nothing; every owner signs all legs",
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {
+          "type": "object", "additionalProperties": false, "required": ["legs"],
+          "properties": {"legs": {"type": "array", "minItems": 1, "maxItems": 64, "items": {"$ref": "#/components/schemas/Leg"}}}}}}},
+        "responses": {
+          "200": {"description": "Executed", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}}},
+          "400": {"$ref": "#/components/responses/Problem"}, "409": {"$ref": "#/components/responses/Problem"},
+          "413": {"$ref": "#/components/responses/Problem"}, "422": {"$ref": "#/components/responses/Problem"},
+          "429": {"$ref": "#/components/responses/Problem"}, "503": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/balance/{account}": {
+      "get": {
+        "summary": "Balance and next nonce of an account (0 for an unknown account); an ordered read",
+        "parameters": [{"name": "account", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Account"}}],
+        "responses": {
+          "200": {"description": "Balance", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}}},
+          "400": {"$ref": "#/components/responses/Problem"}, "429": {"$ref": "#/components/responses/Problem"},
+          "503": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/ledger": {
+      "get": {
+        "summary": "A page of accounts and balances in account order; an ordered read",
+        "parameters": [
+          {"name": "after", "in": "query", "required": false, "schema": {"$ref": "#/components/schemas/Account"}},
+          {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 256, "default": 100}}
+        ],
+        "responses": {
+          "200": {"description": "Page", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}}},
+          "400": {"$ref": "#/components/responses/Problem"}, "429": {"$ref": "#/components/responses/Problem"},
+          "503": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/blocks/{k}": {
+      "get": {
+        "summary": "Block k's header and group signature, if this gateway has seen it",
+        "parameters": [{"name": "k", "in": "path", "required": true, "schema": {"type": "integer", "minimum": 1}}],
+        "responses": {
+          "200": {"description": "Block", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Block"}}}},
+          "400": {"$ref": "#/components/responses/Problem"}, "404": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/status": {
+      "get": {
+        "summary": "The cluster as configured and this gateway's state",
+        "responses": {"200": {"description": "Status", "content": {"application/json": {"schema": {"type": "object"}}}}}
+      }
+    },
+    "/v1/events": {
+      "get": {
+        "summary": "Server-sent events: one 'block' event (data: a Block) per new block the gateway sees",
+        "responses": {"200": {"description": "Event stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}}
+      }
+    },
+    "/v1/openapi.json": {
+      "get": {
+        "summary": "This document",
+        "responses": {"200": {"description": "OpenAPI 3.1", "content": {"application/json": {"schema": {"type": "object"}}}}}
+      }
+    }
+  },
+  "components": {
+    "schemas": {
+      "Account": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$", "description": "Ed25519 public key, hex"},
+      "U64": {"oneOf": [{"type": "integer", "minimum": 0, "maximum": 18446744073709551615}, {"type": "string", "pattern": "^[0-9]{1,20}$"}]},
+      "Leg": {
+        "type": "object", "additionalProperties": false, "required": ["from", "to", "amount", "nonce", "signature"],
+        "properties": {
+          "from": {"$ref": "#/components/schemas/Account"},
+          "to": {"$ref": "#/components/schemas/Account"},
+          "amount": {"$ref": "#/components/schemas/U64"},
+          "nonce": {"$ref": "#/components/schemas/U64"},
+          "signature": {"type": "string", "pattern": "^[0-9a-fA-F]{128}$", "description": "Ed25519 over the signing message of all legs (docs/wallet.md)"}
+        }
+      },
+      "Entry": {"type": "object", "properties": {"account": {"$ref": "#/components/schemas/Account"}, "balance": {"type": "integer"}, "nonce": {"type": "integer"}}},
+      "Result": {"type": "object", "properties": {
+        "code": {"type": "string", "enum": ["ok", "malformed", "bad_signature", "replay", "nonce_gap", "insufficient_funds", "overflow", "bad_amount"]},
+        "reason": {"type": "string"}, "op_hash": {"type": "string"}, "more": {"type": "boolean"},
+        "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}}}},
+      "Proof": {"type": "object", "description": "CART reply: 'reply' is the hex of the replica's REPLY frame; the other fields repeat it for reading",
+        "properties": {"type": {"const": "cart-reply"}, "reply": {"type": "string"}, "k": {"type": "integer"}, "view": {"type": "integer"},
+          "client": {"type": "integer"}, "seq": {"type": "integer"}, "results_root": {"type": "string"}, "state_digest": {"type": "string"},
+          "batch_digest": {"type": "string"}, "prev_hash": {"type": "string"}, "merkle_proof": {"type": "string"}, "group_signature": {"type": "string"}}},
+      "Answer": {"type": "object", "properties": {"result": {"$ref": "#/components/schemas/Result"}, "operation": {"type": "string"}, "proof": {"$ref": "#/components/schemas/Proof"}}},
+      "Block": {"type": "object", "properties": {"k": {"type": "integer"}, "view": {"type": "integer"}, "hash": {"type": "string"},
+        "batch_digest": {"type": "string"}, "prev_hash": {"type": "string"}, "state_digest": {"type": "string"},
+        "results_root": {"type": "string"}, "group_signature": {"type": "string"}}},
+      "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "field": {"type": "string"}, "result": {"$ref": "#/components/schemas/Result"},
+        "operation": {"type": "string"}, "proof": {"$ref": "#/components/schemas/Proof"}}}
+    },
+    "responses": {
+      "Problem": {"description": "RFC 9457 problem; cluster rejections (409, 422) carry their result and proof",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    }
+  }
+})json";
+}  // namespace
+
+const nlohmann::json& openapi_document() {
+  static const nlohmann::json doc = nlohmann::json::parse(kDoc);
+  return doc;
+}
+
+}  // namespace rampart::gateway

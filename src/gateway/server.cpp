@@ -1,0 +1,219 @@
+#include "gateway/server.hpp"
+
+#include <httplib.h>
+#include <spdlog/spdlog.h>
+
+#include <atomic>
+#include <charconv>
+
+#include "client/wallet.hpp"
+#include "gateway/block_feed.hpp"
+#include "gateway/client_pool.hpp"
+#include "gateway/json_codec.hpp"
+#include "gateway/openapi.hpp"
+
+namespace rampart::gateway {
+namespace w = app::wallet;
+using nlohmann::json;
+
+struct Gateway::Impl {
+  GatewayOptions opt;
+  std::unique_ptr<httplib::Server> srv;
+  uint16_t port = 0;
+  ClientPool pool;
+  BlockFeed feed;
+  std::atomic<uint64_t> served{0}, rejected_overload{0}, unavailable{0};
+  std::atomic<bool> stopping{false};
+
+  static void send_json(httplib::Response& res, int status, const json& j, const char* type = "application/json") {
+    res.status = status;
+    res.set_content(j.dump(), type);
+  }
+  static void send_problem(httplib::Response& res, const Problem& p, json extra = json::object()) {
+    json j = p.to_json();
+    for (auto it = extra.begin(); it != extra.end(); ++it) j[it.key()] = it.value();
+    if (p.status == 429) res.set_header("Retry-After", "1");
+    send_json(res, p.status, j, "application/problem+json");
+  }
+
+  // One operation through consensus: 429 when no client frees up in time, 503 when the cluster
+  // does not answer with a verified reply, else the result with its proof (a cluster rejection
+  // is a problem that still carries both).
+  void submit(httplib::Response& res, const Bytes& op, bool atomic) {
+    auto lease = pool.acquire(opt.queue_wait);
+    if (!lease) {
+      rejected_overload++;
+      return send_problem(res, Problem{429, "overloaded", "Too many requests", "every cluster client of this gateway is busy; retry", ""});
+    }
+    auto out = lease->submit(op);
+    if (!out) {
+      unavailable++;
+      return send_problem(res, Problem{503, "cluster-unavailable", "Cluster unavailable", out.error().message, ""});
+    }
+    served++;
+    feed.note(out->answer.reply);
+    json body{{"result", result_json(out->result)}, {"operation", to_hex(out->op)}, {"proof", reply_proof_json(out->answer.reply)}};
+    if (out->result.code == w::Code::ok) return send_json(res, 200, body);
+    send_problem(res, result_problem(out->result, atomic), body);
+  }
+
+  // Query parameters outside `known` are refused, like unknown JSON fields.
+  static bool only_params(const httplib::Request& req, httplib::Response& res, std::initializer_list<const char*> known) {
+    for (const auto& [k, v] : req.params) {
+      bool ok = false;
+      for (const char* n : known) ok |= k == n;
+      if (!ok) {
+        send_problem(res, bad_request("unknown-field", "Unknown parameter", "unknown query parameter '" + k + "'", k));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  json status() const {
+    json reps = json::array();
+    for (const auto& r : opt.cfg.replicas)
+      reps.push_back({{"id", r.id}, {"host", r.host}, {"client_port", r.client_port}, {"metrics_port", r.metrics_port}});
+    return json{{"app", opt.cfg.app},
+                {"n", opt.cfg.n()},
+                {"f", opt.cfg.f},
+                {"protocol", opt.cfg.protocol},
+                {"replicas", reps},
+                {"latest_block", feed.latest()},
+                {"gateway", {{"clients", pool.size()}, {"in_use", pool.in_use()}, {"served", served.load()},
+                             {"rejected_overload", rejected_overload.load()}, {"unavailable", unavailable.load()}}}};
+  }
+
+  void routes_on(httplib::Server& s) {
+    s.Post("/v1/transfer", [this](const httplib::Request& req, httplib::Response& res) {
+      auto op = parse_transfer_body(req.body, false);
+      if (auto* p = std::get_if<Problem>(&op)) return send_problem(res, *p);
+      submit(res, std::get<Bytes>(op), false);
+    });
+    s.Post("/v1/atomic-transfer", [this](const httplib::Request& req, httplib::Response& res) {
+      auto op = parse_transfer_body(req.body, true);
+      if (auto* p = std::get_if<Problem>(&op)) return send_problem(res, *p);
+      submit(res, std::get<Bytes>(op), true);
+    });
+    s.Get(R"(/v1/balance/([^/]*))", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!only_params(req, res, {})) return;
+      auto a = parse_account_field(req.matches[1].str(), "account");
+      if (auto* p = std::get_if<Problem>(&a)) return send_problem(res, *p);
+      submit(res, client::make_balance_op(std::get<w::Account>(a)), false);
+    });
+    s.Get("/v1/ledger", [this](const httplib::Request& req, httplib::Response& res) {
+      if (!only_params(req, res, {"after", "limit"})) return;
+      std::optional<w::Account> after;
+      if (req.has_param("after") && !req.get_param_value("after").empty()) {
+        auto a = parse_account_field(req.get_param_value("after"), "after");
+        if (auto* p = std::get_if<Problem>(&a)) return send_problem(res, *p);
+        after = std::get<w::Account>(a);
+      }
+      uint32_t limit = 100;
+      if (req.has_param("limit")) {
+        auto l = parse_limit(req.get_param_value("limit"));
+        if (auto* p = std::get_if<Problem>(&l)) return send_problem(res, *p);
+        limit = std::get<uint32_t>(l);
+      }
+      submit(res, client::make_page_op(after, limit), false);
+    });
+    s.Get(R"(/v1/blocks/([^/]*))", [this](const httplib::Request& req, httplib::Response& res) {
+      const std::string ks = req.matches[1].str();
+      uint64_t k = 0;
+      auto [p, ec] = std::from_chars(ks.data(), ks.data() + ks.size(), k);
+      if (ks.empty() || ec != std::errc() || p != ks.data() + ks.size() || k == 0)
+        return send_problem(res, bad_request("bad-block", "Bad block number", "k must be an integer >= 1", "k"));
+      auto b = feed.block(k);
+      if (!b) return send_problem(res, Problem{404, "unknown-block", "Block not seen", "this gateway has not seen block " + ks, "k"});
+      send_json(res, 200, *b);
+    });
+    s.Get("/v1/status", [this](const httplib::Request&, httplib::Response& res) { send_json(res, 200, status()); });
+    s.Get("/v1/openapi.json", [](const httplib::Request&, httplib::Response& res) { send_json(res, 200, openapi_document()); });
+    s.Get("/v1/events", [this](const httplib::Request&, httplib::Response& res) {
+      auto last = std::make_shared<uint64_t>(feed.latest());
+      auto greeted = std::make_shared<bool>(false);
+      res.set_header("Cache-Control", "no-store");
+      res.set_chunked_content_provider("text/event-stream", [this, last, greeted](size_t, httplib::DataSink& sink) {
+        if (stopping) return false;
+        if (!*greeted) {  // at once, so a subscriber knows it is connected before the first block
+          *greeted = true;
+          const std::string hello = ": rampart block stream\n\n";
+          return sink.write(hello.data(), hello.size());
+        }
+        auto blocks = feed.wait_after(*last, std::chrono::seconds(10));
+        if (stopping) return false;
+        std::string out;
+        for (const auto& b : blocks) {
+          out += "event: block\ndata: " + b.dump() + "\n\n";
+          *last = b["k"].get<uint64_t>();
+        }
+        if (out.empty()) out = ": keep-alive\n\n";
+        return sink.write(out.data(), out.size());
+      });
+    });
+    s.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+      if (res.status == 404 && res.body.empty())
+        send_problem(res, Problem{404, "not-found", "Not found", "no such route (see /v1/openapi.json)", ""});
+    });
+    s.set_exception_handler([](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
+      send_problem(res, Problem{500, "internal", "Internal error", "the gateway failed to handle the request", ""});
+    });
+  }
+};
+
+const std::vector<std::pair<std::string, std::string>>& Gateway::routes() {
+  static const std::vector<std::pair<std::string, std::string>> r = {
+      {"post", "/v1/transfer"}, {"post", "/v1/atomic-transfer"}, {"get", "/v1/balance/{account}"}, {"get", "/v1/ledger"},
+      {"get", "/v1/blocks/{k}"}, {"get", "/v1/status"},         {"get", "/v1/events"},            {"get", "/v1/openapi.json"}};
+  return r;
+}
+
+Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions opt) {
+  auto impl = std::make_unique<Impl>();
+  if (opt.cfg.app != "wallet") return err("gateway: the cluster runs app '" + opt.cfg.app + "'; the gateway serves the wallet");
+  if (opt.tls_cert.empty() != opt.tls_key.empty()) return err("gateway: --tls-cert and --tls-key go together");
+  if (opt.tls_cert.empty() && !opt.plain_http)
+    return err("gateway: HTTPS needs --tls-cert and --tls-key (plain HTTP only with --plain-http)");
+  if (!opt.client_ca.empty() && opt.tls_cert.empty()) return err("gateway: --client-ca needs TLS");
+  if (opt.tls_cert.empty()) {
+    impl->srv = std::make_unique<httplib::Server>();
+  } else {
+    auto s = std::make_unique<httplib::SSLServer>(opt.tls_cert.c_str(), opt.tls_key.c_str(),
+                                                  opt.client_ca.empty() ? nullptr : opt.client_ca.c_str());
+    if (!s->is_valid()) return err("gateway: cannot load TLS certificate/key (or client CA): " + opt.tls_cert);
+    impl->srv = std::move(s);
+  }
+  const size_t threads = opt.http_threads;
+  impl->srv->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  impl->srv->set_payload_max_length(64 * 1024);
+  impl->srv->set_read_timeout(10, 0);
+  impl->srv->set_write_timeout(10, 0);
+  client::ClientOptions co;
+  co.timeout = opt.replica_timeout;
+  co.attempts = static_cast<int>(opt.cfg.n());
+  for (size_t i = 0; i < opt.clients; ++i) {
+    co.first_replica = static_cast<uint32_t>(i % opt.cfg.n());  // spread the load over the replicas
+    auto c = client::WalletClient::create(opt.cfg, co);
+    if (!c) return c.error();
+    impl->pool.add(std::move(*c));
+  }
+  impl->routes_on(*impl->srv);
+  int port = opt.port == 0 ? impl->srv->bind_to_any_port(opt.host) : (impl->srv->bind_to_port(opt.host, opt.port) ? opt.port : -1);
+  if (port <= 0) return err("gateway: cannot listen on " + opt.host + ":" + std::to_string(opt.port));
+  impl->port = static_cast<uint16_t>(port);
+  impl->opt = std::move(opt);
+  return std::unique_ptr<Gateway>(new Gateway(std::move(impl)));
+}
+
+Gateway::Gateway(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Gateway::~Gateway() { stop(); }
+uint16_t Gateway::port() const { return impl_->port; }
+bool Gateway::tls() const { return !impl_->opt.tls_cert.empty(); }
+void Gateway::run() { impl_->srv->listen_after_bind(); }
+void Gateway::stop() {
+  impl_->stopping = true;
+  impl_->feed.stop();
+  impl_->srv->stop();
+}
+
+}  // namespace rampart::gateway
