@@ -83,7 +83,9 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch
   const Hash32 head = head_of(header);
   heads_.erase(heads_.lower_bound(k), heads_.end());
   heads_[k] = block;
-  if (w.o.verbose) std::printf("  [r%u executed k=%llu]\n", node.id, static_cast<unsigned long long>(k));
+  if (w.o.verbose)
+    std::printf("  [r%u executed k=%llu view %llu batch %s]\n", node.id, static_cast<unsigned long long>(k),
+                static_cast<unsigned long long>(v), short_hex(o.batch_digest).c_str());
   if (checked()) {
     std::vector<std::pair<uint64_t, uint64_t>> done;
     for (const auto& r : o.replies) {

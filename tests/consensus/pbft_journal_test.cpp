@@ -586,3 +586,30 @@ TEST(PbftJournalCluster, NewViewSurvivesAWholeClusterCrashForAReplicaStillAsking
 
 }  // namespace
 }  // namespace rampart::consensus::pbft::testing
+
+namespace rampart::consensus::pbft::testing {
+namespace {
+
+// A replica never prepares one batch at two seqs of one view, even once a crash took the slot
+// it prepared it in: its vote record stands for it (sim pbft f=1 seed 2010).
+TEST(PbftJournalCluster, ARestartedBackupRefusesABatchItSignedAtAnotherSeqOfTheView) {
+  Cluster c(1, small_config());
+  c.drop = [](const Envelope& e) {
+    auto t = peek_type(e.msg);
+    return t.ok() && (*t == MsgType::prepare || *t == MsgType::commit);  // nothing completes
+  };
+  const Bytes b = batch_of(5);
+  c.submit_all(b);
+  c.run();
+  ASSERT_EQ(c.reps[1]->live_slots(), 1u);
+  c.restart_from_disk(1);
+  const Hash32 d = batch_digest(b);
+  auto primary = c.keys().signer(0);
+  PrePrepare pp{0, 2, d, primary->sign(pre_prepare_body(0, 2, d)), b};
+  const uint64_t before = c.reps[1]->rejected(Reject::conflict);
+  c.reps[1]->on_message(0, encode_pre_prepare(pp));
+  EXPECT_EQ(c.reps[1]->rejected(Reject::conflict), before + 1);
+}
+
+}  // namespace
+}  // namespace rampart::consensus::pbft::testing

@@ -151,6 +151,17 @@ TEST(PbftMessages, NewViewPlanFillsGapsWithNull) {
     EXPECT_EQ(q.entries[4].digest, null_digest());
     EXPECT_EQ(q.max_seq, 5u);
   }
+  // Prepared at two seqs in one view (a faulty primary, or one back from a crash): either may be
+  // the committed one, so both stay (sim pbft f=1 seed 2010 nulled the committed higher seq).
+  {
+    ViewChange x = a, y = b;
+    x.prepared.push_back({1, 5, batch_digest(to_bytes("four")), to_bytes("four"), {}, {}});
+    y.prepared[0].view = 1;
+    NewViewPlan q = compute_new_view({x, y});
+    ASSERT_EQ(q.entries.size(), 5u);
+    EXPECT_EQ(q.entries[3].digest, batch_digest(to_bytes("four")));
+    EXPECT_EQ(q.entries[4].digest, batch_digest(to_bytes("four")));
+  }
   // Certificates at or below the highest stable checkpoint are dropped.
   b.stable.seq = 64;
   p = compute_new_view({a, b});

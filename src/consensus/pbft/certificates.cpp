@@ -82,19 +82,23 @@ NewViewPlan compute_new_view(const std::vector<ViewChange>& vcs) {
     }
   // One batch, one seq: a batch prepared at one seq in an old view and re-proposed at another
   // in a later view (its first prepare never became committed) would otherwise be ordered twice.
-  // Keep the occurrence with the highest view (lowest seq on a tie) and null the others. If the
-  // batch was committed at n1 in view v1, no certificate for it at another seq can have a view
-  // >= v1: correct backups of such a view hold it at n1 and refuse a second seq.
+  // Null the occurrences of a view strictly below the batch's highest one. If the batch was
+  // committed at n1 in view v1, no certificate for it at another seq can have a view > v1:
+  // correct backups of such a view hold it at n1 and refuse a second seq. Two certificates of
+  // one view are both kept: a faulty primary can get one batch prepared at two seqs of its view
+  // (each set of 2f prepares may meet the other only in faulty replicas), either may be the
+  // committed one, and ordering a batch twice is harmless (requests are deduplicated after
+  // ordering); nulling the higher seq on such a tie dropped a committed batch.
   plan.max_seq = best.empty() ? min_s : best.rbegin()->first;
-  std::map<Hash32, std::pair<View, Seq>> keep;
+  std::map<Hash32, View> top;
   for (const auto& [seq, c] : best) {
     if (c->digest == null_digest()) continue;  // null requests may repeat
-    auto it = keep.find(c->digest);
-    if (it == keep.end() || c->view > it->second.first) keep[c->digest] = {c->view, seq};
+    auto it = top.find(c->digest);
+    if (it == top.end() || c->view > it->second) top[c->digest] = c->view;
   }
   for (auto it = best.begin(); it != best.end();) {
-    auto k = keep.find(it->second->digest);
-    it = (k != keep.end() && k->second.second != it->first) ? best.erase(it) : std::next(it);
+    auto t = top.find(it->second->digest);
+    it = (t != top.end() && it->second->view < t->second) ? best.erase(it) : std::next(it);
   }
   for (Seq s = min_s + 1; s <= plan.max_seq; ++s) {
     PlannedSlot slot;

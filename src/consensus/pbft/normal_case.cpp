@@ -19,7 +19,7 @@ void PbftReplica::propose_more() {
     // Keep at most max_inflight proposals open, and stay inside the watermark window.
     if (next_seq_ > last_exec_ + cfg_.max_inflight || !in_window(next_seq_)) break;
     auto it = pending_.find(d);
-    if (it == pending_.end() || inflight_.count(d)) continue;
+    if (it == pending_.end() || inflight_.count(d) || signed_elsewhere(view_, 0, d)) continue;
     propose(d, it->second.second);
   }
   proposing_ = false;
@@ -66,12 +66,18 @@ void PbftReplica::handle_pre_prepare(NodeId from, ByteView msg) {
   // What we signed at (view_, n) before a crash binds us as if the slot still held it.
   if (vote_conflicts(view_, m->seq, m->digest)) return reject(Reject::conflict);
   // A batch is ordered once: a primary that proposes one batch at two sequence numbers of the
-  // window is faulty (a correct one dedups by digest). The null request may repeat.
-  if (m->digest != null_digest())
+  // window is faulty (a correct one dedups by digest). The null request may repeat. What we
+  // signed in this view before a crash counts too (the slot itself is gone): back from a
+  // whole-cluster crash a primary re-proposed a batch it had pre-prepared at 8 at 10, the
+  // replicas that had lost slot 8 prepared it, and both seqs prepared in one view (sim pbft
+  // f=1 seed 2010).
+  if (m->digest != null_digest()) {
     for (const auto& [n, other] : slots_)
       if (n != m->seq && ((other.has_pp && other.digest == m->digest) ||
                           (other.ccert && other.ccert->digest == m->digest)))
         return reject(Reject::conflict);
+    if (signed_elsewhere(view_, m->seq, m->digest)) return reject(Reject::conflict);
+  }
   // The empty batch is the null request; anything else must be acceptable to the application.
   if (!m->batch.empty() && !env_.validate_batch(m->batch)) return reject(Reject::invalid);
   Slot& s = slots_[m->seq];

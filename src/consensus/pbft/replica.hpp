@@ -141,6 +141,7 @@ class PbftReplica final : public Protocol {
   void journal_view(const ViewRecord& r);  // the view promise
   void journal_vote(View v, Seq n, const Hash32& d);  // about to sign (v, n, d) as pre-prepare/prepare
   bool vote_conflicts(View v, Seq n, const Hash32& d) const;  // signed another digest at (v, n)
+  bool signed_elsewhere(View v, Seq n, const Hash32& d) const;  // signed d in v at a seq other than n
   void journal_prepared(Seq n, const PCert& c);
   void journal_stable(const CheckpointProof& p);
   void restore_journal(const RestartPoint& r);

@@ -16,6 +16,13 @@ void PbftReplica::journal_view(const ViewRecord& r) {
   env_.journal_put(0, static_cast<uint8_t>(JournalKind::view), encode_view_record(r));
 }
 
+bool PbftReplica::signed_elsewhere(View v, Seq n, const Hash32& d) const {
+  if (d == null_digest()) return false;
+  for (const auto& [m, rec] : signed_)
+    if (m != n && rec.view == v && rec.digest == d) return true;
+  return false;
+}
+
 void PbftReplica::journal_vote(View v, Seq n, const Hash32& d) {
   VoteRecord rec{v, d};
   auto it = signed_.find(n);
