@@ -471,22 +471,23 @@ void backup_keeps_its_vote(bool mac) {
 TEST(PoeJournal, RestartedBackupDoesNotSupportSecondDigestThreshold) { backup_keeps_its_vote(false); }
 TEST(PoeJournal, RestartedBackupDoesNotSupportSecondDigestMac) { backup_keeps_its_vote(true); }
 
-// The same in a later view: the restarted backup asks for the view it was in (its NV-PROPOSE,
-// the history the view keeps, is not journaled), takes no part in view 0, re-enters view 1 from
-// a relayed NV-PROPOSE and then keeps its view-1 vote.
-TEST(PoeJournal, RestartedBackupRejoinsItsViewAndKeepsItsVote) {
+// The same in a later view: the restarted backup re-enters view 1 from the NV-PROPOSE it
+// journaled (asking for view 1 again would let view 1's primary build a second history for it),
+// takes no part in view 0 and keeps its view-1 vote. With the NV-PROPOSE record damaged, it asks
+// for view 2 instead, never for view 1 again.
+TEST(PoeJournal, RestartedBackupReentersItsViewAndKeepsItsVote) {
   Durable t(2, /*mac=*/false);
   const Bytes a = batch("A"), b = batch("B");
   const Bytes nv = encode(NvPropose{1, {t.vc(0, 1), t.vc(1, 1), t.vc(3, 1)}});
   t.p->on_message(1, nv);
   ASSERT_EQ(t.p->stats().view, 1u);
+  ASSERT_TRUE(t.has(0, JournalKind::new_view));
   t.p->on_message(1, prop(1, 1, a));
   ASSERT_EQ(supports_in(*t.env).size(), 1u);
   t.restart();
-  // It asks for view 1 again (to get its NV-PROPOSE) and acts in no lower view.
-  auto reqs = vc_requests_in(*t.env);
-  ASSERT_EQ(reqs.size(), 1u);
-  EXPECT_EQ(reqs[0].new_view, 1u);
+  EXPECT_EQ(t.rep().journal_ignored(), 0u);
+  ASSERT_EQ(t.p->stats().view, 1u);
+  EXPECT_TRUE(vc_requests_in(*t.env).empty());
   t.env->out.clear();
   uint64_t before = t.rejected();
   t.p->on_message(0, prop(0, 1, b));
@@ -494,10 +495,7 @@ TEST(PoeJournal, RestartedBackupRejoinsItsViewAndKeepsItsVote) {
   EXPECT_EQ(t.rejected(), before + 2);
   EXPECT_TRUE(supports_in(*t.env).empty());
   EXPECT_TRUE(t.env->execs.empty());
-  // Replica 3 (not the primary) relays view 1's NV-PROPOSE: back in view 1.
-  t.p->on_message(3, nv);
-  ASSERT_EQ(t.p->stats().view, 1u);
-  t.env->out.clear();
+  // View 1's primary repeats its proposals: B at (1, 1) draws nothing, A our SUPPORT again.
   t.p->on_message(1, prop(1, 1, b));
   EXPECT_TRUE(supports_in(*t.env).empty());
   t.p->on_message(1, prop(1, 1, a));
@@ -505,6 +503,21 @@ TEST(PoeJournal, RestartedBackupRejoinsItsViewAndKeepsItsVote) {
   ASSERT_EQ(s.size(), 1u);
   EXPECT_EQ(s[0].v, 1u);
   EXPECT_EQ(s[0].digest, batch_digest(a));
+  // It relays view 1's NV-PROPOSE to a replica that lags (a VC-REQUEST for view 1).
+  t.env->out.clear();
+  t.p->on_message(3, t.vc(3, 1));
+  EXPECT_EQ(of_type(*t.env, MsgType::nv_propose).size(), 1u);
+
+  // The NV-PROPOSE record damaged: the next view, never view 1 again.
+  t.record(0, JournalKind::new_view).back() ^= 1;
+  t.restart();
+  EXPECT_EQ(t.rep().journal_ignored(), 1u);
+  auto reqs = vc_requests_in(*t.env);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(reqs[0].new_view, 2u);
+  t.env->out.clear();
+  t.p->on_message(1, prop(1, 1, a));
+  EXPECT_TRUE(supports_in(*t.env).empty());
 }
 
 // A replica that sent a VC-REQUEST for view 1, restarted, sends it again and acts in no view
@@ -870,6 +883,62 @@ TEST(PoeJournal, WholeClusterRestartWithLostBatchMovesOn) {
       EXPECT_EQ(c.node(i).stats().view, 1u) << i;
       ASSERT_EQ(c.env(i).chain.size(), 1u) << i;
       EXPECT_EQ(c.env(i).chain[0], batch_digest(b)) << i;
+    }
+  }
+}
+
+// Whole-cluster crash inside a view that re-certified part of its history (sim seed 543712306,
+// poe-mac). View 0 orders A, B, C (replica 2 misses k = 2, so it never holds B); view 1 keeps
+// them and re-certifies k = 1 and k = 3 but not k = 2. Everyone crashes and restarts. Asking for
+// view 1 again, the replicas could not report k = 1 (its view-1 certificate is not below view 1,
+// its view-0 one was replaced) and view 1's primary built a second, empty history for it; the
+// view-0 entry at k = 2 was dropped with it, and view 2 (primary 2, holding only C) put C at
+// k = 2 where a client had accepted B. Re-entering view 1 from the journaled NV-PROPOSE keeps
+// A, B, C in place.
+TEST(PoeJournal, WholeClusterCrashInsideAViewKeepsItsHistory) {
+  for (bool mac : {false, true}) {
+    SCOPED_TRACE(mac ? "mac" : "threshold");
+    Config cfg;
+    cfg.n = 4;
+    cfg.f = 1;
+    cfg.window = 16;
+    cfg.checkpoint_interval = 8;
+    cfg.max_inflight = 8;
+    cfg.mac_variant = mac;
+    Cluster c(cfg);
+    const Bytes a = batch("A"), b = batch("B"), cc = batch("C");
+    auto at = [](const Cluster::Msg& m, View v, Seq k) {
+      auto t = peek_type(m.bytes);
+      if (t == MsgType::support) {
+        auto s = decode_support(m.bytes, Limits{});
+        return s && s->v == v && s->k == k;
+      }
+      if (t == MsgType::certify) {
+        auto s = decode_certify(m.bytes, Limits{});
+        return s && s->v == v && s->k == k;
+      }
+      return false;
+    };
+    c.drop = [&](const Cluster::Msg& m) { return (m.to == 2 && at(m, 0, 2)) || at(m, 1, 2); };
+    for (const Bytes* x : {&a, &b, &cc}) c.submit(0, *x, 0);
+    c.run();
+    const std::vector<Hash32> accepted{batch_digest(a), batch_digest(b), batch_digest(cc)};
+    for (NodeId i : {0u, 1u, 3u}) ASSERT_EQ(c.env(i).chain, accepted) << i;
+    ASSERT_EQ(c.env(2).chain.size(), 1u);
+    for (NodeId i = 0; i < 4; ++i) c.fire(i, TimerKind::view_change);
+    c.run();
+    for (NodeId i = 0; i < 4; ++i) ASSERT_EQ(c.node(i).stats().view, 1u) << i;
+    c.drop = nullptr;
+    for (NodeId i = 0; i < 4; ++i) c.restart(i);
+    for (int round = 0; round < 6; ++round) {
+      c.run();
+      c.fire_all(TimerKind::view_change);
+      c.fire_all(TimerKind::new_view);
+    }
+    c.run();
+    for (NodeId i = 0; i < 4; ++i) {
+      EXPECT_EQ(c.env(i).chain, accepted) << i;
+      EXPECT_EQ(c.node(i).stats().view, 1u) << i;  // back in view 1, which completes
     }
   }
 }

@@ -56,6 +56,23 @@ Bytes encode_stable_record(const StableRecord& s) {
   return w.take();
 }
 
+Bytes encode_new_view_record(ByteView nv_wire) {
+  Writer w;
+  w.reserve(1 + 4 + nv_wire.size() + 8);
+  w.u8(kVersion);
+  w.bytes(nv_wire);
+  seal(w, 0, JournalKind::new_view);
+  return w.take();
+}
+
+Result<Bytes> decode_new_view_record(ByteView body) {
+  Reader r(body);
+  expect_version(r);
+  Bytes wire = r.bytes(body.size());  // bounded by the record; decode_nv_propose bounds the rest
+  unseal(r, body, 0, JournalKind::new_view);
+  return done(r, std::move(wire));
+}
+
 Bytes encode_support_record(Seq k, const SupportRecord& r) {
   Writer w;
   w.u8(kVersion);
@@ -137,6 +154,9 @@ DecodedJournal decode_journal(const std::vector<JournalRecord>& records, const L
     } else if (kind == JournalKind::stable && rec.seq == 0) {
       auto s = decode_stable_record(rec.body, l);
       if ((ok = s.ok())) j.stable = std::move(*s);
+    } else if (kind == JournalKind::new_view && rec.seq == 0) {
+      auto nv = decode_new_view_record(rec.body);
+      if ((ok = nv.ok())) j.new_view = std::move(*nv);
     } else if (kind == JournalKind::support && rec.seq != 0) {
       auto s = decode_support_record(rec.seq, rec.body);
       if ((ok = s.ok())) j.supports[rec.seq] = *s;

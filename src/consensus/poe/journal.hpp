@@ -12,6 +12,8 @@
 //   (k, certified)  the CommittedEntry a VC-REQUEST reports for k: view, digest, certificate,
 //                   and the batch unless the replica executes k at once (the highest view's
 //                   replaces a lower one)
+//   (0, new_view)   the NV-PROPOSE that installed the view of the view record: a restarted
+//                   replica re-enters that view with the very history it had (restore_journal)
 //
 // Body: version u8 | fields | check u64 [| batch]. `check` is the first 8 bytes of a BLAKE3
 // (derive-key mode) over seq, kind and the bytes before it, so a damaged or misfiled record is
@@ -34,7 +36,7 @@
 
 namespace rampart::consensus::poe {
 
-enum class JournalKind : uint8_t { view = 1, stable = 2, support = 3, certified = 4 };
+enum class JournalKind : uint8_t { view = 1, stable = 2, support = 3, certified = 4, new_view = 5 };
 
 using ViewRecord = journal::ViewRecord;
 
@@ -59,6 +61,10 @@ struct CertifiedRecord {
   bool with_batch = true;  // false: entry.batch is empty; the ledger holds the batch
 };
 
+// The NV-PROPOSE's wire bytes, checked on restore like a received one.
+Bytes encode_new_view_record(ByteView nv_wire);
+Result<Bytes> decode_new_view_record(ByteView body);
+
 // Keyed by e.k. The batch is appended once, straight from e.batch, or left out.
 Bytes encode_certified_record(const CommittedEntry& e, bool with_batch = true);
 
@@ -73,6 +79,7 @@ Result<CertifiedRecord> decode_certified_record(Seq k, ByteView body, const Limi
 struct DecodedJournal {
   std::optional<ViewRecord> view;
   std::optional<StableRecord> stable;
+  std::optional<Bytes> new_view;  // NV-PROPOSE wire bytes, not checked beyond the record's check
   std::map<Seq, SupportRecord> supports;
   std::map<Seq, CertifiedRecord> certified;
   size_t ignored = 0;  // records that did not decode: unknown kind, wrong key, bad check, malformed

@@ -148,7 +148,9 @@ class PoeReplica final : public Protocol {
   void maybe_send_nv(View w);
   void arm_new_view_timer();
   History select_history(const std::vector<VcRequest>& reqs) const;
-  bool adopt(View w, const History& h);
+  std::optional<History> nv_history(const NvPropose& m) const;
+  bool adopt(View w, const History& h, ByteView nv_wire);
+  bool reenter_view(View v, const Bytes& nv_wire);  // restart.cpp
 
   Config cfg_;
   Crypto crypto_;
@@ -221,6 +223,7 @@ class PoeReplica final : public Protocol {
 
   // Durable journal (restart.cpp).
   ViewRecord journaled_view_;
+  View journaled_nv_view_ = 0;  // view of the journaled NV-PROPOSE (0: none)
   Seq journaled_stable_ = 0;
   std::map<Seq, SupportRecord> signed_;  // k > stable_ -> latest (view, digest) signed at k
   uint64_t journal_ignored_ = 0;

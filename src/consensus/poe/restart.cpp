@@ -163,13 +163,18 @@ void PoeReplica::restore_journal(const RestartPoint& r) {
     if (view_ > 0) env_.view_changed(view_, cfg_.primary_of(view_));
     start_view_change(target, "restart");
   } else if (installed > 0) {
-    // We were in view `installed`, but its NV-PROPOSE (the history it must keep) is gone: ask
-    // for the view again. Replicas in it answer our VC-REQUEST with the NV-PROPOSE that
-    // installed it (relayed NV-PROPOSEs are accepted in a view change); after a whole-cluster
-    // restart its primary builds a new one from nf such requests. adopt() then puts back the
-    // certificates of that view we journaled (resume_own_slots).
-    view_ = installed - 1;
-    start_view_change(installed, "restart");
+    // We were in view `installed`: re-enter it with the NV-PROPOSE that installed it (adopt
+    // journaled it before the view promise). adopt() then puts back the certificates of that
+    // view we journaled (resume_own_slots), and we go on where we stopped, alone or after a
+    // whole-cluster crash. A view must never get a second history: our own requests for it
+    // could not report its certificates (a request for w carries views below w only).
+    // Without a usable record (a damaged disk) we ask for the next view, whose requests
+    // report everything we hold.
+    if (!(j.new_view && reenter_view(installed, *j.new_view))) {
+      view_ = installed;
+      env_.view_changed(view_, cfg_.primary_of(view_));
+      start_view_change(installed + 1, "restart");
+    }
   } else {
     // View 0 keeps no history: we are back in it as before the crash.
     const bool hole = resume_own_slots();
@@ -177,6 +182,24 @@ void PoeReplica::restore_journal(const RestartPoint& r) {
     update_progress_timer(false);
     if (hole && !in_vc_) start_view_change(1, "proposal_hole");  // as in adopt(): view 0 cannot complete
   }
+}
+
+// Back into view v after a restart, with the history of the NV-PROPOSE that installed it,
+// checked like a received one. False (nothing changed) if the record does not install v.
+bool PoeReplica::reenter_view(View v, const Bytes& nv_wire) {
+  auto m = decode_nv_propose(nv_wire, limits_);
+  if (!m || m->v != v) {
+    ++journal_ignored_;
+    return false;
+  }
+  auto h = nv_history(*m);
+  if (!h) {
+    ++journal_ignored_;
+    return false;
+  }
+  journaled_nv_view_ = v;  // already on disk
+  view_ = v - 1;
+  return adopt(v, *h, nv_wire);
 }
 
 // Entering view_ after a restart (or any adopt; it finds nothing then): our journaled

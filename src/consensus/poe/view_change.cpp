@@ -35,8 +35,8 @@ void PoeReplica::start_view_change(View w, const char* reason) {
   r.ckpt_head = stable_head_;
   r.ckpt_proof = stable_proof_;
   for (const auto& [k, e] : committed_) {
-    // e.v >= w only for a restarted replica asking for the view it was in (restore_journal):
-    // those certificates came after w's history and stay in committed_ for when it re-enters.
+    // e.v < w always (certificates come from views we were in, all below w); checked because
+    // validate_vc refuses a request with any other.
     if (k > stable_ && k <= stable_ + cfg_.window && e.v < w) {
       r.entries.push_back(CommittedEntry{e.v, e.k, e.digest, {}, e.cert});  // by digest only
     }
@@ -150,8 +150,7 @@ void PoeReplica::maybe_send_nv(View w) {
   // Send first: adopting re-proposes in view w, and backups must be in w to accept that.
   Bytes msg = encode(nv);
   env_.broadcast(msg);
-  History h = select_history(reqs);
-  if (adopt(w, h)) nv_msg_ = std::move(msg);
+  adopt(w, select_history(reqs), msg);
 }
 
 void PoeReplica::on_nv_propose(NodeId from, ByteView msg) {
@@ -165,25 +164,29 @@ void PoeReplica::on_nv_propose(NodeId from, ByteView msg) {
   // deterministically. A faulty relayer can only pick another valid set of nf requests, which
   // a faulty primary can do too; the view-change argument holds for any such set.
   const bool relayed = from != cfg_.primary_of(m->v);
-  if (m->requests.size() < cfg_.nf()) return reject();
-  std::vector<VcRequest> reqs;
-  std::set<NodeId> senders;
-  for (const auto& raw : m->requests) {
-    auto r = decode_vc_request(raw, limits_);
-    if (!r || r->new_view != m->v || !senders.insert(r->sender).second || !validate_vc(*r)) {
-      return reject();
-    }
-    reqs.push_back(std::move(*r));
-  }
+  auto h = nv_history(*m);
+  if (!h) return reject();
   if (relayed && !in_vc_) {
     // A valid NV-PROPOSE of a later view, relayed because we sent it a stale message: our view
     // is dead. Ask for the next one; the relay to our VC-REQUEST is then accepted (above).
     start_view_change(view_ + 1, "relayed_new_view");
     return reject();
   }
-  History h = select_history(reqs);
-  if (!adopt(m->v, h)) return reject();
-  nv_msg_.assign(msg.begin(), msg.end());  // kept to relay to replicas that lag behind this view
+  if (!adopt(m->v, *h, msg)) return reject();
+}
+
+// The history an NV-PROPOSE installs, if it holds nf distinct, validly signed requests for its
+// view; from a peer or from our own journal (restore_journal), checked the same way.
+std::optional<PoeReplica::History> PoeReplica::nv_history(const NvPropose& m) const {
+  if (m.requests.size() < cfg_.nf()) return std::nullopt;
+  std::vector<VcRequest> reqs;
+  std::set<NodeId> senders;
+  for (const auto& raw : m.requests) {
+    auto r = decode_vc_request(raw, limits_);
+    if (!r || r->new_view != m.v || !senders.insert(r->sender).second || !validate_vc(*r)) return std::nullopt;
+    reqs.push_back(std::move(*r));
+  }
+  return select_history(reqs);
 }
 
 // Deterministic, so every correct replica computes the same history from the same requests:
@@ -217,9 +220,10 @@ PoeReplica::History PoeReplica::select_history(const std::vector<VcRequest>& req
   return h;
 }
 
-// Enter view w with history h. Returns false (and changes nothing) if adopting would undo a
-// final batch, which cannot happen with at most f faulty replicas.
-bool PoeReplica::adopt(View w, const History& h) {
+// Enter view w with history h, installed by the NV-PROPOSE nv_wire. Returns false (and changes
+// nothing) if adopting would undo a final batch, which cannot happen with at most f faulty
+// replicas.
+bool PoeReplica::adopt(View w, const History& h, ByteView nv_wire) {
   std::map<Seq, const CommittedEntry*> hist;
   for (const auto& e : h.entries) hist[e.k] = &e;
 
@@ -261,7 +265,17 @@ bool PoeReplica::adopt(View w, const History& h) {
   // no work a short timeout could cut off. (With work waiting, the longer timeout stays until
   // the backlog is gone: a view re-certifying a long history needs it.)
   if (pending_.empty()) failures_ = 0;
+  // The NV-PROPOSE first, then the view promise: a restarted replica that finds itself in w
+  // re-enters w with this very history. Without it, it asked for w again, and after a
+  // whole-cluster crash w's primary built a second history for w from requests that could
+  // not report what w had certified (entries of w itself) — a hole there let view w+1 put
+  // another batch at a k a client had accepted (sim seed 543712306, poe-mac).
+  if (journaled_nv_view_ != w) {
+    journaled_nv_view_ = w;
+    env_.journal_put(0, static_cast<uint8_t>(JournalKind::new_view), encode_new_view_record(nv_wire));
+  }
   journal_view();
+  nv_msg_.assign(nv_wire.begin(), nv_wire.end());  // kept to relay to replicas that lag behind w
   ++stats_.view_changes;
   slots_.clear();
   fixed_.clear();
