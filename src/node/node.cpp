@@ -233,6 +233,7 @@ class NodeImpl final : public consensus::Env {
   bool has_work() const { return !pending.empty() || (primary == self && !parts_queue.empty()); }
   void queue_part(Bytes part, const Hash32& digest);
   void fallback_forwarded();
+  void protocol_state_transferred(Seq k, const Hash32& head);
   std::map<uint64_t, Cert> certs;
   std::unordered_map<replica::ClientId, ClientPort::ConnId> client_conn;
   std::map<uint64_t, PendingSnapshot> snapshots;  // taken at checkpoint sequence numbers
@@ -1218,7 +1219,7 @@ void NodeImpl::need_state_transfer(Seq k, const Hash32& head) {
     // nf replicas, which only damage can explain.
     auto b = store->block(k);
     if (b && ledger::block_hash(*b) == head) {
-      proto->on_state_transferred(k, head);
+      protocol_state_transferred(k, head);
     } else {
       spdlog::critical("event=final_block_contradicts_checkpoint k={}", k);
     }
@@ -1229,6 +1230,19 @@ void NodeImpl::need_state_transfer(Seq k, const Hash32& head) {
   st_head = head;
   spdlog::info("event=state_transfer_start target={} have_final={}", k, store->last_final());
   request_state();
+}
+
+// The protocol forgets its pending batches when it installs a transferred state (it cannot tell
+// which of them the state holds): batches we had handed it (fallback_forwarded) become ours to
+// hand it again, after the usual patience, should they still not execute.
+void NodeImpl::protocol_state_transferred(Seq k, const Hash32& head) {
+  proto->on_state_transferred(k, head);
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& [d, f] : forwarded) {
+    if (!f.submitted) continue;
+    f.submitted = false;
+    f.sent = now;
+  }
 }
 
 void NodeImpl::request_state() {
@@ -1376,7 +1390,7 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
   ctr.checkpoint.store(st_k);
   ctr.state_transfers++;
   spdlog::info("event=state_transfer_done k={} from={}", st_k, from);
-  proto->on_state_transferred(st_k, st_head);
+  protocol_state_transferred(st_k, st_head);
   tell_proven();
 }
 

@@ -102,15 +102,7 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch
   // Forwarded batches whose every request was executed (in other batches) are done too.
   for (auto it = forwarded_by_.begin(); it != forwarded_by_.end();) {
     auto ob = outstanding_.find(it->first);
-    auto b = ob == outstanding_.end() ? Result<replica::Batch>(err("gone")) : replica::decode_batch(ob->second);
-    bool done = true;
-    if (b) {
-      for (const auto& r : b->requests) {
-        auto c = ex.cached(r.client);
-        done = done && c && c->seq >= r.seq;
-      }
-    }
-    if (!done) {
+    if (ob != outstanding_.end() && !requests_done(ob->second)) {
       ++it;
       continue;
     }
@@ -339,6 +331,37 @@ void Instance::submit(Bytes batch) {
   proto->submit(std::move(batch));
 }
 
+bool Instance::requests_done(const Bytes& batch) const {
+  auto b = replica::decode_batch(batch);
+  if (!b) return true;
+  for (const auto& r : b->requests) {
+    auto c = ex.cached(r.client);
+    if (!c || c->seq < r.seq) return false;
+  }
+  return true;
+}
+
+// The protocol forgot its pending batches when it installed a transferred state (it cannot
+// tell which of them the state holds). Offer again what is still undone, as the process does
+// (NodeImpl::protocol_state_transferred): without it a batch submitted before the transfer
+// stayed "submitted" here, every retry of its requests formed the same batch, and a censoring
+// primary was never replaced (sim seeds 543712553 poe-mac f=2, 5184 poe-mac f=1).
+void Instance::reoffer_after_transfer() {
+  submitted_.clear();
+  std::vector<Bytes> again;
+  for (auto it = outstanding_.begin(); it != outstanding_.end();) {
+    if (requests_done(it->second)) {
+      forwarded_by_.erase(it->first);
+      it = outstanding_.erase(it);
+      continue;
+    }
+    // A backup hands on others' batches only as primary (on_forward); its own it submits.
+    if (primary == node.id || !forwarded_by_.count(it->first)) again.push_back(it->second);
+    ++it;
+  }
+  for (auto& b : again) submit(std::move(b));
+}
+
 Bytes Instance::mutate(Bytes batch) {
   auto b = replica::decode_batch(batch);
   if (!b) return batch;
@@ -431,6 +454,7 @@ void Instance::on_state_response(ByteView body) {
   if (checked()) w.checker.on_state_installed(node.id, k, head);
   w.res.state_transfers++;
   proto->on_state_transferred(k, head);
+  reoffer_after_transfer();
   // A stable checkpoint is signed only once its batches are proven: they are.
   if (k > proven_upto_) {
     proven_upto_ = k;

@@ -131,6 +131,8 @@ class Instance final : public consensus::Env {
   void request_sync();  // a sync covering every write so far; later messages wait for it
   void close_batch();
   void submit(Bytes batch);
+  bool requests_done(const Bytes& batch) const;  // every request executed here (client table)
+  void reoffer_after_transfer();
   Bytes mutate(Bytes batch);  // equivocating twin: a different valid batch
   bool checked() const;
 
