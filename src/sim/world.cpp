@@ -102,6 +102,11 @@ void World::setup_faults() {
     inspector_ = o.protocol == "pbft" ? make_pbft_tactics(cfg, *inspector_key_, keys.verifier(), rng)
                                       : make_poe_tactics(cfg, *inspector_key_, rng);
   }
+  if (o.verbose) {  // its own instance: whether inspector_ exists changes the run, tracing must not
+    if (!inspector_key_) inspector_key_ = keys.signer(0);
+    reader_ = o.protocol == "pbft" ? make_pbft_tactics(cfg, *inspector_key_, keys.verifier(), rng)
+                                   : make_poe_tactics(cfg, *inspector_key_, rng);
+  }
   if (o.faults.has(Fault::drift)) {
     for (auto& n : nodes) n.drift_pm = static_cast<uint32_t>(rng.range(900, 1100));
   }
@@ -798,7 +803,21 @@ void World::trace(const Event& e) {
     hash_ *= 1099511628211ull;
   }
   ring_[ring_pos_++ % ring_.size()] = t;
-  if (o.verbose) std::printf("%s\n", describe(t).c_str());
+  if (!o.verbose) return;
+  std::string line = describe(t);
+  if (reader_ && tag == static_cast<uint8_t>(Tag::consensus)) {
+    // What the message is: kind, view and sequence number.
+    static constexpr const char* kKinds[] = {"", "proposal", "certificate", "support", "checkpoint",
+                                             "view-change", "new-view", "forward"};
+    const auto info = reader_->inspect(ByteView(e.payload).subspan(1));
+    const auto kind = static_cast<size_t>(info.kind);
+    if (kind > 0 && kind < std::size(kKinds)) {
+      const bool vc = info.kind == Adversary::Protocol::Kind::view_change;  // inspect gives the view it leaves
+      line += std::string(" ") + kKinds[kind] + (vc ? " for v" : " v") + std::to_string(info.view + (vc ? 1 : 0));
+      if (info.k) line += " k" + std::to_string(info.k);
+    }
+  }
+  std::printf("%s\n", line.c_str());
 }
 
 std::string World::describe(const TraceEntry& t) const {

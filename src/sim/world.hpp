@@ -283,6 +283,7 @@ class World {
  private:
   std::unique_ptr<crypto::Signer> inspector_key_;
   std::unique_ptr<Adversary::Protocol> inspector_;  // reads message types for the cut
+  std::unique_ptr<Adversary::Protocol> reader_;     // --verbose: names what each message is
   // Fault::selective before GST: each certificate reaches the audience drawn for it.
   std::map<std::tuple<uint32_t, View, consensus::Seq>, std::set<uint32_t>> cert_audience_;
   void split_twins(Node& n);

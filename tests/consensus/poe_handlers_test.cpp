@@ -403,8 +403,7 @@ TEST(PoeHandlers, NewPrimaryFetchesAHistoryBatchItLacks) {
   const Hash32 d = batch_digest(a);
   CommittedEntry e{0, 1, d, {}, {t.group(0, 1, d), {}}};
   t.p->on_message(2, t.vc(2, 1, {e}));
-  t.p->on_message(3, t.vc(3, 1, {e}));  // f+1 ask: it joins, and as primary of 1 sends NV-PROPOSE
-  ASSERT_EQ(t.p->stats().view, 1u);
+  t.p->on_message(3, t.vc(3, 1, {e}));  // f+1 ask: it joins; as primary of 1 it needs A first
   auto wants = [&] {
     std::vector<Want> r;
     for (const auto& o : t.env.out) {
@@ -420,20 +419,77 @@ TEST(PoeHandlers, NewPrimaryFetchesAHistoryBatchItLacks) {
     }
     return false;
   };
+  // Both requests name a batch it lacks: no NV-PROPOSE yet (it could not re-propose k = 1),
+  // one WANT per retransmit tick.
+  EXPECT_EQ(t.p->stats().view, 0u);
+  EXPECT_TRUE(of_type(t.env, MsgType::nv_propose).empty());
   auto w = wants();
   ASSERT_EQ(w.size(), 1u);
-  EXPECT_EQ(w[0].digests, std::vector<Hash32>{d});
-  EXPECT_FALSE(proposed());
+  EXPECT_EQ(w[0].digests, (std::vector<Hash32>{d, d}));
   t.env.out.clear();
-  t.p->on_message(2, encode(Forward{batch("B")}));  // not what it asked for: not proposed
-  EXPECT_FALSE(proposed());
+  t.p->on_message(2, encode(Forward{batch("B")}));  // not what it asked for: nothing
+  EXPECT_TRUE(of_type(t.env, MsgType::nv_propose).empty());
+  EXPECT_TRUE(wants().empty());
   t.p->on_timer(TimerKind::retransmit);
   EXPECT_EQ(wants().size(), 1u);  // still missing: asks again
   t.p->on_message(3, encode(Forward{a}));
+  ASSERT_EQ(t.p->stats().view, 1u);
+  EXPECT_EQ(of_type(t.env, MsgType::nv_propose).size(), 1u);
   EXPECT_TRUE(proposed());
   t.env.out.clear();
   t.p->on_timer(TimerKind::retransmit);
   EXPECT_TRUE(wants().empty());
+}
+
+// A faulty requester names a certified batch it never hands over (it withheld the CERTIFY and
+// the correct replicas that supported the batch crashed and lost it): the new primary leaves
+// its request out once nf others it can serve arrive, instead of adopting a history no view
+// can re-propose (sim seed 817299197, poe f=1: views 8 to 12 each stalled on it).
+TEST(PoeHandlers, NewPrimaryLeavesOutARequestNamingABatchNobodyHandsOver) {
+  Single t(1);
+  const Hash32 d = batch_digest(batch("X"));
+  CommittedEntry e{0, 1, d, {}, {t.group(0, 1, d), {}}};
+  t.p->on_message(0, t.vc(0, 1, {e}));  // the faulty one
+  t.p->on_message(2, t.vc(2, 1));       // f+1: it joins
+  EXPECT_TRUE(of_type(t.env, MsgType::nv_propose).empty());
+  t.p->on_timer(TimerKind::retransmit);
+  t.p->on_message(3, t.vc(3, 1));
+  auto nvs = of_type(t.env, MsgType::nv_propose);
+  ASSERT_EQ(nvs.size(), 1u);
+  auto nv = decode_nv_propose(nvs[0].msg, Limits{});
+  std::set<NodeId> senders;
+  for (const auto& q : nv->requests) senders.insert(decode_vc_request(q, Limits{})->sender);
+  EXPECT_EQ(senders, (std::set<NodeId>{1, 2, 3}));
+  EXPECT_EQ(t.p->stats().view, 1u);
+}
+
+// A replica reports only certificates whose batch it holds: one it adopted with a history and
+// never got the bytes of is not its to vouch for in a VC-REQUEST.
+TEST(PoeHandlers, VcRequestLeavesOutCertificatesWhoseBatchItLacks) {
+  for (bool gets_batch : {false, true}) {
+    SCOPED_TRACE(gets_batch ? "with the batch" : "without");
+    Single t(2);
+    const Bytes x = batch("X");
+    const Hash32 d = batch_digest(x);
+    CommittedEntry e{0, 1, d, {}, {t.group(0, 1, d), {}}};
+    // View 1 keeps X at k = 1 (from replica 0's request); we never had its bytes.
+    t.p->on_message(1, encode(NvPropose{1, {t.vc(0, 1, {e}), t.vc(1, 1), t.vc(3, 1)}}));
+    ASSERT_EQ(t.p->stats().view, 1u);
+    if (gets_batch) t.p->on_message(1, prop(1, 1, x));  // view 1's primary re-proposes it
+    t.env.out.clear();
+    t.p->on_timer(TimerKind::view_change);
+    auto reqs = of_type(t.env, MsgType::vc_request);
+    ASSERT_EQ(reqs.size(), 1u);
+    auto r = decode_vc_request(reqs[0].msg, Limits{});
+    EXPECT_EQ(r->new_view, 2u);
+    if (gets_batch) {
+      ASSERT_EQ(r->entries.size(), 1u);
+      EXPECT_EQ(r->entries[0].digest, d);
+      EXPECT_EQ(r->entries[0].v, 0u);
+    } else {
+      EXPECT_TRUE(r->entries.empty());
+    }
+  }
 }
 
 // The new view's history is certified: a backup accepts its re-proposal without checking the

@@ -134,6 +134,15 @@ class FakeEnv : public Env {
 
 inline Bytes batch(const std::string& s) { return to_bytes(s); }
 
+// The messages of type t a node sent.
+inline std::vector<Sent> of_type(const FakeEnv& e, poe::MsgType t) {
+  std::vector<Sent> r;
+  for (const auto& s : e.out) {
+    if (poe::peek_type(s.msg) == t) r.push_back(s);
+  }
+  return r;
+}
+
 // n replicas over one fake keyring, with an in-memory FIFO network.
 class Cluster {
  public:

@@ -74,13 +74,6 @@ struct One {
 Bytes prop(View v, Seq k, const Bytes& b) { return encode(Propose{v, k, batch_digest(b), b}); }
 
 // Messages of type t in e.out (optionally only those addressed to `to`).
-std::vector<Sent> of_type(const FakeEnv& e, MsgType t) {
-  std::vector<Sent> r;
-  for (const auto& s : e.out) {
-    if (peek_type(s.msg) == t) r.push_back(s);
-  }
-  return r;
-}
 size_t count_to(const FakeEnv& e, MsgType t, NodeId to) {
   size_t c = 0;
   for (const auto& s : of_type(e, t)) c += s.to == to;

@@ -141,9 +141,16 @@ void PoeReplica::on_forward(NodeId from, ByteView msg) {
   auto m = decode_forward(msg, limits_);
   if (!m) return reject();
   (void)from;
-  if (!is_primary() && wanted_.empty()) return reject();
+  const bool nv_primary = in_vc_ && cfg_.primary_of(vc_target_) == cfg_.self;
+  if (!is_primary() && wanted_.empty() && !nv_primary) return reject();
   Hash32 d = batch_digest(m->batch);
   if (wanted_.count(d)) return take_wanted(d, std::move(m->batch));
+  if (auto it = nv_wanted_.find(d); nv_primary && it != nv_wanted_.end()) {
+    // A batch a request for our new view names (maybe_send_nv asked for it).
+    if (it->second > stable_) old_batches_[it->second].try_emplace(d, std::move(m->batch));
+    nv_wanted_.erase(it);
+    return maybe_send_nv(vc_target_);
+  }
   if (!is_primary()) return reject();
   if (known_batch(d)) return reject();  // duplicate
   // Each backup gets a bounded share of our queue: different subsets of genuine requests make
@@ -205,8 +212,10 @@ void PoeReplica::retransmit() {
   want_answered_.clear();
   fetch_answered_.clear();
   catch_up_if_stuck();
+  nv_want_sent_ = false;
   if (in_vc_) {
     if (!own_vc_msg_.empty()) env_.broadcast(own_vc_msg_);
+    maybe_send_nv(vc_target_);  // asks again for batches it still lacks
     // Alone in a view change while the others carry on, we may still catch up on stable
     // checkpoints (final state, nothing speculative): the old primary answers with its proof.
     if (cfg_.primary_of(view_) != cfg_.self) {

@@ -217,6 +217,8 @@ class PoeReplica final : public Protocol {
   // so a new primary that lacks a batch of its history can get it from one of them.
   std::map<Seq, std::map<Hash32, Bytes>> old_batches_;  // from slots and certificates of left views
   std::map<Hash32, Seq> wanted_;  // the primary's kept history it holds no batch for yet
+  std::map<Hash32, Seq> nv_wanted_;  // batches requests for our new view name, which we lack
+  bool nv_want_sent_ = false;        // asked for them since the last retransmit tick
   std::set<NodeId> want_answered_;  // answered a Want since the last retransmit tick
   std::set<NodeId> fetch_answered_;  // answered a Fetch since the last retransmit tick
   bool probed_ = false;  // sent a client_waits() FETCH since the last retransmit tick

@@ -24,6 +24,7 @@ void PoeReplica::start_view_change(View w, const char* reason) {
   env_.view_change_started(w, reason);
   in_vc_ = true;
   vc_target_ = w;
+  nv_wanted_.clear();
   if (progress_armed_) env_.cancel_timer(TimerKind::view_change);
   progress_armed_ = false;
 
@@ -36,8 +37,13 @@ void PoeReplica::start_view_change(View w, const char* reason) {
   r.ckpt_proof = stable_proof_;
   for (const auto& [k, e] : committed_) {
     // e.v < w always (certificates come from views we were in, all below w); checked because
-    // validate_vc refuses a request with any other.
-    if (k > stable_ && k <= stable_ + cfg_.window && e.v < w) {
+    // validate_vc refuses a request with any other. Only batches we hold: a certificate we
+    // adopted with a history but never got the bytes of is not ours to vouch for. A batch a
+    // client accepted was executed by f+1 correct replicas, which hold it, and one of them is
+    // in any nf requests, with a certificate of the highest view at k; reporting what nobody
+    // can supply only carried one faulty replica's withheld batch from view to view, and no
+    // view could re-propose it (sim seed 817299197).
+    if (k > stable_ && k <= stable_ + cfg_.window && e.v < w && (!e.batch.empty() || find_batch(e.digest))) {
       r.entries.push_back(CommittedEntry{e.v, e.k, e.digest, {}, e.cert});  // by digest only
     }
   }
@@ -130,7 +136,10 @@ void PoeReplica::on_vc_request(NodeId from, ByteView msg) {
 }
 
 // The primary of w sends NV-PROPOSE once it holds nf valid requests for w, its own first (so
-// the chosen checkpoint is at least its own stable checkpoint).
+// the chosen checkpoint is at least its own stable checkpoint), whose batches it holds: any nf
+// requests make a safe history, so it takes those it can re-propose at once. A request naming
+// a batch we lack waits while we ask for it (WANT); a faulty requester that names a batch it
+// does not hand over is left out once other requests arrive, instead of stalling every view.
 void PoeReplica::maybe_send_nv(View w) {
   if (!in_vc_ || vc_target_ != w || cfg_.primary_of(w) != cfg_.self) return;
   NvPropose nv;
@@ -140,13 +149,29 @@ void PoeReplica::maybe_send_nv(View w) {
   if (own == vc_store_.end() || own->second.req.new_view != w) return;
   nv.requests.push_back(own->second.raw);
   reqs.push_back(own->second.req);
+  std::vector<Hash32> lacking;
   for (const auto& [id, s] : vc_store_) {
     if (nv.requests.size() >= cfg_.nf()) break;
     if (id == cfg_.self || s.req.new_view != w) continue;
+    bool held = true;
+    for (const auto& e : s.req.entries) {
+      if (e.k <= stable_ || find_batch(e.digest)) continue;
+      held = false;
+      if (!nv_wanted_.count(e.digest)) nv_wanted_[e.digest] = e.k;
+      lacking.push_back(e.digest);
+    }
+    if (!held) continue;
     nv.requests.push_back(s.raw);
     reqs.push_back(s.req);
   }
-  if (nv.requests.size() < cfg_.nf()) return;
+  if (nv.requests.size() < cfg_.nf()) {
+    if (!lacking.empty() && !nv_want_sent_) {  // once per retransmit tick
+      nv_want_sent_ = true;
+      env_.broadcast(encode(Want{std::move(lacking)}));
+    }
+    return;
+  }
+  nv_wanted_.clear();
   // Send first: adopting re-proposes in view w, and backups must be in w to accept that.
   Bytes msg = encode(nv);
   env_.broadcast(msg);
@@ -259,6 +284,7 @@ bool PoeReplica::adopt(View w, const History& h, ByteView nv_wire) {
     if (k > stable_ && e.v < w && !e.batch.empty()) old_batches_[k].try_emplace(e.digest, std::move(e.batch));
   }
   wanted_.clear();
+  nv_wanted_.clear();
   view_ = w;
   in_vc_ = false;
   // The view change completed with nothing waiting: the network delivered in time, and there is
