@@ -52,7 +52,9 @@ uint64_t thread_cpu_ns() {
 // `metrics` (its own lock) and `io` itself.
 class NodeImpl final : public consensus::Env {
  public:
-  explicit NodeImpl(NodeOptions o) : opt(std::move(o)), cfg(opt.config), self(opt.id), batch_timer(io), tick_timer(io) {}
+  explicit NodeImpl(NodeOptions o) : opt(std::move(o)), cfg(opt.config), self(opt.id), batch_timer(io), tick_timer(io) {
+    ordered_lately_max = 8 * size_t{cfg.window};
+  }
 
   Status init();
   int run();
@@ -228,6 +230,12 @@ class NodeImpl final : public consensus::Env {
   // so a batch forwarded twice waits once. Bounded: a part dropped when full is the forwarder's
   // to re-send (fallback_forwarded).
   std::deque<std::pair<Hash32, Bytes>> parts_queue;
+  // Digests of slots executed lately, oldest first: the primary salts a slot whose bytes are
+  // among them (close_batch). Longer than the protocols' duplicate horizons (4 windows).
+  std::set<Hash32> ordered_lately;
+  std::deque<Hash32> ordered_fifo;
+  size_t ordered_lately_max = 0;  // 8 windows, set in the constructor
+  uint64_t salt_counter = 0;
   std::set<Hash32> queued_parts;
   static constexpr size_t kMaxQueuedParts = 4 * replica::kMaxBundleParts;
   bool has_work() const { return !pending.empty() || (primary == self && !parts_queue.empty()); }
@@ -527,7 +535,18 @@ void NodeImpl::close_batch() {
     ctr.bundled_parts += parts.size();
   }
   Bytes slot = parts.size() == 1 ? std::move(parts.front()) : replica::encode_bundle(parts);
-  const Hash32 slot_digest = replica::batch_digest(slot);
+  Hash32 slot_digest = replica::batch_digest(slot);
+  if (ordered_lately.count(slot_digest)) {
+    // These very bytes were ordered already (a client's retry of a lone request forms the same
+    // batch as its first one): the protocol would drop them as a duplicate and the retry would
+    // never be answered. Salted, they are new bytes; the executor answers from its reply cache.
+    if (parts.size() == 1) parts.front() = std::move(slot);
+    do {
+      slot = replica::encode_bundle(parts, ++salt_counter);
+      slot_digest = replica::batch_digest(slot);
+    } while (ordered_lately.count(slot_digest));
+    ctr.salted_slots++;
+  }
   own_inflight[slot_digest] = now;
   remember_verified(slot_digest);  // every part was checked: ours on arrival, the rest when forwarded
   if (!parts_queue.empty()) pending_since = now;
@@ -740,6 +759,13 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
 consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
   last_execution = std::chrono::steady_clock::now();
   const Hash32 batch_d = replica::batch_digest(batch);
+  if (ordered_lately.insert(batch_d).second) {
+    ordered_fifo.push_back(batch_d);
+    if (ordered_fifo.size() > ordered_lately_max) {
+      ordered_lately.erase(ordered_fifo.front());
+      ordered_fifo.pop_front();
+    }
+  }
   bool ours = own_inflight.erase(batch_d) > 0;
   forwarded.erase(batch_d);
   if (replica::is_bundle(batch)) {
@@ -1665,6 +1691,7 @@ void NodeImpl::tick() {
     s.blocks_abandoned = ctr.blocks_abandoned.load();
     s.bad_shares = ctr.bad_shares.load();
     s.forward_fallbacks = ctr.forward_fallbacks.load();
+    s.salted_slots = ctr.salted_slots.load();
     s.bundles = ctr.bundles.load();
     s.signatures_checked = ctr.signatures_checked.load();
     s.signature_check_ns = ctr.signature_check_ns.load();

@@ -34,12 +34,14 @@ size_t claimed_requests(ByteView plain) {
 
 bool is_bundle(ByteView encoded) {
   Reader rd(encoded);
-  return rd.u32() == kBundleMarker && !rd.failed();
+  const uint32_t m = rd.u32();
+  return !rd.failed() && (m == kBundleMarker || m == kSaltedBundleMarker);
 }
 
-Bytes encode_bundle(const std::vector<Bytes>& parts) {
+Bytes encode_bundle(const std::vector<Bytes>& parts, uint64_t salt) {
   Writer w;
-  w.u32(kBundleMarker);
+  w.u32(salt ? kSaltedBundleMarker : kBundleMarker);
+  if (salt) w.u64(salt);
   w.u32(static_cast<uint32_t>(parts.size()));
   for (const auto& p : parts) w.bytes(p);
   return w.take();
@@ -48,7 +50,7 @@ Bytes encode_bundle(const std::vector<Bytes>& parts) {
 Result<std::vector<ByteView>> batch_parts(ByteView encoded) {
   if (!is_bundle(encoded)) return std::vector<ByteView>{encoded};
   Reader rd(encoded);
-  rd.u32();
+  if (rd.u32() == kSaltedBundleMarker) rd.u64();
   const uint32_t n = rd.u32();
   if (!rd.failed() && (n == 0 || n > kMaxBundleParts)) rd.fail("bundle part count out of range");
   std::vector<ByteView> parts;

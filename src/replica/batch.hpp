@@ -26,11 +26,16 @@ Result<Batch> decode_batch(ByteView b);
 // once for all of them. Each part stays byte-identical to the batch its replica built, so a
 // replica recognises its own part (and parts whose signatures it already checked) by digest.
 // Wire: u32 kBundleMarker | u32 parts (1..kMaxBundleParts) | per part: u32 length | plain batch.
-// The marker can never be a plain batch's request count (at most kMaxBatchRequests).
+// A salted bundle: u32 kSaltedBundleMarker | u64 salt | the same. The salt changes the bytes,
+// and so the digest, of parts ordered before: a client's retry of a lone request forms the same
+// plain batch as its first one, which the protocols order only once (a duplicate), so the
+// primary orders it again salted and the executor answers it from the reply cache.
+// The markers can never be a plain batch's request count (at most kMaxBatchRequests).
 inline constexpr uint32_t kBundleMarker = 0xFFFFFFFFu;
+inline constexpr uint32_t kSaltedBundleMarker = 0xFFFFFFFEu;
 inline constexpr size_t kMaxBundleParts = 1024;
 bool is_bundle(ByteView encoded);
-Bytes encode_bundle(const std::vector<Bytes>& parts);
+Bytes encode_bundle(const std::vector<Bytes>& parts, uint64_t salt = 0);  // salt 0: unsalted
 // The parts of a well-formed bundle (views into `encoded`): each part a plain batch (not a
 // bundle), and at most kMaxBatchRequests requests in all. A plain batch is one part, itself.
 Result<std::vector<ByteView>> batch_parts(ByteView encoded);

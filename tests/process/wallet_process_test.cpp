@@ -134,5 +134,42 @@ TEST(WalletProcess, ConcurrentTransfersKeepTheBooksDespiteALyingReplica) {
   EXPECT_EQ(seen[admin->public_key()].nonce, keys.size());
 }
 
+// A client whose only reply came from a lying replica retries elsewhere. The retry of its lone
+// request forms the same batch bytes as its first one; the primary dropped it as already
+// ordered, and no correct replica ever answered (the concurrent test above failed this way under
+// load, when a request happened to travel alone). Now the primary orders the same parts again
+// under a salted bundle, and the retry is answered from the reply cache.
+TEST(WalletProcess, ARequestWhoseOnlyReplyLiedIsAnsweredOnItsRetry) {
+  LocalCluster c(4, "poe", "--app wallet --admins 1");
+  auto admin = client::load_wallet_key(c.dir() / "keys" / "admin-0.key");
+  ASSERT_TRUE(admin) << admin.error().message;
+  c.start_all();
+  ASSERT_TRUE(c.wait_up(20s));
+  LyingProxy liar(c.config().replica(0)->client_port);  // replica 0, the primary of view 0
+  ClusterConfig via_liar = c.config();
+  via_liar.replicas[0].client_port = liar.port();
+  client::ClientOptions o;
+  o.timeout = 1500ms;
+  o.first_replica = 0;
+  auto cl = client::WalletClient::create(via_liar, o);
+  ASSERT_TRUE(cl) << cl.error().message;
+  const auto to = KeyPair::generate().public_key();
+  for (uint64_t nonce = 0; nonce < 2; ++nonce) {
+    auto r = (*cl)->transfer(*admin, to, 10, nonce);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->result.code, w::Code::ok) << r->result.reason;
+  }
+  EXPECT_GT(liar.lies(), 0u);
+  // The retries were ordered salted, by whichever replica was primary (metrics are published
+  // once per tick: wait for them).
+  double salted = 0;
+  for (auto until = std::chrono::steady_clock::now() + 5s; salted < 1 && std::chrono::steady_clock::now() < until;) {
+    salted = 0;
+    for (uint32_t i = 0; i < 4; ++i) salted += std::max(0.0, c.metric(i, "rampart_salted_slots_total"));
+    if (salted < 1) std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_GE(salted, 1);
+}
+
 }  // namespace
 }  // namespace rampart::test

@@ -150,6 +150,32 @@ TEST(Batch, MalformedBundlesAreRejected) {
   EXPECT_NE(p.error().message.find("kMaxBatchRequests"), std::string::npos);
 }
 
+// A salted bundle holds the same parts under new bytes (a retry of a lone request, ordered
+// again): it decodes to the same requests, its parts are byte-identical, its digest differs
+// with each salt, and a salted bundle is no more a valid part than a plain one.
+TEST(Batch, SaltedBundlesOrderTheSamePartsUnderNewBytes) {
+  Clients cl;
+  Batch a;
+  a.requests.push_back(make_request(1, 1, to_bytes("a"), cl.signer(1)));
+  const Bytes ea = encode_batch(a);
+  const Bytes s1 = encode_bundle({ea}, 1), s2 = encode_bundle({ea}, 2);
+  EXPECT_TRUE(is_bundle(s1));
+  EXPECT_NE(batch_digest(s1), batch_digest(ea));
+  EXPECT_NE(batch_digest(s1), batch_digest(encode_bundle({ea})));
+  EXPECT_NE(batch_digest(s1), batch_digest(s2));
+  for (const Bytes& s : {s1, s2}) {
+    auto d = decode_batch(s);
+    ASSERT_TRUE(d.ok());
+    EXPECT_EQ(*d, a);
+    auto p = batch_parts(s);
+    ASSERT_TRUE(p.ok());
+    ASSERT_EQ(p->size(), 1u);
+    EXPECT_TRUE(std::equal((*p)[0].begin(), (*p)[0].end(), ea.begin(), ea.end()));
+  }
+  EXPECT_FALSE(decode_batch(encode_bundle({s1})).ok());  // a bundle inside a bundle
+  EXPECT_FALSE(decode_batch(Bytes(s1.begin(), s1.begin() + 10)).ok());  // salt cut short
+}
+
 // for_each_request (in place, what replicas check batches with) sees exactly the requests
 // decode_batch returns and accepts exactly the inputs decode_batch accepts.
 TEST(Batch, InPlaceVisitAgreesWithDecode) {
