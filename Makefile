@@ -26,13 +26,20 @@ test: build
 bench: build
 	./$(BUILD)/rampart bench crypto --json $(BUILD)/bench-crypto.json
 
+# Long sweeps from one random start (printed first by each run; SEED_START=<n> replays it):
+# 100k seeds per protocol at f=1, 20k at f=2, every fault and adversary tactic. About 2-3 hours
+# on 2 cores; not in `make test` (which sweeps ~1,000 random seeds, SimSweep.RandomStart).
+SEED_START ?= random
+SIM_SEEDS_F1 ?= 100000
+SIM_SEEDS_F2 ?= 20000
 sim-long: build
-	./$(BUILD)/rampart sim --protocol poe --seeds 20000 --seed-start 1 --faults all --keep-going
-	./$(BUILD)/rampart sim --protocol pbft --seeds 20000 --seed-start 1 --faults all --keep-going
-	./$(BUILD)/rampart sim --protocol poe --seeds 5000 --seed-start 1 --faults all --f 2 --keep-going
-	./$(BUILD)/rampart sim --protocol pbft --seeds 5000 --seed-start 1 --faults all --f 2 --keep-going
-	./$(BUILD)/rampart sim --protocol poe-mac --seeds 10000 --seed-start 1 --faults all --keep-going
-	./$(BUILD)/rampart sim --protocol poe-mac --seeds 4000 --seed-start 1 --faults all --f 2 --keep-going
+	@rc=0; start=$(SEED_START); \
+	if [ "$$start" = random ]; then start=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); fi; \
+	echo "sim-long: seed start $$start (replay: make sim-long SEED_START=$$start)"; \
+	for p in poe poe-mac pbft; do \
+	  ./$(BUILD)/rampart sim --protocol $$p --seeds $(SIM_SEEDS_F1) --seed-start $$start --faults all --keep-going || rc=1; \
+	  ./$(BUILD)/rampart sim --protocol $$p --seeds $(SIM_SEEDS_F2) --seed-start $$start --faults all --f 2 --keep-going || rc=1; \
+	done; exit $$rc
 
 # Minutes of honest load + a hostile client + SIGKILL/restart of one replica at a time; ends with
 # every acknowledged write read back, ledger verify on every replica and a memory bound (not in `make test`).

@@ -1,8 +1,16 @@
-// rampart sim: runs the deterministic simulator over a range of seeds and prints a summary and
-// a benchmark line (simulated operations per simulated second, simulator steps per wall-clock
-// second). A violation prints the seed, protocol, faults and the last events, and exits 1.
+// rampart sim: runs the deterministic simulator over a range of seeds and prints a summary,
+// the recovery times after GST and a benchmark line (simulated operations per simulated second,
+// simulator steps per wall-clock second). A violation prints the seed, protocol, faults and the
+// last events, and exits 1. On a terminal a progress line shows seeds done, failures and the
+// time left. `--seed-start random` draws the first seed and prints it, so a sweep nobody picked
+// can be replayed.
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <random>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "sim/simulator.hpp"
@@ -13,7 +21,7 @@ namespace {
 struct SimArgs {
   std::string protocol = "poe";
   uint64_t seeds = 100;
-  uint64_t seed_start = 1;
+  std::string seed_start = "1";
   std::string faults = "all";
   uint32_t f = 1;
   uint32_t clients = 4;
@@ -32,16 +40,43 @@ sim::Weaken weaken_of(const std::string& s) {
   return sim::Weaken::none;
 }
 
-int run(const SimArgs& a) {
+// Quantile q of sorted values (nearest rank).
+uint64_t quantile(const std::vector<uint64_t>& sorted, double q) {
+  if (sorted.empty()) return 0;
+  size_t i = static_cast<size_t>(q * static_cast<double>(sorted.size() - 1) + 0.5);
+  return sorted[std::min(i, sorted.size() - 1)];
+}
+
+int run(SimArgs a) {
   auto faults = sim::FaultSet::parse(a.faults);
   if (!faults) {
     std::fprintf(stderr, "rampart sim: %s\n", faults.error().message.c_str());
     return 2;
   }
+  uint64_t first = 0;
+  if (a.seed_start == "random") {
+    // Drawn, not picked: safety claims rest on seeds nobody chose. Printed first so the sweep
+    // replays with --seed-start <this>.
+    first = std::uniform_int_distribution<uint64_t>(1, 4'000'000'000ull)(*std::make_unique<std::random_device>());
+    std::printf("seed start %llu (random)\n", static_cast<unsigned long long>(first));
+    std::fflush(stdout);
+  } else {
+    try {
+      size_t used = 0;
+      first = std::stoull(a.seed_start, &used);
+      if (used != a.seed_start.size()) throw std::invalid_argument("trailing");
+    } catch (const std::exception&) {
+      std::fprintf(stderr, "rampart sim: --seed-start takes a number or \"random\", not \"%s\"\n", a.seed_start.c_str());
+      return 2;
+    }
+  }
+  const bool progress = !a.verbose && ::isatty(STDERR_FILENO);
+  std::vector<uint64_t> recovery_ms;
   uint64_t failed = 0, skipped = 0, steps = 0, sim_us = 0, accepted = 0, vcs = 0, rollbacks = 0, transfers = 0,
            vouched_rollbacks = 0;
   auto t0 = std::chrono::steady_clock::now();
-  for (uint64_t s = a.seed_start; s < a.seed_start + a.seeds; ++s) {
+  auto last_progress = t0;
+  for (uint64_t s = first; s < first + a.seeds; ++s) {
     sim::SimOptions o;
     o.protocol = a.protocol;
     o.seed = s;
@@ -64,7 +99,21 @@ int run(const SimArgs& a) {
     rollbacks += r.rollbacks;
     transfers += r.state_transfers;
     vouched_rollbacks += r.vouched_rollbacks;
+    recovery_ms.push_back(r.recovery_us / 1000);
+    if (progress) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now - last_progress >= std::chrono::seconds(1)) {
+        last_progress = now;
+        const uint64_t done = s - first + 1;
+        const double el = std::chrono::duration<double>(now - t0).count();
+        const double left = el / static_cast<double>(done) * static_cast<double>(a.seeds - done);
+        std::fprintf(stderr, "\r  %s f=%u: %llu/%llu seeds, %llu failed, %.0f s, ~%.0f s left   ", a.protocol.c_str(), a.f,
+                     static_cast<unsigned long long>(done), static_cast<unsigned long long>(a.seeds),
+                     static_cast<unsigned long long>(failed), el, left);
+      }
+    }
     if (!r.ok) {
+      if (progress) std::fprintf(stderr, "\r%80s\r", "");
       ++failed;
       std::printf("VIOLATION seed=%llu protocol=%s f=%u faults=%s faulty=[%s]\n",
                   static_cast<unsigned long long>(s), a.protocol.c_str(), a.f, faults->str().c_str(),
@@ -72,11 +121,14 @@ int run(const SimArgs& a) {
       for (const auto& v : r.violations) std::printf("  %s\n", v.c_str());
       std::printf("  last %zu events:\n", r.trace.size());
       for (const auto& line : r.trace) std::printf("    %s\n", line.c_str());
-      std::printf("  replay: rampart sim --protocol %s --seeds 1 --seed-start %llu --f %u --faults %s --verbose\n",
-                  a.protocol.c_str(), static_cast<unsigned long long>(s), a.f, faults->str().c_str());
+      std::printf("  replay: rampart sim --protocol %s --seeds 1 --seed-start %llu --f %u --faults %s%s --verbose\n",
+                  a.protocol.c_str(), static_cast<unsigned long long>(s), a.f, faults->str().c_str(),
+                  a.fault_phase_ms != 3000 ? (" --fault-phase-ms " + std::to_string(a.fault_phase_ms)).c_str() : "");
+      std::fflush(stdout);
       if (!a.keep_going) break;
     }
   }
+  if (progress) std::fprintf(stderr, "\r%80s\r", "");
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   uint64_t ran = a.seeds - skipped;
   if (skipped > 0 && ran == 0) {
@@ -85,11 +137,20 @@ int run(const SimArgs& a) {
   }
   std::printf("sim %s f=%u faults=%s seeds %llu..%llu: %llu run, %llu failed; %llu requests accepted, "
               "%llu view changes, %llu rollbacks (%llu of vouched results), %llu state transfers\n",
-              a.protocol.c_str(), a.f, faults->str().c_str(), static_cast<unsigned long long>(a.seed_start),
-              static_cast<unsigned long long>(a.seed_start + a.seeds - 1), static_cast<unsigned long long>(ran),
+              a.protocol.c_str(), a.f, faults->str().c_str(), static_cast<unsigned long long>(first),
+              static_cast<unsigned long long>(first + a.seeds - 1), static_cast<unsigned long long>(ran),
               static_cast<unsigned long long>(failed), static_cast<unsigned long long>(accepted),
               static_cast<unsigned long long>(vcs), static_cast<unsigned long long>(rollbacks),
               static_cast<unsigned long long>(vouched_rollbacks), static_cast<unsigned long long>(transfers));
+  // Recovery: from the end of the faults (GST) until every client that was waiting then has its
+  // answer, in simulated time; per seed.
+  std::sort(recovery_ms.begin(), recovery_ms.end());
+  if (!recovery_ms.empty()) {
+    std::printf("recovery after GST: p50 %llu ms, p99 %llu ms, max %llu ms (simulated)\n",
+                static_cast<unsigned long long>(quantile(recovery_ms, 0.5)),
+                static_cast<unsigned long long>(quantile(recovery_ms, 0.99)),
+                static_cast<unsigned long long>(recovery_ms.back()));
+  }
   double sim_s = static_cast<double>(sim_us) / 1e6;
   std::printf("benchmark: %.1f simulated ops/s (simulated time), %.0f simulator steps/s (wall clock), "
               "%llu steps in %.2f s\n",
@@ -104,9 +165,10 @@ Command reg("sim", [](CLI::App& app) {
   cmd->add_option("--protocol", args->protocol, "poe (threshold signatures) | poe-mac (MAC variant) | pbft")
       ->check(CLI::IsMember({"poe", "poe-mac", "pbft"}));
   cmd->add_option("--seeds", args->seeds, "number of seeds to run");
-  cmd->add_option("--seed-start", args->seed_start, "first seed");
+  cmd->add_option("--seed-start", args->seed_start, "first seed, or \"random\" (drawn and printed)");
   cmd->add_option("--faults", args->faults,
-                  "comma list: loss,delay,duplicate,reorder,partition,crash,equivocate,withhold,bad_sig,lie,silent | all | none");
+                  "comma list: loss,delay,duplicate,reorder,partition,crash,equivocate,withhold,bad_sig,lie,silent,"
+                  "strip,pick_nv,selective,censor,lone_vc,false_votes,replay,flood,drift,crash_all,isolate | all | none");
   cmd->add_option("--f", args->f, "faults tolerated (n = 3f+1)");
   cmd->add_option("--clients", args->clients, "simulated clients");
   cmd->add_option("--requests", args->requests, "requests per client");
