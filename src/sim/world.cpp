@@ -357,6 +357,11 @@ void World::note_share(uint32_t from, ByteView share) {
   // that executed k with this root holds it now (the process combines the shares it receives);
   // they hear of it outside any protocol call.
   checker.on_proof(k, header.results_root);
+  if (crash_all_armed_) {
+    Event c = *crash_all_armed_;
+    c.d = 2;
+    schedule(now_ + 1, std::move(c));  // before any sync requested now completes (>= 100 us)
+  }
   for (auto& n : nodes) {
     Event e;
     e.type = EvType::proven_check;
@@ -760,6 +765,17 @@ void World::step(const Event& e) {
       break;
     }
     case EvType::crash_all:
+      if (e.d == 0 && (e.c / kMs) % 2 == 0) {
+        // Armed (half the runs): the power fails just as a client's proof forms (note_share),
+        // when the shares that formed it may rest on records not yet synced; or in 200 ms.
+        crash_all_armed_ = e;
+        Event later = e;
+        later.d = 1;
+        schedule(now_ + 200 * kMs, later);
+        break;
+      }
+      if (e.d != 0 && !crash_all_armed_) break;  // fired already
+      crash_all_armed_.reset();
       for (auto& n : nodes) {
         if (!n.up) continue;
         n.up = false;

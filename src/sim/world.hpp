@@ -287,6 +287,7 @@ class World {
   // Fault::selective before GST: each certificate reaches the audience drawn for it.
   std::map<std::tuple<uint32_t, View, consensus::Seq>, std::set<uint32_t>> cert_audience_;
   void split_twins(Node& n);
+  std::optional<Event> crash_all_armed_;  // Fault::crash_all, waiting for the next proof
   std::set<uint64_t> gst_waiting_;  // clients with a request outstanding at GST (recovery_us)
   std::string replica_states() const;
 
