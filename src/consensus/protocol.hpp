@@ -177,6 +177,7 @@ struct Stats {
   uint64_t pending = 0;            // batches submitted or forwarded to us, not executed yet
   uint64_t view_changes = 0;
   uint64_t rollbacks = 0;
+  uint64_t history_switches = 0;  // PoE: a certificate of our view showed we installed another history
 };
 
 class Protocol {

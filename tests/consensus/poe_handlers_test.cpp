@@ -463,6 +463,44 @@ TEST(PoeHandlers, NewPrimaryLeavesOutARequestNamingABatchNobodyHandsOver) {
   EXPECT_EQ(t.p->stats().view, 1u);
 }
 
+// One view, two valid histories: in its view change a replica installs an NV-PROPOSE that a
+// faulty replica relays, built from its own pick of nf requests (it keeps Z at k = 2), while the
+// primary installed another one (nothing at 2; it then certifies Y there). Each keeps what was
+// proven, but the view's certificates follow the primary's. The replica must follow them, not
+// execute them on top of the other history: it executed W at k = 3 in view 1 on Z, a result no
+// other replica of view 1 has (sim poe-mac f=1 seed 1367502045).
+TEST(PoeHandlers, ACertificateOfTheViewOverridesAnotherHistoryWeWereGiven) {
+  Single t(2);
+  const Bytes x = batch("X"), z = batch("Z"), y = batch("Y"), w = batch("W");
+  const Hash32 dx = batch_digest(x), dz = batch_digest(z);
+  for (auto [k, b] : {std::pair<Seq, const Bytes*>{1, &x}, {2, &z}}) {
+    t.p->on_message(0, prop(0, k, *b));
+    t.p->on_message(0, t.certify(0, k, *b));
+  }
+  ASSERT_EQ(t.p->stats().last_executed, 2u);
+  t.p->on_timer(TimerKind::view_change);  // we ask for view 1
+  CommittedEntry ex{0, 1, dx, {}, {t.group(0, 1, dx), {}}}, ez{0, 2, dz, {}, {t.group(0, 2, dz), {}}};
+  t.p->on_message(0, encode(NvPropose{1, {t.vc(0, 1, {ex, ez}), t.vc(1, 1), t.vc(3, 1)}}));  // relayed by 0
+  ASSERT_EQ(t.p->stats().view, 1u);
+  ASSERT_EQ(t.env.chain.size(), 2u);  // X and Z kept: nothing rolled back yet
+  // View 1's certificates: Y at 2 (it contradicts the kept Z), then W at 3, then X again at 1.
+  t.p->on_message(1, t.certify(1, 2, y));
+  t.p->on_message(1, t.certify(1, 3, w));
+  t.p->on_message(1, prop(1, 3, w));
+  t.p->on_message(1, prop(1, 2, y));
+  t.p->on_message(1, t.certify(1, 1, x));
+  t.p->on_message(1, prop(1, 1, x));
+  EXPECT_EQ(t.env.chain, (std::vector<Hash32>{dx, batch_digest(y), batch_digest(w)}));
+  EXPECT_FALSE(t.env.rollbacks.empty());
+  EXPECT_EQ(t.p->stats().history_switches, 1u);
+  // Every execution in view 1 extended view 1's history (the state chains the digests).
+  for (const auto& e : t.env.execs) {
+    if (e.v == 1) {
+      EXPECT_EQ(e.state, t.env.states[e.k - 1]) << "k=" << e.k << " executed on another history";
+    }
+  }
+}
+
 // A replica reports only certificates whose batch it holds: one it adopted with a history and
 // never got the bytes of is not its to vouch for in a VC-REQUEST.
 TEST(PoeHandlers, VcRequestLeavesOutCertificatesWhoseBatchItLacks) {

@@ -192,3 +192,12 @@ TEST(SimPoeMacRegression, StaleSpeculationIsGivenTimeToRollBack) {
 TEST(SimPoeMacRegression, RestartedReplicaExecutesDeadViewCertificate) {
   for (uint64_t seed : {91085}) run_seeds({"poe-mac", 2, "all", 1}, seed);
 }
+
+// A faulty replica relayed its own valid NV-PROPOSE for view 1 to a replica that missed the
+// primary's; the replica then executed view 1's certificates on top of the other history and
+// got another result at k = 13 than the clients accepted in view 1 (random start 1367500585).
+// A certificate of the view now overrides the history it contradicts
+// (PoeHandlers.ACertificateOfTheViewOverridesAnotherHistoryWeWereGiven).
+TEST(SimPoeMacRegression, ACertificateOfTheViewOverridesARelayedHistory) {
+  for (uint64_t seed : {1367502045}) run_seeds({"poe-mac", 1, "all", 1}, seed);
+}

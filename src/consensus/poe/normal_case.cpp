@@ -251,20 +251,46 @@ void PoeReplica::on_certify(NodeId from, ByteView msg) {
   if (!in_window(m->k)) return reject();
   Slot& s = slots_[m->k];
   if (s.certified) return reject();  // duplicate
-  auto fx = fixed_.find(m->k);
-  if (fx != fixed_.end() && fx->second != m->digest) return reject();
   Certificate c{std::move(m->group_sig), std::move(m->sigs)};
   if (!verify_certificate(m->v, m->k, m->digest, c)) return reject();
+  if (!follow_view_certificate(m->k, m->digest)) return reject();
   certify(m->k, m->digest, std::move(c));
 }
 
 void PoeReplica::certify(Seq k, const Hash32& digest, Certificate cert) {
+  if (!follow_view_certificate(k, digest)) return reject();
   Slot& s = slots_[k];
   s.certified = true;
   s.cert_digest = digest;
   s.cert = std::move(cert);
   record_committed(k);
   try_execute();
+}
+
+// A valid certificate of view_ at k names a digest our history of this view does not have (a
+// kept entry, or what we executed there). By I1 it is the view's: the NV-PROPOSE we installed
+// is not the one the view's certificates follow. A faulty primary, or a faulty replica relaying
+// an NV-PROPOSE to us in a view change, can hand out another valid one; each keeps every proven
+// entry (docs/protocols.md, I2), but a view runs on one history, and executing its certificates
+// on top of the other one gave other results at the same k in the same view (sim poe-mac f=1
+// seed 1367502045: the Byzantine replica relayed its own pick of requests to a replica that had
+// missed the primary's). So undo what certificates of this view do not back yet (everything
+// above our attestation), forget the kept entries of the other history, and follow the
+// certificates from here; what they back is executed again in turn.
+bool PoeReplica::follow_view_certificate(Seq k, const Hash32& digest) {
+  auto fx = fixed_.find(k);
+  auto ex = executed_.find(k);
+  const bool kept_differs = fx != fixed_.end() && fx->second != digest;
+  const bool executed_differs = k <= last_executed_ && ex != executed_.end() && ex->second.digest != digest;
+  if (!kept_differs && !executed_differs) return true;
+  const Seq base = std::max(stable_, final_);
+  if (k <= base) return false;
+  Seq keep = base;
+  if (attest_view_ == view_) keep = std::max(keep, std::min(attest_upto_, k - 1));
+  undo_to(keep);
+  fixed_.erase(fixed_.upper_bound(keep), fixed_.end());
+  ++stats_.history_switches;
+  return true;
 }
 
 // Keep the certificate of the highest view for k (with its batch): VC-REQUESTs carry it.

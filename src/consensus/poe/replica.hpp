@@ -111,6 +111,9 @@ class PoeReplica final : public Protocol {
   void later_view_support(NodeId from, const Support& m);
   void try_certify(Seq k);
   void certify(Seq k, const Hash32& digest, Certificate cert);
+  // A certificate of our view contradicts the history we installed for it: follow the
+  // certificates (false: it contradicts a final entry, which at most f faults cannot cause).
+  bool follow_view_certificate(Seq k, const Hash32& digest);
   void record_committed(Seq k);
   void try_execute();
   void update_attestation();
