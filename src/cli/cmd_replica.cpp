@@ -11,7 +11,7 @@ namespace rampart::cli {
 static Command reg("replica", [](CLI::App& app) {
   auto* cmd = app.add_subcommand("replica", "run one replica of a cluster");
   struct Args {
-    std::string config, data, auth = "ed25519", log_level = "info";
+    std::string config, data, auth = "ed25519", log_level = "info", gossip;
     uint32_t id = 0;
     bool fake_crypto = false;
   };
@@ -22,6 +22,7 @@ static Command reg("replica", [](CLI::App& app) {
   cmd->add_option("--client-auth", a->auth, "ed25519 | none (none: benchmarks of the ordering path only)")
       ->check(CLI::IsMember({"ed25519", "none"}));
   cmd->add_option("--log-level", a->log_level, "trace|debug|info|warn|error");
+  cmd->add_option("--gossip", a->gossip, "API address of a local gossip module, HOST:PORT: announce every final block to observers");
   cmd->add_flag("--insecure-fake-crypto", a->fake_crypto,
                 "accept crypto = \"fake\" in the config (tests only: anyone holding cluster.toml can forge every signature)");
   cmd->callback([a] {
@@ -39,6 +40,7 @@ static Command reg("replica", [](CLI::App& app) {
     o.data_dir = a->data;
     o.client_auth = a->auth;
     o.allow_fake_crypto = a->fake_crypto;
+    o.gossip_api = a->gossip;
     auto n = node::Node::create(std::move(o));
     if (!n) {
       spdlog::error("event=refused_to_start error=\"{}\"", n.error().message);

@@ -13,6 +13,7 @@
 #include "client/wire.hpp"
 #include "consensus/protocol.hpp"
 #include "crypto/merkle.hpp"
+#include "gossip/block_announcer.hpp"
 #include "ledger/block.hpp"
 #include "ledger/genesis.hpp"
 #include "ledger/store.hpp"
@@ -156,6 +157,7 @@ class NodeImpl final : public consensus::Env {
   void chase_durable();
   void send_replies(Cert& c);
   void advance_final();
+  void announce_final(uint64_t after, uint64_t upto);  // to the gossip module, if any
   // The protocol hears how far blocks are proven (our final blocks are exactly the proven
   // prefix), outside any call it is making into us.
   void tell_proven();
@@ -185,6 +187,7 @@ class NodeImpl final : public consensus::Env {
   replica::Executor exec{app};
   std::unique_ptr<consensus::Protocol> proto;
   std::unique_ptr<MetricsServer> metrics;
+  std::unique_ptr<gossip::BlockAnnouncer> announcer;  // --gossip: final blocks to observers
 
   std::vector<replica::Request> pending;
   std::chrono::steady_clock::time_point pending_since{};  // when the oldest pending request came
@@ -370,6 +373,23 @@ Status NodeImpl::init() {
   if (me->metrics_port != 0) {
     metrics = std::make_unique<MetricsServer>(metrics_options(cfg.limits));
     RAMPART_TRY(metrics->start(me->host, me->metrics_port));
+  }
+  if (!opt.gossip_api.empty()) {
+    auto api = gossip::parse_address(opt.gossip_api);
+    if (!api) return err("--gossip: " + api.error().message);
+    gossip::BlockAnnouncerOptions go;
+    go.api = *api;
+    go.fetch = [this](uint64_t k) -> Result<std::pair<ledger::Block, Bytes>> {
+      if (k == 0 || k > store->last_final()) return err("block " + std::to_string(k) + " is not final here");
+      auto b = store->block(k);
+      if (!b) return b.error();
+      auto batch = store->batch(k);
+      if (!batch) return batch.error();
+      return std::make_pair(std::move(*b), std::move(*batch));
+    };
+    go.last_final = [this] { return store->last_final(); };
+    announcer = std::make_unique<gossip::BlockAnnouncer>(io, std::move(go));
+    announcer->start();
   }
   spdlog::info("event=started replica={} n={} f={} protocol={} peer_port={} client_port={} metrics_port={} data={} height={} final={}",
                self, cfg.n(), cfg.f, cfg.protocol, me->peer_port, me->client_port, me->metrics_port, data.string(),
@@ -1093,7 +1113,8 @@ void NodeImpl::advance_final() {
   uint64_t j = store->last_final();
   uint64_t upto = std::min(final_target, store->last_block());
   while (j < upto && proven(j + 1)) ++j;
-  if (j > store->last_final()) {
+  const uint64_t was_final = store->last_final();
+  if (j > was_final) {
     if (auto st = store->mark_final(j, false); !st) {
       spdlog::error("event=mark_final_failed k={} error=\"{}\"", j, st.error().message);
       return;
@@ -1101,6 +1122,7 @@ void NodeImpl::advance_final() {
     exec.make_final(j);
     ctr.final_height.store(j);
     tell_proven();
+    announce_final(was_final, j);
     // Forget CART state that can no longer matter (replies still waiting for acknowledgements
     // of durability stay until they are sent).
     for (auto it = certs.begin(); it != certs.end() && it->first <= j;) {
@@ -1122,6 +1144,21 @@ void NodeImpl::advance_final() {
     }
   }
   try_checkpoint();
+}
+
+// Final blocks go to the local gossip module, which spreads them to observers; each carries its
+// proof, so an observer checks it without trusting us (docs/gossip.md).
+void NodeImpl::announce_final(uint64_t after, uint64_t upto) {
+  if (!announcer) return;
+  for (uint64_t k = after + 1; k <= upto; ++k) {
+    auto b = store->block(k);
+    auto batch = store->batch(k);
+    if (!b || !batch) {
+      spdlog::warn("event=gossip_announce_skipped k={}", k);
+      continue;
+    }
+    announcer->announce(*b, *batch);
+  }
 }
 
 void NodeImpl::tell_proven() {

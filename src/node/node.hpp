@@ -31,6 +31,8 @@ struct NodeOptions {
   // crypto = "fake" puts fake_seed in cluster.toml, from which anyone derives every replica's
   // keys: refused unless asked for (tests, `cluster up --crypto fake`).
   bool allow_fake_crypto = false;
+  // HOST:PORT of a local gossip module's API: every final block is announced there (empty: none).
+  std::string gossip_api;
 };
 
 class NodeImpl;

@@ -114,6 +114,11 @@ fs::path LocalCluster::log(uint32_t id) const { return dir_ / ("replica-" + std:
 
 void LocalCluster::start(uint32_t id) {
   std::string bin = rampart_bin(), cfgf = config_file().string(), ids = std::to_string(id), logf = log(id).string();
+  std::vector<std::string> args = {bin, "replica", "--config", cfgf, "--id", ids};
+  if (auto e = extra_.find(id); e != extra_.end()) args.insert(args.end(), e->second.begin(), e->second.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid == 0) {
     FILE* f = std::fopen(logf.c_str(), "a");
@@ -121,7 +126,7 @@ void LocalCluster::start(uint32_t id) {
       ::dup2(fileno(f), 1);
       ::dup2(fileno(f), 2);
     }
-    ::execl(bin.c_str(), bin.c_str(), "replica", "--config", cfgf.c_str(), "--id", ids.c_str(), static_cast<char*>(nullptr));
+    ::execv(bin.c_str(), argv.data());
     ::_exit(127);
   }
   pids_[id] = pid;

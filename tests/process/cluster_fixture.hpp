@@ -32,6 +32,8 @@ class LocalCluster {
   std::filesystem::path log(uint32_t id) const;
 
   void start(uint32_t id);
+  // Arguments added to `rampart replica` for this id from its next start on.
+  void set_extra_args(uint32_t id, std::vector<std::string> args) { extra_[id] = std::move(args); }
   void start_all();
   void kill(uint32_t id, int sig = 9);  // and reap
   void signal(uint32_t id, int sig);    // without reaping: SIGSTOP, SIGCONT
@@ -52,6 +54,7 @@ class LocalCluster {
   std::filesystem::path dir_;
   ClusterConfig cfg_;
   std::map<uint32_t, pid_t> pids_;
+  std::map<uint32_t, std::vector<std::string>> extra_;
 };
 
 }  // namespace rampart::test
