@@ -40,6 +40,8 @@ std::string render_metrics(const Snapshot& s) {
   g("rampart_bundles_total", "slots this replica proposed as a bundle of several replicas' batches", "counter", s.bundles);
   g("rampart_bundled_parts_total", "batches ordered inside those bundles", "counter", s.bundled_parts);
   g("rampart_forward_fallbacks_total", "forwarded batches the primary did not order within view_timeout_ms, submitted to the protocol", "counter", s.forward_fallbacks);
+  g("rampart_retries_from_cache_total", "retries of requests in final blocks answered from the reply cache, without ordering", "counter", s.retries_from_cache);
+  g("rampart_replayed_requests_total", "requests older than their client's last executed one, refused before ordering", "counter", s.replayed_requests);
   g("rampart_salted_slots_total", "slots the primary salted because the same bytes were ordered lately (retries of lone requests)", "counter", s.salted_slots);
   g("rampart_blocks_abandoned_total",
     "own final blocks dropped because f + 1 peers hold a different proven chain (after a whole-cluster crash)", "counter",

@@ -26,7 +26,8 @@ struct Counters {
   std::atomic<uint64_t> requests{0}, rejected_requests{0}, bad_client_frames{0}, batches_built{0},
       batches_executed{0}, ops_executed{0}, replies{0}, rollbacks{0}, view_changes{0}, bad_peer_msgs{0},
       bad_shares{0}, state_transfers{0}, state_served{0}, forward_fallbacks{0}, bundles{0},
-      bundled_parts{0}, signatures_checked{0}, requests_on_certificate{0}, blocks_abandoned{0}, salted_slots{0};
+      bundled_parts{0}, signatures_checked{0}, requests_on_certificate{0}, blocks_abandoned{0}, salted_slots{0},
+      retries_from_cache{0}, replayed_requests{0};
   // Thread CPU time spent verifying client signatures, so `bench cluster` can tell the checks'
   // cost from everything else a replica does.
   std::atomic<uint64_t> signature_check_ns{0};
@@ -47,7 +48,7 @@ struct Snapshot {
   uint64_t view_changes = 0, rollbacks = 0, protocol_rejected = 0, bad_peer_msgs = 0, bad_shares = 0,
            state_transfers = 0, forward_fallbacks = 0, bundles = 0, bundled_parts = 0,
            signatures_checked = 0, signature_check_ns = 0, requests_on_certificate = 0,
-           blocks_abandoned = 0, salted_slots = 0;
+           blocks_abandoned = 0, salted_slots = 0, retries_from_cache = 0, replayed_requests = 0;
   net::Counters peer, client;
   size_t client_connections = 0, batcher_pending = 0, forwarded_pending = 0, certs_pending = 0;
   std::vector<PeerQueue> peer_queues;

@@ -128,6 +128,21 @@ class NodeImpl final : public consensus::Env {
     Bytes share;
   };
   std::deque<OwnShare> own_shares;
+  // The replies of recent final blocks, kept after they went out so that a retry (the reply was
+  // lost) is answered again without ordering anything (answer_from_cache). Bounded by replies.
+  struct Answered {
+    View view = 0;
+    ledger::Block header;
+    std::vector<replica::ReplyEntry> replies;
+    std::shared_ptr<const merkle::Tree> tree;
+    Bytes group_sig;
+  };
+  std::map<uint64_t, Answered> answered;
+  size_t answered_replies = 0;
+  static constexpr size_t kAnsweredReplies = size_t{1} << 18;
+  bool answer_from_cache(ClientPort::ConnId c, const replica::Request& r);
+  std::map<uint64_t, Cert>::iterator retire_cert(std::map<uint64_t, Cert>::iterator it);
+  bool send_cached_reply(ClientPort::ConnId c, const Answered& a, const replica::ReplyEntry& x, size_t i);
 
   Status recover();
   // Restart handshake (node/recovery.hpp): runs before the protocol starts.
@@ -465,9 +480,25 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
     return true;  // a well-formed frame with a bad request: answer, keep the connection
   }
   ctr.requests++;
-  client_conn[r.client] = c;
-  // Already executed and final? Answer from the reply cache through a fresh batch: the executor
-  // recognises the retry and the new batch's proof covers the cached result.
+  // Only a request this replica has not executed yet binds the client's replies to this
+  // connection: anyone can replay a client's old signed request, and rebinding on it moved the
+  // victim's next replies to the replayer. A request older than the client's last is a replay
+  // (a client has one request outstanding), refused before it costs an ordering.
+  if (auto e = exec.cached(r.client)) {
+    if (r.seq < e->seq) {
+      ctr.replayed_requests++;
+      clients->send(c, client::encode_reject({r.client, r.seq, "stale: a later request of this client was executed"}));
+      return true;
+    }
+    if (r.seq == e->seq && answer_from_cache(c, r)) return true;
+    // Its last request again, its block not final and answered yet: ordered again (the executor
+    // answers from its cache), the reply going where the client's replies go.
+    if (r.seq != e->seq) client_conn[r.client] = c;
+  } else {
+    client_conn[r.client] = c;
+  }
+  // A fresh batch; for a retry the executor recognises it and the new batch's proof covers the
+  // cached result.
   if (!has_work()) pending_since = std::chrono::steady_clock::now();
   pending.push_back(std::move(r));
   if (pending.size() >= cfg.batch_size) {
@@ -475,6 +506,47 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
   } else {
     arm_batch_timer();
   }
+  return true;
+}
+
+// A retry of the client's last request whose block is final and was answered (the reply was
+// lost on the way): the same reply again, from the reply cache and the block's kept results
+// tree and proof, with no consensus round (docs/operations.md). Anything else is ordered.
+bool NodeImpl::answer_from_cache(ClientPort::ConnId c, const replica::Request& r) {
+  auto e = exec.cached(r.client);
+  if (!e || e->seq != r.seq || e->k > store->last_final()) return false;
+  // The block's replies: kept after it became final, or still with its certificate (final, its
+  // replies sent, not yet moved: advance_final moves it when finality next advances).
+  const Answered* a = nullptr;
+  Answered live;
+  if (auto it = answered.find(e->k); it != answered.end()) {
+    a = &it->second;
+  } else if (auto ct = certs.find(e->k); ct != certs.end() && ct->second.replied && ct->second.tree &&
+                                          !ct->second.group_sig.empty() &&
+                                          ct->second.header.results_root == e->root) {
+    const Cert& cert = ct->second;
+    live = Answered{cert.proof_view, cert.header, {}, cert.tree, cert.group_sig};
+    for (size_t i = 0; i < cert.replies.size(); ++i) {
+      const auto& x = cert.replies[i];
+      if (x.client != r.client || x.seq != r.seq || x.kind != replica::ReplyKind::executed) continue;
+      return send_cached_reply(c, live, x, i);
+    }
+    return false;
+  }
+  if (!a || a->header.results_root != e->root) return false;
+  for (size_t i = 0; i < a->replies.size(); ++i) {
+    const auto& x = a->replies[i];
+    if (x.client != r.client || x.seq != r.seq || x.kind != replica::ReplyKind::executed) continue;
+    return send_cached_reply(c, *a, x, i);
+  }
+  return false;
+}
+
+bool NodeImpl::send_cached_reply(ClientPort::ConnId c, const Answered& a, const replica::ReplyEntry& x, size_t i) {
+  reply_buf.clear();
+  if (!append_reply_frame(reply_buf, a.view, a.header, x, static_cast<uint32_t>(i), *a.tree, a.group_sig)) return false;
+  if (clients->send(c, reply_buf.data())) ctr.replies++;
+  ctr.retries_from_cache++;
   return true;
 }
 
@@ -1074,7 +1146,23 @@ void NodeImpl::on_durable(NodeId from, uint64_t k, const Hash32& head, bool asks
   if (by_head.size() > cfg.n() && !by_head.count(head)) return;
   by_head[head].insert(from);
   maybe_reply(it->second);
-  if (it->second.replied && k <= store->last_final()) certs.erase(it);
+  if (it->second.replied && k <= store->last_final()) retire_cert(it);
+}
+
+// A final block's certificate is done with. Its replies, if they went out, are kept for retries
+// (answer_from_cache), the oldest dropped beyond kAnsweredReplies.
+std::map<uint64_t, NodeImpl::Cert>::iterator NodeImpl::retire_cert(std::map<uint64_t, Cert>::iterator it) {
+  Cert& c = it->second;
+  if (c.replied && c.tree && !c.group_sig.empty()) {
+    answered_replies += c.replies.size();
+    answered[it->first] =
+        Answered{c.proof_view, std::move(c.header), std::move(c.replies), std::move(c.tree), std::move(c.group_sig)};
+    while (answered_replies > kAnsweredReplies && !answered.empty()) {
+      answered_replies -= answered.begin()->second.replies.size();
+      answered.erase(answered.begin());
+    }
+  }
+  return certs.erase(it);
 }
 
 // Acknowledgements lost (a peer reconnected, or restarted): ask again, at most every 200 ms.
@@ -1126,8 +1214,11 @@ void NodeImpl::advance_final() {
     // Forget CART state that can no longer matter (replies still waiting for acknowledgements
     // of durability stay until they are sent).
     for (auto it = certs.begin(); it != certs.end() && it->first <= j;) {
-      if (it->second.persisted && !it->second.replied) ++it;
-      else it = certs.erase(it);
+      if (it->second.persisted && !it->second.replied) {
+        ++it;
+        continue;
+      }
+      it = retire_cert(it);
     }
   }
   if (j < upto) {
@@ -1658,6 +1749,8 @@ void NodeImpl::on_fork_blocks(NodeId from, const BlocksResp& r) {
 void NodeImpl::abandon_fork(uint64_t d) {
   uint64_t had = store->last_final();
   fork.reset();
+  answered.clear();  // final blocks above d - 1 go
+  answered_replies = 0;
   if (auto st = store->abandon_above(d - 1); !st) {
     spdlog::critical("event=fork_abandon_failed at={} error=\"{}\"", d, st.error().message);
     return;
@@ -1729,6 +1822,8 @@ void NodeImpl::tick() {
     s.bad_shares = ctr.bad_shares.load();
     s.forward_fallbacks = ctr.forward_fallbacks.load();
     s.salted_slots = ctr.salted_slots.load();
+    s.retries_from_cache = ctr.retries_from_cache.load();
+    s.replayed_requests = ctr.replayed_requests.load();
     s.bundles = ctr.bundles.load();
     s.signatures_checked = ctr.signatures_checked.load();
     s.signature_check_ns = ctr.signature_check_ns.load();

@@ -1,7 +1,9 @@
 #include "process/cluster_fixture.hpp"
 
 #include <httplib.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -60,8 +62,24 @@ bool port_free(uint16_t port) {
   return ok;
 }
 
-// A base port whose peer/client/metrics ranges are all free right now.
-uint16_t free_base(uint32_t n) {
+// Block m of 400 ports (20000 + 400 m ...) is this process's while it holds an flock on its file:
+// a port that is free when checked is not reserved, and two tests side by side once picked the
+// same base and ran their clients against one cluster (their writers shared key names, so one
+// read the other's values as lost writes). The lock ends with the cluster or the process.
+int lock_block(uint32_t m) {
+  const std::string path = "/tmp/rampart-test-ports-" + std::to_string(m) + ".lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) return -1;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+// A base port whose peer/client/metrics ranges are all free right now, in a block of ports no
+// other test process holds (*lock_fd: the lock, to keep while the cluster lives).
+uint16_t free_base(uint32_t n, int* lock_fd) {
   if (n == 0 || n > 100) throw std::runtime_error("free_base: 1..100 replicas");
   std::mt19937 rng(static_cast<uint32_t>(::getpid()) * 7919u + static_cast<uint32_t>(std::random_device{}()));
   for (int attempt = 0; attempt < 200; ++attempt) {
@@ -72,12 +90,19 @@ uint16_t free_base(uint32_t n) {
     // bases 100 apart, a neighbour's client ports were our peer ports), nor take the ports of a
     // cluster whose replicas are down for a restart unless both pick the very same base.
     const uint32_t per_block = 100 / n;
-    uint16_t base = static_cast<uint16_t>(20000 + 400 * (rng() % 31) + n * (rng() % per_block));
+    const uint32_t m = rng() % 31;
+    uint16_t base = static_cast<uint16_t>(20000 + 400 * m + n * (rng() % per_block));
+    int fd = lock_block(m);
+    if (fd < 0) continue;  // another test's block
     bool ok = true;
     for (uint32_t i = 0; i < n && ok; ++i)
       ok = port_free(static_cast<uint16_t>(base + i)) && port_free(static_cast<uint16_t>(base + 100 + i)) &&
            port_free(static_cast<uint16_t>(base + 200 + i));
-    if (ok) return base;
+    if (ok) {
+      *lock_fd = fd;
+      return base;
+    }
+    ::close(fd);
   }
   throw std::runtime_error("no free ports");
 }
@@ -86,7 +111,7 @@ uint16_t free_base(uint32_t n) {
 LocalCluster::LocalCluster(uint32_t n, std::string protocol, std::string extra) {
   char tmpl[] = "/tmp/rampart-proc-XXXXXX";
   dir_ = ::mkdtemp(tmpl);
-  uint16_t base = free_base(n);
+  uint16_t base = free_base(n, &port_lock_);
   std::vector<std::string> args = {"keygen", "--replicas", std::to_string(n), "--out", dir_.string(), "--protocol",
                                    protocol, "--base-port", std::to_string(base), "--view-timeout-ms", "500"};
   std::istringstream ex(extra);
@@ -105,6 +130,7 @@ LocalCluster::~LocalCluster() {
       ::waitpid(pid, nullptr, 0);
     }
   }
+  if (port_lock_ >= 0) ::close(port_lock_);
   std::error_code ec;
   if (!std::getenv("RAMPART_KEEP_TEST_DIRS")) fs::remove_all(dir_, ec);
 }

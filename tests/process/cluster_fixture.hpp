@@ -55,6 +55,7 @@ class LocalCluster {
   ClusterConfig cfg_;
   std::map<uint32_t, pid_t> pids_;
   std::map<uint32_t, std::vector<std::string>> extra_;
+  int port_lock_ = -1;  // flock on our block of ports (free_base)
 };
 
 }  // namespace rampart::test
