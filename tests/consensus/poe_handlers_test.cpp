@@ -232,6 +232,49 @@ TEST(PoeHandlers, MacSupportVerifiedAndCommitsAtNf) {
   EXPECT_EQ(t.env.execs.size(), 1u);
 }
 
+// A replica in a view change behind our stable checkpoint gets the checkpoint's proof in answer
+// to its VC-REQUEST, whatever view it asks for: alone in a view above ours while we are busy it
+// is never joined, and it takes part in no lower view, so checkpoints are how it keeps up (sim
+// poe f=1 seeds 2584808548, 2584813633: it stayed on dead speculation for the whole run).
+TEST(PoeHandlers, ARequesterBehindOurCheckpointGetsItsProof) {
+  Single t(1);
+  for (Seq k = 1; k <= 4; ++k) {
+    Bytes b = batch("b" + std::to_string(k));
+    t.p->on_message(0, prop(0, k, b));
+    t.p->on_message(0, t.certify(0, k, b));
+  }
+  const Hash32 st = t.env.states[3];
+  t.p->on_message(2, t.checkpoint(2, 4, st));
+  t.p->on_message(0, t.checkpoint(0, 4, st));
+  ASSERT_EQ(t.p->stats().stable_checkpoint, 4u);
+  t.env.out.clear();
+  t.p->on_message(3, t.vc(3, 3));  // asks for view 3, its checkpoint genesis
+  auto stables = of_type(t.env, MsgType::stable);
+  ASSERT_EQ(stables.size(), 1u);
+  EXPECT_EQ(stables[0].to, 3u);
+  auto s = decode_stable(stables[0].msg, Limits{});
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->k, 4u);
+  EXPECT_EQ(t.p->stats().view, 0u);  // one request moves nobody
+}
+
+// Validly signed checkpoint votes of a later view from f + 1 replicas end a dead view, however
+// far ahead their k (sim poe f=1 seed 2584813633: left in view 2 while the others ran view 4,
+// whose primary withheld everything from it, it heard only their checkpoints at k = 200, far
+// outside its window, and stayed on its view-2 speculation).
+TEST(PoeHandlers, LaterViewCheckpointsFromFPlusOneEndADeadView) {
+  Single t(2);
+  const Hash32 st{};
+  EXPECT_TRUE(t.rejects(1, t.checkpoint(1, 200, st, 4)));  // far outside the window: not counted
+  EXPECT_TRUE(of_type(t.env, MsgType::vc_request).empty());  // one replica moves nobody
+  EXPECT_TRUE(t.rejects(3, encode(Checkpoint{4, 200, st, Bytes(64)})));  // a bad signature counts for nothing
+  EXPECT_TRUE(of_type(t.env, MsgType::vc_request).empty());
+  t.p->on_message(3, t.checkpoint(3, 200, st, 4));
+  auto reqs = of_type(t.env, MsgType::vc_request);
+  ASSERT_EQ(reqs.size(), 1u);
+  EXPECT_EQ(decode_vc_request(reqs[0].msg, Limits{})->new_view, 1u);
+}
+
 TEST(PoeHandlers, CheckpointStableFinalAndGc) {
   Single t(1);
   for (Seq k = 1; k <= 4; ++k) {

@@ -201,3 +201,13 @@ TEST(SimPoeMacRegression, RestartedReplicaExecutesDeadViewCertificate) {
 TEST(SimPoeMacRegression, ACertificateOfTheViewOverridesARelayedHistory) {
   for (uint64_t seed : {1367502045}) run_seeds({"poe-mac", 1, "all", 1}, seed);
 }
+
+// Found by `make sim-long` from random start 2584783529, both durability-at-the-end: a correct
+// replica never left a dead view's speculation. 2584808548: it missed view 2's NV-PROPOSE,
+// asked for view 3 and waited there alone while a flooded cluster ran thousands of batches
+// ahead (PoeHandlers.ARequesterBehindOurCheckpointGetsItsProof). 2584813633: left in view 2
+// while the others ran view 4, whose primary withheld everything from it
+// (PoeHandlers.LaterViewCheckpointsFromFPlusOneEndADeadView).
+TEST(SimPoeRegression, AReplicaLeftBehindCatchesUpWhileTheClusterIsFlooded) {
+  for (uint64_t seed : {2584808548ull, 2584813633ull}) run_seeds({"poe", 1, "all", 1}, seed);
+}

@@ -32,6 +32,16 @@ void PoeReplica::on_checkpoint(NodeId from, ByteView msg) {
   if (K == 0 || m->k == 0 || m->k % K != 0) return reject();
   // Below the low watermark it is stale; far above it, it cannot be ours to use yet (bounded
   // memory: at most 4 * window / K checkpoints, one vote per sender each).
+  // A vote of a later view tells us our view may be dead, wherever its k lies (a cluster that
+  // moved on without us runs far past our window: sim poe f=1 seed 2584813633, a replica left in
+  // view 2 while the others ran view 4, whose primary withheld everything from it).
+  if (m->v > view_ && !in_vc_) {
+    auto seen = later_views_.find(from);
+    if ((seen == later_views_.end() || seen->second < m->v) &&
+        crypto_.verifier->verify(from, checkpoint_statement(m->v, m->k, m->head), m->sig)) {
+      later_view_vote(from, m->v, "later_view_checkpoints");
+    }
+  }
   if (m->k == stable_ && stable_ > 0) return;  // the vote after the quorum: nothing to do
   if (m->k <= stable_ || m->k > stable_ + 4 * cfg_.window) return reject();
   auto& votes = ckpt_votes_[m->k];

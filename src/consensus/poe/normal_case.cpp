@@ -181,9 +181,20 @@ void PoeReplica::on_support(NodeId from, ByteView msg) {
 // sending only FETCHes to the old primary, while the others ran view 1). f+1, not 1, so a
 // faulty replica cannot push a view change on its own.
 void PoeReplica::later_view_support(NodeId from, const Support& m) {
+  auto seen = later_views_.find(from);
+  if (seen != later_views_.end() && seen->second >= m.v) return;  // nothing new from it
   if (!crypto_.verifier->verify(from, support_statement(m.v, m.k, m.digest), m.sig)) return;
+  later_view_vote(from, m.v, "later_view_supports");
+}
+
+// A correct replica signs a SUPPORT (MAC variant) or a CHECKPOINT of view w only while it is in
+// w, which it entered from an NV-PROPOSE of nf requests; so validly signed votes of views above
+// ours from f + 1 distinct replicas (one of them correct) mean our view is dead and we missed its
+// successor. We ask for view + 1 and get the relayed NV-PROPOSE. f + 1, so a faulty replica
+// cannot push a view change on its own; joining one is safe in any case.
+void PoeReplica::later_view_vote(NodeId from, View v, const char* reason) {
   View& seen = later_views_[from];
-  seen = std::max(seen, m.v);
+  seen = std::max(seen, v);
   uint32_t ahead = 0;
   for (auto it = later_views_.begin(); it != later_views_.end();) {
     if (it->second <= view_) {
@@ -193,7 +204,7 @@ void PoeReplica::later_view_support(NodeId from, const Support& m) {
       ++it;
     }
   }
-  if (ahead >= cfg_.f + 1) start_view_change(view_ + 1, "later_view_supports");
+  if (ahead >= cfg_.f + 1) start_view_change(view_ + 1, reason);
 }
 
 void PoeReplica::try_certify(Seq k) {

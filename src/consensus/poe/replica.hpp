@@ -109,6 +109,7 @@ class PoeReplica final : public Protocol {
   void resend_support(NodeId to, Seq k, const Slot& s);
   void send_stable_to(NodeId to);
   void later_view_support(NodeId from, const Support& m);
+  void later_view_vote(NodeId from, View v, const char* reason);  // verified by the caller
   void try_certify(Seq k);
   void certify(Seq k, const Hash32& digest, Certificate cert);
   // A certificate of our view contradicts the history we installed for it: follow the
@@ -213,7 +214,7 @@ class PoeReplica final : public Protocol {
   std::set<NodeId> relayed_;  // senders handed nv_msg_ since the last retransmit tick
   Bytes nv_msg_;  // the NV-PROPOSE that installed view_ (new primary keeps it to resend)
   std::set<NodeId> stable_sent_;  // sent our STABLE proof since the last retransmit tick
-  std::map<NodeId, View> later_views_;  // MAC: highest later view each sender validly supported in
+  std::map<NodeId, View> later_views_;  // highest later view each sender validly voted in (SUPPORT, CHECKPOINT)
 
   // Batches by digest (batches.cpp). A certified batch was accepted by f+1 correct replicas;
   // each keeps its bytes until the stable checkpoint passes k, whatever views come between,

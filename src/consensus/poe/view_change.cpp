@@ -92,6 +92,13 @@ void PoeReplica::on_vc_request(NodeId from, ByteView msg) {
   auto m = decode_vc_request(msg, limits_);
   if (!m) return reject();
   if (m->sender != from) return reject();  // wrong sender
+  // A requester behind our stable checkpoint gets its proof, whatever view it asks for: it may
+  // wait in its view change for long (alone in a view above ours while we are busy, it is not
+  // joined), and may take part in no lower view meanwhile, so checkpoints are how it keeps up.
+  // Without it, a replica that missed view 2's NV-PROPOSE and asked for view 3 stayed on its
+  // view-1 speculation while a flooded cluster ran thousands of batches ahead, outside the
+  // window where it hears checkpoint votes (sim poe f=1 seeds 2584808548, 2584813633).
+  if (m->ckpt < stable_) send_stable_to(from);
   if (m->new_view <= view_) {
     // Stale: a replica still waiting for the NV-PROPOSE of our current view, or one that asks
     // for a view we already left behind (it lags, or abandoned a dead view): hand it the
