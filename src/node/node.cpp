@@ -484,7 +484,7 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
   // connection: anyone can replay a client's old signed request, and rebinding on it moved the
   // victim's next replies to the replayer. A request older than the client's last is a replay
   // (a client has one request outstanding), refused before it costs an ordering.
-  if (auto e = exec.cached(r.client)) {
+  if (const auto* e = exec.find_cached(r.client)) {
     if (r.seq < e->seq) {
       ctr.replayed_requests++;
       clients->send(c, client::encode_reject({r.client, r.seq, "stale: a later request of this client was executed"}));
@@ -513,7 +513,7 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
 // lost on the way): the same reply again, from the reply cache and the block's kept results
 // tree and proof, with no consensus round (docs/operations.md). Anything else is ordered.
 bool NodeImpl::answer_from_cache(ClientPort::ConnId c, const replica::Request& r) {
-  auto e = exec.cached(r.client);
+  const auto* e = exec.find_cached(r.client);
   if (!e || e->seq != r.seq || e->k > store->last_final()) return false;
   // The block's replies: kept after it became final, or still with its certificate (final, its
   // replies sent, not yet moved: advance_final moves it when finality next advances).

@@ -80,6 +80,9 @@ class Executor {
 
   using CacheEntry = replica::CacheEntry;
   std::optional<CacheEntry> cached(ClientId c) const;
+  // The same without a copy (the ingress looks up every arriving request); valid until the next
+  // execute, rollback or restore.
+  const CacheEntry* find_cached(ClientId c) const { return table_.find(c); }
   size_t undo_batches() const { return undo_.size(); }
 
  private:
