@@ -22,31 +22,7 @@ std::string render_metrics(const Snapshot& s) {
   g("rampart_final_height", "last final block in the ledger", "gauge", s.final_height);
   g("rampart_proven_height", "last block whose proof of execution this replica combined", "gauge", s.proven);
   g("rampart_checkpoint", "last stable checkpoint stored", "gauge", s.checkpoint);
-  g("rampart_requests_total", "client requests accepted at this replica", "counter", s.requests);
-  g("rampart_rejected_requests_total", "client requests rejected (bad id binding or signature)", "counter", s.rejected_requests);
-  g("rampart_batches_executed_total", "batches executed", "counter", s.batches_executed);
-  g("rampart_ops_executed_total", "operations executed (throughput)", "counter", s.ops_executed);
-  g("rampart_replies_total", "CART replies sent to clients", "counter", s.replies);
-  g("rampart_view_changes_total", "view changes", "counter", s.view_changes);
-  g("rampart_rollbacks_total", "speculative rollbacks", "counter", s.rollbacks);
   g("rampart_protocol_rejected_messages_total", "consensus messages rejected by the protocol", "counter", s.protocol_rejected);
-  g("rampart_bad_peer_messages_total", "malformed node-level peer messages", "counter", s.bad_peer_msgs);
-  g("rampart_bad_reply_shares_total", "invalid CART reply shares found while combining", "counter", s.bad_shares);
-  g("rampart_client_signatures_checked_total", "client Ed25519 signatures this replica verified (0 with --client-auth none)", "counter", s.signatures_checked);
-  g("rampart_requests_executed_on_certificate_total",
-    "requests executed from a batch this replica did not check itself: it arrived with a commit certificate (catch-up)", "counter",
-    s.requests_on_certificate);
-  g("rampart_client_signature_check_cpu_microseconds_total", "thread CPU time spent verifying client signatures (single requests on arrival: 1 in 16 timed)", "counter", s.signature_check_ns / 1000);
-  g("rampart_bundles_total", "slots this replica proposed as a bundle of several replicas' batches", "counter", s.bundles);
-  g("rampart_bundled_parts_total", "batches ordered inside those bundles", "counter", s.bundled_parts);
-  g("rampart_forward_fallbacks_total", "forwarded batches the primary did not order within view_timeout_ms, submitted to the protocol", "counter", s.forward_fallbacks);
-  g("rampart_retries_from_cache_total", "retries of requests in final blocks answered from the reply cache, without ordering", "counter", s.retries_from_cache);
-  g("rampart_replayed_requests_total", "requests older than their client's last executed one, refused before ordering", "counter", s.replayed_requests);
-  g("rampart_salted_slots_total", "slots the primary salted because the same bytes were ordered lately (retries of lone requests)", "counter", s.salted_slots);
-  g("rampart_blocks_abandoned_total",
-    "own final blocks dropped because f + 1 peers hold a different proven chain (after a whole-cluster crash)", "counter",
-    s.blocks_abandoned);
-  g("rampart_state_transfers_total", "completed state transfers", "counter", s.state_transfers);
   g("rampart_peer_frames_in_total", "frames received from replicas", "counter", s.peer.frames_in);
   g("rampart_peer_frames_out_total", "frames sent to replicas", "counter", s.peer.frames_out);
   g("rampart_peer_bad_frames_total", "replica frames dropped: malformed or failed authentication", "counter", s.peer.bad_frames);
@@ -69,6 +45,7 @@ std::string render_metrics(const Snapshot& s) {
   g("rampart_batcher_pending", "requests waiting for the batch to close", "gauge", s.batcher_pending);
   g("rampart_forwarded_pending", "batches forwarded to the primary, not yet executed", "gauge", s.forwarded_pending);
   g("rampart_cart_pending", "batches awaiting their reply certificate", "gauge", s.certs_pending);
+  if (s.registry) s.registry->render(o);
   o << "# HELP rampart_peer_queue_depth messages queued for a replica\n# TYPE rampart_peer_queue_depth gauge\n";
   for (auto& q : s.peer_queues) o << "rampart_peer_queue_depth{peer=\"" << q.id << "\"} " << q.depth << "\n";
   o << "# HELP rampart_peer_connected 1 while the authenticated link to a replica is up\n# TYPE rampart_peer_connected gauge\n";

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/metrics_registry.hpp"
 #include "common/result.hpp"
 #include "net/counters.hpp"
 
@@ -20,17 +21,9 @@ class Server;
 
 namespace rampart::node {
 
-// Counters bumped on the io thread.
+// Gauges set on the io thread (counters live in the replica's metrics::Registry).
 struct Counters {
   std::atomic<uint64_t> height{0}, final_height{0}, checkpoint{0}, proven{0}, view{0};
-  std::atomic<uint64_t> requests{0}, rejected_requests{0}, bad_client_frames{0}, batches_built{0},
-      batches_executed{0}, ops_executed{0}, replies{0}, rollbacks{0}, view_changes{0}, bad_peer_msgs{0},
-      bad_shares{0}, state_transfers{0}, state_served{0}, forward_fallbacks{0}, bundles{0},
-      bundled_parts{0}, signatures_checked{0}, requests_on_certificate{0}, blocks_abandoned{0}, salted_slots{0},
-      retries_from_cache{0}, replayed_requests{0};
-  // Thread CPU time spent verifying client signatures, so `bench cluster` can tell the checks'
-  // cost from everything else a replica does.
-  std::atomic<uint64_t> signature_check_ns{0};
 };
 
 struct PeerQueue {
@@ -44,14 +37,11 @@ struct Snapshot {
   uint64_t view = 0;
   bool is_primary = false;
   uint64_t height = 0, final_height = 0, checkpoint = 0, proven = 0;
-  uint64_t requests = 0, rejected_requests = 0, batches_executed = 0, ops_executed = 0, replies = 0;
-  uint64_t view_changes = 0, rollbacks = 0, protocol_rejected = 0, bad_peer_msgs = 0, bad_shares = 0,
-           state_transfers = 0, forward_fallbacks = 0, bundles = 0, bundled_parts = 0,
-           signatures_checked = 0, signature_check_ns = 0, requests_on_certificate = 0,
-           blocks_abandoned = 0, salted_slots = 0, retries_from_cache = 0, replayed_requests = 0;
+  uint64_t protocol_rejected = 0;
   net::Counters peer, client;
   size_t client_connections = 0, batcher_pending = 0, forwarded_pending = 0, certs_pending = 0;
   std::vector<PeerQueue> peer_queues;
+  const metrics::Registry* registry = nullptr;  // the replica's counters, rendered as they are
 };
 
 std::string render_metrics(const Snapshot& s);

@@ -35,6 +35,59 @@
 
 namespace rampart::node {
 
+namespace {
+// The replica's counters (common/metrics_registry.hpp): declared here, counted where they happen,
+// exported by MetricsServer with no further code.
+using metrics::Declared;
+const Declared kRequests{"rampart_requests_total",
+                  "client requests accepted at this replica"};
+const Declared kRejectedRequests{"rampart_rejected_requests_total",
+                  "client requests rejected (bad id binding or signature)"};
+const Declared kBadClientFrames{"rampart_bad_client_messages_total",
+                  "client frames that were not a request (undecodable or another tag); the connection is closed"};
+const Declared kBatchesBuilt{"rampart_batches_built_total",
+                  "batches this replica's batcher closed"};
+const Declared kBatchesExecuted{"rampart_batches_executed_total",
+                  "batches executed"};
+const Declared kOpsExecuted{"rampart_ops_executed_total",
+                  "operations executed (throughput)"};
+const Declared kReplies{"rampart_replies_total",
+                  "CART replies sent to clients"};
+const Declared kViewChanges{"rampart_view_changes_total",
+                  "view changes"};
+const Declared kRollbacks{"rampart_rollbacks_total",
+                  "speculative rollbacks"};
+const Declared kBadPeerMsgs{"rampart_bad_peer_messages_total",
+                  "malformed node-level peer messages"};
+const Declared kBadShares{"rampart_bad_reply_shares_total",
+                  "invalid CART reply shares found while combining"};
+const Declared kSignaturesChecked{"rampart_client_signatures_checked_total",
+                  "client Ed25519 signatures this replica verified (0 with --client-auth none)"};
+const Declared kRequestsOnCertificate{"rampart_requests_executed_on_certificate_total",
+                  "requests executed from a batch this replica did not check itself: it arrived with a commit certificate (catch-up)"};
+const Declared kSignatureCheckNs{"rampart_client_signature_check_cpu_microseconds_total",
+                  "thread CPU time spent verifying client signatures (single requests on arrival: 1 in 16 timed)", metrics::Kind::counter, 1000};
+const Declared kBundles{"rampart_bundles_total",
+                  "slots this replica proposed as a bundle of several replicas' batches"};
+const Declared kBundledParts{"rampart_bundled_parts_total",
+                  "batches ordered inside those bundles"};
+const Declared kForwardFallbacks{"rampart_forward_fallbacks_total",
+                  "forwarded batches the primary did not order within view_timeout_ms, submitted to the protocol"};
+const Declared kRetriesFromCache{"rampart_retries_from_cache_total",
+                  "retries of requests in final blocks answered from the reply cache, without ordering"};
+const Declared kReplayedRequests{"rampart_replayed_requests_total",
+                  "requests older than their client's last executed one, refused before ordering"};
+const Declared kSaltedSlots{"rampart_salted_slots_total",
+                  "slots the primary salted because the same bytes were ordered lately (retries of lone requests)"};
+const Declared kBlocksAbandoned{"rampart_blocks_abandoned_total",
+                  "own final blocks dropped because f + 1 peers hold a different proven chain (after a whole-cluster crash)"};
+const Declared kStateTransfers{"rampart_state_transfers_total",
+                  "completed state transfers"};
+const Declared kStateServed{"rampart_state_served_total",
+                  "state-transfer snapshots this replica sent to peers"};
+}  // namespace
+
+
 using consensus::NodeId;
 using consensus::Seq;
 using consensus::TimerKind;
@@ -310,6 +363,7 @@ class NodeImpl final : public consensus::Env {
   std::map<uint64_t, consensus::CheckpointCert> ckpt_certs;  // stable checkpoints' proofs (last two)
 
   Counters ctr;
+  ::rampart::metrics::Registry reg;  // counters, declared at the top of this file
 };
 
 // ---------------------------------------------------------------- start-up
@@ -461,11 +515,11 @@ int NodeImpl::run() {
 bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
   auto m = client::decode_message(frame);
   if (!m || m->tag != client::kTagRequest) {
-    ctr.bad_client_frames++;
+    reg[kBadClientFrames]++;
     return false;
   }
   auto& r = m->request;
-  if (auth != ClientAuth::none) ctr.signatures_checked++;
+  if (auth != ClientAuth::none) reg[kSignaturesChecked]++;
   // Timed only when there is a signature to check, and then one check in kArrivalTimingEvery
   // (counted that many times): the thread CPU clock is a system call, and two per request were
   // ~1.5% of a replica's CPU on this VM, where a system call is expensive. Batches are timed
@@ -473,20 +527,20 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
   const bool timed = auth != ClientAuth::none && arrivals_seen++ % kArrivalTimingEvery == 0;
   const uint64_t c0 = timed ? thread_cpu_ns() : 0;
   auto st = check_request(r, auth);
-  if (timed) ctr.signature_check_ns += (thread_cpu_ns() - c0) * kArrivalTimingEvery;
+  if (timed) reg[kSignatureCheckNs] += (thread_cpu_ns() - c0) * kArrivalTimingEvery;
   if (!st) {
-    ctr.rejected_requests++;
+    reg[kRejectedRequests]++;
     clients->send(c, client::encode_reject({r.client, r.seq, st.error().message}));
     return true;  // a well-formed frame with a bad request: answer, keep the connection
   }
-  ctr.requests++;
+  reg[kRequests]++;
   // Only a request this replica has not executed yet binds the client's replies to this
   // connection: anyone can replay a client's old signed request, and rebinding on it moved the
   // victim's next replies to the replayer. A request older than the client's last is a replay
   // (a client has one request outstanding), refused before it costs an ordering.
   if (const auto* e = exec.find_cached(r.client)) {
     if (r.seq < e->seq) {
-      ctr.replayed_requests++;
+      reg[kReplayedRequests]++;
       clients->send(c, client::encode_reject({r.client, r.seq, "stale: a later request of this client was executed"}));
       return true;
     }
@@ -545,8 +599,8 @@ bool NodeImpl::answer_from_cache(ClientPort::ConnId c, const replica::Request& r
 bool NodeImpl::send_cached_reply(ClientPort::ConnId c, const Answered& a, const replica::ReplyEntry& x, size_t i) {
   reply_buf.clear();
   if (!append_reply_frame(reply_buf, a.view, a.header, x, static_cast<uint32_t>(i), *a.tree, a.group_sig)) return false;
-  if (clients->send(c, reply_buf.data())) ctr.replies++;
-  ctr.retries_from_cache++;
+  if (clients->send(c, reply_buf.data())) reg[kReplies]++;
+  reg[kRetriesFromCache]++;
   return true;
 }
 
@@ -587,7 +641,7 @@ void NodeImpl::close_batch() {
     b.requests = std::move(pending);
     pending.clear();
     own = replica::encode_batch(b);
-    ctr.batches_built++;
+    reg[kBatchesBuilt]++;
     const Hash32 digest = replica::batch_digest(own);
     own_inflight[digest] = now;
     remember_verified(digest);  // every request in it passed check_request on arrival
@@ -623,8 +677,8 @@ void NodeImpl::close_batch() {
   }
   if (parts.empty()) return;
   if (parts.size() > 1) {
-    ctr.bundles++;
-    ctr.bundled_parts += parts.size();
+    reg[kBundles]++;
+    reg[kBundledParts] += parts.size();
   }
   Bytes slot = parts.size() == 1 ? std::move(parts.front()) : replica::encode_bundle(parts);
   Hash32 slot_digest = replica::batch_digest(slot);
@@ -637,7 +691,7 @@ void NodeImpl::close_batch() {
       slot = replica::encode_bundle(parts, ++salt_counter);
       slot_digest = replica::batch_digest(slot);
     } while (ordered_lately.count(slot_digest));
-    ctr.salted_slots++;
+    reg[kSaltedSlots]++;
   }
   own_inflight[slot_digest] = now;
   remember_verified(slot_digest);  // every part was checked: ours on arrival, the rest when forwarded
@@ -669,7 +723,7 @@ void NodeImpl::fallback_forwarded() {
   for (auto& [d, f] : forwarded) {
     if (f.submitted || now - f.sent < patience) continue;
     f.submitted = true;
-    ctr.forward_fallbacks++;
+    reg[kForwardFallbacks]++;
     proto->submit(f.bytes);
   }
 }
@@ -689,12 +743,12 @@ bool NodeImpl::batch_authentic(ByteView batch, const Hash32& d) {
     for (ByteView p : *parts) {
       const Hash32 pd = replica::batch_digest(p);
       if (verified_batches.count(pd)) continue;
-      if (auth != ClientAuth::none) ctr.signatures_checked += replica::claimed_requests(p);
+      if (auth != ClientAuth::none) reg[kSignaturesChecked] += replica::claimed_requests(p);
       if (!timed_check(p)) return false;
       remember_verified(pd);
     }
   } else {
-    if (auth != ClientAuth::none) ctr.signatures_checked += replica::claimed_requests(batch);
+    if (auth != ClientAuth::none) reg[kSignaturesChecked] += replica::claimed_requests(batch);
     if (!timed_check(batch)) return false;
   }
   remember_verified(d);
@@ -705,7 +759,7 @@ bool NodeImpl::timed_check(ByteView batch) {
   if (auth == ClientAuth::none) return check_batch(batch, auth).ok();
   const uint64_t c0 = thread_cpu_ns();
   const bool ok = check_batch(batch, auth).ok();
-  ctr.signature_check_ns += thread_cpu_ns() - c0;
+  reg[kSignatureCheckNs] += thread_cpu_ns() - c0;
   return ok;
 }
 
@@ -731,7 +785,7 @@ void NodeImpl::remember_verified(const Hash32& d) {
 
 void NodeImpl::on_peer(NodeId from, Bytes msg) {
   if (msg.empty() || from >= cfg.n()) {
-    ctr.bad_peer_msgs++;
+    reg[kBadPeerMsgs]++;
     return;
   }
   ByteView body = ByteView(msg).subspan(1);
@@ -749,7 +803,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
     case PeerTag::forward: {
       const Hash32 d = replica::batch_digest(body);
       if (!batch_authentic(body, d)) {
-        ctr.bad_peer_msgs++;
+        reg[kBadPeerMsgs]++;
         return;
       }
       // A backup's batch for our next bundle; checked above even when we are not the primary
@@ -762,7 +816,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
     case PeerTag::share: {
       auto s = decode_share(body);
       if (!s) {
-        ctr.bad_peer_msgs++;
+        reg[kBadPeerMsgs]++;
         return;
       }
       add_share(s->k, s->view, s->hash, from, std::move(s->share));
@@ -771,7 +825,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
     case PeerTag::proof: {
       auto s = decode_share(body);
       if (!s) {
-        ctr.bad_peer_msgs++;
+        reg[kBadPeerMsgs]++;
         return;
       }
       on_proof(from, s->k, s->view, s->hash, std::move(s->share));
@@ -780,7 +834,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
     case PeerTag::durable: {
       auto s = decode_share(body);
       if (!s || s->share.size() > 1) {
-        ctr.bad_peer_msgs++;
+        reg[kBadPeerMsgs]++;
         return;
       }
       on_durable(from, s->k, s->hash, !s->share.empty());
@@ -789,7 +843,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
     case PeerTag::state_req: {
       auto q = decode_state_req(body);
       if (!q) {
-        ctr.bad_peer_msgs++;
+        reg[kBadPeerMsgs]++;
         return;
       }
       on_state_req(from, q->first, q->second);
@@ -798,7 +852,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
     case PeerTag::state_resp: {
       auto s = decode_state_resp(body);
       if (!s) {
-        ctr.bad_peer_msgs++;
+        reg[kBadPeerMsgs]++;
         spdlog::warn("event=bad_state_response from={} error=\"{}\"", from, s.error().message);
         return;
       }
@@ -807,7 +861,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
     }
     case PeerTag::hello: {
       if (!decode_hello(body)) {
-        ctr.bad_peer_msgs++;
+        reg[kBadPeerMsgs]++;
         return;
       }
       transport->send(from, wrap(PeerTag::status, encode_status({store->last_final(), !syncing})));
@@ -816,7 +870,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
     case PeerTag::status: {
       auto s = decode_status(body);
       if (!s) {
-        ctr.bad_peer_msgs++;
+        reg[kBadPeerMsgs]++;
         return;
       }
       on_status(from, *s);
@@ -825,7 +879,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
     case PeerTag::blocks_req: {
       auto q = decode_blocks_req(body);
       if (!q) {
-        ctr.bad_peer_msgs++;
+        reg[kBadPeerMsgs]++;
         return;
       }
       on_blocks_req(from, *q);
@@ -834,7 +888,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
     case PeerTag::blocks_resp: {
       auto r = decode_blocks_resp(body);
       if (!r) {
-        ctr.bad_peer_msgs++;
+        reg[kBadPeerMsgs]++;
         spdlog::warn("event=bad_blocks_response from={} error=\"{}\"", from, r.error().message);
         return;
       }
@@ -842,7 +896,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
       break;
     }
     default:
-      ctr.bad_peer_msgs++;
+      reg[kBadPeerMsgs]++;
   }
 }
 
@@ -898,7 +952,7 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
   // the nf replicas that committed it include f + 1 correct ones, and those checked it first.
   // Undecodable bytes execute as an empty batch (Executor::execute); batch_d is already known.
   auto decoded = replica::decode_batch(batch);
-  if (auth != ClientAuth::none && decoded && !verified_batches.count(batch_d)) ctr.requests_on_certificate += unchecked_requests(batch);
+  if (auth != ClientAuth::none && decoded && !verified_batches.count(batch_d)) reg[kRequestsOnCertificate] += unchecked_requests(batch);
   auto out = exec.execute(k, decoded ? *decoded : replica::Batch{}, batch_d);
   const Hash32 root = out.results_root;
 
@@ -941,8 +995,8 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
     adopt_proof(k, c, p.view, std::move(p.sig));
   }
   ctr.height.store(k);
-  ctr.batches_executed++;
-  ctr.ops_executed += c.replies.size();
+  reg[kBatchesExecuted]++;
+  reg[kOpsExecuted] += c.replies.size();
   return {out.state_digest, root, head};
 }
 
@@ -1004,7 +1058,7 @@ void NodeImpl::try_combine(uint64_t k) {
     std::vector<NodeId> bad;
     auto sig = rc.tverifier->combine(msg, shares, &bad);
     if (!bad.empty()) {
-      ctr.bad_shares += bad.size();
+      reg[kBadShares] += bad.size();
       std::erase_if(shares, [&](const crypto::Share& s) { return std::find(bad.begin(), bad.end(), s.signer) != bad.end(); });
     }
     if (sig) return adopt_proof(k, c, key.first, std::move(*sig));
@@ -1023,7 +1077,7 @@ void NodeImpl::on_proof(NodeId, uint64_t k, View view, const Hash32& head, Bytes
     if (it->second.early_proof && it->second.early_proof->head == head) return;
   }
   if (!rc.tverifier->verify_group(ledger::proof_message(view, k, head), sig)) {
-    ctr.bad_shares++;
+    reg[kBadShares]++;
     return;
   }
   auto& c = certs[k];
@@ -1185,7 +1239,7 @@ void NodeImpl::send_replies(Cert& c) {
     if (conn == client_conn.end()) continue;
     reply_buf.clear();
     if (!append_reply_frame(reply_buf, c.proof_view, c.header, r, static_cast<uint32_t>(i), *c.tree, c.group_sig)) continue;
-    if (clients->send(conn->second, reply_buf.data())) ctr.replies++;
+    if (clients->send(conn->second, reply_buf.data())) reg[kReplies]++;
   }
 }
 
@@ -1285,7 +1339,7 @@ void NodeImpl::rollback(Seq k) {
     it->second.persisted = false;
   }
   snapshots.erase(snapshots.upper_bound(k), snapshots.end());
-  ctr.rollbacks++;
+  reg[kRollbacks]++;
   ctr.height.store(k);
 }
 
@@ -1346,7 +1400,7 @@ void NodeImpl::view_changed(View v, NodeId p) {
   view = v;
   primary = p;
   ctr.view.store(v);
-  ctr.view_changes++;
+  reg[kViewChanges]++;
   spdlog::info("event=view_changed view={} primary={}", v, p);
   // Batches we handed to the old primary that were not executed go to the new one. Batches
   // others forwarded to us as the old primary are theirs to re-send.
@@ -1445,7 +1499,7 @@ void NodeImpl::on_state_req(NodeId from, uint64_t from_k, uint64_t want_k) {
       r.batches.push_back(std::move(*b));
     }
   }
-  ctr.state_served++;
+  reg[kStateServed]++;
   transport->send(from, encode_state_resp(r));
 }
 
@@ -1485,7 +1539,7 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
         st = err("checkpoint " + std::to_string(st_k) + ": its block does not match its head and state digest");
     }
     if (!st) {
-      ctr.bad_peer_msgs++;
+      reg[kBadPeerMsgs]++;
       spdlog::warn("event=state_transfer_rejected from={} error=\"{}\"", from, st.error().message);
       return;
     }
@@ -1542,7 +1596,7 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
   ctr.height.store(st_k);
   ctr.final_height.store(st_k);
   ctr.checkpoint.store(st_k);
-  ctr.state_transfers++;
+  reg[kStateTransfers]++;
   spdlog::info("event=state_transfer_done k={} from={}", st_k, from);
   protocol_state_transferred(st_k, st_head);
   tell_proven();
@@ -1692,7 +1746,7 @@ void NodeImpl::on_blocks_resp(NodeId from, BlocksResp r) {
     return sync_step();
   }
   if (auto st = check_offered_blocks(*prev, r.blocks, r.batches, *rc.tverifier); !st) {
-    ctr.bad_peer_msgs++;
+    reg[kBadPeerMsgs]++;
     spdlog::warn("event=catch_up_rejected from={} error=\"{}\"", from, st.error().message);
     return;
   }
@@ -1701,7 +1755,7 @@ void NodeImpl::on_blocks_resp(NodeId from, BlocksResp r) {
     auto out = exec.execute(b.k, r.batches[i]);
     if (out.state_digest != b.state_digest) {
       exec.rollback(b.k - 1);
-      ctr.bad_peer_msgs++;
+      reg[kBadPeerMsgs]++;
       spdlog::warn("event=catch_up_rejected from={} k={} error=\"replay does not reproduce the state digest\"", from, b.k);
       break;
     }
@@ -1731,7 +1785,7 @@ void NodeImpl::on_fork_blocks(NodeId from, const BlocksResp& r) {
       last_blocks_req = {};
       return sync_step();
     case ForkResolver::Verdict::bad_peer:
-      ctr.bad_peer_msgs++;
+      reg[kBadPeerMsgs]++;
       spdlog::warn("event=catch_up_rejected from={} error=\"blocks offered while resolving a fork do not verify\"", from);
       return;  // the next tick asks another peer
     case ForkResolver::Verdict::not_a_fork:
@@ -1766,7 +1820,7 @@ void NodeImpl::abandon_fork(uint64_t d) {
   snapshots.erase(snapshots.lower_bound(d), snapshots.end());
   ckpt_certs.erase(ckpt_certs.lower_bound(d), ckpt_certs.end());
   certs.clear();
-  ctr.blocks_abandoned += had - (d - 1);
+  reg[kBlocksAbandoned] += had - (d - 1);
   auto cp = store->checkpoint();
   ctr.checkpoint.store(cp ? cp->k : 0);
   ctr.height.store(exec.last_executed());
@@ -1809,28 +1863,9 @@ void NodeImpl::tick() {
     s.final_height = store->last_final();
     s.checkpoint = ctr.checkpoint.load();
     s.proven = ctr.proven.load();
-    s.requests = ctr.requests.load();
-    s.rejected_requests = ctr.rejected_requests.load();
-    s.batches_executed = ctr.batches_executed.load();
-    s.ops_executed = ctr.ops_executed.load();
-    s.replies = ctr.replies.load();
-    s.view_changes = ps.view_changes;
-    s.rollbacks = ps.rollbacks;
     s.protocol_rejected = ps.rejected_messages;
-    s.bad_peer_msgs = ctr.bad_peer_msgs.load();
-    s.blocks_abandoned = ctr.blocks_abandoned.load();
-    s.bad_shares = ctr.bad_shares.load();
-    s.forward_fallbacks = ctr.forward_fallbacks.load();
-    s.salted_slots = ctr.salted_slots.load();
-    s.retries_from_cache = ctr.retries_from_cache.load();
-    s.replayed_requests = ctr.replayed_requests.load();
-    s.bundles = ctr.bundles.load();
-    s.signatures_checked = ctr.signatures_checked.load();
-    s.signature_check_ns = ctr.signature_check_ns.load();
-    s.requests_on_certificate = ctr.requests_on_certificate.load();
-    s.bundled_parts = ctr.bundled_parts.load();
-    s.state_transfers = ctr.state_transfers.load();
     s.peer = tc;
+    s.registry = &reg;
     s.client = client_counters->snapshot();
     s.client_connections = clients->connections();
     s.batcher_pending = pending.size();
