@@ -1,6 +1,8 @@
-// `rampart cluster up [--replicas N] [--brokers B] [--dir DIR]`: a local cluster on loopback.
-// Generates keys and DIR/cluster.toml when DIR has none, starts N replica processes of this
-// same binary, prints where everything is, and stops every child on Ctrl-C / SIGTERM.
+// `rampart cluster up [--replicas N] [--brokers B] [--dir DIR] [--gossip]`: a local cluster on
+// loopback. Generates keys and DIR/cluster.toml when DIR has none, starts N replica processes of
+// this same binary (with --gossip also a gossip module the replicas announce final blocks to, and
+// an observer that keeps a verified copy of the ledger), prints where everything is, and stops
+// every child on Ctrl-C / SIGTERM.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,10 +12,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <vector>
 
 #include "cli/commands.hpp"
 #include "common/config.hpp"
+#include "gossip/hostkey.hpp"
 #include "node/keygen.hpp"
 
 namespace rampart::cli {
@@ -25,11 +29,21 @@ struct Args {
   uint32_t replicas = 4, brokers = 0;
   std::string dir = "cluster", protocol = "poe", crypto = "bls", auth = "ed25519";
   uint16_t base_port = 7000;
-  bool fresh = false;
+  bool fresh = false, gossip = false;
 };
 
-pid_t spawn_replica(const std::string& exe, const fs::path& config, uint32_t id, const fs::path& log,
-                    const std::string& auth, const sigset_t& old_mask) {
+// A child process of this binary with its output in `log`.
+struct Child {
+  pid_t pid = -1;
+  std::string name;
+  fs::path log;
+};
+
+pid_t spawn(const std::string& exe, std::vector<std::string> args, const fs::path& log, const sigset_t& old_mask) {
+  args.insert(args.begin(), exe);
+  std::vector<char*> argv;
+  for (auto& x : args) argv.push_back(x.data());
+  argv.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid != 0) return pid;
   ::sigprocmask(SIG_SETMASK, &old_mask, nullptr);
@@ -38,13 +52,51 @@ pid_t spawn_replica(const std::string& exe, const fs::path& config, uint32_t id,
     ::dup2(fileno(f), STDOUT_FILENO);
     ::dup2(fileno(f), STDERR_FILENO);
   }
-  std::string ids = std::to_string(id);
-  // A local cluster made with --crypto fake is a developer's toy: say so to every replica, which
-  // otherwise refuses fake crypto (node/node.hpp, NodeOptions::allow_fake_crypto).
-  ::execl(exe.c_str(), exe.c_str(), "replica", "--config", config.c_str(), "--id", ids.c_str(), "--client-auth",
-          auth.c_str(), "--insecure-fake-crypto", static_cast<char*>(nullptr));
+  ::execv(exe.c_str(), argv.data());
   std::perror("exec");
   ::_exit(127);
+}
+
+// --gossip: DIR/gossip/ holds the module's host key and INI; its API and P2P ports follow the
+// cluster's (replica 0's peer port + 300 and + 301, inside keygen's block of ports).
+struct GossipSetup {
+  fs::path ini;
+  std::string api;
+};
+Result<GossipSetup> gossip_setup(const fs::path& dir, const ClusterConfig& cfg) {
+  fs::path g = dir / "gossip";
+  std::error_code ec;
+  fs::create_directories(g, ec);
+  if (ec) return err("cannot create " + g.string() + ": " + ec.message());
+  fs::path key = g / "hostkey.pem";
+  if (!fs::exists(key)) {
+    std::ofstream k(key);
+    k << gossip::HostKey::generate_ed25519().private_pem();
+    if (!k) return err("cannot write " + key.string());
+    fs::permissions(key, fs::perms::owner_read | fs::perms::owner_write, ec);
+  }
+  const auto& r0 = cfg.replicas.front();
+  const std::string api = r0.host + ":" + std::to_string(r0.peer_port + 300);
+  const std::string p2p = r0.host + ":" + std::to_string(r0.peer_port + 301);
+  fs::path ini = g / "gossip.ini";
+  std::ofstream f(ini);
+  f << "hostkey = " << key.string() << "\n\n[gossip]\ncache_size = 10000\ndegree = 4\np2p_address = " << p2p
+    << "\napi_address = " << api << "\n";
+  if (!f) return err("cannot write " + ini.string());
+  return GossipSetup{ini, api};
+}
+
+// Waits (bounded) until the module's log says it listens.
+bool wait_for_line(const fs::path& log, const std::string& needle, std::chrono::milliseconds d) {
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (std::chrono::steady_clock::now() < until) {
+    std::ifstream in(log);
+    std::string line;
+    while (std::getline(in, line))
+      if (line.find(needle) != std::string::npos) return true;
+    ::usleep(20000);
+  }
+  return false;
 }
 
 int cluster_up(const Args& a) {
@@ -91,26 +143,61 @@ int cluster_up(const Args& a) {
   sigaddset(&mask, SIGCHLD);
   ::sigprocmask(SIG_BLOCK, &mask, &old);
 
-  std::vector<pid_t> pids;
+  std::vector<Child> kids;
+  std::optional<GossipSetup> gs;
+  if (a.gossip) {
+    auto g = gossip_setup(dir, *cfg);
+    if (!g) {
+      std::fprintf(stderr, "error: %s\n", g.error().message.c_str());
+      return 1;
+    }
+    gs = *g;
+    Child m{-1, "gossip module", dir / "logs" / "gossip.log"};
+    m.pid = spawn(exe, {"gossip", "-c", gs->ini.string(), "--log-level", "warn"}, m.log, old);
+    kids.push_back(m);
+    if (!wait_for_line(m.log, "gossip api=", std::chrono::seconds(10)))
+      std::fprintf(stderr, "warning: the gossip module did not report its address; see %s\n", m.log.c_str());
+  }
   for (const auto& r : cfg->replicas) {
-    fs::path log = dir / "logs" / ("replica-" + std::to_string(r.id) + ".log");
-    pids.push_back(spawn_replica(exe, config, r.id, log, a.auth, old));
+    Child c{-1, "replica " + std::to_string(r.id), dir / "logs" / ("replica-" + std::to_string(r.id) + ".log")};
+    // A local cluster made with --crypto fake is a developer's toy: say so to every replica,
+    // which otherwise refuses fake crypto (node/node.hpp, NodeOptions::allow_fake_crypto).
+    std::vector<std::string> args = {"replica", "--config", config.string(), "--id", std::to_string(r.id),
+                                     "--client-auth", a.auth, "--insecure-fake-crypto"};
+    if (gs) {
+      args.push_back("--gossip");
+      args.push_back(gs->api);
+    }
+    c.pid = spawn(exe, args, c.log, old);
+    kids.push_back(c);
+  }
+  if (gs) {
+    Child o{-1, "observer", dir / "logs" / "observer.log"};
+    o.pid = spawn(exe, {"observer", "--config", config.string(), "--gossip", gs->api, "--data", (dir / "data" / "observer").string()},
+                  o.log, old);
+    kids.push_back(o);
   }
   std::printf("rampart cluster: %u replicas, f = %u, protocol %s, crypto %s\n", cfg->n(), cfg->f, cfg->protocol.c_str(),
               cfg->crypto.c_str());
   std::printf("  config   %s\n  keys     %s/keys (0600)\n", config.c_str(), dir.c_str());
+  const size_t first_replica = gs ? 1 : 0;
   for (size_t i = 0; i < cfg->replicas.size(); ++i) {
     const auto& r = cfg->replicas[i];
-    std::printf("  replica %u  pid %d  peer %s:%u  client %s:%u  metrics http://%s:%u/metrics\n", r.id, pids[i],
+    std::printf("  replica %u  pid %d  peer %s:%u  client %s:%u  metrics http://%s:%u/metrics\n", r.id, kids[first_replica + i].pid,
                 r.host.c_str(), r.peer_port, r.host.c_str(), r.client_port, r.host.c_str(), r.metrics_port);
     std::printf("             data %s  log %s/logs/replica-%u.log\n", cfg->resolve(r.data_dir).c_str(), dir.c_str(), r.id);
+  }
+  if (gs) {
+    std::printf("  gossip   module api %s (%s), log %s/logs/gossip.log\n", gs->api.c_str(), gs->ini.c_str(), dir.c_str());
+    std::printf("  observer data %s/data/observer (rampart ledger verify --config %s --data %s/data/observer), log %s/logs/observer.log\n",
+                dir.c_str(), config.c_str(), dir.c_str(), dir.c_str());
   }
   std::printf("try:  rampart kv put --config %s hello world && rampart kv get --config %s hello\n", config.c_str(),
               config.c_str());
   std::printf("Ctrl-C stops the cluster.\n");
   std::fflush(stdout);
 
-  size_t alive = pids.size();
+  size_t alive = kids.size();
   while (alive > 0) {
     siginfo_t info;
     timespec ts{1, 0};
@@ -119,26 +206,27 @@ int cluster_up(const Args& a) {
     int status = 0;
     pid_t p;
     while ((p = ::waitpid(-1, &status, WNOHANG)) > 0) {
-      for (size_t i = 0; i < pids.size(); ++i) {
-        if (pids[i] != p) continue;
-        std::fprintf(stderr, "replica %zu (pid %d) exited (%s %d); see its log\n", i, p,
+      for (auto& k : kids) {
+        if (k.pid != p) continue;
+        std::fprintf(stderr, "%s (pid %d) exited (%s %d); see its log\n", k.name.c_str(), p,
                      WIFEXITED(status) ? "status" : "signal", WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
         // Its last words (e.g. a data folder it refused) belong on this screen too.
-        std::ifstream in(dir / "logs" / ("replica-" + std::to_string(i) + ".log"));
+        std::ifstream in(k.log);
         std::string line, last;
         while (std::getline(in, line))
           if (!line.empty()) last = line;
         if (!last.empty()) std::fprintf(stderr, "  %s\n", last.c_str());
-        pids[i] = -1;
+        k.pid = -1;
         --alive;
       }
     }
   }
   std::printf("stopping the cluster...\n");
-  for (pid_t p : pids)
-    if (p > 0) ::kill(p, SIGTERM);
+  for (const auto& k : kids)
+    if (k.pid > 0) ::kill(k.pid, SIGTERM);
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  for (pid_t& p : pids) {
+  for (auto& k : kids) {
+    pid_t& p = k.pid;
     while (p > 0) {
       int status;
       pid_t r = ::waitpid(p, &status, WNOHANG);
@@ -173,6 +261,8 @@ static Command reg("cluster", [](CLI::App& app) {
   up->add_option("--crypto", a->crypto, "bls | fake (for new keys)")->default_val(a->crypto)->check(CLI::IsMember({"bls", "fake"}));
   up->add_option("--base-port", a->base_port, "first port (for new keys)")->default_val(7000);
   up->add_option("--client-auth", a->auth, "ed25519 | none")->default_val("ed25519")->check(CLI::IsMember({"ed25519", "none"}));
+  up->add_flag("--gossip", a->gossip,
+               "also start a gossip module the replicas announce final blocks to, and an observer that keeps a verified ledger");
   up->add_flag("--fresh", a->fresh, "move the ledgers of an earlier run aside and start from genesis (default: resume them)");
   up->callback([a] { exit_code = cluster_up(*a); });
 });

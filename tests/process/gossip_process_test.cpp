@@ -108,5 +108,49 @@ TEST(GossipProcess, ReplicasAnnounceFinalBlocksAndAnObserverKeepsAVerifiedLedger
   EXPECT_GT(c.metric(0, "rampart_final_height"), 0);
 }
 
+// `rampart cluster up --gossip` (what `make run` can show): the module, the replicas announcing
+// to it and an observer whose ledger `rampart ledger verify` accepts, all started by one command
+// and stopped by Ctrl-C.
+TEST(GossipProcess, ClusterUpWithGossipRunsAnObserver) {
+  LocalCluster c(4, "poe");  // keys and a reserved block of ports; `cluster up` finds them
+  const auto out = c.dir() / "cluster-up.out";
+  auto up = std::make_unique<Child>(std::vector<std::string>{rampart_bin(), "cluster", "up", "--dir", c.dir().string(), "--gossip"},
+                                    out);
+  ASSERT_TRUE(wait_for([&] { return slurp(out).find("Ctrl-C stops the cluster") != std::string::npos; }, 20000ms))
+      << slurp(out);
+  EXPECT_NE(slurp(out).find("observer data"), std::string::npos) << slurp(out);
+  // `cluster up` started the replicas, not the fixture: wait for their metrics to answer.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        for (uint32_t i = 0; i < 4; ++i)
+          if (c.metric(i, "rampart_replica_id") < 0) return false;
+        return true;
+      },
+      20000ms));
+  auto cl = client::Client::create(c.config(), {});
+  ASSERT_TRUE(cl) << cl.error().message;
+  for (int i = 0; i < 10; ++i) {
+    auto p = (*cl)->call(app::kv::encode_op(app::kv::put("u" + std::to_string(i), "w")));
+    ASSERT_TRUE(p) << p.error().message;
+  }
+  const auto obs_data = c.dir() / "data" / "observer";
+  std::string verify;
+  EXPECT_TRUE(wait_for(
+      [&] {
+        auto [rc, o] = run_cli({"ledger", "verify", "--config", c.config_file().string(), "--data", obs_data.string()});
+        verify = o;
+        auto at = o.find("last_final=");
+        return rc == 0 && at != std::string::npos && std::stoull(o.substr(at + 11)) >= 2;
+      },
+      30000ms))
+      << verify << "\nobserver log:\n" << slurp(c.dir() / "logs" / "observer.log");
+  ::kill(up->pid, SIGINT);  // Ctrl-C: every child stops
+  int status = 0;
+  EXPECT_EQ(::waitpid(up->pid, &status, 0), up->pid);
+  up->pid = -1;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(out);
+  EXPECT_NE(slurp(out).find("stopped."), std::string::npos) << slurp(out);
+}
+
 }  // namespace
 }  // namespace rampart::test
