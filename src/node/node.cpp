@@ -200,7 +200,9 @@ class NodeImpl final : public consensus::Env {
   Status recover();
   // Restart handshake (node/recovery.hpp): runs before the protocol starts.
   void sync_tick();
-  void sync_step();
+  // hello: also broadcast our HELLO (the 250 ms tick does; a STATUS answer must not, or two
+  // replicas waiting for the others answer each other's HELLOs with STATUS and back forever).
+  void sync_step(bool hello = false);
   void resume();
   void on_status(NodeId from, const PeerStatus& s);
   void on_blocks_req(NodeId from, uint64_t from_k);
@@ -1640,7 +1642,7 @@ void NodeImpl::journal_prune(Seq upto) {
 // we lack and resume the protocol (node/recovery.hpp explains why this is safe).
 void NodeImpl::sync_tick() {
   if (!syncing) return;
-  sync_step();
+  sync_step(true);
   if (!syncing) return;
   if (!sync_timer) sync_timer = std::make_unique<asio::steady_timer>(io);
   sync_timer->expires_after(std::chrono::milliseconds(250));
@@ -1649,10 +1651,10 @@ void NodeImpl::sync_tick() {
   });
 }
 
-void NodeImpl::sync_step() {
+void NodeImpl::sync_step(bool hello) {
   auto now = std::chrono::steady_clock::now();
   if (!rsync->decided(now)) {
-    transport->broadcast(wrap(PeerTag::hello, encode_hello(store->last_final())));
+    if (hello) transport->broadcast(wrap(PeerTag::hello, encode_hello(store->last_final())));
     return;
   }
   uint64_t target = rsync->target();

@@ -18,7 +18,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
-// A child process with its output in a file; SIGKILLed and reaped when it goes.
+// A child process with its output in a file. When it goes it gets SIGTERM and a few seconds to
+// stop its own children (`cluster up` does), then SIGKILL: a SIGKILLed `cluster up` left its
+// replicas running after a failed test.
 struct Child {
   pid_t pid = -1;
   Child(std::vector<std::string> args, const std::filesystem::path& out) {
@@ -37,10 +39,14 @@ struct Child {
     }
   }
   ~Child() {
-    if (pid > 0) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, nullptr, 0);
+    if (pid <= 0) return;
+    ::kill(pid, SIGTERM);
+    for (int i = 0; i < 750; ++i) {  // 15 s
+      if (::waitpid(pid, nullptr, WNOHANG) == pid) return;
+      ::usleep(20000);
     }
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
   }
 };
 

@@ -374,3 +374,29 @@ TEST(Process, WholeClusterRestartPbft) { whole_cluster_restart("pbft"); }
 
 }  // namespace
 }  // namespace rampart::test
+
+namespace rampart::test {
+namespace {
+// Two replicas of four are up and wait in the restart handshake for the others. They must wait
+// quietly: each answered the other's STATUS with a HELLO broadcast, which drew the next STATUS,
+// and two idle replicas exchanged ~400 frames a second each, at half a core each, for as long as
+// the others stayed down (found when a test left two replicas behind for 16 minutes).
+TEST(Process, ReplicasWaitingForPeersDoNotChatter) {
+  LocalCluster c(4, "poe");
+  c.start(1);
+  c.start(2);
+  ASSERT_TRUE(c.wait_up(20s));
+  auto frames = [&] { return c.metric(1, "rampart_peer_frames_out_total") + c.metric(1, "rampart_peer_frames_in_total"); };
+  // Both are in the handshake (they heard each other: a HELLO and its STATUS went each way).
+  ASSERT_TRUE(wait_for([&] { return c.metric(1, "rampart_peer_frames_in_total") >= 2; }, 10s));
+  const double f0 = frames();
+  const auto t0 = std::chrono::steady_clock::now();
+  // A window for a rate: the handshake sends a HELLO every 250 ms, so a few dozen frames in 2 s.
+  std::this_thread::sleep_for(2s);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double per_second = (frames() - f0) / secs;
+  EXPECT_LT(per_second, 50) << "replica 1 exchanged " << per_second << " frames/s while waiting";
+  EXPECT_EQ(c.metric(1, "rampart_view"), 0);
+}
+}  // namespace
+}  // namespace rampart::test
