@@ -22,7 +22,8 @@ using ProtocolFactory = std::function<std::unique_ptr<consensus::Protocol>(
 enum class Weaken : uint8_t {
   none,
   cross_view_proofs,   // shares of different views combine into a proof
-  vouch_at_execution,  // a replica vouches for k when it executes it, in that view (no prefix rule)
+  vouch_at_execution,  // a replica vouches for k when it executes it, in that view (no prefix rule;
+                       // since PoE executes only on a prefix of the view's certificates, no hole)
   state_checkpoints,   // checkpoints sign the state digest, not the ledger head (history)
   ungated_votes,       // votes and shares leave before the sync of the records they rest on
 };

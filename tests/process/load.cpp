@@ -21,7 +21,12 @@ void Load::start(const ClusterConfig& cfg, int n) {
       o.timeout = 1500ms;
       o.attempts = 20;
       auto cl = client::Client::create(cfg, o);
-      if (!cl) return;
+      if (!cl) {
+        // A thread that cannot even start must not leave the test waiting for progress it never
+        // makes without saying why (gtest records failures from any thread).
+        ADD_FAILURE() << "load thread " << t << ": " << cl.error().message;
+        return;
+      }
       for (int i = 0; !stop; ++i) {
         std::string k = "t" + std::to_string(t) + "-" + std::to_string(i % 50), v = std::to_string(i);
         if ((*cl)->call(app::kv::encode_op(app::kv::put(k, v)))) {

@@ -200,3 +200,12 @@ TEST(SimPoeMacRegression, ACertificateOfTheViewOverridesARelayedHistory) {
 TEST(SimPoeRegression, AReplicaLeftBehindCatchesUpWhileTheClusterIsFlooded) {
   for (uint64_t seed : {2584808548ull, 2584813633ull}) run_seeds({"poe", 1, "all", 1}, seed);
 }
+
+// `make sim-long` from random start 1238589999, poe-mac f=1 (2 of 100,000): a Byzantine replica
+// relayed its own valid NV-PROPOSE for view 3 to a replica in a view change; the replica executed
+// view 3's certificate for the next k on top of the other history's last entry before any
+// certificate of view 3 contradicted it. A certificate of view v now executes only on a prefix
+// certificates of v back (PoeReplica::try_execute).
+TEST(SimPoeMacRegression, ExecutionWaitsForTheViewsCertificatesOfWhatWasKept) {
+  for (uint64_t seed : {1238593510ull, 1238633824ull}) run_seeds({"poe-mac", 1, "all", 1}, seed);
+}

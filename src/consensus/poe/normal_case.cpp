@@ -337,6 +337,15 @@ void PoeReplica::try_execute() {
   // must be in our VC-REQUEST (the safety argument in docs/protocols.md relies on it).
   if (in_vc_) return;
   bool progressed = false;
+  // A certificate of this view is executed only on a prefix that certificates of this view back
+  // (above our final point). After a view change we keep what we executed in earlier views, and
+  // the history we installed may not be the one this view runs on (a faulty primary or relayer
+  // can hand out another valid NV-PROPOSE): executing on it gave another result at the same k in
+  // the same view (sim poe-mac f=1 seeds 1238593510, 1238633824). The kept entries' certificates
+  // of this view come with the re-proposals; one that contradicts us makes us follow the view
+  // (follow_view_certificate).
+  Seq backed = std::max(stable_, final_);
+  if (attest_view_ == view_) backed = std::max(backed, attest_upto_);
   while (last_executed_ >= stable_) {
     Seq k = last_executed_ + 1;
     auto it = slots_.find(k);
@@ -344,6 +353,17 @@ void PoeReplica::try_execute() {
     Slot& s = it->second;
     auto b = s.batches.find(s.cert_digest);
     if (b == s.batches.end()) break;  // certificate arrived before the batch
+    while (backed + 1 < k) {
+      auto sj = slots_.find(backed + 1);
+      auto ej = executed_.find(backed + 1);
+      if (sj == slots_.end() || !sj->second.certified || ej == executed_.end() ||
+          ej->second.digest != sj->second.cert_digest) {
+        break;
+      }
+      ++backed;
+    }
+    if (backed + 1 < k) break;  // waiting for this view's certificates of what we kept
+    backed = k;
     ExecResult r = env_.execute(k, view_, b->second);
     executed_[k] = Executed{s.cert_digest, r.head};
     executed_index_[s.cert_digest] = k;
