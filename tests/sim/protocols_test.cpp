@@ -209,3 +209,10 @@ TEST(SimPoeRegression, AReplicaLeftBehindCatchesUpWhileTheClusterIsFlooded) {
 TEST(SimPoeMacRegression, ExecutionWaitsForTheViewsCertificatesOfWhatWasKept) {
   for (uint64_t seed : {1238593510ull, 1238633824ull}) run_seeds({"poe-mac", 1, "all", 1}, seed);
 }
+
+// Found right after that rule (poe-mac f=1, 1 of 10,000 from 513907587; liveness): a new primary
+// whose kept k = 1 was never certified again waited at k = 10 even after checkpoint 8 had become
+// stable; a stable checkpoint now runs the waiting certificates.
+TEST(SimPoeMacRegression, AStableCheckpointReleasesCertificatesWaitingForTheirPrefix) {
+  for (uint64_t seed : {513914668ull}) run_seeds({"poe-mac", 1, "all", 1}, seed);
+}

@@ -176,6 +176,10 @@ void PoeReplica::make_stable(Seq k, View v, const Hash32& head, std::vector<SigE
   garbage_collect();
   if (diverged) abandon_view();
   update_attestation();  // the entries up to k are final now: we vouch from k on
+  // Certificates waiting for this view's certificates of a prefix that is now below the stable
+  // checkpoint can run (try_execute; sim poe-mac f=1 seed 513914668: a new primary whose kept
+  // k = 1 was never certified again waited at k = 10 after checkpoint 8 had become stable).
+  try_execute();
   propose_more();
 }
 
