@@ -188,6 +188,10 @@ class Protocol {
   // it is proposed; at a backup it arms the progress timer (and is forwarded to the primary by
   // the replica layer).
   virtual void submit(Bytes batch) = 0;
+  // The replica layer no longer needs this batch ordered (every request in it was executed in
+  // other batches): forget it if it is only pending, so what a peer forwarded cannot pile up
+  // here after the replica layer freed that peer's quota. Default: ignored.
+  virtual void withdraw(ByteView /*batch*/) {}
   // A message from peer `from` (authenticated by the transport). Bad input is counted in
   // stats().rejected_messages and changes nothing.
   virtual void on_message(NodeId from, ByteView msg) = 0;

@@ -106,7 +106,10 @@ consensus::ExecResult Instance::execute(consensus::Seq k, View v, ByteView batch
       ++it;
       continue;
     }
-    if (ob != outstanding_.end()) outstanding_.erase(ob);
+    if (ob != outstanding_.end()) {
+      proto->withdraw(ob->second);  // the protocol must not keep what we no longer count
+      outstanding_.erase(ob);
+    }
     it = forwarded_by_.erase(it);
   }
   executed_[k] = o.batch_digest;

@@ -275,6 +275,23 @@ TEST(PoeHandlers, LaterViewCheckpointsFromFPlusOneEndADeadView) {
   EXPECT_EQ(decode_vc_request(reqs[0].msg, Limits{})->new_view, 1u);
 }
 
+// The replica layer withdraws a batch whose requests executed elsewhere: it leaves pending (and
+// the progress timer stops for it), unless a slot holds it (sim poe-mac f=1 seed 2159397098).
+TEST(PoeHandlers, AWithdrawnBatchLeavesPendingUnlessASlotHoldsIt) {
+  Single t(2);
+  const Bytes a = batch("A"), b = batch("B");
+  t.p->submit(a);
+  t.p->submit(b);
+  ASSERT_EQ(t.p->stats().pending, 2u);
+  t.p->on_message(0, prop(0, 1, b));  // b is in an open slot now
+  t.p->withdraw(a);
+  t.p->withdraw(b);
+  EXPECT_EQ(t.p->stats().pending, 1u);  // b stays: a slot holds it
+  t.p->on_message(0, t.certify(0, 1, b));
+  EXPECT_EQ(t.p->stats().pending, 0u);
+  EXPECT_FALSE(t.env.timers.count(TimerKind::view_change));
+}
+
 TEST(PoeHandlers, CheckpointStableFinalAndGc) {
   Single t(1);
   for (Seq k = 1; k <= 4; ++k) {

@@ -216,3 +216,11 @@ TEST(SimPoeMacRegression, ExecutionWaitsForTheViewsCertificatesOfWhatWasKept) {
 TEST(SimPoeMacRegression, AStableCheckpointReleasesCertificatesWaitingForTheirPrefix) {
   for (uint64_t seed : {513914668ull}) run_seeds({"poe-mac", 1, "all", 1}, seed);
 }
+
+// Memory (poe-mac f=1, 1 of 10,000 from 2159387125): the replica layer dropped forwarded batches
+// whose requests had executed elsewhere, freeing the forwarder's quota, while the protocol kept
+// them pending; a flooding peer pushed pending past the bound. The protocol now forgets them too
+// (Protocol::withdraw).
+TEST(SimPoeMacRegression, WithdrawnBatchesDoNotPileUpUnderAFlood) {
+  for (uint64_t seed : {2159397098ull}) run_seeds({"poe-mac", 1, "all", 1}, seed);
+}

@@ -90,6 +90,19 @@ bool PoeReplica::in_open_slot(const Hash32& d) const {
   return false;
 }
 
+// A pending batch the replica layer gave up on (its requests executed elsewhere): dropped unless
+// a slot of ours holds it. Without it the replica layer freed a forwarder's quota while the
+// batch stayed pending here, and a flooding peer pushed pending past its bound (sim poe-mac f=1
+// seed 2159397098: 258 pending batches, bound 256).
+void PoeReplica::withdraw(ByteView batch) {
+  const Hash32 d = batch_digest(batch);
+  auto it = pending_.find(d);
+  if (it == pending_.end() || in_open_slot(d)) return;
+  pending_.erase(it);
+  queue_.erase(std::remove(queue_.begin(), queue_.end(), d), queue_.end());
+  update_progress_timer(false);
+}
+
 void PoeReplica::submit(Bytes batch) {
   Hash32 d = batch_digest(batch);
   // A backup keeps its batch pending until it is executed, whatever slot holds it: an open

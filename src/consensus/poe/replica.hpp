@@ -24,6 +24,7 @@ class PoeReplica final : public Protocol {
 
   void start() override;
   void submit(Bytes batch) override;
+  void withdraw(ByteView batch) override;
   void on_message(NodeId from, ByteView msg) override;
   void on_timer(TimerKind t) override;
   void on_state_transferred(Seq k, const Hash32& head) override;
