@@ -25,8 +25,14 @@ void InvariantChecker::on_execute(ReplicaId r, Seq k, const Hash32& batch, const
     // judged by unsettled(), check_final_upto and check_end instead (poe-mac f=2 seed 91085:
     // a replica restarted into dead view 0 executed its old primary's view-0 certificate for
     // k=8, which view 1, where the clients accepted another batch at k=8, had dropped).
+    // The view the result was accepted in: its proof's (a correct replica may have executed the
+    // same batch with the same results in an earlier view that was then dropped: poe f=1 seed
+    // 1494610953, executed in view 0 by the primary alone, proven in view 2); else the lowest
+    // view a correct replica executed it in.
+    auto pv = proof_views_.find({k, it->second});
     auto acc = result_views_.find({k, it->second});
-    const bool dead_view = acc != result_views_.end() && view < acc->second;
+    const bool dead_view = pv != proof_views_.end() ? view < pv->second
+                                                    : acc != result_views_.end() && view < acc->second;
     if (!dead_view) {
       fail("durability: replica " + std::to_string(r) + " executed results " + short_hex(root) +
            " at k=" + std::to_string(k) + " (view " + std::to_string(view) + ") where a client accepted " +
@@ -125,11 +131,21 @@ void InvariantChecker::on_checkpoint_stable(ReplicaId r, Seq k, const Hash32& di
   }
 }
 
-void InvariantChecker::on_accept(uint64_t client, uint64_t seq, Seq k, const Hash32& root) {
+void InvariantChecker::on_accept(uint64_t client, uint64_t seq, Seq k, const Hash32& root, uint64_t view) {
+  note_proof_view(k, root, view);
   accept(k, root, "client " + std::to_string(client) + " seq " + std::to_string(seq));
 }
 
-void InvariantChecker::on_proof(Seq k, const Hash32& root) { accept(k, root, "a proof of execution"); }
+void InvariantChecker::on_proof(Seq k, const Hash32& root, uint64_t view) {
+  note_proof_view(k, root, view);
+  accept(k, root, "a proof of execution");
+}
+
+void InvariantChecker::note_proof_view(Seq k, const Hash32& root, uint64_t view) {
+  if (view == ~uint64_t{0}) return;
+  auto [it, fresh] = proof_views_.emplace(std::make_pair(k, root), view);
+  if (!fresh) it->second = std::min(it->second, view);
+}
 
 void InvariantChecker::accept(Seq k, const Hash32& root, const std::string& who) {
   auto [it, inserted] = accepted_.emplace(k, root);

@@ -53,10 +53,13 @@ class InvariantChecker {
   // The replica lost its volatile state (crash): history restarts empty at `from`.
   void on_reset(ReplicaId r, Seq from);
   void on_checkpoint_stable(ReplicaId r, Seq k, const Hash32& digest);
-  void on_accept(uint64_t client, uint64_t seq, Seq k, const Hash32& root);
+  // view: the view the result was proven in (~0: unknown; the lowest view a correct replica
+  // executed it in stands for it).
+  void on_accept(uint64_t client, uint64_t seq, Seq k, const Hash32& root, uint64_t view = ~uint64_t{0});
   // A proof of execution formed for results root at k (nf shares of one view): any client could
   // hold it, so it is checked as if one accepted it.
-  void on_proof(Seq k, const Hash32& root);
+  void on_proof(Seq k, const Hash32& root, uint64_t view = ~uint64_t{0});
+  void note_proof_view(Seq k, const Hash32& root, uint64_t view);
   // End-of-run checks (durability of accepted results in every correct history).
   void check_end();
   // Some correct replica rolled back an accepted result and has not executed it again (nor
@@ -98,6 +101,7 @@ class InvariantChecker {
   std::map<Seq, Hash32> accepted_;                  // k -> results root a client accepted
   // (k, results root) -> lowest view a correct replica executed that result at k in.
   std::map<std::pair<Seq, Hash32>, uint64_t> result_views_;
+  std::map<std::pair<Seq, Hash32>, uint64_t> proof_views_;  // lowest view an accepted result was proven in
   std::map<Seq, Hash32> checkpoints_;               // k -> stable digest
   std::vector<std::string> violations_;
 };

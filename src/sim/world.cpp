@@ -356,7 +356,7 @@ void World::note_share(uint32_t from, ByteView share) {
   // A proof formed. Any client may hold it: it is checked as an accepted result. Every replica
   // that executed k with this root holds it now (the process combines the shares it receives);
   // they hear of it outside any protocol call.
-  checker.on_proof(k, header.results_root);
+  checker.on_proof(k, header.results_root, *proof(k, head));
   if (crash_all_armed_) {
     Event c = *crash_all_armed_;
     c.d = 2;
@@ -568,7 +568,7 @@ void World::deliver_to_client(Client& c, uint32_t from, ByteView body) {
     voters.insert(from);
     if (voters.size() < cfg.nf()) return;
   }
-  checker.on_accept(c.id, seq, k, root);
+  checker.on_accept(c.id, seq, k, root, view);
   if (gst_waiting_.erase(c.id) && now_ >= fault_end_) res.recovery_us = std::max(res.recovery_us, now_ - fault_end_);
   c.waiting = false;
   ++c.done;

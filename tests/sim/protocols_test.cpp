@@ -224,3 +224,11 @@ TEST(SimPoeMacRegression, AStableCheckpointReleasesCertificatesWaitingForTheirPr
 TEST(SimPoeMacRegression, WithdrawnBatchesDoNotPileUpUnderAFlood) {
   for (uint64_t seed : {2159397098ull}) run_seeds({"poe-mac", 1, "all", 1}, seed);
 }
+
+// Checker (poe f=1, 1 of 3,000 from 1494608918): the accepted result at k = 1 was proven in view
+// 2; the primary of view 0 had executed the same batch, with the same results, in view 0 alone,
+// and the checker took that execution's view for the view of acceptance, so a correct replica's
+// view-1 speculation at k = 1 (undone later) was reported at once. The proof's view is used now.
+TEST(SimPoeRegression, SpeculationOlderThanTheProofsViewIsJudgedAtTheEnd) {
+  for (uint64_t seed : {1494610953ull}) run_seeds({"poe", 1, "all", 1}, seed);
+}
