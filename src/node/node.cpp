@@ -193,9 +193,8 @@ class NodeImpl final : public consensus::Env {
   std::map<uint64_t, Answered> answered;
   size_t answered_replies = 0;
   static constexpr size_t kAnsweredReplies = size_t{1} << 18;
-  bool answer_from_cache(ClientPort::ConnId c, const replica::Request& r);
+  bool answer_from_cache(ClientPort::ConnId c, const replica::Request& r, const replica::CacheEntry& e);
   std::map<uint64_t, Cert>::iterator retire_cert(std::map<uint64_t, Cert>::iterator it);
-  bool send_cached_reply(ClientPort::ConnId c, const Answered& a, const replica::ReplyEntry& x, size_t i);
 
   Status recover();
   // Restart handshake (node/recovery.hpp): runs before the protocol starts.
@@ -546,7 +545,7 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
       clients->send(c, client::encode_reject({r.client, r.seq, "stale: a later request of this client was executed"}));
       return true;
     }
-    if (r.seq == e->seq && answer_from_cache(c, r)) return true;
+    if (r.seq == e->seq && answer_from_cache(c, r, *e)) return true;
     // Its last request again, its block not final and answered yet: ordered again (the executor
     // answers from its cache), the reply going where the client's replies go.
     if (r.seq != e->seq) client_conn[r.client] = c;
@@ -568,42 +567,36 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
 // A retry of the client's last request whose block is final and was answered (the reply was
 // lost on the way): the same reply again, from the reply cache and the block's kept results
 // tree and proof, with no consensus round (docs/operations.md). Anything else is ordered.
-bool NodeImpl::answer_from_cache(ClientPort::ConnId c, const replica::Request& r) {
-  const auto* e = exec.find_cached(r.client);
-  if (!e || e->seq != r.seq || e->k > store->last_final()) return false;
-  // The block's replies: kept after it became final, or still with its certificate (final, its
-  // replies sent, not yet moved: advance_final moves it when finality next advances).
+bool NodeImpl::answer_from_cache(ClientPort::ConnId c, const replica::Request& r, const replica::CacheEntry& e) {
+  if (e.seq != r.seq || e.k > store->last_final()) return false;
+  // The block's replies: kept once its certificate was retired (retire_cert), or still with the
+  // certificate (final and replied, retired when finality next advances).
   const Answered* a = nullptr;
-  Answered live;
-  if (auto it = answered.find(e->k); it != answered.end()) {
+  const Cert* cert = nullptr;
+  if (auto it = answered.find(e.k); it != answered.end()) {
     a = &it->second;
-  } else if (auto ct = certs.find(e->k); ct != certs.end() && ct->second.replied && ct->second.tree &&
-                                          !ct->second.group_sig.empty() &&
-                                          ct->second.header.results_root == e->root) {
-    const Cert& cert = ct->second;
-    live = Answered{cert.proof_view, cert.header, {}, cert.tree, cert.group_sig};
-    for (size_t i = 0; i < cert.replies.size(); ++i) {
-      const auto& x = cert.replies[i];
-      if (x.client != r.client || x.seq != r.seq || x.kind != replica::ReplyKind::executed) continue;
-      return send_cached_reply(c, live, x, i);
-    }
+  } else if (auto ct = certs.find(e.k); ct != certs.end() && ct->second.replied && ct->second.tree &&
+                                          !ct->second.group_sig.empty()) {
+    cert = &ct->second;
+  } else {
     return false;
   }
-  if (!a || a->header.results_root != e->root) return false;
-  for (size_t i = 0; i < a->replies.size(); ++i) {
-    const auto& x = a->replies[i];
+  const View view = a ? a->view : cert->proof_view;
+  const ledger::Block& header = a ? a->header : cert->header;
+  const auto& replies = a ? a->replies : cert->replies;
+  const merkle::Tree& tree = a ? *a->tree : *cert->tree;
+  const Bytes& sig = a ? a->group_sig : cert->group_sig;
+  if (header.results_root != e.root) return false;
+  for (size_t i = 0; i < replies.size(); ++i) {
+    const auto& x = replies[i];
     if (x.client != r.client || x.seq != r.seq || x.kind != replica::ReplyKind::executed) continue;
-    return send_cached_reply(c, *a, x, i);
+    reply_buf.clear();
+    if (!append_reply_frame(reply_buf, view, header, x, static_cast<uint32_t>(i), tree, sig)) return false;
+    if (clients->send(c, reply_buf.data())) reg[kReplies]++;
+    reg[kRetriesFromCache]++;
+    return true;
   }
   return false;
-}
-
-bool NodeImpl::send_cached_reply(ClientPort::ConnId c, const Answered& a, const replica::ReplyEntry& x, size_t i) {
-  reply_buf.clear();
-  if (!append_reply_frame(reply_buf, a.view, a.header, x, static_cast<uint32_t>(i), *a.tree, a.group_sig)) return false;
-  if (clients->send(c, reply_buf.data())) reg[kReplies]++;
-  reg[kRetriesFromCache]++;
-  return true;
 }
 
 // Adaptive batching: a batch closes when it is full, or when the batch timeout passed and no
