@@ -36,8 +36,7 @@ void PoeReplica::on_checkpoint(NodeId from, ByteView msg) {
   // moved on without us runs far past our window: sim poe f=1 seed 2584813633, a replica left in
   // view 2 while the others ran view 4, whose primary withheld everything from it).
   if (m->v > view_ && !in_vc_) {
-    auto seen = later_views_.find(from);
-    if ((seen == later_views_.end() || seen->second < m->v) &&
+    if (later_view_is_news(from, m->v) &&
         crypto_.verifier->verify(from, checkpoint_statement(m->v, m->k, m->head), m->sig)) {
       later_view_vote(from, m->v, "later_view_checkpoints");
     }

@@ -181,8 +181,7 @@ void PoeReplica::on_support(NodeId from, ByteView msg) {
 // sending only FETCHes to the old primary, while the others ran view 1). f+1, not 1, so a
 // faulty replica cannot push a view change on its own.
 void PoeReplica::later_view_support(NodeId from, const Support& m) {
-  auto seen = later_views_.find(from);
-  if (seen != later_views_.end() && seen->second >= m.v) return;  // nothing new from it
+  if (!later_view_is_news(from, m.v)) return;
   if (!crypto_.verifier->verify(from, support_statement(m.v, m.k, m.digest), m.sig)) return;
   later_view_vote(from, m.v, "later_view_supports");
 }
@@ -192,6 +191,12 @@ void PoeReplica::later_view_support(NodeId from, const Support& m) {
 // ours from f + 1 distinct replicas (one of them correct) mean our view is dead and we missed its
 // successor. We ask for view + 1 and get the relayed NV-PROPOSE. f + 1, so a faulty replica
 // cannot push a view change on its own; joining one is safe in any case.
+// Worth checking a signature for: a view above any this sender showed us before.
+bool PoeReplica::later_view_is_news(NodeId from, View v) const {
+  auto seen = later_views_.find(from);
+  return seen == later_views_.end() || seen->second < v;
+}
+
 void PoeReplica::later_view_vote(NodeId from, View v, const char* reason) {
   View& seen = later_views_[from];
   seen = std::max(seen, v);

@@ -110,6 +110,7 @@ class PoeReplica final : public Protocol {
   void resend_support(NodeId to, Seq k, const Slot& s);
   void send_stable_to(NodeId to);
   void later_view_support(NodeId from, const Support& m);
+  bool later_view_is_news(NodeId from, View v) const;
   void later_view_vote(NodeId from, View v, const char* reason);  // verified by the caller
   void try_certify(Seq k);
   void certify(Seq k, const Hash32& digest, Certificate cert);
