@@ -139,9 +139,13 @@ fs::path LocalCluster::data(uint32_t id) const { return cfg_.resolve(cfg_.replic
 fs::path LocalCluster::log(uint32_t id) const { return dir_ / ("replica-" + std::to_string(id) + ".log"); }
 
 void LocalCluster::start(uint32_t id) {
-  std::string bin = rampart_bin(), cfgf = config_file().string(), ids = std::to_string(id), logf = log(id).string();
-  std::vector<std::string> args = {bin, "replica", "--config", cfgf, "--id", ids};
+  std::vector<std::string> args = {rampart_bin(), "replica", "--config", config_file().string(), "--id", std::to_string(id)};
   if (auto e = extra_.find(id); e != extra_.end()) args.insert(args.end(), e->second.begin(), e->second.end());
+  pids_[id] = spawn_logged(std::move(args), log(id));
+}
+
+pid_t spawn_logged(std::vector<std::string> args, const std::filesystem::path& log) {
+  const std::string logf = log.string();
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -152,10 +156,10 @@ void LocalCluster::start(uint32_t id) {
       ::dup2(fileno(f), 1);
       ::dup2(fileno(f), 2);
     }
-    ::execv(bin.c_str(), argv.data());
+    ::execv(argv[0], argv.data());
     ::_exit(127);
   }
-  pids_[id] = pid;
+  return pid;
 }
 
 void LocalCluster::start_all() {

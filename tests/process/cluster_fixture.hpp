@@ -17,6 +17,9 @@ namespace rampart::test {
 std::string rampart_bin();
 // Runs the binary with args; returns (exit status, combined output).
 std::pair<int, std::string> run_cli(const std::vector<std::string>& args, std::chrono::seconds timeout = std::chrono::seconds(60));
+// Starts args[0] with `args`, its stdout and stderr appended to `log`; the child's pid (the
+// caller reaps it). argv is built before fork: the test process may have threads.
+pid_t spawn_logged(std::vector<std::string> args, const std::filesystem::path& log);
 // Polls cond every 20 ms until it holds or the deadline passes.
 bool wait_for(const std::function<bool()>& cond, std::chrono::milliseconds deadline);
 

@@ -23,21 +23,7 @@ using namespace std::chrono_literals;
 // replicas running after a failed test.
 struct Child {
   pid_t pid = -1;
-  Child(std::vector<std::string> args, const std::filesystem::path& out) {
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    pid = ::fork();
-    if (pid == 0) {
-      FILE* f = std::fopen(out.c_str(), "a");
-      if (f) {
-        ::dup2(fileno(f), 1);
-        ::dup2(fileno(f), 2);
-      }
-      ::execv(args[0].c_str(), argv.data());
-      ::_exit(127);
-    }
-  }
+  Child(std::vector<std::string> args, const std::filesystem::path& out) : pid(spawn_logged(std::move(args), out)) {}
   ~Child() {
     if (pid <= 0) return;
     ::kill(pid, SIGTERM);

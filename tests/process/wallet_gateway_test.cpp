@@ -48,20 +48,7 @@ struct GatewayProcess {
     std::vector<std::string> args = {rampart_bin(), "gateway", "--config", c.config_file().string(), "--listen",
                                      "127.0.0.1:" + std::to_string(port)};
     args.insert(args.end(), extra.begin(), extra.end());
-    const std::string log = (c.dir() / ("gateway-" + std::to_string(port) + ".log")).string();
-    pid = ::fork();
-    if (pid == 0) {
-      FILE* f = std::fopen(log.c_str(), "a");
-      if (f) {
-        ::dup2(fileno(f), 1);
-        ::dup2(fileno(f), 2);
-      }
-      std::vector<char*> argv;
-      for (auto& a : args) argv.push_back(a.data());
-      argv.push_back(nullptr);
-      ::execv(argv[0], argv.data());
-      ::_exit(127);
-    }
+    pid = spawn_logged(std::move(args), c.dir() / ("gateway-" + std::to_string(port) + ".log"));
   }
   ~GatewayProcess() {
     if (pid > 0) {
