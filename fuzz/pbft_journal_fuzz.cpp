@@ -33,7 +33,7 @@ void decode_all(Seq n, ByteView body) {
     if (!same(encode_stable_record(*p), body)) __builtin_trap();
   }
   if (auto v = decode_vote_record(n, body); v.ok()) {
-    if (!same(encode_vote_record(n, *v), body)) __builtin_trap();
+    if (!same(encode_vote_record(n, v->vote, v->batch), body)) __builtin_trap();
   }
   if (auto c = decode_prepared_record(n, body); c.ok()) {
     if (c->seq != n) __builtin_trap();
@@ -85,9 +85,9 @@ void structured(ByteView data) {
   if (!ds.ok() || ds->seq != n || ds->state != d || ds->sigs.size() != sigs.size())
     __builtin_trap();
 
-  Bytes rvote = encode_vote_record(n, {v, d});
+  Bytes rvote = encode_vote_record(n, {v, d}, batch);
   auto dvote = decode_vote_record(n, rvote);
-  if (!dvote.ok() || dvote->view != v || dvote->digest != d) __builtin_trap();
+  if (!dvote.ok() || dvote->vote.view != v || dvote->vote.digest != d || !same(dvote->batch, batch)) __builtin_trap();
   if (decode_vote_record(n + 1, rvote).ok()) __builtin_trap();  // the check covers the key
 
   Bytes rp = encode_prepared_record(n, v, d, pp_sig, sigs, batch);

@@ -123,6 +123,28 @@ inline Bytes batch_of(int i) {
   return Bytes(s.begin(), s.end());
 }
 
+// VIEW-CHANGE for view v from `id`, signed by `signer`, with optional prepared certificates.
+inline Bytes make_vc(const std::vector<std::unique_ptr<crypto::Signer>>& signers, View v, NodeId id,
+              std::vector<PreparedCert> prepared = {}, NodeId signer = kAll) {
+  ViewChange m;
+  m.new_view = v;
+  m.replica = id;
+  m.prepared = std::move(prepared);
+  return encode_view_change(m, *signers[signer == kAll ? id : signer]);
+}
+
+// Prepared certificate for batch b at (view 0, seq n): primary 0's pre-prepare, the prepares of the
+// first two others.
+inline PreparedCert prepared_cert(const std::vector<std::unique_ptr<crypto::Signer>>& signers, Seq n, const Bytes& b,
+                           View v = 0) {
+  Hash32 d = batch_digest(b);
+  NodeId p = v % 4;
+  PreparedCert c{v, n, d, b, signers[p]->sign(pre_prepare_body(v, n, d)), {}};
+  for (NodeId i = 0; i < 4; ++i)
+    if (i != p && c.prepares.size() < 2) c.prepares.push_back({i, signers[i]->sign(vote_body(MsgType::prepare, v, n, d, i))});
+  return c;
+}
+
 struct Envelope {
   NodeId from, to;
   Bytes msg;

@@ -24,7 +24,12 @@ TEST(PbftJournalCodec, RecordsRoundTrip) {
   VoteRecord vote{3, batch_digest(batch_of(1))};
   auto vote2 = decode_vote_record(5, encode_vote_record(5, vote));
   ASSERT_TRUE(vote2.ok());
-  EXPECT_EQ(*vote2, vote);
+  EXPECT_EQ(vote2->vote, vote);
+  EXPECT_TRUE(vote2->batch.empty());
+  auto vote3 = decode_vote_record(5, encode_vote_record(5, vote, batch_of(1)));
+  ASSERT_TRUE(vote3.ok());
+  EXPECT_EQ(vote3->vote, vote);
+  EXPECT_EQ(vote3->batch, batch_of(1));
 
   CheckpointProof p{8, batch_digest(batch_of(2)), {{0, to_bytes("s0")}, {2, to_bytes("s2")}}};
   auto p2 = decode_stable_record(encode_stable_record(p));
@@ -297,6 +302,11 @@ TEST_F(PbftJournal, PreparedRecordWithoutItsBatchIsNotExecutedAsANullRequest) {
   ASSERT_TRUE(env->journal.count({1, kPrepared}));
   restart([](std::vector<JournalRecord>& recs) {
     for (auto& r : recs) {
+      if (r.kind == kVote) {  // a vote by digest holds no batch either
+        auto v = decode_vote_record(r.seq, r.body);
+        ASSERT_TRUE(v.ok());
+        r.body = encode_vote_record(r.seq, v->vote);
+      }
       if (r.kind != kPrepared) continue;
       auto c = decode_prepared_record(r.seq, r.body);
       ASSERT_TRUE(c.ok());
@@ -317,6 +327,84 @@ TEST_F(PbftJournal, PreparedRecordWithoutItsBatchIsNotExecutedAsANullRequest) {
   rep->on_message(2, encode_catchup({2, cc, {}, 0}, *signers[2]));
   ASSERT_EQ(env->executed.size(), 1u);
   EXPECT_EQ(std::get<2>(env->executed[0]), b);
+}
+
+// A whole-cluster crash after the PREPAREs of a batch, before any correct replica prepared it:
+// a Byzantine replica (0) collected them and reports the prepared certificate in its VIEW-CHANGE,
+// so the NEW-VIEW must re-propose the digest. Only the correct replicas that prepared can supply
+// the bytes: their vote records carry the batch. Before, the record held the digest only and
+// every later view stalled on that seq (sim pbft f=1 seed 361197688).
+TEST_F(PbftJournal, ABatchWeOnlyPreparedSurvivesAWholeClusterCrash) {
+  Bytes b = batch_of(1);
+  const Hash32 d = batch_digest(b);
+  rep->on_message(0, pp(0, 1, b));
+  ASSERT_EQ(sent_votes(MsgType::prepare).size(), 1u);
+  ASSERT_FALSE(env->journal.count({1, kPrepared})) << "not prepared here: only our vote is on disk";
+  restart();
+  EXPECT_EQ(rep->journal_ignored(), 0u);
+  // View 2 (primary 2) from the VIEW-CHANGEs of 0 (with the certificate: pre-prepare of 0,
+  // prepares of 1 and 2), 2 and 3.
+  NewView nv;
+  nv.view = 2;
+  for (NodeId id : {0u, 2u, 3u}) {
+    std::vector<PreparedCert> p;
+    if (id == 0) p.push_back(prepared_cert(signers, 1, b));
+    nv.view_changes.push_back(make_vc(signers, 2, id, p));
+  }
+  nv.entries.push_back({1, d, signers[2]->sign(pre_prepare_body(2, 1, d))});
+  rep->on_message(2, encode_new_view(nv, *signers[2]));
+  ASSERT_EQ(rep->stats().view, 2u);
+  rep->on_message(3, vote(MsgType::prepare, 2, 1, b, 3));
+  rep->on_message(2, vote(MsgType::commit, 2, 1, b, 2));
+  rep->on_message(3, vote(MsgType::commit, 2, 1, b, 3));
+  ASSERT_EQ(env->executed.size(), 1u) << "committed in view 2; the bytes must come from our own journal";
+  EXPECT_EQ(std::get<2>(env->executed[0]), b);
+  // A record whose bytes do not match its digest gives nothing (a damaged disk).
+  fresh();
+  rep->on_message(0, pp(0, 1, b));
+  restart([&](std::vector<JournalRecord>& recs) {
+    for (auto& r : recs)
+      if (r.kind == kVote) r.body = encode_vote_record(r.seq, {0, d}, batch_of(2));
+  });
+  rep->on_message(2, encode_new_view(nv, *signers[2]));
+  rep->on_message(3, vote(MsgType::prepare, 2, 1, b, 3));
+  rep->on_message(2, vote(MsgType::commit, 2, 1, b, 2));
+  rep->on_message(3, vote(MsgType::commit, 2, 1, b, 3));
+  EXPECT_TRUE(env->executed.empty());
+}
+
+// A prepared record leaves its batch to the vote record of the same seq (each batch is written
+// once). When a later view makes us vote another digest there, the prepared record is written
+// again whole first: a later NEW-VIEW may still pick that certificate.
+TEST_F(PbftJournal, APreparedRecordGetsItsBatchBackBeforeTheVoteThatHeldItIsReplaced) {
+  Bytes a = batch_of(1), b = batch_of(2);
+  prepare_slot(1, a);
+  auto prepared = decode_prepared_record(1, env->journal.at({1, kPrepared}));
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_TRUE(prepared->batch.empty()) << "the vote record holds the batch";
+  EXPECT_EQ(decode_vote_record(1, env->journal.at({1, kVote}))->batch, a);
+  // View 3 (primary 3) re-proposes b at 1: replica 0 reports it prepared in view 2.
+  NewView nv;
+  nv.view = 3;
+  for (NodeId id : {0u, 2u, 3u}) {
+    std::vector<PreparedCert> p;
+    if (id == 0) p.push_back(prepared_cert(signers, 1, b, 2));
+    nv.view_changes.push_back(make_vc(signers, 3, id, p));
+  }
+  const Hash32 db = batch_digest(b);
+  nv.entries.push_back({1, db, signers[3]->sign(pre_prepare_body(3, 1, db))});
+  rep->on_message(3, encode_new_view(nv, *signers[3]));
+  ASSERT_EQ(rep->stats().view, 3u);
+  auto vote = decode_vote_record(1, env->journal.at({1, kVote}));
+  ASSERT_TRUE(vote.ok());
+  EXPECT_EQ(vote->vote, (VoteRecord{3, db}));
+  EXPECT_TRUE(vote->batch.empty()) << "b's bytes never came";
+  prepared = decode_prepared_record(1, env->journal.at({1, kPrepared}));
+  ASSERT_TRUE(prepared.ok());
+  EXPECT_EQ(prepared->view, 0u);
+  EXPECT_EQ(prepared->batch, a) << "written again whole before the vote record lost a";
+  restart();
+  EXPECT_EQ(rep->journal_ignored(), 0u);
 }
 
 TEST_F(PbftJournal, DamagedRecordsAreIgnoredNotTrusted) {
@@ -415,7 +503,7 @@ TEST(PbftJournalCluster, RecordsPrecedeTheMessagesThatDependOnThem) {
         ASSERT_NE(it, env->journal.end());
         auto rec = decode_vote_record(n, it->second);
         ASSERT_TRUE(rec.ok());
-        EXPECT_EQ(*rec, (VoteRecord{v, d}));
+        EXPECT_EQ(rec->vote, (VoteRecord{v, d}));
         ++checked;
       } else if (*t == MsgType::commit) {
         auto x = decode_vote(m);

@@ -139,6 +139,8 @@ void PbftReplica::garbage_collect() {
   while (!own_ckpt_.empty() && own_ckpt_.begin()->first < low_) own_ckpt_.erase(own_ckpt_.begin());
   unsigned_ckpt_.erase(unsigned_ckpt_.begin(), unsigned_ckpt_.upper_bound(low_));
   while (!signed_.empty() && signed_.begin()->first <= low_) signed_.erase(signed_.begin());
+  vote_has_batch_.erase(vote_has_batch_.begin(), vote_has_batch_.upper_bound(low_));
+  prepared_leans_on_vote_.erase(prepared_leans_on_vote_.begin(), prepared_leans_on_vote_.upper_bound(low_));
   // Nothing at or below the stable checkpoint is ordered again: its journal records can go.
   if (low_ > journal_pruned_) {
     journal_pruned_ = low_;

@@ -72,12 +72,14 @@ Result<Bytes> decode_new_view_record(ByteView body) {
   return done(r, std::move(wire));
 }
 
-Bytes encode_vote_record(Seq n, const VoteRecord& r) {
+Bytes encode_vote_record(Seq n, const VoteRecord& r, ByteView batch) {
   Writer w;
+  w.reserve(1 + 8 + 32 + 8 + 4 + batch.size());
   w.u8(kVersion);
   w.u64(r.view);
   w.fixed(r.digest);
   seal(w, n, JournalKind::vote);
+  w.bytes(batch);
   return w.take();
 }
 
@@ -112,14 +114,15 @@ Result<CheckpointProof> decode_stable_record(ByteView body) {
   return done(r, std::move(p));
 }
 
-Result<VoteRecord> decode_vote_record(Seq n, ByteView body) {
+Result<JournaledVote> decode_vote_record(Seq n, ByteView body) {
   Reader r(body);
   expect_version(r);
-  VoteRecord v;
-  v.view = r.u64();
-  v.digest = r.fixed<32>();
+  JournaledVote v;
+  v.vote.view = r.u64();
+  v.vote.digest = r.fixed<32>();
   unseal(r, body, n, JournalKind::vote);
-  return done(r, v);
+  v.batch = r.bytes(kMaxBatch);
+  return done(r, std::move(v));
 }
 
 Result<PreparedCert> decode_prepared_record(Seq n, ByteView body) {
@@ -149,7 +152,7 @@ DecodedJournal decode_journal(const std::vector<JournalRecord>& records) {
       if ((ok = p.ok())) j.stable = std::move(*p);
     } else if (kind == JournalKind::vote && rec.seq != 0) {
       auto v = decode_vote_record(rec.seq, rec.body);
-      if ((ok = v.ok())) j.votes[rec.seq] = *v;
+      if ((ok = v.ok())) j.votes[rec.seq] = std::move(*v);
     } else if (kind == JournalKind::prepared && rec.seq != 0) {
       auto c = decode_prepared_record(rec.seq, rec.body);
       if ((ok = c.ok())) j.prepared[rec.seq] = std::move(*c);

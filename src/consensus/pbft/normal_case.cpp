@@ -31,7 +31,7 @@ void PbftReplica::propose(const Hash32& d, BatchPtr batch) {
   s.has_pp = true;
   s.digest = d;
   s.batch = batch;
-  journal_vote(view_, n, d);  // never another batch at (view_, n), even after a crash
+  journal_vote(view_, n, d, batch);  // never another batch at (view_, n), even after a crash
   s.pp_sig = crypto_.signer->sign(pre_prepare_body(view_, n, d));
   inflight_.insert(d);
   env_.broadcast(encode_pre_prepare({view_, n, d, s.pp_sig, *batch}));
@@ -39,7 +39,7 @@ void PbftReplica::propose(const Hash32& d, BatchPtr batch) {
 }
 
 void PbftReplica::send_prepare(Seq n, Slot& s) {
-  journal_vote(view_, n, s.digest);
+  journal_vote(view_, n, s.digest, s.batch);
   Vote v{MsgType::prepare, view_, n, s.digest, cfg_.self, {}};
   v.sig = crypto_.signer->sign(vote_body(v.type, v.view, n, v.digest, cfg_.self));
   s.prepares[cfg_.self] = {s.digest, v.sig};

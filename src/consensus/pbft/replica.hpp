@@ -139,10 +139,12 @@ class PbftReplica final : public Protocol {
   // restart.cpp: the durable journal (journal.hpp). Each writes before the caller sends what
   // depends on it; unchanged records are not written again.
   void journal_view(const ViewRecord& r);  // the view promise
-  void journal_vote(View v, Seq n, const Hash32& d);  // about to sign (v, n, d) as pre-prepare/prepare
+  // About to sign (v, n, d) as pre-prepare/prepare; the batch's bytes go with it when we hold them.
+  void journal_vote(View v, Seq n, const Hash32& d, const BatchPtr& batch);
   bool vote_conflicts(View v, Seq n, const Hash32& d) const;  // signed another digest at (v, n)
   bool signed_elsewhere(View v, Seq n, const Hash32& d) const;  // signed d in v at a seq other than n
-  void journal_prepared(Seq n, const PCert& c);
+  // may_lean: leave the batch out when our vote record of n holds it.
+  void journal_prepared(Seq n, const PCert& c, bool may_lean = true);
   void journal_stable(const CheckpointProof& p);
   void restore_journal(const RestartPoint& r);
 
@@ -203,6 +205,9 @@ class PbftReplica final : public Protocol {
 
   // What this replica signed per seq (highest view): mirror of the journal's vote records.
   std::map<Seq, VoteRecord> signed_;
+  // Seqs whose vote record holds its digest's batch, and those whose prepared record was written
+  // without its batch because the vote record holds the same one (the batch is written once).
+  std::set<Seq> vote_has_batch_, prepared_leans_on_vote_;
   ViewRecord journaled_view_;
   Seq journaled_stable_ = 0, journal_pruned_ = 0;
   uint64_t journal_ignored_ = 0;

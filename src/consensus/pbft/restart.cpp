@@ -23,12 +23,30 @@ bool PbftReplica::signed_elsewhere(View v, Seq n, const Hash32& d) const {
   return false;
 }
 
-void PbftReplica::journal_vote(View v, Seq n, const Hash32& d) {
+// The batch is written with the vote: a PREPARE (or PRE-PREPARE) may help form a prepared
+// certificate we never see, which a Byzantine replica can report in a VIEW-CHANGE after a
+// whole-cluster crash; the NEW-VIEW must then re-propose its digest, and only the f + 1 correct
+// replicas among its signers can supply the bytes (sim pbft f=1 seed 361197688: nobody could,
+// and every later view stalled on that seq).
+void PbftReplica::journal_vote(View v, Seq n, const Hash32& d, const BatchPtr& batch) {
   VoteRecord rec{v, d};
   auto it = signed_.find(n);
   if (it != signed_.end() && it->second == rec) return;  // the same vote again (retransmission)
+  const bool with_batch = batch && !batch->empty();
+  // The prepared record of n borrows this record's batch: before it is replaced by one without
+  // that batch, the prepared record is written again whole.
+  if (prepared_leans_on_vote_.count(n) && !(with_batch && it != signed_.end() && it->second.digest == d)) {
+    if (auto s = slots_.find(n); s != slots_.end() && s->second.pcert) journal_prepared(n, *s->second.pcert, false);
+    prepared_leans_on_vote_.erase(n);
+  }
   signed_[n] = rec;
-  env_.journal_put(n, static_cast<uint8_t>(JournalKind::vote), encode_vote_record(n, rec));
+  if (with_batch) {
+    vote_has_batch_.insert(n);
+  } else {
+    vote_has_batch_.erase(n);
+  }
+  env_.journal_put(n, static_cast<uint8_t>(JournalKind::vote),
+                   encode_vote_record(n, rec, with_batch ? ByteView(*batch) : ByteView{}));
 }
 
 bool PbftReplica::vote_conflicts(View v, Seq n, const Hash32& d) const {
@@ -36,9 +54,20 @@ bool PbftReplica::vote_conflicts(View v, Seq n, const Hash32& d) const {
   return it != signed_.end() && it->second.view == v && it->second.digest != d;
 }
 
-void PbftReplica::journal_prepared(Seq n, const PCert& c) {
+// The batch (~220 KB) is written once per seq: when the vote record of n already holds it (we
+// pre-prepared or prepared it in this view), the prepared record leaves it out and restore
+// takes it from there.
+void PbftReplica::journal_prepared(Seq n, const PCert& c, bool may_lean) {
+  auto v = signed_.find(n);
+  const bool lean = may_lean && c.batch && vote_has_batch_.count(n) && v != signed_.end() && v->second.digest == c.digest;
+  if (lean) {
+    prepared_leans_on_vote_.insert(n);
+  } else {
+    prepared_leans_on_vote_.erase(n);
+  }
   env_.journal_put(n, static_cast<uint8_t>(JournalKind::prepared),
-                   encode_prepared_record(n, c.view, c.digest, c.pp_sig, c.prepares, c.batch ? ByteView(*c.batch) : ByteView{}));
+                   encode_prepared_record(n, c.view, c.digest, c.pp_sig, c.prepares,
+                                          c.batch && !lean ? ByteView(*c.batch) : ByteView{}));
 }
 
 void PbftReplica::journal_stable(const CheckpointProof& p) {
@@ -122,8 +151,16 @@ void PbftReplica::restore_journal(const RestartPoint& r) {
       }
     }
   }
-  for (const auto& [n, v] : j.votes)
-    if (n > low_) signed_[n] = v;
+  std::map<Seq, BatchPtr> voted;  // the batches our vote records hold (checked: a damaged disk)
+  for (auto& [n, v] : j.votes) {
+    if (n <= low_) continue;
+    signed_[n] = v.vote;
+    if (v.batch.empty() || batch_digest(v.batch) != v.vote.digest) continue;
+    vote_has_batch_.insert(n);
+    voted[n] = std::make_shared<const Bytes>(std::move(v.batch));
+    // The bytes we voted for, should a NEW-VIEW re-propose the digest.
+    old_batches_[n].try_emplace(v.vote.digest, voted[n]);
+  }
   const bool primary = cfg_.primary_of(view_) == cfg_.self;
   const bool in_view = !journaled_view_.in_view_change;
   std::vector<Seq> rejoined;
@@ -132,13 +169,21 @@ void PbftReplica::restore_journal(const RestartPoint& r) {
     // A damaged disk must not make us vouch for garbage: every certificate is checked again.
     // An empty batch with another digest than the null request's: prepared by digest after a
     // NEW-VIEW, the bytes never arrived (null pointer, as before the crash).
-    const bool without_batch = c.batch.empty() && c.digest != null_digest();
-    if (!verify_prepared(cfg_, *crypto_.verifier, c) || (!without_batch && batch_digest(c.batch) != c.digest)) {
+    // The batch left out because our vote record of n holds it (journal_prepared).
+    BatchPtr lent;
+    if (c.batch.empty() && c.digest != null_digest()) {
+      if (auto v = voted.find(n); v != voted.end() && signed_[n].digest == c.digest) {
+        lent = v->second;
+        prepared_leans_on_vote_.insert(n);
+      }
+    }
+    const bool without_batch = !lent && c.batch.empty() && c.digest != null_digest();
+    if (!verify_prepared(cfg_, *crypto_.verifier, c) || (!without_batch && !lent && batch_digest(c.batch) != c.digest)) {
       ++journal_ignored_;
       continue;
     }
     Slot& s = slots_[n];
-    BatchPtr batch = without_batch ? nullptr : std::make_shared<const Bytes>(std::move(c.batch));
+    BatchPtr batch = lent ? lent : without_batch ? nullptr : std::make_shared<const Bytes>(std::move(c.batch));
     s.pcert = PCert{c.view, c.digest, batch, std::move(c.pp_sig), std::move(c.prepares)};
     if (!in_view || c.view != view_ || vote_conflicts(view_, n, c.digest)) continue;
     // Prepared in the view we are still in: back in the slot as before the crash.
@@ -150,7 +195,7 @@ void PbftReplica::restore_journal(const RestartPoint& r) {
     if (primary) {
       if (n > last_exec_) inflight_.insert(c.digest);
     } else {
-      journal_vote(view_, n, c.digest);  // no-op unless the vote record was lost
+      journal_vote(view_, n, c.digest, batch);  // no-op unless the vote record was lost
       if (!s.prepares.count(cfg_.self))
         s.prepares[cfg_.self] = {c.digest, crypto_.signer->sign(vote_body(MsgType::prepare, view_,
                                                                           n, c.digest, cfg_.self))};

@@ -98,7 +98,7 @@ void PbftReplica::maybe_send_new_view() {
   journal_view({vc_target_, false, 0});
   std::vector<Bytes> sigs;
   for (const auto& e : plan.entries) {
-    if (e.seq > low_) journal_vote(nv.view, e.seq, e.digest);
+    if (e.seq > low_) journal_vote(nv.view, e.seq, e.digest, find_batch(e.digest));
     Bytes sig = crypto_.signer->sign(pre_prepare_body(nv.view, e.seq, e.digest));
     nv.entries.push_back({e.seq, e.digest, sig});
     sigs.push_back(std::move(sig));
