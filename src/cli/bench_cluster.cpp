@@ -30,7 +30,7 @@
 #include "crypto/merkle.hpp"
 #include "ledger/block.hpp"
 #include "net/frame.hpp"
-#include "node/keygen.hpp"
+#include "keys/keygen.hpp"
 
 namespace rampart::cli {
 namespace fs = std::filesystem;
@@ -165,12 +165,12 @@ int bench_cluster(const Args& a) {
   if (sodium_init() < 0) return 1;
   char tmpl[] = "/tmp/rampart-bench-XXXXXX";
   fs::path dir = ::mkdtemp(tmpl);
-  node::KeygenOptions ko;
+  keys::KeygenOptions ko;
   ko.replicas = a.replicas;
   ko.protocol = a.protocol;
   ko.batch_size = a.batch;
   ko.base_port = a.base_port ? a.base_port : free_base_port(a.replicas);
-  auto cfg = node::keygen(ko, dir);
+  auto cfg = keys::keygen(ko, dir);
   if (!cfg) {
     std::fprintf(stderr, "error: %s\n", cfg.error().message.c_str());
     return 1;

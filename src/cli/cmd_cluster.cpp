@@ -18,7 +18,7 @@
 #include "cli/commands.hpp"
 #include "common/config.hpp"
 #include "gossip/hostkey.hpp"
-#include "node/keygen.hpp"
+#include "keys/keygen.hpp"
 
 namespace rampart::cli {
 namespace fs = std::filesystem;
@@ -103,13 +103,13 @@ int cluster_up(const Args& a) {
   fs::path dir = fs::absolute(a.dir);
   fs::path config = dir / "cluster.toml";
   if (!fs::exists(config)) {
-    node::KeygenOptions ko;
+    keys::KeygenOptions ko;
     ko.replicas = a.replicas;
     ko.brokers = a.brokers;
     ko.protocol = a.protocol;
     ko.crypto = a.crypto;
     ko.base_port = a.base_port;
-    auto r = node::keygen(ko, dir);
+    auto r = keys::keygen(ko, dir);
     if (!r) {
       std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
       return 1;

@@ -3,13 +3,13 @@
 
 #include "cli/commands.hpp"
 #include "client/wallet_keys.hpp"
-#include "node/keygen.hpp"
+#include "keys/keygen.hpp"
 
 namespace rampart::cli {
 
 static Command reg("keygen", [](CLI::App& app) {
   auto* cmd = app.add_subcommand("keygen", "write cluster.toml and per-node key files (trusted dealer)");
-  auto opt = std::make_shared<node::KeygenOptions>();
+  auto opt = std::make_shared<keys::KeygenOptions>();
   auto out = std::make_shared<std::string>();
   auto app_name = std::make_shared<std::string>("kv");
   auto admins = std::make_shared<uint32_t>(1);
@@ -28,7 +28,7 @@ static Command reg("keygen", [](CLI::App& app) {
   cmd->add_option("--admins", *admins, "wallet: admin accounts to create (keys/admin-I.key)")->default_val(1);
   cmd->add_option("--out", *out, "output folder")->required();
   cmd->callback([opt, out, app_name, admins] {
-    auto r = node::keygen(*opt, *out);
+    auto r = keys::keygen(*opt, *out);
     if (r && *app_name == "wallet") {
       if (auto st = client::make_wallet_cluster(*r, *out, *admins); !st) r = st.error();
     }

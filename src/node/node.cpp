@@ -22,18 +22,21 @@
 #include "node/app_adapter.hpp"
 #include "node/client_auth.hpp"
 #include "node/client_port.hpp"
-#include "node/key_check.hpp"
-#include "node/keyfile.hpp"
+#include "keys/key_check.hpp"
+#include "keys/secrets.hpp"
 #include "node/listener_limits.hpp"
 #include "node/metrics.hpp"
 #include "node/peer_msg.hpp"
 #include "node/recovery.hpp"
 #include "node/reply_frame.hpp"
-#include "node/threshold_keys.hpp"
+#include "keys/threshold_keys.hpp"
 #include "node/wal_syncer.hpp"
 #include "replica/executor.hpp"
 
 namespace rampart::node {
+
+using keys::NodeSecrets;
+using keys::ReplicaCrypto;
 
 namespace {
 // The replica's counters (common/metrics_registry.hpp): declared here, counted where they happen,
@@ -376,14 +379,14 @@ Status NodeImpl::init() {
   auth = opt.client_auth == "none" ? ClientAuth::none : ClientAuth::ed25519;
   const ReplicaEntry* me = cfg.replica(self);
   if (!me) return err("replica id " + std::to_string(self) + " is not in the config");
-  auto s = load_secrets(cfg.resolve(me->key_file));
+  auto s = keys::load_secrets(cfg.resolve(me->key_file));
   if (!s) return s.error();
   secrets = std::move(*s);
   if (secrets.id != self || secrets.role != "replica") return err("key file " + me->key_file + " belongs to another node");
-  auto c = make_replica_crypto(cfg, secrets);
+  auto c = keys::make_replica_crypto(cfg, secrets);
   if (!c) return c.error();
   rc = std::move(*c);
-  RAMPART_TRY(check_keys_match(cfg, self, secrets, rc));
+  RAMPART_TRY(keys::check_keys_match(cfg, self, secrets, rc));
   config_bytes = ledger::genesis_config(cfg);  // operational fields (hosts, ports, paths) left out
 
   // Ledger: refuse damaged data rather than serve wrong state.

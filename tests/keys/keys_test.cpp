@@ -1,16 +1,17 @@
-// cluster.toml round trip, validation, keygen output (public config + 0600 secret key files).
+// cluster.toml round trip and validation, keygen output (public config + 0600 secret key files),
+// and the start-up check that a key file belongs to its cluster.
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <filesystem>
 
 #include "common/config.hpp"
-#include "node/keyfile.hpp"
-#include "node/key_check.hpp"
-#include "node/keygen.hpp"
-#include "node/threshold_keys.hpp"
+#include "keys/secrets.hpp"
+#include "keys/key_check.hpp"
+#include "keys/keygen.hpp"
+#include "keys/threshold_keys.hpp"
 
-namespace rampart::node {
+namespace rampart::keys {
 namespace {
 namespace fs = std::filesystem;
 
@@ -176,4 +177,4 @@ TEST(Config, LimitsTableIsOptionalCheckedAndRoundTrips) {
 }
 
 }  // namespace
-}  // namespace rampart::node
+}  // namespace rampart::keys

@@ -1,10 +1,10 @@
-#include "node/threshold_keys.hpp"
+#include "keys/threshold_keys.hpp"
 
 #include "crypto/ed25519.hpp"
 #include "crypto/fake.hpp"
 #include "crypto/threshold.hpp"
 
-namespace rampart::node {
+namespace rampart::keys {
 
 Result<ThresholdDeal> deal_threshold_keys(uint32_t n, uint32_t t) {
   auto d = crypto::threshold::deal(n, t);
@@ -79,4 +79,4 @@ Result<ReplicaCrypto> make_replica_crypto(const ClusterConfig& c, const NodeSecr
   return rc;
 }
 
-}  // namespace rampart::node
+}  // namespace rampart::keys

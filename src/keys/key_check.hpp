@@ -5,13 +5,13 @@
 // handshake or signature, far from the cause.
 #include "common/config.hpp"
 #include "common/result.hpp"
-#include "node/keyfile.hpp"
-#include "node/threshold_keys.hpp"
+#include "keys/secrets.hpp"
+#include "keys/threshold_keys.hpp"
 
-namespace rampart::node {
+namespace rampart::keys {
 
 // `rc` is built from `s` (make_replica_crypto); with crypto = "bls" its threshold share is
 // checked against the public key set in cluster.toml.
 Status check_keys_match(const ClusterConfig& cfg, uint32_t id, const NodeSecrets& s, const ReplicaCrypto& rc);
 
-}  // namespace rampart::node
+}  // namespace rampart::keys

@@ -7,7 +7,7 @@
 #include "common/bytes.hpp"
 #include "common/result.hpp"
 
-namespace rampart::node {
+namespace rampart::keys {
 
 struct NodeSecrets {
   std::string role = "replica";  // replica | broker
@@ -21,4 +21,4 @@ Status save_secrets(const NodeSecrets& s, const std::filesystem::path& file);
 // Refuses files readable by group/others: a leaked key file must be noticed, not used.
 Result<NodeSecrets> load_secrets(const std::filesystem::path& file);
 
-}  // namespace rampart::node
+}  // namespace rampart::keys

@@ -8,7 +8,7 @@
 #include "common/config.hpp"
 #include "common/result.hpp"
 
-namespace rampart::node {
+namespace rampart::keys {
 
 struct KeygenOptions {
   uint32_t replicas = 4;
@@ -28,4 +28,4 @@ struct KeygenOptions {
 // Writes everything under dir; refuses to overwrite an existing cluster.toml.
 Result<ClusterConfig> keygen(const KeygenOptions& opt, const std::filesystem::path& dir);
 
-}  // namespace rampart::node
+}  // namespace rampart::keys

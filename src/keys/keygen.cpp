@@ -1,13 +1,13 @@
-#include "node/keygen.hpp"
+#include "keys/keygen.hpp"
 
 #include <sodium.h>
 
 #include <random>
 
-#include "node/keyfile.hpp"
-#include "node/threshold_keys.hpp"
+#include "keys/secrets.hpp"
+#include "keys/threshold_keys.hpp"
 
-namespace rampart::node {
+namespace rampart::keys {
 namespace fs = std::filesystem;
 
 Result<ClusterConfig> keygen(const KeygenOptions& opt, const fs::path& dir) {
@@ -93,4 +93,4 @@ Result<ClusterConfig> keygen(const KeygenOptions& opt, const fs::path& dir) {
   return c;
 }
 
-}  // namespace rampart::node
+}  // namespace rampart::keys

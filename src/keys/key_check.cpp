@@ -1,4 +1,4 @@
-#include "node/key_check.hpp"
+#include "keys/key_check.hpp"
 
 #include <sodium.h>
 
@@ -6,7 +6,7 @@
 
 #include "crypto/ed25519.hpp"
 
-namespace rampart::node {
+namespace rampart::keys {
 
 Status check_keys_match(const ClusterConfig& cfg, uint32_t id, const NodeSecrets& s, const ReplicaCrypto& rc) {
   const ReplicaEntry* me = cfg.replica(id);
@@ -36,4 +36,4 @@ Status check_keys_match(const ClusterConfig& cfg, uint32_t id, const NodeSecrets
   return {};
 }
 
-}  // namespace rampart::node
+}  // namespace rampart::keys

@@ -7,9 +7,9 @@
 
 #include "common/config.hpp"
 #include "crypto/interfaces.hpp"
-#include "node/keyfile.hpp"
+#include "keys/secrets.hpp"
 
-namespace rampart::node {
+namespace rampart::keys {
 
 struct ThresholdDeal {
   Bytes group_public;
@@ -31,4 +31,4 @@ struct ReplicaCrypto {
 Result<ReplicaCrypto> make_replica_crypto(const ClusterConfig& c, const NodeSecrets& s);
 
 
-}  // namespace rampart::node
+}  // namespace rampart::keys

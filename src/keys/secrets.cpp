@@ -1,4 +1,4 @@
-#include "node/keyfile.hpp"
+#include "keys/secrets.hpp"
 
 #include <fstream>
 #include <sstream>
@@ -7,7 +7,7 @@
 #include "common/config.hpp"
 #include "crypto/keyfile.hpp"
 
-namespace rampart::node {
+namespace rampart::keys {
 
 Status save_secrets(const NodeSecrets& s, const std::filesystem::path& file) {
   toml::table t{{"role", s.role},
@@ -46,4 +46,4 @@ Result<NodeSecrets> load_secrets(const std::filesystem::path& file) {
   return s;
 }
 
-}  // namespace rampart::node
+}  // namespace rampart::keys
