@@ -1,4 +1,4 @@
-// The node's own replica-to-replica messages (src/node/peer_msg.hpp, and the restart handshake
+// The node's own replica-to-replica messages (src/replica/peer_msg.hpp, and the restart handshake
 // bodies in src/node/recovery.hpp) as NodeImpl::on_peer gets them from any peer: a PeerTag byte,
 // then a body. Every body decoder gets the body, whatever the tag (on_peer picks one by the
 // tag; none may misbehave on another's body): none may read out of bounds or allocate from an
@@ -12,11 +12,12 @@
 #include "ledger/block.hpp"
 #include "ledger/records.hpp"
 #include "node/client_auth.hpp"
-#include "node/peer_msg.hpp"
+#include "replica/peer_msg.hpp"
 #include "node/recovery.hpp"
 #include "replica/batch.hpp"
 
 using namespace rampart;
+using namespace rampart::replica;
 using namespace rampart::node;
 
 namespace {

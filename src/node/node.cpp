@@ -26,16 +26,28 @@
 #include "keys/secrets.hpp"
 #include "node/listener_limits.hpp"
 #include "node/metrics.hpp"
-#include "node/peer_msg.hpp"
+#include "replica/peer_msg.hpp"
 #include "node/recovery.hpp"
 #include "node/reply_frame.hpp"
 #include "keys/threshold_keys.hpp"
 #include "node/wal_syncer.hpp"
 #include "replica/executor.hpp"
+#include "replica/proofs.hpp"
 
 namespace rampart::node {
 
 using keys::NodeSecrets;
+using replica::PeerTag;
+using replica::ShareMsg;
+using replica::StateResp;
+using replica::decode_share;
+using replica::encode_share;
+using replica::wrap;
+using replica::decode_state_req;
+using replica::decode_state_resp;
+using replica::encode_state_req;
+using replica::encode_state_resp;
+using replica::kMaxStateBlocks;
 using keys::ReplicaCrypto;
 
 namespace {
@@ -62,8 +74,6 @@ const Declared kRollbacks{"rampart_rollbacks_total",
                   "speculative rollbacks"};
 const Declared kBadPeerMsgs{"rampart_bad_peer_messages_total",
                   "malformed node-level peer messages"};
-const Declared kBadShares{"rampart_bad_reply_shares_total",
-                  "invalid CART reply shares found while combining"};
 const Declared kSignaturesChecked{"rampart_client_signatures_checked_total",
                   "client Ed25519 signatures this replica verified (0 with --client-auth none)"};
 const Declared kRequestsOnCertificate{"rampart_requests_executed_on_certificate_total",
@@ -107,7 +117,7 @@ uint64_t thread_cpu_ns() {
 
 // Everything of one replica; all members are touched only on the io_context thread, except
 // `metrics` (its own lock) and `io` itself.
-class NodeImpl final : public consensus::Env {
+class NodeImpl final : public consensus::Env, public replica::ProofHost {
  public:
   explicit NodeImpl(NodeOptions o) : opt(std::move(o)), cfg(opt.config), self(opt.id), batch_timer(io), tick_timer(io) {
     ordered_lately_max = 8 * size_t{cfg.window};
@@ -138,66 +148,32 @@ class NodeImpl final : public consensus::Env {
   void set_timer(TimerKind t, uint64_t after_ms) override;
   void cancel_timer(TimerKind t) override;
 
+  // ---- replica::ProofHost ----
+  void send_peer(NodeId to, Bytes wire) override { transport->send(to, std::move(wire)); }
+  void broadcast_peer(Bytes wire) override { transport->broadcast(std::move(wire)); }
+  uint64_t request_sync() override { return syncer->request(); }
+  void defer(std::function<void()> f) override { asio::post(io, std::move(f)); }
+  uint64_t now_ms() override {
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+  }
+  std::optional<ledger::Block> stored_block(uint64_t k) override {
+    auto b = store->block(k);
+    return b ? std::optional<ledger::Block>(std::move(*b)) : std::nullopt;
+  }
+  uint64_t last_final() override { return store->last_final(); }
+  uint64_t last_executed() override { return exec.last_executed(); }
+  bool store_proof(uint64_t k, View view, const Bytes& sig) override;
+  void deliver_replies(uint64_t k, const replica::BlockProof& b) override;
+  void proof_persisted(uint64_t k) override;
+
  private:
-  struct Cert {
-    bool executed = false;
-    View view = 0;  // executed in
-    // Our block k as executed: the header replies carry, and its hash, which shares, proofs and
-    // DURABLE acknowledgements name (it binds the results root and the history before k).
-    ledger::Block header;
-    Hash32 head{};
-    std::vector<replica::ReplyEntry> replies;
-    std::shared_ptr<const merkle::Tree> tree;
-    // (signer, share) by (view, block hash): only shares of one view combine (a proof needs nf
-    // replicas vouching in one view, docs/protocols.md I2).
-    std::map<std::pair<View, Hash32>, std::vector<crypto::Share>> shares;
-    std::optional<View> signed_view;  // the latest view we signed our share in (Env::attested)
-    View proof_view = 0;              // the view group_sig names
-    Bytes group_sig;
-    bool replied = false;
-    struct Proof {
-      View view = 0;
-      Hash32 head{};
-      Bytes sig;
-    };
-    std::optional<Proof> early_proof;  // a peer's group signature, before we executed k
-    bool persisted = false;  // group_sig is in the ledger (fsync'ed)
-    // Replicas (by block hash) that told us the proof is fsync'ed with them. Replies wait for
-    // nf of them so an acknowledged block survives any nf replicas coming back after a
-    // whole-cluster crash (docs/operations.md).
-    std::map<Hash32, std::set<NodeId>> durable;
-    std::chrono::steady_clock::time_point durable_asked{};
-  };
   struct PendingSnapshot {
     Hash32 digest{};  // state digest
     Hash32 head{};    // ledger head at its k, what checkpoints sign
     Bytes state;
   };
-  // Our share, signed when the protocol let us vouch (attested), held until the sync that
-  // covers the certificates it rests on: a share that left before them could help form a proof
-  // that a restart of ours no longer backs.
-  struct OwnShare {
-    uint64_t gen = 0;
-    uint64_t k = 0;
-    View view = 0;
-    Hash32 head{};
-    Bytes share;
-  };
-  std::deque<OwnShare> own_shares;
-  // The replies of recent final blocks, kept after they went out so that a retry (the reply was
-  // lost) is answered again without ordering anything (answer_from_cache). Bounded by replies.
-  struct Answered {
-    View view = 0;
-    ledger::Block header;
-    std::vector<replica::ReplyEntry> replies;
-    std::shared_ptr<const merkle::Tree> tree;
-    Bytes group_sig;
-  };
-  std::map<uint64_t, Answered> answered;
-  size_t answered_replies = 0;
-  static constexpr size_t kAnsweredReplies = size_t{1} << 18;
   bool answer_from_cache(ClientPort::ConnId c, const replica::Request& r, const replica::CacheEntry& e);
-  std::map<uint64_t, Cert>::iterator retire_cert(std::map<uint64_t, Cert>::iterator it);
 
   Status recover();
   // Restart handshake (node/recovery.hpp): runs before the protocol starts.
@@ -219,15 +195,6 @@ class NodeImpl final : public consensus::Env {
   bool timed_check(ByteView batch);  // check_batch, its thread CPU time counted
   static constexpr uint64_t kArrivalTimingEvery = 16;
   uint64_t arrivals_seen = 0;
-  void add_share(uint64_t k, View view, const Hash32& head, NodeId signer, Bytes share);
-  void try_combine(uint64_t k);
-  void on_proof(NodeId from, uint64_t k, View view, const Hash32& head, Bytes sig);
-  void adopt_proof(uint64_t k, Cert& c, View view, Bytes sig);
-  void flush_proofs();
-  void on_durable(NodeId from, uint64_t k, const Hash32& head, bool asks);
-  void maybe_reply(Cert& c);
-  void chase_durable();
-  void send_replies(Cert& c);
   void advance_final();
   void announce_final(uint64_t after, uint64_t upto);  // to the gossip module, if any
   // The protocol hears how far blocks are proven (our final blocks are exactly the proven
@@ -317,7 +284,6 @@ class NodeImpl final : public consensus::Env {
   void queue_part(Bytes part, const Hash32& digest);
   void fallback_forwarded();
   void protocol_state_transferred(Seq k, const Hash32& head);
-  std::map<uint64_t, Cert> certs;
   std::unordered_map<replica::ClientId, ClientPort::ConnId> client_conn;
   std::map<uint64_t, PendingSnapshot> snapshots;  // taken at checkpoint sequence numbers
   uint64_t recovered_upto = 0;
@@ -329,11 +295,6 @@ class NodeImpl final : public consensus::Env {
   Hash32 st_head{};
   uint32_t st_peer = 0;
   std::unique_ptr<asio::steady_timer> st_timer;
-  std::chrono::steady_clock::time_point last_share_resend{};
-  std::vector<uint64_t> proof_queue;
-  bool proof_flush_posted = false;
-  // Proofs written but not yet fsync'ed, with the WalSyncer generation that covers them.
-  std::vector<std::pair<uint64_t, uint64_t>> awaiting_sync;
   std::unique_ptr<WalSyncer> syncer;
   void on_synced(uint64_t gen, const Status& st);
   // restart handshake: until `syncing` ends, peer messages for the protocol are held back
@@ -367,7 +328,8 @@ class NodeImpl final : public consensus::Env {
   std::map<uint64_t, consensus::CheckpointCert> ckpt_certs;  // stable checkpoints' proofs (last two)
 
   Counters ctr;
-  ::rampart::metrics::Registry reg;  // counters, declared at the top of this file
+  ::rampart::metrics::Registry reg;  // counters, declared at the top of this file (and in the core's)
+  std::unique_ptr<replica::Proofs> proofs;  // CART shares, proofs and the DURABLE quorum (after init's crypto)
 };
 
 // ---------------------------------------------------------------- start-up
@@ -387,6 +349,8 @@ Status NodeImpl::init() {
   if (!c) return c.error();
   rc = std::move(*c);
   RAMPART_TRY(keys::check_keys_match(cfg, self, secrets, rc));
+  proofs = std::make_unique<replica::Proofs>(replica::Proofs::Params{self, cfg.n(), cfg.nf(), cfg.window}, *rc.tsigner,
+                                             *rc.tverifier, *this, reg);
   config_bytes = ledger::genesis_config(cfg);  // operational fields (hosts, ports, paths) left out
 
   // Ledger: refuse damaged data rather than serve wrong state.
@@ -572,23 +536,13 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
 // tree and proof, with no consensus round (docs/operations.md). Anything else is ordered.
 bool NodeImpl::answer_from_cache(ClientPort::ConnId c, const replica::Request& r, const replica::CacheEntry& e) {
   if (e.seq != r.seq || e.k > store->last_final()) return false;
-  // The block's replies: kept once its certificate was retired (retire_cert), or still with the
-  // certificate (final and replied, retired when finality next advances).
-  const Answered* a = nullptr;
-  const Cert* cert = nullptr;
-  if (auto it = answered.find(e.k); it != answered.end()) {
-    a = &it->second;
-  } else if (auto ct = certs.find(e.k); ct != certs.end() && ct->second.replied && ct->second.tree &&
-                                          !ct->second.group_sig.empty()) {
-    cert = &ct->second;
-  } else {
-    return false;
-  }
-  const View view = a ? a->view : cert->proof_view;
-  const ledger::Block& header = a ? a->header : cert->header;
-  const auto& replies = a ? a->replies : cert->replies;
-  const merkle::Tree& tree = a ? *a->tree : *cert->tree;
-  const Bytes& sig = a ? a->group_sig : cert->group_sig;
+  auto a = proofs->answered(e.k);
+  if (!a) return false;
+  const View view = a->view;
+  const ledger::Block& header = a->header;
+  const auto& replies = a->replies;
+  const merkle::Tree& tree = a->tree;
+  const Bytes& sig = a->sig;
   if (header.results_root != e.root) return false;
   for (size_t i = 0; i < replies.size(); ++i) {
     const auto& x = replies[i];
@@ -817,7 +771,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         reg[kBadPeerMsgs]++;
         return;
       }
-      add_share(s->k, s->view, s->hash, from, std::move(s->share));
+      proofs->on_share(from, std::move(*s));
       break;
     }
     case PeerTag::proof: {
@@ -826,7 +780,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         reg[kBadPeerMsgs]++;
         return;
       }
-      on_proof(from, s->k, s->view, s->hash, std::move(s->share));
+      proofs->on_proof(from, std::move(*s));
       break;
     }
     case PeerTag::durable: {
@@ -835,7 +789,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         reg[kBadPeerMsgs]++;
         return;
       }
-      on_durable(from, s->k, s->hash, !s->share.empty());
+      proofs->on_durable(from, *s);
       break;
     }
     case PeerTag::state_req: {
@@ -971,30 +925,13 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
   if (auto st = store->append_speculative(blk, batch, false); !st)
     spdlog::critical("event=ledger_append_failed k={} error=\"{}\"", k, st.error().message);
 
-  auto& c = certs[k];
-  c.executed = true;
-  c.view = v;
-  c.header = blk;
   const Hash32 head = ledger::block_hash(blk);
-  c.head = head;
-  c.replies = std::move(out.replies);
-  c.tree = std::move(out.tree);
-  c.group_sig.clear();
-  c.signed_view.reset();
-  c.replied = false;
-  c.persisted = false;
+  const size_t ops = out.replies.size();
   if (k % cfg.checkpoint_interval == 0) snapshots[k] = {out.state_digest, head, exec.snapshot()};
-
-  // No share yet: we vouch for k only once the protocol says so (attested), which may be now
-  // or, after a view change, once k's certificate of the new view came.
-  if (c.group_sig.empty() && c.early_proof && c.early_proof->head == head) {
-    auto p = std::move(*c.early_proof);
-    c.early_proof.reset();
-    adopt_proof(k, c, p.view, std::move(p.sig));
-  }
+  proofs->executed(k, v, blk, head, std::move(out.replies), std::move(out.tree));
   ctr.height.store(k);
   reg[kBatchesExecuted]++;
-  reg[kOpsExecuted] += c.replies.size();
+  reg[kOpsExecuted] += ops;
   return {out.state_digest, root, head};
 }
 
@@ -1003,125 +940,15 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
 // what they vouch for (on_synced).
 void NodeImpl::attested(View v, Seq k) {
   if (journal_failed) return;  // fail-stop, as for votes
-  uint64_t gen = 0;
-  for (auto it = certs.upper_bound(store->last_final()); it != certs.end() && it->first <= k; ++it) {
-    Cert& c = it->second;
-    if (!c.executed || !c.group_sig.empty() || (c.signed_view && *c.signed_view >= v)) continue;
-    c.signed_view = v;
-    if (gen == 0) gen = syncer->request();
-    own_shares.push_back({gen, it->first, v, c.head, rc.tsigner->sign_share(ledger::proof_message(v, it->first, c.head))});
-  }
+  proofs->attested(v, k);
 }
 
-void NodeImpl::add_share(uint64_t k, View view, const Hash32& head, NodeId signer, Bytes share) {
-  if (signer != self) {
-    // A peer still collecting shares for a block we already proved (it restarted, or lagged):
-    // hand it the group signature (of whichever view) instead of making it wait for shares
-    // nobody will resend.
-    std::optional<std::pair<View, Bytes>> proof;
-    if (auto it = certs.find(k); it != certs.end() && !it->second.group_sig.empty() && it->second.head == head) {
-      proof = {it->second.proof_view, it->second.group_sig};
-    } else if (k <= store->last_final()) {
-      if (auto b = store->block(k); b && b->proven() && ledger::block_hash(*b) == head) proof = {b->view, b->proof};
-    }
-    if (proof) {
-      transport->send(signer, encode_share({k, proof->first, head, proof->second}, PeerTag::proof));
-      return;
-    }
+bool NodeImpl::store_proof(uint64_t k, View view, const Bytes& sig) {
+  if (auto st = store->set_proof(k, view, sig, false); !st) {
+    spdlog::critical("event=ledger_set_proof_failed k={} error=\"{}\"", k, st.error().message);
+    return false;
   }
-  if (k <= store->last_final() && k <= exec.last_executed()) return;          // already proven and final
-  if (k > exec.last_executed() + 4 * cfg.window) return;                      // far outside any window
-  auto& c = certs[k];
-  if (!c.group_sig.empty()) return;
-  auto slot = c.shares.find({view, head});
-  if (slot == c.shares.end()) {
-    // Bounded: a correct replica signs one block per view, in the few views it vouches in.
-    if (c.shares.size() >= 4 * size_t{cfg.n()}) return;
-    slot = c.shares.emplace(std::make_pair(view, head), std::vector<crypto::Share>{}).first;
-  }
-  for (const auto& s : slot->second)
-    if (s.signer == signer) return;
-  slot->second.push_back({signer, std::move(share)});
-  try_combine(k);
-}
-
-void NodeImpl::try_combine(uint64_t k) {
-  auto it = certs.find(k);
-  if (it == certs.end()) return;
-  Cert& c = it->second;
-  if (!c.executed || !c.group_sig.empty()) return;
-  for (auto& [key, shares] : c.shares) {
-    if (key.second != c.head || shares.size() < cfg.nf()) continue;
-    Bytes msg = ledger::proof_message(key.first, k, c.head);
-    std::vector<NodeId> bad;
-    auto sig = rc.tverifier->combine(msg, shares, &bad);
-    if (!bad.empty()) {
-      reg[kBadShares] += bad.size();
-      std::erase_if(shares, [&](const crypto::Share& s) { return std::find(bad.begin(), bad.end(), s.signer) != bad.end(); });
-    }
-    if (sig) return adopt_proof(k, c, key.first, std::move(*sig));
-  }
-}
-
-void NodeImpl::on_proof(NodeId, uint64_t k, View view, const Hash32& head, Bytes sig) {
-  if (k <= store->last_final()) return;
-  if (k > exec.last_executed() + 4 * cfg.window) return;
-  // Already proven here, or holding a checked proof for this root: nothing to verify. Peers
-  // send their proof to whichever replica's share reached them last (add_share), so in the
-  // normal case the slowest replica receives n - 1 proofs it has usually combined itself;
-  // checking each was a pairing apiece.
-  if (auto it = certs.find(k); it != certs.end()) {
-    if (!it->second.group_sig.empty()) return;
-    if (it->second.early_proof && it->second.early_proof->head == head) return;
-  }
-  if (!rc.tverifier->verify_group(ledger::proof_message(view, k, head), sig)) {
-    reg[kBadShares]++;
-    return;
-  }
-  auto& c = certs[k];
-  if (!c.group_sig.empty()) return;
-  if (!c.executed) {
-    c.early_proof = Cert::Proof{view, head, std::move(sig)};
-    return;
-  }
-  if (c.head != head) {
-    spdlog::critical("event=proof_for_other_results k={} note=\"nf replicas executed k differently\"", k);
-    return;
-  }
-  adopt_proof(k, c, view, std::move(sig));
-}
-
-void NodeImpl::adopt_proof(uint64_t k, Cert& c, View view, Bytes sig) {
-  c.proof_view = view;
-  c.group_sig = std::move(sig);
-  proof_queue.push_back(k);
-  // Group commit: every proof that becomes ready in this round of the event loop is written
-  // with one fsync, then their replies go out.
-  if (!proof_flush_posted) {
-    proof_flush_posted = true;
-    asio::post(io, [this] { flush_proofs(); });
-  }
-}
-
-void NodeImpl::flush_proofs() {
-  proof_flush_posted = false;
-  std::vector<uint64_t> ks;
-  for (uint64_t k : proof_queue) {
-    auto it = certs.find(k);
-    if (it != certs.end() && it->second.executed && !it->second.group_sig.empty() && !it->second.persisted) ks.push_back(k);
-  }
-  proof_queue.clear();
-  // Durable before any client hears about it: the blocks (written earlier) and their proofs,
-  // then one fsync of the log, which covers everything written before it, on the syncer thread.
-  for (size_t i = 0; i < ks.size(); ++i) {
-    if (auto st = store->set_proof(ks[i], certs[ks[i]].proof_view, certs[ks[i]].group_sig, false); !st) {
-      spdlog::critical("event=ledger_set_proof_failed k={} error=\"{}\"", ks[i], st.error().message);
-      return;
-    }
-  }
-  if (ks.empty()) return;
-  const uint64_t gen = syncer->request();
-  for (uint64_t k : ks) awaiting_sync.emplace_back(k, gen);
+  return true;
 }
 
 void NodeImpl::on_synced(uint64_t gen, const Status& st) {
@@ -1137,117 +964,28 @@ void NodeImpl::on_synced(uint64_t gen, const Status& st) {
     else transport->broadcast(std::move(h.wire));
     held_out.pop_front();
   }
-  while (!own_shares.empty() && own_shares.front().gen <= journal_synced) {
-    OwnShare s = std::move(own_shares.front());
-    own_shares.pop_front();
-    transport->broadcast(encode_share({s.k, s.view, s.head, s.share}));
-    add_share(s.k, s.view, s.head, self, std::move(s.share));
-  }
-  std::vector<uint64_t> ks;
-  std::erase_if(awaiting_sync, [&](const auto& e) {
-    if (e.second > gen) return false;
-    ks.push_back(e.first);
-    return true;
-  });
-  for (uint64_t k : ks) {
-    auto it = certs.find(k);
-    if (it == certs.end() || !it->second.executed || it->second.group_sig.empty()) continue;  // rolled back meanwhile
-    Cert& c = it->second;
-    // Re-executed since the write (a rollback in between)? Only what the ledger holds counts.
-    if (auto b = store->block(k); !b || !b->proven() || ledger::block_hash(*b) != c.head) continue;
-    c.persisted = true;
-    ctr.proven.store(std::max(ctr.proven.load(), k));
-    c.durable[c.head].insert(self);
-    transport->broadcast(encode_share({k, 0, c.head, {}}, PeerTag::durable));
-    c.durable_asked = std::chrono::steady_clock::now();
-    maybe_reply(c);
-    // A proof of execution means nf replicas executed k with this result: exactly what a
-    // client accepts, and what the protocols never roll back. So the block is final once every
-    // block below it is.
-    final_target = std::max(final_target, k);
-  }
-  if (!ks.empty()) advance_final();
+  if (proofs->synced(gen)) advance_final();
 }
 
-// Replies go out once the proof is fsync'ed here and at nf replicas in all: then any nf replicas
-// that come back after every replica died include one that holds the proof (two sets of nf out
-// of n share f + 1 members), and the restart handshake adopts the highest proven height.
-void NodeImpl::maybe_reply(Cert& c) {
-  if (!c.persisted || c.replied) return;
-  if (c.durable[c.head].size() < cfg.nf()) return;
-  send_replies(c);
+void NodeImpl::proof_persisted(uint64_t k) {
+  ctr.proven.store(std::max(ctr.proven.load(), k));
+  // The block is final once every block below it is.
+  final_target = std::max(final_target, k);
 }
 
-void NodeImpl::on_durable(NodeId from, uint64_t k, const Hash32& head, bool asks) {
-  auto it = certs.find(k);
-  bool ours = it != certs.end() && it->second.persisted && it->second.head == head;
-  if (asks) {
-    // A peer still waiting for acknowledgements: answer if the proof is durable here.
-    bool have = ours;
-    if (!have && k <= store->last_final())
-      if (auto b = store->block(k); b && b->proven() && ledger::block_hash(*b) == head) have = true;
-    if (have) transport->send(from, encode_share({k, 0, head, {}}, PeerTag::durable));
-  }
-  // Counted for blocks we still owe replies for, or have not executed yet (peers are often
-  // ahead of us); settled or far-away blocks are not stored, as for shares.
-  if (k <= store->last_final() && k <= exec.last_executed() && it == certs.end()) return;
-  if (k > exec.last_executed() + 4 * cfg.window) return;
-  if (it == certs.end()) it = certs.emplace(k, Cert{}).first;
-  if (it->second.replied) return;
-  auto& by_head = it->second.durable;
-  if (by_head.size() > cfg.n() && !by_head.count(head)) return;
-  by_head[head].insert(from);
-  maybe_reply(it->second);
-  if (it->second.replied && k <= store->last_final()) retire_cert(it);
-}
-
-// A final block's certificate is done with. Its replies, if they went out, are kept for retries
-// (answer_from_cache), the oldest dropped beyond kAnsweredReplies.
-std::map<uint64_t, NodeImpl::Cert>::iterator NodeImpl::retire_cert(std::map<uint64_t, Cert>::iterator it) {
-  Cert& c = it->second;
-  if (c.replied && c.tree && !c.group_sig.empty()) {
-    answered_replies += c.replies.size();
-    answered[it->first] =
-        Answered{c.proof_view, std::move(c.header), std::move(c.replies), std::move(c.tree), std::move(c.group_sig)};
-    while (answered_replies > kAnsweredReplies && !answered.empty()) {
-      answered_replies -= answered.begin()->second.replies.size();
-      answered.erase(answered.begin());
-    }
-  }
-  return certs.erase(it);
-}
-
-// Acknowledgements lost (a peer reconnected, or restarted): ask again, at most every 200 ms.
-void NodeImpl::chase_durable() {
-  auto now = std::chrono::steady_clock::now();
-  for (auto& [k, c] : certs) {
-    if (!c.persisted || c.replied || now - c.durable_asked < std::chrono::milliseconds(200)) continue;
-    c.durable_asked = now;
-    transport->broadcast(encode_share({k, 0, c.head, Bytes{1}}, PeerTag::durable));
-  }
-}
-
-void NodeImpl::send_replies(Cert& c) {
-  if (c.replied) return;
-  c.replied = true;
-  for (size_t i = 0; i < c.replies.size(); ++i) {
-    const auto& r = c.replies[i];
+void NodeImpl::deliver_replies(uint64_t, const replica::BlockProof& b) {
+  for (size_t i = 0; i < b.replies.size(); ++i) {
+    const auto& r = b.replies[i];
     if (r.kind == replica::ReplyKind::stale) continue;
     auto conn = client_conn.find(r.client);
     if (conn == client_conn.end()) continue;
     reply_buf.clear();
-    if (!append_reply_frame(reply_buf, c.proof_view, c.header, r, static_cast<uint32_t>(i), *c.tree, c.group_sig)) continue;
+    if (!append_reply_frame(reply_buf, b.proof_view, b.header, r, static_cast<uint32_t>(i), *b.tree, b.group_sig)) continue;
     if (clients->send(conn->second, reply_buf.data())) reg[kReplies]++;
   }
 }
 
-bool NodeImpl::proven(uint64_t k) {
-  auto it = certs.find(k);
-  if (it != certs.end() && it->second.persisted) return true;
-  if (it != certs.end() && !it->second.group_sig.empty()) return false;  // not yet written
-  auto b = store->block(k);
-  return b && b->proven();
-}
+bool NodeImpl::proven(uint64_t k) { return proofs->proven(k); }
 
 void NodeImpl::advance_final() {
   uint64_t j = store->last_final();
@@ -1263,29 +1001,9 @@ void NodeImpl::advance_final() {
     ctr.final_height.store(j);
     tell_proven();
     announce_final(was_final, j);
-    // Forget CART state that can no longer matter (replies still waiting for acknowledgements
-    // of durability stay until they are sent).
-    for (auto it = certs.begin(); it != certs.end() && it->first <= j;) {
-      if (it->second.persisted && !it->second.replied) {
-        ++it;
-        continue;
-      }
-      it = retire_cert(it);
-    }
+    proofs->finalized(j);
   }
-  if (j < upto) {
-    // Blocked on an unproven block: our share may have been lost; send it again.
-    auto it = certs.find(j + 1);
-    auto now = std::chrono::steady_clock::now();
-    if (it != certs.end() && it->second.executed && now - last_share_resend > std::chrono::milliseconds(200)) {
-      last_share_resend = now;
-      for (const auto& [key, shares] : it->second.shares) {
-        if (key.second != it->second.head) continue;
-        for (const auto& s : shares)
-          if (s.signer == self) transport->broadcast(encode_share({j + 1, key.first, key.second, s.sig}));
-      }
-    }
-  }
+  if (j < upto) proofs->blocked_at(j + 1);  // our share may have been lost
   try_checkpoint();
 }
 
@@ -1327,15 +1045,7 @@ void NodeImpl::rollback(Seq k) {
   exec.rollback(k);
   if (auto st = store->truncate_above(k, true); !st)
     spdlog::critical("event=ledger_truncate_failed k={} error=\"{}\"", k, st.error().message);
-  for (auto it = certs.upper_bound(k); it != certs.end(); ++it) {
-    it->second.executed = false;
-    it->second.replies.clear();
-    it->second.tree.reset();
-    it->second.signed_view.reset();
-    it->second.group_sig.clear();
-    it->second.replied = false;
-    it->second.persisted = false;
-  }
+  proofs->rolled_back(k);
   snapshots.erase(snapshots.upper_bound(k), snapshots.end());
   reg[kRollbacks]++;
   ctr.height.store(k);
@@ -1545,7 +1255,7 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
   // 2. Install: drop our speculation, append the proven blocks as final.
   if (exec.last_executed() > base) exec.rollback(base);
   if (auto st = store->truncate_above(base, false); !st) return;
-  certs.clear();
+  proofs->clear();
   for (size_t i = 0; i < r.blocks.size(); ++i) {
     const auto& b = r.blocks[i];
     if (b.k > st_k) break;
@@ -1801,8 +1511,7 @@ void NodeImpl::on_fork_blocks(NodeId from, const BlocksResp& r) {
 void NodeImpl::abandon_fork(uint64_t d) {
   uint64_t had = store->last_final();
   fork.reset();
-  answered.clear();  // final blocks above d - 1 go
-  answered_replies = 0;
+  proofs->forget_answered();  // final blocks above d - 1 go
   if (auto st = store->abandon_above(d - 1); !st) {
     spdlog::critical("event=fork_abandon_failed at={} error=\"{}\"", d, st.error().message);
     return;
@@ -1817,7 +1526,7 @@ void NodeImpl::abandon_fork(uint64_t d) {
   }
   snapshots.erase(snapshots.lower_bound(d), snapshots.end());
   ckpt_certs.erase(ckpt_certs.lower_bound(d), ckpt_certs.end());
-  certs.clear();
+  proofs->clear();
   reg[kBlocksAbandoned] += had - (d - 1);
   auto cp = store->checkpoint();
   ctr.checkpoint.store(cp ? cp->k : 0);
@@ -1847,7 +1556,7 @@ void NodeImpl::cancel_timer(TimerKind t) {
 
 void NodeImpl::tick() {
   if (!syncing) {
-    chase_durable();
+    proofs->tick();
     fallback_forwarded();
   }
   if (metrics) {
@@ -1868,7 +1577,7 @@ void NodeImpl::tick() {
     s.client_connections = clients->connections();
     s.batcher_pending = pending.size();
     s.forwarded_pending = forwarded.size() + parts_queue.size();
-    s.certs_pending = certs.size();
+    s.certs_pending = proofs->pending();
     for (const auto& r : cfg.replicas)
       if (r.id != self) s.peer_queues.push_back({r.id, transport->queue_depth(r.id), transport->connected(r.id)});
     metrics->update(std::move(s));

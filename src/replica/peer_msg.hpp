@@ -11,7 +11,7 @@
 #include "ledger/block.hpp"
 #include "ledger/records.hpp"
 
-namespace rampart::node {
+namespace rampart::replica {
 
 enum class PeerTag : uint8_t {
   consensus = 1,   // bytes for Protocol::on_message
@@ -54,4 +54,4 @@ Result<std::pair<uint64_t, uint64_t>> decode_state_req(ByteView body);
 Bytes encode_state_resp(const StateResp& r);
 Result<StateResp> decode_state_resp(ByteView body);
 
-}  // namespace rampart::node
+}  // namespace rampart::replica

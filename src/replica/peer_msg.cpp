@@ -1,8 +1,8 @@
-#include "node/peer_msg.hpp"
+#include "replica/peer_msg.hpp"
 
 #include "common/codec.hpp"
 
-namespace rampart::node {
+namespace rampart::replica {
 
 Bytes wrap(PeerTag tag, ByteView body) {
   Bytes out;
@@ -81,4 +81,4 @@ Result<StateResp> decode_state_resp(ByteView body) {
   return s;
 }
 
-}  // namespace rampart::node
+}  // namespace rampart::replica

@@ -1,9 +1,9 @@
 // Node-level peer messages: round trips and rejection of malformed input.
 #include <gtest/gtest.h>
 
-#include "node/peer_msg.hpp"
+#include "replica/peer_msg.hpp"
 
-namespace rampart::node {
+namespace rampart::replica {
 namespace {
 
 TEST(PeerMsg, ShareRoundTripAndTruncation) {
@@ -46,4 +46,4 @@ TEST(PeerMsg, StateRequestAndResponse) {
 }
 
 }  // namespace
-}  // namespace rampart::node
+}  // namespace rampart::replica

@@ -1,0 +1,305 @@
+#include "replica/proofs.hpp"
+
+#include <algorithm>
+
+#include "ledger/block.hpp"
+
+namespace rampart::replica {
+
+namespace {
+const metrics::Declared kBadShares{"rampart_bad_reply_shares_total",
+                                   "invalid CART reply shares found while combining"};
+const metrics::Declared kOtherResults{"rampart_proofs_for_other_results_total",
+                                      "valid proofs for a block other than ours: nf replicas executed it otherwise"};
+}  // namespace
+
+void Proofs::executed(uint64_t k, View v, const ledger::Block& header, const Hash32& head,
+                      std::vector<ReplyEntry> replies, std::shared_ptr<const crypto::merkle::Tree> tree) {
+  auto& b = blocks_[k];
+  b.executed = true;
+  b.view = v;
+  b.header = header;
+  b.head = head;
+  b.replies = std::move(replies);
+  b.tree = std::move(tree);
+  b.group_sig.clear();
+  b.signed_view.reset();
+  b.replied = false;
+  b.persisted = false;
+  // No share yet: we vouch for k only once the protocol says so (attested), which may be now
+  // or, after a view change, once k's certificate of the new view came.
+  if (b.early_proof && b.early_proof->head == head) {
+    auto proof = std::move(*b.early_proof);
+    b.early_proof.reset();
+    adopt(k, b, proof.view, std::move(proof.sig));
+  }
+}
+
+void Proofs::rolled_back(uint64_t k) {
+  for (auto it = blocks_.upper_bound(k); it != blocks_.end(); ++it) {
+    BlockProof& b = it->second;
+    b.executed = false;
+    b.replies.clear();
+    b.tree.reset();
+    b.signed_view.reset();
+    b.group_sig.clear();
+    b.replied = false;
+    b.persisted = false;
+  }
+}
+
+void Proofs::attested(View v, uint64_t k) {
+  uint64_t gen = 0;
+  for (auto it = blocks_.upper_bound(host_.last_final()); it != blocks_.end() && it->first <= k; ++it) {
+    BlockProof& b = it->second;
+    if (!b.executed || !b.group_sig.empty() || (b.signed_view && *b.signed_view >= v)) continue;
+    b.signed_view = v;
+    if (gen == 0) gen = host_.request_sync();
+    own_shares_.push_back({gen, it->first, v, b.head, signer_.sign_share(ledger::proof_message(v, it->first, b.head))});
+  }
+}
+
+void Proofs::on_share(NodeId from, ShareMsg m) {
+  const uint64_t k = m.k;
+  if (from != p_.self) {
+    // A peer still collecting shares for a block we already proved (it restarted, or lagged):
+    // hand it the group signature (of whichever view) instead of making it wait for shares
+    // nobody will resend.
+    std::optional<std::pair<View, Bytes>> proof;
+    if (auto it = blocks_.find(k); it != blocks_.end() && !it->second.group_sig.empty() && it->second.head == m.hash) {
+      proof = {it->second.proof_view, it->second.group_sig};
+    } else if (k <= host_.last_final()) {
+      if (auto b = host_.stored_block(k); b && b->proven() && ledger::block_hash(*b) == m.hash) proof = {b->view, b->proof};
+    }
+    if (proof) {
+      host_.send_peer(from, encode_share({k, proof->first, m.hash, proof->second}, PeerTag::proof));
+      return;
+    }
+  }
+  if (k <= host_.last_final() && k <= host_.last_executed()) return;  // already proven and final
+  if (far(k)) return;                                                  // far outside any window
+  auto& b = blocks_[k];
+  if (!b.group_sig.empty()) return;
+  auto slot = b.shares.find({m.view, m.hash});
+  if (slot == b.shares.end()) {
+    // Bounded: a correct replica signs one block per view, in the few views it vouches in.
+    if (b.shares.size() >= 4 * size_t{p_.n}) return;
+    slot = b.shares.emplace(std::make_pair(m.view, m.hash), std::vector<crypto::Share>{}).first;
+  }
+  for (const auto& s : slot->second)
+    if (s.signer == from) return;
+  slot->second.push_back({from, std::move(m.share)});
+  try_combine(k);
+}
+
+void Proofs::try_combine(uint64_t k) {
+  auto it = blocks_.find(k);
+  if (it == blocks_.end()) return;
+  BlockProof& b = it->second;
+  if (!b.executed || !b.group_sig.empty()) return;
+  for (auto& [key, shares] : b.shares) {
+    if (key.second != b.head || shares.size() < p_.nf) continue;
+    Bytes msg = ledger::proof_message(key.first, k, b.head);
+    std::vector<NodeId> bad;
+    auto sig = verifier_.combine(msg, shares, &bad);
+    if (!bad.empty()) {
+      reg_[kBadShares] += bad.size();
+      std::erase_if(shares, [&](const crypto::Share& s) { return std::find(bad.begin(), bad.end(), s.signer) != bad.end(); });
+    }
+    if (sig) return adopt(k, b, key.first, std::move(*sig));
+  }
+}
+
+void Proofs::on_proof(NodeId, ShareMsg m) {
+  const uint64_t k = m.k;
+  if (k <= host_.last_final() || far(k)) return;
+  // Already proven here, or holding a checked proof for this block: nothing to verify. Peers
+  // send their proof to whichever replica's share reached them last (on_share), so in the
+  // normal case the slowest replica receives n - 1 proofs it has usually combined itself;
+  // checking each was a pairing apiece.
+  if (auto it = blocks_.find(k); it != blocks_.end()) {
+    if (!it->second.group_sig.empty()) return;
+    if (it->second.early_proof && it->second.early_proof->head == m.hash) return;
+  }
+  if (!verifier_.verify_group(ledger::proof_message(m.view, k, m.hash), m.share)) {
+    reg_[kBadShares]++;
+    return;
+  }
+  auto& b = blocks_[k];
+  if (!b.executed) {
+    b.early_proof = BlockProof::Proof{m.view, m.hash, std::move(m.share)};
+    return;
+  }
+  if (b.head != m.hash) {
+    reg_[kOtherResults]++;  // nf replicas executed k otherwise: not ours to adopt
+    return;
+  }
+  adopt(k, b, m.view, std::move(m.share));
+}
+
+void Proofs::adopt(uint64_t k, BlockProof& b, View view, Bytes sig) {
+  b.proof_view = view;
+  b.group_sig = std::move(sig);
+  proof_queue_.push_back(k);
+  // Group commit: every proof that becomes ready in this round of events is written with one
+  // sync, then their replies go out.
+  if (!flush_deferred_) {
+    flush_deferred_ = true;
+    host_.defer([this] { flush(); });
+  }
+}
+
+void Proofs::flush() {
+  flush_deferred_ = false;
+  std::vector<uint64_t> ks;
+  for (uint64_t k : proof_queue_) {
+    auto it = blocks_.find(k);
+    if (it != blocks_.end() && it->second.executed && !it->second.group_sig.empty() && !it->second.persisted)
+      ks.push_back(k);
+  }
+  proof_queue_.clear();
+  // Durable before any client hears about it: the blocks (written earlier) and their proofs,
+  // then one sync, which covers everything written before it.
+  for (uint64_t k : ks)
+    if (!host_.store_proof(k, blocks_[k].proof_view, blocks_[k].group_sig)) return;
+  if (ks.empty()) return;
+  const uint64_t gen = host_.request_sync();
+  for (uint64_t k : ks) awaiting_sync_.emplace_back(k, gen);
+}
+
+bool Proofs::synced(uint64_t gen) {
+  synced_ = std::max(synced_, gen);
+  while (!own_shares_.empty() && own_shares_.front().gen <= synced_) {
+    OwnShare s = std::move(own_shares_.front());
+    own_shares_.pop_front();
+    host_.broadcast_peer(encode_share({s.k, s.view, s.head, s.share}));
+    on_share(p_.self, {s.k, s.view, s.head, std::move(s.share)});
+  }
+  std::vector<uint64_t> ks;
+  std::erase_if(awaiting_sync_, [&](const auto& e) {
+    if (e.second > gen) return false;
+    ks.push_back(e.first);
+    return true;
+  });
+  for (uint64_t k : ks) {
+    auto it = blocks_.find(k);
+    if (it == blocks_.end() || !it->second.executed || it->second.group_sig.empty()) continue;  // rolled back meanwhile
+    BlockProof& b = it->second;
+    // Re-executed since the write (a rollback in between)? Only what the ledger holds counts.
+    if (auto stored = host_.stored_block(k); !stored || !stored->proven() || ledger::block_hash(*stored) != b.head) continue;
+    b.persisted = true;
+    b.durable[b.head].insert(p_.self);
+    host_.broadcast_peer(encode_share({k, 0, b.head, {}}, PeerTag::durable));
+    b.durable_asked_ms = host_.now_ms();
+    maybe_reply(k, b);
+    // A proof of execution means nf replicas executed k with this result: exactly what a
+    // client accepts, and what the protocols never roll back.
+    host_.proof_persisted(k);
+  }
+  return !ks.empty();
+}
+
+// Replies go out once the proof is synced here and at nf replicas in all: then any nf replicas
+// that come back after every replica died include one that holds the proof (two sets of nf out
+// of n share f + 1 members), and the restart handshake adopts the highest proven height.
+void Proofs::maybe_reply(uint64_t k, BlockProof& b) {
+  if (!b.persisted || b.replied) return;
+  if (b.durable[b.head].size() < p_.nf) return;
+  b.replied = true;
+  host_.deliver_replies(k, b);
+}
+
+void Proofs::on_durable(NodeId from, const ShareMsg& m) {
+  const uint64_t k = m.k;
+  auto it = blocks_.find(k);
+  const bool ours = it != blocks_.end() && it->second.persisted && it->second.head == m.hash;
+  if (!m.share.empty()) {
+    // A peer still waiting for acknowledgements: answer if the proof is durable here.
+    bool have = ours;
+    if (!have && k <= host_.last_final())
+      if (auto b = host_.stored_block(k); b && b->proven() && ledger::block_hash(*b) == m.hash) have = true;
+    if (have) host_.send_peer(from, encode_share({k, 0, m.hash, {}}, PeerTag::durable));
+  }
+  // Counted for blocks we still owe replies for, or have not executed yet (peers are often
+  // ahead of us); settled or far-away blocks are not stored, as for shares.
+  if (k <= host_.last_final() && k <= host_.last_executed() && it == blocks_.end()) return;
+  if (far(k)) return;
+  if (it == blocks_.end()) it = blocks_.emplace(k, BlockProof{}).first;
+  if (it->second.replied) return;
+  auto& by_head = it->second.durable;
+  if (by_head.size() > p_.n && !by_head.count(m.hash)) return;
+  by_head[m.hash].insert(from);
+  maybe_reply(k, it->second);
+  if (it->second.replied && k <= host_.last_final()) retire(it);
+}
+
+// A final block's state is done with. Its replies, if they went out, are kept for retries, the
+// oldest dropped beyond kAnsweredReplies.
+std::map<uint64_t, BlockProof>::iterator Proofs::retire(std::map<uint64_t, BlockProof>::iterator it) {
+  BlockProof& b = it->second;
+  if (b.replied && b.tree && !b.group_sig.empty()) {
+    answered_replies_ += b.replies.size();
+    answered_[it->first] =
+        AnsweredBlock{b.proof_view, std::move(b.header), std::move(b.replies), std::move(b.tree), std::move(b.group_sig)};
+    while (answered_replies_ > kAnsweredReplies && !answered_.empty()) {
+      answered_replies_ -= answered_.begin()->second.replies.size();
+      answered_.erase(answered_.begin());
+    }
+  }
+  return blocks_.erase(it);
+}
+
+void Proofs::finalized(uint64_t j) {
+  // Replies still waiting for acknowledgements of durability stay until they are sent.
+  for (auto it = blocks_.begin(); it != blocks_.end() && it->first <= j;) {
+    if (it->second.persisted && !it->second.replied) {
+      ++it;
+      continue;
+    }
+    it = retire(it);
+  }
+}
+
+void Proofs::blocked_at(uint64_t k) {
+  auto it = blocks_.find(k);
+  const uint64_t now = host_.now_ms();
+  if (it == blocks_.end() || !it->second.executed || now - last_share_resend_ms_ <= kResendMs) return;
+  last_share_resend_ms_ = now;
+  for (const auto& [key, shares] : it->second.shares) {
+    if (key.second != it->second.head) continue;
+    for (const auto& s : shares)
+      if (s.signer == p_.self) host_.broadcast_peer(encode_share({k, key.first, key.second, s.sig}));
+  }
+}
+
+void Proofs::tick() {
+  const uint64_t now = host_.now_ms();
+  for (auto& [k, b] : blocks_) {
+    if (!b.persisted || b.replied || now - b.durable_asked_ms < kResendMs) continue;
+    b.durable_asked_ms = now;
+    host_.broadcast_peer(encode_share({k, 0, b.head, Bytes{1}}, PeerTag::durable));
+  }
+}
+
+bool Proofs::proven(uint64_t k) {
+  auto it = blocks_.find(k);
+  if (it != blocks_.end() && it->second.persisted) return true;
+  if (it != blocks_.end() && !it->second.group_sig.empty()) return false;  // not yet written
+  auto b = host_.stored_block(k);
+  return b && b->proven();
+}
+
+std::optional<Proofs::Answer> Proofs::answered(uint64_t k) const {
+  if (auto it = answered_.find(k); it != answered_.end()) {
+    const AnsweredBlock& a = it->second;
+    return Answer{a.view, a.header, a.replies, *a.tree, a.group_sig};
+  }
+  // Final and replied, retired when finality next advances.
+  if (auto it = blocks_.find(k); it != blocks_.end() && it->second.replied && it->second.tree && !it->second.group_sig.empty()) {
+    const BlockProof& b = it->second;
+    return Answer{b.proof_view, b.header, b.replies, *b.tree, b.group_sig};
+  }
+  return std::nullopt;
+}
+
+}  // namespace rampart::replica

@@ -1,0 +1,187 @@
+#pragma once
+// CART proof collection and the DURABLE quorum, sans-IO (docs/protocols.md, "CART replies").
+//
+// Per executed block k: our threshold share over proof_message(view, k, block hash), signed once
+// the protocol lets us vouch for k in a view (attested) and sent once the sync that covers the
+// certificates it rests on is done; peers' shares, combined per (view, block hash) only (a proof
+// needs nf replicas vouching in one view, I2); the group signature written next to the block and
+// synced with it (one sync per round of proofs: group commit); then DURABLE to all, and the
+// replies go out once nf replicas say the proof is on their disk, so an acknowledged block
+// survives any nf replicas coming back after a whole-cluster crash.
+//
+// Proofs owns no socket, clock, thread or disk: it acts through ProofHost, which the replica
+// process implements with Asio, RocksDB and the WAL syncer, and a test or the simulator with
+// fakes. After a block is final its replies stay a while (answered) so that a lost reply's retry
+// is answered again without ordering anything.
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/metrics_registry.hpp"
+#include "consensus/protocol.hpp"
+#include "crypto/interfaces.hpp"
+#include "crypto/merkle.hpp"
+#include "ledger/block.hpp"
+#include "replica/executor.hpp"
+#include "replica/peer_msg.hpp"
+
+namespace rampart::replica {
+
+using consensus::NodeId;
+using consensus::View;
+
+// Our block k as executed, and its CART state.
+struct BlockProof {
+  bool executed = false;
+  View view = 0;  // executed in
+  // The header replies carry, and its hash, which shares, proofs and DURABLE acknowledgements
+  // name (it binds the results root and the history before k).
+  ledger::Block header;
+  Hash32 head{};
+  std::vector<ReplyEntry> replies;
+  std::shared_ptr<const crypto::merkle::Tree> tree;
+  // (signer, share) by (view, block hash): only shares of one view combine.
+  std::map<std::pair<View, Hash32>, std::vector<crypto::Share>> shares;
+  std::optional<View> signed_view;  // the latest view we signed our share in (attested)
+  View proof_view = 0;              // the view group_sig names
+  Bytes group_sig;
+  bool replied = false;
+  struct Proof {
+    View view = 0;
+    Hash32 head{};
+    Bytes sig;
+  };
+  std::optional<Proof> early_proof;  // a peer's group signature, before we executed k
+  bool persisted = false;            // group_sig is in the ledger (synced)
+  // Replicas (by block hash) that told us the proof is synced with them.
+  std::map<Hash32, std::set<NodeId>> durable;
+  uint64_t durable_asked_ms = 0;
+};
+
+// A final block whose replies went out, kept for retries.
+struct AnsweredBlock {
+  View view = 0;
+  ledger::Block header;
+  std::vector<ReplyEntry> replies;
+  std::shared_ptr<const crypto::merkle::Tree> tree;
+  Bytes group_sig;
+};
+
+// What proof collection needs from the replica around it.
+class ProofHost {
+ public:
+  virtual ~ProofHost() = default;
+  // Node-level peer messages, already wrapped (replica/peer_msg.hpp).
+  virtual void send_peer(NodeId to, Bytes wire) = 0;
+  virtual void broadcast_peer(Bytes wire) = 0;
+  // A sync of everything written so far; Proofs::synced(gen) once it is done (gens increase).
+  virtual uint64_t request_sync() = 0;
+  // Run f once the current event is handled: the proofs ready in one round share one sync.
+  virtual void defer(std::function<void()> f) = 0;
+  virtual uint64_t now_ms() = 0;
+  // The ledger: our stored block k (speculative or final), the final height, the executed
+  // height, and the group signature written next to block k (not synced by this call).
+  virtual std::optional<ledger::Block> stored_block(uint64_t k) = 0;
+  virtual uint64_t last_final() = 0;
+  virtual uint64_t last_executed() = 0;
+  virtual bool store_proof(uint64_t k, View view, const Bytes& sig) = 0;
+  // Reply sink: k's proof is durable at nf replicas; its replies may go out (once).
+  virtual void deliver_replies(uint64_t k, const BlockProof& b) = 0;
+  // Commit event: k's proof is synced here; k is final once every block below it is.
+  virtual void proof_persisted(uint64_t k) = 0;
+};
+
+class Proofs {
+ public:
+  struct Params {
+    NodeId self = 0;
+    uint32_t n = 4;
+    uint32_t nf = 3;
+    uint64_t window = 256;
+  };
+  Proofs(Params p, const crypto::ThresholdSigner& signer, const crypto::ThresholdVerifier& verifier,
+         ProofHost& host, metrics::Registry& reg)
+      : p_(p), signer_(signer), verifier_(verifier), host_(host), reg_(reg) {}
+
+  // Block k executed in view v: its CART state starts over (a peer's proof that came early is
+  // adopted now if it names this block).
+  void executed(uint64_t k, View v, const ledger::Block& header, const Hash32& head, std::vector<ReplyEntry> replies,
+                std::shared_ptr<const crypto::merkle::Tree> tree);
+  void rolled_back(uint64_t k);       // everything above k was undone
+  void attested(View v, uint64_t k);  // the protocol lets us vouch for blocks up to k in view v
+  void on_share(NodeId from, ShareMsg m);
+  void on_proof(NodeId from, ShareMsg m);
+  void on_durable(NodeId from, const ShareMsg& m);  // share = {1}: the sender asks for ours
+  // The sync of gen is done. True if proofs waited for it (finality may advance).
+  bool synced(uint64_t gen);
+  // Blocks up to j are final: their state is retired (replies still owed stay until sent).
+  void finalized(uint64_t j);
+  // Finality waits for k: our share may have been lost, send it again (at most every 200 ms).
+  void blocked_at(uint64_t k);
+  // Periodically: ask again for DURABLE acknowledgements that did not come (at most every 200 ms).
+  void tick();
+  // State transfer or an abandoned fork: nothing of the old chain counts any more.
+  void clear() { blocks_.clear(); }
+  void forget_answered() {
+    answered_.clear();
+    answered_replies_ = 0;
+  }
+
+  bool proven(uint64_t k);  // our proof is synced, or the stored block carries one
+  size_t pending() const { return blocks_.size(); }
+  // The replies of final block k that went out, if still kept (retries).
+  struct Answer {
+    View view;
+    const ledger::Block& header;
+    const std::vector<ReplyEntry>& replies;
+    const crypto::merkle::Tree& tree;
+    const Bytes& sig;
+  };
+  std::optional<Answer> answered(uint64_t k) const;
+
+  static constexpr size_t kAnsweredReplies = size_t{1} << 18;
+  static constexpr uint64_t kResendMs = 200;
+
+ private:
+  void try_combine(uint64_t k);
+  void adopt(uint64_t k, BlockProof& b, View view, Bytes sig);
+  void flush();
+  void maybe_reply(uint64_t k, BlockProof& b);
+  std::map<uint64_t, BlockProof>::iterator retire(std::map<uint64_t, BlockProof>::iterator it);
+  bool far(uint64_t k) { return k > host_.last_executed() + 4 * p_.window; }
+
+  Params p_;
+  const crypto::ThresholdSigner& signer_;
+  const crypto::ThresholdVerifier& verifier_;
+  ProofHost& host_;
+  metrics::Registry& reg_;
+
+  std::map<uint64_t, BlockProof> blocks_;
+  // Our share, signed when the protocol let us vouch (attested), held until the sync that
+  // covers the certificates it rests on: a share that left before them could help form a proof
+  // that a restart of ours no longer backs.
+  struct OwnShare {
+    uint64_t gen = 0;
+    uint64_t k = 0;
+    View view = 0;
+    Hash32 head{};
+    Bytes share;
+  };
+  std::deque<OwnShare> own_shares_;
+  uint64_t synced_ = 0;
+  std::vector<uint64_t> proof_queue_;
+  bool flush_deferred_ = false;
+  // Proofs written but not yet synced, with the sync generation that covers them.
+  std::vector<std::pair<uint64_t, uint64_t>> awaiting_sync_;
+  uint64_t last_share_resend_ms_ = 0;
+  std::map<uint64_t, AnsweredBlock> answered_;
+  size_t answered_replies_ = 0;
+};
+
+}  // namespace rampart::replica

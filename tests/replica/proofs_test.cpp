@@ -1,0 +1,297 @@
+// CART proof collection with a fake host (no sockets, disk or clock): shares combine only per
+// view and block, our share waits for its sync, proofs are written and synced before DURABLE,
+// replies wait for nf DURABLE acknowledgements, and what peers lie about changes nothing.
+#include "replica/proofs.hpp"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "crypto/fake.hpp"
+
+namespace rampart::replica {
+namespace {
+
+struct Sent {
+  std::optional<NodeId> to;  // nullopt: broadcast
+  PeerTag tag;
+  ShareMsg msg;
+};
+
+class FakeHost final : public ProofHost {
+ public:
+  void send_peer(NodeId to, Bytes wire) override { record(to, wire); }
+  void broadcast_peer(Bytes wire) override { record(std::nullopt, wire); }
+  uint64_t request_sync() override { return ++gen; }
+  void defer(std::function<void()> f) override { deferred.push_back(std::move(f)); }
+  uint64_t now_ms() override { return now; }
+  std::optional<ledger::Block> stored_block(uint64_t k) override {
+    auto it = blocks.find(k);
+    return it == blocks.end() ? std::nullopt : std::optional<ledger::Block>(it->second);
+  }
+  uint64_t last_final() override { return final_k; }
+  uint64_t last_executed() override { return executed_k; }
+  bool store_proof(uint64_t k, View view, const Bytes& sig) override {
+    auto it = blocks.find(k);
+    if (it == blocks.end()) return false;
+    it->second.view = view;
+    it->second.proof = sig;
+    return true;
+  }
+  void deliver_replies(uint64_t k, const BlockProof& b) override { delivered.push_back({k, b.replies.size()}); }
+  void proof_persisted(uint64_t k) override { persisted.push_back(k); }
+
+  void run_deferred() {
+    auto d = std::move(deferred);
+    deferred.clear();
+    for (auto& f : d) f();
+  }
+  std::vector<Sent> of(PeerTag t) const {
+    std::vector<Sent> out;
+    for (const auto& s : sent)
+      if (s.tag == t) out.push_back(s);
+    return out;
+  }
+
+  uint64_t gen = 0, now = 1000, final_k = 0, executed_k = 0;
+  std::map<uint64_t, ledger::Block> blocks;
+  std::vector<std::function<void()>> deferred;
+  std::vector<Sent> sent;
+  std::vector<std::pair<uint64_t, size_t>> delivered;
+  std::vector<uint64_t> persisted;
+
+ private:
+  void record(std::optional<NodeId> to, const Bytes& wire) {
+    ASSERT_FALSE(wire.empty());
+    auto m = decode_share(ByteView(wire).subspan(1));
+    ASSERT_TRUE(m.ok());
+    sent.push_back({to, static_cast<PeerTag>(wire[0]), *m});
+  }
+};
+
+class ProofsTest : public ::testing::Test {
+ protected:
+  ProofsTest() : keys(4, 3, 7) {
+    for (NodeId i = 0; i < 4; ++i) signers.push_back(keys.threshold_signer(i));
+    proofs = std::make_unique<Proofs>(Proofs::Params{0, 4, 3, 16}, *signers[0], keys.threshold_verifier(), host, reg);
+  }
+
+  // Replica 0 executed block k (one reply) in view v; the block is in its ledger.
+  Hash32 execute(uint64_t k, View v = 0, uint8_t variant = 0) {
+    ledger::Block b;
+    b.k = k;
+    b.view = v;
+    b.results_root[0] = variant;
+    b.state_digest[0] = static_cast<uint8_t>(k);
+    host.blocks[k] = b;
+    host.executed_k = std::max(host.executed_k, k);
+    auto tree = std::make_shared<const crypto::merkle::Tree>(std::vector<Hash32>{Hash32{}});
+    proofs->executed(k, v, b, ledger::block_hash(b), {ReplyEntry{7, 1, ReplyKind::executed, to_bytes("ok")}}, tree);
+    return ledger::block_hash(b);
+  }
+  ShareMsg share(NodeId who, uint64_t k, View v, const Hash32& head) {
+    return {k, v, head, signers[who]->sign_share(ledger::proof_message(v, k, head))};
+  }
+  // Our share out (attested, then its sync), and two peers' shares of view v: a proof.
+  void prove(uint64_t k, const Hash32& head, View v = 0) {
+    proofs->attested(v, k);
+    proofs->synced(host.gen);
+    proofs->on_share(1, share(1, k, v, head));
+    proofs->on_share(2, share(2, k, v, head));
+  }
+  ShareMsg durable(uint64_t k, const Hash32& head, bool asks = false) { return {k, 0, head, asks ? Bytes{1} : Bytes{}}; }
+  uint64_t bad_shares() const {
+    std::ostringstream o;
+    reg.render(o);
+    std::istringstream in(o.str());
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("rampart_bad_reply_shares_total ", 0) == 0) return std::stoull(line.substr(line.find(' ') + 1));
+    return ~uint64_t{0};
+  }
+
+  crypto::FakeKeyring keys;
+  std::vector<std::unique_ptr<crypto::ThresholdSigner>> signers;
+  FakeHost host;
+  metrics::Registry reg;
+  std::unique_ptr<Proofs> proofs;
+};
+
+TEST_F(ProofsTest, FromSharesToRepliesThroughOneSyncAndNfDurable) {
+  const Hash32 head = execute(1);
+  proofs->attested(0, 1);
+  EXPECT_TRUE(host.of(PeerTag::share).empty()) << "our share waits for the sync that covers what it rests on";
+  ASSERT_EQ(host.gen, 1u);
+  proofs->synced(1);
+  auto ours = host.of(PeerTag::share);
+  ASSERT_EQ(ours.size(), 1u);
+  EXPECT_FALSE(ours[0].to.has_value());
+  EXPECT_EQ(ours[0].msg.hash, head);
+
+  proofs->on_share(1, share(1, 1, 0, head));
+  EXPECT_TRUE(host.deferred.empty()) << "two shares of three";
+  proofs->on_share(2, share(2, 1, 0, head));
+  ASSERT_EQ(host.deferred.size(), 1u);
+  EXPECT_FALSE(proofs->proven(1));
+  host.run_deferred();  // group commit: the proof is written, then one sync
+  ASSERT_FALSE(host.blocks[1].proof.empty());
+  EXPECT_TRUE(keys.threshold_verifier().verify_group(ledger::proof_message(0, 1, head), host.blocks[1].proof));
+  ASSERT_EQ(host.gen, 2u);
+  EXPECT_FALSE(proofs->proven(1)) << "written, not yet synced";
+
+  EXPECT_TRUE(proofs->synced(2));
+  EXPECT_TRUE(proofs->proven(1));
+  EXPECT_EQ(host.persisted, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(host.of(PeerTag::durable).size(), 1u);
+  EXPECT_TRUE(host.delivered.empty()) << "synced here only";
+  proofs->on_durable(1, durable(1, head));
+  EXPECT_TRUE(host.delivered.empty());
+  proofs->on_durable(2, durable(1, head));
+  ASSERT_EQ(host.delivered.size(), 1u);
+  EXPECT_EQ(host.delivered[0], (std::pair<uint64_t, size_t>{1, 1}));
+  proofs->on_durable(3, durable(1, head));
+  EXPECT_EQ(host.delivered.size(), 1u) << "replies go out once";
+
+  // Final: the replies stay for retries.
+  host.final_k = 1;
+  proofs->finalized(1);
+  EXPECT_EQ(proofs->pending(), 0u);
+  auto a = proofs->answered(1);
+  ASSERT_TRUE(a.has_value());
+  EXPECT_EQ(a->replies.size(), 1u);
+  EXPECT_EQ(a->view, 0u);
+}
+
+TEST_F(ProofsTest, SharesOfDifferentViewsDoNotCombine) {
+  const Hash32 head = execute(1);
+  proofs->attested(0, 1);
+  proofs->synced(host.gen);
+  proofs->on_share(1, share(1, 1, 0, head));
+  proofs->on_share(2, share(2, 1, 1, head));  // nf shares for k, but of two views (I2)
+  EXPECT_TRUE(host.deferred.empty());
+  proofs->on_share(3, share(3, 1, 0, head));
+  ASSERT_EQ(host.deferred.size(), 1u);
+  host.run_deferred();
+  EXPECT_EQ(host.blocks[1].view, 0u);
+}
+
+TEST_F(ProofsTest, ABadShareIsDroppedCountedAndReplaced) {
+  const Hash32 head = execute(1);
+  proofs->attested(0, 1);
+  proofs->synced(host.gen);
+  ShareMsg wrong = share(1, 1, 0, head);
+  wrong.share = signers[1]->sign_share(to_bytes("something else"));  // well-formed, over another message
+  proofs->on_share(1, wrong);
+  proofs->on_share(2, share(2, 1, 0, head));
+  EXPECT_TRUE(host.deferred.empty());
+  EXPECT_EQ(bad_shares(), 1u);
+  proofs->on_share(1, share(1, 1, 0, head));  // its sender's retransmission takes its place
+  EXPECT_EQ(host.deferred.size(), 1u);
+}
+
+TEST_F(ProofsTest, OtherBlocksAndFarSeqsAreNotCollected) {
+  const Hash32 head = execute(1);
+  const Hash32 other = execute(2, 0, 9);
+  proofs->attested(0, 1);
+  proofs->synced(host.gen);
+  proofs->on_share(1, share(1, 1, 0, other));  // shares for a block we did not execute at 1
+  proofs->on_share(2, share(2, 1, 0, other));
+  proofs->on_share(3, share(3, 1, 0, other));
+  EXPECT_TRUE(host.deferred.empty());
+  proofs->on_share(1, share(1, 100, 0, head));  // beyond 4 windows of what we executed
+  EXPECT_EQ(proofs->pending(), 2u);
+}
+
+TEST_F(ProofsTest, AProofThatCameEarlyIsAdoptedAtExecution) {
+  ledger::Block b;
+  b.k = 1;
+  b.state_digest[0] = 1;
+  const Hash32 head = ledger::block_hash(b);
+  auto sig = keys.threshold_verifier().combine(ledger::proof_message(0, 1, head),
+                                               {{1, share(1, 1, 0, head).share}, {2, share(2, 1, 0, head).share},
+                                                {3, share(3, 1, 0, head).share}});
+  ASSERT_TRUE(sig.has_value());
+  proofs->on_proof(1, {1, 0, head, Bytes{0xff}});  // not a proof: refused and counted
+  EXPECT_EQ(bad_shares(), 1u);
+  proofs->on_proof(1, {1, 0, head, *sig});
+  EXPECT_TRUE(host.deferred.empty()) << "nothing executed yet";
+  EXPECT_EQ(execute(1), head);
+  ASSERT_EQ(host.deferred.size(), 1u);
+  host.run_deferred();
+  EXPECT_EQ(host.blocks[1].proof, *sig);
+}
+
+TEST_F(ProofsTest, DurableForAnotherBlockDoesNotCount) {
+  const Hash32 head = execute(1);
+  prove(1, head);
+  host.run_deferred();
+  proofs->synced(host.gen);
+  Hash32 lie = head;
+  lie[0] ^= 1;
+  proofs->on_durable(1, durable(1, lie));
+  proofs->on_durable(2, durable(1, lie));
+  proofs->on_durable(3, durable(1, lie));
+  EXPECT_TRUE(host.delivered.empty());
+  proofs->on_durable(1, durable(1, head));
+  proofs->on_durable(1, durable(1, head));  // the same replica twice counts once
+  EXPECT_TRUE(host.delivered.empty());
+  proofs->on_durable(3, durable(1, head));
+  EXPECT_EQ(host.delivered.size(), 1u);
+}
+
+TEST_F(ProofsTest, ARollbackBeforeTheSyncKeepsTheProofFromCounting) {
+  const Hash32 head = execute(1);
+  prove(1, head);
+  host.run_deferred();
+  host.blocks.erase(1);  // the replica undid block 1 (its ledger truncated above 0)
+  host.executed_k = 0;
+  proofs->rolled_back(0);
+  proofs->synced(host.gen);
+  EXPECT_TRUE(host.persisted.empty()) << "the proof was for what was undone";
+  EXPECT_FALSE(proofs->proven(1));
+  EXPECT_TRUE(host.of(PeerTag::durable).empty());
+}
+
+TEST_F(ProofsTest, PeersLaggingOnAProvenBlockGetTheProofAndOurDurable) {
+  const Hash32 head = execute(1);
+  prove(1, head);
+  host.run_deferred();
+  proofs->synced(host.gen);
+  host.sent.clear();
+  proofs->on_share(3, share(3, 1, 0, head));  // a peer still collecting shares
+  auto p = host.of(PeerTag::proof);
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].to, std::optional<NodeId>(3));
+  EXPECT_TRUE(keys.threshold_verifier().verify_group(ledger::proof_message(p[0].msg.view, 1, head), p[0].msg.share));
+  proofs->on_durable(3, durable(1, head, /*asks=*/true));
+  auto d = host.of(PeerTag::durable);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].to, std::optional<NodeId>(3));
+}
+
+TEST_F(ProofsTest, LostAcknowledgementsAndSharesAreAskedForAgainNoFasterThanTheResendPeriod) {
+  const Hash32 head = execute(1);
+  prove(1, head);
+  host.run_deferred();
+  proofs->synced(host.gen);
+  host.sent.clear();
+  proofs->tick();
+  EXPECT_TRUE(host.of(PeerTag::durable).empty()) << "asked just now";
+  host.now += Proofs::kResendMs;
+  proofs->tick();
+  auto d = host.of(PeerTag::durable);
+  ASSERT_EQ(d.size(), 1u);
+  EXPECT_EQ(d[0].msg.share, Bytes{1}) << "asks for the peers' acknowledgements";
+
+  const Hash32 h2 = execute(2);
+  proofs->attested(0, 2);
+  proofs->synced(host.gen);
+  host.sent.clear();
+  proofs->blocked_at(2);
+  EXPECT_EQ(host.of(PeerTag::share).size(), 1u);
+  proofs->blocked_at(2);
+  EXPECT_EQ(host.of(PeerTag::share).size(), 1u) << "at most every kResendMs";
+  (void)h2;
+}
+
+}  // namespace
+}  // namespace rampart::replica
