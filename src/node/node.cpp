@@ -32,6 +32,8 @@
 #include "keys/threshold_keys.hpp"
 #include "node/wal_syncer.hpp"
 #include "replica/executor.hpp"
+#include "replica/batch_auth.hpp"
+#include "replica/batcher.hpp"
 #include "replica/proofs.hpp"
 
 namespace rampart::node {
@@ -60,8 +62,6 @@ const Declared kRejectedRequests{"rampart_rejected_requests_total",
                   "client requests rejected (bad id binding or signature)"};
 const Declared kBadClientFrames{"rampart_bad_client_messages_total",
                   "client frames that were not a request (undecodable or another tag); the connection is closed"};
-const Declared kBatchesBuilt{"rampart_batches_built_total",
-                  "batches this replica's batcher closed"};
 const Declared kBatchesExecuted{"rampart_batches_executed_total",
                   "batches executed"};
 const Declared kOpsExecuted{"rampart_ops_executed_total",
@@ -74,24 +74,14 @@ const Declared kRollbacks{"rampart_rollbacks_total",
                   "speculative rollbacks"};
 const Declared kBadPeerMsgs{"rampart_bad_peer_messages_total",
                   "malformed node-level peer messages"};
-const Declared kSignaturesChecked{"rampart_client_signatures_checked_total",
-                  "client Ed25519 signatures this replica verified (0 with --client-auth none)"};
 const Declared kRequestsOnCertificate{"rampart_requests_executed_on_certificate_total",
                   "requests executed from a batch this replica did not check itself: it arrived with a commit certificate (catch-up)"};
 const Declared kSignatureCheckNs{"rampart_client_signature_check_cpu_microseconds_total",
                   "thread CPU time spent verifying client signatures (single requests on arrival: 1 in 16 timed)", metrics::Kind::counter, 1000};
-const Declared kBundles{"rampart_bundles_total",
-                  "slots this replica proposed as a bundle of several replicas' batches"};
-const Declared kBundledParts{"rampart_bundled_parts_total",
-                  "batches ordered inside those bundles"};
-const Declared kForwardFallbacks{"rampart_forward_fallbacks_total",
-                  "forwarded batches the primary did not order within view_timeout_ms, submitted to the protocol"};
 const Declared kRetriesFromCache{"rampart_retries_from_cache_total",
                   "retries of requests in final blocks answered from the reply cache, without ordering"};
 const Declared kReplayedRequests{"rampart_replayed_requests_total",
                   "requests older than their client's last executed one, refused before ordering"};
-const Declared kSaltedSlots{"rampart_salted_slots_total",
-                  "slots the primary salted because the same bytes were ordered lately (retries of lone requests)"};
 const Declared kBlocksAbandoned{"rampart_blocks_abandoned_total",
                   "own final blocks dropped because f + 1 peers hold a different proven chain (after a whole-cluster crash)"};
 const Declared kStateTransfers{"rampart_state_transfers_total",
@@ -117,11 +107,9 @@ uint64_t thread_cpu_ns() {
 
 // Everything of one replica; all members are touched only on the io_context thread, except
 // `metrics` (its own lock) and `io` itself.
-class NodeImpl final : public consensus::Env, public replica::ProofHost {
+class NodeImpl final : public consensus::Env, public replica::ProofHost, public replica::BatcherHost {
  public:
-  explicit NodeImpl(NodeOptions o) : opt(std::move(o)), cfg(opt.config), self(opt.id), batch_timer(io), tick_timer(io) {
-    ordered_lately_max = 8 * size_t{cfg.window};
-  }
+  explicit NodeImpl(NodeOptions o) : opt(std::move(o)), cfg(opt.config), self(opt.id), batch_timer(io), tick_timer(io) {}
 
   Status init();
   int run();
@@ -133,7 +121,7 @@ class NodeImpl final : public consensus::Env, public replica::ProofHost {
   void journal_put(Seq seq, uint8_t kind, Bytes body) override;
   void journal_put_lazy(Seq seq, uint8_t kind, Bytes body) override { journal_write(seq, kind, body); }
   void journal_prune(Seq upto) override;
-  bool validate_batch(ByteView batch) override { return batch_authentic(batch, replica::batch_digest(batch)); }
+  bool validate_batch(ByteView batch) override { return bauth->authentic(batch, replica::batch_digest(batch)); }
   consensus::ExecResult execute(Seq k, View v, ByteView batch) override;
   void rollback(Seq k) override;
   void final(Seq k) override;
@@ -167,6 +155,16 @@ class NodeImpl final : public consensus::Env, public replica::ProofHost {
   void deliver_replies(uint64_t k, const replica::BlockProof& b) override;
   void proof_persisted(uint64_t k) override;
 
+  // ---- replica::BatcherHost (send_peer, broadcast_peer, now_ms, defer above) ----
+  void submit(Bytes slot) override { proto->submit(std::move(slot)); }
+  void arm_batch_timer(uint64_t after_ms) override {
+    batch_timer.expires_after(std::chrono::milliseconds(after_ms));
+    batch_timer.async_wait([this](const asio::error_code& ec) {
+      if (!ec) batcher->on_timer();
+    });
+  }
+  void cancel_batch_timer() override { batch_timer.cancel(); }
+
  private:
   struct PendingSnapshot {
     Hash32 digest{};  // state digest
@@ -187,11 +185,6 @@ class NodeImpl final : public consensus::Env, public replica::ProofHost {
   void on_blocks_resp(NodeId from, BlocksResp r);
   void on_peer(NodeId from, Bytes msg);
   bool on_client_frame(ClientPort::ConnId c, ByteView frame);
-  void close_batch();
-  void arm_batch_timer();
-  bool batch_authentic(ByteView batch, const Hash32& digest);
-  void remember_verified(const Hash32& batch_digest);
-  size_t unchecked_requests(ByteView batch) const;
   bool timed_check(ByteView batch);  // check_batch, its thread CPU time counted
   static constexpr uint64_t kArrivalTimingEvery = 16;
   uint64_t arrivals_seen = 0;
@@ -228,61 +221,11 @@ class NodeImpl final : public consensus::Env, public replica::ProofHost {
   std::unique_ptr<MetricsServer> metrics;
   std::unique_ptr<gossip::BlockAnnouncer> announcer;  // --gossip: final blocks to observers
 
-  std::vector<replica::Request> pending;
-  std::chrono::steady_clock::time_point pending_since{};  // when the oldest pending request came
-  asio::steady_timer batch_timer;
-  bool batch_timer_armed = false;
-  bool batch_close_posted = false;
-  // Batches this replica built that it has not executed yet (adaptive batching), by digest.
-  std::map<Hash32, std::chrono::steady_clock::time_point> own_inflight;
-  // Digests of batches whose every request signature this replica checked itself (batches it
-  // built from requests it verified on arrival, forwarded batches it verified): validate_batch
-  // accepts those bytes again without a second round of Ed25519 verifications. Bounded, FIFO.
-  std::set<Hash32> verified_batches;
-  std::deque<Hash32> verified_order;
-  static constexpr size_t kMaxVerifiedBatches = 4096;
   Writer reply_buf;  // one reply frame at a time, reused (send_replies)
-  // Own batches (the primary: slots) waiting to execute before the next one closes. A backup
-  // may forward a second batch while its first waits in the primary's queue, so a request
-  // skips one round of waiting there; the primary still proposes one bundle at a time. Backups
-  // at 2 against 1: 8,332 / 7,995 / 8,042 against 7,655 / 7,799 / 7,940 ops/s (--auth ed25519,
-  // 8,000 clients), 69.6k / 75.2k against 66.2k / 72.8k (--auth none), alternating, 09:55.
-  static constexpr size_t kMaxOwnInflight = 1;
-  static constexpr size_t kMaxOwnInflightBackup = 2;
-  size_t max_own_inflight() const { return primary == self ? kMaxOwnInflight : kMaxOwnInflightBackup; }
-  static constexpr auto kOwnBatchExpiry = std::chrono::milliseconds(1000);
-  static constexpr auto kMaxBatchHold = std::chrono::milliseconds(250);
+  asio::steady_timer batch_timer;
   asio::steady_timer tick_timer;
   std::map<TimerKind, std::unique_ptr<asio::steady_timer>> timers;
 
-  View view = 0;
-  NodeId primary = 0;
-  // Batches we handed to the primary, not yet executed. They are not submitted to our protocol
-  // (the primary orders them inside its bundles, whose digest the protocol would never match);
-  // one still unexecuted after view_timeout_ms is submitted, which arms the protocol's own
-  // progress timer and forwarding, so a faulty primary is still replaced.
-  struct Forwarded {
-    Bytes bytes;
-    std::chrono::steady_clock::time_point sent;
-    bool submitted = false;
-  };
-  std::map<Hash32, Forwarded> forwarded;
-  std::chrono::steady_clock::time_point last_execution{};  // of any slot (fallback_forwarded)
-  // Primary: forwarded batches waiting for our next bundle (replica/batch.hpp), by digest too,
-  // so a batch forwarded twice waits once. Bounded: a part dropped when full is the forwarder's
-  // to re-send (fallback_forwarded).
-  std::deque<std::pair<Hash32, Bytes>> parts_queue;
-  // Digests of slots executed lately, oldest first: the primary salts a slot whose bytes are
-  // among them (close_batch). Longer than the protocols' duplicate horizons (4 windows).
-  std::set<Hash32> ordered_lately;
-  std::deque<Hash32> ordered_fifo;
-  size_t ordered_lately_max = 0;  // 8 windows, set in the constructor
-  uint64_t salt_counter = 0;
-  std::set<Hash32> queued_parts;
-  static constexpr size_t kMaxQueuedParts = 4 * replica::kMaxBundleParts;
-  bool has_work() const { return !pending.empty() || (primary == self && !parts_queue.empty()); }
-  void queue_part(Bytes part, const Hash32& digest);
-  void fallback_forwarded();
   void protocol_state_transferred(Seq k, const Hash32& head);
   std::unordered_map<replica::ClientId, ClientPort::ConnId> client_conn;
   std::map<uint64_t, PendingSnapshot> snapshots;  // taken at checkpoint sequence numbers
@@ -330,6 +273,8 @@ class NodeImpl final : public consensus::Env, public replica::ProofHost {
   Counters ctr;
   ::rampart::metrics::Registry reg;  // counters, declared at the top of this file (and in the core's)
   std::unique_ptr<replica::Proofs> proofs;  // CART shares, proofs and the DURABLE quorum (after init's crypto)
+  std::unique_ptr<replica::BatchAuth> bauth;  // the verified-digest cache over check_batch
+  std::unique_ptr<replica::Batcher> batcher;  // adaptive batches, forwarding, bundles
 };
 
 // ---------------------------------------------------------------- start-up
@@ -349,6 +294,15 @@ Status NodeImpl::init() {
   if (!c) return c.error();
   rc = std::move(*c);
   RAMPART_TRY(keys::check_keys_match(cfg, self, secrets, rc));
+  bauth = std::make_unique<replica::BatchAuth>([this](ByteView b) { return timed_check(b); }, auth != ClientAuth::none, reg);
+  replica::Batcher::Params bp;
+  bp.self = self;
+  bp.batch_size = cfg.batch_size;
+  bp.batch_timeout_ms = cfg.batch_timeout_ms;
+  bp.view_timeout_ms = cfg.view_timeout_ms;
+  bp.window = cfg.window;
+  bp.forward_to_all = auth != ClientAuth::none;
+  batcher = std::make_unique<replica::Batcher>(bp, *bauth, *this, reg);
   proofs = std::make_unique<replica::Proofs>(replica::Proofs::Params{self, cfg.n(), cfg.nf(), cfg.window}, *rc.tsigner,
                                              *rc.tverifier, *this, reg);
   config_bytes = ledger::genesis_config(cfg);  // operational fields (hosts, ports, paths) left out
@@ -487,7 +441,7 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
     return false;
   }
   auto& r = m->request;
-  if (auth != ClientAuth::none) reg[kSignaturesChecked]++;
+  if (auth != ClientAuth::none) reg[replica::kSignaturesChecked]++;
   // Timed only when there is a signature to check, and then one check in kArrivalTimingEvery
   // (counted that many times): the thread CPU clock is a system call, and two per request were
   // ~1.5% of a replica's CPU on this VM, where a system call is expensive. Batches are timed
@@ -521,13 +475,7 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
   }
   // A fresh batch; for a retry the executor recognises it and the new batch's proof covers the
   // cached result.
-  if (!has_work()) pending_since = std::chrono::steady_clock::now();
-  pending.push_back(std::move(r));
-  if (pending.size() >= cfg.batch_size) {
-    close_batch();
-  } else {
-    arm_batch_timer();
-  }
+  batcher->add(std::move(r));
   return true;
 }
 
@@ -556,183 +504,12 @@ bool NodeImpl::answer_from_cache(ClientPort::ConnId c, const replica::Request& r
   return false;
 }
 
-// Adaptive batching: a batch closes when it is full, or when the batch timeout passed and no
-// batch of ours is still waiting to be executed. While one is in flight, requests keep
-// accumulating, so under load batches grow to what arrives per round trip and the per-batch
-// cost (threshold signatures, pairings, fsync) is spread over many requests; when idle, a
-// request waits at most batch_timeout_ms. A batch of ours that never executes (dropped by a
-// view change) stops counting after kOwnBatchExpiry, and nothing waits longer than
-// kMaxBatchHold, so a lost batch can delay requests but never strand them.
-void NodeImpl::arm_batch_timer() {
-  if (batch_timer_armed) return;
-  batch_timer_armed = true;
-  batch_timer.expires_after(std::chrono::milliseconds(cfg.batch_timeout_ms));
-  batch_timer.async_wait([this](const asio::error_code& ec) {
-    batch_timer_armed = false;
-    if (ec || !has_work()) return;
-    auto now = std::chrono::steady_clock::now();
-    std::erase_if(own_inflight, [&](const auto& e) { return now - e.second > kOwnBatchExpiry; });
-    if (own_inflight.size() < max_own_inflight() || now - pending_since >= kMaxBatchHold) {
-      close_batch();
-    } else {
-      arm_batch_timer();  // poll: an execution of ours closes it sooner (execute())
-    }
-  });
-}
-
-void NodeImpl::close_batch() {
-  if (!has_work() || syncing) return;
-  if (batch_timer_armed) {
-    batch_timer.cancel();
-    batch_timer_armed = false;
-  }
-  const auto now = std::chrono::steady_clock::now();
-  Bytes own;
-  if (!pending.empty()) {
-    replica::Batch b;
-    b.requests = std::move(pending);
-    pending.clear();
-    own = replica::encode_batch(b);
-    reg[kBatchesBuilt]++;
-    const Hash32 digest = replica::batch_digest(own);
-    own_inflight[digest] = now;
-    remember_verified(digest);  // every request in it passed check_request on arrival
-    if (primary != self) {
-      // With client signatures, every replica gets the batch now, not only the primary: each
-      // checks it while the current slot is in flight, so when the bundle holding it arrives
-      // the backups find it already checked (by digest) and support at once. Sent to the
-      // primary alone, its signatures were checked by the other backups on the bundle's
-      // critical path, while the primary, waiting for their support, sat idle.
-      if (auth != ClientAuth::none) {
-        transport->broadcast(wrap(PeerTag::forward, own));
-      } else {
-        transport->send(primary, wrap(PeerTag::forward, own));
-      }
-      forwarded[digest] = {std::move(own), now, false};
-      return;
-    }
-  }
-  // The primary: our own batch and the batches forwarded to us since the last bundle go into
-  // one slot, up to the bundle limits; whatever does not fit waits for the next one.
-  std::vector<Bytes> parts;
-  size_t requests = 0;
-  if (!own.empty()) {
-    requests = replica::claimed_requests(own);
-    parts.push_back(std::move(own));
-  }
-  while (!parts_queue.empty() && parts.size() < replica::kMaxBundleParts &&
-         requests + replica::claimed_requests(parts_queue.front().second) <= replica::kMaxBatchRequests) {
-    requests += replica::claimed_requests(parts_queue.front().second);
-    queued_parts.erase(parts_queue.front().first);
-    parts.push_back(std::move(parts_queue.front().second));
-    parts_queue.pop_front();
-  }
-  if (parts.empty()) return;
-  if (parts.size() > 1) {
-    reg[kBundles]++;
-    reg[kBundledParts] += parts.size();
-  }
-  Bytes slot = parts.size() == 1 ? std::move(parts.front()) : replica::encode_bundle(parts);
-  Hash32 slot_digest = replica::batch_digest(slot);
-  if (ordered_lately.count(slot_digest)) {
-    // These very bytes were ordered already (a client's retry of a lone request forms the same
-    // batch as its first one): the protocol would drop them as a duplicate and the retry would
-    // never be answered. Salted, they are new bytes; the executor answers from its reply cache.
-    if (parts.size() == 1) parts.front() = std::move(slot);
-    do {
-      slot = replica::encode_bundle(parts, ++salt_counter);
-      slot_digest = replica::batch_digest(slot);
-    } while (ordered_lately.count(slot_digest));
-    reg[kSaltedSlots]++;
-  }
-  own_inflight[slot_digest] = now;
-  remember_verified(slot_digest);  // every part was checked: ours on arrival, the rest when forwarded
-  if (!parts_queue.empty()) pending_since = now;
-  proto->submit(std::move(slot));
-}
-
-// A forwarded batch for our next bundle (we are the primary; batch_authentic checked it).
-void NodeImpl::queue_part(Bytes part, const Hash32& d) {
-  if (parts_queue.size() >= kMaxQueuedParts || !queued_parts.insert(d).second) return;
-  if (!has_work()) pending_since = std::chrono::steady_clock::now();
-  parts_queue.emplace_back(d, std::move(part));
-  if (own_inflight.size() < max_own_inflight()) {
-    close_batch();
-  } else {
-    arm_batch_timer();
-  }
-}
-
-// A primary that orders nothing for view_timeout_ms while our batch waits is suspect at once; one
-// that keeps ordering other slots is probably just loaded (under load a batch can wait longer
-// than view_timeout_ms in its queue, and submitting it then would only order it twice), so it
-// gets 8x as long before our batch goes to the protocol, which also catches a primary that
-// orders everyone's batches but ours.
-void NodeImpl::fallback_forwarded() {
-  const auto now = std::chrono::steady_clock::now();
-  const auto stall = std::chrono::milliseconds(cfg.view_timeout_ms);
-  const auto patience = now - last_execution < stall ? 8 * stall : stall;
-  for (auto& [d, f] : forwarded) {
-    if (f.submitted || now - f.sent < patience) continue;
-    f.submitted = true;
-    reg[kForwardFallbacks]++;
-    proto->submit(f.bytes);
-  }
-}
-
-// Each correct replica checks every client signature of a batch before it supports or
-// submits the batch -- but only once: the digest (BLAKE3, collision resistant) of bytes it has
-// already checked stands for the check. So a replica never orders a request whose signature it
-// has not verified itself, and each request costs one Ed25519 verification per replica instead
-// of one at the receiving replica, one at the primary and one at every backup.
-// A bundle is checked part by part, so the parts a replica built or checked before (its own
-// batch, batches forwarded through it) are not verified again.
-bool NodeImpl::batch_authentic(ByteView batch, const Hash32& d) {
-  if (verified_batches.count(d)) return true;
-  if (replica::is_bundle(batch)) {
-    auto parts = replica::batch_parts(batch);
-    if (!parts) return false;
-    for (ByteView p : *parts) {
-      const Hash32 pd = replica::batch_digest(p);
-      if (verified_batches.count(pd)) continue;
-      if (auth != ClientAuth::none) reg[kSignaturesChecked] += replica::claimed_requests(p);
-      if (!timed_check(p)) return false;
-      remember_verified(pd);
-    }
-  } else {
-    if (auth != ClientAuth::none) reg[kSignaturesChecked] += replica::claimed_requests(batch);
-    if (!timed_check(batch)) return false;
-  }
-  remember_verified(d);
-  return true;
-}
-
 bool NodeImpl::timed_check(ByteView batch) {
   if (auth == ClientAuth::none) return check_batch(batch, auth).ok();
   const uint64_t c0 = thread_cpu_ns();
   const bool ok = check_batch(batch, auth).ok();
   reg[kSignatureCheckNs] += thread_cpu_ns() - c0;
   return ok;
-}
-
-// Requests of a batch we execute without having checked it (all of it, or the parts of a bundle
-// we had not seen): only on the catch-up path, so hashing the parts again costs nothing normally.
-size_t NodeImpl::unchecked_requests(ByteView batch) const {
-  if (!replica::is_bundle(batch)) return replica::claimed_requests(batch);
-  size_t n = 0;
-  if (auto parts = replica::batch_parts(batch))
-    for (ByteView p : *parts)
-      if (!verified_batches.count(replica::batch_digest(p))) n += replica::claimed_requests(p);
-  return n;
-}
-
-void NodeImpl::remember_verified(const Hash32& d) {
-  if (!verified_batches.insert(d).second) return;
-  verified_order.push_back(d);
-  while (verified_order.size() > kMaxVerifiedBatches) {
-    verified_batches.erase(verified_order.front());
-    verified_order.pop_front();
-  }
 }
 
 void NodeImpl::on_peer(NodeId from, Bytes msg) {
@@ -754,7 +531,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
       break;
     case PeerTag::forward: {
       const Hash32 d = replica::batch_digest(body);
-      if (!batch_authentic(body, d)) {
+      if (!bauth->authentic(body, d)) {
         reg[kBadPeerMsgs]++;
         return;
       }
@@ -762,7 +539,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
       // (signed batches go to every replica, close_batch), so its part of a bundle is not
       // checked again. Not passed on from here: the sender re-sends it to the primary it learns
       // of (view_changed) or hands it to its protocol (fallback_forwarded).
-      if (primary == self) queue_part(Bytes(body.begin(), body.end()), d);
+      batcher->on_forwarded(body, d);
       break;
     }
     case PeerTag::share: {
@@ -855,35 +632,8 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
 // ---------------------------------------------------------------- execution and CART
 
 consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
-  last_execution = std::chrono::steady_clock::now();
   const Hash32 batch_d = replica::batch_digest(batch);
-  if (ordered_lately.insert(batch_d).second) {
-    ordered_fifo.push_back(batch_d);
-    if (ordered_fifo.size() > ordered_lately_max) {
-      ordered_lately.erase(ordered_fifo.front());
-      ordered_fifo.pop_front();
-    }
-  }
-  bool ours = own_inflight.erase(batch_d) > 0;
-  forwarded.erase(batch_d);
-  if (replica::is_bundle(batch)) {
-    if (auto parts = replica::batch_parts(batch)) {
-      for (ByteView p : *parts) {
-        const Hash32 d = replica::batch_digest(p);
-        forwarded.erase(d);
-        ours = own_inflight.erase(d) > 0 || ours;
-      }
-    }
-  }
-  if (ours && own_inflight.size() < max_own_inflight() && has_work() && !batch_close_posted) {
-    // One of our batches is done: the requests that gathered meanwhile go next. Posted, since
-    // close_batch() submits to the protocol, which is calling us right now.
-    batch_close_posted = true;
-    asio::post(io, [this] {
-      batch_close_posted = false;
-      close_batch();
-    });
-  }
+  batcher->executed(batch, batch_d);
   if (k <= exec.last_executed()) {
     // Recovered from disk (or installed by state transfer): the stored outcome stands.
     auto b = store->block(k);
@@ -904,7 +654,7 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
   // the nf replicas that committed it include f + 1 correct ones, and those checked it first.
   // Undecodable bytes execute as an empty batch (Executor::execute); batch_d is already known.
   auto decoded = replica::decode_batch(batch);
-  if (auth != ClientAuth::none && decoded && !verified_batches.count(batch_d)) reg[kRequestsOnCertificate] += unchecked_requests(batch);
+  if (auth != ClientAuth::none && decoded && !bauth->known(batch_d)) reg[kRequestsOnCertificate] += bauth->unchecked_requests(batch);
   auto out = exec.execute(k, decoded ? *decoded : replica::Batch{}, batch_d);
   const Hash32 root = out.results_root;
 
@@ -1105,25 +855,10 @@ void NodeImpl::view_change_started(View target, const char* reason) {
 }
 
 void NodeImpl::view_changed(View v, NodeId p) {
-  view = v;
-  primary = p;
   ctr.view.store(v);
   reg[kViewChanges]++;
   spdlog::info("event=view_changed view={} primary={}", v, p);
-  // Batches we handed to the old primary that were not executed go to the new one. Batches
-  // others forwarded to us as the old primary are theirs to re-send.
-  parts_queue.clear();
-  queued_parts.clear();
-  if (p == self) {
-    for (auto& [d, f] : forwarded) queue_part(std::move(f.bytes), d);
-    forwarded.clear();
-  } else {
-    const auto now = std::chrono::steady_clock::now();
-    for (auto& [d, f] : forwarded) {
-      transport->send(p, wrap(PeerTag::forward, f.bytes));
-      f.sent = now;
-    }
-  }
+  batcher->view_changed(p);
 }
 
 // ---------------------------------------------------------------- state transfer
@@ -1153,12 +888,7 @@ void NodeImpl::need_state_transfer(Seq k, const Hash32& head) {
 // hand it again, after the usual patience, should they still not execute.
 void NodeImpl::protocol_state_transferred(Seq k, const Hash32& head) {
   proto->on_state_transferred(k, head);
-  const auto now = std::chrono::steady_clock::now();
-  for (auto& [d, f] : forwarded) {
-    if (!f.submitted) continue;
-    f.submitted = false;
-    f.sent = now;
-  }
+  batcher->state_transferred();
 }
 
 void NodeImpl::request_state() {
@@ -1418,7 +1148,7 @@ void NodeImpl::resume() {
   auto h = std::move(held);
   held.clear();
   for (auto& [from, m] : h) on_peer(from, std::move(m));
-  close_batch();
+  batcher->open();
 }
 
 void NodeImpl::on_blocks_req(NodeId from, uint64_t from_k) {
@@ -1557,7 +1287,7 @@ void NodeImpl::cancel_timer(TimerKind t) {
 void NodeImpl::tick() {
   if (!syncing) {
     proofs->tick();
-    fallback_forwarded();
+    batcher->tick();
   }
   if (metrics) {
     auto ps = proto->stats();
@@ -1575,8 +1305,8 @@ void NodeImpl::tick() {
     s.registry = &reg;
     s.client = client_counters->snapshot();
     s.client_connections = clients->connections();
-    s.batcher_pending = pending.size();
-    s.forwarded_pending = forwarded.size() + parts_queue.size();
+    s.batcher_pending = batcher->pending();
+    s.forwarded_pending = batcher->forwarded_pending();
     s.certs_pending = proofs->pending();
     for (const auto& r : cfg.replicas)
       if (r.id != self) s.peer_queues.push_back({r.id, transport->queue_depth(r.id), transport->connected(r.id)});

@@ -1,0 +1,214 @@
+#include "replica/batcher.hpp"
+
+#include "replica/batch.hpp"
+#include "replica/peer_msg.hpp"
+
+namespace rampart::replica {
+
+namespace {
+const metrics::Declared kBatchesBuilt{"rampart_batches_built_total", "batches this replica's batcher closed"};
+const metrics::Declared kBundles{"rampart_bundles_total",
+                                 "slots this replica proposed as a bundle of several replicas' batches"};
+const metrics::Declared kBundledParts{"rampart_bundled_parts_total", "batches ordered inside those bundles"};
+const metrics::Declared kForwardFallbacks{
+    "rampart_forward_fallbacks_total",
+    "forwarded batches the primary did not order within view_timeout_ms, submitted to the protocol"};
+const metrics::Declared kSaltedSlots{
+    "rampart_salted_slots_total",
+    "slots the primary salted because the same bytes were ordered lately (retries of lone requests)"};
+}  // namespace
+
+void Batcher::add(Request r) {
+  if (!has_work()) pending_since_ = host_.now_ms();
+  pending_.push_back(std::move(r));
+  if (pending_.size() >= p_.batch_size) {
+    close();
+  } else {
+    arm();
+  }
+}
+
+void Batcher::arm() {
+  if (timer_armed_) return;
+  timer_armed_ = true;
+  host_.arm_batch_timer(p_.batch_timeout_ms);
+}
+
+void Batcher::on_timer() {
+  timer_armed_ = false;
+  if (!has_work()) return;
+  const uint64_t now = host_.now_ms();
+  std::erase_if(own_inflight_, [&](const auto& e) { return now - e.second > kOwnBatchExpiryMs; });
+  if (own_inflight_.size() < max_own_inflight() || now - pending_since_ >= kMaxBatchHoldMs) {
+    close();
+  } else {
+    arm();  // poll: an execution of ours closes it sooner (executed())
+  }
+}
+
+void Batcher::close() {
+  if (!has_work() || !open_) return;
+  if (timer_armed_) {
+    host_.cancel_batch_timer();
+    timer_armed_ = false;
+  }
+  const uint64_t now = host_.now_ms();
+  Bytes own;
+  if (!pending_.empty()) {
+    Batch b;
+    b.requests = std::move(pending_);
+    pending_.clear();
+    own = encode_batch(b);
+    reg_[kBatchesBuilt]++;
+    const Hash32 digest = batch_digest(own);
+    own_inflight_[digest] = now;
+    auth_.remember(digest);  // every request in it passed its check on arrival
+    if (primary_ != p_.self) {
+      // With client signatures, every replica gets the batch now, not only the primary: each
+      // checks it while the current slot is in flight, so when the bundle holding it arrives
+      // the backups find it already checked (by digest) and support at once. Sent to the
+      // primary alone, its signatures were checked by the other backups on the bundle's
+      // critical path, while the primary, waiting for their support, sat idle.
+      if (p_.forward_to_all) {
+        host_.broadcast_peer(wrap(PeerTag::forward, own));
+      } else {
+        host_.send_peer(primary_, wrap(PeerTag::forward, own));
+      }
+      forwarded_[digest] = {std::move(own), now, false};
+      return;
+    }
+  }
+  // The primary: our own batch and the batches forwarded to us since the last bundle go into
+  // one slot, up to the bundle limits; whatever does not fit waits for the next one.
+  std::vector<Bytes> parts;
+  size_t requests = 0;
+  if (!own.empty()) {
+    requests = claimed_requests(own);
+    parts.push_back(std::move(own));
+  }
+  while (!parts_queue_.empty() && parts.size() < kMaxBundleParts &&
+         requests + claimed_requests(parts_queue_.front().second) <= kMaxBatchRequests) {
+    requests += claimed_requests(parts_queue_.front().second);
+    queued_parts_.erase(parts_queue_.front().first);
+    parts.push_back(std::move(parts_queue_.front().second));
+    parts_queue_.pop_front();
+  }
+  if (parts.empty()) return;
+  if (parts.size() > 1) {
+    reg_[kBundles]++;
+    reg_[kBundledParts] += parts.size();
+  }
+  Bytes slot = parts.size() == 1 ? std::move(parts.front()) : encode_bundle(parts);
+  Hash32 slot_digest = batch_digest(slot);
+  if (ordered_lately_.count(slot_digest)) {
+    // These very bytes were ordered already (a client's retry of a lone request forms the same
+    // batch as its first one): the protocol would drop them as a duplicate and the retry would
+    // never be answered. Salted, they are new bytes; the executor answers from its reply cache.
+    if (parts.size() == 1) parts.front() = std::move(slot);
+    do {
+      slot = encode_bundle(parts, ++salt_counter_);
+      slot_digest = batch_digest(slot);
+    } while (ordered_lately_.count(slot_digest));
+    reg_[kSaltedSlots]++;
+  }
+  own_inflight_[slot_digest] = now;
+  auth_.remember(slot_digest);  // every part was checked: ours on arrival, the rest when forwarded
+  if (!parts_queue_.empty()) pending_since_ = now;
+  host_.submit(std::move(slot));
+}
+
+void Batcher::on_forwarded(ByteView part, const Hash32& d) {
+  if (primary_ != p_.self) return;  // the sender re-sends it to the primary it learns of
+  queue_part(Bytes(part.begin(), part.end()), d);
+}
+
+void Batcher::queue_part(Bytes part, const Hash32& d) {
+  if (parts_queue_.size() >= kMaxQueuedParts || !queued_parts_.insert(d).second) return;
+  if (!has_work()) pending_since_ = host_.now_ms();
+  parts_queue_.emplace_back(d, std::move(part));
+  if (own_inflight_.size() < max_own_inflight()) {
+    close();
+  } else {
+    arm();
+  }
+}
+
+void Batcher::executed(ByteView slot, const Hash32& d) {
+  last_execution_ms_ = host_.now_ms();
+  if (ordered_lately_.insert(d).second) {
+    ordered_fifo_.push_back(d);
+    if (ordered_fifo_.size() > ordered_max_) {
+      ordered_lately_.erase(ordered_fifo_.front());
+      ordered_fifo_.pop_front();
+    }
+  }
+  bool ours = own_inflight_.erase(d) > 0;
+  forwarded_.erase(d);
+  if (is_bundle(slot)) {
+    if (auto parts = batch_parts(slot)) {
+      for (ByteView p : *parts) {
+        const Hash32 pd = batch_digest(p);
+        forwarded_.erase(pd);
+        ours = own_inflight_.erase(pd) > 0 || ours;
+      }
+    }
+  }
+  if (ours && own_inflight_.size() < max_own_inflight() && has_work() && !close_deferred_) {
+    // One of our batches is done: the requests that gathered meanwhile go next. Deferred, since
+    // close() submits to the protocol, which is calling us right now.
+    close_deferred_ = true;
+    host_.defer([this] {
+      close_deferred_ = false;
+      close();
+    });
+  }
+}
+
+void Batcher::view_changed(consensus::NodeId primary) {
+  primary_ = primary;
+  // Batches we handed to the old primary that were not executed go to the new one. Batches
+  // others forwarded to us as the old primary are theirs to re-send.
+  parts_queue_.clear();
+  queued_parts_.clear();
+  if (primary == p_.self) {
+    // Ours to order now: no longer in flight elsewhere (left counted, they held our first slot
+    // back for kMaxBatchHoldMs).
+    for (const auto& [d, f] : forwarded_) own_inflight_.erase(d);
+    for (auto& [d, f] : forwarded_) queue_part(std::move(f.bytes), d);
+    forwarded_.clear();
+  } else {
+    const uint64_t now = host_.now_ms();
+    for (auto& [d, f] : forwarded_) {
+      host_.send_peer(primary, wrap(PeerTag::forward, f.bytes));
+      f.sent_ms = now;
+    }
+  }
+}
+
+void Batcher::state_transferred() {
+  const uint64_t now = host_.now_ms();
+  for (auto& [d, f] : forwarded_) {
+    if (!f.submitted) continue;
+    f.submitted = false;
+    f.sent_ms = now;
+  }
+}
+
+// A primary that orders nothing for view_timeout_ms while our batch waits is suspect at once; one
+// that keeps ordering other slots is probably just loaded (under load a batch can wait longer
+// than view_timeout_ms in its queue, and submitting it then would only order it twice), so it
+// gets 8x as long before our batch goes to the protocol, which also catches a primary that
+// orders everyone's batches but ours.
+void Batcher::tick() {
+  const uint64_t now = host_.now_ms();
+  const uint64_t stall = p_.view_timeout_ms;
+  const uint64_t patience = now - last_execution_ms_ < stall ? 8 * stall : stall;
+  for (auto& [d, f] : forwarded_) {
+    if (f.submitted || now - f.sent_ms < patience) continue;
+    f.submitted = true;
+    reg_[kForwardFallbacks]++;
+    host_.submit(f.bytes);
+  }
+}
+
+}  // namespace rampart::replica
