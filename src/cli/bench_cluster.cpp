@@ -163,8 +163,8 @@ uint16_t free_base_port(uint32_t n) {
 
 int bench_cluster(const Args& a) {
   if (sodium_init() < 0) return 1;
-  char tmpl[] = "/tmp/rampart-bench-XXXXXX";
-  fs::path dir = ::mkdtemp(tmpl);
+  std::string tmpl = (fs::temp_directory_path() / "rampart-bench-XXXXXX").string();
+  fs::path dir = ::mkdtemp(tmpl.data());
   keys::KeygenOptions ko;
   ko.replicas = a.replicas;
   ko.protocol = a.protocol;

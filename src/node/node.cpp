@@ -34,6 +34,7 @@
 #include "replica/executor.hpp"
 #include "replica/batch_auth.hpp"
 #include "replica/batcher.hpp"
+#include "replica/journal_gate.hpp"
 #include "replica/proofs.hpp"
 
 namespace rampart::node {
@@ -107,7 +108,10 @@ uint64_t thread_cpu_ns() {
 
 // Everything of one replica; all members are touched only on the io_context thread, except
 // `metrics` (its own lock) and `io` itself.
-class NodeImpl final : public consensus::Env, public replica::ProofHost, public replica::BatcherHost {
+class NodeImpl final : public consensus::Env,
+                       public replica::ProofHost,
+                       public replica::BatcherHost,
+                       public replica::JournalHost {
  public:
   explicit NodeImpl(NodeOptions o) : opt(std::move(o)), cfg(opt.config), self(opt.id), batch_timer(io), tick_timer(io) {}
 
@@ -116,17 +120,17 @@ class NodeImpl final : public consensus::Env, public replica::ProofHost, public 
   void stop() { io.stop(); }
 
   // ---- consensus::Env ----
-  void send(NodeId to, Bytes msg) override { send_consensus(to, wrap(PeerTag::consensus, msg)); }
-  void broadcast(Bytes msg) override { send_consensus(std::nullopt, wrap(PeerTag::consensus, msg)); }
-  void journal_put(Seq seq, uint8_t kind, Bytes body) override;
-  void journal_put_lazy(Seq seq, uint8_t kind, Bytes body) override { journal_write(seq, kind, body); }
+  void send(NodeId to, Bytes msg) override { jgate.send(to, wrap(PeerTag::consensus, msg)); }
+  void broadcast(Bytes msg) override { jgate.send(std::nullopt, wrap(PeerTag::consensus, msg)); }
+  void journal_put(Seq seq, uint8_t kind, Bytes body) override { jgate.put(seq, kind, body); }
+  void journal_put_lazy(Seq seq, uint8_t kind, Bytes body) override { jgate.put_lazy(seq, kind, body); }
   void journal_prune(Seq upto) override;
   bool validate_batch(ByteView batch) override { return bauth->authentic(batch, replica::batch_digest(batch)); }
   consensus::ExecResult execute(Seq k, View v, ByteView batch) override;
   void rollback(Seq k) override;
   void final(Seq k) override;
   void attested(View v, Seq k) override;
-  void journal_barrier() override { journal_gen = syncer->request(); }
+  void journal_barrier() override { jgate.barrier(); }
   bool tracks_proofs() const override { return true; }
   void checkpoint_stable(Seq k, const Hash32& head) override;
   void checkpoint_certified(const consensus::CheckpointCert& cert) override;
@@ -164,6 +168,13 @@ class NodeImpl final : public consensus::Env, public replica::ProofHost, public 
     });
   }
   void cancel_batch_timer() override { batch_timer.cancel(); }
+
+  // ---- replica::JournalHost (request_sync above) ----
+  bool write_record(Seq seq, uint8_t kind, ByteView body) override;
+  void send_now(std::optional<NodeId> to, Bytes wire) override {
+    if (to) transport->send(*to, std::move(wire));
+    else transport->broadcast(std::move(wire));
+  }
 
  private:
   struct PendingSnapshot {
@@ -248,21 +259,8 @@ class NodeImpl final : public consensus::Env, public replica::ProofHost, public 
   std::chrono::steady_clock::time_point last_blocks_req{};
   std::map<NodeId, uint32_t> unanswered;  // catch-up requests per peer since our height last grew
   uint64_t asked_at_final = 0;
-  // The protocol's journal (Env::journal_put): a consensus message sent after a record was
-  // written waits until an fsync covers that record (journal_gen when it was sent), so a vote
-  // never leaves before the record that makes a restarted replica remember it. Each message
-  // waits only for the records written before it: with a record per slot, waiting for the
-  // newest one instead held every message one fsync longer than it needed.
-  uint64_t journal_gen = 0, journal_synced = 0;
-  bool journal_failed = false;
-  struct HeldOut {
-    uint64_t gen;
-    std::optional<NodeId> to;
-    Bytes wire;
-  };
-  std::deque<HeldOut> held_out;  // gens non-decreasing: released from the front
-  void send_consensus(std::optional<NodeId> to, Bytes wire);
-  bool journal_write(Seq seq, uint8_t kind, ByteView body);
+  // The protocol's journal (Env::journal_put) and the consensus messages that wait for its sync.
+  replica::JournalGate jgate{*this};
   std::optional<ForkResolver> fork;  // our catch-up found a broken link: resolving (recovery.hpp)
   NodeId fork_peer = 0;
   Bytes genesis_state;               // executor snapshot before anything executed
@@ -689,7 +687,7 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
 // block up to k that is not proven yet and was not signed in v. They leave once a sync covers
 // what they vouch for (on_synced).
 void NodeImpl::attested(View v, Seq k) {
-  if (journal_failed) return;  // fail-stop, as for votes
+  if (jgate.failed()) return;  // fail-stop, as for votes
   proofs->attested(v, k);
 }
 
@@ -707,13 +705,7 @@ void NodeImpl::on_synced(uint64_t gen, const Status& st) {
     spdlog::critical("event=ledger_sync_failed error=\"{}\"", st.error().message);
     return;
   }
-  journal_synced = std::max(journal_synced, gen);
-  while (!held_out.empty() && held_out.front().gen <= journal_synced) {
-    HeldOut& h = held_out.front();
-    if (h.to) transport->send(*h.to, std::move(h.wire));
-    else transport->broadcast(std::move(h.wire));
-    held_out.pop_front();
-  }
+  jgate.synced(gen);
   if (proofs->synced(gen)) advance_final();
 }
 
@@ -1042,29 +1034,13 @@ void NodeImpl::on_state_resp(NodeId from, StateResp r) {
 
 // ---------------------------------------------------------------- protocol journal
 
-void NodeImpl::send_consensus(std::optional<NodeId> to, Bytes wire) {
-  if (journal_failed) return;  // fail-stop: we could not make a vote durable, so we do not vote
-  if (journal_gen > journal_synced) {
-    held_out.push_back({journal_gen, to, std::move(wire)});
-    return;
-  }
-  if (to) transport->send(*to, std::move(wire));
-  else transport->broadcast(std::move(wire));
-}
-
-bool NodeImpl::journal_write(Seq seq, uint8_t kind, ByteView body) {
+bool NodeImpl::write_record(Seq seq, uint8_t kind, ByteView body) {
   if (auto st = store->journal_put(seq, kind, body); !st) {
     spdlog::critical("event=journal_write_failed seq={} error=\"{}\" (this replica stops voting)", seq,
                      st.error().message);
-    journal_failed = true;
-    held_out.clear();
     return false;
   }
   return true;
-}
-
-void NodeImpl::journal_put(Seq seq, uint8_t kind, Bytes body) {
-  if (journal_write(seq, kind, body)) journal_gen = syncer->request();
 }
 
 void NodeImpl::journal_prune(Seq upto) {

@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "common/config.hpp"
+#include "temp_dir.hpp"
 #include "keys/secrets.hpp"
 #include "keys/key_check.hpp"
 #include "keys/keygen.hpp"
@@ -15,10 +16,7 @@ namespace rampart::keys {
 namespace {
 namespace fs = std::filesystem;
 
-fs::path temp_dir() {
-  char t[] = "/tmp/rampart-node-test-XXXXXX";
-  return ::mkdtemp(t);
-}
+fs::path temp_dir() { return rampart::testing::make_temp_dir("rampart-keys-test"); }
 
 TEST(Keygen, WritesConfigAndPrivateKeys) {
   fs::path d = temp_dir() / "c";

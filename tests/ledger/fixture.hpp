@@ -12,15 +12,14 @@
 #include "common/result.hpp"
 #include "ledger/block.hpp"
 #include "ledger/records.hpp"
+#include "temp_dir.hpp"
 
 namespace rampart::ledger::testing {
 
 class TempDir {
  public:
   TempDir() {
-    char tmpl[] = "/tmp/ledger_test_XXXXXX";
-    char* p = ::mkdtemp(tmpl);
-    if (p) path_ = p;
+    path_ = rampart::testing::make_temp_dir("ledger_test");
   }
   ~TempDir() {
     std::error_code ec;

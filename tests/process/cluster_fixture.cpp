@@ -1,5 +1,7 @@
 #include "process/cluster_fixture.hpp"
 
+#include "temp_dir.hpp"
+
 #include <httplib.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -67,7 +69,8 @@ bool port_free(uint16_t port) {
 // same base and ran their clients against one cluster (their writers shared key names, so one
 // read the other's values as lost writes). The lock ends with the cluster or the process.
 int lock_block(uint32_t m) {
-  const std::string path = "/tmp/rampart-test-ports-" + std::to_string(m) + ".lock";
+  const std::string path =
+      (std::filesystem::temp_directory_path() / ("rampart-test-ports-" + std::to_string(m) + ".lock")).string();
   int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
   if (fd < 0) return -1;
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -109,8 +112,7 @@ uint16_t free_base(uint32_t n, int* lock_fd) {
 }  // namespace
 
 LocalCluster::LocalCluster(uint32_t n, std::string protocol, std::string extra) {
-  char tmpl[] = "/tmp/rampart-proc-XXXXXX";
-  dir_ = ::mkdtemp(tmpl);
+  dir_ = rampart::testing::make_temp_dir("rampart-proc");
   uint16_t base = free_base(n, &port_lock_);
   std::vector<std::string> args = {"keygen", "--replicas", std::to_string(n), "--out", dir_.string(), "--protocol",
                                    protocol, "--base-port", std::to_string(base), "--view-timeout-ms", "500"};

@@ -97,13 +97,13 @@ TEST(SimDeterminism, SameSeedSameTraceHash) {
   }
 }
 
-// Seeds the simulator found (see /tmp/sim-findings-poe.md, F1): a correct replica that fell
+// Seeds the simulator found early on (docs/simulator.md): a correct replica that fell
 // behind during the fault phase never catches up, so clients that need its reply wait forever.
 TEST(SimPoeRegression, LaggingReplicaCatchesUp) {
   for (uint64_t seed : {3, 18, 50}) run_seeds({"poe", 1, "all", 1}, seed);
 }
 
-// Seeds the simulator found (see /tmp/sim-findings-poe.md, F2): a correct replica executes
+// Seeds the simulator found early on (docs/simulator.md): a correct replica executes
 // other results at a k for which a client already holds nf matching replies.
 TEST(SimPoeRegression, AcceptedResultIsNeverReplaced) {
   for (uint64_t seed : {924, 1015, 1398, 1787, 1802}) run_seeds({"poe", 1, "all", 1}, seed);
