@@ -1,5 +1,5 @@
 // The node's own replica-to-replica messages (src/replica/peer_msg.hpp, and the restart handshake
-// bodies in src/node/recovery.hpp) as NodeImpl::on_peer gets them from any peer: a PeerTag byte,
+// bodies in src/replica/restart.hpp) as NodeImpl::on_peer gets them from any peer: a PeerTag byte,
 // then a body. Every body decoder gets the body, whatever the tag (on_peer picks one by the
 // tag; none may misbehave on another's body): none may read out of bounds or allocate from an
 // unchecked length, and whatever decodes must re-encode to exactly the message (the encoders
@@ -13,12 +13,13 @@
 #include "ledger/records.hpp"
 #include "node/client_auth.hpp"
 #include "replica/peer_msg.hpp"
-#include "node/recovery.hpp"
+#include "replica/restart.hpp"
 #include "replica/batch.hpp"
 
 using namespace rampart;
 using namespace rampart::replica;
-using namespace rampart::node;
+using rampart::node::ClientAuth;
+using rampart::node::check_batch;
 
 namespace {
 

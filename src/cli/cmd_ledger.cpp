@@ -8,7 +8,7 @@
 #include "common/config.hpp"
 #include "ledger/genesis.hpp"
 #include "ledger/verify.hpp"
-#include "node/recovery.hpp"
+#include "replica/restart.hpp"
 
 namespace rampart::cli {
 
@@ -39,7 +39,7 @@ static Command reg("ledger", [](CLI::App& app) {
     }
     ledger::VerifyOptions vo;
     vo.require_all_proven = a->all_proven;
-    auto cc = node::checkpoint_checker(*cfg);
+    auto cc = replica::checkpoint_checker(*cfg);
     if (!cc) {
       std::fprintf(stderr, "error: %s\n", cc.error().message.c_str());
       exit_code = 2;

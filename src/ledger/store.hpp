@@ -144,7 +144,7 @@ class Store {
   Status truncate_above(uint64_t k, bool sync = true);
   // Drop every block above k, final ones included, and the stored checkpoint (with its
   // snapshot) if it lies above k; always synced. Only for a replica whose final blocks lost to
-  // the cluster's chain after a whole-cluster crash (node/recovery.hpp, ForkResolver): they
+  // the cluster's chain after a whole-cluster crash (replica/restart.hpp, ForkResolver): they
   // were never durable at n - f replicas, so no client accepted them.
   Status abandon_above(uint64_t k);
   // Record a stable checkpoint and the application snapshot at it, replacing the previous one.

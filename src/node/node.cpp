@@ -27,7 +27,7 @@
 #include "node/listener_limits.hpp"
 #include "node/metrics.hpp"
 #include "replica/peer_msg.hpp"
-#include "node/recovery.hpp"
+#include "replica/restart.hpp"
 #include "node/reply_frame.hpp"
 #include "keys/threshold_keys.hpp"
 #include "node/wal_syncer.hpp"
@@ -51,6 +51,23 @@ using replica::decode_state_resp;
 using replica::encode_state_req;
 using replica::encode_state_resp;
 using replica::kMaxStateBlocks;
+using replica::PeerStatus;
+using replica::BlocksResp;
+using replica::RestartSync;
+using replica::ForkResolver;
+using replica::recover_from_disk;
+using replica::restart_point;
+using replica::check_offered_checkpoint;
+using replica::check_offered_blocks;
+using replica::encode_hello;
+using replica::decode_hello;
+using replica::encode_status;
+using replica::decode_status;
+using replica::encode_blocks_req;
+using replica::decode_blocks_req;
+using replica::encode_blocks_resp;
+using replica::decode_blocks_resp;
+using replica::kMaxBlocksPerResponse;
 using keys::ReplicaCrypto;
 
 namespace {
@@ -185,7 +202,7 @@ class NodeImpl final : public consensus::Env,
   bool answer_from_cache(ClientPort::ConnId c, const replica::Request& r, const replica::CacheEntry& e);
 
   Status recover();
-  // Restart handshake (node/recovery.hpp): runs before the protocol starts.
+  // Restart handshake (replica/restart.hpp): runs before the protocol starts.
   void sync_tick();
   // hello: also broadcast our HELLO (the 250 ms tick does; a STATUS answer must not, or two
   // replicas waiting for the others answer each other's HELLOs with STATUS and back forever).
@@ -261,7 +278,7 @@ class NodeImpl final : public consensus::Env,
   uint64_t asked_at_final = 0;
   // The protocol's journal (Env::journal_put) and the consensus messages that wait for its sync.
   replica::JournalGate jgate{*this};
-  std::optional<ForkResolver> fork;  // our catch-up found a broken link: resolving (recovery.hpp)
+  std::optional<ForkResolver> fork;  // our catch-up found a broken link: resolving (replica/restart.hpp)
   NodeId fork_peer = 0;
   Bytes genesis_state;               // executor snapshot before anything executed
   void on_fork_blocks(NodeId from, const BlocksResp& r);
@@ -1051,7 +1068,7 @@ void NodeImpl::journal_prune(Seq upto) {
 // ---------------------------------------------------------------- restart handshake
 
 // Until the height to resume from is fixed, say HELLO every tick; then fetch the proven blocks
-// we lack and resume the protocol (node/recovery.hpp explains why this is safe).
+// we lack and resume the protocol (replica/restart.hpp explains why this is safe).
 void NodeImpl::sync_tick() {
   if (!syncing) return;
   sync_step(true);
@@ -1212,7 +1229,7 @@ void NodeImpl::on_fork_blocks(NodeId from, const BlocksResp& r) {
 }
 
 // f + 1 peers hold a proven chain that leaves ours at d: our blocks from d on were never durable
-// at n - f replicas (recovery.hpp), so drop them, rebuild the state from what remains on disk
+// at n - f replicas (replica/restart.hpp), so drop them, rebuild the state from what remains on disk
 // and catch up from d like any lagging replica.
 void NodeImpl::abandon_fork(uint64_t d) {
   uint64_t had = store->last_final();

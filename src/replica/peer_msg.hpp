@@ -20,7 +20,7 @@ enum class PeerTag : uint8_t {
   state_req = 4,   // "send me your checkpoint and blocks above `from`"
   state_resp = 5,  // checkpoint, snapshot, blocks (from .. checkpoint)
   proof = 6,       // a combined group signature for (view, k) (ShareMsg layout), to a peer that lacks it
-  // Restart handshake and catch-up by proven blocks (node/recovery.hpp has the bodies).
+  // Restart handshake and catch-up by proven blocks (replica/restart.hpp has the bodies).
   hello = 7,        // "I restarted with this final height; what is yours?"
   status = 8,       // last final height, serving or still restarting
   blocks_req = 9,   // "send me your final blocks from k on"

@@ -1,4 +1,4 @@
-#include "node/recovery.hpp"
+#include "replica/restart.hpp"
 
 #include <algorithm>
 #include <string>
@@ -8,7 +8,7 @@
 #include "crypto/fake.hpp"
 #include "ledger/verify.hpp"
 
-namespace rampart::node {
+namespace rampart::replica {
 
 Result<uint64_t> recover_from_disk(const ledger::Store& store, replica::Executor& exec,
                                    const crypto::ThresholdVerifier& tv) {
@@ -306,4 +306,4 @@ ForkResolver::Verdict ForkResolver::on_blocks(consensus::NodeId peer, const std:
   return voters.size() >= f_ + 1 ? Verdict::abandon : Verdict::more;
 }
 
-}  // namespace rampart::node
+}  // namespace rampart::replica

@@ -3,7 +3,7 @@
 // handshake that lets a whole cluster restart at once, catch-up by proven blocks, and the
 // checks a replica applies to state offered by peers. node.cpp wires these to the transport
 // and the protocol; everything here is plain functions and a small decision object, so it is
-// unit-tested without sockets (tests/process/recovery_unit_test.cpp).
+// unit-tested without sockets (tests/replica/restart_test.cpp).
 //
 // Whole-cluster restart. Every replica restores the last stable checkpoint's snapshot and
 // replays its final (proven) blocks; speculative blocks are discarded by ledger::Store::open.
@@ -34,7 +34,7 @@
 #include "ledger/store.hpp"
 #include "replica/executor.hpp"
 
-namespace rampart::node {
+namespace rampart::replica {
 
 // Restores the last stable checkpoint's snapshot into `exec` and replays the final blocks above
 // it; every step is checked against the digests and proofs stored in the blocks, so damaged
@@ -156,4 +156,4 @@ class ForkResolver {
   std::set<consensus::NodeId> agree_;                    // peers holding our block at fork_
 };
 
-}  // namespace rampart::node
+}  // namespace rampart::replica

@@ -322,7 +322,7 @@ TEST(Store, ReadersSeeOnlyWholeBlocksWhileAWriterAppends) {
 }
 
 // A replica whose final blocks lost to the cluster's chain after a whole-cluster crash drops
-// them (node/recovery.hpp, ForkResolver): blocks above k go, final or not, and so does a
+// them (replica/restart.hpp, ForkResolver): blocks above k go, final or not, and so does a
 // checkpoint above k; what stays reopens and takes a different block k + 1.
 TEST(Store, AbandonAboveDropsFinalBlocksAndACheckpointAboveThem) {
   TempDir d;

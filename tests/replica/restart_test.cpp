@@ -1,4 +1,4 @@
-// Unit tests of node/recovery (no processes): a checkpoint offered in state transfer is adopted
+// Unit tests of replica/restart (no processes): a checkpoint offered in state transfer is adopted
 // only with a certificate the protocol verifies, and the restart handshake decides the height
 // to resume from only when that is safe.
 #include <gtest/gtest.h>
@@ -7,9 +7,9 @@
 #include "consensus/poe/messages.hpp"
 #include "crypto/fake.hpp"
 #include "ledger/fixture.hpp"
-#include "node/recovery.hpp"
+#include "replica/restart.hpp"
 
-namespace rampart::node {
+namespace rampart::replica {
 namespace {
 
 using consensus::NodeId;
@@ -283,4 +283,4 @@ TEST(ForkResolver, PeersHoldingOurChainRefuteTheFork) {
 }
 
 }  // namespace
-}  // namespace rampart::node
+}  // namespace rampart::replica
