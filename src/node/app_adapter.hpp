@@ -1,7 +1,8 @@
 #pragma once
-// The executor hands each request's payload to the state machine; on the direct path a payload
-// is `client public key || operation` (client/wire.hpp). This adapter strips the key so the
-// application sees only its operation.
+// The executor hands each request's payload to the state machine as the operation; on the direct
+// path a payload is `client public key || operation` (client/wire.hpp). This adapter splits it:
+// the application sees the key that signed the request as the invocation's principal, and its
+// own operation.
 #include "app/state_machine.hpp"
 #include "client/wire.hpp"
 
@@ -10,9 +11,15 @@ namespace rampart::node {
 class KeyPrefixedApp final : public app::StateMachine {
  public:
   explicit KeyPrefixedApp(app::StateMachine& inner) : inner_(inner) {}
-  Bytes apply(uint64_t k, ByteView payload) override {
-    if (payload.size() < client::kPubkeyBytes) return inner_.apply(k, {});
-    return inner_.apply(k, payload.subspan(client::kPubkeyBytes));
+  Bytes apply(const app::Invocation& in) override {
+    app::Invocation out = in;
+    if (in.op.size() < client::kPubkeyBytes) {
+      out.op = {};
+    } else {
+      out.principal = in.op.first(client::kPubkeyBytes);
+      out.op = in.op.subspan(client::kPubkeyBytes);
+    }
+    return inner_.apply(out);
   }
   void undo_to(uint64_t k) override { inner_.undo_to(k); }
   void make_final(uint64_t k) override { inner_.make_final(k); }

@@ -96,7 +96,7 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
     } else if (it && req.seq < it->seq) {
       e.kind = ReplyKind::stale;
     } else {
-      e.result = sm_.apply(k, req.payload);
+      e.result = sm_.apply(app::Invocation{k, static_cast<uint32_t>(i), req.client, {}, req.seq, req.payload});
       bool inserted = false;
       CacheEntry* slot = table_.upsert(req.client, inserted);
       std::optional<CacheEntry> old;

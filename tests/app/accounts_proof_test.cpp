@@ -30,12 +30,12 @@ struct Fixture {
   Fixture(size_t n, std::mt19937_64& rng) {
     for (size_t i = 0; i < n; ++i) {
       Account to = random_account(rng);
-      auto r = decode_result(w.apply(1, transfer(admin, to, 1 + i, i)));
+      auto r = decode_result(apply_op(w, 1, transfer(admin, to, 1 + i, i)));
       EXPECT_TRUE(r && r->code == Code::ok);
     }
     std::optional<Account> after;
     while (true) {
-      auto r = decode_result(w.apply(1, page(after, kMaxPage)));
+      auto r = decode_result(apply_op(w, 1, page(after, kMaxPage)));
       sorted.insert(sorted.end(), r->entries.begin(), r->entries.end());
       if (!r->more) break;
       after = r->entries.back().account;

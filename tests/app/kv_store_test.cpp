@@ -9,7 +9,7 @@ using namespace rampart::app::kv;
 
 namespace {
 OpResult run(KvStore& s, uint64_t k, const Op& op) {
-  auto r = decode_result(s.apply(k, encode_op(op)));
+  auto r = decode_result(apply_op(s, k, encode_op(op)));
   EXPECT_TRUE(r.ok());
   return *r;
 }
@@ -28,7 +28,7 @@ TEST(KvStore, PutGetDelete) {
 TEST(KvStore, MalformedOperationIsAnErrorResultNotACrash) {
   KvStore s;
   Hash32 before = s.digest();
-  auto r = decode_result(s.apply(1, to_bytes("\x07garbage")));
+  auto r = decode_result(apply_op(s, 1, to_bytes("\x07garbage")));
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->code, Code::bad_op);
   EXPECT_EQ(s.digest(), before);
@@ -147,9 +147,9 @@ TEST(KvStore, IncrementalDigestMatchesARebuiltStore) {
 // faster way of computing it cannot quietly change it. Value computed at store format 5.
 TEST(KvStore, DigestOfAFixedStoreIsPinned) {
   KvStore s;
-  s.apply(1, encode_op(put("alpha", "1")));
-  s.apply(1, encode_op(put("beta", std::string(40, 'b'))));             // entry of one block
-  s.apply(1, encode_op(put("gamma", std::string(100, 'g'))));           // entry of several blocks
-  for (int i = 0; i < 6000; ++i) s.apply(2, encode_op(put("k" + std::to_string(i), "v")));  // buckets of 1, 2 and 3+ keys
+  apply_op(s, 1, encode_op(put("alpha", "1")));
+  apply_op(s, 1, encode_op(put("beta", std::string(40, 'b'))));             // entry of one block
+  apply_op(s, 1, encode_op(put("gamma", std::string(100, 'g'))));           // entry of several blocks
+  for (int i = 0; i < 6000; ++i) apply_op(s, 2, encode_op(put("k" + std::to_string(i), "v")));  // buckets of 1, 2 and 3+ keys
   EXPECT_EQ(to_hex(s.digest()), "035396d640c34ac181b2a853236f85c6b88fbcadc5992d184f4504e0875fe756");
 }

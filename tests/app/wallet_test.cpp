@@ -22,7 +22,7 @@ struct World {
     for (size_t i = 0; i < n; ++i) users.push_back(KeyPair::generate());
   }
   OpResult run(uint64_t k, const Bytes& op) {
-    auto r = decode_result(w.apply(k, op));
+    auto r = decode_result(apply_op(w, k, op));
     EXPECT_TRUE(r) << r.error().message;
     return r ? *r : OpResult{};
   }
@@ -222,7 +222,7 @@ TEST(Registry, MakesTheConfiguredApp) {
   c.admin_accounts = {to_hex(acct(admin))};
   auto w = make_app(c);
   ASSERT_TRUE(w);
-  auto r = decode_result((*w)->apply(1, transfer(admin, acct(admin), 5, 0)));
+  auto r = decode_result(apply_op(**w, 1, transfer(admin, acct(admin), 5, 0)));
   ASSERT_TRUE(r);
   EXPECT_EQ(r->code, Code::ok);
   c.admin_accounts = {"abc"};

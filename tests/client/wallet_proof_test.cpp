@@ -105,7 +105,7 @@ TEST(WalletProof, ResultMustAnswerTheOperationSent) {
   Bytes op1 = w::test::transfer(c.admin, c.users[0].public_key(), 5, 0);
   Bytes op2 = w::test::transfer(c.admin, c.users[0].public_key(), 5, 1);
   w::Wallet scratch({c.admin.public_key()});
-  Bytes res1 = scratch.apply(1, op1);
+  Bytes res1 = app::apply_op(scratch, 1, op1);
   EXPECT_TRUE(check_wallet_result(op1, res1));
   auto bad = check_wallet_result(op2, res1);
   ASSERT_FALSE(bad);

@@ -181,3 +181,26 @@ TEST(Executor, BatchedLeavesEqualTheLeafAClientComputes) {
   }
   EXPECT_EQ(results_tree(replies).root(), crypto::merkle::Tree(leaves).root());
 }
+
+// The invocation the state machine sees (DESIGN §7): height, position in the batch, client id
+// and seq, the payload as the operation. Retries and stale requests never reach it.
+TEST(Executor, TheStateMachineSeesWhoAskedAndWhere) {
+  struct Recorder final : app::StateMachine {
+    std::vector<std::tuple<uint64_t, uint32_t, uint64_t, uint64_t, Bytes, size_t>> seen;
+    Bytes apply(const app::Invocation& in) override {
+      seen.emplace_back(in.height, in.index, in.client, in.seq, Bytes(in.op.begin(), in.op.end()), in.principal.size());
+      return {};
+    }
+    void undo_to(uint64_t) override {}
+    void make_final(uint64_t) override {}
+    Hash32 digest() const override { return {}; }
+    Bytes snapshot() const override { return {}; }
+    Status restore(ByteView) override { return {}; }
+  } app;
+  Executor ex(app);
+  Batch b{{Request{3, 1, to_bytes("a"), {}}, Request{4, 7, to_bytes("b"), {}}, Request{3, 1, to_bytes("a"), {}}}};
+  ex.execute(5, b, batch_digest(encode_batch(b)));
+  ASSERT_EQ(app.seen.size(), 2u) << "the retry inside the batch is answered from the cache";
+  EXPECT_EQ(app.seen[0], std::make_tuple(uint64_t{5}, uint32_t{0}, uint64_t{3}, uint64_t{1}, to_bytes("a"), size_t{0}));
+  EXPECT_EQ(app.seen[1], std::make_tuple(uint64_t{5}, uint32_t{1}, uint64_t{4}, uint64_t{7}, to_bytes("b"), size_t{0}));
+}

@@ -87,7 +87,9 @@ void KvStore::write(uint64_t k, const Bytes& key, std::optional<Bytes> value) {
   undo.push_back({key, std::move(old)});
 }
 
-Bytes KvStore::apply(uint64_t k, ByteView bytes) {
+Bytes KvStore::apply(const Invocation& in) {
+  const uint64_t k = in.height;
+  const ByteView bytes = in.op;
   auto op = decode_op(bytes);
   if (!op) return encode_result({Code::bad_op, {}});
   switch (op->type) {

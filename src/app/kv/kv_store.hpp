@@ -16,7 +16,7 @@ namespace rampart::app::kv {
 
 class KvStore final : public StateMachine {
  public:
-  Bytes apply(uint64_t k, ByteView op) override;
+  Bytes apply(const Invocation& in) override;
   void undo_to(uint64_t k) override;
   void make_final(uint64_t k) override;
   Hash32 digest() const override;

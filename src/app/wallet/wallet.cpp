@@ -44,7 +44,9 @@ void Wallet::put(uint64_t k, const Account& a, uint64_t balance, uint64_t nonce)
   digest_.reset();
 }
 
-Bytes Wallet::apply(uint64_t k, ByteView bytes) {
+Bytes Wallet::apply(const Invocation& in) {
+  const uint64_t k = in.height;
+  const ByteView bytes = in.op;
   const Hash32 h = op_hash(bytes);
   auto op = decode_op(bytes);
   if (!op) return encode_result(fail(Code::malformed, h, op.error().message));

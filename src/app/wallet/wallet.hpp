@@ -23,7 +23,7 @@ class Wallet final : public StateMachine {
  public:
   explicit Wallet(std::set<Account> admins = {});
 
-  Bytes apply(uint64_t k, ByteView op) override;
+  Bytes apply(const Invocation& in) override;
   void undo_to(uint64_t k) override;
   void make_final(uint64_t k) override;
   Hash32 digest() const override;
