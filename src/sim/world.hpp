@@ -31,6 +31,7 @@ using consensus::View;
 // here it goes to the world's record of shares (World::proof), not over the network.
 enum class Tag : uint8_t { consensus = 1, request = 2, forward = 3, reply = 4, state_req = 5, state_resp = 6, share = 7 };
 inline constexpr uint32_t kShareSink = 0xffffffff;
+inline constexpr uint64_t kMs = 1000;  // simulated time is in microseconds
 
 enum class EvType : uint8_t {
   deliver, proto_timer, batch_timer, client_timer, client_next, crash, restart, partition, heal,

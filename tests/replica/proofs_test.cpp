@@ -99,6 +99,14 @@ class ProofsTest : public ::testing::Test {
     proofs->on_share(1, share(1, k, v, head));
     proofs->on_share(2, share(2, k, v, head));
   }
+  // Block k executed, proven, its proof written and synced here.
+  Hash32 proven_block(uint64_t k) {
+    const Hash32 head = execute(k);
+    prove(k, head);
+    host.run_deferred();
+    proofs->synced(host.gen);
+    return head;
+  }
   ShareMsg durable(uint64_t k, const Hash32& head, bool asks = false) { return {k, 0, head, asks ? Bytes{1} : Bytes{}}; }
   uint64_t bad_shares() const {
     std::ostringstream o;
@@ -221,10 +229,7 @@ TEST_F(ProofsTest, AProofThatCameEarlyIsAdoptedAtExecution) {
 }
 
 TEST_F(ProofsTest, DurableForAnotherBlockDoesNotCount) {
-  const Hash32 head = execute(1);
-  prove(1, head);
-  host.run_deferred();
-  proofs->synced(host.gen);
+  const Hash32 head = proven_block(1);
   Hash32 lie = head;
   lie[0] ^= 1;
   proofs->on_durable(1, durable(1, lie));
@@ -252,10 +257,7 @@ TEST_F(ProofsTest, ARollbackBeforeTheSyncKeepsTheProofFromCounting) {
 }
 
 TEST_F(ProofsTest, PeersLaggingOnAProvenBlockGetTheProofAndOurDurable) {
-  const Hash32 head = execute(1);
-  prove(1, head);
-  host.run_deferred();
-  proofs->synced(host.gen);
+  const Hash32 head = proven_block(1);
   host.sent.clear();
   proofs->on_share(3, share(3, 1, 0, head));  // a peer still collecting shares
   auto p = host.of(PeerTag::proof);
@@ -269,10 +271,7 @@ TEST_F(ProofsTest, PeersLaggingOnAProvenBlockGetTheProofAndOurDurable) {
 }
 
 TEST_F(ProofsTest, LostAcknowledgementsAndSharesAreAskedForAgainNoFasterThanTheResendPeriod) {
-  const Hash32 head = execute(1);
-  prove(1, head);
-  host.run_deferred();
-  proofs->synced(host.gen);
+  const Hash32 head = proven_block(1);
   host.sent.clear();
   proofs->tick();
   EXPECT_TRUE(host.of(PeerTag::durable).empty()) << "asked just now";
