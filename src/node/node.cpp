@@ -551,9 +551,9 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         return;
       }
       // A backup's batch for our next bundle; checked above even when we are not the primary
-      // (signed batches go to every replica, close_batch), so its part of a bundle is not
+      // (signed batches go to every replica, Batcher::close), so its part of a bundle is not
       // checked again. Not passed on from here: the sender re-sends it to the primary it learns
-      // of (view_changed) or hands it to its protocol (fallback_forwarded).
+      // of (view_changed) or hands it to its protocol (Batcher::tick).
       batcher->on_forwarded(body, d);
       break;
     }
@@ -893,7 +893,7 @@ void NodeImpl::need_state_transfer(Seq k, const Hash32& head) {
 }
 
 // The protocol forgets its pending batches when it installs a transferred state (it cannot tell
-// which of them the state holds): batches we had handed it (fallback_forwarded) become ours to
+// which of them the state holds): batches we had handed it (Batcher::tick) become ours to
 // hand it again, after the usual patience, should they still not execute.
 void NodeImpl::protocol_state_transferred(Seq k, const Hash32& head) {
   proto->on_state_transferred(k, head);

@@ -10,7 +10,7 @@ namespace {
 const metrics::Declared kBadShares{"rampart_bad_reply_shares_total",
                                    "invalid CART reply shares found while combining"};
 const metrics::Declared kOtherResults{"rampart_proofs_for_other_results_total",
-                                      "valid proofs for a block other than ours: nf replicas executed it otherwise"};
+                                      "valid proofs for a block other than ours at its height: nf replicas executed it otherwise (speculation of ours a view change will undo)"};
 }  // namespace
 
 void Proofs::executed(uint64_t k, View v, const ledger::Block& header, const Hash32& head,
