@@ -228,7 +228,6 @@ class NodeImpl final : public consensus::Env,
   void on_state_resp(NodeId from, StateResp r);
   void request_state();
   void tick();
-  bool proven(uint64_t k);
 
   NodeOptions opt;
   const ClusterConfig& cfg;
@@ -744,12 +743,10 @@ void NodeImpl::deliver_replies(uint64_t, const replica::BlockProof& b) {
   }
 }
 
-bool NodeImpl::proven(uint64_t k) { return proofs->proven(k); }
-
 void NodeImpl::advance_final() {
   uint64_t j = store->last_final();
   uint64_t upto = std::min(final_target, store->last_block());
-  while (j < upto && proven(j + 1)) ++j;
+  while (j < upto && proofs->proven(j + 1)) ++j;
   const uint64_t was_final = store->last_final();
   if (j > was_final) {
     if (auto st = store->mark_final(j, false); !st) {

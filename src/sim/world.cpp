@@ -4,8 +4,6 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "app/kv/op.hpp"
-#include "common/codec.hpp"
 #include "sim/adversary_protocol.hpp"
 #include "sim/world.hpp"
 

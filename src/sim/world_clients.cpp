@@ -1,11 +1,9 @@
 // The simulated world's clients (closed loop, retries, acceptance of replies) and the checks
 // made as the run goes (views, executions, twins, memory).
 #include <algorithm>
-#include <cstdio>
 
 #include "app/kv/op.hpp"
 #include "common/codec.hpp"
-#include "sim/adversary_protocol.hpp"
 #include "sim/world.hpp"
 
 namespace rampart::sim::detail {

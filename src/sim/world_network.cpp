@@ -1,7 +1,6 @@
 // The simulated world's network: the Byzantine output filters, journal gating of a replica's
 // messages, replies, the proofs the world keeps, message faults and delivery.
 #include <algorithm>
-#include <cstdio>
 
 #include "app/kv/op.hpp"
 #include "common/codec.hpp"

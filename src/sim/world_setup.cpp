@@ -1,10 +1,7 @@
 // The simulated world's set-up: which replicas are faulty and how, the fault schedule, and
 // starting (or restarting) a replica from its disk.
 #include <algorithm>
-#include <cstdio>
 
-#include "app/kv/op.hpp"
-#include "common/codec.hpp"
 #include "sim/adversary_protocol.hpp"
 #include "sim/world.hpp"
 
