@@ -10,6 +10,18 @@
 namespace rampart::keys {
 namespace fs = std::filesystem;
 
+namespace {
+// A fresh node identity: the Ed25519 signing key and the X25519 channel key, secrets into s.
+void new_identity(NodeSecrets& s, Bytes& ed25519_public, Bytes& x25519_public) {
+  s.ed25519_secret.resize(crypto_sign_SECRETKEYBYTES);
+  ed25519_public.resize(crypto_sign_PUBLICKEYBYTES);
+  crypto_sign_keypair(ed25519_public.data(), s.ed25519_secret.data());
+  s.x25519_secret.resize(crypto_kx_SECRETKEYBYTES);
+  x25519_public.resize(crypto_kx_PUBLICKEYBYTES);
+  crypto_kx_keypair(x25519_public.data(), s.x25519_secret.data());
+}
+}  // namespace
+
 Result<ClusterConfig> keygen(const KeygenOptions& opt, const fs::path& dir) {
   if (sodium_init() < 0) return err("libsodium failed to initialise");
   if (opt.replicas == 0) return err("keygen: need at least one replica");
@@ -55,12 +67,7 @@ Result<ClusterConfig> keygen(const KeygenOptions& opt, const fs::path& dir) {
     r.peer_port = static_cast<uint16_t>(opt.base_port + i);
     r.client_port = static_cast<uint16_t>(opt.base_port + 100 + i);
     r.metrics_port = static_cast<uint16_t>(opt.base_port + 200 + i);
-    s.ed25519_secret.resize(crypto_sign_SECRETKEYBYTES);
-    r.ed25519_public.resize(crypto_sign_PUBLICKEYBYTES);
-    crypto_sign_keypair(r.ed25519_public.data(), s.ed25519_secret.data());
-    s.x25519_secret.resize(crypto_kx_SECRETKEYBYTES);
-    r.x25519_public.resize(crypto_kx_PUBLICKEYBYTES);
-    crypto_kx_keypair(r.x25519_public.data(), s.x25519_secret.data());
+    new_identity(s, r.ed25519_public, r.x25519_public);
     if (opt.crypto != "fake") {
       s.threshold_share = deal.secret_shares[i];
       r.threshold_public = deal.public_shares[i];
@@ -78,12 +85,7 @@ Result<ClusterConfig> keygen(const KeygenOptions& opt, const fs::path& dir) {
     b.id = i;
     b.host = opt.host;
     b.port = static_cast<uint16_t>(opt.base_port + 300 + i);
-    s.ed25519_secret.resize(crypto_sign_SECRETKEYBYTES);
-    b.ed25519_public.resize(crypto_sign_PUBLICKEYBYTES);
-    crypto_sign_keypair(b.ed25519_public.data(), s.ed25519_secret.data());
-    s.x25519_secret.resize(crypto_kx_SECRETKEYBYTES);
-    b.x25519_public.resize(crypto_kx_PUBLICKEYBYTES);
-    crypto_kx_keypair(b.x25519_public.data(), s.x25519_secret.data());
+    new_identity(s, b.ed25519_public, b.x25519_public);
     b.key_file = "keys/broker-" + std::to_string(i) + ".key";
     RAMPART_TRY(save_secrets(s, dir / b.key_file));
     c.brokers.push_back(std::move(b));
