@@ -31,6 +31,7 @@
 #include "crypto/merkle.hpp"
 #include "ledger/block.hpp"
 #include "net/frame.hpp"
+#include "client/session.hpp"
 #include "keys/keygen.hpp"
 
 namespace rampart::cli {
@@ -123,6 +124,7 @@ Result<std::pair<fs::path, ClusterConfig>> make_cluster(const Args& a) {
   ko.protocol = a.protocol;
   ko.batch_size = a.batch;
   ko.base_port = a.base_port ? a.base_port : free_base_port(a.replicas);
+  ko.relays = 1;  // the load generator carries all its clients' requests on one connection per replica
   auto cfg = keys::keygen(ko, dir);
   if (!cfg) return cfg.error();
   return std::make_pair(dir, std::move(*cfg));
@@ -325,7 +327,13 @@ int bench_cluster(const Args& a) {
   auto group = client::make_group_verifier(cfg);
   if (!group) return 1;
   const std::vector<pid_t> pids = start_replicas(a, dir, cfg);
-  Load load(a, cfg, **group);
+  auto relay = client::load_signing_key((dir / keys::relay_key_file(0)).string());
+  if (!relay) {
+    std::fprintf(stderr, "error: %s\n", relay.error().message.c_str());
+    stop_replicas(pids, dir, a.keep);
+    return 1;
+  }
+  Load load(a, cfg, **group, *relay);
   if (!load.connect()) {
     stop_replicas(pids, dir, a.keep);
     return 1;

@@ -10,10 +10,12 @@
 #include <chrono>
 #include <cstdio>
 #include <deque>
+#include <optional>
 #include <random>
 #include <set>
 
 #include "app/kv/op.hpp"
+#include "client/session.hpp"
 #include "client/wire.hpp"
 #include "common/config.hpp"
 #include "crypto/interfaces.hpp"
@@ -71,7 +73,8 @@ class ClientIndex {
 
 struct Conn {
   std::unique_ptr<asio::ip::tcp::socket> sock;
-  net::FrameDecoder dec{1u << 20};
+  std::optional<client::Session> session;  // the client channel, opened with the relay key
+  net::FrameDecoder dec{(1u << 20) + crypto::Channel::kTagBytes};
   std::array<uint8_t, 256 * 1024> buf{};
   Bytes out, inflight;
   bool writing = false;
@@ -80,11 +83,13 @@ struct Conn {
 // ---- the load generator --------------------------------------------------------------------
 
 // C closed-loop clients over one connection per replica, on one io thread: each sends its next
-// request when its reply (Merkle proof and, once per batch, group signature) checked out.
+// request when its reply (Merkle proof and, once per batch, group signature) checked out. The
+// connections are opened with a relay's key (cluster.toml lists it), as a gateway's would be:
+// a client's own connection may carry only its own requests.
 class Load {
  public:
-  Load(const Args& a, const ClusterConfig& cfg, const crypto::ThresholdVerifier& group)
-      : a_(a), cfg_(cfg), group_(group), conns_(cfg.n()), vc_(a.clients), by_id_(vc_.size()) {
+  Load(const Args& a, const ClusterConfig& cfg, const crypto::ThresholdVerifier& group, const client::SigningKey& relay)
+      : a_(a), cfg_(cfg), group_(group), relay_(relay), conns_(cfg.n()), vc_(a.clients), by_id_(vc_.size()) {
     lat_us.reserve(1 << 20);
   }
 
@@ -109,6 +114,10 @@ class Load {
         ::usleep(50000);
       }
       conns_[i].sock->set_option(asio::ip::tcp::no_delay(true));
+      if (auto st = handshake(i); !st) {
+        std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
+        return false;
+      }
     }
     for (size_t i = 0; i < vc_.size(); ++i) {
       vc_[i].pk.resize(32);
@@ -136,6 +145,27 @@ class Load {
   void stop() { stopping_ = true; }
 
  private:
+  // The client channel, before the load starts (blocking): hello, the replica's hello, key proof.
+  Status handshake(uint32_t i) {
+    Conn& k = conns_[i];
+    auto s = client::Session::to_replica(cfg_, i, relay_.pk, relay_.sk);
+    if (!s) return s.error();
+    k.session.emplace(std::move(*s));
+    asio::error_code ec;
+    asio::write(*k.sock, asio::buffer(k.session->hello_frame()), ec);
+    std::vector<Bytes> frames;
+    while (!ec && frames.empty()) {
+      size_t n = k.sock->read_some(asio::buffer(k.buf), ec);
+      if (!ec && !k.dec.feed(ByteView(k.buf.data(), n), frames)) return err("replica " + std::to_string(i) + " sent a malformed frame");
+    }
+    if (ec) return err("handshake with replica " + std::to_string(i) + ": " + ec.message());
+    auto auth = k.session->on_hello(frames.front());
+    if (!auth) return auth.error();
+    asio::write(*k.sock, asio::buffer(*auth), ec);
+    if (ec) return err("handshake with replica " + std::to_string(i) + ": " + ec.message());
+    return {};
+  }
+
   Bytes make_frame(VClient& v, uint64_t seq) {
     std::string key = "key" + std::to_string(rng_() % a_.keys);
     Bytes payload = v.pk;
@@ -175,7 +205,7 @@ class Load {
     } else {
       frame = make_frame(v, v.seq);
     }
-    net::append_frame(conns_[v.conn].out, frame);
+    if (!conns_[v.conn].session->seal_frame(frame, conns_[v.conn].out)) bad++;
     v.sent = std::chrono::steady_clock::now();
     flush(v.conn);
   }
@@ -183,7 +213,13 @@ class Load {
   // Per read: every reply first (read in place, no copies), then their Merkle proofs together
   // (merkle::verify_many hashes one tree level of all of them per SIMD call). Buffers are
   // reused from read to read.
-  void on_frame(ByteView f) {
+  void on_frame(Conn& k, ByteView sealed) {
+    auto opened = k.session->open(sealed);
+    if (!opened) {
+      bad++;
+      return;
+    }
+    const Bytes& f = *opened;
     auto rp = client::decode_reply_view(f);
     if (!rp) return;
     const size_t i = by_id_.find(rp->client);
@@ -215,7 +251,7 @@ class Load {
       got_.clear();
       leaf_bytes_.clear();
       leaf_at_.assign(1, 0);
-      if (!conns_[c].dec.feed(ByteView(conns_[c].buf.data(), n), [this](ByteView f) { on_frame(f); })) return;
+      if (!conns_[c].dec.feed(ByteView(conns_[c].buf.data(), n), [this, c](ByteView f) { on_frame(conns_[c], f); })) return;
       auto now = std::chrono::steady_clock::now();
       const std::vector<Hash32> leaves = crypto::merkle::hash_packed_leaves(leaf_bytes_.data(), leaf_at_);
       roots_.clear();
@@ -243,6 +279,7 @@ class Load {
   const Args& a_;
   const ClusterConfig& cfg_;
   const crypto::ThresholdVerifier& group_;
+  const client::SigningKey& relay_;
   std::vector<Conn> conns_;
   std::vector<VClient> vc_;
   ClientIndex by_id_;

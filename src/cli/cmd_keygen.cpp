@@ -15,6 +15,7 @@ static Command reg("keygen", [](CLI::App& app) {
   auto admins = std::make_shared<uint32_t>(1);
   cmd->add_option("--replicas", opt->replicas, "number of replicas (3f+1)")->default_val(4);
   cmd->add_option("--brokers", opt->brokers, "number of brokers")->default_val(0);
+  cmd->add_option("--relays", opt->relays, "relay keys to create (keys/relay-I.key): connections that carry other clients' requests")->default_val(0);
   cmd->add_option("-f,--faults", opt->f, "f (default: the largest f with 3f+1 <= replicas)");
   cmd->add_option("--protocol", opt->protocol, "poe | pbft")->default_val("poe")->check(CLI::IsMember({"poe", "pbft"}));
   cmd->add_option("--crypto", opt->crypto, "bls | fake (fake: deterministic stand-in, tests only)")->default_val(opt->crypto)->check(CLI::IsMember({"bls", "fake"}));
@@ -39,8 +40,8 @@ static Command reg("keygen", [](CLI::App& app) {
     }
     if (*app_name == "wallet")
       std::printf("app wallet: %u admin account key(s) in %s/keys/admin-I.key\n", *admins, out->c_str());
-    std::printf("wrote %s/cluster.toml and %u replica + %u broker key files in %s/keys (mode 0600)\n", out->c_str(),
-                r->n(), static_cast<unsigned>(r->brokers.size()), out->c_str());
+    std::printf("wrote %s/cluster.toml and %u replica + %u broker + %u relay key files in %s/keys (mode 0600)\n",
+                out->c_str(), r->n(), static_cast<unsigned>(r->brokers.size()), opt->relays, out->c_str());
   });
 });
 

@@ -3,8 +3,10 @@
 #include <sodium.h>
 
 #include <asio.hpp>
+#include <deque>
 
 #include "client/group_key.hpp"
+#include "client/session.hpp"
 #include "client/verify.hpp"
 #include "net/frame.hpp"
 
@@ -34,8 +36,14 @@ struct Client::Impl {
   uint64_t seq = 0;
   asio::io_context io;
   std::optional<asio::ip::tcp::socket> sock;
+  std::optional<Session> session;  // the connection's channel
   uint32_t cur = 0;
-  net::FrameDecoder dec{1u << 20};
+  net::FrameDecoder dec{kMaxFrame};
+  std::deque<Bytes> frames;  // decoded, not yet looked at
+  std::array<uint8_t, 64 * 1024> buf;
+
+  // A reply frame's payload plus the channel's tag.
+  static constexpr size_t kMaxFrame = (1u << 20) + crypto::Channel::kTagBytes;
 
   void disconnect() {
     if (sock) {
@@ -43,7 +51,9 @@ struct Client::Impl {
       sock->close(ec);
       sock.reset();
     }
-    dec = net::FrameDecoder(1u << 20);
+    session.reset();
+    frames.clear();
+    dec = net::FrameDecoder(kMaxFrame);
   }
 
   // Runs the io_context until `done` or the deadline; on the deadline cancels pending work and
@@ -88,16 +98,31 @@ struct Client::Impl {
       return err("connect to replica " + std::to_string(r) + ": " + result.message());
     }
     sock->set_option(asio::ip::tcp::no_delay(true), ec);
-    return {};
+    return handshake(r, deadline);
   }
 
-  // One attempt at replica `cur`: send, then read until a verified reply or the deadline.
-  Result<Answer> attempt(const Bytes& frame, uint64_t s) {
-    auto deadline = std::chrono::steady_clock::now() + opt.timeout;
-    if (!sock) RAMPART_TRY(connect(cur, deadline));
+  // The client channel: our hello, the replica's, then our key proof (sent with the request).
+  Status handshake(uint32_t r, std::chrono::steady_clock::time_point deadline) {
+    auto s = Session::to_replica(cfg, r, pk, sk);
+    if (!s) return s.error();
+    session.emplace(std::move(*s));
+    RAMPART_TRY(write(session->hello_frame(), deadline));
+    auto hello = next_frame(deadline, timed_out("handshake with"));
+    if (!hello) return hello.error();
+    auto auth = session->on_hello(*hello);
+    if (!auth) {
+      disconnect();
+      return auth.error();
+    }
+    pending_auth = std::move(*auth);
+    return {};
+  }
+  Bytes pending_auth;  // sent in front of the first request on a new connection
+
+  Status write(const Bytes& bytes, std::chrono::steady_clock::time_point deadline) {
     bool done = false;
     asio::error_code wec;
-    asio::async_write(*sock, asio::buffer(frame), [&](const asio::error_code& e, size_t) {
+    asio::async_write(*sock, asio::buffer(bytes), [&](const asio::error_code& e, size_t) {
       wec = e;
       done = true;
     });
@@ -106,10 +131,13 @@ struct Client::Impl {
       disconnect();
       return err("send to replica " + std::to_string(cur) + " failed: " + wec.message());
     }
-    std::array<uint8_t, 64 * 1024> buf;
-    std::string last_problem = timed_out("waiting for");
-    while (true) {
-      done = false;
+    return {};
+  }
+
+  // The next frame from the replica (payload, still sealed once the channel is up).
+  Result<Bytes> next_frame(std::chrono::steady_clock::time_point deadline, const std::string& on_timeout) {
+    while (frames.empty()) {
+      bool done = false;
       asio::error_code rec;
       size_t n = 0;
       sock->async_read_some(asio::buffer(buf), [&](const asio::error_code& e, size_t m) {
@@ -117,31 +145,53 @@ struct Client::Impl {
         n = m;
         done = true;
       });
-      if (!run_until(done, deadline)) return err(last_problem);
+      if (!run_until(done, deadline)) return err(on_timeout);
       if (rec) {
         disconnect();
         if (rec == asio::error::eof || rec == asio::error::connection_reset)
           return err("replica " + std::to_string(cur) + " closed the connection");
         return err("reading from replica " + std::to_string(cur) + " failed: " + rec.message());
       }
-      std::vector<Bytes> frames;
-      if (!dec.feed(ByteView(buf.data(), n), frames)) {
+      std::vector<Bytes> got;
+      if (!dec.feed(ByteView(buf.data(), n), got)) {
         disconnect();
         return err("replica " + std::to_string(cur) + " sent a malformed frame");
       }
-      for (auto& f : frames) {
-        auto m = decode_message(f);
-        if (!m) continue;  // ignore junk; a correct replica's proof is what counts
-        if (m->tag == kTagReject && m->reject.client == id && m->reject.seq == s) {
-          return err("request rejected by replica " + std::to_string(cur) + ": " + m->reject.reason);
-        }
-        if (m->tag != kTagReply || m->reply.seq != s) continue;
-        if (auto st = verify_reply(m->reply, id, s, *group); !st) {
-          last_problem = st.error().message;
-          continue;  // a forged or broken reply is discarded, not fatal
-        }
-        return Answer{m->reply.k, m->reply.result, cur, m->reply.kind == 1, std::move(m->reply)};
+      for (auto& f : got) frames.push_back(std::move(f));
+    }
+    Bytes f = std::move(frames.front());
+    frames.pop_front();
+    return f;
+  }
+
+  // One attempt at replica `cur`: send, then read until a verified reply or the deadline.
+  Result<Answer> attempt(ByteView request, uint64_t s) {
+    auto deadline = std::chrono::steady_clock::now() + opt.timeout;
+    if (!sock) RAMPART_TRY(connect(cur, deadline));
+    Bytes out = std::move(pending_auth);
+    pending_auth.clear();
+    RAMPART_TRY(session->seal_frame(request, out));
+    RAMPART_TRY(write(out, deadline));
+    std::string last_problem = timed_out("waiting for");
+    while (true) {
+      auto f = next_frame(deadline, last_problem);
+      if (!f) return f.error();
+      auto pt = session->open(*f);
+      if (!pt) {
+        disconnect();
+        return pt.error();
       }
+      auto m = decode_message(*pt);
+      if (!m) continue;  // ignore junk; a correct replica's proof is what counts
+      if (m->tag == kTagReject && m->reject.client == id && m->reject.seq == s) {
+        return err("request rejected by replica " + std::to_string(cur) + ": " + m->reject.reason);
+      }
+      if (m->tag != kTagReply || m->reply.seq != s) continue;
+      if (auto st = verify_reply(m->reply, id, s, *group); !st) {
+        last_problem = st.error().message;
+        continue;  // a forged or broken reply is discarded, not fatal
+      }
+      return Answer{m->reply.k, m->reply.result, cur, m->reply.kind == 1, std::move(m->reply)};
     }
   }
 };
@@ -177,10 +227,10 @@ Result<Answer> Client::call(ByteView op) {
     req.seq = s;
     req.payload = std::move(payload);
   }
-  Bytes frame = net::encode_frame(encode_request_frame(req));
+  const Bytes request = encode_request_frame(req);
   std::string problems;
   for (int a = 0; a < I.opt.attempts; ++a) {
-    auto r = I.attempt(frame, s);
+    auto r = I.attempt(request, s);
     if (r) return r;
     if (r.error().message.rfind("request rejected", 0) == 0) return r.error();
     problems += (problems.empty() ? "" : "; ") + r.error().message;

@@ -21,6 +21,15 @@ const ReplicaEntry* ClusterConfig::replica(uint32_t id) const {
   return nullptr;
 }
 
+bool ClusterConfig::is_relay(ByteView ed25519_public) const {
+  for (const auto& b : brokers)
+    if (ByteView(b.ed25519_public).size() == ed25519_public.size() &&
+        std::equal(b.ed25519_public.begin(), b.ed25519_public.end(), ed25519_public.begin()))
+      return true;
+  const std::string hex = to_hex(ed25519_public);
+  return std::find(relays.begin(), relays.end(), hex) != relays.end();
+}
+
 Status ClusterConfig::validate() const {
   if (replicas.empty()) return err("config: no [[replica]] entries");
   if (n() < 3 * f + 1) return err("config: " + std::to_string(n()) + " replicas cannot tolerate f = " + std::to_string(f) + " (need 3f+1)");
@@ -30,6 +39,11 @@ Status ClusterConfig::validate() const {
   for (const auto& a : admin_accounts) {
     Bytes key;
     if (!from_hex(a, key) || key.size() != 32) return err("config: admin account '" + a + "' is not 64 hex digits (an Ed25519 public key)");
+  }
+  for (const auto& a : relays) {
+    Bytes key;
+    if (!from_hex(a, key) || key.size() != 32) return err("config: relay '" + a + "' is not 64 hex digits (an Ed25519 public key)");
+    if (a != to_hex(key)) return err("config: relay '" + a + "' must be lower-case hex");
   }
   if (batch_size == 0) return err("config: batch_size must be positive");
   if (checkpoint_interval == 0 || window < checkpoint_interval) return err("config: need 0 < checkpoint_interval <= window");
@@ -119,6 +133,7 @@ Status parse_limits(const toml::table& t, ListenerLimits& l) {
   const U64 u64s[] = {{"client_idle_timeout_ms", &l.client_idle_timeout_ms, 0, kMaxMs},
                       {"client_frame_timeout_ms", &l.client_frame_timeout_ms, 0, kMaxMs},
                       {"client_buffer_bytes", &l.client_buffer_bytes, 1 << 20, int64_t(1) << 40},
+                      {"client_handshake_timeout_ms", &l.client_handshake_timeout_ms, 10, kMaxMs},
                       {"peer_handshake_timeout_ms", &l.peer_handshake_timeout_ms, 10, kMaxMs},
                       {"metrics_timeout_ms", &l.metrics_timeout_ms, 10, kMaxMs}};
   for (auto& [k, v] : t) {
@@ -146,6 +161,7 @@ toml::table limits_table(const ListenerLimits& l) {
                      {"client_idle_timeout_ms", static_cast<int64_t>(l.client_idle_timeout_ms)},
                      {"client_frame_timeout_ms", static_cast<int64_t>(l.client_frame_timeout_ms)},
                      {"client_buffer_bytes", static_cast<int64_t>(l.client_buffer_bytes)},
+                     {"client_handshake_timeout_ms", static_cast<int64_t>(l.client_handshake_timeout_ms)},
                      {"peer_handshake_timeout_ms", static_cast<int64_t>(l.peer_handshake_timeout_ms)},
                      {"peer_max_pending_handshakes", l.peer_max_pending_handshakes},
                      {"peer_max_pending_per_source", l.peer_max_pending_per_source},
@@ -197,6 +213,13 @@ Result<ClusterConfig> parse_config(std::string_view text, const fs::path& base_d
       auto s = a.value<std::string>();
       if (!s) return err("config: admin_accounts must be strings");
       c.admin_accounts.push_back(*s);
+    }
+  }
+  if (auto* relays = (*cl)["relays"].as_array()) {
+    for (auto& a : *relays) {
+      auto s = a.value<std::string>();
+      if (!s) return err("config: relays must be strings");
+      c.relays.push_back(*s);
     }
   }
   auto gpk = hex_field(*cl, "group_public_key", false);
@@ -288,6 +311,11 @@ std::string to_toml(const ClusterConfig& c) {
   toml::array admins;
   for (auto& a : c.admin_accounts) admins.push_back(a);
   cl.insert("admin_accounts", admins);
+  if (!c.relays.empty()) {
+    toml::array relays;
+    for (auto& a : c.relays) relays.push_back(a);
+    cl.insert("relays", relays);
+  }
   toml::array reps;
   for (auto& r : c.replicas) {
     reps.push_back(toml::table{{"id", r.id},

@@ -45,6 +45,7 @@ struct ListenerLimits {
   uint64_t client_idle_timeout_ms = 60000;     // no complete request for this long: closed (0: off)
   uint64_t client_frame_timeout_ms = 10000;    // a request begun must arrive within this (0: off)
   uint64_t client_buffer_bytes = 64u << 20;    // partial requests, all connections together
+  uint64_t client_handshake_timeout_ms = 5000; // the client channel must be up within this
   uint64_t peer_handshake_timeout_ms = 2000;   // replica connections must authenticate within this
   uint32_t peer_max_pending_handshakes = 64;   // unauthenticated inbound replica connections
   uint32_t peer_max_pending_per_source = 8;    // ... per source that is no configured replica's
@@ -65,6 +66,10 @@ struct ClusterConfig {
   uint64_t checkpoint_interval = 64;
   uint64_t window = 256;
   std::vector<std::string> admin_accounts;  // wallet: Ed25519 public keys (hex) that create money by transferring
+  // Ed25519 public keys (hex) whose client-channel connections may carry other clients' signed
+  // requests (a load generator, a relaying gateway); brokers' keys count too. Operational: not
+  // part of the genesis configuration. Any other connection carries only its own key's requests.
+  std::vector<std::string> relays;
   Bytes group_public_key;        // BLS group key clients verify CART replies against
   uint64_t fake_seed = 0;        // only with crypto = "fake"
   std::vector<ReplicaEntry> replicas;
@@ -78,6 +83,8 @@ struct ClusterConfig {
   uint32_t nf() const { return n() - f; }
   std::filesystem::path resolve(const std::string& p) const;
   const ReplicaEntry* replica(uint32_t id) const;
+  // Whether connections opened with this Ed25519 key may relay other clients' requests.
+  bool is_relay(ByteView ed25519_public) const;
 
   // Checks the invariants every process relies on (n = 3f+1 at least, unique ids 0..n-1,
   // ports set and distinct, key sizes).

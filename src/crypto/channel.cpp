@@ -193,23 +193,34 @@ Result<Channel> Handshake::finish(ByteView peer_hello, const ChannelPublicKey& p
   ByteView mine(hello_);
   ByteView first = role_ == HandshakeRole::initiator ? mine : peer_hello;
   ByteView second = role_ == HandshakeRole::initiator ? peer_hello : mine;
-  std::array<uint8_t, 32> th{};
+  auto th = transcript_hash(kKdfLabel, first, second);
+  Channel out = derive_channel(ikm, th, role_);
+  sodium_memzero(ikm.data(), ikm.size());
+  return out;
+}
+
+// ---- key derivation, shared by the replica and the client handshakes ---------------------
+
+TranscriptHash transcript_hash(std::string_view label, ByteView first, ByteView second) {
+  ensure_sodium();
+  TranscriptHash th{};
   crypto_generichash_state st;
   crypto_generichash_init(&st, nullptr, 0, th.size());
-  crypto_generichash_update(&st, reinterpret_cast<const uint8_t*>(kKdfLabel.data()), kKdfLabel.size());
+  crypto_generichash_update(&st, reinterpret_cast<const uint8_t*>(label.data()), label.size());
   crypto_generichash_update(&st, first.data(), first.size());
   crypto_generichash_update(&st, second.data(), second.size());
   crypto_generichash_final(&st, th.data(), th.size());
+  return th;
+}
 
+Channel derive_channel(ByteView ikm, const TranscriptHash& th, HandshakeRole role) {
   std::array<uint8_t, 64> okm{};
   crypto_generichash(okm.data(), okm.size(), ikm.data(), ikm.size(), th.data(), th.size());
   Channel::Key i2r{}, r2i{};
   std::memcpy(i2r.data(), okm.data(), 32);
   std::memcpy(r2i.data(), okm.data() + 32, 32);
-  sodium_memzero(ikm.data(), ikm.size());
   sodium_memzero(okm.data(), okm.size());
-
-  Result<Channel> out = role_ == HandshakeRole::initiator ? Channel(i2r, r2i) : Channel(r2i, i2r);
+  Channel out = role == HandshakeRole::initiator ? Channel(i2r, r2i) : Channel(r2i, i2r);
   sodium_memzero(i2r.data(), i2r.size());
   sodium_memzero(r2i.data(), r2i.size());
   return out;

@@ -18,6 +18,7 @@
 // reordered frame fails to open; after any failure the connection must be closed.
 #include <array>
 #include <cstdint>
+#include <string_view>
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
@@ -120,5 +121,12 @@ class Handshake {
   ChannelPublicKey eph_pk_{};
   Bytes hello_;
 };
+
+// Key derivation shared by this handshake and the client one (crypto/client_channel.hpp): a
+// BLAKE2b hash of a label and the two plaintext handshake messages (initiator's first) keys a
+// BLAKE2b of the Diffie-Hellman outputs into one key per direction.
+using TranscriptHash = std::array<uint8_t, 32>;
+TranscriptHash transcript_hash(std::string_view label, ByteView first, ByteView second);
+Channel derive_channel(ByteView ikm, const TranscriptHash& th, HandshakeRole role);
 
 }  // namespace rampart::crypto

@@ -4,6 +4,8 @@
 
 #include <random>
 
+#include "crypto/ed25519.hpp"
+#include "crypto/keyfile.hpp"
 #include "keys/secrets.hpp"
 #include "keys/threshold_keys.hpp"
 
@@ -90,9 +92,16 @@ Result<ClusterConfig> keygen(const KeygenOptions& opt, const fs::path& dir) {
     RAMPART_TRY(save_secrets(s, dir / b.key_file));
     c.brokers.push_back(std::move(b));
   }
+  for (uint32_t i = 0; i < opt.relays; ++i) {
+    auto kp = crypto::ed25519::KeyPair::generate();
+    RAMPART_TRY(crypto::keyfile::save_ed25519_secret((dir / relay_key_file(i)).string(), kp));
+    c.relays.push_back(to_hex(kp.public_key()));
+  }
   RAMPART_TRY(c.validate());
   RAMPART_TRY(save_config(c, dir / "cluster.toml"));
   return c;
 }
+
+std::string relay_key_file(uint32_t i) { return "keys/relay-" + std::to_string(i) + ".key"; }
 
 }  // namespace rampart::keys

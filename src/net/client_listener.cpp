@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
+#include <optional>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -23,9 +24,19 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
         budget(std::make_shared<BufferBudget>(o.buffer_budget_bytes, counters)),
         cap(o.max_connections) {}
 
+  // A connection's client channel: the handshake, then the channel and the key that opened it.
+  struct Secure {
+    explicit Secure(const ClientChannelKeys& k) : hs(k.replica, k.statics) {}
+    enum class State { hello, auth, established } state = State::hello;
+    crypto::ClientChannelResponder hs;
+    std::optional<crypto::Channel> channel;
+    crypto::ClientKey principal{};
+  };
+
   struct Entry {
     std::shared_ptr<Connection> conn;
     std::string source;
+    std::unique_ptr<Secure> secure;
   };
 
   asio::io_context& io;
@@ -164,28 +175,28 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
     co.read_buffer_bytes = opts.read_buffer_bytes;
     co.limits = opts.limits;
     co.budget = budget;
-    auto c = std::make_shared<Connection>(std::move(s), opts.max_frame, counters, std::move(co));
+    // Until the channel is up a connection may only send hellos: no large partial frames.
+    const size_t first_max = opts.channel ? crypto::kClientHandshakeMaxFrame : opts.max_frame;
+    auto c = std::make_shared<Connection>(std::move(s), first_max, counters, std::move(co));
     by_source[src].insert(id);
-    conns[id] = Entry{c, std::move(src)};
+    conns[id] = Entry{c, std::move(src), opts.channel ? std::make_unique<Secure>(*opts.channel) : nullptr};
+    if (opts.channel) c->set_deadline(opts.handshake_timeout);
     conn_gauge = conns.size();
     auto w = weak_from_this();
     Connection::Handlers h;
     h.on_frame = [w, id](ByteView f) {
       auto me = w.lock();
       if (!me || me->stopped) return;
-      if (me->on_frame_view) {
-        if (!me->on_frame_view(id, f)) {
-          CounterSet::add(me->counters->bad_frames);
-          me->drop(id, "bad client frame");
-        }
-      } else if (me->on_frame) {
-        me->on_frame(id, Bytes(f.begin(), f.end()));
-      }
+      if (auto it = me->conns.find(id); it != me->conns.end() && it->second.secure)
+        return me->secure_frame(id, it->second, f);
+      me->deliver(id, f);
     };
     h.on_close = [w, id](const std::string&) {
       auto me = w.lock();
       if (!me || me->stopped) return;
       if (auto it = me->conns.find(id); it != me->conns.end()) {
+        if (it->second.secure && it->second.secure->state != Secure::State::established)
+          CounterSet::add(me->counters->handshake_failures);
         me->forget(id, it->second.source);
         me->conns.erase(it);
         me->conn_gauge = me->conns.size();
@@ -195,19 +206,86 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
     c->start(std::move(h));
   }
 
+  void deliver(ConnId id, ByteView f) {
+    if (on_frame_view) {
+      if (!on_frame_view(id, f)) {
+        CounterSet::add(counters->bad_frames);
+        drop(id, "bad client frame");
+      }
+    } else if (on_frame) {
+      on_frame(id, Bytes(f.begin(), f.end()));
+    }
+  }
+
+  // A frame on a connection with a client channel: the client's hello, then its key proof, then
+  // sealed frames. Anything out of place closes the connection (counted as a bad frame).
+  void secure_frame(ConnId id, Entry& e, ByteView f) {
+    Secure& sec = *e.secure;
+    Connection& c = *e.conn;
+    switch (sec.state) {
+      case Secure::State::hello: {
+        auto hello = sec.hs.accept(f);
+        if (!hello) return bad_handshake(id, hello.error().message);
+        c.send_frame(*hello);
+        c.flush();
+        sec.state = Secure::State::auth;
+        return;
+      }
+      case Secure::State::auth: {
+        auto key = sec.hs.authenticate(f);
+        if (!key) return bad_handshake(id, key.error().message);
+        sec.principal = *key;
+        sec.channel.emplace(std::move(sec.hs.channel()));
+        sec.state = Secure::State::established;
+        c.clear_deadline();
+        c.decoder().set_max_frame(opts.max_frame + crypto::Channel::kTagBytes);
+        CounterSet::add(counters->handshakes);
+        return;
+      }
+      case Secure::State::established: {
+        auto pt = sec.channel->open(f);
+        if (!pt) {
+          CounterSet::add(counters->bad_frames);
+          return drop(id, pt.error().message);
+        }
+        deliver(id, *pt);
+        return;
+      }
+    }
+  }
+
+  // Counted both ways: a bad hello is a bad frame too (the hostile-input tests count those).
+  void bad_handshake(ConnId id, const std::string& why) {
+    CounterSet::add(counters->bad_frames);
+    CounterSet::add(counters->handshake_failures);
+    drop(id, "client handshake: " + why);
+  }
+
   bool send(ConnId id, ByteView payload) {
     auto it = conns.find(id);
     if (stopped || it == conns.end() || it->second.conn->closed()) return false;
     Connection& c = *it->second.conn;
+    Secure* sec = it->second.secure.get();
+    if (sec && sec->state != Secure::State::established) return false;  // nothing to answer yet
     if (payload.size() > opts.max_frame ||
         c.pending_bytes() + payload.size() + kFrameHeaderBytes > opts.max_send_buffer_bytes) {
       CounterSet::add(counters->dropped_frames);
       if (opts.close_when_send_buffer_full) drop(id, "client not reading its replies");
       return false;
     }
-    c.send_frame(payload);
+    if (sec) {
+      if (!c.send_sealed(*sec->channel, payload)) return false;
+    } else {
+      c.send_frame(payload);
+    }
     c.flush();
     return true;
+  }
+
+  const crypto::ClientKey* principal(ConnId id) const {
+    auto it = conns.find(id);
+    if (it == conns.end() || !it->second.secure || it->second.secure->state != Secure::State::established) return nullptr;
+    return &it->second.secure->principal;
   }
 
   void close(ConnId id) { drop(id, "closed by server"); }
@@ -241,5 +319,6 @@ void ClientListener::stop() { impl_->stop(); }
 Counters ClientListener::counters() const { return impl_->counters->snapshot(); }
 size_t ClientListener::connections() const { return impl_->conn_gauge.load(std::memory_order_relaxed); }
 size_t ClientListener::max_connections() const { return impl_->cap; }
+const crypto::ClientKey* ClientListener::principal(ConnId c) const { return impl_->principal(c); }
 
 }  // namespace rampart::net

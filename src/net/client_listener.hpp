@@ -1,7 +1,9 @@
 #pragma once
-// Client-facing TCP listener: plain length-prefixed frames (same codec as the replica
-// transport, no channel crypto: clients sign their requests, and replies carry group
-// signatures, at a higher layer).
+// Client-facing TCP listener: length-prefixed frames (same codec as the replica transport),
+// sealed on the client channel (crypto/client_channel.hpp) when ClientOptions::channel is set,
+// as on a replica's client port: a connection must then complete the handshake within
+// handshake_timeout, the owner sees only opened frames, and principal() names the client key
+// that opened the connection. Without channel keys (tests of the limits) frames are plain.
 //
 //   net::ClientListener cl(io);
 //   cl.on_frame([&](net::ConnId c, Bytes req) { ...; cl.send(c, reply); });
@@ -32,6 +34,7 @@
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
+#include "crypto/client_channel.hpp"
 #include "net/counters.hpp"
 #include "net/frame.hpp"
 #include "net/limits.hpp"
@@ -39,6 +42,12 @@
 namespace rampart::net {
 
 using ConnId = uint64_t;
+
+// The replica's side of the client channel: its id and static X25519 key pair.
+struct ClientChannelKeys {
+  uint32_t replica = 0;
+  crypto::ChannelKeypair statics;
+};
 
 struct ClientOptions {
   size_t max_frame = 1u << 20;
@@ -52,6 +61,8 @@ struct ClientOptions {
   std::chrono::milliseconds accept_backoff{100};
   size_t reserved_descriptors = 256;  // kept free below the descriptor limit (peers, ledger, metrics)
   std::string name = "client";        // in log lines
+  std::shared_ptr<const ClientChannelKeys> channel;  // null: plain frames
+  std::chrono::milliseconds handshake_timeout{5000};  // with a channel: hello and key proof within this
 };
 
 class ClientListener {
@@ -74,6 +85,9 @@ class ClientListener {
   bool send(ConnId c, ByteView payload);
   void close(ConnId c);
   void stop();
+  // The client key that authenticated the connection: null without a channel, before the
+  // handshake completed, or once the connection is gone.
+  const crypto::ClientKey* principal(ConnId c) const;
 
   Counters counters() const;
   size_t connections() const;

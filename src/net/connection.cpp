@@ -125,6 +125,19 @@ void Connection::send_frame(ByteView payload) {
   frame_appended();
 }
 
+bool Connection::send_sealed(crypto::Channel& ch, ByteView plaintext) {
+  const size_t at = fill_.size();
+  fill_.resize(at + kFrameHeaderBytes);
+  if (!ch.seal_into(plaintext, fill_)) {
+    fill_.resize(at);
+    close("channel counter exhausted");
+    return false;
+  }
+  put_frame_header(fill_, at, static_cast<uint32_t>(fill_.size() - at - kFrameHeaderBytes));
+  frame_appended();
+  return true;
+}
+
 void Connection::flush() {
   if (closed_ || writing_ || fill_.empty()) return;
   std::swap(fill_, inflight_);

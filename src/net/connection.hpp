@@ -14,6 +14,7 @@
 #include <string>
 
 #include "common/bytes.hpp"
+#include "crypto/channel.hpp"
 #include "net/counters.hpp"
 #include "net/frame.hpp"
 #include "net/limits.hpp"
@@ -50,6 +51,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void frame_appended(size_t n = 1) { fill_frames_ += n; }
   // Convenience: append one plain frame.
   void send_frame(ByteView payload);
+  // Appends one frame sealed on `ch` (the next message of its send direction). False, with the
+  // connection closed, only if the channel's counter is exhausted.
+  bool send_sealed(crypto::Channel& ch, ByteView plaintext);
   // Starts a write if none is in flight.
   void flush();
 

@@ -311,20 +311,7 @@ struct Transport::Impl : std::enable_shared_from_this<Transport::Impl> {
     pc.conn->close(why);
   }
 
-  // Seals one message into the connection's fill buffer as a frame.
-  bool seal_frame(PeerConn& pc, ByteView plaintext) {
-    Bytes& out = pc.conn->fill_buffer();
-    size_t at = out.size();
-    out.resize(at + kFrameHeaderBytes);
-    if (!pc.channel->seal_into(plaintext, out)) {
-      out.resize(at);
-      pc.conn->close("channel counter exhausted");
-      return false;
-    }
-    put_frame_header(out, at, static_cast<uint32_t>(out.size() - at - kFrameHeaderBytes));
-    pc.conn->frame_appended();
-    return true;
-  }
+  bool seal_frame(PeerConn& pc, ByteView plaintext) { return pc.conn->send_sealed(*pc.channel, plaintext); }
 
   void on_frame(const std::shared_ptr<PeerConn>& pc, ByteView frame) {
     switch (pc->state) {

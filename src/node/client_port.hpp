@@ -2,8 +2,9 @@
 // The replica's client listener: TCP, u32-length-prefixed frames (net/frame.hpp), on
 // net::ClientListener with its limits (docs/transport.md, "Limits": idle and slow-frame
 // timeouts, per-source and total connection caps with eviction of idle connections, a budget
-// for partial frames, back-off on failed accepts). Clients are not authenticated at this layer
-// (their requests are signed); a malformed frame is counted and closes that connection only.
+// for partial frames, back-off on failed accepts). Every connection runs the client channel
+// (crypto/client_channel.hpp): the replica sees only opened frames and knows which client key
+// opened each connection; a malformed frame is counted and closes that connection only.
 // Replies to a client that does not read are bounded: past max_pending_bytes the connection is
 // closed.
 #include <asio.hpp>
@@ -31,7 +32,10 @@ class ClientPort {
 
   // frame handler: (connection, frame). Return false to mark the frame bad (counted, closed).
   void on_frame(std::function<bool(ConnId, ByteView)> cb) { listener_.on_frame_view(std::move(cb)); }
+  void on_close(std::function<void(ConnId)> cb) { listener_.on_close(std::move(cb)); }
   Result<uint16_t> listen(const std::string& host, uint16_t port);
+  // The client key that opened the connection (the client channel); null before that.
+  const crypto::ClientKey* principal(ConnId c) const { return listener_.principal(c); }
   // False when the connection is gone or over its bound.
   bool send(ConnId c, ByteView frame) { return listener_.send(c, frame); }
   void stop() { listener_.stop(); }

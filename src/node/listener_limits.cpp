@@ -21,6 +21,7 @@ net::ClientOptions client_options(const ListenerLimits& l) {
   o.limits.idle_timeout = milliseconds(l.client_idle_timeout_ms);
   o.limits.frame_timeout = milliseconds(l.client_frame_timeout_ms);
   o.buffer_budget_bytes = l.client_buffer_bytes;
+  o.handshake_timeout = milliseconds(l.client_handshake_timeout_ms);
   return o;
 }
 

@@ -32,6 +32,8 @@ std::string render_metrics(const Snapshot& s) {
   g("rampart_client_frames_in_total", "frames received from clients", "counter", s.client.frames_in);
   g("rampart_client_bad_frames_total", "client frames dropped as malformed", "counter", s.client.bad_frames);
   g("rampart_client_connections", "open client connections", "gauge", s.client_connections);
+  g("rampart_client_handshakes_total", "client channels opened (the client proved its key)", "counter", s.client.handshakes);
+  g("rampart_client_handshake_failures_total", "client connections closed before their channel was up (bad hello or key proof, timeout, gone)", "counter", s.client.handshake_failures);
   g("rampart_client_connections_rejected_total", "client connections refused at accept", "counter", s.client.connections_rejected);
   g("rampart_client_evicted_total", "idle client connections closed to admit a new one (per-source or total cap)", "counter", s.client.evicted);
   g("rampart_client_idle_timeouts_total", "client connections closed after the idle timeout", "counter", s.client.idle_timeouts);

@@ -98,6 +98,8 @@ const Declared kSignatureCheckNs{"rampart_client_signature_check_cpu_microsecond
                   "thread CPU time spent verifying client signatures (single requests on arrival: 1 in 16 timed)", metrics::Kind::counter, 1000};
 const Declared kRetriesFromCache{"rampart_retries_from_cache_total",
                   "retries of requests in final blocks answered from the reply cache, without ordering"};
+const Declared kForeignRequests{"rampart_foreign_requests_total",
+                                "requests refused: another client's, on a connection that is not a relay's"};
 const Declared kReplayedRequests{"rampart_replayed_requests_total",
                   "requests older than their client's last executed one, refused before ordering"};
 const Declared kBlocksAbandoned{"rampart_blocks_abandoned_total",
@@ -213,6 +215,12 @@ class NodeImpl final : public consensus::Env,
   void on_blocks_resp(NodeId from, BlocksResp r);
   void on_peer(NodeId from, Bytes msg);
   bool on_client_frame(ClientPort::ConnId c, ByteView frame);
+  struct Principal {
+    replica::ClientId id = 0;  // of the key that opened the connection
+    bool relay = false;        // may carry other clients' requests
+  };
+  std::unordered_map<ClientPort::ConnId, Principal> principals;
+  const Principal* principal_of(ClientPort::ConnId c);
   bool timed_check(ByteView batch);  // check_batch, its thread CPU time counted
   static constexpr uint64_t kArrivalTimingEvery = 16;
   uint64_t arrivals_seen = 0;
@@ -370,8 +378,11 @@ Status NodeImpl::init() {
   auto lp = transport->listen();
   if (!lp) return err("peer port: " + lp.error().message);
 
-  clients = std::make_unique<ClientPort>(io, client_counters, client_options(cfg.limits));
+  auto copts = client_options(cfg.limits);
+  copts.channel = std::make_shared<const net::ClientChannelKeys>(net::ClientChannelKeys{self, kp});
+  clients = std::make_unique<ClientPort>(io, client_counters, std::move(copts));
   clients->on_frame([this](ClientPort::ConnId c, ByteView f) { return on_client_frame(c, f); });
+  clients->on_close([this](ClientPort::ConnId c) { principals.erase(c); });
   auto cp = clients->listen(me->host, me->client_port);
   if (!cp) return cp.error();
 
@@ -448,6 +459,15 @@ int NodeImpl::run() {
 
 // ---------------------------------------------------------------- ingress
 
+// Who opened a client connection, looked up once per connection (a relay check per request
+// would cost a hex encoding and a search on the hot path).
+const NodeImpl::Principal* NodeImpl::principal_of(ClientPort::ConnId c) {
+  if (auto it = principals.find(c); it != principals.end()) return &it->second;
+  const crypto::ClientKey* k = clients->principal(c);
+  if (!k) return nullptr;
+  return &principals.emplace(c, Principal{client::client_id_of(*k), cfg.is_relay(*k)}).first->second;
+}
+
 bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
   auto m = client::decode_message(frame);
   if (!m || m->tag != client::kTagRequest) {
@@ -455,6 +475,15 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
     return false;
   }
   auto& r = m->request;
+  // A connection carries its own key's requests only, unless that key is a relay's: nobody can
+  // submit, replay or collect the replies of another client's requests on their connection.
+  const Principal* who = principal_of(c);
+  if (!who) return false;  // the listener delivers only on an established channel
+  if (who->id != r.client && !who->relay) {
+    reg[kForeignRequests]++;
+    clients->send(c, client::encode_reject({r.client, r.seq, "this connection carries only its own key's requests"}));
+    return true;
+  }
   if (auth != ClientAuth::none) reg[replica::kSignaturesChecked]++;
   // Timed only when there is a signature to check, and then one check in kArrivalTimingEvery
   // (counted that many times): the thread CPU clock is a system call, and two per request were

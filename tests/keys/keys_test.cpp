@@ -7,6 +7,8 @@
 
 #include "common/config.hpp"
 #include "temp_dir.hpp"
+#include "crypto/ed25519.hpp"
+#include "crypto/keyfile.hpp"
 #include "keys/secrets.hpp"
 #include "keys/key_check.hpp"
 #include "keys/keygen.hpp"
@@ -49,6 +51,35 @@ TEST(Keygen, WritesConfigAndPrivateKeys) {
     EXPECT_TRUE(rc->tverifier->verify_share(i, msg, rc->tsigner->sign_share(msg)));
   }
   EXPECT_FALSE(keygen(o, d)) << "must not overwrite existing keys";
+  fs::remove_all(d.parent_path());
+}
+
+// Relay keys: written as single-key files, listed in cluster.toml, and only they (and brokers)
+// count as relays.
+TEST(Keygen, RelayKeysAreWrittenListedAndRecognised) {
+  fs::path d = temp_dir() / "c";
+  KeygenOptions o;
+  o.replicas = 4;
+  o.brokers = 1;
+  o.relays = 2;
+  o.base_port = 23400;
+  auto c = keygen(o, d);
+  ASSERT_TRUE(c) << c.error().message;
+  auto loaded = load_config(d / "cluster.toml");
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  ASSERT_EQ(loaded->relays.size(), 2u);
+  EXPECT_EQ(loaded->relays, c->relays);
+  for (uint32_t i = 0; i < 2; ++i) {
+    auto kp = crypto::keyfile::load_ed25519_secret((d / relay_key_file(i)).string());
+    ASSERT_TRUE(kp) << kp.error().message;
+    EXPECT_TRUE(loaded->is_relay(kp->public_key()));
+  }
+  EXPECT_TRUE(loaded->is_relay(loaded->brokers[0].ed25519_public));
+  EXPECT_FALSE(loaded->is_relay(loaded->replicas[0].ed25519_public));
+  EXPECT_FALSE(loaded->is_relay(crypto::ed25519::KeyPair::generate().public_key()));
+  ClusterConfig bad = *loaded;
+  bad.relays.push_back("abc");
+  EXPECT_FALSE(bad.validate());
   fs::remove_all(d.parent_path());
 }
 

@@ -1,8 +1,11 @@
 // Client listener on real sockets: echo, limits, a client that never reads, connection cap.
 #include <gtest/gtest.h>
 
+#include <sodium.h>
+
 #include <memory>
 
+#include "crypto/client_channel.hpp"
 #include "net/client_listener.hpp"
 #include "net/harness.hpp"
 
@@ -79,6 +82,54 @@ TEST(ClientListener, OversizeFrameClosesOnlyThatConnection) {
   ASSERT_TRUE(raw_read_frame(good, f));
   EXPECT_EQ(f, Bytes(1024, 2));
   EXPECT_EQ(srv.l->connections(), 1u);
+}
+
+// With channel keys the listener speaks the client channel: a hello, the key proof, then sealed
+// frames; the owner sees opened frames and knows which key opened the connection. Anything
+// else before the channel is up closes the connection as a failed handshake.
+TEST(ClientListener, WithAChannelTheOwnerSeesOpenedFramesAndTheClientsKey) {
+  IoThread io;
+  ClientOptions o;
+  auto keys = std::make_shared<ClientChannelKeys>();
+  keys->replica = 5;
+  keys->statics = crypto::ChannelKeypair::generate();
+  o.channel = keys;
+  Server srv(io, o);
+  Bytes pk(crypto_sign_PUBLICKEYBYTES), sk(crypto_sign_SECRETKEYBYTES);
+  crypto_sign_keypair(pk.data(), sk.data());
+  asio::io_context raw_io;
+
+  auto plain = raw_connect(raw_io, srv.port);
+  raw_write_frame(plain, to_bytes("a plain request"));
+  EXPECT_TRUE(raw_closed_by_peer(plain));
+  EXPECT_TRUE(wait_until([&] { return srv.l->counters().handshake_failures == 1; }));
+
+  auto s = raw_connect(raw_io, srv.port);
+  crypto::ClientChannelInitiator init(pk, sk);
+  raw_write_frame(s, init.hello());
+  Bytes hello;
+  ASSERT_TRUE(raw_read_frame(s, hello));
+  auto est = init.finish(hello, 5, keys->statics.pk);
+  ASSERT_TRUE(est) << est.error().message;
+  raw_write_frame(s, est->auth);
+  raw_write_frame(s, *est->channel.seal(to_bytes("ping")));
+  Bytes echoed;
+  ASSERT_TRUE(raw_read_frame(s, echoed));
+  auto opened = est->channel.open(echoed);
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(*opened, to_bytes("ping"));
+  const crypto::ClientKey* who = nullptr;
+  io.run([&] {
+    who = srv.l->principal(srv.last_conn);
+    return 0;
+  });
+  ASSERT_NE(who, nullptr);
+  EXPECT_EQ(Bytes(who->begin(), who->end()), pk);
+  EXPECT_EQ(srv.l->counters().handshakes, 1u);
+
+  // A frame that does not open (here: sent in the clear) closes the channel.
+  raw_write_frame(s, to_bytes("not sealed"));
+  EXPECT_TRUE(raw_closed_by_peer(s));
 }
 
 TEST(ClientListener, ClientThatNeverReadsIsBounded) {

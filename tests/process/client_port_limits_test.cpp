@@ -11,6 +11,7 @@
 #include "client/client.hpp"
 #include "common/codec.hpp"
 #include "process/cluster_fixture.hpp"
+#include "process/raw_channel.hpp"
 #include "process/raw_net.hpp"
 
 namespace rampart::test {
@@ -64,19 +65,20 @@ TEST(Process, PartialClientFramesHoldBoundedMemory) {
   c.start_all();
   ASSERT_TRUE(c.wait_up(20s));
   const pid_t pid = c.pid(2);
-  const uint16_t port = c.config().replica(2)->client_port;
   const long before = process_rss_bytes(pid);
-  // 500 connections, each sending all but the last byte of a 1 MiB frame (the client frame
-  // limit), and holding it.
-  constexpr size_t kFrame = 1u << 20;
+  // 500 connections, each opening its channel and then sending all but the last byte of a
+  // largest sealed frame (the 1 MiB request limit plus the channel's tag), and holding it.
+  // (Before the channel is up a connection may send no frame over 128 bytes.)
+  constexpr size_t kFrame = (1u << 20) + crypto::Channel::kTagBytes;
   Bytes partial(kFrame - 1 + 4, 0x5a);
   for (size_t i = 0; i < 4; ++i) partial[i] = static_cast<uint8_t>(kFrame >> (8 * i));
-  std::vector<int> held;
+  const auto key = client::SigningKey::generate();
+  std::vector<RawChannel> held;
   for (int i = 0; i < 500; ++i) {
-    int fd = tcp_connect("127.0.0." + std::to_string(2 + i / 60), port);
-    if (fd < 0) continue;
-    send_all(fd, partial);  // fails once the replica closes it (over the budget): fine
-    held.push_back(fd);
+    auto ch = RawChannel::open(c.config(), 2, key, 0, "127.0.0." + std::to_string(2 + i / 60));
+    if (!ch) continue;
+    send_all(ch->fd(), partial);  // fails once the replica closes it (over the budget): fine
+    held.push_back(std::move(*ch));
   }
   // The replica reads what the kernel buffered at its own pace: wait until it refused some.
   EXPECT_TRUE(c.wait_metric_at_least(2, "rampart_client_budget_exceeded_total", 1, 20s));
@@ -84,9 +86,9 @@ TEST(Process, PartialClientFramesHoldBoundedMemory) {
   EXPECT_LT(after - before, 128L << 20) << "RSS grew from " << before / (1 << 20) << " MiB to " << after / (1 << 20)
                                         << " MiB";
   EXPECT_LE(c.metric(2, "rampart_client_partial_frame_bytes"), 64 << 20);
+  EXPECT_GT(held.size(), 400u) << "channels did not open";
   auto s = served_by(c, 2, "after-partial-frames");
   EXPECT_TRUE(s) << s.error().message;
-  close_all(held);
 }
 
 TEST(Process, ClientPortClosesIdleAndSlowConnections) {
@@ -102,7 +104,7 @@ TEST(Process, ClientPortClosesIdleAndSlowConnections) {
   int slow = tcp_connect("127.0.0.1", port);
   ASSERT_GE(idle, 0);
   ASSERT_GE(slow, 0);
-  Bytes half = {0, 1, 0, 0, 1, 2, 3};  // a 256-byte frame, 3 bytes of it
+  Bytes half = {100, 0, 0, 0, 1, 2, 3};  // a 100-byte frame (a hello's size), 3 bytes of it
   ASSERT_TRUE(send_all(slow, half));
   EXPECT_TRUE(closed_by_peer(idle, 10s));
   EXPECT_TRUE(closed_by_peer(slow, 10s));

@@ -10,25 +10,18 @@
 
 #include "app/wallet/op.hpp"
 #include "client/wire.hpp"
+#include "crypto/client_channel.hpp"
+#include "keys/keygen.hpp"
+#include "keys/secrets.hpp"
 #include "net/frame.hpp"
+#include "process/raw_channel.hpp"
 
 namespace rampart::test {
 
 namespace {
-int connect_to(uint16_t port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
-bool write_all(int fd, const uint8_t* p, size_t n) {
+bool write_all(int fd, ByteView b) {
+  const uint8_t* p = b.data();
+  size_t n = b.size();
   while (n > 0) {
     ssize_t k = ::write(fd, p, n);
     if (k <= 0) return false;
@@ -37,9 +30,28 @@ bool write_all(int fd, const uint8_t* p, size_t n) {
   }
   return true;
 }
+
+// Inflates every balance in a wallet reply; other frames pass as they are.
+Bytes lie(Bytes frame, std::atomic<uint64_t>& lies) {
+  auto m = client::decode_message(frame);
+  if (!m || m->tag != client::kTagReply) return frame;
+  auto r = app::wallet::decode_result(m->reply.result);
+  if (!r) return frame;
+  for (auto& e : r->entries) e.balance += 1000000;  // the lie
+  m->reply.result = app::wallet::encode_result(*r);
+  lies++;
+  return client::encode_reply(m->reply);
+}
 }  // namespace
 
-LyingProxy::LyingProxy(uint16_t target) : target_(target) {
+LyingProxy::LyingProxy(const ClusterConfig& cfg, const std::filesystem::path& dir, uint32_t replica)
+    : cfg_(cfg), replica_(replica) {
+  auto secrets = keys::load_secrets(dir / cfg.replica(replica)->key_file);
+  auto relay = client::load_signing_key((dir / keys::relay_key_file(0)).string());
+  if (!secrets || !relay) throw std::runtime_error("proxy: cannot load the replica's or the relay's key");
+  std::copy(secrets->x25519_secret.begin(), secrets->x25519_secret.end(), keys_.sk.begin());
+  std::copy(cfg.replica(replica)->x25519_public.begin(), cfg.replica(replica)->x25519_public.end(), keys_.pk.begin());
+  relay_ = std::move(*relay);
   listen_fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -67,43 +79,34 @@ LyingProxy::~LyingProxy() {
   ::close(listen_fd_);
 }
 
+// The client's channel ends here (we hold the replica's key); a relay channel goes on to the
+// replica. Frames are passed one at a time, each opened on one channel and sealed on the other.
 void LyingProxy::serve(int cfd) {
-  int rfd = connect_to(target_);
-  if (rfd < 0) {
+  crypto::ClientChannelResponder hs(replica_, keys_);
+  auto hello = read_frame(cfd, std::chrono::seconds(10), crypto::kClientHandshakeMaxFrame);
+  auto answer = hello ? hs.accept(*hello) : Result<Bytes>(err("no hello"));
+  auto auth = answer && write_all(cfd, net::encode_frame(*answer)) ? read_frame(cfd, std::chrono::seconds(10)) : std::nullopt;
+  auto up = auth && hs.authenticate(*auth) ? RawChannel::open(cfg_, replica_, relay_) : std::nullopt;
+  if (!up) {
     ::close(cfd);
     return;
   }
-  net::FrameDecoder dec(1u << 20);
-  uint8_t buf[65536];
+  crypto::Channel& down = hs.channel();
   while (!stop_) {
-    pollfd p[2] = {{cfd, POLLIN, 0}, {rfd, POLLIN, 0}};
+    pollfd p[2] = {{cfd, POLLIN, 0}, {up->fd(), POLLIN, 0}};
     if (::poll(p, 2, 100) <= 0) continue;
     if (p[0].revents) {  // requests pass through untouched
-      ssize_t n = ::read(cfd, buf, sizeof buf);
-      if (n <= 0 || !write_all(rfd, buf, static_cast<size_t>(n))) break;
+      auto f = read_frame(cfd, std::chrono::seconds(10));
+      auto req = f ? down.open(*f) : Result<Bytes>(err("gone"));
+      if (!req || !up->send(*req)) break;
     }
     if (p[1].revents) {
-      ssize_t n = ::read(rfd, buf, sizeof buf);
-      if (n <= 0) break;
-      std::vector<Bytes> frames;
-      if (!dec.feed(ByteView(buf, static_cast<size_t>(n)), frames)) break;
-      for (auto& f : frames) {
-        auto m = client::decode_message(f);
-        if (m && m->tag == client::kTagReply) {
-          auto r = app::wallet::decode_result(m->reply.result);
-          if (r) {
-            for (auto& e : r->entries) e.balance += 1000000;  // the lie
-            m->reply.result = app::wallet::encode_result(*r);
-            f = client::encode_reply(m->reply);
-            lies_++;
-          }
-        }
-        Bytes out = net::encode_frame(f);
-        if (!write_all(cfd, out.data(), out.size())) break;
-      }
+      auto reply = up->recv(std::chrono::seconds(10));
+      if (!reply) break;
+      auto sealed = down.seal(lie(std::move(*reply), lies_));
+      if (!sealed || !write_all(cfd, net::encode_frame(*sealed))) break;
     }
   }
-  ::close(rfd);
   ::close(cfd);
 }
 

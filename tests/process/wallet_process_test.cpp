@@ -22,7 +22,7 @@ namespace w = app::wallet;
 using crypto::ed25519::KeyPair;
 
 TEST(WalletProcess, ConcurrentTransfersKeepTheBooksDespiteALyingReplica) {
-  LocalCluster c(4, "poe", "--app wallet --admins 1");
+  LocalCluster c(4, "poe", "--app wallet --admins 1 --relays 1");
   ASSERT_EQ(c.config().app, "wallet");
   ASSERT_EQ(c.config().admin_accounts.size(), 1u);
   auto admin = client::load_wallet_key(c.dir() / "keys" / "admin-0.key");
@@ -30,7 +30,7 @@ TEST(WalletProcess, ConcurrentTransfersKeepTheBooksDespiteALyingReplica) {
   c.start_all();
   ASSERT_TRUE(c.wait_up(20s));
 
-  LyingProxy liar(c.config().replica(0)->client_port);
+  LyingProxy liar(c.config(), c.dir(), 0);
   ClusterConfig via_liar = c.config();  // replica 0, as the clients reach it, is Byzantine
   via_liar.replicas[0].client_port = liar.port();
 
@@ -140,12 +140,12 @@ TEST(WalletProcess, ConcurrentTransfersKeepTheBooksDespiteALyingReplica) {
 // load, when a request happened to travel alone). Now the primary orders the same parts again
 // under a salted bundle, and the retry is answered from the reply cache.
 TEST(WalletProcess, ARequestWhoseOnlyReplyLiedIsAnsweredOnItsRetry) {
-  LocalCluster c(4, "poe", "--app wallet --admins 1");
+  LocalCluster c(4, "poe", "--app wallet --admins 1 --relays 1");
   auto admin = client::load_wallet_key(c.dir() / "keys" / "admin-0.key");
   ASSERT_TRUE(admin) << admin.error().message;
   c.start_all();
   ASSERT_TRUE(c.wait_up(20s));
-  LyingProxy liar(c.config().replica(0)->client_port);  // replica 0, the primary of view 0
+  LyingProxy liar(c.config(), c.dir(), 0);  // replica 0, the primary of view 0
   ClusterConfig via_liar = c.config();
   via_liar.replicas[0].client_port = liar.port();
   client::ClientOptions o;

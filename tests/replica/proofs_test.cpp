@@ -271,7 +271,7 @@ TEST_F(ProofsTest, PeersLaggingOnAProvenBlockGetTheProofAndOurDurable) {
 }
 
 TEST_F(ProofsTest, LostAcknowledgementsAndSharesAreAskedForAgainNoFasterThanTheResendPeriod) {
-  const Hash32 head = proven_block(1);
+  proven_block(1);
   host.sent.clear();
   proofs->tick();
   EXPECT_TRUE(host.of(PeerTag::durable).empty()) << "asked just now";

@@ -22,6 +22,7 @@
 #include "net/frame.hpp"
 #include "process/cluster_fixture.hpp"
 #include "process/load.hpp"
+#include "process/raw_channel.hpp"
 #include "process/raw_net.hpp"
 #include "replica/request.hpp"
 
@@ -52,25 +53,29 @@ class Signer final : public replica::ClientSigner {
   const Bytes& sk_;
 };
 
-// One validly signed put, framed: sent again and again, it is a replay.
-Bytes signed_request_frame() {
+// One validly signed put of someone else's: sent on the hostile client's own channels again
+// and again, it is a replay.
+Bytes signed_request() {
   Bytes pk(crypto_sign_PUBLICKEYBYTES), sk(crypto_sign_SECRETKEYBYTES);
   crypto_sign_keypair(pk.data(), sk.data());
   Bytes payload = pk;
   Bytes op = app::kv::encode_op(app::kv::put("replayed", "once"));
   payload.insert(payload.end(), op.begin(), op.end());
   auto req = replica::make_request(client::client_id_of(pk), 1, std::move(payload), Signer(sk));
-  return net::encode_frame(client::encode_request_frame(req));
+  return client::encode_request_frame(req);
 }
 
 // The hostile client: one misdeed after another, at every replica in turn.
 void hostile(const ClusterConfig& cfg, const std::atomic<bool>& stop, Figures& f) {
   std::mt19937 rng(7);
-  const Bytes replay = signed_request_frame();
+  const Bytes replay = signed_request();
+  const auto own = client::SigningKey::generate();
   std::vector<int> held;  // slow and idle connections from the previous round
+  std::vector<RawChannel> channels;
   for (uint64_t round = 0; !stop; ++round) {
     const auto* r = cfg.replica(static_cast<uint32_t>(round % cfg.n()));
     close_all(held);
+    channels.clear();
     auto once = [&](uint16_t port, const Bytes& bytes, std::atomic<uint64_t>& count) {
       int fd = tcp_connect("127.0.0.1", port);
       if (fd < 0) return;  // that replica is down right now
@@ -85,16 +90,16 @@ void hostile(const ClusterConfig& cfg, const std::atomic<bool>& stop, Figures& f
     once(r->client_port, Bytes{0xff, 0xff, 0xff, 0xff, 1}, f.oversize);
     once(r->peer_port, junk, f.peer_garbage);
     for (int i = 0; i < 3; ++i) {
-      int fd = tcp_connect("127.0.0.1", r->client_port);
-      if (fd < 0) break;
-      send_all(fd, replay);
-      held.push_back(fd);
+      auto ch = RawChannel::open(cfg, r->id, own);
+      if (!ch) break;
+      ch->send(replay);
+      channels.push_back(std::move(*ch));
       ++f.replays;
     }
-    for (int i = 0; i < 20; ++i) {  // a frame begun and never finished
+    for (int i = 0; i < 20; ++i) {  // a frame begun and never finished (hello-sized: bigger ones are refused at once)
       int fd = tcp_connect("127.0.0.1", r->client_port);
       if (fd < 0) break;
-      send_all(fd, Bytes{0x00, 0x04, 0x00, 0x00, 1, 2, 3});
+      send_all(fd, Bytes{100, 0, 0, 0, 1, 2, 3});
       held.push_back(fd);
       ++f.slow_frames;
     }
