@@ -5,7 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace rampart;

@@ -11,15 +11,15 @@
 
 #include "ledger/block.hpp"
 #include "ledger/records.hpp"
-#include "node/client_auth.hpp"
+#include "replica/client_auth.hpp"
 #include "replica/peer_msg.hpp"
 #include "replica/restart.hpp"
 #include "replica/batch.hpp"
 
 using namespace rampart;
 using namespace rampart::replica;
-using rampart::node::ClientAuth;
-using rampart::node::check_batch;
+using rampart::replica::ClientAuth;
+using rampart::replica::check_batch;
 
 namespace {
 

@@ -26,7 +26,7 @@
 #include "cli/bench_cluster_load.hpp"
 #include "cli/commands.hpp"
 #include "client/group_key.hpp"
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 #include "common/config.hpp"
 #include "crypto/merkle.hpp"
 #include "ledger/block.hpp"

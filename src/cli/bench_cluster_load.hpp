@@ -16,7 +16,7 @@
 
 #include "app/kv/op.hpp"
 #include "client/session.hpp"
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 #include "common/config.hpp"
 #include "crypto/interfaces.hpp"
 #include "crypto/merkle.hpp"

@@ -2,7 +2,7 @@
 // process and on one thread -- check its requests, decode the batch, execute it (KV store, reply cache, results
 // tree, state digest), append it to the ledger, hash it, and write the reply frames a replica
 // sends its clients. The same code the replica runs (Executor, KvStore behind KeyPrefixedApp,
-// ledger::Store, node::reply_frame), fed batches shaped like `bench cluster --auth none` ones.
+// ledger::Store, replica::reply_frame), fed batches shaped like `bench cluster --auth none` ones.
 //
 // Why: `bench cluster` runs five processes on two cores and its numbers move 10-20% with the
 // machine's other load; this one isolates the per-request path, reports thread CPU time, and
@@ -18,12 +18,12 @@
 #include "app/kv/op.hpp"
 #include "cli/bench.hpp"
 #include "cli/commands.hpp"
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 #include "ledger/block.hpp"
 #include "ledger/store.hpp"
 #include "node/app_adapter.hpp"
-#include "node/client_auth.hpp"
-#include "node/reply_frame.hpp"
+#include "replica/client_auth.hpp"
+#include "replica/reply_frame.hpp"
 #include "replica/batch.hpp"
 #include "replica/executor.hpp"
 
@@ -98,7 +98,7 @@ std::vector<Bytes> make_batches(const Options& o) {
 }
 
 // One pass: a fresh store and ledger, every batch through every stage.
-Pass run_pass(const std::vector<Bytes>& batches, const std::filesystem::path& dir, node::ClientAuth auth) {
+Pass run_pass(const std::vector<Bytes>& batches, const std::filesystem::path& dir, replica::ClientAuth auth) {
   std::filesystem::remove_all(dir);
   auto store = ledger::Store::open(dir.string(), as_bytes("bench execute"));
   if (!store) {
@@ -116,8 +116,8 @@ Pass run_pass(const std::vector<Bytes>& batches, const std::filesystem::path& di
     ++k;
     Timing tc = now();
     // What a replica does before supporting a batch it has not seen: every request's id
-    // binding and (with --auth ed25519) its signature (node::check_batch).
-    if (!node::check_batch(enc, auth)) std::abort();
+    // binding and (with --auth ed25519) its signature (replica::check_batch).
+    if (!replica::check_batch(enc, auth)) std::abort();
     Timing t0 = now();
     add(p.check, tc, t0);
     const Hash32 d = replica::batch_digest(enc);
@@ -137,7 +137,7 @@ Pass run_pass(const std::vector<Bytes>& batches, const std::filesystem::path& di
     if (!(*store)->append_speculative(blk, enc, false)) std::abort();
     Timing t4 = now();
     for (size_t i = 0; i < out.replies.size(); ++i)
-      frames_bytes += node::reply_frame(0, blk, out.replies[i], static_cast<uint32_t>(i), *out.tree, group_sig).size();
+      frames_bytes += replica::reply_frame(0, blk, out.replies[i], static_cast<uint32_t>(i), *out.tree, group_sig).size();
     Timing t5 = now();
     exec.make_final(k);  // as a replica does once k is proven: undo information goes
     add(p.hashes, t0, t1);
@@ -154,7 +154,7 @@ int run(const Options& o) {
   const auto batches = make_batches(o);
   const auto dir = std::filesystem::temp_directory_path() / ("rampart-bench-execute-" + std::to_string(::getpid()));
   std::vector<Pass> passes;
-  const auto auth = o.auth == "ed25519" ? node::ClientAuth::ed25519 : node::ClientAuth::none;
+  const auto auth = o.auth == "ed25519" ? replica::ClientAuth::ed25519 : replica::ClientAuth::none;
   run_pass(batches, dir, auth);  // warm-up
   for (int r = 0; r < o.reps; ++r) passes.push_back(run_pass(batches, dir, auth));
   std::filesystem::remove_all(dir);

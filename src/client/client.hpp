@@ -9,7 +9,7 @@
 #include <optional>
 #include <string>
 
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 #include "common/config.hpp"
 #include "crypto/interfaces.hpp"
 

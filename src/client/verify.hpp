@@ -1,6 +1,6 @@
 #pragma once
 // CART reply verification: the only thing a client trusts is the cluster's group public key.
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 #include "crypto/interfaces.hpp"
 
 namespace rampart::client {

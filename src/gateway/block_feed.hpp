@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 
 namespace rampart::gateway {
 

@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "app/wallet/op.hpp"
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 #include "gateway/problem.hpp"
 
 namespace rampart::gateway {

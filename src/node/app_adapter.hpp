@@ -1,10 +1,10 @@
 #pragma once
 // The executor hands each request's payload to the state machine as the operation; on the direct
-// path a payload is `client public key || operation` (client/wire.hpp). This adapter splits it:
+// path a payload is `client public key || operation` (replica/client_wire.hpp). This adapter splits it:
 // the application sees the key that signed the request as the invocation's principal, and its
 // own operation.
 #include "app/state_machine.hpp"
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 
 namespace rampart::node {
 

@@ -10,37 +10,39 @@
 #include <unordered_map>
 
 #include "app/registry.hpp"
-#include "client/wire.hpp"
 #include "consensus/protocol.hpp"
 #include "crypto/merkle.hpp"
 #include "gossip/block_announcer.hpp"
+#include "keys/key_check.hpp"
+#include "keys/secrets.hpp"
+#include "keys/threshold_keys.hpp"
 #include "ledger/block.hpp"
 #include "ledger/genesis.hpp"
 #include "ledger/store.hpp"
 #include "ledger/verify.hpp"
 #include "net/transport.hpp"
 #include "node/app_adapter.hpp"
-#include "node/client_auth.hpp"
 #include "node/client_port.hpp"
-#include "keys/key_check.hpp"
-#include "keys/secrets.hpp"
 #include "node/listener_limits.hpp"
 #include "node/metrics.hpp"
-#include "replica/peer_msg.hpp"
-#include "replica/restart.hpp"
-#include "node/reply_frame.hpp"
-#include "keys/threshold_keys.hpp"
 #include "node/wal_syncer.hpp"
-#include "replica/executor.hpp"
 #include "replica/batch_auth.hpp"
 #include "replica/batcher.hpp"
+#include "replica/client_auth.hpp"
+#include "replica/client_wire.hpp"
+#include "replica/executor.hpp"
+#include "replica/ingress.hpp"
 #include "replica/journal_gate.hpp"
+#include "replica/peer_msg.hpp"
 #include "replica/proofs.hpp"
+#include "replica/restart.hpp"
 
 namespace rampart::node {
 
 using keys::NodeSecrets;
+using replica::ClientAuth;
 using replica::PeerTag;
+using replica::check_batch;
 using replica::ShareMsg;
 using replica::StateResp;
 using replica::decode_share;
@@ -74,18 +76,10 @@ namespace {
 // The replica's counters (common/metrics_registry.hpp): declared here, counted where they happen,
 // exported by MetricsServer with no further code.
 using metrics::Declared;
-const Declared kRequests{"rampart_requests_total",
-                  "client requests accepted at this replica"};
-const Declared kRejectedRequests{"rampart_rejected_requests_total",
-                  "client requests rejected (bad id binding or signature)"};
-const Declared kBadClientFrames{"rampart_bad_client_messages_total",
-                  "client frames that were not a request (undecodable or another tag); the connection is closed"};
 const Declared kBatchesExecuted{"rampart_batches_executed_total",
                   "batches executed"};
 const Declared kOpsExecuted{"rampart_ops_executed_total",
                   "operations executed (throughput)"};
-const Declared kReplies{"rampart_replies_total",
-                  "CART replies sent to clients"};
 const Declared kViewChanges{"rampart_view_changes_total",
                   "view changes"};
 const Declared kRollbacks{"rampart_rollbacks_total",
@@ -94,14 +88,6 @@ const Declared kBadPeerMsgs{"rampart_bad_peer_messages_total",
                   "malformed node-level peer messages"};
 const Declared kRequestsOnCertificate{"rampart_requests_executed_on_certificate_total",
                   "requests executed from a batch this replica did not check itself: it arrived with a commit certificate (catch-up)"};
-const Declared kSignatureCheckNs{"rampart_client_signature_check_cpu_microseconds_total",
-                  "thread CPU time spent verifying client signatures (single requests on arrival: 1 in 16 timed)", metrics::Kind::counter, 1000};
-const Declared kRetriesFromCache{"rampart_retries_from_cache_total",
-                  "retries of requests in final blocks answered from the reply cache, without ordering"};
-const Declared kForeignRequests{"rampart_foreign_requests_total",
-                                "requests refused: another client's, on a connection that is not a relay's"};
-const Declared kReplayedRequests{"rampart_replayed_requests_total",
-                  "requests older than their client's last executed one, refused before ordering"};
 const Declared kBlocksAbandoned{"rampart_blocks_abandoned_total",
                   "own final blocks dropped because f + 1 peers hold a different proven chain (after a whole-cluster crash)"};
 const Declared kStateTransfers{"rampart_state_transfers_total",
@@ -130,7 +116,8 @@ uint64_t thread_cpu_ns() {
 class NodeImpl final : public consensus::Env,
                        public replica::ProofHost,
                        public replica::BatcherHost,
-                       public replica::JournalHost {
+                       public replica::JournalHost,
+                       public replica::IngressHost {
  public:
   explicit NodeImpl(NodeOptions o) : opt(std::move(o)), cfg(opt.config), self(opt.id), batch_timer(io), tick_timer(io) {}
 
@@ -188,6 +175,12 @@ class NodeImpl final : public consensus::Env,
   }
   void cancel_batch_timer() override { batch_timer.cancel(); }
 
+  // ---- replica::IngressHost (last_final above) ----
+  bool send_to_client(replica::SinkId to, ByteView frame) override { return clients->send(to, frame); }
+  void order(replica::Request r) override { batcher->add(std::move(r)); }
+  std::optional<replica::Proofs::Answer> answered_block(uint64_t k) override { return proofs->answered(k); }
+  uint64_t cpu_now_ns() override { return thread_cpu_ns(); }
+
   // ---- replica::JournalHost (request_sync above) ----
   bool write_record(Seq seq, uint8_t kind, ByteView body) override;
   void send_now(std::optional<NodeId> to, Bytes wire) override {
@@ -201,7 +194,6 @@ class NodeImpl final : public consensus::Env,
     Hash32 head{};    // ledger head at its k, what checkpoints sign
     Bytes state;
   };
-  bool answer_from_cache(ClientPort::ConnId c, const replica::Request& r, const replica::CacheEntry& e);
 
   Status recover();
   // Restart handshake (replica/restart.hpp): runs before the protocol starts.
@@ -215,15 +207,8 @@ class NodeImpl final : public consensus::Env,
   void on_blocks_resp(NodeId from, BlocksResp r);
   void on_peer(NodeId from, Bytes msg);
   bool on_client_frame(ClientPort::ConnId c, ByteView frame);
-  struct Principal {
-    replica::ClientId id = 0;  // of the key that opened the connection
-    bool relay = false;        // may carry other clients' requests
-  };
-  std::unordered_map<ClientPort::ConnId, Principal> principals;
-  const Principal* principal_of(ClientPort::ConnId c);
+  std::unordered_map<ClientPort::ConnId, replica::Principal> principals;  // who opened each connection
   bool timed_check(ByteView batch);  // check_batch, its thread CPU time counted
-  static constexpr uint64_t kArrivalTimingEvery = 16;
-  uint64_t arrivals_seen = 0;
   void advance_final();
   void announce_final(uint64_t after, uint64_t upto);  // to the gossip module, if any
   // The protocol hears how far blocks are proven (our final blocks are exactly the proven
@@ -256,13 +241,12 @@ class NodeImpl final : public consensus::Env,
   std::unique_ptr<MetricsServer> metrics;
   std::unique_ptr<gossip::BlockAnnouncer> announcer;  // --gossip: final blocks to observers
 
-  Writer reply_buf;  // one reply frame at a time, reused (send_replies)
   asio::steady_timer batch_timer;
   asio::steady_timer tick_timer;
   std::map<TimerKind, std::unique_ptr<asio::steady_timer>> timers;
 
   void protocol_state_transferred(Seq k, const Hash32& head);
-  std::unordered_map<replica::ClientId, ClientPort::ConnId> client_conn;
+  std::unique_ptr<replica::Ingress> ingress;  // the direct path: requests in, replies out
   std::map<uint64_t, PendingSnapshot> snapshots;  // taken at checkpoint sequence numbers
   uint64_t recovered_upto = 0;
   uint64_t final_target = 0;
@@ -325,6 +309,7 @@ Status NodeImpl::init() {
   bp.window = cfg.window;
   bp.forward_to_all = auth != ClientAuth::none;
   batcher = std::make_unique<replica::Batcher>(bp, *bauth, *this, reg);
+  ingress = std::make_unique<replica::Ingress>(*this, exec, auth, reg);
   proofs = std::make_unique<replica::Proofs>(replica::Proofs::Params{self, cfg.n(), cfg.nf(), cfg.window}, *rc.tsigner,
                                              *rc.tverifier, *this, reg);
   config_bytes = ledger::genesis_config(cfg);  // operational fields (hosts, ports, paths) left out
@@ -459,99 +444,23 @@ int NodeImpl::run() {
 
 // ---------------------------------------------------------------- ingress
 
-// Who opened a client connection, looked up once per connection (a relay check per request
+// Who opened a client connection is looked up once per connection (a relay check per request
 // would cost a hex encoding and a search on the hot path).
-const NodeImpl::Principal* NodeImpl::principal_of(ClientPort::ConnId c) {
-  if (auto it = principals.find(c); it != principals.end()) return &it->second;
-  const crypto::ClientKey* k = clients->principal(c);
-  if (!k) return nullptr;
-  return &principals.emplace(c, Principal{client::client_id_of(*k), cfg.is_relay(*k)}).first->second;
-}
-
 bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
-  auto m = client::decode_message(frame);
-  if (!m || m->tag != client::kTagRequest) {
-    reg[kBadClientFrames]++;
-    return false;
+  auto it = principals.find(c);
+  if (it == principals.end()) {
+    const crypto::ClientKey* k = clients->principal(c);
+    if (!k) return false;  // the listener delivers only on an established channel
+    it = principals.emplace(c, replica::Principal{client::client_id_of(*k), cfg.is_relay(*k)}).first;
   }
-  auto& r = m->request;
-  // A connection carries its own key's requests only, unless that key is a relay's: nobody can
-  // submit, replay or collect the replies of another client's requests on their connection.
-  const Principal* who = principal_of(c);
-  if (!who) return false;  // the listener delivers only on an established channel
-  if (who->id != r.client && !who->relay) {
-    reg[kForeignRequests]++;
-    clients->send(c, client::encode_reject({r.client, r.seq, "this connection carries only its own key's requests"}));
-    return true;
-  }
-  if (auth != ClientAuth::none) reg[replica::kSignaturesChecked]++;
-  // Timed only when there is a signature to check, and then one check in kArrivalTimingEvery
-  // (counted that many times): the thread CPU clock is a system call, and two per request were
-  // ~1.5% of a replica's CPU on this VM, where a system call is expensive. Batches are timed
-  // whole (timed_check).
-  const bool timed = auth != ClientAuth::none && arrivals_seen++ % kArrivalTimingEvery == 0;
-  const uint64_t c0 = timed ? thread_cpu_ns() : 0;
-  auto st = check_request(r, auth);
-  if (timed) reg[kSignatureCheckNs] += (thread_cpu_ns() - c0) * kArrivalTimingEvery;
-  if (!st) {
-    reg[kRejectedRequests]++;
-    clients->send(c, client::encode_reject({r.client, r.seq, st.error().message}));
-    return true;  // a well-formed frame with a bad request: answer, keep the connection
-  }
-  reg[kRequests]++;
-  // Only a request this replica has not executed yet binds the client's replies to this
-  // connection: anyone can replay a client's old signed request, and rebinding on it moved the
-  // victim's next replies to the replayer. A request older than the client's last is a replay
-  // (a client has one request outstanding), refused before it costs an ordering.
-  if (const auto* e = exec.find_cached(r.client)) {
-    if (r.seq < e->seq) {
-      reg[kReplayedRequests]++;
-      clients->send(c, client::encode_reject({r.client, r.seq, "stale: a later request of this client was executed"}));
-      return true;
-    }
-    if (r.seq == e->seq && answer_from_cache(c, r, *e)) return true;
-    // Its last request again, its block not final and answered yet: ordered again (the executor
-    // answers from its cache), the reply going where the client's replies go.
-    if (r.seq != e->seq) client_conn[r.client] = c;
-  } else {
-    client_conn[r.client] = c;
-  }
-  // A fresh batch; for a retry the executor recognises it and the new batch's proof covers the
-  // cached result.
-  batcher->add(std::move(r));
-  return true;
-}
-
-// A retry of the client's last request whose block is final and was answered (the reply was
-// lost on the way): the same reply again, from the reply cache and the block's kept results
-// tree and proof, with no consensus round (docs/operations.md). Anything else is ordered.
-bool NodeImpl::answer_from_cache(ClientPort::ConnId c, const replica::Request& r, const replica::CacheEntry& e) {
-  if (e.seq != r.seq || e.k > store->last_final()) return false;
-  auto a = proofs->answered(e.k);
-  if (!a) return false;
-  const View view = a->view;
-  const ledger::Block& header = a->header;
-  const auto& replies = a->replies;
-  const merkle::Tree& tree = a->tree;
-  const Bytes& sig = a->sig;
-  if (header.results_root != e.root) return false;
-  for (size_t i = 0; i < replies.size(); ++i) {
-    const auto& x = replies[i];
-    if (x.client != r.client || x.seq != r.seq || x.kind != replica::ReplyKind::executed) continue;
-    reply_buf.clear();
-    if (!append_reply_frame(reply_buf, view, header, x, static_cast<uint32_t>(i), tree, sig)) return false;
-    if (clients->send(c, reply_buf.data())) reg[kReplies]++;
-    reg[kRetriesFromCache]++;
-    return true;
-  }
-  return false;
+  return ingress->on_frame(c, it->second, frame);
 }
 
 bool NodeImpl::timed_check(ByteView batch) {
   if (auth == ClientAuth::none) return check_batch(batch, auth).ok();
   const uint64_t c0 = thread_cpu_ns();
   const bool ok = check_batch(batch, auth).ok();
-  reg[kSignatureCheckNs] += thread_cpu_ns() - c0;
+  reg[replica::kSignatureCheckNs] += thread_cpu_ns() - c0;
   return ok;
 }
 
@@ -760,17 +669,7 @@ void NodeImpl::proof_persisted(uint64_t k) {
   final_target = std::max(final_target, k);
 }
 
-void NodeImpl::deliver_replies(uint64_t, const replica::BlockProof& b) {
-  for (size_t i = 0; i < b.replies.size(); ++i) {
-    const auto& r = b.replies[i];
-    if (r.kind == replica::ReplyKind::stale) continue;
-    auto conn = client_conn.find(r.client);
-    if (conn == client_conn.end()) continue;
-    reply_buf.clear();
-    if (!append_reply_frame(reply_buf, b.proof_view, b.header, r, static_cast<uint32_t>(i), *b.tree, b.group_sig)) continue;
-    if (clients->send(conn->second, reply_buf.data())) reg[kReplies]++;
-  }
-}
+void NodeImpl::deliver_replies(uint64_t, const replica::BlockProof& b) { ingress->deliver(b); }
 
 void NodeImpl::advance_final() {
   uint64_t j = store->last_final();

@@ -6,7 +6,7 @@
 // instead of one at the receiving replica, one at the primary and one at every backup. A bundle
 // is checked part by part, so the parts a replica built or checked before (its own batch,
 // batches forwarded through it) are not verified again. Sans-IO: the check itself is the
-// caller's (node/client_auth.hpp, timed on the process's CPU clock).
+// caller's (replica/client_auth.hpp, timed on the process's CPU clock).
 #include <deque>
 #include <functional>
 #include <set>

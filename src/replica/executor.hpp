@@ -42,7 +42,7 @@ struct Outcome {
 
 // A batch's results root (the value replicas sign in CART replies, together with k): the BLAKE3
 // Merkle root (crypto/merkle.hpp) over one leaf per request, leaf = reply_leaf(entry), the bytes
-// a client checks its reply against (client/wire.hpp): "rampart/reply-leaf/v2" | client u64 |
+// a client checks its reply against (replica/client_wire.hpp): "rampart/reply-leaf/v2" | client u64 |
 // seq u64 | kind u8 | result (u32 length | bytes), zero-padded to a multiple of 64 bytes. k is not in the leaf: the group signature
 // is over (k, root), so a proof cannot be replayed for another batch.
 Bytes reply_leaf(ClientId client, uint64_t seq, uint8_t kind, ByteView result);

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "client/verify.hpp"
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 #include "crypto/fake.hpp"
 #include "crypto/merkle.hpp"
 #include "ledger/block.hpp"

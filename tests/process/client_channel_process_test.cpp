@@ -16,7 +16,7 @@
 
 #include "app/kv/op.hpp"
 #include "client/client.hpp"
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 #include "crypto/client_channel.hpp"
 #include "process/cluster_fixture.hpp"
 #include "process/raw_channel.hpp"

@@ -9,7 +9,7 @@
 #include <stdexcept>
 
 #include "app/wallet/op.hpp"
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 #include "crypto/client_channel.hpp"
 #include "keys/keygen.hpp"
 #include "keys/secrets.hpp"

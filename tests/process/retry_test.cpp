@@ -6,7 +6,7 @@
 #include <sodium.h>
 
 #include "app/kv/op.hpp"
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 #include "process/cluster_fixture.hpp"
 #include "process/raw_channel.hpp"
 

@@ -18,7 +18,7 @@
 
 #include "app/kv/op.hpp"
 #include "client/client.hpp"
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 #include "net/frame.hpp"
 #include "process/cluster_fixture.hpp"
 #include "process/load.hpp"

@@ -1,9 +1,9 @@
-#include "node/reply_frame.hpp"
+#include "replica/reply_frame.hpp"
 
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 #include "common/codec.hpp"
 
-namespace rampart::node {
+namespace rampart::replica {
 
 Bytes reply_frame(uint64_t view, const ledger::Block& b, const replica::ReplyEntry& r, uint32_t i, const crypto::merkle::Tree& tree,
                   ByteView group_sig) {
@@ -35,4 +35,4 @@ bool append_reply_frame(Writer& w, uint64_t view, const ledger::Block& b, const 
   return true;
 }
 
-}  // namespace rampart::node
+}  // namespace rampart::replica

@@ -1,18 +1,18 @@
-#include "node/client_auth.hpp"
+#include "replica/client_auth.hpp"
 
 #include <sodium.h>
 
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 
-namespace rampart::node {
+namespace rampart::replica {
 
-Status check_request(const replica::RequestView& r, ClientAuth auth) {
+Status check_request(const RequestView& r, ClientAuth auth) {
   if (r.payload.size() < client::kPubkeyBytes) return err("request payload lacks the client public key");
   ByteView pk = r.payload.first(client::kPubkeyBytes);
   if (client::client_id_of(pk) != r.client) return err("client id does not match the public key");
   if (auth == ClientAuth::none) return {};
   if (r.sig.size() != crypto_sign_BYTES) return err("bad signature length");
-  Bytes msg = replica::request_signing_bytes(r.client, r.seq, r.payload);
+  Bytes msg = request_signing_bytes(r.client, r.seq, r.payload);
   if (crypto_sign_verify_detached(r.sig.data(), msg.data(), msg.size(), pk.data()) != 0)
     return err("bad client signature");
   return {};
@@ -20,7 +20,7 @@ Status check_request(const replica::RequestView& r, ClientAuth auth) {
 
 Status check_batch(ByteView encoded, ClientAuth auth) {
   size_t n = 0;
-  RAMPART_TRY(replica::for_each_request(encoded, [&](const replica::RequestView& r) {
+  RAMPART_TRY(for_each_request(encoded, [&](const RequestView& r) {
     ++n;
     return check_request(r, auth);
   }));
@@ -28,9 +28,4 @@ Status check_batch(ByteView encoded, ClientAuth auth) {
   return {};
 }
 
-ByteView request_op(const replica::Request& r) {
-  if (r.payload.size() < client::kPubkeyBytes) return {};
-  return ByteView(r.payload).subspan(client::kPubkeyBytes);
-}
-
-}  // namespace rampart::node
+}  // namespace rampart::replica

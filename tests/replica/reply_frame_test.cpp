@@ -1,10 +1,10 @@
-#include "node/reply_frame.hpp"
+#include "replica/reply_frame.hpp"
 
 #include <gtest/gtest.h>
 
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 
-namespace rampart::node {
+namespace rampart::replica {
 namespace {
 
 Hash32 leaf(uint32_t i) {
@@ -73,4 +73,4 @@ TEST(ReplyFrame, DecodesAsAReplyWhoseProofVerifies) {
 }
 
 }  // namespace
-}  // namespace rampart::node
+}  // namespace rampart::replica

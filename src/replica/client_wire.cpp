@@ -1,4 +1,4 @@
-#include "client/wire.hpp"
+#include "replica/client_wire.hpp"
 
 #include "common/codec.hpp"
 #include "crypto/blake3.hpp"

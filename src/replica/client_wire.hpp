@@ -1,6 +1,7 @@
 #pragma once
-// What travels on a replica's client port (u32-length-prefixed frames, net/frame.hpp), and the
-// bytes a CART reply proves.
+// What travels on a replica's client port (u32-length-prefixed frames, net/frame.hpp, sealed on
+// the client channel), and the bytes a CART reply proves. Both ends speak it, so it lives here,
+// below the client library (namespace `client`: it is the clients' wire format).
 //
 // Client identity (our choice, see docs/operations.md): a client generates an Ed25519 key pair;
 // its id is the first 8 bytes (little-endian) of BLAKE3(public key), and every request's
