@@ -29,6 +29,7 @@
 #include "replica/peer_msg.hpp"
 #include "replica/restart.hpp"
 #include "node/reply_frame.hpp"
+#include "node/store_adapter.hpp"
 #include "keys/threshold_keys.hpp"
 #include "node/wal_syncer.hpp"
 #include "replica/executor.hpp"
@@ -36,28 +37,25 @@
 #include "replica/batcher.hpp"
 #include "replica/journal_gate.hpp"
 #include "replica/proofs.hpp"
+#include "replica/state_transfer.hpp"
 
 namespace rampart::node {
 
 using keys::NodeSecrets;
 using replica::PeerTag;
 using replica::ShareMsg;
-using replica::StateResp;
 using replica::decode_share;
 using replica::encode_share;
 using replica::wrap;
 using replica::decode_state_req;
 using replica::decode_state_resp;
-using replica::encode_state_req;
-using replica::encode_state_resp;
-using replica::kMaxStateBlocks;
+using replica::kBadPeerMsgs;
 using replica::PeerStatus;
 using replica::BlocksResp;
 using replica::RestartSync;
 using replica::ForkResolver;
 using replica::recover_from_disk;
 using replica::restart_point;
-using replica::check_offered_checkpoint;
 using replica::check_offered_blocks;
 using replica::encode_hello;
 using replica::decode_hello;
@@ -90,8 +88,6 @@ const Declared kViewChanges{"rampart_view_changes_total",
                   "view changes"};
 const Declared kRollbacks{"rampart_rollbacks_total",
                   "speculative rollbacks"};
-const Declared kBadPeerMsgs{"rampart_bad_peer_messages_total",
-                  "malformed node-level peer messages"};
 const Declared kRequestsOnCertificate{"rampart_requests_executed_on_certificate_total",
                   "requests executed from a batch this replica did not check itself: it arrived with a commit certificate (catch-up)"};
 const Declared kSignatureCheckNs{"rampart_client_signature_check_cpu_microseconds_total",
@@ -102,10 +98,6 @@ const Declared kReplayedRequests{"rampart_replayed_requests_total",
                   "requests older than their client's last executed one, refused before ordering"};
 const Declared kBlocksAbandoned{"rampart_blocks_abandoned_total",
                   "own final blocks dropped because f + 1 peers hold a different proven chain (after a whole-cluster crash)"};
-const Declared kStateTransfers{"rampart_state_transfers_total",
-                  "completed state transfers"};
-const Declared kStateServed{"rampart_state_served_total",
-                  "state-transfer snapshots this replica sent to peers"};
 }  // namespace
 
 
@@ -128,7 +120,8 @@ uint64_t thread_cpu_ns() {
 class NodeImpl final : public consensus::Env,
                        public replica::ProofHost,
                        public replica::BatcherHost,
-                       public replica::JournalHost {
+                       public replica::JournalHost,
+                       public replica::StateTransferHost {
  public:
   explicit NodeImpl(NodeOptions o) : opt(std::move(o)), cfg(opt.config), self(opt.id), batch_timer(io), tick_timer(io) {}
 
@@ -153,7 +146,7 @@ class NodeImpl final : public consensus::Env,
   void checkpoint_certified(const consensus::CheckpointCert& cert) override;
   void view_changed(View v, NodeId primary) override;
   void view_change_started(View target, const char* reason) override;
-  void need_state_transfer(Seq k, const Hash32& head) override;
+  void need_state_transfer(Seq k, const Hash32& head) override { xfer->need(k, head); }
   void set_timer(TimerKind t, uint64_t after_ms) override;
   void cancel_timer(TimerKind t) override;
 
@@ -193,12 +186,21 @@ class NodeImpl final : public consensus::Env,
     else transport->broadcast(std::move(wire));
   }
 
+  // ---- replica::StateTransferHost (send_peer above) ----
+  void arm_state_timer(uint64_t after_ms) override {
+    st_timer.expires_after(std::chrono::milliseconds(after_ms));
+    st_timer.async_wait([this](const asio::error_code& ec) {
+      if (!ec) xfer->on_timer();
+    });
+  }
+  void cancel_state_timer() override { st_timer.cancel(); }
+  bool verify_checkpoint(const consensus::CheckpointCert& cert) override { return proto->verify_checkpoint(cert); }
+  void old_chain_dropped() override { proofs->clear(); }
+  void replayed(uint64_t k) override { ctr.height.store(k); }
+  void protocol_transferred(Seq k, const Hash32& head) override;
+  void installed(uint64_t k, const Hash32& head) override;
+
  private:
-  struct PendingSnapshot {
-    Hash32 digest{};  // state digest
-    Hash32 head{};    // ledger head at its k, what checkpoints sign
-    Bytes state;
-  };
   bool answer_from_cache(ClientPort::ConnId c, const replica::Request& r, const replica::CacheEntry& e);
 
   Status recover();
@@ -224,9 +226,6 @@ class NodeImpl final : public consensus::Env,
   uint64_t proven_told = 0;
   bool proven_posted = false;
   void try_checkpoint();
-  void on_state_req(NodeId from, uint64_t from_k, uint64_t want_k);
-  void on_state_resp(NodeId from, StateResp r);
-  void request_state();
   void tick();
 
   NodeOptions opt;
@@ -253,18 +252,14 @@ class NodeImpl final : public consensus::Env,
   asio::steady_timer tick_timer;
   std::map<TimerKind, std::unique_ptr<asio::steady_timer>> timers;
 
-  void protocol_state_transferred(Seq k, const Hash32& head);
   std::unordered_map<replica::ClientId, ClientPort::ConnId> client_conn;
-  std::map<uint64_t, PendingSnapshot> snapshots;  // taken at checkpoint sequence numbers
+  replica::CheckpointKeep ckpts;  // snapshots at checkpoint heights and their certificates
   uint64_t recovered_upto = 0;
   uint64_t final_target = 0;
   std::optional<std::pair<uint64_t, Hash32>> stable_cp;
-  // state transfer
-  bool transferring = false;
-  uint64_t st_k = 0;
-  Hash32 st_head{};
-  uint32_t st_peer = 0;
-  std::unique_ptr<asio::steady_timer> st_timer;
+  std::unique_ptr<StoreAdapter> store_view;  // the store as the replica core sees it
+  std::unique_ptr<replica::StateTransfer> xfer;
+  asio::steady_timer st_timer{io};
   std::unique_ptr<WalSyncer> syncer;
   void on_synced(uint64_t gen, const Status& st);
   // restart handshake: until `syncing` ends, peer messages for the protocol are held back
@@ -282,7 +277,6 @@ class NodeImpl final : public consensus::Env,
   Bytes genesis_state;               // executor snapshot before anything executed
   void on_fork_blocks(NodeId from, const BlocksResp& r);
   void abandon_fork(uint64_t d);
-  std::map<uint64_t, consensus::CheckpointCert> ckpt_certs;  // stable checkpoints' proofs (last two)
 
   Counters ctr;
   ::rampart::metrics::Registry reg;  // counters, declared at the top of this file (and in the core's)
@@ -334,6 +328,9 @@ Status NodeImpl::init() {
   });
   genesis_state = exec.snapshot();
   RAMPART_TRY(recover());
+  store_view = std::make_unique<StoreAdapter>(*store);
+  xfer = std::make_unique<replica::StateTransfer>(replica::StateTransfer::Params{self, cfg.n()}, *store_view, exec, ckpts,
+                                                  *rc.tverifier, *this, reg);
   syncer = std::make_unique<WalSyncer>([this] { return store->sync(); },
                                        [this](uint64_t gen, Status st) {
                                          asio::post(io, [this, gen, st = std::move(st)] { on_synced(gen, st); });
@@ -589,7 +586,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         reg[kBadPeerMsgs]++;
         return;
       }
-      on_state_req(from, q->first, q->second);
+      xfer->on_request(from, q->first, q->second);
       break;
     }
     case PeerTag::state_resp: {
@@ -599,7 +596,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         spdlog::warn("event=bad_state_response from={} error=\"{}\"", from, s.error().message);
         return;
       }
-      on_state_resp(from, std::move(*s));
+      xfer->on_response(from, std::move(*s));
       break;
     }
     case PeerTag::hello: {
@@ -691,7 +688,7 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
 
   const Hash32 head = ledger::block_hash(blk);
   const size_t ops = out.replies.size();
-  if (k % cfg.checkpoint_interval == 0) snapshots[k] = {out.state_digest, head, exec.snapshot()};
+  if (k % cfg.checkpoint_interval == 0) ckpts.snapshots[k] = {out.state_digest, head, exec.snapshot()};
   proofs->executed(k, v, blk, head, std::move(out.replies), std::move(out.tree));
   ctr.height.store(k);
   reg[kBatchesExecuted]++;
@@ -802,7 +799,7 @@ void NodeImpl::rollback(Seq k) {
   if (auto st = store->truncate_above(k, true); !st)
     spdlog::critical("event=ledger_truncate_failed k={} error=\"{}\"", k, st.error().message);
   proofs->rolled_back(k);
-  snapshots.erase(snapshots.upper_bound(k), snapshots.end());
+  ckpts.snapshots.erase(ckpts.snapshots.upper_bound(k), ckpts.snapshots.end());
   reg[kRollbacks]++;
   ctr.height.store(k);
 }
@@ -819,8 +816,8 @@ void NodeImpl::checkpoint_stable(Seq k, const Hash32& head) {
 }
 
 void NodeImpl::checkpoint_certified(const consensus::CheckpointCert& cert) {
-  ckpt_certs[cert.k] = cert;
-  while (ckpt_certs.size() > 2) ckpt_certs.erase(ckpt_certs.begin());
+  ckpts.certs[cert.k] = cert;
+  while (ckpts.certs.size() > 2) ckpts.certs.erase(ckpts.certs.begin());
   try_checkpoint();
 }
 
@@ -830,16 +827,16 @@ void NodeImpl::try_checkpoint() {
   auto cur = store->checkpoint();
   if (cur && cur->k >= k) return;
   if (store->last_final() < k) return;
-  auto it = snapshots.find(k);
-  if (it == snapshots.end()) return;
+  auto it = ckpts.snapshots.find(k);
+  if (it == ckpts.snapshots.end()) return;
   if (it->second.head != head) {
     spdlog::critical("event=checkpoint_head_mismatch k={}", k);
     return;
   }
   // The record keeps the protocol's certificate (nf signatures), so a restart can resume from
   // it as the stable checkpoint and peers can check it in state transfer.
-  auto cert = ckpt_certs.find(k);
-  if (cert == ckpt_certs.end() || cert->second.head != head) return;  // comes right after
+  auto cert = ckpts.certs.find(k);
+  if (cert == ckpts.certs.end() || cert->second.head != head) return;  // comes right after
   ledger::CheckpointRecord rec;
   rec.k = k;
   rec.view = cert->second.view;
@@ -852,7 +849,7 @@ void NodeImpl::try_checkpoint() {
   }
   ctr.checkpoint.store(k);
   // Keep the last two snapshots in memory for peers' state transfer.
-  while (snapshots.size() > 2) snapshots.erase(snapshots.begin());
+  while (ckpts.snapshots.size() > 2) ckpts.snapshots.erase(ckpts.snapshots.begin());
   spdlog::info("event=checkpoint k={}", k);
 }
 
@@ -867,182 +864,22 @@ void NodeImpl::view_changed(View v, NodeId p) {
   batcher->view_changed(p);
 }
 
-// ---------------------------------------------------------------- state transfer
-
-void NodeImpl::need_state_transfer(Seq k, const Hash32& head) {
-  if (transferring && st_k >= k) return;
-  if (k <= exec.last_executed() && store->last_final() >= k) {
-    // Final here already (recovered from disk): the same history, or our disk disagrees with
-    // nf replicas, which only damage can explain.
-    auto b = store->block(k);
-    if (b && ledger::block_hash(*b) == head) {
-      protocol_state_transferred(k, head);
-    } else {
-      spdlog::critical("event=final_block_contradicts_checkpoint k={}", k);
-    }
-    return;
-  }
-  transferring = true;
-  st_k = k;
-  st_head = head;
-  spdlog::info("event=state_transfer_start target={} have_final={}", k, store->last_final());
-  request_state();
-}
+// ---------------------------------------------------------------- state transfer (replica/state_transfer.hpp)
 
 // The protocol forgets its pending batches when it installs a transferred state (it cannot tell
 // which of them the state holds): batches we had handed it (Batcher::tick) become ours to
 // hand it again, after the usual patience, should they still not execute.
-void NodeImpl::protocol_state_transferred(Seq k, const Hash32& head) {
+void NodeImpl::protocol_transferred(Seq k, const Hash32& head) {
   proto->on_state_transferred(k, head);
   batcher->state_transferred();
 }
 
-void NodeImpl::request_state() {
-  if (!transferring) return;
-  st_peer = (st_peer + 1) % cfg.n();
-  if (st_peer == self) st_peer = (st_peer + 1) % cfg.n();
-  transport->send(st_peer, encode_state_req(store->last_final() + 1, st_k));
-  if (!st_timer) st_timer = std::make_unique<asio::steady_timer>(io);
-  st_timer->expires_after(std::chrono::milliseconds(1000));
-  st_timer->async_wait([this](const asio::error_code& ec) {
-    if (!ec) request_state();
-  });
-}
-
-void NodeImpl::on_state_req(NodeId from, uint64_t from_k, uint64_t want_k) {
-  StateResp r;
-  auto cp = store->checkpoint();
-  // Serve exactly the requested checkpoint when we still have its snapshot.
-  if (auto it = snapshots.find(want_k); it != snapshots.end() && store->last_final() >= want_k) {
-    r.checkpoint.k = want_k;
-    r.checkpoint.head = it->second.head;
-    r.checkpoint.state_digest = it->second.digest;
-    if (auto c = ckpt_certs.find(want_k); c != ckpt_certs.end() && c->second.head == it->second.head) {
-      r.checkpoint.view = c->second.view;
-      r.checkpoint.signatures = c->second.sigs;
-    }
-    r.snapshot = it->second.state;
-  } else if (cp) {
-    auto snap = store->snapshot();
-    if (!snap || !*snap) return;
-    r.checkpoint = *cp;
-    r.snapshot = (*snap)->state;
-  } else {
-    return;
-  }
-  uint64_t to = std::min(r.checkpoint.k, store->last_final());
-  if (from_k == 0) from_k = 1;
-  if (from_k <= to) {
-    to = std::min(to, from_k + kMaxStateBlocks - 1);
-    auto blocks = store->blocks(from_k, to);
-    if (!blocks) return;
-    r.blocks = std::move(*blocks);
-    for (uint64_t k = from_k; k <= to; ++k) {
-      auto b = store->batch(k);
-      if (!b) return;
-      r.batches.push_back(std::move(*b));
-    }
-  }
-  reg[kStateServed]++;
-  transport->send(from, encode_state_resp(r));
-}
-
-void NodeImpl::on_state_resp(NodeId from, StateResp r) {
-  if (!transferring) return;
-  // 1. Blocks: each must link to our chain and carry a valid proof of execution.
-  //    Speculative blocks of ours above the last final one are replaced.
-  uint64_t base = store->last_final();
-  if (!r.blocks.empty()) {
-    if (r.blocks.front().k != base + 1) return;
-    auto prev = store->block(base);
-    if (!prev) return;
-    if (auto st = check_offered_blocks(*prev, r.blocks, r.batches, *rc.tverifier); !st) {
-      spdlog::warn("event=state_transfer_rejected from={} error=\"{}\"", from, st.error().message);
-      return;
-    }
-  }
-  uint64_t top = r.blocks.empty() ? base : r.blocks.back().k;
-  bool have_cp = r.checkpoint.k == st_k && r.checkpoint.head == st_head && top >= st_k;
-  if (top < st_k) {
-    // Partial: install the blocks we got (state follows by replay) and ask for more.
-  } else if (!have_cp) {
-    spdlog::warn("event=state_transfer_mismatch from={} their_checkpoint={} want={}", from, r.checkpoint.k, st_k);
-    return;
-  }
-  // The checkpoint must carry a certificate the protocol verifies (nf signatures on this
-  // head), and its block (offered, or ours) must be that head with that state digest, before
-  // anything of ours is replaced.
-  if (have_cp) {
-    Status st = check_offered_checkpoint(*proto, r.checkpoint, st_k, st_head);
-    if (st) {
-      const ledger::Block* at = nullptr;
-      for (const auto& b : r.blocks)
-        if (b.k == st_k) at = &b;
-      Result<ledger::Block> own = at ? Result<ledger::Block>(*at) : store->block(st_k);
-      if (!own || ledger::block_hash(*own) != st_head || own->state_digest != r.checkpoint.state_digest)
-        st = err("checkpoint " + std::to_string(st_k) + ": its block does not match its head and state digest");
-    }
-    if (!st) {
-      reg[kBadPeerMsgs]++;
-      spdlog::warn("event=state_transfer_rejected from={} error=\"{}\"", from, st.error().message);
-      return;
-    }
-  }
-  // 2. Install: drop our speculation, append the proven blocks as final.
-  if (exec.last_executed() > base) exec.rollback(base);
-  if (auto st = store->truncate_above(base, false); !st) return;
-  proofs->clear();
-  for (size_t i = 0; i < r.blocks.size(); ++i) {
-    const auto& b = r.blocks[i];
-    if (b.k > st_k) break;
-    if (auto st = store->append_block(b, r.batches[i], false); !st) {
-      spdlog::error("event=state_transfer_append_failed k={} error=\"{}\"", b.k, st.error().message);
-      return;
-    }
-  }
-  if (!have_cp) {
-    // Replay what we appended so the executor follows the ledger.
-    for (uint64_t k = exec.last_executed() + 1; k <= store->last_block(); ++k) {
-      auto batch = store->batch(k);
-      if (!batch) return;
-      auto out = exec.execute(k, *batch);
-      auto b = store->block(k);
-      if (!b || b->state_digest != out.state_digest) {
-        spdlog::critical("event=state_transfer_replay_mismatch k={}", k);
-        return;
-      }
-      exec.make_final(k);
-    }
-    ctr.height.store(exec.last_executed());
-    request_state();
-    return;
-  }
-  // 3. The snapshot must reproduce the digest nf replicas certified (checked above).
-  if (auto st = exec.restore(r.snapshot); !st) {
-    spdlog::warn("event=state_transfer_bad_snapshot from={} error=\"{}\"", from, st.error().message);
-    return;
-  }
-  if (exec.state_digest() != r.checkpoint.state_digest) {
-    spdlog::critical("event=state_transfer_digest_mismatch from={} k={}", from, st_k);
-    return;
-  }
-  ledger::CheckpointRecord rec = r.checkpoint;  // with its verified certificate
-  ckpt_certs[st_k] = {st_k, rec.view, st_head, rec.signatures};
-  if (auto st = store->put_checkpoint(rec, r.snapshot, true); !st) {
-    spdlog::error("event=state_transfer_checkpoint_failed error=\"{}\"", st.error().message);
-    return;
-  }
-  snapshots.clear();
-  snapshots[st_k] = {rec.state_digest, st_head, r.snapshot};
-  transferring = false;
-  if (st_timer) st_timer->cancel();
-  final_target = std::max(final_target, st_k);
-  ctr.height.store(st_k);
-  ctr.final_height.store(st_k);
-  ctr.checkpoint.store(st_k);
-  reg[kStateTransfers]++;
-  spdlog::info("event=state_transfer_done k={} from={}", st_k, from);
-  protocol_state_transferred(st_k, st_head);
+void NodeImpl::installed(uint64_t k, const Hash32& head) {
+  final_target = std::max(final_target, k);
+  ctr.height.store(k);
+  ctr.final_height.store(k);
+  ctr.checkpoint.store(k);
+  protocol_transferred(k, head);
   tell_proven();
 }
 
@@ -1244,8 +1081,8 @@ void NodeImpl::abandon_fork(uint64_t d) {
     io.stop();
     return;
   }
-  snapshots.erase(snapshots.lower_bound(d), snapshots.end());
-  ckpt_certs.erase(ckpt_certs.lower_bound(d), ckpt_certs.end());
+  ckpts.snapshots.erase(ckpts.snapshots.lower_bound(d), ckpts.snapshots.end());
+  ckpts.certs.erase(ckpts.certs.lower_bound(d), ckpts.certs.end());
   proofs->clear();
   reg[kBlocksAbandoned] += had - (d - 1);
   auto cp = store->checkpoint();

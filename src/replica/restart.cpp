@@ -74,10 +74,16 @@ consensus::RestartPoint restart_point(const ledger::Store& store, const replica:
 
 Status check_offered_checkpoint(const consensus::Protocol& proto, const ledger::CheckpointRecord& rec,
                                 uint64_t want_k, const Hash32& want_head) {
+  return check_offered_checkpoint([&proto](const consensus::CheckpointCert& c) { return proto.verify_checkpoint(c); },
+                                  rec, want_k, want_head);
+}
+
+Status check_offered_checkpoint(const CheckpointVerifier& verify, const ledger::CheckpointRecord& rec,
+                                uint64_t want_k, const Hash32& want_head) {
   if (rec.k != want_k || rec.head != want_head)
     return err("checkpoint " + std::to_string(rec.k) + " is not the stable checkpoint " + std::to_string(want_k) +
                " we need");
-  if (!proto.verify_checkpoint({rec.k, rec.view, rec.head, rec.signatures}))
+  if (!verify({rec.k, rec.view, rec.head, rec.signatures}))
     return err("checkpoint " + std::to_string(rec.k) + ": certificate does not verify (" +
                std::to_string(rec.signatures.size()) + " signatures)");
   return {};

@@ -54,6 +54,10 @@ consensus::RestartPoint restart_point(const ledger::Store& store, const replica:
 // was restored, and the record against block want_k (its head and state digest).
 Status check_offered_checkpoint(const consensus::Protocol& proto, const ledger::CheckpointRecord& rec,
                                 uint64_t want_k, const Hash32& want_head);
+// The same with the protocol's certificate check passed in (replica/state_transfer.hpp asks its host).
+using CheckpointVerifier = std::function<bool(const consensus::CheckpointCert&)>;
+Status check_offered_checkpoint(const CheckpointVerifier& verify, const ledger::CheckpointRecord& rec,
+                                uint64_t want_k, const Hash32& want_head);
 
 // Proven blocks offered by a peer, to append after `prev` (our last final block): consecutive,
 // linked, batch digests and proofs of execution valid.
