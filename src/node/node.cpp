@@ -37,6 +37,7 @@
 #include "replica/batcher.hpp"
 #include "replica/journal_gate.hpp"
 #include "replica/proofs.hpp"
+#include "replica/rejoin.hpp"
 #include "replica/state_transfer.hpp"
 
 namespace rampart::node {
@@ -50,22 +51,12 @@ using replica::wrap;
 using replica::decode_state_req;
 using replica::decode_state_resp;
 using replica::kBadPeerMsgs;
-using replica::PeerStatus;
-using replica::BlocksResp;
-using replica::RestartSync;
-using replica::ForkResolver;
 using replica::recover_from_disk;
 using replica::restart_point;
-using replica::check_offered_blocks;
-using replica::encode_hello;
 using replica::decode_hello;
-using replica::encode_status;
 using replica::decode_status;
-using replica::encode_blocks_req;
 using replica::decode_blocks_req;
-using replica::encode_blocks_resp;
 using replica::decode_blocks_resp;
-using replica::kMaxBlocksPerResponse;
 using keys::ReplicaCrypto;
 
 namespace {
@@ -96,8 +87,6 @@ const Declared kRetriesFromCache{"rampart_retries_from_cache_total",
                   "retries of requests in final blocks answered from the reply cache, without ordering"};
 const Declared kReplayedRequests{"rampart_replayed_requests_total",
                   "requests older than their client's last executed one, refused before ordering"};
-const Declared kBlocksAbandoned{"rampart_blocks_abandoned_total",
-                  "own final blocks dropped because f + 1 peers hold a different proven chain (after a whole-cluster crash)"};
 }  // namespace
 
 
@@ -121,7 +110,8 @@ class NodeImpl final : public consensus::Env,
                        public replica::ProofHost,
                        public replica::BatcherHost,
                        public replica::JournalHost,
-                       public replica::StateTransferHost {
+                       public replica::StateTransferHost,
+                       public replica::RejoinHost {
  public:
   explicit NodeImpl(NodeOptions o) : opt(std::move(o)), cfg(opt.config), self(opt.id), batch_timer(io), tick_timer(io) {}
 
@@ -200,19 +190,23 @@ class NodeImpl final : public consensus::Env,
   void protocol_transferred(Seq k, const Hash32& head) override;
   void installed(uint64_t k, const Hash32& head) override;
 
+  // ---- replica::RejoinHost (send_peer, broadcast_peer, now_ms, old_chain_dropped above) ----
+  void arm_sync_timer(uint64_t after_ms) override {
+    sync_timer.expires_after(std::chrono::milliseconds(after_ms));
+    sync_timer.async_wait([this](const asio::error_code& ec) {
+      if (!ec) rejoin->on_timer();
+    });
+  }
+  void cancel_sync_timer() override { sync_timer.cancel(); }
+  void resume(uint64_t target) override;
+  void heights_changed() override;
+  void abandoning(uint64_t) override { proofs->forget_answered(); }
+  void fail_stop() override { io.stop(); }
+
  private:
   bool answer_from_cache(ClientPort::ConnId c, const replica::Request& r, const replica::CacheEntry& e);
 
   Status recover();
-  // Restart handshake (replica/restart.hpp): runs before the protocol starts.
-  void sync_tick();
-  // hello: also broadcast our HELLO (the 250 ms tick does; a STATUS answer must not, or two
-  // replicas waiting for the others answer each other's HELLOs with STATUS and back forever).
-  void sync_step(bool hello = false);
-  void resume();
-  void on_status(NodeId from, const PeerStatus& s);
-  void on_blocks_req(NodeId from, uint64_t from_k);
-  void on_blocks_resp(NodeId from, BlocksResp r);
   void on_peer(NodeId from, Bytes msg);
   bool on_client_frame(ClientPort::ConnId c, ByteView frame);
   bool timed_check(ByteView batch);  // check_batch, its thread CPU time counted
@@ -262,21 +256,12 @@ class NodeImpl final : public consensus::Env,
   asio::steady_timer st_timer{io};
   std::unique_ptr<WalSyncer> syncer;
   void on_synced(uint64_t gen, const Status& st);
-  // restart handshake: until `syncing` ends, peer messages for the protocol are held back
-  bool syncing = true;
-  std::unique_ptr<RestartSync> rsync;
+  // Restart handshake: until it ends (Rejoin::syncing), peer messages for the protocol are held back.
+  std::unique_ptr<replica::Rejoin> rejoin;
   std::vector<std::pair<NodeId, Bytes>> held;
-  std::unique_ptr<asio::steady_timer> sync_timer;
-  std::chrono::steady_clock::time_point last_blocks_req{};
-  std::map<NodeId, uint32_t> unanswered;  // catch-up requests per peer since our height last grew
-  uint64_t asked_at_final = 0;
+  asio::steady_timer sync_timer{io};
   // The protocol's journal (Env::journal_put) and the consensus messages that wait for its sync.
   replica::JournalGate jgate{*this};
-  std::optional<ForkResolver> fork;  // our catch-up found a broken link: resolving (replica/restart.hpp)
-  NodeId fork_peer = 0;
-  Bytes genesis_state;               // executor snapshot before anything executed
-  void on_fork_blocks(NodeId from, const BlocksResp& r);
-  void abandon_fork(uint64_t d);
 
   Counters ctr;
   ::rampart::metrics::Registry reg;  // counters, declared at the top of this file (and in the core's)
@@ -326,11 +311,13 @@ Status NodeImpl::init() {
     spdlog::critical("event=storage_failed reason={} error=\"{}\"", f.disk_full ? "disk_full" : "io_error", f.message);
     asio::post(io, [this] { io.stop(); });
   });
-  genesis_state = exec.snapshot();
+  Bytes genesis_state = exec.snapshot();  // where a fork's rebuild starts
   RAMPART_TRY(recover());
   store_view = std::make_unique<StoreAdapter>(*store);
   xfer = std::make_unique<replica::StateTransfer>(replica::StateTransfer::Params{self, cfg.n()}, *store_view, exec, ckpts,
                                                   *rc.tverifier, *this, reg);
+  rejoin = std::make_unique<replica::Rejoin>(replica::Rejoin::Params{self, cfg.n(), cfg.f}, *store_view, exec, ckpts,
+                                             *rc.tverifier, std::move(genesis_state), *this, reg);
   syncer = std::make_unique<WalSyncer>([this] { return store->sync(); },
                                        [this](uint64_t gen, Status st) {
                                          asio::post(io, [this, gen, st = std::move(st)] { on_synced(gen, st); });
@@ -426,8 +413,7 @@ int NodeImpl::run() {
     spdlog::error("event=transport_failed error=\"{}\"", s.error().message);
     return 1;
   }
-  rsync = std::make_unique<RestartSync>(cfg.n(), cfg.f, self, store->last_final(), std::chrono::milliseconds(2000));
-  sync_tick();
+  rejoin->start();
   tick();
   io.run();
   syncer->stop();
@@ -530,7 +516,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
   }
   ByteView body = ByteView(msg).subspan(1);
   const auto tag = static_cast<PeerTag>(msg[0]);
-  if (syncing && (tag == PeerTag::consensus || tag == PeerTag::forward || tag == PeerTag::share || tag == PeerTag::proof ||
+  if (rejoin->syncing() && (tag == PeerTag::consensus || tag == PeerTag::forward || tag == PeerTag::share || tag == PeerTag::proof ||
                   tag == PeerTag::durable)) {
     // The protocol has not resumed yet: keep what peers send for it (bounded) until it has.
     if (held.size() < 50000) held.push_back({from, std::move(msg)});
@@ -604,7 +590,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         reg[kBadPeerMsgs]++;
         return;
       }
-      transport->send(from, wrap(PeerTag::status, encode_status({store->last_final(), !syncing})));
+      rejoin->on_hello(from);
       break;
     }
     case PeerTag::status: {
@@ -613,7 +599,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         reg[kBadPeerMsgs]++;
         return;
       }
-      on_status(from, *s);
+      rejoin->on_status(from, *s);
       break;
     }
     case PeerTag::blocks_req: {
@@ -622,7 +608,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         reg[kBadPeerMsgs]++;
         return;
       }
-      on_blocks_req(from, *q);
+      rejoin->on_blocks_req(from, *q);
       break;
     }
     case PeerTag::blocks_resp: {
@@ -632,7 +618,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         spdlog::warn("event=bad_blocks_response from={} error=\"{}\"", from, r.error().message);
         return;
       }
-      on_blocks_resp(from, std::move(*r));
+      rejoin->on_blocks_resp(from, std::move(*r));
       break;
     }
     default:
@@ -780,7 +766,7 @@ void NodeImpl::tell_proven() {
   proven_posted = true;
   asio::post(io, [this] {
     proven_posted = false;
-    if (syncing || store->last_final() <= proven_told) return;
+    if (rejoin->syncing() || store->last_final() <= proven_told) return;
     proven_told = store->last_final();
     proto->on_proven(proven_told);
   });
@@ -899,77 +885,17 @@ void NodeImpl::journal_prune(Seq upto) {
     spdlog::error("event=journal_prune_failed upto={} error=\"{}\"", upto, st.error().message);
 }
 
-// ---------------------------------------------------------------- restart handshake
+// ---------------------------------------------------------------- restart handshake (replica/rejoin.hpp)
 
-// Until the height to resume from is fixed, say HELLO every tick; then fetch the proven blocks
-// we lack and resume the protocol (replica/restart.hpp explains why this is safe).
-void NodeImpl::sync_tick() {
-  if (!syncing) return;
-  sync_step(true);
-  if (!syncing) return;
-  if (!sync_timer) sync_timer = std::make_unique<asio::steady_timer>(io);
-  sync_timer->expires_after(std::chrono::milliseconds(250));
-  sync_timer->async_wait([this](const asio::error_code& ec) {
-    if (!ec) sync_tick();
-  });
-}
-
-void NodeImpl::sync_step(bool hello) {
-  auto now = std::chrono::steady_clock::now();
-  if (!rsync->decided(now)) {
-    if (hello) transport->broadcast(wrap(PeerTag::hello, encode_hello(store->last_final())));
-    return;
-  }
-  uint64_t target = rsync->target();
-  if (!fork && store->last_final() >= target) return resume();
-  if (now - last_blocks_req < std::chrono::milliseconds(500)) return;
-  // Resolving a fork needs f + 1 different peers' evidence: ask every peer in turn (the
-  // handshake may have heard from just one serving peer).
-  std::optional<NodeId> src;
-  if (fork) {
-    fork_peer = (fork_peer + 1) % cfg.n();
-    if (fork_peer == self) fork_peer = (fork_peer + 1) % cfg.n();
-    src = fork_peer;
-  } else {
-    src = rsync->source_for(target);
-  }
-  if (!src) {
-    fork.reset();
-    return resume();
-  }
-  if (!fork) {
-    // A peer that claimed the target height but does not serve it (a faulty peer can claim any
-    // height) loses its claim after a few unanswered requests: the target falls to the highest
-    // claim left, which a correct peer serves.
-    if (store->last_final() > asked_at_final) unanswered.clear();
-    asked_at_final = store->last_final();
-    if (++unanswered[*src] > 4) {
-      spdlog::warn("event=catch_up_source_unreachable peer={} claimed_at_least={}", *src, target);
-      rsync->unreachable(*src);
-      unanswered.erase(*src);
-      return;
-    }
-  }
-  last_blocks_req = now;
-  uint64_t from = fork ? fork->from() : store->last_final() + 1;
-  transport->send(*src, wrap(PeerTag::blocks_req, encode_blocks_req(from)));
-}
-
-void NodeImpl::on_status(NodeId from, const PeerStatus& s) {
-  if (!syncing) return;
-  rsync->on_status(from, s, std::chrono::steady_clock::now());
-  sync_step();
-}
-
-void NodeImpl::resume() {
-  syncing = false;
-  if (sync_timer) sync_timer->cancel();
+// The ledger reached the height the handshake fixed: the protocol starts there with what it
+// journaled, and hears what peers sent it meanwhile.
+void NodeImpl::resume(uint64_t target) {
   recovered_upto = store->last_final();
   final_target = std::max(final_target, recovered_upto);
   proto->start();
   auto rp = restart_point(*store, exec, cfg.checkpoint_interval);
   spdlog::info("event=resumed height={} checkpoint={} checkpoint_sigs={} target={} journal_records={}", rp.k,
-               rp.checkpoint.k, rp.checkpoint.sigs.size(), rsync->target(), rp.journal.size());
+               rp.checkpoint.k, rp.checkpoint.sigs.size(), target, rp.journal.size());
   if (rp.k > 0 || !rp.journal.empty()) proto->on_restart(rp);
   tell_proven();
   auto h = std::move(held);
@@ -978,121 +904,11 @@ void NodeImpl::resume() {
   batcher->open();
 }
 
-void NodeImpl::on_blocks_req(NodeId from, uint64_t from_k) {
-  BlocksResp r;
-  size_t bytes = 0;
-  for (uint64_t k = std::max<uint64_t>(from_k, 1); k <= store->last_final() && r.blocks.size() < kMaxBlocksPerResponse; ++k) {
-    auto b = store->block(k);
-    auto batch = store->batch(k);
-    if (!b || !batch) break;
-    bytes += batch->size() + 300;
-    r.blocks.push_back(std::move(*b));
-    r.batches.push_back(std::move(*batch));
-    if (bytes > (4u << 20)) break;  // well under the transport's frame limit
-  }
-  transport->send(from, wrap(PeerTag::blocks_resp, encode_blocks_resp(r)));
-}
-
-// Proven blocks for our catch-up before resuming: checked (link, batch, proof), replayed (the
-// replay must reproduce each block's state digest, which the proof does not sign), appended final.
-void NodeImpl::on_blocks_resp(NodeId from, BlocksResp r) {
-  if (!syncing || r.blocks.empty()) return;
-  if (fork) return on_fork_blocks(from, r);
-  uint64_t base = store->last_final();
-  if (r.blocks.front().k != base + 1 || store->last_block() != base) return;
-  auto prev = store->block(base);
-  if (!prev) return;
-  if (base > 0 && r.blocks.front().prev_hash != ledger::block_hash(*prev)) {
-    // Their next block does not follow our last one: either this peer lies or our chain ends
-    // in blocks the cluster replaced after a whole-cluster crash. Find out (ForkResolver).
-    spdlog::warn("event=fork_suspected from={} at={}", from, base + 1);
-    fork.emplace(cfg.f, base);
-    last_blocks_req = {};
-    return sync_step();
-  }
-  if (auto st = check_offered_blocks(*prev, r.blocks, r.batches, *rc.tverifier); !st) {
-    reg[kBadPeerMsgs]++;
-    spdlog::warn("event=catch_up_rejected from={} error=\"{}\"", from, st.error().message);
-    return;
-  }
-  for (size_t i = 0; i < r.blocks.size(); ++i) {
-    const auto& b = r.blocks[i];
-    auto out = exec.execute(b.k, r.batches[i]);
-    if (out.state_digest != b.state_digest) {
-      exec.rollback(b.k - 1);
-      reg[kBadPeerMsgs]++;
-      spdlog::warn("event=catch_up_rejected from={} k={} error=\"replay does not reproduce the state digest\"", from, b.k);
-      break;
-    }
-    if (auto st = store->append_block(b, r.batches[i], false); !st) {
-      exec.rollback(b.k - 1);
-      spdlog::error("event=catch_up_append_failed k={} error=\"{}\"", b.k, st.error().message);
-      break;
-    }
-    exec.make_final(b.k);
-  }
-  if (auto st = store->sync(); !st) spdlog::error("event=ledger_sync_failed error=\"{}\"", st.error().message);
-  ctr.height.store(exec.last_executed());
-  ctr.final_height.store(store->last_final());
-  spdlog::info("event=caught_up height={} from={} target={}", store->last_final(), from, rsync->target());
-  last_blocks_req = {};
-  sync_step();
-}
-
-void NodeImpl::on_fork_blocks(NodeId from, const BlocksResp& r) {
-  auto own = [this](uint64_t k) { return store->block(k); };
-  uint64_t asked = fork->from();
-  auto verdict = fork->on_blocks(from, r.blocks, r.batches, own, *rc.tverifier);
-  spdlog::info("event=fork_probe from={} asked={} offered={}..{} fork_at={} next={}", from, asked, r.blocks.front().k,
-               r.blocks.back().k, fork->height(), fork->from());
-  switch (verdict) {
-    case ForkResolver::Verdict::more:
-      last_blocks_req = {};
-      return sync_step();
-    case ForkResolver::Verdict::bad_peer:
-      reg[kBadPeerMsgs]++;
-      spdlog::warn("event=catch_up_rejected from={} error=\"blocks offered while resolving a fork do not verify\"", from);
-      return;  // the next tick asks another peer
-    case ForkResolver::Verdict::not_a_fork:
-      spdlog::info("event=fork_refuted at={} (f + 1 peers hold our chain)", fork->height());
-      fork.reset();
-      return;
-    case ForkResolver::Verdict::abandon:
-      return abandon_fork(fork->height());
-  }
-}
-
-// f + 1 peers hold a proven chain that leaves ours at d: our blocks from d on were never durable
-// at n - f replicas (replica/restart.hpp), so drop them, rebuild the state from what remains on disk
-// and catch up from d like any lagging replica.
-void NodeImpl::abandon_fork(uint64_t d) {
-  uint64_t had = store->last_final();
-  fork.reset();
-  proofs->forget_answered();  // final blocks above d - 1 go
-  if (auto st = store->abandon_above(d - 1); !st) {
-    spdlog::critical("event=fork_abandon_failed at={} error=\"{}\"", d, st.error().message);
-    return;
-  }
-  Status rebuilt = exec.restore(genesis_state);
-  Result<uint64_t> h = rebuilt ? recover_from_disk(*store, exec, *rc.tverifier) : Result<uint64_t>(rebuilt.error());
-  if (!h) {
-    // The ledger below d verified at start-up; failing now means the disk changed under us.
-    spdlog::critical("event=fork_rebuild_failed at={} error=\"{}\"", d, h.error().message);
-    io.stop();
-    return;
-  }
-  ckpts.snapshots.erase(ckpts.snapshots.lower_bound(d), ckpts.snapshots.end());
-  ckpts.certs.erase(ckpts.certs.lower_bound(d), ckpts.certs.end());
-  proofs->clear();
-  reg[kBlocksAbandoned] += had - (d - 1);
+void NodeImpl::heights_changed() {
   auto cp = store->checkpoint();
   ctr.checkpoint.store(cp ? cp->k : 0);
   ctr.height.store(exec.last_executed());
   ctr.final_height.store(store->last_final());
-  spdlog::warn("event=fork_abandoned first={} count={} checkpoint={} (f + 1 peers hold another proven chain there)", d,
-               had - (d - 1), cp ? cp->k : 0);
-  last_blocks_req = {};
-  sync_step();
 }
 
 // ---------------------------------------------------------------- timers, metrics
@@ -1112,7 +928,7 @@ void NodeImpl::cancel_timer(TimerKind t) {
 }
 
 void NodeImpl::tick() {
-  if (!syncing) {
+  if (!rejoin->syncing()) {
     proofs->tick();
     batcher->tick();
   }

@@ -16,6 +16,7 @@ class StoreAdapter final : public replica::LedgerStore {
   Result<std::vector<ledger::Block>> blocks(uint64_t from, uint64_t to) const override { return s_.blocks(from, to); }
   std::optional<ledger::CheckpointRecord> checkpoint() const override { return s_.checkpoint(); }
   Result<std::optional<ledger::Snapshot>> snapshot() const override { return s_.snapshot(); }
+  Result<std::vector<ledger::JournalEntry>> journal() const override { return s_.journal(); }
 
   Status append_block(const ledger::Block& b, ByteView batch, bool sync) override {
     return s_.append_block(b, batch, sync);
@@ -24,6 +25,8 @@ class StoreAdapter final : public replica::LedgerStore {
   Status put_checkpoint(const ledger::CheckpointRecord& c, ByteView app_snapshot, bool sync) override {
     return s_.put_checkpoint(c, app_snapshot, sync);
   }
+  Status abandon_above(uint64_t k) override { return s_.abandon_above(k); }
+  Status sync() override { return s_.sync(); }
 
  private:
   ledger::Store& s_;

@@ -11,6 +11,7 @@
 #include "common/result.hpp"
 #include "ledger/block.hpp"
 #include "ledger/records.hpp"
+#include "ledger/store.hpp"
 
 namespace rampart::replica {
 
@@ -25,6 +26,7 @@ class LedgerStore {
   virtual Result<std::vector<ledger::Block>> blocks(uint64_t from, uint64_t to) const = 0;  // [from, to]
   virtual std::optional<ledger::CheckpointRecord> checkpoint() const = 0;
   virtual Result<std::optional<ledger::Snapshot>> snapshot() const = 0;  // at checkpoint()
+  virtual Result<std::vector<ledger::JournalEntry>> journal() const = 0;  // the protocol's records
 
   // Block last_block() + 1, proven, as final.
   virtual Status append_block(const ledger::Block& b, ByteView batch, bool sync) = 0;
@@ -32,6 +34,10 @@ class LedgerStore {
   virtual Status truncate_above(uint64_t k, bool sync) = 0;
   // A stable checkpoint with the application snapshot at it; blocks up to c.k become final.
   virtual Status put_checkpoint(const ledger::CheckpointRecord& c, ByteView app_snapshot, bool sync) = 0;
+  // Drop every block above k, final ones included, and a checkpoint above k (always synced):
+  // only for blocks the cluster replaced after a whole-cluster crash (replica/rejoin.hpp).
+  virtual Status abandon_above(uint64_t k) = 0;
+  virtual Status sync() = 0;  // every write so far made durable
 };
 
 }  // namespace rampart::replica

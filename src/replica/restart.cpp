@@ -10,8 +10,10 @@
 
 namespace rampart::replica {
 
-Result<uint64_t> recover_from_disk(const ledger::Store& store, replica::Executor& exec,
-                                   const crypto::ThresholdVerifier& tv) {
+namespace {
+// S: ledger::Store or LedgerStore (the same reads).
+template <typename S>
+Result<uint64_t> recover(const S& store, replica::Executor& exec, const crypto::ThresholdVerifier& tv) {
   uint64_t from = 1;
   if (auto cp = store.checkpoint()) {
     auto snap = store.snapshot();
@@ -38,6 +40,17 @@ Result<uint64_t> recover_from_disk(const ledger::Store& store, replica::Executor
   // must not vote again.
   if (auto j = store.journal(); !j) return err("data folder corrupted: " + j.error().message);
   return store.last_final();
+}
+}  // namespace
+
+Result<uint64_t> recover_from_disk(const ledger::Store& store, replica::Executor& exec,
+                                   const crypto::ThresholdVerifier& tv) {
+  return recover(store, exec, tv);
+}
+
+Result<uint64_t> recover_from_disk(const LedgerStore& store, replica::Executor& exec,
+                                   const crypto::ThresholdVerifier& tv) {
+  return recover(store, exec, tv);
 }
 
 consensus::RestartPoint restart_point(const ledger::Store& store, const replica::Executor& exec,

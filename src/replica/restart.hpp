@@ -33,6 +33,7 @@
 #include "ledger/records.hpp"
 #include "ledger/store.hpp"
 #include "replica/executor.hpp"
+#include "replica/ledger_store.hpp"
 
 namespace rampart::replica {
 
@@ -40,6 +41,9 @@ namespace rampart::replica {
 // it; every step is checked against the digests and proofs stored in the blocks, so damaged
 // data is an Error (the replica refuses to start). Returns the recovered height (last final).
 Result<uint64_t> recover_from_disk(const ledger::Store& store, replica::Executor& exec,
+                                   const crypto::ThresholdVerifier& tv);
+// The same over the core's view of the ledger (a fork's rebuild, replica/rejoin.hpp).
+Result<uint64_t> recover_from_disk(const LedgerStore& store, replica::Executor& exec,
                                    const crypto::ThresholdVerifier& tv);
 
 // What to tell a fresh protocol instance after recovery: height, state, the stored checkpoint

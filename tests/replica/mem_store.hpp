@@ -32,6 +32,7 @@ class MemStore final : public LedgerStore {
   }
   std::optional<ledger::CheckpointRecord> checkpoint() const override { return cp_; }
   Result<std::optional<ledger::Snapshot>> snapshot() const override { return snap_; }
+  Result<std::vector<ledger::JournalEntry>> journal() const override { return std::vector<ledger::JournalEntry>{}; }
 
   Status append_block(const ledger::Block& b, ByteView batch, bool) override {
     if (b.k != last_block() + 1 || final_ != last_block()) return err("not next or not all final");
@@ -64,6 +65,20 @@ class MemStore final : public LedgerStore {
     ++writes;
     return {};
   }
+
+  Status abandon_above(uint64_t k) override {
+    if (k >= last_block()) return {};
+    blocks_.resize(k + 1);
+    batches_.resize(k + 1);
+    final_ = std::min(final_, k);
+    if (cp_ && cp_->k > k) {
+      cp_.reset();
+      snap_.reset();
+    }
+    ++writes;
+    return {};
+  }
+  Status sync() override { return {}; }
 
   int writes = 0;
 
