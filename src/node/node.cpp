@@ -35,6 +35,7 @@
 #include "replica/executor.hpp"
 #include "replica/batch_auth.hpp"
 #include "replica/batcher.hpp"
+#include "replica/checkpoints.hpp"
 #include "replica/journal_gate.hpp"
 #include "replica/proofs.hpp"
 #include "replica/rejoin.hpp"
@@ -111,7 +112,8 @@ class NodeImpl final : public consensus::Env,
                        public replica::BatcherHost,
                        public replica::JournalHost,
                        public replica::StateTransferHost,
-                       public replica::RejoinHost {
+                       public replica::RejoinHost,
+                       public replica::CheckpointHost {
  public:
   explicit NodeImpl(NodeOptions o) : opt(std::move(o)), cfg(opt.config), self(opt.id), batch_timer(io), tick_timer(io) {}
 
@@ -203,6 +205,9 @@ class NodeImpl final : public consensus::Env,
   void abandoning(uint64_t) override { proofs->forget_answered(); }
   void fail_stop() override { io.stop(); }
 
+  // ---- replica::CheckpointHost ----
+  void checkpoint_stored(uint64_t k) override { ctr.checkpoint.store(k); }
+
  private:
   bool answer_from_cache(ClientPort::ConnId c, const replica::Request& r, const replica::CacheEntry& e);
 
@@ -219,7 +224,6 @@ class NodeImpl final : public consensus::Env,
   void tell_proven();
   uint64_t proven_told = 0;
   bool proven_posted = false;
-  void try_checkpoint();
   void tick();
 
   NodeOptions opt;
@@ -250,7 +254,7 @@ class NodeImpl final : public consensus::Env,
   replica::CheckpointKeep ckpts;  // snapshots at checkpoint heights and their certificates
   uint64_t recovered_upto = 0;
   uint64_t final_target = 0;
-  std::optional<std::pair<uint64_t, Hash32>> stable_cp;
+  std::unique_ptr<replica::Checkpoints> checkpoints;  // stable ones into the ledger
   std::unique_ptr<StoreAdapter> store_view;  // the store as the replica core sees it
   std::unique_ptr<replica::StateTransfer> xfer;
   asio::steady_timer st_timer{io};
@@ -314,6 +318,7 @@ Status NodeImpl::init() {
   Bytes genesis_state = exec.snapshot();  // where a fork's rebuild starts
   RAMPART_TRY(recover());
   store_view = std::make_unique<StoreAdapter>(*store);
+  checkpoints = std::make_unique<replica::Checkpoints>(*store_view, ckpts, *this);
   xfer = std::make_unique<replica::StateTransfer>(replica::StateTransfer::Params{self, cfg.n()}, *store_view, exec, ckpts,
                                                   *rc.tverifier, *this, reg);
   rejoin = std::make_unique<replica::Rejoin>(replica::Rejoin::Params{self, cfg.n(), cfg.f}, *store_view, exec, ckpts,
@@ -743,7 +748,7 @@ void NodeImpl::advance_final() {
     proofs->finalized(j);
   }
   if (j < upto) proofs->blocked_at(j + 1);  // our share may have been lost
-  try_checkpoint();
+  checkpoints->try_store();
 }
 
 // Final blocks go to the local gossip module, which spreads them to observers; each carries its
@@ -796,48 +801,12 @@ void NodeImpl::final(Seq k) {
 }
 
 void NodeImpl::checkpoint_stable(Seq k, const Hash32& head) {
-  if (!stable_cp || stable_cp->first < k) stable_cp = {k, head};
+  checkpoints->stable(k, head);
   final_target = std::max(final_target, k);
   advance_final();
 }
 
-void NodeImpl::checkpoint_certified(const consensus::CheckpointCert& cert) {
-  ckpts.certs[cert.k] = cert;
-  while (ckpts.certs.size() > 2) ckpts.certs.erase(ckpts.certs.begin());
-  try_checkpoint();
-}
-
-void NodeImpl::try_checkpoint() {
-  if (!stable_cp) return;
-  auto [k, head] = *stable_cp;
-  auto cur = store->checkpoint();
-  if (cur && cur->k >= k) return;
-  if (store->last_final() < k) return;
-  auto it = ckpts.snapshots.find(k);
-  if (it == ckpts.snapshots.end()) return;
-  if (it->second.head != head) {
-    spdlog::critical("event=checkpoint_head_mismatch k={}", k);
-    return;
-  }
-  // The record keeps the protocol's certificate (nf signatures), so a restart can resume from
-  // it as the stable checkpoint and peers can check it in state transfer.
-  auto cert = ckpts.certs.find(k);
-  if (cert == ckpts.certs.end() || cert->second.head != head) return;  // comes right after
-  ledger::CheckpointRecord rec;
-  rec.k = k;
-  rec.view = cert->second.view;
-  rec.head = head;
-  rec.state_digest = it->second.digest;
-  rec.signatures = cert->second.sigs;
-  if (auto st = store->put_checkpoint(rec, it->second.state, true); !st) {
-    spdlog::error("event=checkpoint_failed k={} error=\"{}\"", k, st.error().message);
-    return;
-  }
-  ctr.checkpoint.store(k);
-  // Keep the last two snapshots in memory for peers' state transfer.
-  while (ckpts.snapshots.size() > 2) ckpts.snapshots.erase(ckpts.snapshots.begin());
-  spdlog::info("event=checkpoint k={}", k);
-}
+void NodeImpl::checkpoint_certified(const consensus::CheckpointCert& cert) { checkpoints->certified(cert); }
 
 void NodeImpl::view_change_started(View target, const char* reason) {
   spdlog::info("event=view_change_started target={} reason={}", target, reason);

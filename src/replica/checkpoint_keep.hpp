@@ -1,7 +1,8 @@
 #pragma once
 // What a replica keeps in memory of its recent checkpoints: the executor snapshot taken when it
 // executed each checkpoint height, and the protocol's certificate once the checkpoint is stable.
-// Filled as blocks execute and checkpoints stabilise (node.cpp); state transfer serves from it
+// Filled as blocks execute (node.cpp) and checkpoints stabilise (replica/checkpoints.hpp); state
+// transfer serves from it
 // a peer's exact checkpoint, which the ledger's single stored checkpoint may already be past.
 #include <cstdint>
 #include <map>

@@ -1,8 +1,8 @@
 #pragma once
 // Crash recovery of one replica (issue 4): restoring from its own disk, the restart
 // handshake that lets a whole cluster restart at once, catch-up by proven blocks, and the
-// checks a replica applies to state offered by peers. node.cpp wires these to the transport
-// and the protocol; everything here is plain functions and a small decision object, so it is
+// checks a replica applies to state offered by peers. replica/rejoin.hpp drives the handshake
+// and replica/state_transfer.hpp uses the checks; everything here is plain functions and a small decision object, so it is
 // unit-tested without sockets (tests/replica/restart_test.cpp).
 //
 // Whole-cluster restart. Every replica restores the last stable checkpoint's snapshot and
@@ -130,7 +130,7 @@ class RestartSync {
 // acks), and the replica may drop them — but only on evidence a Byzantine peer cannot fake:
 // f + 1 peers (one of them correct) each offering a proven chain that forks from ours at the
 // same height with the same block. The resolver finds that height (stepping back from our last
-// final block until a peer's block matches ours) and collects the evidence; node.cpp then
+// final block until a peer's block matches ours) and collects the evidence; Rejoin then
 // drops our blocks from there (ledger::Store::abandon_above), rebuilds the state from disk and
 // catches up normally. No I/O here: tests/process/recovery_unit_test.cpp drives it directly.
 class ForkResolver {
