@@ -6,10 +6,11 @@
 
 #include <gtest/gtest.h>
 
-#include <sstream>
+#include <stdexcept>
 
 #include "replica/history.hpp"
 #include "replica/mem_store.hpp"
+#include "replica/metric_value.hpp"
 #include "replica/peer_msg.hpp"
 
 namespace rampart::replica {
@@ -18,6 +19,7 @@ namespace {
 using consensus::NodeId;
 using testing::History;
 using testing::MemStore;
+using testing::metric_value;
 
 struct Sent {
   std::optional<NodeId> to;  // nullopt: broadcast
@@ -62,16 +64,6 @@ class FakeHost final : public RejoinHost {
   int heights = 0, dropped = 0;
   bool stopped = false;
 };
-
-uint64_t counter(const metrics::Registry& reg, const std::string& name) {
-  std::ostringstream o;
-  reg.render(o);
-  std::istringstream in(o.str());
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(name + " ", 0) == 0) return std::stoull(line.substr(name.size() + 1));
-  ADD_FAILURE() << name << " not rendered";
-  return 0;
-}
 
 BlocksResp blocks_of(const History& h, uint64_t from, uint64_t to) {
   BlocksResp r;
@@ -232,7 +224,7 @@ TEST(Rejoin, RefusesBlocksThatFailTheChecks) {
     r.rj.on_blocks_resp(1, offer);
     EXPECT_EQ(r.seen(), before);
     EXPECT_EQ(r.store.writes, 0);
-    EXPECT_EQ(counter(r.reg, "rampart_bad_peer_messages_total"), 1u);
+    EXPECT_EQ(metric_value(r.reg, "rampart_bad_peer_messages_total"), 1u);
     EXPECT_TRUE(r.host.resumed.empty());
     EXPECT_TRUE(r.rj.syncing());
     EXPECT_FALSE(r.rj.resolving_fork());
@@ -263,7 +255,7 @@ TEST(Rejoin, AForkIsAbandonedOnFPlusOnePeersEvidence) {
   EXPECT_EQ(r.host.abandoned_from, std::vector<uint64_t>{9});
   EXPECT_EQ(r.host.dropped, 1);
   EXPECT_FALSE(r.host.stopped);
-  EXPECT_EQ(counter(r.reg, "rampart_blocks_abandoned_total"), 4u);
+  EXPECT_EQ(metric_value(r.reg, "rampart_blocks_abandoned_total"), 4u);
   EXPECT_EQ(r.store.last_final(), 8u);
   EXPECT_EQ(r.exec.last_executed(), 8u);
   EXPECT_EQ(r.exec.state_digest(), theirs.blocks[8].state_digest);
@@ -291,7 +283,7 @@ TEST(Rejoin, OnePeersOtherChainIsRefutedByFPlusOneHoldingOurs) {
   r.rj.on_blocks_resp(3, blocks_of(ours, 9, 12));
   EXPECT_FALSE(r.rj.resolving_fork());
   EXPECT_TRUE(r.host.abandoned_from.empty());
-  EXPECT_EQ(counter(r.reg, "rampart_blocks_abandoned_total"), 0u);
+  EXPECT_EQ(metric_value(r.reg, "rampart_blocks_abandoned_total"), 0u);
   EXPECT_EQ(r.store.last_final(), 12u);
   EXPECT_EQ(r.exec.state_digest(), ours.blocks[12].state_digest);
 }

@@ -6,11 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include <set>
-#include <sstream>
-
 #include "replica/history.hpp"
 #include "replica/mem_store.hpp"
+#include "replica/metric_value.hpp"
 
 namespace rampart::replica {
 namespace {
@@ -18,6 +16,7 @@ namespace {
 using consensus::NodeId;
 using testing::History;
 using testing::MemStore;
+using testing::metric_value;
 
 struct Sent {
   NodeId to;
@@ -50,16 +49,6 @@ class FakeHost final : public StateTransferHost {
   std::vector<uint64_t> replayed_to;
   std::vector<std::pair<uint64_t, Hash32>> protocol, installs;
 };
-
-uint64_t counter(const metrics::Registry& reg, const std::string& name) {
-  std::ostringstream o;
-  reg.render(o);
-  std::istringstream in(o.str());
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(name + " ", 0) == 0) return std::stoull(line.substr(name.size() + 1));
-  ADD_FAILURE() << name << " not rendered";
-  return 0;
-}
 
 // A replica (id 0 of 4) holding the history's first `have` blocks, final, and its state there.
 struct Replica {
@@ -145,7 +134,7 @@ TEST(StateTransfer, AGoodAnswerIsInstalled) {
   ASSERT_EQ(r.keep.snapshots.size(), 1u);
   EXPECT_EQ(r.keep.snapshots.at(16).head, h.head(16));
   EXPECT_EQ(r.keep.certs.at(16).sigs.size(), 3u);
-  EXPECT_EQ(counter(r.reg, "rampart_state_transfers_total"), 1u);
+  EXPECT_EQ(metric_value(r.reg, "rampart_state_transfers_total"), 1u);
   // A late second answer changes nothing.
   const auto before = r.seen();
   r.st.on_response(2, h.answer(16, 5, 16));
@@ -251,7 +240,7 @@ TEST(StateTransfer, ARequestForMoreThanWeHaveIsAnsweredWithWhatWeHave) {
   auto b = server.host.response(2);
   EXPECT_EQ(b.checkpoint, h.checkpoint(8));
   EXPECT_EQ(b.blocks.size(), 8u);  // from 1 (0 means the first)
-  EXPECT_EQ(counter(server.reg, "rampart_state_served_total"), 3u);
+  EXPECT_EQ(metric_value(server.reg, "rampart_state_served_total"), 3u);
   // Nothing to serve without any checkpoint.
   Replica empty(h, 20, 3);
   empty.st.on_request(0, 5, 16);
