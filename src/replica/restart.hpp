@@ -11,7 +11,7 @@
 // replica fsync'ed k with its proof of execution, so the highest final height among the
 // restarted replicas covers every acknowledged block. Before the protocol runs, a restarted
 // replica broadcasts HELLO and collects STATUS (last final height, serving or not) from its
-// peers (RestartSync below). Once it knows the height to resume from — any peer already
+// peers (RestartSync below). Once it knows the height to resume from — f + 1 peers already
 // serving, or all n-1 peers answered, or nf-1 answered and a grace period passed — it fetches
 // the missing proven blocks (each checked: hash link, batch digest, proof of execution),
 // replays them, and only then starts the protocol at that height (Protocol::on_restart).
@@ -132,7 +132,7 @@ class RestartSync {
 // same height with the same block. The resolver finds that height (stepping back from our last
 // final block until a peer's block matches ours) and collects the evidence; Rejoin then
 // drops our blocks from there (ledger::Store::abandon_above), rebuilds the state from disk and
-// catches up normally. No I/O here: tests/process/recovery_unit_test.cpp drives it directly.
+// catches up normally. No I/O here: tests/replica/restart_test.cpp drives it directly.
 class ForkResolver {
  public:
   enum class Verdict {
