@@ -25,9 +25,11 @@
 #include "node/client_port.hpp"
 #include "node/listener_limits.hpp"
 #include "node/metrics.hpp"
+#include "node/store_adapter.hpp"
 #include "node/wal_syncer.hpp"
 #include "replica/batch_auth.hpp"
 #include "replica/batcher.hpp"
+#include "replica/checkpoints.hpp"
 #include "replica/client_auth.hpp"
 #include "replica/client_wire.hpp"
 #include "replica/executor.hpp"
@@ -35,7 +37,9 @@
 #include "replica/journal_gate.hpp"
 #include "replica/peer_msg.hpp"
 #include "replica/proofs.hpp"
+#include "replica/rejoin.hpp"
 #include "replica/restart.hpp"
+#include "replica/state_transfer.hpp"
 
 namespace rampart::node {
 
@@ -44,32 +48,18 @@ using replica::ClientAuth;
 using replica::PeerTag;
 using replica::check_batch;
 using replica::ShareMsg;
-using replica::StateResp;
 using replica::decode_share;
 using replica::encode_share;
 using replica::wrap;
 using replica::decode_state_req;
 using replica::decode_state_resp;
-using replica::encode_state_req;
-using replica::encode_state_resp;
-using replica::kMaxStateBlocks;
-using replica::PeerStatus;
-using replica::BlocksResp;
-using replica::RestartSync;
-using replica::ForkResolver;
+using replica::kBadPeerMsgs;
 using replica::recover_from_disk;
 using replica::restart_point;
-using replica::check_offered_checkpoint;
-using replica::check_offered_blocks;
-using replica::encode_hello;
 using replica::decode_hello;
-using replica::encode_status;
 using replica::decode_status;
-using replica::encode_blocks_req;
 using replica::decode_blocks_req;
-using replica::encode_blocks_resp;
 using replica::decode_blocks_resp;
-using replica::kMaxBlocksPerResponse;
 using keys::ReplicaCrypto;
 
 namespace {
@@ -84,16 +74,8 @@ const Declared kViewChanges{"rampart_view_changes_total",
                   "view changes"};
 const Declared kRollbacks{"rampart_rollbacks_total",
                   "speculative rollbacks"};
-const Declared kBadPeerMsgs{"rampart_bad_peer_messages_total",
-                  "malformed node-level peer messages"};
 const Declared kRequestsOnCertificate{"rampart_requests_executed_on_certificate_total",
                   "requests executed from a batch this replica did not check itself: it arrived with a commit certificate (catch-up)"};
-const Declared kBlocksAbandoned{"rampart_blocks_abandoned_total",
-                  "own final blocks dropped because f + 1 peers hold a different proven chain (after a whole-cluster crash)"};
-const Declared kStateTransfers{"rampart_state_transfers_total",
-                  "completed state transfers"};
-const Declared kStateServed{"rampart_state_served_total",
-                  "state-transfer snapshots this replica sent to peers"};
 }  // namespace
 
 
@@ -117,7 +99,10 @@ class NodeImpl final : public consensus::Env,
                        public replica::ProofHost,
                        public replica::BatcherHost,
                        public replica::JournalHost,
-                       public replica::IngressHost {
+                       public replica::IngressHost,
+                       public replica::StateTransferHost,
+                       public replica::RejoinHost,
+                       public replica::CheckpointHost {
  public:
   explicit NodeImpl(NodeOptions o) : opt(std::move(o)), cfg(opt.config), self(opt.id), batch_timer(io), tick_timer(io) {}
 
@@ -142,7 +127,7 @@ class NodeImpl final : public consensus::Env,
   void checkpoint_certified(const consensus::CheckpointCert& cert) override;
   void view_changed(View v, NodeId primary) override;
   void view_change_started(View target, const char* reason) override;
-  void need_state_transfer(Seq k, const Hash32& head) override;
+  void need_state_transfer(Seq k, const Hash32& head) override { xfer->need(k, head); }
   void set_timer(TimerKind t, uint64_t after_ms) override;
   void cancel_timer(TimerKind t) override;
 
@@ -188,23 +173,39 @@ class NodeImpl final : public consensus::Env,
     else transport->broadcast(std::move(wire));
   }
 
+  // ---- replica::StateTransferHost (send_peer above) ----
+  void arm_state_timer(uint64_t after_ms) override {
+    st_timer.expires_after(std::chrono::milliseconds(after_ms));
+    st_timer.async_wait([this](const asio::error_code& ec) {
+      if (!ec) xfer->on_timer();
+    });
+  }
+  void cancel_state_timer() override { st_timer.cancel(); }
+  bool verify_checkpoint(const consensus::CheckpointCert& cert) override { return proto->verify_checkpoint(cert); }
+  void old_chain_dropped() override { proofs->clear(); }
+  void replayed(uint64_t k) override { ctr.height.store(k); }
+  void protocol_transferred(Seq k, const Hash32& head) override;
+  void installed(uint64_t k, const Hash32& head) override;
+
+  // ---- replica::RejoinHost (send_peer, broadcast_peer, now_ms, old_chain_dropped above) ----
+  void arm_sync_timer(uint64_t after_ms) override {
+    sync_timer.expires_after(std::chrono::milliseconds(after_ms));
+    sync_timer.async_wait([this](const asio::error_code& ec) {
+      if (!ec) rejoin->on_timer();
+    });
+  }
+  void cancel_sync_timer() override { sync_timer.cancel(); }
+  void resume(uint64_t target) override;
+  void heights_changed() override;
+  void abandoning(uint64_t) override { proofs->forget_answered(); }
+  void fail_stop() override { io.stop(); }
+
+  // ---- replica::CheckpointHost ----
+  void checkpoint_stored(uint64_t k) override { ctr.checkpoint.store(k); }
+
  private:
-  struct PendingSnapshot {
-    Hash32 digest{};  // state digest
-    Hash32 head{};    // ledger head at its k, what checkpoints sign
-    Bytes state;
-  };
 
   Status recover();
-  // Restart handshake (replica/restart.hpp): runs before the protocol starts.
-  void sync_tick();
-  // hello: also broadcast our HELLO (the 250 ms tick does; a STATUS answer must not, or two
-  // replicas waiting for the others answer each other's HELLOs with STATUS and back forever).
-  void sync_step(bool hello = false);
-  void resume();
-  void on_status(NodeId from, const PeerStatus& s);
-  void on_blocks_req(NodeId from, uint64_t from_k);
-  void on_blocks_resp(NodeId from, BlocksResp r);
   void on_peer(NodeId from, Bytes msg);
   bool on_client_frame(ClientPort::ConnId c, ByteView frame);
   std::unordered_map<ClientPort::ConnId, replica::Principal> principals;  // who opened each connection
@@ -216,10 +217,6 @@ class NodeImpl final : public consensus::Env,
   void tell_proven();
   uint64_t proven_told = 0;
   bool proven_posted = false;
-  void try_checkpoint();
-  void on_state_req(NodeId from, uint64_t from_k, uint64_t want_k);
-  void on_state_resp(NodeId from, StateResp r);
-  void request_state();
   void tick();
 
   NodeOptions opt;
@@ -245,36 +242,22 @@ class NodeImpl final : public consensus::Env,
   asio::steady_timer tick_timer;
   std::map<TimerKind, std::unique_ptr<asio::steady_timer>> timers;
 
-  void protocol_state_transferred(Seq k, const Hash32& head);
   std::unique_ptr<replica::Ingress> ingress;  // the direct path: requests in, replies out
-  std::map<uint64_t, PendingSnapshot> snapshots;  // taken at checkpoint sequence numbers
+  replica::CheckpointKeep ckpts;  // snapshots at checkpoint heights and their certificates
   uint64_t recovered_upto = 0;
   uint64_t final_target = 0;
-  std::optional<std::pair<uint64_t, Hash32>> stable_cp;
-  // state transfer
-  bool transferring = false;
-  uint64_t st_k = 0;
-  Hash32 st_head{};
-  uint32_t st_peer = 0;
-  std::unique_ptr<asio::steady_timer> st_timer;
+  std::unique_ptr<replica::Checkpoints> checkpoints;  // stable ones into the ledger
+  std::unique_ptr<StoreAdapter> store_view;  // the store as the replica core sees it
+  std::unique_ptr<replica::StateTransfer> xfer;
+  asio::steady_timer st_timer{io};
   std::unique_ptr<WalSyncer> syncer;
   void on_synced(uint64_t gen, const Status& st);
-  // restart handshake: until `syncing` ends, peer messages for the protocol are held back
-  bool syncing = true;
-  std::unique_ptr<RestartSync> rsync;
+  // Restart handshake: until it ends (Rejoin::syncing), peer messages for the protocol are held back.
+  std::unique_ptr<replica::Rejoin> rejoin;
   std::vector<std::pair<NodeId, Bytes>> held;
-  std::unique_ptr<asio::steady_timer> sync_timer;
-  std::chrono::steady_clock::time_point last_blocks_req{};
-  std::map<NodeId, uint32_t> unanswered;  // catch-up requests per peer since our height last grew
-  uint64_t asked_at_final = 0;
+  asio::steady_timer sync_timer{io};
   // The protocol's journal (Env::journal_put) and the consensus messages that wait for its sync.
   replica::JournalGate jgate{*this};
-  std::optional<ForkResolver> fork;  // our catch-up found a broken link: resolving (replica/restart.hpp)
-  NodeId fork_peer = 0;
-  Bytes genesis_state;               // executor snapshot before anything executed
-  void on_fork_blocks(NodeId from, const BlocksResp& r);
-  void abandon_fork(uint64_t d);
-  std::map<uint64_t, consensus::CheckpointCert> ckpt_certs;  // stable checkpoints' proofs (last two)
 
   Counters ctr;
   ::rampart::metrics::Registry reg;  // counters, declared at the top of this file (and in the core's)
@@ -325,8 +308,14 @@ Status NodeImpl::init() {
     spdlog::critical("event=storage_failed reason={} error=\"{}\"", f.disk_full ? "disk_full" : "io_error", f.message);
     asio::post(io, [this] { io.stop(); });
   });
-  genesis_state = exec.snapshot();
+  Bytes genesis_state = exec.snapshot();  // where a fork's rebuild starts
   RAMPART_TRY(recover());
+  store_view = std::make_unique<StoreAdapter>(*store);
+  checkpoints = std::make_unique<replica::Checkpoints>(*store_view, ckpts, *this);
+  xfer = std::make_unique<replica::StateTransfer>(replica::StateTransfer::Params{self, cfg.n()}, *store_view, exec, ckpts,
+                                                  *rc.tverifier, *this, reg);
+  rejoin = std::make_unique<replica::Rejoin>(replica::Rejoin::Params{self, cfg.n(), cfg.f}, *store_view, exec, ckpts,
+                                             *rc.tverifier, std::move(genesis_state), *this, reg);
   syncer = std::make_unique<WalSyncer>([this] { return store->sync(); },
                                        [this](uint64_t gen, Status st) {
                                          asio::post(io, [this, gen, st = std::move(st)] { on_synced(gen, st); });
@@ -425,8 +414,7 @@ int NodeImpl::run() {
     spdlog::error("event=transport_failed error=\"{}\"", s.error().message);
     return 1;
   }
-  rsync = std::make_unique<RestartSync>(cfg.n(), cfg.f, self, store->last_final(), std::chrono::milliseconds(2000));
-  sync_tick();
+  rejoin->start();
   tick();
   io.run();
   syncer->stop();
@@ -471,7 +459,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
   }
   ByteView body = ByteView(msg).subspan(1);
   const auto tag = static_cast<PeerTag>(msg[0]);
-  if (syncing && (tag == PeerTag::consensus || tag == PeerTag::forward || tag == PeerTag::share || tag == PeerTag::proof ||
+  if (rejoin->syncing() && (tag == PeerTag::consensus || tag == PeerTag::forward || tag == PeerTag::share || tag == PeerTag::proof ||
                   tag == PeerTag::durable)) {
     // The protocol has not resumed yet: keep what peers send for it (bounded) until it has.
     if (held.size() < 50000) held.push_back({from, std::move(msg)});
@@ -527,7 +515,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         reg[kBadPeerMsgs]++;
         return;
       }
-      on_state_req(from, q->first, q->second);
+      xfer->on_request(from, q->first, q->second);
       break;
     }
     case PeerTag::state_resp: {
@@ -537,7 +525,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         spdlog::warn("event=bad_state_response from={} error=\"{}\"", from, s.error().message);
         return;
       }
-      on_state_resp(from, std::move(*s));
+      xfer->on_response(from, std::move(*s));
       break;
     }
     case PeerTag::hello: {
@@ -545,7 +533,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         reg[kBadPeerMsgs]++;
         return;
       }
-      transport->send(from, wrap(PeerTag::status, encode_status({store->last_final(), !syncing})));
+      rejoin->on_hello(from);
       break;
     }
     case PeerTag::status: {
@@ -554,7 +542,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         reg[kBadPeerMsgs]++;
         return;
       }
-      on_status(from, *s);
+      rejoin->on_status(from, *s);
       break;
     }
     case PeerTag::blocks_req: {
@@ -563,7 +551,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         reg[kBadPeerMsgs]++;
         return;
       }
-      on_blocks_req(from, *q);
+      rejoin->on_blocks_req(from, *q);
       break;
     }
     case PeerTag::blocks_resp: {
@@ -573,7 +561,7 @@ void NodeImpl::on_peer(NodeId from, Bytes msg) {
         spdlog::warn("event=bad_blocks_response from={} error=\"{}\"", from, r.error().message);
         return;
       }
-      on_blocks_resp(from, std::move(*r));
+      rejoin->on_blocks_resp(from, std::move(*r));
       break;
     }
     default:
@@ -629,7 +617,7 @@ consensus::ExecResult NodeImpl::execute(Seq k, View v, ByteView batch) {
 
   const Hash32 head = ledger::block_hash(blk);
   const size_t ops = out.replies.size();
-  if (k % cfg.checkpoint_interval == 0) snapshots[k] = {out.state_digest, head, exec.snapshot()};
+  if (k % cfg.checkpoint_interval == 0) ckpts.snapshots[k] = {out.state_digest, head, exec.snapshot()};
   proofs->executed(k, v, blk, head, std::move(out.replies), std::move(out.tree));
   ctr.height.store(k);
   reg[kBatchesExecuted]++;
@@ -688,7 +676,7 @@ void NodeImpl::advance_final() {
     proofs->finalized(j);
   }
   if (j < upto) proofs->blocked_at(j + 1);  // our share may have been lost
-  try_checkpoint();
+  checkpoints->try_store();
 }
 
 // Final blocks go to the local gossip module, which spreads them to observers; each carries its
@@ -711,7 +699,7 @@ void NodeImpl::tell_proven() {
   proven_posted = true;
   asio::post(io, [this] {
     proven_posted = false;
-    if (syncing || store->last_final() <= proven_told) return;
+    if (rejoin->syncing() || store->last_final() <= proven_told) return;
     proven_told = store->last_final();
     proto->on_proven(proven_told);
   });
@@ -730,7 +718,7 @@ void NodeImpl::rollback(Seq k) {
   if (auto st = store->truncate_above(k, true); !st)
     spdlog::critical("event=ledger_truncate_failed k={} error=\"{}\"", k, st.error().message);
   proofs->rolled_back(k);
-  snapshots.erase(snapshots.upper_bound(k), snapshots.end());
+  ckpts.snapshots.erase(ckpts.snapshots.upper_bound(k), ckpts.snapshots.end());
   reg[kRollbacks]++;
   ctr.height.store(k);
 }
@@ -741,48 +729,12 @@ void NodeImpl::final(Seq k) {
 }
 
 void NodeImpl::checkpoint_stable(Seq k, const Hash32& head) {
-  if (!stable_cp || stable_cp->first < k) stable_cp = {k, head};
+  checkpoints->stable(k, head);
   final_target = std::max(final_target, k);
   advance_final();
 }
 
-void NodeImpl::checkpoint_certified(const consensus::CheckpointCert& cert) {
-  ckpt_certs[cert.k] = cert;
-  while (ckpt_certs.size() > 2) ckpt_certs.erase(ckpt_certs.begin());
-  try_checkpoint();
-}
-
-void NodeImpl::try_checkpoint() {
-  if (!stable_cp) return;
-  auto [k, head] = *stable_cp;
-  auto cur = store->checkpoint();
-  if (cur && cur->k >= k) return;
-  if (store->last_final() < k) return;
-  auto it = snapshots.find(k);
-  if (it == snapshots.end()) return;
-  if (it->second.head != head) {
-    spdlog::critical("event=checkpoint_head_mismatch k={}", k);
-    return;
-  }
-  // The record keeps the protocol's certificate (nf signatures), so a restart can resume from
-  // it as the stable checkpoint and peers can check it in state transfer.
-  auto cert = ckpt_certs.find(k);
-  if (cert == ckpt_certs.end() || cert->second.head != head) return;  // comes right after
-  ledger::CheckpointRecord rec;
-  rec.k = k;
-  rec.view = cert->second.view;
-  rec.head = head;
-  rec.state_digest = it->second.digest;
-  rec.signatures = cert->second.sigs;
-  if (auto st = store->put_checkpoint(rec, it->second.state, true); !st) {
-    spdlog::error("event=checkpoint_failed k={} error=\"{}\"", k, st.error().message);
-    return;
-  }
-  ctr.checkpoint.store(k);
-  // Keep the last two snapshots in memory for peers' state transfer.
-  while (snapshots.size() > 2) snapshots.erase(snapshots.begin());
-  spdlog::info("event=checkpoint k={}", k);
-}
+void NodeImpl::checkpoint_certified(const consensus::CheckpointCert& cert) { checkpoints->certified(cert); }
 
 void NodeImpl::view_change_started(View target, const char* reason) {
   spdlog::info("event=view_change_started target={} reason={}", target, reason);
@@ -795,182 +747,22 @@ void NodeImpl::view_changed(View v, NodeId p) {
   batcher->view_changed(p);
 }
 
-// ---------------------------------------------------------------- state transfer
-
-void NodeImpl::need_state_transfer(Seq k, const Hash32& head) {
-  if (transferring && st_k >= k) return;
-  if (k <= exec.last_executed() && store->last_final() >= k) {
-    // Final here already (recovered from disk): the same history, or our disk disagrees with
-    // nf replicas, which only damage can explain.
-    auto b = store->block(k);
-    if (b && ledger::block_hash(*b) == head) {
-      protocol_state_transferred(k, head);
-    } else {
-      spdlog::critical("event=final_block_contradicts_checkpoint k={}", k);
-    }
-    return;
-  }
-  transferring = true;
-  st_k = k;
-  st_head = head;
-  spdlog::info("event=state_transfer_start target={} have_final={}", k, store->last_final());
-  request_state();
-}
+// ---------------------------------------------------------------- state transfer (replica/state_transfer.hpp)
 
 // The protocol forgets its pending batches when it installs a transferred state (it cannot tell
 // which of them the state holds): batches we had handed it (Batcher::tick) become ours to
 // hand it again, after the usual patience, should they still not execute.
-void NodeImpl::protocol_state_transferred(Seq k, const Hash32& head) {
+void NodeImpl::protocol_transferred(Seq k, const Hash32& head) {
   proto->on_state_transferred(k, head);
   batcher->state_transferred();
 }
 
-void NodeImpl::request_state() {
-  if (!transferring) return;
-  st_peer = (st_peer + 1) % cfg.n();
-  if (st_peer == self) st_peer = (st_peer + 1) % cfg.n();
-  transport->send(st_peer, encode_state_req(store->last_final() + 1, st_k));
-  if (!st_timer) st_timer = std::make_unique<asio::steady_timer>(io);
-  st_timer->expires_after(std::chrono::milliseconds(1000));
-  st_timer->async_wait([this](const asio::error_code& ec) {
-    if (!ec) request_state();
-  });
-}
-
-void NodeImpl::on_state_req(NodeId from, uint64_t from_k, uint64_t want_k) {
-  StateResp r;
-  auto cp = store->checkpoint();
-  // Serve exactly the requested checkpoint when we still have its snapshot.
-  if (auto it = snapshots.find(want_k); it != snapshots.end() && store->last_final() >= want_k) {
-    r.checkpoint.k = want_k;
-    r.checkpoint.head = it->second.head;
-    r.checkpoint.state_digest = it->second.digest;
-    if (auto c = ckpt_certs.find(want_k); c != ckpt_certs.end() && c->second.head == it->second.head) {
-      r.checkpoint.view = c->second.view;
-      r.checkpoint.signatures = c->second.sigs;
-    }
-    r.snapshot = it->second.state;
-  } else if (cp) {
-    auto snap = store->snapshot();
-    if (!snap || !*snap) return;
-    r.checkpoint = *cp;
-    r.snapshot = (*snap)->state;
-  } else {
-    return;
-  }
-  uint64_t to = std::min(r.checkpoint.k, store->last_final());
-  if (from_k == 0) from_k = 1;
-  if (from_k <= to) {
-    to = std::min(to, from_k + kMaxStateBlocks - 1);
-    auto blocks = store->blocks(from_k, to);
-    if (!blocks) return;
-    r.blocks = std::move(*blocks);
-    for (uint64_t k = from_k; k <= to; ++k) {
-      auto b = store->batch(k);
-      if (!b) return;
-      r.batches.push_back(std::move(*b));
-    }
-  }
-  reg[kStateServed]++;
-  transport->send(from, encode_state_resp(r));
-}
-
-void NodeImpl::on_state_resp(NodeId from, StateResp r) {
-  if (!transferring) return;
-  // 1. Blocks: each must link to our chain and carry a valid proof of execution.
-  //    Speculative blocks of ours above the last final one are replaced.
-  uint64_t base = store->last_final();
-  if (!r.blocks.empty()) {
-    if (r.blocks.front().k != base + 1) return;
-    auto prev = store->block(base);
-    if (!prev) return;
-    if (auto st = check_offered_blocks(*prev, r.blocks, r.batches, *rc.tverifier); !st) {
-      spdlog::warn("event=state_transfer_rejected from={} error=\"{}\"", from, st.error().message);
-      return;
-    }
-  }
-  uint64_t top = r.blocks.empty() ? base : r.blocks.back().k;
-  bool have_cp = r.checkpoint.k == st_k && r.checkpoint.head == st_head && top >= st_k;
-  if (top < st_k) {
-    // Partial: install the blocks we got (state follows by replay) and ask for more.
-  } else if (!have_cp) {
-    spdlog::warn("event=state_transfer_mismatch from={} their_checkpoint={} want={}", from, r.checkpoint.k, st_k);
-    return;
-  }
-  // The checkpoint must carry a certificate the protocol verifies (nf signatures on this
-  // head), and its block (offered, or ours) must be that head with that state digest, before
-  // anything of ours is replaced.
-  if (have_cp) {
-    Status st = check_offered_checkpoint(*proto, r.checkpoint, st_k, st_head);
-    if (st) {
-      const ledger::Block* at = nullptr;
-      for (const auto& b : r.blocks)
-        if (b.k == st_k) at = &b;
-      Result<ledger::Block> own = at ? Result<ledger::Block>(*at) : store->block(st_k);
-      if (!own || ledger::block_hash(*own) != st_head || own->state_digest != r.checkpoint.state_digest)
-        st = err("checkpoint " + std::to_string(st_k) + ": its block does not match its head and state digest");
-    }
-    if (!st) {
-      reg[kBadPeerMsgs]++;
-      spdlog::warn("event=state_transfer_rejected from={} error=\"{}\"", from, st.error().message);
-      return;
-    }
-  }
-  // 2. Install: drop our speculation, append the proven blocks as final.
-  if (exec.last_executed() > base) exec.rollback(base);
-  if (auto st = store->truncate_above(base, false); !st) return;
-  proofs->clear();
-  for (size_t i = 0; i < r.blocks.size(); ++i) {
-    const auto& b = r.blocks[i];
-    if (b.k > st_k) break;
-    if (auto st = store->append_block(b, r.batches[i], false); !st) {
-      spdlog::error("event=state_transfer_append_failed k={} error=\"{}\"", b.k, st.error().message);
-      return;
-    }
-  }
-  if (!have_cp) {
-    // Replay what we appended so the executor follows the ledger.
-    for (uint64_t k = exec.last_executed() + 1; k <= store->last_block(); ++k) {
-      auto batch = store->batch(k);
-      if (!batch) return;
-      auto out = exec.execute(k, *batch);
-      auto b = store->block(k);
-      if (!b || b->state_digest != out.state_digest) {
-        spdlog::critical("event=state_transfer_replay_mismatch k={}", k);
-        return;
-      }
-      exec.make_final(k);
-    }
-    ctr.height.store(exec.last_executed());
-    request_state();
-    return;
-  }
-  // 3. The snapshot must reproduce the digest nf replicas certified (checked above).
-  if (auto st = exec.restore(r.snapshot); !st) {
-    spdlog::warn("event=state_transfer_bad_snapshot from={} error=\"{}\"", from, st.error().message);
-    return;
-  }
-  if (exec.state_digest() != r.checkpoint.state_digest) {
-    spdlog::critical("event=state_transfer_digest_mismatch from={} k={}", from, st_k);
-    return;
-  }
-  ledger::CheckpointRecord rec = r.checkpoint;  // with its verified certificate
-  ckpt_certs[st_k] = {st_k, rec.view, st_head, rec.signatures};
-  if (auto st = store->put_checkpoint(rec, r.snapshot, true); !st) {
-    spdlog::error("event=state_transfer_checkpoint_failed error=\"{}\"", st.error().message);
-    return;
-  }
-  snapshots.clear();
-  snapshots[st_k] = {rec.state_digest, st_head, r.snapshot};
-  transferring = false;
-  if (st_timer) st_timer->cancel();
-  final_target = std::max(final_target, st_k);
-  ctr.height.store(st_k);
-  ctr.final_height.store(st_k);
-  ctr.checkpoint.store(st_k);
-  reg[kStateTransfers]++;
-  spdlog::info("event=state_transfer_done k={} from={}", st_k, from);
-  protocol_state_transferred(st_k, st_head);
+void NodeImpl::installed(uint64_t k, const Hash32& head) {
+  final_target = std::max(final_target, k);
+  ctr.height.store(k);
+  ctr.final_height.store(k);
+  ctr.checkpoint.store(k);
+  protocol_transferred(k, head);
   tell_proven();
 }
 
@@ -990,77 +782,17 @@ void NodeImpl::journal_prune(Seq upto) {
     spdlog::error("event=journal_prune_failed upto={} error=\"{}\"", upto, st.error().message);
 }
 
-// ---------------------------------------------------------------- restart handshake
+// ---------------------------------------------------------------- restart handshake (replica/rejoin.hpp)
 
-// Until the height to resume from is fixed, say HELLO every tick; then fetch the proven blocks
-// we lack and resume the protocol (replica/restart.hpp explains why this is safe).
-void NodeImpl::sync_tick() {
-  if (!syncing) return;
-  sync_step(true);
-  if (!syncing) return;
-  if (!sync_timer) sync_timer = std::make_unique<asio::steady_timer>(io);
-  sync_timer->expires_after(std::chrono::milliseconds(250));
-  sync_timer->async_wait([this](const asio::error_code& ec) {
-    if (!ec) sync_tick();
-  });
-}
-
-void NodeImpl::sync_step(bool hello) {
-  auto now = std::chrono::steady_clock::now();
-  if (!rsync->decided(now)) {
-    if (hello) transport->broadcast(wrap(PeerTag::hello, encode_hello(store->last_final())));
-    return;
-  }
-  uint64_t target = rsync->target();
-  if (!fork && store->last_final() >= target) return resume();
-  if (now - last_blocks_req < std::chrono::milliseconds(500)) return;
-  // Resolving a fork needs f + 1 different peers' evidence: ask every peer in turn (the
-  // handshake may have heard from just one serving peer).
-  std::optional<NodeId> src;
-  if (fork) {
-    fork_peer = (fork_peer + 1) % cfg.n();
-    if (fork_peer == self) fork_peer = (fork_peer + 1) % cfg.n();
-    src = fork_peer;
-  } else {
-    src = rsync->source_for(target);
-  }
-  if (!src) {
-    fork.reset();
-    return resume();
-  }
-  if (!fork) {
-    // A peer that claimed the target height but does not serve it (a faulty peer can claim any
-    // height) loses its claim after a few unanswered requests: the target falls to the highest
-    // claim left, which a correct peer serves.
-    if (store->last_final() > asked_at_final) unanswered.clear();
-    asked_at_final = store->last_final();
-    if (++unanswered[*src] > 4) {
-      spdlog::warn("event=catch_up_source_unreachable peer={} claimed_at_least={}", *src, target);
-      rsync->unreachable(*src);
-      unanswered.erase(*src);
-      return;
-    }
-  }
-  last_blocks_req = now;
-  uint64_t from = fork ? fork->from() : store->last_final() + 1;
-  transport->send(*src, wrap(PeerTag::blocks_req, encode_blocks_req(from)));
-}
-
-void NodeImpl::on_status(NodeId from, const PeerStatus& s) {
-  if (!syncing) return;
-  rsync->on_status(from, s, std::chrono::steady_clock::now());
-  sync_step();
-}
-
-void NodeImpl::resume() {
-  syncing = false;
-  if (sync_timer) sync_timer->cancel();
+// The ledger reached the height the handshake fixed: the protocol starts there with what it
+// journaled, and hears what peers sent it meanwhile.
+void NodeImpl::resume(uint64_t target) {
   recovered_upto = store->last_final();
   final_target = std::max(final_target, recovered_upto);
   proto->start();
   auto rp = restart_point(*store, exec, cfg.checkpoint_interval);
   spdlog::info("event=resumed height={} checkpoint={} checkpoint_sigs={} target={} journal_records={}", rp.k,
-               rp.checkpoint.k, rp.checkpoint.sigs.size(), rsync->target(), rp.journal.size());
+               rp.checkpoint.k, rp.checkpoint.sigs.size(), target, rp.journal.size());
   if (rp.k > 0 || !rp.journal.empty()) proto->on_restart(rp);
   tell_proven();
   auto h = std::move(held);
@@ -1069,121 +801,11 @@ void NodeImpl::resume() {
   batcher->open();
 }
 
-void NodeImpl::on_blocks_req(NodeId from, uint64_t from_k) {
-  BlocksResp r;
-  size_t bytes = 0;
-  for (uint64_t k = std::max<uint64_t>(from_k, 1); k <= store->last_final() && r.blocks.size() < kMaxBlocksPerResponse; ++k) {
-    auto b = store->block(k);
-    auto batch = store->batch(k);
-    if (!b || !batch) break;
-    bytes += batch->size() + 300;
-    r.blocks.push_back(std::move(*b));
-    r.batches.push_back(std::move(*batch));
-    if (bytes > (4u << 20)) break;  // well under the transport's frame limit
-  }
-  transport->send(from, wrap(PeerTag::blocks_resp, encode_blocks_resp(r)));
-}
-
-// Proven blocks for our catch-up before resuming: checked (link, batch, proof), replayed (the
-// replay must reproduce each block's state digest, which the proof does not sign), appended final.
-void NodeImpl::on_blocks_resp(NodeId from, BlocksResp r) {
-  if (!syncing || r.blocks.empty()) return;
-  if (fork) return on_fork_blocks(from, r);
-  uint64_t base = store->last_final();
-  if (r.blocks.front().k != base + 1 || store->last_block() != base) return;
-  auto prev = store->block(base);
-  if (!prev) return;
-  if (base > 0 && r.blocks.front().prev_hash != ledger::block_hash(*prev)) {
-    // Their next block does not follow our last one: either this peer lies or our chain ends
-    // in blocks the cluster replaced after a whole-cluster crash. Find out (ForkResolver).
-    spdlog::warn("event=fork_suspected from={} at={}", from, base + 1);
-    fork.emplace(cfg.f, base);
-    last_blocks_req = {};
-    return sync_step();
-  }
-  if (auto st = check_offered_blocks(*prev, r.blocks, r.batches, *rc.tverifier); !st) {
-    reg[kBadPeerMsgs]++;
-    spdlog::warn("event=catch_up_rejected from={} error=\"{}\"", from, st.error().message);
-    return;
-  }
-  for (size_t i = 0; i < r.blocks.size(); ++i) {
-    const auto& b = r.blocks[i];
-    auto out = exec.execute(b.k, r.batches[i]);
-    if (out.state_digest != b.state_digest) {
-      exec.rollback(b.k - 1);
-      reg[kBadPeerMsgs]++;
-      spdlog::warn("event=catch_up_rejected from={} k={} error=\"replay does not reproduce the state digest\"", from, b.k);
-      break;
-    }
-    if (auto st = store->append_block(b, r.batches[i], false); !st) {
-      exec.rollback(b.k - 1);
-      spdlog::error("event=catch_up_append_failed k={} error=\"{}\"", b.k, st.error().message);
-      break;
-    }
-    exec.make_final(b.k);
-  }
-  if (auto st = store->sync(); !st) spdlog::error("event=ledger_sync_failed error=\"{}\"", st.error().message);
-  ctr.height.store(exec.last_executed());
-  ctr.final_height.store(store->last_final());
-  spdlog::info("event=caught_up height={} from={} target={}", store->last_final(), from, rsync->target());
-  last_blocks_req = {};
-  sync_step();
-}
-
-void NodeImpl::on_fork_blocks(NodeId from, const BlocksResp& r) {
-  auto own = [this](uint64_t k) { return store->block(k); };
-  uint64_t asked = fork->from();
-  auto verdict = fork->on_blocks(from, r.blocks, r.batches, own, *rc.tverifier);
-  spdlog::info("event=fork_probe from={} asked={} offered={}..{} fork_at={} next={}", from, asked, r.blocks.front().k,
-               r.blocks.back().k, fork->height(), fork->from());
-  switch (verdict) {
-    case ForkResolver::Verdict::more:
-      last_blocks_req = {};
-      return sync_step();
-    case ForkResolver::Verdict::bad_peer:
-      reg[kBadPeerMsgs]++;
-      spdlog::warn("event=catch_up_rejected from={} error=\"blocks offered while resolving a fork do not verify\"", from);
-      return;  // the next tick asks another peer
-    case ForkResolver::Verdict::not_a_fork:
-      spdlog::info("event=fork_refuted at={} (f + 1 peers hold our chain)", fork->height());
-      fork.reset();
-      return;
-    case ForkResolver::Verdict::abandon:
-      return abandon_fork(fork->height());
-  }
-}
-
-// f + 1 peers hold a proven chain that leaves ours at d: our blocks from d on were never durable
-// at n - f replicas (replica/restart.hpp), so drop them, rebuild the state from what remains on disk
-// and catch up from d like any lagging replica.
-void NodeImpl::abandon_fork(uint64_t d) {
-  uint64_t had = store->last_final();
-  fork.reset();
-  proofs->forget_answered();  // final blocks above d - 1 go
-  if (auto st = store->abandon_above(d - 1); !st) {
-    spdlog::critical("event=fork_abandon_failed at={} error=\"{}\"", d, st.error().message);
-    return;
-  }
-  Status rebuilt = exec.restore(genesis_state);
-  Result<uint64_t> h = rebuilt ? recover_from_disk(*store, exec, *rc.tverifier) : Result<uint64_t>(rebuilt.error());
-  if (!h) {
-    // The ledger below d verified at start-up; failing now means the disk changed under us.
-    spdlog::critical("event=fork_rebuild_failed at={} error=\"{}\"", d, h.error().message);
-    io.stop();
-    return;
-  }
-  snapshots.erase(snapshots.lower_bound(d), snapshots.end());
-  ckpt_certs.erase(ckpt_certs.lower_bound(d), ckpt_certs.end());
-  proofs->clear();
-  reg[kBlocksAbandoned] += had - (d - 1);
+void NodeImpl::heights_changed() {
   auto cp = store->checkpoint();
   ctr.checkpoint.store(cp ? cp->k : 0);
   ctr.height.store(exec.last_executed());
   ctr.final_height.store(store->last_final());
-  spdlog::warn("event=fork_abandoned first={} count={} checkpoint={} (f + 1 peers hold another proven chain there)", d,
-               had - (d - 1), cp ? cp->k : 0);
-  last_blocks_req = {};
-  sync_step();
 }
 
 // ---------------------------------------------------------------- timers, metrics
@@ -1203,7 +825,7 @@ void NodeImpl::cancel_timer(TimerKind t) {
 }
 
 void NodeImpl::tick() {
-  if (!syncing) {
+  if (!rejoin->syncing()) {
     proofs->tick();
     batcher->tick();
   }

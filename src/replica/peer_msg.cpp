@@ -4,6 +4,8 @@
 
 namespace rampart::replica {
 
+const metrics::Declared kBadPeerMsgs{"rampart_bad_peer_messages_total", "malformed node-level peer messages"};
+
 Bytes wrap(PeerTag tag, ByteView body) {
   Bytes out;
   out.reserve(body.size() + 1);

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/bytes.hpp"
+#include "common/metrics_registry.hpp"
 #include "common/result.hpp"
 #include "ledger/block.hpp"
 #include "ledger/records.hpp"
@@ -41,6 +42,9 @@ struct StateResp {
   std::vector<ledger::Block> blocks; // consecutive, starting at the requested `from`
   std::vector<Bytes> batches;        // one per block
 };
+
+// Node-level peer messages refused as malformed or inconsistent (counted by every part that reads them).
+extern const metrics::Declared kBadPeerMsgs;
 
 inline constexpr size_t kMaxStateBlocks = 4096;
 inline constexpr size_t kMaxSnapshot = 512u << 20;

@@ -10,8 +10,10 @@
 
 namespace rampart::replica {
 
-Result<uint64_t> recover_from_disk(const ledger::Store& store, replica::Executor& exec,
-                                   const crypto::ThresholdVerifier& tv) {
+namespace {
+// S: ledger::Store or LedgerStore (the same reads).
+template <typename S>
+Result<uint64_t> recover(const S& store, replica::Executor& exec, const crypto::ThresholdVerifier& tv) {
   uint64_t from = 1;
   if (auto cp = store.checkpoint()) {
     auto snap = store.snapshot();
@@ -38,6 +40,17 @@ Result<uint64_t> recover_from_disk(const ledger::Store& store, replica::Executor
   // must not vote again.
   if (auto j = store.journal(); !j) return err("data folder corrupted: " + j.error().message);
   return store.last_final();
+}
+}  // namespace
+
+Result<uint64_t> recover_from_disk(const ledger::Store& store, replica::Executor& exec,
+                                   const crypto::ThresholdVerifier& tv) {
+  return recover(store, exec, tv);
+}
+
+Result<uint64_t> recover_from_disk(const LedgerStore& store, replica::Executor& exec,
+                                   const crypto::ThresholdVerifier& tv) {
+  return recover(store, exec, tv);
 }
 
 consensus::RestartPoint restart_point(const ledger::Store& store, const replica::Executor& exec,
@@ -74,10 +87,16 @@ consensus::RestartPoint restart_point(const ledger::Store& store, const replica:
 
 Status check_offered_checkpoint(const consensus::Protocol& proto, const ledger::CheckpointRecord& rec,
                                 uint64_t want_k, const Hash32& want_head) {
+  return check_offered_checkpoint([&proto](const consensus::CheckpointCert& c) { return proto.verify_checkpoint(c); },
+                                  rec, want_k, want_head);
+}
+
+Status check_offered_checkpoint(const CheckpointVerifier& verify, const ledger::CheckpointRecord& rec,
+                                uint64_t want_k, const Hash32& want_head) {
   if (rec.k != want_k || rec.head != want_head)
     return err("checkpoint " + std::to_string(rec.k) + " is not the stable checkpoint " + std::to_string(want_k) +
                " we need");
-  if (!proto.verify_checkpoint({rec.k, rec.view, rec.head, rec.signatures}))
+  if (!verify({rec.k, rec.view, rec.head, rec.signatures}))
     return err("checkpoint " + std::to_string(rec.k) + ": certificate does not verify (" +
                std::to_string(rec.signatures.size()) + " signatures)");
   return {};

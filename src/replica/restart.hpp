@@ -1,8 +1,8 @@
 #pragma once
 // Crash recovery of one replica (issue 4): restoring from its own disk, the restart
 // handshake that lets a whole cluster restart at once, catch-up by proven blocks, and the
-// checks a replica applies to state offered by peers. node.cpp wires these to the transport
-// and the protocol; everything here is plain functions and a small decision object, so it is
+// checks a replica applies to state offered by peers. replica/rejoin.hpp drives the handshake
+// and replica/state_transfer.hpp uses the checks; everything here is plain functions and a small decision object, so it is
 // unit-tested without sockets (tests/replica/restart_test.cpp).
 //
 // Whole-cluster restart. Every replica restores the last stable checkpoint's snapshot and
@@ -11,7 +11,7 @@
 // replica fsync'ed k with its proof of execution, so the highest final height among the
 // restarted replicas covers every acknowledged block. Before the protocol runs, a restarted
 // replica broadcasts HELLO and collects STATUS (last final height, serving or not) from its
-// peers (RestartSync below). Once it knows the height to resume from — any peer already
+// peers (RestartSync below). Once it knows the height to resume from — f + 1 peers already
 // serving, or all n-1 peers answered, or nf-1 answered and a grace period passed — it fetches
 // the missing proven blocks (each checked: hash link, batch digest, proof of execution),
 // replays them, and only then starts the protocol at that height (Protocol::on_restart).
@@ -33,6 +33,7 @@
 #include "ledger/records.hpp"
 #include "ledger/store.hpp"
 #include "replica/executor.hpp"
+#include "replica/ledger_store.hpp"
 
 namespace rampart::replica {
 
@@ -40,6 +41,9 @@ namespace rampart::replica {
 // it; every step is checked against the digests and proofs stored in the blocks, so damaged
 // data is an Error (the replica refuses to start). Returns the recovered height (last final).
 Result<uint64_t> recover_from_disk(const ledger::Store& store, replica::Executor& exec,
+                                   const crypto::ThresholdVerifier& tv);
+// The same over the core's view of the ledger (a fork's rebuild, replica/rejoin.hpp).
+Result<uint64_t> recover_from_disk(const LedgerStore& store, replica::Executor& exec,
                                    const crypto::ThresholdVerifier& tv);
 
 // What to tell a fresh protocol instance after recovery: height, state, the stored checkpoint
@@ -53,6 +57,10 @@ consensus::RestartPoint restart_point(const ledger::Store& store, const replica:
 // signatures). The snapshot is checked against the record's state digest separately, after it
 // was restored, and the record against block want_k (its head and state digest).
 Status check_offered_checkpoint(const consensus::Protocol& proto, const ledger::CheckpointRecord& rec,
+                                uint64_t want_k, const Hash32& want_head);
+// The same with the protocol's certificate check passed in (replica/state_transfer.hpp asks its host).
+using CheckpointVerifier = std::function<bool(const consensus::CheckpointCert&)>;
+Status check_offered_checkpoint(const CheckpointVerifier& verify, const ledger::CheckpointRecord& rec,
                                 uint64_t want_k, const Hash32& want_head);
 
 // Proven blocks offered by a peer, to append after `prev` (our last final block): consecutive,
@@ -122,9 +130,9 @@ class RestartSync {
 // acks), and the replica may drop them — but only on evidence a Byzantine peer cannot fake:
 // f + 1 peers (one of them correct) each offering a proven chain that forks from ours at the
 // same height with the same block. The resolver finds that height (stepping back from our last
-// final block until a peer's block matches ours) and collects the evidence; node.cpp then
+// final block until a peer's block matches ours) and collects the evidence; Rejoin then
 // drops our blocks from there (ledger::Store::abandon_above), rebuilds the state from disk and
-// catches up normally. No I/O here: tests/process/recovery_unit_test.cpp drives it directly.
+// catches up normally. No I/O here: tests/replica/restart_test.cpp drives it directly.
 class ForkResolver {
  public:
   enum class Verdict {

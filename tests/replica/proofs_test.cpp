@@ -271,7 +271,7 @@ TEST_F(ProofsTest, PeersLaggingOnAProvenBlockGetTheProofAndOurDurable) {
 }
 
 TEST_F(ProofsTest, LostAcknowledgementsAndSharesAreAskedForAgainNoFasterThanTheResendPeriod) {
-  proven_block(1);
+  const Hash32 head = proven_block(1);
   host.sent.clear();
   proofs->tick();
   EXPECT_TRUE(host.of(PeerTag::durable).empty()) << "asked just now";
@@ -280,6 +280,7 @@ TEST_F(ProofsTest, LostAcknowledgementsAndSharesAreAskedForAgainNoFasterThanTheR
   auto d = host.of(PeerTag::durable);
   ASSERT_EQ(d.size(), 1u);
   EXPECT_EQ(d[0].msg.share, Bytes{1}) << "asks for the peers' acknowledgements";
+  EXPECT_EQ(d[0].msg.hash, head) << "for block 1 as executed";
 
   const Hash32 h2 = execute(2);
   proofs->attested(0, 2);
