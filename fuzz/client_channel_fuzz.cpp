@@ -1,7 +1,7 @@
 // Fuzzes what an unauthenticated client controls on a replica's client port before its channel
 // is up: each frame as a client hello (strict decode, re-encode), the replica's side of the
 // handshake fed the frames in order (a hello, then a key proof that random bytes must never
-// pass), and the client's side fed frames as a replica's hello.
+// pass), the client's side fed frames as a replica's hello, and each frame split as a record.
 #include <sodium.h>
 
 #include <cstddef>
@@ -43,6 +43,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } else if (replica.authenticate(f).ok()) {
       __builtin_trap();  // random bytes proved a key
     }
+    // As an opened record: the frames it yields lie inside it and never exceed the limit.
+    size_t total = 0;
+    (void)net::for_each_frame(f, 64, [&](ByteView m) {
+      if (m.size() > 64 || m.data() < f.data() || m.data() + m.size() > f.data() + f.size()) __builtin_trap();
+      total += net::kFrameHeaderBytes + m.size();
+      return true;
+    });
+    if (total > f.size()) __builtin_trap();
     crypto::ClientChannelInitiator client(fx.pk, fx.sk);
     auto est = client.finish(f, 7, fx.replica.pk);
     if (est.ok() && !sh.ok()) __builtin_trap();

@@ -74,8 +74,9 @@ class ClientIndex {
 struct Conn {
   std::unique_ptr<asio::ip::tcp::socket> sock;
   std::optional<client::Session> session;  // the client channel, opened with the relay key
-  net::FrameDecoder dec{(1u << 20) + crypto::Channel::kTagBytes};
+  net::FrameDecoder dec{client::Session::kMaxFrame + net::kFrameHeaderBytes + crypto::Channel::kTagBytes};
   std::array<uint8_t, 256 * 1024> buf{};
+  Bytes pt;  // request frames not yet sealed
   Bytes out, inflight;
   bool writing = false;
 };
@@ -88,6 +89,7 @@ struct Conn {
 // a client's own connection may carry only its own requests.
 class Load {
  public:
+  static constexpr size_t kRecordTarget = 64 * 1024;
   Load(const Args& a, const ClusterConfig& cfg, const crypto::ThresholdVerifier& group, const client::SigningKey& relay)
       : a_(a), cfg_(cfg), group_(group), relay_(relay), conns_(cfg.n()), vc_(a.clients), by_id_(vc_.size()) {
     lat_us.reserve(1 << 20);
@@ -183,9 +185,19 @@ class Load {
     return client::encode_request_frame(r);
   }
 
+  // Requests queued while a write is in flight go out sealed together as one record (a seal
+  // costs ~0.7 us before its first byte on this machine).
+  void seal(Conn& k) {
+    if (k.pt.empty()) return;
+    if (!k.session->seal_frames(k.pt, k.out)) bad++;
+    k.pt.clear();
+  }
+
   void flush(uint32_t c) {
     Conn& k = conns_[c];
-    if (k.writing || k.out.empty()) return;
+    if (k.writing) return;
+    seal(k);
+    if (k.out.empty()) return;
     std::swap(k.out, k.inflight);
     k.out.clear();
     k.writing = true;
@@ -205,7 +217,9 @@ class Load {
     } else {
       frame = make_frame(v, v.seq);
     }
-    if (!conns_[v.conn].session->seal_frame(frame, conns_[v.conn].out)) bad++;
+    Conn& k = conns_[v.conn];
+    if (k.pt.size() + frame.size() + net::kFrameHeaderBytes > kRecordTarget) seal(k);
+    net::append_frame(k.pt, frame);
     v.sent = std::chrono::steady_clock::now();
     flush(v.conn);
   }
@@ -213,13 +227,11 @@ class Load {
   // Per read: every reply first (read in place, no copies), then their Merkle proofs together
   // (merkle::verify_many hashes one tree level of all of them per SIMD call). Buffers are
   // reused from read to read.
-  void on_frame(Conn& k, ByteView sealed) {
-    auto opened = k.session->open(sealed);
-    if (!opened) {
-      bad++;
-      return;
-    }
-    const Bytes& f = *opened;
+  void on_record(Conn& k, ByteView sealed) {
+    if (!k.session->open(sealed, [this](ByteView f) { on_frame(f); })) bad++;
+  }
+
+  void on_frame(ByteView f) {
     auto rp = client::decode_reply_view(f);
     if (!rp) return;
     const size_t i = by_id_.find(rp->client);
@@ -251,7 +263,7 @@ class Load {
       got_.clear();
       leaf_bytes_.clear();
       leaf_at_.assign(1, 0);
-      if (!conns_[c].dec.feed(ByteView(conns_[c].buf.data(), n), [this, c](ByteView f) { on_frame(conns_[c], f); })) return;
+      if (!conns_[c].dec.feed(ByteView(conns_[c].buf.data(), n), [this, c](ByteView f) { on_record(conns_[c], f); })) return;
       auto now = std::chrono::steady_clock::now();
       const std::vector<Hash32> leaves = crypto::merkle::hash_packed_leaves(leaf_bytes_.data(), leaf_at_);
       roots_.clear();

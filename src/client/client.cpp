@@ -42,8 +42,8 @@ struct Client::Impl {
   std::deque<Bytes> frames;  // decoded, not yet looked at
   std::array<uint8_t, 64 * 1024> buf;
 
-  // A reply frame's payload plus the channel's tag.
-  static constexpr size_t kMaxFrame = (1u << 20) + crypto::Channel::kTagBytes;
+  // A record: a largest reply frame with its header, plus the channel's tag.
+  static constexpr size_t kMaxFrame = Session::kMaxFrame + net::kFrameHeaderBytes + crypto::Channel::kTagBytes;
 
   void disconnect() {
     if (sock) {
@@ -176,22 +176,24 @@ struct Client::Impl {
     while (true) {
       auto f = next_frame(deadline, last_problem);
       if (!f) return f.error();
-      auto pt = session->open(*f);
-      if (!pt) {
+      std::vector<Bytes> got;
+      if (auto st = session->open(*f, [&](ByteView m) { got.emplace_back(m.begin(), m.end()); }); !st) {
         disconnect();
-        return pt.error();
+        return st.error();
       }
-      auto m = decode_message(*pt);
-      if (!m) continue;  // ignore junk; a correct replica's proof is what counts
-      if (m->tag == kTagReject && m->reject.client == id && m->reject.seq == s) {
-        return err("request rejected by replica " + std::to_string(cur) + ": " + m->reject.reason);
+      for (const auto& pt : got) {
+        auto m = decode_message(pt);
+        if (!m) continue;  // ignore junk; a correct replica's proof is what counts
+        if (m->tag == kTagReject && m->reject.client == id && m->reject.seq == s) {
+          return err("request rejected by replica " + std::to_string(cur) + ": " + m->reject.reason);
+        }
+        if (m->tag != kTagReply || m->reply.seq != s) continue;
+        if (auto st = verify_reply(m->reply, id, s, *group); !st) {
+          last_problem = st.error().message;
+          continue;  // a forged or broken reply is discarded, not fatal
+        }
+        return Answer{m->reply.k, m->reply.result, cur, m->reply.kind == 1, std::move(m->reply)};
       }
-      if (m->tag != kTagReply || m->reply.seq != s) continue;
-      if (auto st = verify_reply(m->reply, id, s, *group); !st) {
-        last_problem = st.error().message;
-        continue;  // a forged or broken reply is discarded, not fatal
-      }
-      return Answer{m->reply.k, m->reply.result, cur, m->reply.kind == 1, std::move(m->reply)};
     }
   }
 };

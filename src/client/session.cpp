@@ -51,10 +51,17 @@ Result<Bytes> Session::on_hello(ByteView frame) {
 }
 
 Status Session::seal_frame(ByteView payload, Bytes& out) {
+  Bytes one;
+  one.reserve(net::kFrameHeaderBytes + payload.size());
+  net::append_frame(one, payload);
+  return seal_frames(one, out);
+}
+
+Status Session::seal_frames(ByteView frames, Bytes& out) {
   if (!channel_) return err("channel to replica " + std::to_string(replica_) + " not set up");
   const size_t at = out.size();
   out.resize(at + net::kFrameHeaderBytes);
-  if (auto st = channel_->seal_into(payload, out); !st) {
+  if (auto st = channel_->seal_into(frames, out); !st) {
     out.resize(at);
     return st;
   }
@@ -62,11 +69,16 @@ Status Session::seal_frame(ByteView payload, Bytes& out) {
   return {};
 }
 
-Result<Bytes> Session::open(ByteView frame) {
+Status Session::open(ByteView record, const std::function<void(ByteView)>& on_frame) {
   if (!channel_) return err("channel to replica " + std::to_string(replica_) + " not set up");
-  auto pt = channel_->open(frame);
-  if (!pt) return err("replica " + std::to_string(replica_) + " sent a frame that does not open: " + pt.error().message);
-  return pt;
+  auto pt = channel_->open(record);
+  if (!pt) return err("replica " + std::to_string(replica_) + " sent a record that does not open: " + pt.error().message);
+  auto st = net::for_each_frame(*pt, kMaxFrame, [&](ByteView f) {
+    on_frame(f);
+    return true;
+  });
+  if (!st) return err("replica " + std::to_string(replica_) + ": " + st.error().message);
+  return {};
 }
 
 }  // namespace rampart::client

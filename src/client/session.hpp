@@ -1,8 +1,10 @@
 #pragma once
 // The client's end of the client channel (crypto/client_channel.hpp) over a stream of frames,
 // without I/O: the caller sends hello_frame(), feeds the replica's first frame to on_hello()
-// and sends what it returns, then seals requests and opens replies. Used by the client
+// and sends what it returns, then seals requests and opens replies. After the handshake every
+// sealed message is a record: one or more whole frames end to end (docs/transport.md). Used by the client
 // library, the bench's load generator and the tests that speak to a client port directly.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,10 +40,15 @@ class Session {
   // The replica's hello (a frame's payload): the key proof to send, as a frame.
   Result<Bytes> on_hello(ByteView frame);
   bool established() const { return channel_.has_value(); }
-  // Appends `payload` sealed, as a frame, to out. Only once established.
+  // Appends a record holding `payload` as its one frame to out. Only once established.
   Status seal_frame(ByteView payload, Bytes& out);
-  // Opens a received frame's payload. A failure means the connection is no good any more.
-  Result<Bytes> open(ByteView frame);
+  // Appends a record holding `frames` (whole frames end to end, net::append_frame) to out.
+  Status seal_frames(ByteView frames, Bytes& out);
+  // Opens a received record and hands each frame in it to on_frame (valid during the call). A
+  // failure means the connection is no good any more.
+  Status open(ByteView record, const std::function<void(ByteView)>& on_frame);
+
+  static constexpr size_t kMaxFrame = 1u << 20;  // a replica's client frame limit
 
  private:
   std::unique_ptr<crypto::ClientChannelInitiator> init_;

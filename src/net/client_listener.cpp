@@ -15,6 +15,8 @@
 namespace rampart::net {
 
 struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl> {
+  static constexpr size_t kRecordTarget = 64 * 1024;  // seal a record once this much is queued
+
   Impl(asio::io_context& io_, ClientOptions o, std::shared_ptr<CounterSet> c)
       : io(io_),
         opts(o),
@@ -31,6 +33,8 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
     crypto::ClientChannelResponder hs;
     std::optional<crypto::Channel> channel;
     crypto::ClientKey principal{};
+    Bytes pending;              // frames to seal as the next record
+    bool seal_posted = false;  // a seal of `pending` is queued on the io thread
   };
 
   struct Entry {
@@ -238,7 +242,7 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
         sec.channel.emplace(std::move(sec.hs.channel()));
         sec.state = Secure::State::established;
         c.clear_deadline();
-        c.decoder().set_max_frame(opts.max_frame + crypto::Channel::kTagBytes);
+        c.decoder().set_max_frame(record_limit() + crypto::Channel::kTagBytes);
         CounterSet::add(counters->handshakes);
         return;
       }
@@ -248,7 +252,15 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
           CounterSet::add(counters->bad_frames);
           return drop(id, pt.error().message);
         }
-        deliver(id, *pt);
+        // A record: whole frames end to end. A handler may close the connection mid-record.
+        auto st = for_each_frame(*pt, opts.max_frame, [&](ByteView frame) {
+          deliver(id, frame);
+          return conns.count(id) > 0;
+        });
+        if (!st) {
+          CounterSet::add(counters->bad_frames);
+          drop(id, st.error().message);
+        }
         return;
       }
     }
@@ -267,19 +279,47 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
     Connection& c = *it->second.conn;
     Secure* sec = it->second.secure.get();
     if (sec && sec->state != Secure::State::established) return false;  // nothing to answer yet
-    if (payload.size() > opts.max_frame ||
-        c.pending_bytes() + payload.size() + kFrameHeaderBytes > opts.max_send_buffer_bytes) {
+    const size_t queued = c.pending_bytes() + (sec ? sec->pending.size() : 0);
+    if (payload.size() > opts.max_frame || queued + payload.size() + kFrameHeaderBytes > opts.max_send_buffer_bytes) {
       CounterSet::add(counters->dropped_frames);
       if (opts.close_when_send_buffer_full) drop(id, "client not reading its replies");
       return false;
     }
-    if (sec) {
-      if (!c.send_sealed(*sec->channel, payload)) return false;
-    } else {
-      c.send_frame(payload);
-    }
+    if (sec) return queue_sealed(id, c, *sec, payload);
+    c.send_frame(payload);
     c.flush();
     return true;
+  }
+
+  // The largest record's plaintext: one largest frame with its header.
+  size_t record_limit() const { return opts.max_frame + kFrameHeaderBytes; }
+
+  // Frames sent on one turn of the io thread (the replies of one block) are sealed together as
+  // one record: a seal costs ~0.7 us before its first byte, as much as 300 bytes of sealing.
+  bool queue_sealed(ConnId id, Connection& c, Secure& sec, ByteView payload) {
+    if (sec.pending.size() + kFrameHeaderBytes + payload.size() > std::min(record_limit(), kRecordTarget) &&
+        !seal_pending(c, sec))
+      return false;
+    append_frame(sec.pending, payload);
+    if (!sec.seal_posted) {
+      sec.seal_posted = true;
+      asio::post(io, [w = weak_from_this(), id] {
+        auto me = w.lock();
+        if (!me || me->stopped) return;
+        auto it = me->conns.find(id);
+        if (it == me->conns.end() || !it->second.secure) return;
+        it->second.secure->seal_posted = false;
+        if (me->seal_pending(*it->second.conn, *it->second.secure)) it->second.conn->flush();
+      });
+    }
+    return true;
+  }
+
+  bool seal_pending(Connection& c, Secure& sec) {
+    if (sec.pending.empty()) return true;
+    const bool ok = c.send_sealed(*sec.channel, sec.pending);
+    sec.pending.clear();
+    return ok;
   }
 
   const crypto::ClientKey* principal(ConnId id) const {

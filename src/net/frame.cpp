@@ -19,6 +19,21 @@ void append_frame(Bytes& out, ByteView payload) {
   out.insert(out.end(), payload.begin(), payload.end());
 }
 
+Status for_each_frame(ByteView bytes, size_t max_frame, const std::function<bool(ByteView)>& on_frame) {
+  size_t at = 0;
+  while (at < bytes.size()) {
+    if (bytes.size() - at < kFrameHeaderBytes) return err("truncated frame header in a record");
+    uint32_t len = 0;
+    for (size_t i = 0; i < kFrameHeaderBytes; ++i) len |= uint32_t{bytes[at + i]} << (8 * i);
+    at += kFrameHeaderBytes;
+    if (len > max_frame) return err("frame of " + std::to_string(len) + " bytes in a record (limit " + std::to_string(max_frame) + ")");
+    if (bytes.size() - at < len) return err("truncated frame in a record");
+    if (!on_frame(bytes.subspan(at, len))) return {};
+    at += len;
+  }
+  return {};
+}
+
 Bytes encode_frame(ByteView payload) {
   Bytes out;
   out.reserve(kFrameHeaderBytes + payload.size());

@@ -19,6 +19,10 @@ constexpr size_t kDefaultMaxFrame = 16u << 20;  // 16 MiB
 
 // Appends header + payload to `out`.
 void append_frame(Bytes& out, ByteView payload);
+// Walks whole frames laid end to end in `bytes` (a client-channel record), handing each payload
+// to on_frame until it returns false. Fails on a frame above max_frame or a truncated one; the
+// frames before it were handed over.
+Status for_each_frame(ByteView bytes, size_t max_frame, const std::function<bool(ByteView)>& on_frame);
 Bytes encode_frame(ByteView payload);
 // Writes the header for a payload of `len` bytes at out[at..at+4).
 void put_frame_header(Bytes& out, size_t at, uint32_t len);

@@ -300,8 +300,13 @@ TEST(GossipChurn, FailedPeersAreReplacedAndItemsStillReachEveryone) {
   dead.insert(0);
   ASSERT_LE(dead.size(), 7u);
   for (int d : dead) mesh.modules[d]->stop();
-  ASSERT_TRUE(run_until(mesh.io, [&] { return mesh.modules[kOrphan]->peers().active() == 0; }))
-      << "module 11 did not notice its peers were gone";
+  // Its links to them are gone (it may already have found a new peer: "no link at all" is a
+  // moment the test cannot count on seeing, and waiting for it flaked under load).
+  ASSERT_TRUE(run_until(mesh.io, [&] {
+    for (auto& a : mesh.modules[kOrphan]->peers().peer_addresses())
+      if (dead.count(mesh.index_of(a))) return false;
+    return true;
+  })) << "module 11 did not notice its peers were gone";
   auto survivors_ok = [&] {
     for (size_t i = 0; i < mesh.modules.size(); ++i)
       if (!dead.count(static_cast<int>(i)) && mesh.modules[i]->peers().active() < 3) return false;

@@ -112,12 +112,23 @@ TEST(ClientListener, WithAChannelTheOwnerSeesOpenedFramesAndTheClientsKey) {
   auto est = init.finish(hello, 5, keys->statics.pk);
   ASSERT_TRUE(est) << est.error().message;
   raw_write_frame(s, est->auth);
-  raw_write_frame(s, *est->channel.seal(to_bytes("ping")));
-  Bytes echoed;
-  ASSERT_TRUE(raw_read_frame(s, echoed));
-  auto opened = est->channel.open(echoed);
-  ASSERT_TRUE(opened);
-  EXPECT_EQ(*opened, to_bytes("ping"));
+  // After the key proof every sealed message is a record of whole frames: two requests in one.
+  Bytes record;
+  append_frame(record, to_bytes("ping"));
+  append_frame(record, to_bytes("pong"));
+  raw_write_frame(s, *est->channel.seal(record));
+  std::vector<Bytes> echoed;
+  while (echoed.size() < 2) {
+    Bytes f;
+    ASSERT_TRUE(raw_read_frame(s, f));
+    auto opened = est->channel.open(f);
+    ASSERT_TRUE(opened);
+    ASSERT_TRUE(for_each_frame(*opened, 1024, [&](ByteView m) {
+      echoed.emplace_back(m.begin(), m.end());
+      return true;
+    }));
+  }
+  EXPECT_EQ(echoed, (std::vector<Bytes>{to_bytes("ping"), to_bytes("pong")}));
   const crypto::ClientKey* who = nullptr;
   io.run([&] {
     who = srv.l->principal(srv.last_conn);
@@ -127,7 +138,9 @@ TEST(ClientListener, WithAChannelTheOwnerSeesOpenedFramesAndTheClientsKey) {
   EXPECT_EQ(Bytes(who->begin(), who->end()), pk);
   EXPECT_EQ(srv.l->counters().handshakes, 1u);
 
-  // A frame that does not open (here: sent in the clear) closes the channel.
+  // A record whose frames do not add up, then one that does not open (sent in the clear): each
+  // closes the channel.
+  EXPECT_FALSE(for_each_frame(Bytes{9, 0, 0, 0, 1}, 1024, [](ByteView) { return true; }));
   raw_write_frame(s, to_bytes("not sealed"));
   EXPECT_TRUE(raw_closed_by_peer(s));
 }

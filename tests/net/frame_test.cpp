@@ -137,5 +137,27 @@ TEST(Frame, ViewFeedPointsIntoTheInputAndAssemblesSplitFrames) {
   EXPECT_TRUE(small.failed());
 }
 
+// A client-channel record: whole frames end to end, each handed over; a frame over the limit or
+// cut short fails after the ones before it.
+TEST(Frame, ARecordSplitsIntoItsWholeFrames) {
+  Bytes rec;
+  append_frame(rec, to_bytes("a"));
+  append_frame(rec, {});
+  append_frame(rec, to_bytes("ccc"));
+  std::vector<Bytes> got;
+  auto take = [&](ByteView f) {
+    got.emplace_back(f.begin(), f.end());
+    return true;
+  };
+  ASSERT_TRUE(for_each_frame(rec, 3, take));
+  EXPECT_EQ(got, (std::vector<Bytes>{to_bytes("a"), {}, to_bytes("ccc")}));
+  got.clear();
+  EXPECT_FALSE(for_each_frame(rec, 2, take)) << "a frame over the limit";
+  EXPECT_EQ(got.size(), 2u);
+  got.clear();
+  EXPECT_FALSE(for_each_frame(ByteView(rec).first(rec.size() - 1), 3, take)) << "cut short";
+  EXPECT_EQ(got.size(), 2u);
+}
+
 }  // namespace
 }  // namespace rampart::net

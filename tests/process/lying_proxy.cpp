@@ -95,15 +95,18 @@ void LyingProxy::serve(int cfd) {
   while (!stop_) {
     pollfd p[2] = {{cfd, POLLIN, 0}, {up->fd(), POLLIN, 0}};
     if (::poll(p, 2, 100) <= 0) continue;
-    if (p[0].revents) {  // requests pass through untouched
+    if (p[0].revents) {  // requests pass through untouched (each record holds whole frames)
       auto f = read_frame(cfd, std::chrono::seconds(10));
-      auto req = f ? down.open(*f) : Result<Bytes>(err("gone"));
-      if (!req || !up->send(*req)) break;
+      auto record = f ? down.open(*f) : Result<Bytes>(err("gone"));
+      bool sent = true;
+      const bool ok = record.ok() &&
+                      net::for_each_frame(*record, 1u << 20, [&](ByteView req) { return sent = up->send(req); }).ok();
+      if (!ok || !sent) break;
     }
     if (p[1].revents) {
       auto reply = up->recv(std::chrono::seconds(10));
       if (!reply) break;
-      auto sealed = down.seal(lie(std::move(*reply), lies_));
+      auto sealed = down.seal(net::encode_frame(lie(std::move(*reply), lies_)));  // a record of one frame
       if (!sealed || !write_all(cfd, net::encode_frame(*sealed))) break;
     }
   }

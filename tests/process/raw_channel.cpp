@@ -50,7 +50,10 @@ std::optional<RawChannel> RawChannel::open(const ClusterConfig& cfg, uint32_t id
   return ch;
 }
 
-RawChannel::RawChannel(RawChannel&& o) noexcept : fd_(o.fd_), session_(std::move(o.session_)) { o.fd_ = -1; }
+RawChannel::RawChannel(RawChannel&& o) noexcept
+    : fd_(o.fd_), session_(std::move(o.session_)), ready_(std::move(o.ready_)) {
+  o.fd_ = -1;
+}
 
 RawChannel::~RawChannel() {
   if (fd_ >= 0) ::close(fd_);
@@ -63,11 +66,16 @@ bool RawChannel::send(ByteView payload) {
 }
 
 std::optional<Bytes> RawChannel::recv(std::chrono::milliseconds d) {
-  auto f = read_frame(fd_, d);
-  if (!f) return std::nullopt;
-  auto pt = session_.open(*f);
-  if (!pt) return std::nullopt;
-  return std::move(*pt);
+  const auto until = std::chrono::steady_clock::now() + d;
+  while (ready_.empty()) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return std::nullopt;
+    auto f = read_frame(fd_, left);
+    if (!f || !session_.open(*f, [&](ByteView m) { ready_.emplace_back(m.begin(), m.end()); })) return std::nullopt;
+  }
+  Bytes m = std::move(ready_.front());
+  ready_.pop_front();
+  return m;
 }
 
 }  // namespace rampart::test

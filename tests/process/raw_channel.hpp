@@ -3,6 +3,7 @@
 // port byte by byte (replays, retries, a Byzantine replica's proxy): connect, hello, key proof,
 // then sealed frames.
 #include <chrono>
+#include <deque>
 #include <optional>
 #include <string>
 
@@ -23,7 +24,7 @@ class RawChannel {
   ~RawChannel();
 
   bool send(ByteView payload);
-  // The next frame, opened, if one comes within `d`.
+  // The next frame (records are opened and split), if one comes within `d`.
   std::optional<Bytes> recv(std::chrono::milliseconds d);
   int fd() const { return fd_; }
 
@@ -31,9 +32,10 @@ class RawChannel {
   RawChannel(int fd, client::Session s) : fd_(fd), session_(std::move(s)) {}
   int fd_ = -1;
   client::Session session_;
+  std::deque<Bytes> ready_;  // frames of a record not yet returned
 };
 
 // The next frame's payload on a blocking socket (not opened), if one comes within `d`.
-std::optional<Bytes> read_frame(int fd, std::chrono::milliseconds d, size_t max = (1u << 20) + 16);
+std::optional<Bytes> read_frame(int fd, std::chrono::milliseconds d, size_t max = (1u << 20) + 4 + 16);
 
 }  // namespace rampart::test
