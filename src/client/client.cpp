@@ -52,6 +52,7 @@ struct Client::Impl {
       sock.reset();
     }
     session.reset();
+    pending_auth.clear();
     frames.clear();
     dec = net::FrameDecoder(kMaxFrame);
   }

@@ -182,6 +182,13 @@ class NodeImpl final : public consensus::Env,
   }
   void cancel_state_timer() override { st_timer.cancel(); }
   bool verify_checkpoint(const consensus::CheckpointCert& cert) override { return proto->verify_checkpoint(cert); }
+  bool snapshot_matches(ByteView snapshot, const Hash32& digest) override {
+    auto scratch_sm = app::make_app(cfg);
+    if (!scratch_sm) return false;
+    KeyPrefixedApp scratch_app{**scratch_sm};
+    replica::Executor scratch{scratch_app};
+    return scratch.restore(snapshot).ok() && scratch.state_digest() == digest;
+  }
   void old_chain_dropped() override { proofs->clear(); }
   void replayed(uint64_t k) override { ctr.height.store(k); }
   void protocol_transferred(Seq k, const Hash32& head) override;

@@ -112,6 +112,10 @@ bool StateTransfer::acceptable(consensus::NodeId from, const StateResp& r, uint6
     if (!own || ledger::block_hash(*own) != head_ || own->state_digest != r.checkpoint.state_digest)
       st = err("checkpoint " + std::to_string(k_) + ": its block does not match its head and state digest");
   }
+  // Last, the part no signature covers: a snapshot of another state would otherwise cost us our
+  // speculation and leave the executor holding the peer's state until an honest answer came.
+  if (st && !host_.snapshot_matches(r.snapshot, r.checkpoint.state_digest))
+    st = err("checkpoint " + std::to_string(k_) + ": the snapshot does not restore to the certified state digest");
   if (!st) {
     reg_[kBadPeerMsgs]++;
     spdlog::warn("event=state_transfer_rejected from={} error=\"{}\"", from, st.error().message);

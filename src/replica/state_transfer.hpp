@@ -38,6 +38,10 @@ class StateTransferHost {
   virtual void cancel_state_timer() = 0;
   // Does the protocol accept this certificate (nf signatures under its own rules)?
   virtual bool verify_checkpoint(const consensus::CheckpointCert& cert) = 0;
+  // Does this snapshot restore to exactly that state digest? Checked on a scratch copy of the
+  // state machine, before anything of ours changes: the snapshot is the one part of an answer no
+  // signature covers.
+  virtual bool snapshot_matches(ByteView snapshot, const Hash32& state_digest) = 0;
   // Blocks of ours that no longer count are gone (our speculative ones above the last final one):
   // so is their CART state.
   virtual void old_chain_dropped() = 0;

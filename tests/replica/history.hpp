@@ -2,6 +2,8 @@
 // A cluster's history for the replica core's tests: blocks executed by a real executor over the
 // key-value app, proven with the fake group key (n = 4, nf = 3), and the executor's snapshot at
 // each height.
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -69,5 +71,25 @@ struct History {
     return r;
   }
 };
+
+// A replica that has executed and stored the history's first `have` blocks (the store counts
+// writes from here on).
+template <class Store>
+void hold_first(const History& h, uint64_t have, Store& store, Executor& exec) {
+  for (uint64_t k = 1; k <= have; ++k) EXPECT_TRUE(store.append_block(h.blocks[k], h.batches[k], false));
+  EXPECT_TRUE(exec.restore(h.snaps[have]));
+  store.writes = 0;
+}
+
+// What must not change when a peer's answer is refused.
+struct Seen {
+  uint64_t last_block, last_final, executed;
+  Hash32 digest;
+  bool operator==(const Seen&) const = default;
+};
+template <class Store>
+Seen seen(const Store& store, const Executor& exec) {
+  return {store.last_block(), store.last_final(), exec.last_executed(), exec.state_digest()};
+}
 
 }  // namespace rampart::replica::testing

@@ -18,6 +18,8 @@ namespace {
 
 using consensus::NodeId;
 using testing::History;
+using testing::Seen;
+using testing::hold_first;
 using testing::MemStore;
 using testing::metric_value;
 
@@ -87,17 +89,10 @@ struct Restarted {
   Restarted(const History& h, uint64_t have)
       : store(h.blocks[0], h.batches[0]), rj(init(h, have), store, exec, keep, h.keys.threshold_verifier(), h.snaps[0], host, reg) {}
   Rejoin::Params init(const History& h, uint64_t have) {
-    for (uint64_t k = 1; k <= have; ++k) EXPECT_TRUE(store.append_block(h.blocks[k], h.batches[k], false));
-    EXPECT_TRUE(exec.restore(h.snaps[have]));
-    store.writes = 0;
+    hold_first(h, have, store, exec);
     return {0, 4, 1};
   }
-  struct Seen {
-    uint64_t last_block, last_final, executed;
-    Hash32 digest;
-    bool operator==(const Seen&) const = default;
-  };
-  Seen seen() const { return {store.last_block(), store.last_final(), exec.last_executed(), exec.state_digest()}; }
+  Seen seen() const { return testing::seen(store, exec); }
 };
 
 TEST(Rejoin, SaysHelloOnlyOnTheTick) {

@@ -15,6 +15,8 @@ namespace {
 
 using consensus::NodeId;
 using testing::History;
+using testing::Seen;
+using testing::hold_first;
 using testing::MemStore;
 using testing::metric_value;
 
@@ -29,6 +31,11 @@ class FakeHost final : public StateTransferHost {
   void arm_state_timer(uint64_t after_ms) override { timer = after_ms; }
   void cancel_state_timer() override { timer.reset(); }
   bool verify_checkpoint(const consensus::CheckpointCert& c) override { return c.sigs.size() == 3; }
+  bool snapshot_matches(ByteView snapshot, const Hash32& digest) override {
+    app::kv::KvStore kv;
+    Executor scratch(kv);
+    return scratch.restore(snapshot).ok() && scratch.state_digest() == digest;
+  }
   void old_chain_dropped() override { ++dropped; }
   void replayed(uint64_t k) override { replayed_to.push_back(k); }
   void protocol_transferred(uint64_t k, const Hash32& head) override { protocol.push_back({k, head}); }
@@ -64,17 +71,9 @@ struct Replica {
   Replica(const History& hist, uint64_t have, NodeId self = 0)
       : h(hist), store(hist.blocks[0], hist.batches[0]),
         st({self, 4}, store, exec, keep, hist.keys.threshold_verifier(), host, reg) {
-    for (uint64_t k = 1; k <= have; ++k) EXPECT_TRUE(store.append_block(h.blocks[k], h.batches[k], false));
-    EXPECT_TRUE(exec.restore(h.snaps[have]));
-    store.writes = 0;
+    hold_first(hist, have, store, exec);
   }
-  // What must not change when an answer is refused.
-  struct Seen {
-    uint64_t last_block, last_final, executed;
-    Hash32 digest;
-    bool operator==(const Seen&) const = default;
-  };
-  Seen seen() const { return {store.last_block(), store.last_final(), exec.last_executed(), exec.state_digest()}; }
+  Seen seen() const { return testing::seen(store, exec); }
 };
 
 TEST(StateTransfer, AsksOnePeerAtATimeAndTheNextOnEachRetry) {
@@ -255,10 +254,15 @@ TEST(StateTransfer, ALyingPeerDoesNotStallAnHonestOne) {
   // is the one part no signature covers.
   auto lie = h.answer(16, 5, 16);
   lie.snapshot = h.snaps[15];
+  const auto before = r.seen();
   r.st.on_response(1, lie);
   EXPECT_TRUE(r.st.active());
   EXPECT_TRUE(r.host.installs.empty());
   EXPECT_FALSE(r.store.checkpoint());
+  // Refused before anything of ours changed: no block stored, our state untouched.
+  EXPECT_EQ(r.seen(), before);
+  EXPECT_EQ(r.store.writes, 0u);
+  EXPECT_EQ(r.host.dropped, 0);
   // Peer 3 lies about its checkpoint as well.
   r.st.on_response(3, h.answer(12, 5, 16));
   EXPECT_TRUE(r.st.active());
