@@ -59,14 +59,7 @@ Status Session::seal_frame(ByteView payload, Bytes& out) {
 
 Status Session::seal_frames(ByteView frames, Bytes& out) {
   if (!channel_) return err("channel to replica " + std::to_string(replica_) + " not set up");
-  const size_t at = out.size();
-  out.resize(at + net::kFrameHeaderBytes);
-  if (auto st = channel_->seal_into(frames, out); !st) {
-    out.resize(at);
-    return st;
-  }
-  net::put_frame_header(out, at, static_cast<uint32_t>(out.size() - at - net::kFrameHeaderBytes));
-  return {};
+  return net::append_sealed_frame(*channel_, frames, out);
 }
 
 Status Session::open(ByteView record, const std::function<void(ByteView)>& on_frame) {

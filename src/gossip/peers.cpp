@@ -182,15 +182,7 @@ struct PeerManager::Impl : std::enable_shared_from_this<PeerManager::Impl> {
 
   bool send_sealed(Link& l, const P2pMessage& m) {
     if (!l.ch || l.conn->closed()) return false;
-    Bytes plain = encode_p2p(m);
-    Bytes& buf = l.conn->fill_buffer();
-    size_t at = buf.size();
-    buf.resize(at + net::kFrameHeaderBytes);
-    if (!l.ch->seal_into(plain, buf)) {
-      buf.resize(at);
-      return false;
-    }
-    net::put_frame_header(buf, at, static_cast<uint32_t>(buf.size() - at - net::kFrameHeaderBytes));
+    if (!net::append_sealed_frame(*l.ch, encode_p2p(m), l.conn->fill_buffer())) return false;
     l.conn->frame_appended();
     l.conn->flush();
     return true;

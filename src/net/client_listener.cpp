@@ -28,9 +28,9 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
 
   // A connection's client channel: the handshake, then the channel and the key that opened it.
   struct Secure {
-    explicit Secure(const ClientChannelKeys& k) : hs(k.replica, k.statics) {}
+    explicit Secure(const ClientChannelKeys& k) { hs.emplace(k.replica, k.statics); }
     enum class State { hello, auth, established } state = State::hello;
-    crypto::ClientChannelResponder hs;
+    std::optional<crypto::ClientChannelResponder> hs;  // until the channel is up (then wiped)
     std::optional<crypto::Channel> channel;
     crypto::ClientKey principal{};
     Bytes pending;              // frames to seal as the next record
@@ -228,7 +228,7 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
     Connection& c = *e.conn;
     switch (sec.state) {
       case Secure::State::hello: {
-        auto hello = sec.hs.accept(f);
+        auto hello = sec.hs->accept(f);
         if (!hello) return bad_handshake(id, hello.error().message);
         c.send_frame(*hello);
         c.flush();
@@ -236,10 +236,11 @@ struct ClientListener::Impl : std::enable_shared_from_this<ClientListener::Impl>
         return;
       }
       case Secure::State::auth: {
-        auto key = sec.hs.authenticate(f);
+        auto key = sec.hs->authenticate(f);
         if (!key) return bad_handshake(id, key.error().message);
         sec.principal = *key;
-        sec.channel.emplace(std::move(sec.hs.channel()));
+        sec.channel.emplace(std::move(sec.hs->channel()));
+        sec.hs.reset();  // its copy of the replica's static secret goes with it
         sec.state = Secure::State::established;
         c.clear_deadline();
         c.decoder().set_max_frame(record_limit() + crypto::Channel::kTagBytes);

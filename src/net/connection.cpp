@@ -126,14 +126,10 @@ void Connection::send_frame(ByteView payload) {
 }
 
 bool Connection::send_sealed(crypto::Channel& ch, ByteView plaintext) {
-  const size_t at = fill_.size();
-  fill_.resize(at + kFrameHeaderBytes);
-  if (!ch.seal_into(plaintext, fill_)) {
-    fill_.resize(at);
+  if (!append_sealed_frame(ch, plaintext, fill_)) {
     close("channel counter exhausted");
     return false;
   }
-  put_frame_header(fill_, at, static_cast<uint32_t>(fill_.size() - at - kFrameHeaderBytes));
   frame_appended();
   return true;
 }

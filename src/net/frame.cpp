@@ -19,6 +19,17 @@ void append_frame(Bytes& out, ByteView payload) {
   out.insert(out.end(), payload.begin(), payload.end());
 }
 
+Status append_sealed_frame(crypto::Channel& ch, ByteView plaintext, Bytes& out) {
+  const size_t at = out.size();
+  out.resize(at + kFrameHeaderBytes);
+  if (auto st = ch.seal_into(plaintext, out); !st) {
+    out.resize(at);
+    return st;
+  }
+  put_frame_header(out, at, static_cast<uint32_t>(out.size() - at - kFrameHeaderBytes));
+  return {};
+}
+
 Status for_each_frame(ByteView bytes, size_t max_frame, const std::function<bool(ByteView)>& on_frame) {
   size_t at = 0;
   while (at < bytes.size()) {

@@ -11,6 +11,7 @@
 
 #include "common/bytes.hpp"
 #include "common/result.hpp"
+#include "crypto/channel.hpp"
 
 namespace rampart::net {
 
@@ -19,6 +20,9 @@ constexpr size_t kDefaultMaxFrame = 16u << 20;  // 16 MiB
 
 // Appends header + payload to `out`.
 void append_frame(Bytes& out, ByteView payload);
+// Appends `plaintext` sealed on `ch` (its next message) as one frame; on failure (the channel's
+// counter is exhausted) `out` is left as it was.
+Status append_sealed_frame(crypto::Channel& ch, ByteView plaintext, Bytes& out);
 // Walks whole frames laid end to end in `bytes` (a client-channel record), handing each payload
 // to on_frame until it returns false. Fails on a frame above max_frame or a truncated one; the
 // frames before it were handed over.
