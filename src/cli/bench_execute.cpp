@@ -1,7 +1,7 @@
 // `rampart bench execute`: what one replica spends per request once a batch is ordered, in one
 // process and on one thread -- check its requests, decode the batch, execute it (KV store, reply cache, results
 // tree, state digest), append it to the ledger, hash it, and write the reply frames a replica
-// sends its clients. The same code the replica runs (Executor, KvStore behind KeyPrefixedApp,
+// sends its clients. The same code the replica runs (Executor, KvStore behind PrincipalApp,
 // ledger::Store, replica::reply_frame), fed batches shaped like `bench cluster --auth none` ones.
 //
 // Why: `bench cluster` runs five processes on two cores and its numbers move 10-20% with the
@@ -21,7 +21,7 @@
 #include "replica/client_wire.hpp"
 #include "ledger/block.hpp"
 #include "ledger/store.hpp"
-#include "node/app_adapter.hpp"
+#include "replica/principal_app.hpp"
 #include "replica/client_auth.hpp"
 #include "replica/reply_frame.hpp"
 #include "replica/batch.hpp"
@@ -106,7 +106,7 @@ Pass run_pass(const std::vector<Bytes>& batches, const std::filesystem::path& di
     std::exit(1);
   }
   app::kv::KvStore kv;
-  node::KeyPrefixedApp app(kv);
+  replica::PrincipalApp app(kv);
   replica::Executor exec(app);
   Pass p;
   size_t frames_bytes = 0;

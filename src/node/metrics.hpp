@@ -21,11 +21,6 @@ class Server;
 
 namespace rampart::node {
 
-// Gauges set on the io thread (counters live in the replica's metrics::Registry).
-struct Counters {
-  std::atomic<uint64_t> height{0}, final_height{0}, checkpoint{0}, proven{0}, view{0};
-};
-
 struct PeerQueue {
   uint32_t id = 0;
   size_t depth = 0;

@@ -1,17 +1,8 @@
 #pragma once
-// One replica process (DESIGN.md §2, §3.3, §3.4): a single io_context thread runs the
-// transport, the client port, the batcher, the sans-IO Protocol and this Env; a second thread
-// serves Prometheus metrics over HTTP, a third fsyncs the ledger's log (node/wal_syncer.hpp).
-//
-// Life of a request: client -> client port -> batcher (closes at batch_size or batch_timeout)
-// -> a backup forwards its batch to the primary, which proposes its own batch and the forwarded
-// ones as one bundle (docs/architecture.md; a forwarded batch not ordered in time is submitted
-// to the backup's protocol, which can replace the primary) -> Protocol orders it -> execute():
-// executor over the KV store and the results Merkle tree, block k appended to the ledger
-// (speculative), our threshold share over proof_message(k, results_root) broadcast -> with nf
-// shares for the same root any replica combines the group signature, attaches it to block k,
-// fsyncs, waits for n - f DURABLE acknowledgements, and only then answers each client connected
-// to it whose request was in batch k (CART).
+// One replica process (DESIGN.md §2, §3.3, §3.4): the replica core (replica/replica.hpp, where
+// the life of a request is described) plugged into the world. A single io_context thread runs
+// the peer transport, the client port, the timers and the core; a second thread serves
+// Prometheus metrics over HTTP, a third fsyncs the ledger's log (node/wal_syncer.hpp).
 #include <atomic>
 #include <filesystem>
 #include <memory>

@@ -6,11 +6,11 @@
 #include "app/state_machine.hpp"
 #include "replica/client_wire.hpp"
 
-namespace rampart::node {
+namespace rampart::replica {
 
-class KeyPrefixedApp final : public app::StateMachine {
+class PrincipalApp final : public app::StateMachine {
  public:
-  explicit KeyPrefixedApp(app::StateMachine& inner) : inner_(inner) {}
+  explicit PrincipalApp(app::StateMachine& inner) : inner_(inner) {}
   Bytes apply(const app::Invocation& in) override {
     app::Invocation out = in;
     if (in.op.size() < client::kPubkeyBytes) {
@@ -31,4 +31,4 @@ class KeyPrefixedApp final : public app::StateMachine {
   app::StateMachine& inner_;
 };
 
-}  // namespace rampart::node
+}  // namespace rampart::replica

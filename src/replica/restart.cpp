@@ -43,17 +43,12 @@ Result<uint64_t> recover(const S& store, replica::Executor& exec, const crypto::
 }
 }  // namespace
 
-Result<uint64_t> recover_from_disk(const ledger::Store& store, replica::Executor& exec,
-                                   const crypto::ThresholdVerifier& tv) {
-  return recover(store, exec, tv);
-}
-
 Result<uint64_t> recover_from_disk(const LedgerStore& store, replica::Executor& exec,
                                    const crypto::ThresholdVerifier& tv) {
   return recover(store, exec, tv);
 }
 
-consensus::RestartPoint restart_point(const ledger::Store& store, const replica::Executor& exec,
+consensus::RestartPoint restart_point(const LedgerStore& store, const replica::Executor& exec,
                                       uint64_t checkpoint_interval) {
   consensus::RestartPoint rp;
   rp.k = exec.last_executed();

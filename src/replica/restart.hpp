@@ -40,16 +40,13 @@ namespace rampart::replica {
 // Restores the last stable checkpoint's snapshot into `exec` and replays the final blocks above
 // it; every step is checked against the digests and proofs stored in the blocks, so damaged
 // data is an Error (the replica refuses to start). Returns the recovered height (last final).
-Result<uint64_t> recover_from_disk(const ledger::Store& store, replica::Executor& exec,
-                                   const crypto::ThresholdVerifier& tv);
-// The same over the core's view of the ledger (a fork's rebuild, replica/rejoin.hpp).
 Result<uint64_t> recover_from_disk(const LedgerStore& store, replica::Executor& exec,
                                    const crypto::ThresholdVerifier& tv);
 
 // What to tell a fresh protocol instance after recovery: height, state, the stored checkpoint
 // with its certificate, the state digests at the checkpoint multiples above it, the journal,
 // and the batches stored above the checkpoint (blocks' and set-aside ones).
-consensus::RestartPoint restart_point(const ledger::Store& store, const replica::Executor& exec,
+consensus::RestartPoint restart_point(const LedgerStore& store, const replica::Executor& exec,
                                       uint64_t checkpoint_interval);
 
 // A checkpoint offered in state transfer: it must be the one the protocol asked for (want_k,

@@ -18,6 +18,7 @@ class MemStore final : public LedgerStore {
   }
   uint64_t last_block() const override { return blocks_.size() - 1; }
   uint64_t last_final() const override { return final_; }
+  Hash32 last_hash() const override { return ledger::block_hash(blocks_.back()); }
   Result<ledger::Block> block(uint64_t k) const override {
     if (k > last_block()) return err("no block " + std::to_string(k));
     return blocks_[k];
@@ -33,6 +34,27 @@ class MemStore final : public LedgerStore {
   std::optional<ledger::CheckpointRecord> checkpoint() const override { return cp_; }
   Result<std::optional<ledger::Snapshot>> snapshot() const override { return snap_; }
   Result<std::vector<ledger::JournalEntry>> journal() const override { return std::vector<ledger::JournalEntry>{}; }
+  Result<std::vector<ledger::SetAsideBatch>> set_aside_batches() const override {
+    return std::vector<ledger::SetAsideBatch>{};
+  }
+  Status append_speculative(const ledger::Block& b, ByteView batch, bool) override {
+    return append_speculative(b, Bytes(batch.begin(), batch.end()));
+  }
+  Status set_proof(uint64_t k, uint64_t view, ByteView proof, bool) override {
+    if (k > last_block() || k <= final_) return err("no speculative block " + std::to_string(k));
+    blocks_[k].view = view;
+    blocks_[k].proof.assign(proof.begin(), proof.end());
+    return {};
+  }
+  Status mark_final(uint64_t k, bool) override {
+    if (k > last_block()) return err("no block " + std::to_string(k));
+    for (uint64_t j = final_ + 1; j <= k; ++j)
+      if (blocks_[j].proof.empty()) return err("unproven block " + std::to_string(j));
+    final_ = std::max(final_, k);
+    return {};
+  }
+  Status journal_put(uint64_t, uint8_t, ByteView) override { return {}; }
+  Status journal_prune(uint64_t) override { return {}; }
 
   Status append_block(const ledger::Block& b, ByteView batch, bool) override {
     if (b.k != last_block() + 1 || final_ != last_block()) return err("not next or not all final");

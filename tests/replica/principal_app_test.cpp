@@ -1,11 +1,11 @@
 // On the direct path a request's payload is the client's public key followed by the operation:
 // the adapter hands the application the key as the invocation's principal and the operation
 // alone, keeping where and for whom it runs.
-#include "node/app_adapter.hpp"
+#include "replica/principal_app.hpp"
 
 #include <gtest/gtest.h>
 
-namespace rampart::node {
+namespace rampart::replica {
 namespace {
 
 struct Last final : app::StateMachine {
@@ -24,9 +24,9 @@ struct Last final : app::StateMachine {
   Status restore(ByteView) override { return {}; }
 };
 
-TEST(KeyPrefixedApp, ThePrincipalIsTheKeyThatPrefixesThePayload) {
+TEST(PrincipalApp, ThePrincipalIsTheKeyThatPrefixesThePayload) {
   Last inner;
-  KeyPrefixedApp a(inner);
+  PrincipalApp a(inner);
   Bytes payload(client::kPubkeyBytes, 0xab);
   payload.push_back(0x01);
   payload.push_back(0x02);
@@ -44,4 +44,4 @@ TEST(KeyPrefixedApp, ThePrincipalIsTheKeyThatPrefixesThePayload) {
 }
 
 }  // namespace
-}  // namespace rampart::node
+}  // namespace rampart::replica
