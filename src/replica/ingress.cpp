@@ -63,8 +63,11 @@ bool Ingress::on_frame(SinkId from, const Principal& who, ByteView frame) {
     }
     if (r.seq == e->seq && answer_from_cache(from, r, *e)) return true;
     // Its last request again, its block not final and answered yet: ordered again (the executor
-    // answers from its cache), the reply going where the client's replies go.
-    if (r.seq != e->seq) sink_of_[r.client] = from;
+    // answers from its cache), the reply going where the client's replies go. The client's own
+    // key on the sink, or no sink known for it (this replica restarted since), binds it: without
+    // that a replica that lost its sinks in a crash never answered the retry (found by the
+    // simulator on the replica core, `rampart sim --core`, seed 2002).
+    if (r.seq != e->seq || who.id == r.client || !sink_of_.count(r.client)) sink_of_[r.client] = from;
   } else {
     sink_of_[r.client] = from;
   }

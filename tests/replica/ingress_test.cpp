@@ -164,5 +164,21 @@ TEST_F(IngressTest, ARetryOfAFinalBlockIsAnsweredFromTheCacheWithoutOrdering) {
   EXPECT_EQ(host.ordered.size(), 1u);
 }
 
+// A replica that restarted has lost its sinks, but its executor recovered the client's last
+// request: the client's retry on its own connection must bind the reply there (it used to be
+// ordered and answered to nobody, for ever if every replica had restarted).
+TEST_F(IngressTest, ARetryOfAnExecutedRequestIsAnsweredOnTheClientsOwnSinkAfterARestart) {
+  Key a;
+  ASSERT_TRUE(in.on_frame(1, a.principal(), a.frame(1, "x")));
+  execute_ordered(1);  // executed; its replies never went out (the replica crashed)
+  Ingress restarted{host, exec, ClientAuth::ed25519, reg};
+  ASSERT_TRUE(restarted.on_frame(7, a.principal(), a.frame(1, "x")));
+  ASSERT_EQ(host.ordered.size(), 1u) << "the retry of a block not final and answered is ordered again";
+  restarted.deliver(execute_ordered(2));
+  ASSERT_EQ(host.sent[7].size(), 1u) << "the retry was answered to nobody";
+  EXPECT_EQ(host.last(7).tag, client::kTagReply);
+  EXPECT_EQ(host.last(7).reply.seq, 1u);
+}
+
 }  // namespace
 }  // namespace rampart::replica
