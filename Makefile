@@ -32,6 +32,10 @@ bench: build
 SEED_START ?= random
 SIM_SEEDS_F1 ?= 100000
 SIM_SEEDS_F2 ?= 20000
+# The replica core (`rampart sim --core`): fewer seeds, each costs more (real Ed25519 client
+# signatures, the restart handshake, CART proofs over the network).
+SIM_CORE_SEEDS_F1 ?= 20000
+SIM_CORE_SEEDS_F2 ?= 4000
 sim-long: build
 	@rc=0; start=$(SEED_START); \
 	if [ "$$start" = random ]; then start=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); fi; \
@@ -39,6 +43,8 @@ sim-long: build
 	for p in poe poe-mac pbft; do \
 	  ./$(BUILD)/rampart sim --protocol $$p --seeds $(SIM_SEEDS_F1) --seed-start $$start --faults all --keep-going || rc=1; \
 	  ./$(BUILD)/rampart sim --protocol $$p --seeds $(SIM_SEEDS_F2) --seed-start $$start --faults all --f 2 --keep-going || rc=1; \
+	  ./$(BUILD)/rampart sim --core --protocol $$p --seeds $(SIM_CORE_SEEDS_F1) --seed-start $$start --faults all --keep-going || rc=1; \
+	  ./$(BUILD)/rampart sim --core --protocol $$p --seeds $(SIM_CORE_SEEDS_F2) --seed-start $$start --faults all --f 2 --keep-going || rc=1; \
 	done; exit $$rc
 
 # Minutes of honest load + a hostile client + SIGKILL/restart of one replica at a time; ends with

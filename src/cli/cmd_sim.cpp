@@ -30,6 +30,7 @@ struct SimArgs {
   bool keep_going = false;
   std::string weaken = "none";
   uint64_t fault_phase_ms = 3000;
+  bool core = false;
 };
 
 sim::Weaken weaken_of(const std::string& s) {
@@ -87,6 +88,7 @@ int run(SimArgs a) {
     o.verbose = a.verbose;
     o.weaken = weaken_of(a.weaken);
     o.fault_phase_ms = a.fault_phase_ms;
+    o.core = a.core;
     sim::SimResult r = sim::run_sim(o);
     if (r.skipped) {
       ++skipped;
@@ -121,9 +123,10 @@ int run(SimArgs a) {
       for (const auto& v : r.violations) std::printf("  %s\n", v.c_str());
       std::printf("  last %zu events:\n", r.trace.size());
       for (const auto& line : r.trace) std::printf("    %s\n", line.c_str());
-      std::printf("  replay: rampart sim --protocol %s --seeds 1 --seed-start %llu --f %u --faults %s%s --verbose\n",
+      std::printf("  replay: rampart sim --protocol %s --seeds 1 --seed-start %llu --f %u --faults %s%s%s --verbose\n",
                   a.protocol.c_str(), static_cast<unsigned long long>(s), a.f, faults->str().c_str(),
-                  a.fault_phase_ms != 3000 ? (" --fault-phase-ms " + std::to_string(a.fault_phase_ms)).c_str() : "");
+                  a.fault_phase_ms != 3000 ? (" --fault-phase-ms " + std::to_string(a.fault_phase_ms)).c_str() : "",
+                  a.core ? " --core" : "");
       std::fflush(stdout);
       if (!a.keep_going) break;
     }
@@ -173,6 +176,9 @@ Command reg("sim", [](CLI::App& app) {
   cmd->add_option("--clients", args->clients, "simulated clients");
   cmd->add_option("--requests", args->requests, "requests per client");
   cmd->add_flag("--verbose", args->verbose, "print every event");
+  cmd->add_flag("--core", args->core,
+                "run the replica core the process runs (replica::Replica: bundles, CART proofs, DURABLE, the journal on a "
+                "disk that loses unsynced writes, the restart handshake); tactics and --weaken are not played there yet");
   cmd->add_flag("--keep-going", args->keep_going, "do not stop at the first violating seed");
   cmd->add_option("--fault-phase-ms", args->fault_phase_ms,
                   "faults until GST, drawn per seed in [half, twice] this (simulated ms)");

@@ -51,6 +51,9 @@ struct SimOptions {
   Weaken weaken = Weaken::none;
   // Test hook: forces this replica to be Byzantine with the given behaviour (-1: chosen by seed).
   int force_byzantine = -1;
+  // Run the replica core (replica::Replica, as `rampart replica` does) instead of the
+  // simulator's own replica layer (sim/core_world.hpp).
+  bool core = false;
   Fault force_behaviour = Fault::silent;
 };
 

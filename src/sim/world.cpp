@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "sim/adversary_protocol.hpp"
+#include "sim/core_world.hpp"
 #include "sim/world.hpp"
 
 namespace rampart::sim::detail {
@@ -351,6 +352,7 @@ SimResult run_sim(const SimOptions& opts) {
     r.violations.push_back("unknown protocol '" + o.protocol + "'");
     return r;
   }
+  if (o.core) return core::run(o);
   detail::World w(o);
   return w.run();
 }

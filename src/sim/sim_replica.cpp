@@ -1,0 +1,149 @@
+// A replica core's host in the simulator: its network, clock, timers, deferred calls and disk
+// syncs are events of the world; its decisions go to the invariant checker.
+#include "ledger/genesis.hpp"
+#include "replica/peer_msg.hpp"
+#include "sim/core_world.hpp"
+
+namespace rampart::sim::core {
+
+SimReplica::SimReplica(World& world, Node& n, uint32_t t, std::vector<bool> peers)
+    : w(world),
+      node(n),
+      twin(t),
+      own_store_(t == 0 ? nullptr : std::make_unique<SimStore>(ledger::genesis_config(world.cfg))),
+      store(t == 0 ? *n.store : *own_store_),
+      peers_(std::move(peers)) {
+  signer_ = w.keys.signer(n.id);
+  tsigner_ = w.keys.threshold_signer(n.id);
+}
+
+Status SimReplica::start() {
+  replica::ReplicaOptions ro;
+  ro.self = node.id;
+  ro.auth = replica::ClientAuth::ed25519;
+  ro.crypto = consensus::Crypto{signer_.get(), &w.keys.verifier(), tsigner_.get(), &w.keys.threshold_verifier()};
+  ro.factory = w.o.factory;
+  ro.max_inflight = w.o.max_inflight;
+  ro.events = this;
+  auto c = replica::Replica::create(w.cfg, std::move(ro), store, *this, reg_);
+  if (!c) return c.error();
+  core = std::move(*c);
+  if (checked()) w.checker.on_reset(node.id, store.last_final());
+  core->start();
+  return {};
+}
+
+bool SimReplica::checked() const { return !node.byzantine && twin == 0; }
+
+void SimReplica::send_peer(NodeId to, Bytes wire) {
+  if (to == node.id || !talks_to(to)) return;
+  if (!wire.empty() && wire[0] == static_cast<uint8_t>(replica::PeerTag::share)) {
+    if (auto s = replica::decode_share(ByteView(wire).subspan(1))) vouched_.insert(s->k);
+  }
+  w.replica_send(*this, to, std::move(wire));
+}
+
+void SimReplica::broadcast_peer(Bytes wire) {
+  for (NodeId p = 0; p < w.cfg.n(); ++p)
+    if (p != node.id && talks_to(p)) send_peer(p, wire);
+}
+
+bool SimReplica::send_to_client(replica::SinkId to, ByteView frame) {
+  w.reply_send(*this, to, frame);
+  return true;
+}
+
+// Each replica's own clock: a drifting one runs fast or slow.
+uint64_t SimReplica::now_ms() { return w.now() * node.drift_pm / 1000 / kMs; }
+
+void SimReplica::set_timer(uint16_t id, uint64_t after_ms) {
+  Event e;
+  e.type = Ev::timer;
+  e.a = node.id;
+  e.b = twin;
+  e.c = node.epoch;
+  e.d = (++timer_gen_[id] << 16) | id;
+  w.schedule(w.now() + after_ms * kMs * 1000 / node.drift_pm, std::move(e));
+}
+
+void SimReplica::cancel_timer(uint16_t id) { ++timer_gen_[id]; }
+
+void SimReplica::fire_timer(uint16_t id, uint64_t gen) {
+  if (timer_gen_[id] == gen) core->on_timer(id);
+}
+
+void SimReplica::defer(std::function<void()> f) {
+  Event e;
+  e.type = Ev::call;
+  e.a = node.id;
+  e.b = twin;
+  e.c = node.epoch;
+  e.fn = std::move(f);
+  w.schedule(w.now(), std::move(e));
+}
+
+uint64_t SimReplica::request_sync() {
+  const uint64_t gen = store.request();
+  if (node.crash_armed && twin == 0) {
+    // The crash the fault schedule armed: right after this request, before any sync completes.
+    node.crash_armed = false;
+    Event c;
+    c.type = Ev::crash;
+    c.a = node.id;
+    c.d = 1;
+    w.schedule(w.now() + 1, std::move(c));
+  }
+  Event e;
+  e.type = Ev::sync_done;
+  e.a = node.id;
+  e.b = twin;
+  e.c = node.epoch;
+  e.d = gen;
+  w.schedule(w.now() + w.rng.range(100, 2000), std::move(e));  // an fsync: 0.1 to 2 ms
+  return gen;
+}
+
+void SimReplica::fail_stop() { w.fail_stopped(node.id); }
+
+void SimReplica::executed(uint64_t k, View v, const ledger::Block& blk, const std::vector<replica::ReplyEntry>& replies) {
+  w.on_executed(node.id, k, v, blk);
+  if (!checked()) return;
+  std::vector<std::pair<uint64_t, uint64_t>> done;
+  for (const auto& r : replies)
+    if (r.kind == replica::ReplyKind::executed) done.emplace_back(r.client, r.seq);
+  w.checker.on_execute(node.id, k, blk.batch_digest, blk.results_root, ledger::block_hash(blk), std::move(done), v);
+}
+
+void SimReplica::rolled_back(uint64_t k) {
+  // Results we had vouched for, undone: what the view-change argument says never happens to a
+  // proven result (SimResult::vouched_rollbacks).
+  for (auto it = vouched_.upper_bound(k); it != vouched_.end(); it = vouched_.erase(it))
+    if (checked()) ++w.res.vouched_rollbacks;
+  if (!checked()) return;
+  w.res.rollbacks++;
+  w.checker.on_rollback(node.id, k);
+}
+
+void SimReplica::finalized(uint64_t k) {
+  vouched_.erase(vouched_.begin(), vouched_.upper_bound(k));
+  if (checked()) w.checker.on_final(node.id, k);
+}
+
+void SimReplica::checkpoint_stable(uint64_t k, const Hash32& head) {
+  if (checked()) w.checker.on_checkpoint_stable(node.id, k, head);
+}
+
+void SimReplica::state_installed(uint64_t k, const Hash32& head) {
+  vouched_.clear();
+  if (!checked()) return;
+  w.res.state_transfers++;
+  w.checker.on_state_installed(node.id, k, head);
+}
+
+void SimReplica::replayed(uint64_t k, const Hash32& head) {
+  if (checked()) w.checker.on_state_installed(node.id, k, head);
+}
+
+void SimReplica::view_changed(View v, NodeId) { w.on_view_installed(v); }
+
+}  // namespace rampart::sim::core
