@@ -149,7 +149,7 @@ using Submit = std::function<Result<client::WalletOutcome>(const Bytes&)>;
 struct Cell {
   uint64_t ops = 0, failed = 0;
   double secs = 0, p50_ms = 0, p99_ms = 0;
-  double cpu_s = 0;  // replicas + this process (clients, and the gateway when in-process), over the window
+  double cpu_rep_s = 0, cpu_self_s = 0;  // the replicas; this process (clients, and the in-process gateway), over the window
 };
 
 // T threads, closed loop, for warm-up + duration; counts what completed inside the window.
@@ -161,16 +161,17 @@ Cell run_cell(const std::vector<Submit>& clients, const std::vector<pid_t>& repl
   std::mutex mu;
   std::vector<uint32_t> lat_us;
   Cell cell;
-  auto cpu_now = [&] {
-    double s = process_cpu_seconds(0);
+  auto rep_cpu = [&] {
+    double s = 0;
     for (pid_t p : replicas) s += process_cpu_seconds(p);
     return s;
   };
   std::thread cpu_meter([&] {  // CPU over exactly the measured window
     std::this_thread::sleep_until(w0);
-    const double c0 = cpu_now();
+    const double r0 = rep_cpu(), s0 = process_cpu_seconds(0);
     std::this_thread::sleep_until(w1);
-    cell.cpu_s = cpu_now() - c0;
+    cell.cpu_rep_s = rep_cpu() - r0;
+    cell.cpu_self_s = process_cpu_seconds(0) - s0;
   });
   std::vector<std::thread> ts;
   for (size_t t = 0; t < clients.size(); ++t) {
@@ -222,11 +223,17 @@ int bench_wallet(const Args& a) {
               "balance read; every reply's proof verified by the client. %.0f s per row after 0.5 s warm-up.\n\n",
               a.duration);
   const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
-  std::printf("cpu/op: CPU of the replicas and of this process (client threads%s) per verified answer;\n"
-              "%ld cores would allow = %ld cores / cpu/op (the machine is shared: ops/s is what this run got of it).\n\n",
-              a.via == "direct" ? "" : ", and the gateway, which runs in this process", cores, cores);
-  std::printf("%3s %8s %7s %8s %10s %9s %9s %7s %10s %12s\n", "f", "via", "writes", "threads", "ops/s", "p50 ms", "p99 ms",
-              "failed", "cpu/op us", "cores allow");
+  double load1 = 0;
+  if (FILE* la = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(la, "%lf", &load1) != 1) load1 = 0;
+    std::fclose(la);
+  }
+  std::printf("CPU per verified answer, microseconds: rep = the replica processes, cli = this process (the client\n"
+              "threads%s); allow = %ld cores / (rep + cli): what the cores would give this run alone (the machine is\n"
+              "shared: load average %.1f at the start; ops/s is what this run got of it).\n\n",
+              a.via == "direct" ? "" : ", and the gateway, which runs in this process", cores, load1);
+  std::printf("%3s %8s %7s %8s %10s %9s %9s %7s %8s %8s %8s\n", "f", "via", "writes", "threads", "ops/s", "p50 ms", "p99 ms",
+              "failed", "rep", "cli", "allow");
   std::fflush(stdout);
   int rc = 0;
   for (uint32_t f : a.fs) {
@@ -306,10 +313,11 @@ int bench_wallet(const Args& a) {
             }
           }
           Cell c = run_cell(clients, (*cl)->pids, accounts, nonces, sink, writes, a.duration);
-          const double cpu_us = c.ops ? c.cpu_s * 1e6 / static_cast<double>(c.ops) : 0;
-          std::printf("%3u %8s %6u%% %8u %10.0f %9.2f %9.2f %7llu %10.0f %12.0f\n", f, via.c_str(), writes, threads, c.ops / c.secs,
-                      c.p50_ms, c.p99_ms, static_cast<unsigned long long>(c.failed), cpu_us,
-                      cpu_us > 0 ? static_cast<double>(cores) * 1e6 / cpu_us : 0.0);
+          const double ops = static_cast<double>(std::max<uint64_t>(c.ops, 1));
+          const double rep_us = c.cpu_rep_s * 1e6 / ops, cli_us = c.cpu_self_s * 1e6 / ops;
+          std::printf("%3u %8s %6u%% %8u %10.0f %9.2f %9.2f %7llu %8.0f %8.0f %8.0f\n", f, via.c_str(), writes, threads, c.ops / c.secs,
+                      c.p50_ms, c.p99_ms, static_cast<unsigned long long>(c.failed), rep_us, cli_us,
+                      rep_us + cli_us > 0 ? static_cast<double>(cores) * 1e6 / (rep_us + cli_us) : 0.0);
           std::fflush(stdout);
           if (c.ops == 0) rc = 1;
         }
