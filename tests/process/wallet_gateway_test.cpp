@@ -293,6 +293,19 @@ TEST(WalletGateway, ClusterUpStartsAnHttpsGatewayUnderItsOwnCertificate) {
   EXPECT_EQ(page->status, 200);
   EXPECT_NE(page->body.find("Rampart wallet"), std::string::npos);
 
+  // `cluster up` prints its URLs once the gateway listens, the replicas may still be starting: wait
+  // until the gateway sees all four answer on their metrics ports (opened after the client ports).
+  json reps;
+  ASSERT_TRUE(wait_for([&] {
+    auto r = h.Get("/v1/replicas");
+    if (!r) return false;
+    reps = body_of(r);
+    if (!reps.contains("replicas")) return false;
+    for (const auto& x : reps["replicas"])
+      if (x["up"] != true) return false;
+    return reps["replicas"].size() == 4;
+  }, 30s)) << reps.dump();
+
   // A mint as the README's tour sends it: `wallet transfer --print-json` signs the body, an HTTP
   // client posts it (curl there), and its proof is checked here against the operation in it.
   KeyPair alice = KeyPair::generate();
