@@ -17,8 +17,11 @@ $(BUILD)/CMakeCache.txt: | setup
 build: setup $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
 
+# A wallet cluster by default: it comes with the HTTPS gateway and its dashboard (README's tour).
+# APP=kv for the key-value store; the app is fixed when DIR's keys are made.
+APP ?= wallet
 run: build
-	./$(BUILD)/rampart cluster up --dir $(or $(DIR),cluster)
+	./$(BUILD)/rampart cluster up --dir $(or $(DIR),cluster) --app $(APP)
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS) --timeout 900

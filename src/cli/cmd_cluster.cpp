@@ -1,12 +1,15 @@
-// `rampart cluster up [--replicas N] [--brokers B] [--dir DIR] [--gossip]`: a local cluster on
-// loopback. Generates keys and DIR/cluster.toml when DIR has none, starts N replica processes of
-// this same binary (with --gossip also a gossip module the replicas announce final blocks to, and
-// an observer that keeps a verified copy of the ledger), prints where everything is, and stops
-// every child on Ctrl-C / SIGTERM.
+// `rampart cluster up [--replicas N] [--brokers B] [--dir DIR] [--app kv|wallet] [--gossip]`: a
+// local cluster on loopback. Generates keys and DIR/cluster.toml when DIR has none, starts N
+// replica processes of this same binary (with --gossip also a gossip module the replicas announce
+// final blocks to, and an observer that keeps a verified copy of the ledger; for a wallet cluster
+// also an HTTPS gateway with its dashboard, under a self-signed certificate made in DIR/gateway),
+// prints where everything is, and stops every child on Ctrl-C / SIGTERM.
+#include <arpa/inet.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <cstdio>
@@ -16,7 +19,9 @@
 #include <vector>
 
 #include "cli/commands.hpp"
+#include "client/wallet_keys.hpp"
 #include "common/config.hpp"
+#include "gateway/self_signed.hpp"
 #include "gossip/hostkey.hpp"
 #include "keys/keygen.hpp"
 
@@ -27,10 +32,16 @@ namespace {
 
 struct Args {
   uint32_t replicas = 4, brokers = 0;
-  std::string dir = "cluster", protocol = "poe", crypto = "bls", auth = "ed25519";
+  std::string dir = "cluster", protocol = "poe", crypto = "bls", auth = "ed25519", app = "kv";
+  uint32_t admins = 1;
   uint16_t base_port = 7000;
-  bool fresh = false, gossip = false;
+  int gateway_port = -1;  // -1: replica 0's peer port + kGatewayOffset
+  bool fresh = false, gossip = false, no_gateway = false, app_given = false;
 };
+
+// The gateway's default port follows the cluster's, inside keygen's block of ports (7343 for
+// base port 7000: "...443"), so two clusters with different base ports do not collide.
+constexpr int kGatewayOffset = 343;
 
 // A child process of this binary with its output in `log`.
 struct Child {
@@ -86,17 +97,42 @@ Result<GossipSetup> gossip_setup(const fs::path& dir, const ClusterConfig& cfg) 
   return GossipSetup{ini, api};
 }
 
-// Waits (bounded) until the module's log says it listens.
-bool wait_for_line(const fs::path& log, const std::string& needle, std::chrono::milliseconds d) {
+// Waits (bounded) until a child's log says it listens; that line, or nothing. Logs are appended
+// to across runs: only what follows byte `from` counts.
+std::optional<std::string> wait_for_line(const fs::path& log, const std::string& needle, std::chrono::milliseconds d,
+                                         std::streamoff from = 0) {
   const auto until = std::chrono::steady_clock::now() + d;
   while (std::chrono::steady_clock::now() < until) {
     std::ifstream in(log);
+    in.seekg(from);
     std::string line;
     while (std::getline(in, line))
-      if (line.find(needle) != std::string::npos) return true;
+      if (line.find(needle) != std::string::npos) return line;
     ::usleep(20000);
   }
-  return false;
+  return std::nullopt;
+}
+
+// DIR/gateway/{cert,key}.pem: made once (a restart keeps the certificate a browser or curl was
+// told to trust), for localhost, 127.0.0.1, ::1 and the replicas' host.
+struct GatewayTls {
+  fs::path cert, key;
+};
+Result<GatewayTls> gateway_tls(const fs::path& dir, const std::string& host) {
+  GatewayTls t{dir / "gateway" / "cert.pem", dir / "gateway" / "key.pem"};
+  if (fs::exists(t.cert) && fs::exists(t.key)) return t;
+  if (fs::exists(t.cert) || fs::exists(t.key))
+    return err("one of " + t.cert.string() + " and " + t.key.string() + " is missing; remove the other to make a new pair");
+  std::error_code ec;
+  fs::create_directories(t.cert.parent_path(), ec);
+  if (ec) return err("cannot create " + t.cert.parent_path().string() + ": " + ec.message());
+  gateway::SelfSignedOptions o;
+  unsigned char buf[16];
+  const bool is_ip = ::inet_pton(AF_INET, host.c_str(), buf) == 1 || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+  auto& names = is_ip ? o.ip_addresses : o.dns_names;
+  if (std::find(names.begin(), names.end(), host) == names.end()) names.push_back(host);
+  if (auto st = gateway::write_self_signed_certificate(t.cert, t.key, o); !st) return st.error();
+  return t;
 }
 
 int cluster_up(const Args& a) {
@@ -110,11 +146,16 @@ int cluster_up(const Args& a) {
     ko.crypto = a.crypto;
     ko.base_port = a.base_port;
     auto r = keys::keygen(ko, dir);
+    if (r && a.app == "wallet") {
+      if (auto st = client::make_wallet_cluster(*r, dir, a.admins); !st) r = st.error();
+    }
     if (!r) {
       std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
       return 1;
     }
-    std::printf("generated keys for %u replicas in %s\n", a.replicas, dir.c_str());
+    std::printf("generated keys for %u replicas in %s (app %s)\n", a.replicas, dir.c_str(), a.app.c_str());
+  } else if (a.app_given) {
+    std::printf("note: %s exists; --app applies to new keys only\n", config.c_str());
   }
   auto cfg = load_config(config);
   if (!cfg) {
@@ -177,8 +218,35 @@ int cluster_up(const Args& a) {
                   o.log, old);
     kids.push_back(o);
   }
-  std::printf("rampart cluster: %u replicas, f = %u, protocol %s, crypto %s\n", cfg->n(), cfg->f, cfg->protocol.c_str(),
-              cfg->crypto.c_str());
+  // A wallet cluster gets its gateway: the REST API and the dashboard, over HTTPS.
+  std::string gateway_url;
+  if (cfg->app == "wallet" && !a.no_gateway) {
+    const auto& r0 = cfg->replicas.front();
+    auto tls = gateway_tls(dir, r0.host);
+    if (!tls) {
+      std::fprintf(stderr, "error: gateway certificate: %s\n", tls.error().message.c_str());
+    } else {
+      const int port = a.gateway_port >= 0 ? a.gateway_port : r0.peer_port + kGatewayOffset;
+      Child g{-1, "gateway", dir / "logs" / "gateway.log"};
+      std::error_code ec;
+      const auto log_start = fs::exists(g.log) ? static_cast<std::streamoff>(fs::file_size(g.log, ec)) : 0;
+      g.pid = spawn(exe,
+                    {"gateway", "--config", config.string(), "--listen", r0.host + ":" + std::to_string(port), "--tls-cert",
+                     tls->cert.string(), "--tls-key", tls->key.string()},
+                    g.log, old);
+      kids.push_back(g);
+      // It prints "rampart gateway: https://HOST:PORT/ ..." once it listens (port 0: the one it got).
+      const std::string tag = "rampart gateway: ";
+      if (auto line = wait_for_line(g.log, tag, std::chrono::seconds(10), log_start)) {
+        const std::string rest = line->substr(line->find(tag) + tag.size());
+        gateway_url = rest.substr(0, rest.find(' '));
+      } else {
+        std::fprintf(stderr, "warning: the gateway did not report its address; see %s\n", g.log.c_str());
+      }
+    }
+  }
+  std::printf("rampart cluster: %u replicas, f = %u, protocol %s, crypto %s, app %s\n", cfg->n(), cfg->f, cfg->protocol.c_str(),
+              cfg->crypto.c_str(), cfg->app.c_str());
   std::printf("  config   %s\n  keys     %s/keys (0600)\n", config.c_str(), dir.c_str());
   const size_t first_replica = gs ? 1 : 0;
   for (size_t i = 0; i < cfg->replicas.size(); ++i) {
@@ -192,8 +260,20 @@ int cluster_up(const Args& a) {
     std::printf("  observer data %s/data/observer (rampart ledger verify --config %s --data %s/data/observer), log %s/logs/observer.log\n",
                 dir.c_str(), config.c_str(), dir.c_str(), dir.c_str());
   }
-  std::printf("try:  rampart kv put --config %s hello world && rampart kv get --config %s hello\n", config.c_str(),
-              config.c_str());
+  if (!gateway_url.empty()) {
+    std::printf("  gateway  %s  (dashboard; API %sv1, OpenAPI %sv1/openapi.json)\n", gateway_url.c_str(), gateway_url.c_str(),
+                gateway_url.c_str());
+    std::printf("           certificate %s/gateway/cert.pem (self-signed: curl --cacert it), log %s/logs/gateway.log\n", dir.c_str(),
+                dir.c_str());
+  }
+  if (cfg->app == "wallet") {
+    std::printf("try:  rampart wallet balance --config %s $(rampart wallet keygen --out alice.key)\n", config.c_str());
+    if (!gateway_url.empty())
+      std::printf("      curl --cacert %s/gateway/cert.pem %sv1/status\n", dir.c_str(), gateway_url.c_str());
+  } else {
+    std::printf("try:  rampart kv put --config %s hello world && rampart kv get --config %s hello\n", config.c_str(),
+                config.c_str());
+  }
   std::printf("Ctrl-C stops the cluster.\n");
   std::fflush(stdout);
 
@@ -263,8 +343,17 @@ static Command reg("cluster", [](CLI::App& app) {
   up->add_option("--client-auth", a->auth, "ed25519 | none")->default_val("ed25519")->check(CLI::IsMember({"ed25519", "none"}));
   up->add_flag("--gossip", a->gossip,
                "also start a gossip module the replicas announce final blocks to, and an observer that keeps a verified ledger");
+  auto* app_opt = up->add_option("--app", a->app, "kv | wallet: the state machine (for new keys); a wallet cluster also gets an HTTPS gateway")
+      ->default_val(a->app)
+      ->check(CLI::IsMember({"kv", "wallet"}));
+  up->add_option("--admins", a->admins, "wallet: admin accounts to create (for new keys; keys/admin-I.key)")->default_val(a->admins);
+  up->add_option("--gateway-port", a->gateway_port, "wallet: the gateway's HTTPS port (default replica 0's peer port + 343; 0: any free port)");
+  up->add_flag("--no-gateway", a->no_gateway, "wallet: do not start the gateway");
   up->add_flag("--fresh", a->fresh, "move the ledgers of an earlier run aside and start from genesis (default: resume them)");
-  up->callback([a] { exit_code = cluster_up(*a); });
+  up->callback([a, app_opt] {
+    a->app_given = app_opt->count() > 0;
+    exit_code = cluster_up(*a);
+  });
 });
 
 }  // namespace rampart::cli

@@ -9,6 +9,7 @@
 #include "client/wallet.hpp"
 #include "client/wallet_keys.hpp"
 #include "gateway/gateway_client.hpp"
+#include "gateway/json_codec.hpp"
 
 namespace rampart::cli {
 
@@ -17,7 +18,7 @@ namespace w = app::wallet;
 
 struct Args {
   std::string config, gateway, ca_cert, key, to, account, after, out;
-  bool insecure_tls = false, all = false;
+  bool insecure_tls = false, all = false, print_json = false;
   uint32_t replica = 0, limit = 100;
   int timeout_ms = 2000;
   uint64_t amount = 0;
@@ -127,7 +128,12 @@ int run_transfer(const Args& a) {
     if (!n) return fail(n.error().message);
     nonce = *n;
   }
-  auto r = b->submit(client::make_transfer_op({{&*kp, *to, a.amount, nonce}}, false));
+  const Bytes op = client::make_transfer_op({{&*kp, *to, a.amount, nonce}}, false);
+  if (a.print_json) {  // the signed body of POST /v1/transfer, for curl or any HTTP client
+    std::printf("%s\n", gateway::leg_json(w::decode_op(op)->legs.at(0)).dump().c_str());
+    return 0;
+  }
+  auto r = b->submit(op);
   if (!r) return fail(r.error().message);
   say_verified(*r, b->via);
   return report(*r);
@@ -223,6 +229,7 @@ static Command reg("wallet", [](CLI::App& app) {
   tr->add_option("--to", a->to, "receiving account (64 hex digits)")->required();
   tr->add_option("--amount", a->amount, "amount (>= 1)")->required();
   tr->add_option("--nonce", a->nonce, "sender's nonce (default: read it first)");
+  tr->add_flag("--print-json", a->print_json, "print the signed JSON body for a gateway's POST /v1/transfer instead of sending it");
   tr->callback([a] { exit_code = run_transfer(*a); });
   auto* at = wl->add_subcommand("atomic-transfer", "several transfers, all or nothing");
   common(at);

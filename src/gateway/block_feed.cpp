@@ -8,7 +8,9 @@ void BlockFeed::note(const client::Reply& r) {
   {
     std::lock_guard lk(mu_);
     if (blocks_.count(r.k)) return;
-    blocks_.emplace(r.k, block_json(r));
+    auto j = block_json(r);
+    j["verified_by"] = "gateway";
+    blocks_.emplace(r.k, std::move(j));
     while (blocks_.size() > kMaxBlocks) blocks_.erase(blocks_.begin());
   }
   cv_.notify_all();
@@ -24,6 +26,13 @@ std::optional<nlohmann::json> BlockFeed::block(uint64_t k) const {
 uint64_t BlockFeed::latest() const {
   std::lock_guard lk(mu_);
   return blocks_.empty() ? 0 : blocks_.rbegin()->first;
+}
+
+std::vector<nlohmann::json> BlockFeed::newest(size_t limit) const {
+  std::lock_guard lk(mu_);
+  std::vector<nlohmann::json> out;
+  for (auto it = blocks_.rbegin(); it != blocks_.rend() && out.size() < limit; ++it) out.push_back(it->second);
+  return out;
 }
 
 std::vector<nlohmann::json> BlockFeed::wait_after(uint64_t after, std::chrono::milliseconds wait) {

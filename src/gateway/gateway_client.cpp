@@ -58,6 +58,7 @@ Result<std::unique_ptr<GatewayClient>> GatewayClient::create(const ClusterConfig
   impl->http->set_connection_timeout(5, 0);
   impl->http->set_read_timeout(opt.timeout_s, 0);
   impl->http->set_keep_alive(true);
+  impl->http->set_tcp_nodelay(true);  // a request is header + body writes: no Nagle delay between them
   return std::unique_ptr<GatewayClient>(new GatewayClient(std::move(impl)));
 }
 

@@ -72,6 +72,45 @@ constexpr const char* kDoc = R"json({
         }
       }
     },
+    "/v1/blocks": {
+      "get": {
+        "summary": "The newest blocks this gateway has seen, newest first (the dashboard's list)",
+        "parameters": [{"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 64, "default": 12}}],
+        "responses": {
+          "200": {"description": "Blocks", "content": {"application/json": {"schema": {"type": "object", "properties": {
+            "blocks": {"type": "array", "items": {"$ref": "#/components/schemas/Block"}}}}}}},
+          "400": {"$ref": "#/components/responses/Problem"}
+        }
+      }
+    },
+    "/v1/replicas": {
+      "get": {
+        "summary": "Each replica's view, role and heights as it reports them on its metrics port (self-reported, not proven; cached up to 0.5 s)",
+        "responses": {"200": {"description": "Replicas", "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "sampled_unix_ms": {"type": "integer"}, "source": {"type": "string"},
+          "replicas": {"type": "array", "items": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "host": {"type": "string"}, "metrics_port": {"type": "integer"}, "up": {"type": "boolean"},
+            "role": {"type": "string", "enum": ["primary", "backup", "unreachable"]}, "view": {"type": "integer"},
+            "height": {"type": "integer"}, "final_height": {"type": "integer"}, "proven_height": {"type": "integer"},
+            "ops_executed": {"type": "integer"}}}}}}}}}}
+      }
+    },
+    "/v1/stats": {
+      "get": {
+        "summary": "Requests this gateway answered with a verified reply, per second over the last 60 s, with p50/p99 latency",
+        "responses": {"200": {"description": "Per-second series, oldest first", "content": {"application/json": {"schema": {"type": "object", "properties": {
+          "what": {"type": "string"},
+          "seconds": {"type": "array", "items": {"type": "object", "properties": {
+            "age_s": {"type": "integer"}, "requests": {"type": "integer"},
+            "p50_ms": {"type": ["number", "null"]}, "p99_ms": {"type": ["number", "null"]}}}}}}}}}}
+      }
+    },
+    "/": {
+      "get": {
+        "summary": "The web dashboard (self-contained HTML; reads this API)",
+        "responses": {"200": {"description": "Dashboard", "content": {"text/html": {"schema": {"type": "string"}}}}}
+      }
+    },
     "/v1/status": {
       "get": {
         "summary": "The cluster as configured and this gateway's state",
@@ -117,7 +156,8 @@ constexpr const char* kDoc = R"json({
       "Answer": {"type": "object", "properties": {"result": {"$ref": "#/components/schemas/Result"}, "operation": {"type": "string"}, "proof": {"$ref": "#/components/schemas/Proof"}}},
       "Block": {"type": "object", "properties": {"k": {"type": "integer"}, "view": {"type": "integer"}, "hash": {"type": "string"},
         "batch_digest": {"type": "string"}, "prev_hash": {"type": "string"}, "state_digest": {"type": "string"},
-        "results_root": {"type": "string"}, "group_signature": {"type": "string"}}},
+        "results_root": {"type": "string"}, "group_signature": {"type": "string"},
+        "verified_by": {"const": "gateway", "description": "the gateway checked the group signature (and the reply's Merkle proof) before listing the block; re-check it from group_signature to trust no gateway"}}},
       "Problem": {"type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
         "detail": {"type": "string"}, "field": {"type": "string"}, "result": {"$ref": "#/components/schemas/Result"},
         "operation": {"type": "string"}, "proof": {"$ref": "#/components/schemas/Proof"}}}

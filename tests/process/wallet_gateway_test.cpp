@@ -19,6 +19,7 @@
 #include "gateway/json_codec.hpp"
 #include "gateway/openapi.hpp"
 #include "process/cluster_fixture.hpp"
+#include "process/cluster_up.hpp"
 
 namespace rampart::test {
 namespace {
@@ -149,6 +150,43 @@ TEST(WalletGateway, HttpsTransfersErrorsStreamAndOverload) {
   auto v = gateway::verify_gateway_answer(bal->status, bal->body, client::make_balance_op(alice.public_key()), **group);
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(v->result.entries.at(0).balance, 500u);
+
+  // What the dashboard reads: the newest blocks (the mint's among them, vouched for by the
+  // gateway), each replica's view and role from its metrics, and the gateway's per-second series.
+  auto newest = h.Get("/v1/blocks?limit=5");
+  ASSERT_TRUE(newest);
+  ASSERT_EQ(newest->status, 200) << newest->body;
+  bool listed = false;
+  const json newest_j = body_of(newest);  // named: a range-for over a temporary's member dangles
+  for (const auto& b : newest_j["blocks"])
+    if (b["k"] == r->answer.reply.k) listed = b["verified_by"] == "gateway";
+  EXPECT_TRUE(listed) << newest->body;
+  expect_problem(h.Get("/v1/blocks?limit=0"), 400, "limit");
+  // Replicas as they report themselves: all four up, one primary, one view, each past block 0
+  // (polled: a backup may execute a moment after the reply, and views agree only between changes).
+  json rj;
+  EXPECT_TRUE(wait_for([&] {
+    auto reps = h.Get("/v1/replicas");
+    if (!reps) return false;
+    rj = body_of(reps);
+    if (!rj.contains("replicas") || rj["replicas"].size() != 4) return false;
+    int primaries = 0;
+    for (const auto& x : rj["replicas"]) {
+      if (x["up"] != true || x["view"] != rj["replicas"][0]["view"] || x["height"].get<uint64_t>() < 1) return false;
+      primaries += x["role"] == "primary";
+    }
+    return primaries == 1;
+  }, 10s)) << rj.dump();
+  // Two verified answers so far (mint, balance); the series reports complete seconds only.
+  uint64_t counted = 0;
+  EXPECT_TRUE(wait_for([&] {
+    auto st = h.Get("/v1/stats");
+    counted = 0;
+    if (!st) return false;
+    const json sj = body_of(st);
+    for (const auto& sec : sj["seconds"]) counted += sec["requests"].get<uint64_t>();
+    return counted >= 2;
+  }, 5s)) << counted;
   auto page = (*gc)->submit(client::make_page_op(std::nullopt, 10));
   ASSERT_TRUE(page) << page.error().message;
   EXPECT_EQ(page->result.entries.size(), 2u);  // admin and alice
@@ -229,6 +267,75 @@ TEST(WalletGateway, HttpsTransfersErrorsStreamAndOverload) {
   auto unavailable = held.get();
   expect_problem(unavailable, 503, "");
   for (uint32_t i = 0; i < 4; ++i) f.c.signal(i, SIGCONT);
+}
+
+// `rampart cluster up` on a wallet cluster starts a gateway under a certificate it made itself
+// (DIR/gateway/cert.pem, key 0600), prints its URL, and takes it down with the rest on Ctrl-C.
+// The client here trusts exactly that certificate, as `curl --cacert` does in the README.
+TEST(WalletGateway, ClusterUpStartsAnHttpsGatewayUnderItsOwnCertificate) {
+  LocalCluster c(4, "poe", "--app wallet --admins 1");
+  ClusterUp up(c, {"--gateway-port", "0"});
+  ASSERT_TRUE(up.wait_ready(30s)) << up.output();
+  const std::string url = up.gateway_url();
+  ASSERT_EQ(url.rfind("https://127.0.0.1:", 0), 0u) << up.output();
+  const auto cert = c.dir() / "gateway" / "cert.pem", key = c.dir() / "gateway" / "key.pem";
+  ASSERT_TRUE(std::filesystem::exists(cert));
+  EXPECT_EQ(std::filesystem::status(key).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  httplib::Client h(url.substr(0, url.size() - 1));  // without the trailing '/'
+  h.set_ca_cert_path(cert.c_str());
+  h.enable_server_certificate_verification(true);
+  h.set_read_timeout(30, 0);
+  ASSERT_TRUE(wait_for([&] { return static_cast<bool>(h.Get("/v1/status")); }, 10s)) << up.output();
+  EXPECT_EQ(body_of(h.Get("/v1/status"))["app"], "wallet");
+  auto page = h.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_NE(page->body.find("Rampart wallet"), std::string::npos);
+
+  // `cluster up` prints its URLs once the gateway listens, the replicas may still be starting: wait
+  // until the gateway sees all four answer on their metrics ports (opened after the client ports).
+  json reps;
+  ASSERT_TRUE(wait_for([&] {
+    auto r = h.Get("/v1/replicas");
+    if (!r) return false;
+    reps = body_of(r);
+    if (!reps.contains("replicas")) return false;
+    for (const auto& x : reps["replicas"])
+      if (x["up"] != true) return false;
+    return reps["replicas"].size() == 4;
+  }, 30s)) << reps.dump();
+
+  // A mint as the README's tour sends it: `wallet transfer --print-json` signs the body, an HTTP
+  // client posts it (curl there), and its proof is checked here against the operation in it.
+  KeyPair alice = KeyPair::generate();
+  auto [rc, body] = run_cli({"wallet", "transfer", "--config", c.config_file().string(), "--key",
+                             (c.dir() / "keys" / "admin-0.key").string(), "--to", to_hex(alice.public_key()), "--amount", "42",
+                             "--print-json"});
+  ASSERT_EQ(rc, 0) << body;
+  auto mint = gateway::parse_transfer_body(body, false);
+  ASSERT_TRUE(std::holds_alternative<Bytes>(mint)) << body;
+  auto res = h.Post("/v1/transfer", body, "application/json");
+  ASSERT_TRUE(res);
+  ASSERT_EQ(res->status, 200) << res->body;
+  auto group = client::make_group_verifier(c.config());
+  ASSERT_TRUE(group);
+  auto v = gateway::verify_gateway_answer(res->status, res->body, std::get<Bytes>(mint), **group);
+  ASSERT_TRUE(v) << v.error().message;
+  EXPECT_EQ(v->result.code, w::Code::ok);
+  auto bal = h.Get("/v1/balance/" + to_hex(alice.public_key()));
+  ASSERT_TRUE(bal);
+  EXPECT_EQ(body_of(bal)["result"]["entries"][0]["balance"], 42) << bal->body;
+
+  // A second run keeps the certificate a browser or curl was told to trust.
+  const std::string pem = slurp_file(cert);
+  EXPECT_EQ(up.interrupt(20s), 0) << up.output();
+  EXPECT_NE(up.output().find("stopped."), std::string::npos) << up.output();
+  EXPECT_FALSE(h.Get("/v1/status")) << "the gateway outlived cluster up";
+  ClusterUp again(c, {"--gateway-port", "0"});
+  ASSERT_TRUE(again.wait_ready(30s)) << again.output();
+  EXPECT_EQ(slurp_file(cert), pem);
+  EXPECT_NE(again.gateway_url(), "");
 }
 
 TEST(WalletGateway, PlainHttpOnlyWhenAskedAndOnlyForWallets) {
