@@ -16,7 +16,7 @@ bool JournalGate::write(consensus::Seq seq, uint8_t kind, ByteView body) {
 
 void JournalGate::send(std::optional<consensus::NodeId> to, Bytes wire) {
   if (failed_) return;
-  if (gen_ > synced_) {
+  if (gen_ > synced_ && !ungated_) {
     held_.push_back({gen_, to, std::move(wire)});
     return;
   }

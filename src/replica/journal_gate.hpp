@@ -32,6 +32,9 @@ class JournalGate {
   void put_lazy(consensus::Seq seq, uint8_t kind, ByteView body) { write(seq, kind, body); }
   void barrier() { gen_ = host_.request_sync(); }  // messages from now on wait for everything written
   void send(std::optional<consensus::NodeId> to, Bytes wire);
+  // The simulator's self-test of its crash model (sim::Weaken::ungated_votes): messages leave
+  // before the records they rest on are durable. Never set in the process.
+  void unsafe_ungate() { ungated_ = true; }
   void synced(uint64_t gen);
   bool failed() const { return failed_; }
   size_t held() const { return held_.size(); }
@@ -41,6 +44,7 @@ class JournalGate {
 
   JournalHost& host_;
   uint64_t gen_ = 0, synced_ = 0;
+  bool ungated_ = false;
   bool failed_ = false;
   struct Held {
     uint64_t gen;

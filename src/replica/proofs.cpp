@@ -54,9 +54,10 @@ void Proofs::attested(View v, uint64_t k) {
     BlockProof& b = it->second;
     if (!b.executed || !b.group_sig.empty() || (b.signed_view && *b.signed_view >= v)) continue;
     b.signed_view = v;
-    if (gen == 0) gen = host_.request_sync();
+    if (gen == 0) gen = p_.unsafe_ungated ? synced_ : host_.request_sync();
     own_shares_.push_back({gen, it->first, v, b.head, signer_.sign_share(ledger::proof_message(v, it->first, b.head))});
   }
+  if (p_.unsafe_ungated && gen != 0) synced(synced_);
 }
 
 void Proofs::on_share(NodeId from, ShareMsg m) {

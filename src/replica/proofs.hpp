@@ -104,6 +104,9 @@ class Proofs {
     uint32_t n = 4;
     uint32_t nf = 3;
     uint64_t window = 256;
+    // The simulator's self-test of its crash model (sim::Weaken::ungated_votes): our shares
+    // leave before the blocks they vouch for are durable. Never set in the process.
+    bool unsafe_ungated = false;
   };
   Proofs(Params p, const crypto::ThresholdSigner& signer, const crypto::ThresholdVerifier& verifier,
          ProofHost& host, metrics::Registry& reg)

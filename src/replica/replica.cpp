@@ -45,8 +45,9 @@ Status Replica::init() {
   bp.forward_to_all = opt_.auth != ClientAuth::none;
   batcher_ = std::make_unique<Batcher>(bp, *bauth_, *this, reg_);
   ingress_ = std::make_unique<Ingress>(*this, exec_, opt_.auth, reg_);
-  proofs_ = std::make_unique<Proofs>(Proofs::Params{self, cfg_.n(), cfg_.nf(), cfg_.window}, *cc.tsigner, *cc.tverifier,
-                                     *this, reg_);
+  proofs_ = std::make_unique<Proofs>(Proofs::Params{self, cfg_.n(), cfg_.nf(), cfg_.window, opt_.unsafe_ungated_votes},
+                                     *cc.tsigner, *cc.tverifier, *this, reg_);
+  if (opt_.unsafe_ungated_votes) jgate_.unsafe_ungate();
 
   // Restores the last stable checkpoint's snapshot and replays the final blocks above it; every
   // step is checked against the digests stored in the blocks, so damaged data is refused.

@@ -90,6 +90,9 @@ struct ReplicaOptions {
   ProtocolFactory factory;       // empty: by the config's protocol name
   uint32_t max_inflight = 0;     // the protocol's proposals in flight (0: min(64, window))
   ReplicaEvents* events = nullptr;
+  // The simulator's self-test of its crash model (sim::Weaken::ungated_votes): votes and shares
+  // leave before the records they rest on are durable. Never set in the process.
+  bool unsafe_ungated_votes = false;
 };
 
 class Replica final : public consensus::Env,

@@ -3,7 +3,6 @@
 
 #include "replica/batch.hpp"
 #include "sim/adversary_protocol.hpp"
-#include "sim/world.hpp"
 
 namespace rampart::sim::detail {
 namespace {
@@ -11,30 +10,29 @@ constexpr size_t kHeard = 512;  // messages kept to replay
 constexpr size_t kRequests = 64;
 }  // namespace
 
-Adversary::Adversary(World& w, Node& n, FaultSet tactics)
-    : w_(w), n_(n), tactics_(tactics), signer_(w.keys.signer(n.id)) {
-  consensus::Config c = w.cfg;
-  c.self = n.id;
-  c.mac_variant = w.o.protocol == "poe-mac";
-  p_ = w.o.protocol == "pbft" ? make_pbft_tactics(c, *signer_, w.keys.verifier(), w.rng)
-                              : make_poe_tactics(c, *signer_, w.rng);
-  victim_ = w.rng.below(std::max<uint32_t>(w.o.clients, 1));
+Adversary::Adversary(AdversaryHost& host, const consensus::Config& cfg, const std::string& protocol,
+                     std::unique_ptr<crypto::Signer> signer, const crypto::Verifier& verifier, Rng& rng,
+                     const std::function<replica::ClientId()>& victim, FaultSet tactics)
+    : host_(host), cfg_(cfg), rng_(rng), tactics_(tactics), signer_(std::move(signer)) {
+  consensus::Config c = cfg;
+  c.mac_variant = protocol == "poe-mac";
+  p_ = protocol == "pbft" ? make_pbft_tactics(c, *signer_, verifier, rng) : make_poe_tactics(c, *signer_, rng);
+  victim_ = victim();
 }
 
 Adversary::~Adversary() = default;
 
 void Adversary::send(consensus::NodeId to, Bytes body) {
-  if (to == n_.id || to >= w_.cfg.n) return;
+  if (to == cfg_.self || to >= cfg_.n) return;
   if (tactics_.has(Fault::replay) && said_.size() < kHeard) said_.push_back(body);
-  w_.net_send(n_.id, to, Tag::consensus, std::move(body));
+  host_.send_consensus(to, std::move(body));
 }
 
 void Adversary::to_all(const Bytes& body) {
-  for (consensus::NodeId i = 0; i < w_.cfg.n; ++i) send(i, body);
+  for (consensus::NodeId i = 0; i < cfg_.n; ++i) send(i, body);
 }
 
-void Adversary::outgoing(Instance& from, consensus::NodeId to, Bytes body) {
-  (void)from;
+void Adversary::outgoing(consensus::NodeId to, Bytes body) {
   const Protocol::Info info = p_->inspect(body);
   view_seen_ = std::max(view_seen_, info.view);
   using K = Protocol::Kind;
@@ -53,23 +51,23 @@ void Adversary::outgoing(Instance& from, consensus::NodeId to, Bytes body) {
     if (fresh) {
       // Often a single replica: a certificate only one correct replica holds is what a later
       // view change can leave out.
-      const double p = w_.rng.chance(0.5) ? 1.0 / w_.cfg.n : 0.5;
-      for (consensus::NodeId i = 0; i < w_.cfg.n; ++i)
-        if (i != n_.id && w_.rng.chance(p)) it->second.insert(i);
+      const double p = rng_.chance(0.5) ? 1.0 / cfg_.n : 0.5;
+      for (consensus::NodeId i = 0; i < cfg_.n; ++i)
+        if (i != cfg_.self && rng_.chance(p)) it->second.insert(i);
     }
     if (!it->second.count(to)) return;
   }
   send(to, std::move(body));
 }
 
-bool Adversary::incoming(consensus::NodeId from, Tag tag, ByteView body) {
-  if (tag == Tag::request) {
+bool Adversary::incoming(consensus::NodeId from, In kind, ByteView body) {
+  if (kind == In::request) {
     auto r = replica::decode_request(body);
     if (r && requests_.size() < kRequests) requests_.push_back(*r);
     return !r || this->request(*r);
   }
-  if (tag == Tag::forward && tactics_.has(Fault::censor)) return !batch_has_client(body, victim_);
-  if (tag != Tag::consensus) return true;
+  if (kind == In::forward && tactics_.has(Fault::censor)) return !batch_has_client(body, victim_);
+  if (kind != In::consensus) return true;
   const Protocol::Info info = p_->inspect(body);
   view_seen_ = std::max(view_seen_, info.view);
   p_->observe(from, body);
@@ -86,18 +84,18 @@ bool Adversary::request(const replica::Request& r) const {
 }
 
 void Adversary::tick() {
-  if (!n_.up) return;
-  if (tactics_.has(Fault::lone_vc) && w_.rng.chance(0.5)) to_all(p_->lone_vc(view_seen_ + 1));
-  if (tactics_.has(Fault::false_votes) && w_.rng.chance(0.3)) {
+  if (!host_.up()) return;
+  if (tactics_.has(Fault::lone_vc) && rng_.chance(0.5)) to_all(p_->lone_vc(view_seen_ + 1));
+  if (tactics_.has(Fault::false_votes) && rng_.chance(0.3)) {
     for (auto& [to, m] : p_->false_votes(view_seen_)) send(to, std::move(m));
   }
-  if (tactics_.has(Fault::replay) && w_.rng.chance(0.3)) {
+  if (tactics_.has(Fault::replay) && rng_.chance(0.3)) {
     // Old messages, its own or others', long after: as itself (the transport names the sender).
     for (int i = 0; i < 4; ++i) {
-      if (!said_.empty() && w_.rng.chance(0.5)) {
-        to_all(said_[w_.rng.below(said_.size())]);
+      if (!said_.empty() && rng_.chance(0.5)) {
+        to_all(said_[rng_.below(said_.size())]);
       } else if (!heard_.empty()) {
-        to_all(heard_[w_.rng.below(heard_.size())].second);
+        to_all(heard_[rng_.below(heard_.size())].second);
       }
     }
   }
@@ -106,9 +104,9 @@ void Adversary::tick() {
     // Replica-level forwards too: batches of genuine requests the others must check.
     if (!requests_.empty()) {
       for (int i = 0; i < 4; ++i) {
-        Bytes b = batch_from(requests_, w_.rng);
-        for (consensus::NodeId to = 0; to < w_.cfg.n; ++to)
-          if (to != n_.id) w_.net_send(n_.id, to, Tag::forward, b);
+        Bytes b = batch_from(requests_, rng_);
+        for (consensus::NodeId to = 0; to < cfg_.n; ++to)
+          if (to != cfg_.self) host_.send_forward(to, b);
       }
     }
   }

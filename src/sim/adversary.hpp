@@ -17,34 +17,48 @@
 //   flood        FORWARD / FETCH / WANT (PBFT: forwards, status) at a high rate
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
 
 #include "common/bytes.hpp"
 #include "consensus/protocol.hpp"
 #include "crypto/interfaces.hpp"
 #include "replica/request.hpp"
 #include "sim/faults.hpp"
+#include "sim/rng.hpp"
 
 namespace rampart::sim::detail {
 
-class World;
-class Instance;
-struct Node;
-enum class Tag : uint8_t;
+// What the adversary needs from the world it plays in (sim/world.hpp, sim/core_world.hpp).
+class AdversaryHost {
+ public:
+  virtual ~AdversaryHost() = default;
+  virtual void send_consensus(consensus::NodeId to, Bytes body) = 0;  // as the Byzantine replica
+  virtual void send_forward(consensus::NodeId to, Bytes batch) = 0;    // a replica-level forward
+  virtual bool up() const = 0;
+};
 
 class Adversary {
  public:
-  Adversary(World& w, Node& n, FaultSet tactics);
+  // What a message reaching the replica is, for incoming().
+  enum class In : uint8_t { request, forward, consensus, other };
+
+  // cfg.self is the Byzantine replica; victim() draws the client a censor targets (called
+  // after the protocol part is made, so a world's random draws keep their order).
+  Adversary(AdversaryHost& host, const consensus::Config& cfg, const std::string& protocol,
+            std::unique_ptr<crypto::Signer> signer, const crypto::Verifier& verifier, Rng& rng,
+            const std::function<replica::ClientId()>& victim, FaultSet tactics);
   ~Adversary();
   const FaultSet& tactics() const { return tactics_; }
 
-  // A protocol message of the node's honest instance: what goes out instead (World::net_send).
-  void outgoing(Instance& from, consensus::NodeId to, Bytes body);
-  // A message for the node: observed (views, requests, certificates, material to replay).
-  // False: the honest instance never sees it (censor).
-  bool incoming(consensus::NodeId from, Tag tag, ByteView body);
+  // A protocol message of the replica's honest code: what goes out instead.
+  void outgoing(consensus::NodeId to, Bytes body);
+  // A message for the replica: observed (views, requests, certificates, material to replay).
+  // False: the honest code never sees it (censor). A request is replica::encode_request's bytes.
+  bool incoming(consensus::NodeId from, In kind, ByteView body);
   // A client request reaching the node; false to drop it (censor).
   bool request(const replica::Request& r) const;
   // Called on the node's own schedule (World): lone requests, lies, replays, floods.
@@ -57,8 +71,9 @@ class Adversary {
   void to_all(const Bytes& body);
   consensus::View view_seen() const { return view_seen_; }
 
-  World& w_;
-  Node& n_;
+  AdversaryHost& host_;
+  const consensus::Config cfg_;
+  Rng& rng_;
   FaultSet tactics_;
   std::unique_ptr<crypto::Signer> signer_;  // its own key, and only that
   std::unique_ptr<Protocol> p_;

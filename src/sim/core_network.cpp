@@ -11,6 +11,24 @@ namespace rampart::sim::core {
 
 using replica::PeerTag;
 
+// The adversary's way out: as its replica, on the network.
+Link::Link(World& w, Node& n) : w_(w), n_(n) {}
+void Link::send_consensus(NodeId to, Bytes body) { w_.net_send(n_.id, to, replica::wrap(PeerTag::consensus, body)); }
+void Link::send_forward(NodeId to, Bytes batch) { w_.net_send(n_.id, to, replica::wrap(PeerTag::forward, batch)); }
+bool Link::up() const { return n_.up; }
+
+// What reaches a strategic replica is shown to its adversary first (views, requests, material
+// to replay); false: its honest core never sees it (censor).
+bool World::adversary_lets_in(Node& n, uint32_t from, ByteView payload) {
+  if (!n.adv || payload.empty()) return true;
+  using In = detail::Adversary::In;
+  if (from >= cfg.n())
+    return payload[0] != client::kTagRequest || n.adv->incoming(from, In::request, payload.subspan(1));
+  const auto tag = static_cast<PeerTag>(payload[0]);
+  const In kind = tag == PeerTag::consensus ? In::consensus : tag == PeerTag::forward ? In::forward : In::other;
+  return n.adv->incoming(from, kind, payload.subspan(1));
+}
+
 void World::replica_send(SimReplica& from, NodeId to, Bytes wire) {
   Node& n = from.node;
   if (!n.up || wire.empty()) return;
@@ -38,6 +56,8 @@ void World::replica_send(SimReplica& from, NodeId to, Bytes wire) {
         break;
     }
   }
+  if (n.adv && static_cast<PeerTag>(wire[0]) == PeerTag::consensus)
+    return n.adv->outgoing(to, Bytes(wire.begin() + 1, wire.end()));
   net_send(n.id, to, std::move(wire));
 }
 
@@ -114,7 +134,7 @@ void World::deliver(const Event& e) {
     return;
   }
   Node& node = nodes[e.b];
-  if (!node.up) return;
+  if (!node.up || !adversary_lets_in(node, e.a, e.payload)) return;
   SimReplica* in = route(node, e.a);
   if (!in || !in->core) return;
   if (e.a >= n) {

@@ -30,6 +30,7 @@ const char* ev_name(Ev t) {
     case Ev::heal: return "heal";
     case Ev::faults_end: return "faults-end";
     case Ev::crash_all: return "crash-all";
+    case Ev::adversary_tick: return "adversary";
   }
   return "?";
 }
@@ -92,10 +93,11 @@ void World::schedule(uint64_t at, Event e) {
 void World::setup_faults() {
   // GST, the end of network faults, is drawn per seed: between half and twice fault_phase_ms.
   fault_end_ = o.faults.empty() ? 0 : rng.range(o.fault_phase_ms / 2, 2 * o.fault_phase_ms) * kMs;
-  std::vector<Fault> kinds;
-  // The behaviours this world plays; the strategic tactics are sim/world.hpp's for now.
-  for (Fault f : {Fault::crash, Fault::equivocate, Fault::withhold, Fault::bad_sig, Fault::lie, Fault::silent})
+  std::vector<Fault> kinds, tactics;
+  for (Fault f : kReplicaFaults)
     if (o.faults.has(f)) kinds.push_back(f);
+  for (Fault f : kTactics)
+    if (o.faults.has(f)) tactics.push_back(f);
   if (o.faults.has(Fault::drift))
     for (auto& n : nodes) n.drift_pm = static_cast<uint32_t>(rng.range(900, 1100));
   if (o.faults.has(Fault::crash_all) && fault_end_ > 0 && rng.chance(0.3)) {
@@ -127,6 +129,20 @@ void World::setup_faults() {
     n.byzantine = n.behaviour != Fault::crash;
     checker.set_correct(id, !n.byzantine);
     res.setup += (res.setup.empty() ? "" : " ") + std::to_string(id) + ":" + std::string(fault_name(n.behaviour));
+    if (n.byzantine && !tactics.empty() && n.behaviour != Fault::silent) {
+      // A strategic replica: its drawn tactic, or, for the other behaviours half the time, and
+      // always with up to two more, tactics stacked (as sim/world_setup.cpp draws them).
+      FaultSet t;
+      if (is_tactic(n.behaviour)) t.add(n.behaviour);
+      if (is_tactic(n.behaviour) || rng.chance(0.5)) {
+        for (uint64_t more = rng.range(is_tactic(n.behaviour) ? 0 : 1, 2); more > 0; --more) {
+          const Fault x = tactics[rng.below(tactics.size())];
+          if (!t.has(x)) res.setup += "+" + std::string(fault_name(x));
+          t.add(x);
+        }
+      }
+      if (!t.empty()) make_adversary(n, t);
+    }
     if (n.behaviour == Fault::withhold) {
       const auto victims = static_cast<uint32_t>(rng.range(1, cfg.f));
       while (n.withheld.size() < victims) {
@@ -170,6 +186,24 @@ void World::setup_faults() {
     e.type = Ev::faults_end;
     schedule(fault_end_, e);
   }
+}
+
+void World::make_adversary(Node& n, FaultSet tactics) {
+  n.link = std::make_unique<Link>(*this, n);
+  consensus::Config c;
+  c.n = cfg.n();
+  c.f = cfg.f;
+  c.self = n.id;
+  c.window = cfg.window;
+  c.checkpoint_interval = cfg.checkpoint_interval;
+  c.view_timeout_ms = cfg.view_timeout_ms;
+  c.max_inflight = o.max_inflight;
+  n.adv = std::make_unique<detail::Adversary>(*n.link, c, o.protocol, keys.signer(n.id), keys.verifier(), rng,
+                                              [this] { return clients_[rng.below(clients_.size())].id; }, tactics);
+  Event e;
+  e.type = Ev::adversary_tick;
+  e.a = n.id;
+  schedule(rng.range(50, 200) * kMs, e);
 }
 
 // A replica (re)starts from what its disk holds, as the process does: the ledger is opened
@@ -233,7 +267,6 @@ void World::step(const Event& e) {
       if (!n.up || n.epoch != e.c) break;
       for (auto& in : n.inst)
         if (in->core) in->core->tick();
-      if (n.byzantine) check_memory();
       Event next = e;
       schedule(now_ + 200 * kMs * 1000 / n.drift_pm, std::move(next));
       break;
@@ -301,6 +334,14 @@ void World::step(const Event& e) {
         schedule(std::min(now_ + e.c, std::max(fault_end_, now_ + 1)), r);
       }
       break;
+    case Ev::adversary_tick: {
+      Node& n = nodes[e.a];
+      if (n.adv) n.adv->tick();
+      check_memory();
+      Event next = e;
+      schedule(now_ + rng.range(50, 150) * kMs, std::move(next));
+      break;
+    }
     case Ev::faults_end:
       cut_.clear();
       side_.clear();

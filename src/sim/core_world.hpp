@@ -6,8 +6,8 @@
 // Faults: crashes (one replica, or all at once) that lose unsynced writes, restarts through the
 // restart handshake, partitions, loss, delay, reorder, duplicates, clock drift, and Byzantine
 // replicas that are silent, lie in shares and replies, send bad signatures, withhold as
-// primary, or run as twins (equivocation). The strategic tactics and the weakened rules of
-// sim/world.hpp are not here yet (docs/simulator.md).
+// primary, run as twins (equivocation), or play the strategic adversary's tactics
+// (sim/adversary.hpp). The weakened rules of sim/world.hpp are not here yet (docs/simulator.md).
 #include <functional>
 #include <map>
 #include <memory>
@@ -20,6 +20,7 @@
 #include "crypto/ed25519.hpp"
 #include "crypto/fake.hpp"
 #include "replica/replica.hpp"
+#include "sim/adversary.hpp"
 #include "sim/invariants.hpp"
 #include "sim/rng.hpp"
 #include "sim/sim_store.hpp"
@@ -33,7 +34,7 @@ inline constexpr uint64_t kMs = 1000;  // simulated time is in microseconds
 
 enum class Ev : uint8_t {
   deliver, timer, call, sync_done, tick, client_next, client_timer, crash, restart, partition, heal, faults_end,
-  crash_all
+  crash_all, adversary_tick
 };
 
 struct Event {
@@ -114,6 +115,22 @@ struct Node {
   std::set<NodeId> withheld;  // Fault::withhold: as primary, sends these nothing
   std::unique_ptr<SimStore> store;
   std::vector<std::unique_ptr<SimReplica>> inst;
+  // A strategic Byzantine replica (sim/adversary.hpp): the honest core's consensus messages go
+  // through its tactics, and it sends messages of its own choosing.
+  std::unique_ptr<detail::AdversaryHost> link;
+  std::unique_ptr<detail::Adversary> adv;
+};
+
+class Link final : public detail::AdversaryHost {
+ public:
+  Link(World& w, Node& n);
+  void send_consensus(NodeId to, Bytes body) override;
+  void send_forward(NodeId to, Bytes batch) override;
+  bool up() const override;
+
+ private:
+  World& w_;
+  Node& n_;
 };
 
 struct Client {
@@ -152,9 +169,12 @@ class World {
 
  private:
   void setup_faults();
+  void make_adversary(Node& n, FaultSet tactics);
+  friend class Link;
   void start_node(Node& n);
   void crash_node(Node& n);
   void net_send(uint32_t from, uint32_t to, Bytes payload);
+  bool adversary_lets_in(Node& n, uint32_t from, ByteView payload);
   void note_share(uint32_t from, ByteView body);
   void deliver(const Event& e);
   void deliver_to_client(Client& c, ByteView frame);

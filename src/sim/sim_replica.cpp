@@ -25,6 +25,7 @@ Status SimReplica::start() {
   ro.factory = w.o.factory;
   ro.max_inflight = w.o.max_inflight;
   ro.events = this;
+  ro.unsafe_ungated_votes = w.o.weaken == Weaken::ungated_votes;
   auto c = replica::Replica::create(w.cfg, std::move(ro), store, *this, reg_);
   if (!c) return c.error();
   core = std::move(*c);

@@ -167,6 +167,19 @@ class Instance final : public consensus::Env {
   std::vector<replica::Request> stash_;  // equivocation material
 };
 
+// A strategic Byzantine replica's link to the world (Adversary's host).
+class AdversaryLink final : public AdversaryHost {
+ public:
+  AdversaryLink(World& w, Node& n) : w_(w), n_(n) {}
+  void send_consensus(NodeId to, Bytes body) override;
+  void send_forward(NodeId to, Bytes batch) override;
+  bool up() const override;
+
+ private:
+  World& w_;
+  Node& n_;
+};
+
 struct Node {
   NodeId id = 0;
   bool byzantine = false;
@@ -174,6 +187,7 @@ struct Node {
   Fault behaviour = Fault::crash;
   bool up = true;
   uint64_t epoch = 0;  // bumped by every restart: stale timers are ignored
+  std::unique_ptr<AdversaryLink> link;  // for adv
   std::unique_ptr<Adversary> adv;  // a strategic Byzantine replica's tactics (adversary.hpp)
   bool crash_armed = false;        // crash right after its next vote, before the sync covering it
   uint32_t drift_pm = 1000;        // its clock's rate, per mille: timers fire after delay * 1000 / rate
@@ -220,7 +234,7 @@ struct TraceEntry {
 };
 
 class World {
-  friend class Adversary;
+  friend class AdversaryLink;
 
  public:
   explicit World(const SimOptions& o);

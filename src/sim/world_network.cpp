@@ -11,6 +11,10 @@ namespace rampart::sim::detail {
 
 // ---- network -----------------------------------------------------------------------------
 
+void AdversaryLink::send_consensus(NodeId to, Bytes body) { w_.net_send(n_.id, to, Tag::consensus, std::move(body)); }
+void AdversaryLink::send_forward(NodeId to, Bytes batch) { w_.net_send(n_.id, to, Tag::forward, std::move(batch)); }
+bool AdversaryLink::up() const { return n_.up; }
+
 void World::replica_send(Instance& from, NodeId to, Tag tag, Bytes body) {
   Node& n = from.node;
   if (!n.up) return;
@@ -35,7 +39,7 @@ void World::replica_send(Instance& from, NodeId to, Tag tag, Bytes body) {
         break;
     }
   }
-  if (n.adv && tag == Tag::consensus) return n.adv->outgoing(from, to, std::move(body));
+  if (n.adv && tag == Tag::consensus) return n.adv->outgoing(to, std::move(body));
   emit(from, to, tag, std::move(body));
 }
 
@@ -216,7 +220,13 @@ void World::deliver(const Event& e) {
 
 void World::deliver_to_replica(Node& n, uint32_t from, Tag tag, ByteView body) {
   if (!n.up) return;
-  if (n.adv && !n.adv->incoming(from, tag, body)) return;
+  if (n.adv) {
+    const auto kind = tag == Tag::request   ? Adversary::In::request
+                      : tag == Tag::forward ? Adversary::In::forward
+                      : tag == Tag::consensus ? Adversary::In::consensus
+                                              : Adversary::In::other;
+    if (!n.adv->incoming(from, kind, body)) return;
+  }
   if (tag == Tag::request) {
     if (from < cfg.n) return;
     auto r = replica::decode_request(body);

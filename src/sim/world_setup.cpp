@@ -77,7 +77,11 @@ void World::setup_faults() {
         }
       }
       if (!t.empty()) {
-        n.adv = std::make_unique<Adversary>(*this, n, t);
+        n.link = std::make_unique<AdversaryLink>(*this, n);
+        consensus::Config c = cfg;
+        c.self = n.id;
+        n.adv = std::make_unique<Adversary>(*n.link, c, o.protocol, keys.signer(n.id), keys.verifier(), rng,
+                                            [this] { return rng.below(std::max<uint32_t>(o.clients, 1)); }, t);
         Event e;
         e.type = EvType::adversary_tick;
         e.a = id;

@@ -29,6 +29,7 @@ struct Hole {
   uint64_t seed_start;
   uint64_t seeds;
   const char* invariant;  // the violation's first word
+  bool core = false;      // on the replica core (`rampart sim --core`)
 };
 
 SimOptions options(const Hole& h, uint64_t seed, Weaken w) {
@@ -38,6 +39,7 @@ SimOptions options(const Hole& h, uint64_t seed, Weaken w) {
   o.faults = *FaultSet::parse(h.faults);
   o.seed = seed;
   o.weaken = w;
+  o.core = h.core;
   return o;
 }
 
@@ -72,6 +74,12 @@ TEST(SimAdversary, CatchesProofsCombinedAcrossViews) {
 // just as a client's proof forms, and the restarted cluster orders something else at k.
 TEST(SimAdversary, CatchesSharesSentBeforeTheirSync) {
   expect_caught({"poe", 1, "crash_all,loss,selective", Weaken::ungated_votes, 7000, 100, "durability"});
+}
+
+// The same hole in the replica core itself (JournalGate and Proofs ungated) over the simulated
+// ledger that loses unsynced writes: the simulator on the core catches it too.
+TEST(SimAdversary, CatchesSharesSentBeforeTheirSyncOnTheReplicaCore) {
+  expect_caught({"poe", 1, "crash_all,loss", Weaken::ungated_votes, 7000, 200, "durability", true});
 }
 
 TEST(SimAdversary, CatchesMacVotesSentBeforeTheirSync) {
