@@ -104,6 +104,7 @@ void Observer::advance() {
       if (!ok) spdlog::info("event=observer_refused k={} why=\"{}\"", k, ok.error().message);
       for (uint16_t id : a.message_ids) answer(id, ok.ok());
       if (ok) {
+        if (opt_.on_stored) opt_.on_stored(a.block, batch);
         ++stats_.stored;
         stored = true;
         last_progress_ = std::chrono::steady_clock::now();
