@@ -16,7 +16,7 @@ Result<std::unique_ptr<Observer>> Observer::open(asio::io_context& io, ObserverO
 }
 
 Observer::Observer(asio::io_context& io, ObserverOptions opt, std::unique_ptr<ledger::Store> store)
-    : io_(io), opt_(std::move(opt)), store_(std::move(store)), client_(io), timer_(io),
+    : opt_(std::move(opt)), store_(std::move(store)), client_(io), timer_(io),
       last_progress_(std::chrono::steady_clock::now()) {}
 
 Observer::~Observer() {

@@ -78,7 +78,6 @@ class Observer {
   void tick();
   void want(uint64_t from, uint64_t to);
 
-  asio::io_context& io_;
   ObserverOptions opt_;
   std::unique_ptr<ledger::Store> store_;
   ApiClient client_;
