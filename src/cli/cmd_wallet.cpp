@@ -1,15 +1,23 @@
 // `rampart wallet keygen | balance | transfer | atomic-transfer | ledger`: the wallet from the
 // command line, straight to the replicas or through a gateway (--gateway URL). Either way every
 // answer is printed only after its CART proof verified against the group key in cluster.toml and
-// its result was shown to answer exactly the operation this command signed.
+// its result was shown to answer exactly the operation this command signed. Reads (balance,
+// ledger) may instead go to an observer (--observer HOST:PORT): its answer is a state proof
+// against a signed block, checked the same way, and --min-height refuses a block older than the
+// one the caller knows of (client/wallet_read.hpp).
 #include <cstdio>
 #include <map>
 
 #include "cli/commands.hpp"
 #include "client/wallet.hpp"
 #include "client/wallet_keys.hpp"
+#include "client/wallet_reader.hpp"
 #include "gateway/gateway_client.hpp"
+<<<<<<< HEAD
 #include "gateway/json_codec.hpp"
+=======
+#include "gossip/config.hpp"
+>>>>>>> issue19
 
 namespace rampart::cli {
 
@@ -17,8 +25,14 @@ namespace {
 namespace w = app::wallet;
 
 struct Args {
+<<<<<<< HEAD
   std::string config, gateway, ca_cert, key, to, account, after, out;
   bool insecure_tls = false, all = false, print_json = false;
+=======
+  std::string config, gateway, ca_cert, key, to, account, after, out, observer;
+  uint64_t min_height = 0;
+  bool insecure_tls = false, all = false;
+>>>>>>> issue19
   uint32_t replica = 0, limit = 100;
   int timeout_ms = 2000;
   uint64_t amount = 0;
@@ -86,6 +100,29 @@ Result<uint64_t> nonce_of(Backend& b, const w::Account& a) {
   return r->result.entries[0].nonce;
 }
 
+// --observer: reads answered by an observer's verified copy of the ledger, as state proofs.
+Result<std::unique_ptr<client::WalletReader>> observer_reader(const Args& a) {
+  auto cfg = load_config(a.config);
+  if (!cfg) return cfg.error();
+  auto at = gossip::parse_address(a.observer);
+  if (!at) return err("--observer: " + at.error().message);
+  client::WalletReaderOptions o;
+  o.host = at->host;
+  o.port = at->port;
+  o.timeout = std::max(o.timeout, std::chrono::milliseconds(a.timeout_ms));
+  return client::WalletReader::create(*cfg, o);
+}
+
+int report_read(const client::ProvenRead& r, const std::string& observer) {
+  std::fprintf(stderr,
+               "verified: block %llu (view %llu), group signature and state proof ok, the accounts are as of that block (via observer %s)\n",
+               static_cast<unsigned long long>(r.k), static_cast<unsigned long long>(r.view), observer.c_str());
+  for (const auto& e : r.entries)
+    std::printf("%s %llu (next nonce %llu)\n", to_hex(e.account).c_str(), static_cast<unsigned long long>(e.balance),
+                static_cast<unsigned long long>(e.nonce));
+  return 0;
+}
+
 int run_keygen(const Args& a) {
   auto kp = crypto::ed25519::KeyPair::generate();
   if (auto st = client::save_wallet_key(a.out, kp); !st) return fail(st.error().message);
@@ -104,6 +141,13 @@ int run_balance(const Args& a) {
     auto p = client::parse_account(a.account);
     if (!p) return fail(p.error().message, 2);
     acc = *p;
+  }
+  if (!a.observer.empty()) {
+    auto rd = observer_reader(a);
+    if (!rd) return fail(rd.error().message, 2);
+    auto r = (*rd)->balance(acc, a.min_height);
+    if (!r) return fail(r.error().message);
+    return report_read(*r, a.observer);
   }
   auto b = connect(a);
   if (!b) return fail(b.error().message, 2);
@@ -185,6 +229,25 @@ int run_ledger(const Args& a) {
     if (!p) return fail("--after: " + p.error().message, 2);
     after = *p;
   }
+  if (!a.observer.empty()) {
+    auto rd = observer_reader(a);
+    if (!rd) return fail(rd.error().message, 2);
+    uint64_t min_k = a.min_height;
+    while (true) {
+      auto r = (*rd)->page(after, a.limit, min_k);
+      if (!r) return fail(r.error().message);
+      report_read(*r, a.observer);
+      if (!r->more) break;
+      if (!a.all) {
+        std::printf("(more: --after %s --min-height %llu)\n", to_hex(r->entries.back().account).c_str(),
+                    static_cast<unsigned long long>(r->k));
+        break;
+      }
+      after = r->entries.back().account;
+      min_k = r->k;  // the next page from the same block or a later one, never an older one
+    }
+    return 0;
+  }
   auto b = connect(a);
   if (!b) return fail(b.error().message, 2);
   while (true) {
@@ -222,6 +285,11 @@ static Command reg("wallet", [](CLI::App& app) {
   common(bal);
   bal->add_option("ACCOUNT", a->account, "64 hex digits");
   bal->add_option("--key", a->key, "wallet key file whose account to read");
+  auto reads = [a](CLI::App* c) {
+    c->add_option("--observer", a->observer, "read from this observer (`rampart observer --serve HOST:PORT`) instead; its proof is verified");
+    c->add_option("--min-height", a->min_height, "with --observer: refuse an answer from a block below this one");
+  };
+  reads(bal);
   bal->callback([a] { exit_code = run_balance(*a); });
   auto* tr = wl->add_subcommand("transfer", "send AMOUNT from --key's account to --to");
   common(tr);
@@ -240,6 +308,7 @@ static Command reg("wallet", [](CLI::App& app) {
   lg->add_option("--after", a->after, "start after this account");
   lg->add_option("--limit", a->limit, "accounts per page (1..256)")->default_val(100);
   lg->add_flag("--all", a->all, "follow every page");
+  reads(lg);
   lg->callback([a] { exit_code = run_ledger(*a); });
 });
 

@@ -38,8 +38,7 @@ Result<ModuleOptions> module_options_from(const GossipConfig& c) {
 }
 
 Module::Module(asio::io_context& io, ModuleOptions opt)
-    : io_(io),
-      opt_(std::move(opt)),
+    : opt_(std::move(opt)),
       engine_(*this, engine_options(opt_)),
       api_server_(io, ApiServer::Handlers{
                           [this](ConnId c) { engine_.api_open(c); },

@@ -53,7 +53,6 @@ class Module : private EngineIo {
   void peer_send(PeerId p, const ItemMsg& item) override;
   void tick();
 
-  asio::io_context& io_;
   ModuleOptions opt_;
   Engine engine_;
   ApiServer api_server_;

@@ -16,7 +16,7 @@ Result<std::unique_ptr<Observer>> Observer::open(asio::io_context& io, ObserverO
 }
 
 Observer::Observer(asio::io_context& io, ObserverOptions opt, std::unique_ptr<ledger::Store> store)
-    : io_(io), opt_(std::move(opt)), store_(std::move(store)), client_(io), timer_(io),
+    : opt_(std::move(opt)), store_(std::move(store)), client_(io), timer_(io),
       last_progress_(std::chrono::steady_clock::now()) {}
 
 Observer::~Observer() {
@@ -104,6 +104,7 @@ void Observer::advance() {
       if (!ok) spdlog::info("event=observer_refused k={} why=\"{}\"", k, ok.error().message);
       for (uint16_t id : a.message_ids) answer(id, ok.ok());
       if (ok) {
+        if (opt_.on_stored) opt_.on_stored(a.block, batch);
         ++stats_.stored;
         stored = true;
         last_progress_ = std::chrono::steady_clock::now();

@@ -40,6 +40,8 @@ struct ObserverOptions {
   size_t max_variants = 4;        // distinct blocks held for one height
   // Called once if the module closes the API connection (the observer does not reconnect).
   std::function<void(const std::string& why)> on_disconnect;
+  // Called after each block is verified and stored, in order (ObservedState executes it).
+  std::function<void(const ledger::Block&, ByteView batch)> on_stored;
 };
 
 struct ObserverStats {
@@ -76,7 +78,6 @@ class Observer {
   void tick();
   void want(uint64_t from, uint64_t to);
 
-  asio::io_context& io_;
   ObserverOptions opt_;
   std::unique_ptr<ledger::Store> store_;
   ApiClient client_;

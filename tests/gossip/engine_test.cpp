@@ -1,10 +1,11 @@
 // The gossip semantics on the sans-IO Engine: subscriptions, validation gating, TTL, held
-// items, limits and malformed input, without sockets or clocks.
+// items, limits, the bounded dedup cache and malformed input, without sockets or clocks.
 #include <gtest/gtest.h>
 
 #include <map>
 
 #include "gossip/engine.hpp"
+#include "gossip/seen_cache.hpp"
 
 using namespace rampart;
 using namespace rampart::gossip;
@@ -215,4 +216,40 @@ TEST_F(GossipEngine, MalformedInputClosesOnlyThatConnection) {
   send(e, 4, Announce{0, 7, to_bytes("still works")});
   EXPECT_EQ(io.notifications(2).size(), 1u);
   EXPECT_EQ(e.stats().malformed_api, 2u);
+}
+
+// cache_size bounds what the module remembers: the least recently seen id goes first, so an
+// item is a duplicate while it is among the last cache_size seen and new again after that.
+TEST(GossipSeenCache, BoundedLeastRecentlySeenGoesFirst) {
+  SeenCache c(3);
+  auto id = [](uint8_t b) {
+    Hash32 h{};
+    h[0] = b;
+    return h;
+  };
+  EXPECT_TRUE(c.insert(id(1)));
+  EXPECT_TRUE(c.insert(id(2)));
+  EXPECT_TRUE(c.insert(id(3)));
+  EXPECT_FALSE(c.insert(id(1)));  // seen again: now the most recent
+  EXPECT_TRUE(c.insert(id(4)));   // evicts 2, the least recently seen
+  EXPECT_EQ(c.size(), 3u);
+  EXPECT_FALSE(c.contains(id(2)));
+  EXPECT_TRUE(c.contains(id(1)));
+  EXPECT_TRUE(c.contains(id(3)));
+}
+
+TEST_F(GossipEngine, DedupCacheHoldsCacheSizeItems) {
+  Engine e(io, opt());  // cache_size 16, no subscribers: items spread at once
+  e.peer_up(10, t0);
+  e.peer_up(11, t0);
+  auto item = [](int i) { return ItemMsg{0, 1, 7, to_bytes("item " + std::to_string(i))}; };
+  e.peer_item(10, item(0), t0);
+  for (int i = 1; i < 16; ++i) e.peer_item(10, item(i), t0);
+  e.peer_item(10, item(0), t0);  // 16 distinct seen: still remembered
+  EXPECT_EQ(e.stats().duplicates, 1u);
+  for (int i = 16; i < 32; ++i) e.peer_item(10, item(i), t0);  // 16 newer ones push it out
+  const size_t sent = io.peers[11].size();
+  e.peer_item(10, item(0), t0);
+  EXPECT_EQ(e.stats().duplicates, 1u) << "an item beyond cache_size was still remembered";
+  EXPECT_EQ(io.peers[11].size(), sent + 1) << "forgotten, it is forwarded again as new";
 }

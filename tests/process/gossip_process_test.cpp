@@ -1,6 +1,8 @@
 // Replicas announce every final block to a local gossip module (`rampart replica --gossip`); an
 // observer subscribed to the same module checks each block's proof and hash-chain link and keeps
-// a ledger that `rampart ledger verify` accepts: the real processes, end to end.
+// a ledger that `rampart ledger verify` accepts, the replicas' block for block, and serves the
+// wallet's verifiable reads that `rampart wallet balance --observer` checks: the real
+// processes, end to end.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -11,6 +13,12 @@
 
 #include "app/kv/op.hpp"
 #include "client/client.hpp"
+#include "client/wallet.hpp"
+#include "client/wallet_keys.hpp"
+#include "gossip/api_client.hpp"
+#include "gossip/block_items.hpp"
+#include "ledger/genesis.hpp"
+#include "ledger/store.hpp"
 #include "process/cluster_fixture.hpp"
 
 namespace rampart::test {
@@ -43,27 +51,41 @@ std::string slurp(const std::filesystem::path& p) {
   return ss.str();
 }
 
-TEST(GossipProcess, ReplicasAnnounceFinalBlocksAndAnObserverKeepsAVerifiedLedger) {
-  LocalCluster c(4, "poe");
-  const auto ini = c.dir() / "gossip.ini", mod_out = c.dir() / "gossip.out";
+// The value of `key=` in the first line of `file` that has it, once it is there (10 s).
+std::string wait_for_field(const std::filesystem::path& file, const std::string& key) {
+  std::string v;
+  wait_for(
+      [&] {
+        const std::string s = slurp(file);
+        auto at = s.find(" " + key + "=");
+        if (at == std::string::npos) return false;
+        at += key.size() + 2;
+        v = s.substr(at, s.find_first_of(" \n", at) - at);
+        return true;
+      },
+      10000ms);
+  return v;
+}
+
+// One gossip module for the whole cluster; its API address, once it listens (empty if not).
+std::string start_module(const std::filesystem::path& dir, std::unique_ptr<Child>& module) {
+  const auto ini = dir / "gossip.ini", out = dir / "gossip.out";
   {
     std::ofstream f(ini);
     f << "hostkey = " << RAMPART_SOURCE_DIR << "/tests/gossip/keys/ed25519.pem\n\n[gossip]\ncache_size = 1000\n"
       << "degree = 1\np2p_address = 127.0.0.1:0\napi_address = 127.0.0.1:0\npow_difficulty = 8\n";
   }
-  Child module({rampart_bin(), "gossip", "-c", ini.string(), "--log-level", "info"}, mod_out);
-  // The module prints its bound addresses first: "... api=HOST:PORT p2p=HOST:PORT ...".
-  std::string api;
-  ASSERT_TRUE(wait_for(
-      [&] {
-        const std::string s = slurp(mod_out);
-        auto at = s.find("api=");
-        if (at == std::string::npos) return false;
-        api = s.substr(at + 4, s.find_first_of(" \n", at) - at - 4);
-        return true;
-      },
-      10000ms))
-      << slurp(mod_out);
+  module = std::make_unique<Child>(std::vector<std::string>{rampart_bin(), "gossip", "-c", ini.string(), "--log-level", "info"}, out);
+  // The module prints its bound addresses first: "gossip api=HOST:PORT p2p=HOST:PORT ...".
+  return wait_for_field(out, "api");
+}
+
+TEST(GossipProcess, ReplicasAnnounceFinalBlocksAndAnObserverKeepsAVerifiedLedger) {
+  LocalCluster c(4, "poe");
+  const auto mod_out = c.dir() / "gossip.out";
+  std::unique_ptr<Child> module;
+  const std::string api = start_module(c.dir(), module);
+  ASSERT_FALSE(api.empty()) << slurp(mod_out);
   for (uint32_t i = 0; i < 4; ++i) c.set_extra_args(i, {"--gossip", api});
   c.start_all();
   ASSERT_TRUE(c.wait_up(20s));
@@ -142,6 +164,124 @@ TEST(GossipProcess, ClusterUpWithGossipRunsAnObserver) {
   up->pid = -1;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(out);
   EXPECT_NE(slurp(out).find("stopped."), std::string::npos) << slurp(out);
+}
+
+// A wallet cluster, one module, an observer with --serve: after transfers, `rampart wallet balance
+// --observer` prints the balances the replicas hold, verified by the CLI against the group key
+// alone; an observer that has not reached the height asked for is not believed; a forged block
+// a rogue application announces is refused; and the observer's ledger is the replicas', block
+// for block.
+TEST(GossipProcess, AnObserverServesVerifiedWalletReads) {
+  LocalCluster c(4, "poe", "--app wallet --admins 1");
+  auto admin = client::load_wallet_key(c.dir() / "keys" / "admin-0.key");
+  ASSERT_TRUE(admin) << admin.error().message;
+  std::unique_ptr<Child> module;
+  const std::string api = start_module(c.dir(), module);
+  ASSERT_FALSE(api.empty()) << slurp(c.dir() / "gossip.out");
+  for (uint32_t i = 0; i < 4; ++i) c.set_extra_args(i, {"--gossip", api});
+  c.start_all();
+  ASSERT_TRUE(c.wait_up(20s));
+  const auto obs_data = c.dir() / "observer", obs_out = c.dir() / "observer.out";
+  auto observer = std::make_unique<Child>(
+      std::vector<std::string>{rampart_bin(), "observer", "--config", c.config_file().string(), "--gossip", api, "--data",
+                               obs_data.string(), "--serve", "127.0.0.1:0", "--log-level", "info"},
+      obs_out);
+  const std::string serve = wait_for_field(obs_out, "serve");
+  ASSERT_FALSE(serve.empty()) << slurp(obs_out);
+
+  const auto alice = crypto::ed25519::KeyPair::generate(), bob = crypto::ed25519::KeyPair::generate();
+  const std::string alice_hex = to_hex(alice.public_key()), bob_hex = to_hex(bob.public_key());
+  auto wc = client::WalletClient::create(c.config(), {});
+  ASSERT_TRUE(wc) << wc.error().message;
+  uint64_t k = 0;  // the block of the last transfer: the observer's answer must be from it or later
+  auto pay = [&](const crypto::ed25519::KeyPair& from, const crypto::ed25519::KeyPair& to, uint64_t amount, uint64_t nonce) {
+    auto r = (*wc)->transfer(from, to.public_key(), amount, nonce);
+    ASSERT_TRUE(r) << r.error().message;
+    ASSERT_EQ(r->result.code, app::wallet::Code::ok) << r->result.reason;
+    k = r->answer.k;
+  };
+  pay(*admin, alice, 1000, 0);
+  pay(*admin, bob, 500, 1);
+  pay(alice, bob, 250, 0);
+  ASSERT_GT(k, 0u);
+
+  auto via_observer = [&](const std::string& account, uint64_t min_height) {
+    return run_cli({"wallet", "balance", "--config", c.config_file().string(), "--observer", serve, "--min-height",
+                    std::to_string(min_height), account});
+  };
+  // Block k reaches the observer through gossip once it is final; a read for it waits there
+  // (up to 5 s a try) until the observer has executed it.
+  std::pair<int, std::string> out;
+  ASSERT_TRUE(wait_for([&] { return (out = via_observer(alice_hex, k)).first == 0; }, 30000ms))
+      << out.second << "\nobserver:\n" << slurp(obs_out);
+  EXPECT_NE(out.second.find(alice_hex + " 750 (next nonce 1)"), std::string::npos) << out.second;
+  EXPECT_NE(out.second.find("verified: block "), std::string::npos) << out.second;
+  EXPECT_NE(out.second.find("via observer " + serve), std::string::npos) << out.second;
+  out = via_observer(bob_hex, k);
+  EXPECT_EQ(out.first, 0) << out.second;
+  EXPECT_NE(out.second.find(bob_hex + " 750 (next nonce 0)"), std::string::npos) << out.second;
+  // The replicas, asked through consensus, say the same.
+  auto direct = run_cli({"wallet", "balance", "--config", c.config_file().string(), alice_hex});
+  EXPECT_EQ(direct.first, 0) << direct.second;
+  EXPECT_NE(direct.second.find(alice_hex + " 750 (next nonce 1)"), std::string::npos) << direct.second;
+  // The whole ledger, page by page, from the observer: the admin and both accounts.
+  auto ledger = run_cli({"wallet", "ledger", "--config", c.config_file().string(), "--observer", serve, "--min-height",
+                         std::to_string(k), "--limit", "1", "--all"});
+  EXPECT_EQ(ledger.first, 0) << ledger.second;
+  EXPECT_NE(ledger.second.find(alice_hex + " 750"), std::string::npos) << ledger.second;
+  EXPECT_NE(ledger.second.find(bob_hex + " 750"), std::string::npos) << ledger.second;
+  EXPECT_NE(ledger.second.find(" (next nonce 2)"), std::string::npos) << "the admin's entry: " << ledger.second;
+  // A height the observer has not reached: its older (true) state is not taken for the present.
+  auto ahead = via_observer(alice_hex, k + 100000);
+  EXPECT_NE(ahead.first, 0) << ahead.second;
+  EXPECT_NE(ahead.second.find("below the height asked for"), std::string::npos) << ahead.second;
+
+  const Bytes genesis = ledger::genesis_config(c.config());
+  ledger::OpenOptions ro;
+  ro.read_only = true;
+  auto theirs = ledger::Store::open(c.data(0).string(), genesis, ro);
+  ASSERT_TRUE(theirs) << theirs.error().message;
+
+  // A rogue application on the module announces block k again with another state digest under
+  // the real proof: the observer refuses it (V = 0) and goes on answering truly.
+  {
+    auto real = (*theirs)->block(k);
+    auto batch = (*theirs)->batch(k);
+    ASSERT_TRUE(real && batch);
+    ledger::Block forged = *real;
+    forged.state_digest[0] ^= 1;
+    auto parts = gossip::encode_block_parts(forged, *batch, 77);
+    ASSERT_TRUE(parts) << parts.error().message;
+    asio::io_context io;
+    gossip::ApiClient rogue(io);
+    auto at = gossip::parse_address(api);
+    ASSERT_TRUE(at && rogue.connect(*at).ok());
+    for (const auto& part : *parts) ASSERT_TRUE(rogue.announce(0, gossip::kBlockDataType, part).ok());
+    const std::string refused = "observer_refused k=" + std::to_string(k) + " why=\"bad proof of execution\"";
+    EXPECT_TRUE(wait_for(
+        [&] {
+          io.poll();
+          return slurp(obs_out).find(refused) != std::string::npos;
+        },
+        10000ms))
+        << slurp(obs_out);
+  }
+  out = via_observer(alice_hex, k);
+  EXPECT_EQ(out.first, 0) << out.second;
+  EXPECT_NE(out.second.find(alice_hex + " 750 (next nonce 1)"), std::string::npos) << out.second;
+
+  // The observer's copy is the replicas' ledger: the same block at every height it holds.
+  auto mine = ledger::Store::open(obs_data.string(), genesis, ro);
+  ASSERT_TRUE(mine) << mine.error().message;
+  ASSERT_GE((*mine)->last_block(), k);
+  const uint64_t upto = std::min((*mine)->last_block(), (*theirs)->last_final());
+  ASSERT_GE(upto, k);
+  for (uint64_t h = 0; h <= upto; ++h) {
+    auto a = (*mine)->block(h), b = (*theirs)->block(h);
+    ASSERT_TRUE(a && b) << "block " << h;
+    EXPECT_EQ(ledger::block_hash(*a), ledger::block_hash(*b)) << "block " << h;
+    EXPECT_EQ(*(*mine)->batch(h), *(*theirs)->batch(h)) << "batch " << h;
+  }
 }
 
 }  // namespace
