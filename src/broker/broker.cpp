@@ -27,7 +27,7 @@ void Broker::on_client(ClientAddr from, ByteView msg) {
     return;
   }
   if (auto* s = std::get_if<Submit>(&*m)) on_submit(from, *s);
-  else if (auto* r = std::get_if<Reduction>(&*m)) on_reduction(*r);
+  else if (auto* r = std::get_if<Reduction>(&*m)) on_reduction(from, *r);
   else ++stats_.rejected;  // broker -> client kinds have no business here
 }
 
@@ -95,7 +95,7 @@ void Broker::close() {
   forget_old_batches();
 }
 
-void Broker::on_reduction(const Reduction& m) {
+void Broker::on_reduction(ClientAddr from, const Reduction& m) {
   auto it = batches_.find(m.number);
   if (it == batches_.end() || it->second->stage() != Stage::proposal || it->second->root() != m.root) {
     ++stats_.rejected;  // unknown, late or about another root
@@ -103,8 +103,15 @@ void Broker::on_reduction(const Reduction& m) {
   }
   Batch& b = *it->second;
   const long i = b.entries().find(m.id);
+  // Only the address the client's signed Submit came from may fill its slot, and only once: a
+  // stranger cannot spend the broker's subgroup checks nor pre-empt a client's share with junk
+  // (which would make it a straggler, costing the servers an Ed25519 check).
+  if (i < 0 || b.member(i).addr != from || b.member(i).share) {
+    ++stats_.rejected;
+    return;
+  }
   auto sig = crypto::bls::Signature::from_bytes(m.sig);  // on the curve, in the subgroup
-  if (i < 0 || !sig || !b.add_share(static_cast<size_t>(i), *sig)) {
+  if (!sig || !b.add_share(static_cast<size_t>(i), *sig)) {
     ++stats_.rejected;
     return;
   }

@@ -67,7 +67,7 @@ class Broker {
   };
   void on_submit(ClientAddr from, const Submit& m);
   bool resend(ClientAddr from, const Submit& m);
-  void on_reduction(const Reduction& m);
+  void on_reduction(ClientAddr from, const Reduction& m);
   void on_delivered(const DeliveryCert& c);
   void close();
   void distill(Batch& b);

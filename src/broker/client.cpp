@@ -59,6 +59,10 @@ void Client::on_timer(uint64_t token) {
 void Client::on_message(uint32_t broker, ByteView msg) {
   auto m = decode_client_message(msg);
   if (!m) return reject(m.error());
+  if (!out_) {
+    ++stats_.stale;  // e.g. the copy of a delivery that a retransmission asked for twice
+    return;
+  }
   if (auto* inc = std::get_if<Inclusion>(&*m)) on_inclusion(broker, *inc);
   else if (auto* d = std::get_if<Delivery>(&*m)) on_delivery(*d);
   else reject(err("broker client: unexpected message kind from a broker"));

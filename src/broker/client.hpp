@@ -43,6 +43,7 @@ struct ClientConfig {
 struct ClientStats {
   uint64_t submitted = 0, retransmits = 0, broker_switches = 0, reductions_sent = 0, delivered = 0;
   uint64_t rejected = 0;        // inclusions or deliveries that failed their checks
+  uint64_t stale = 0;           // arrived with no message outstanding (late duplicates)
   std::string last_rejection;   // why the latest one failed
 };
 

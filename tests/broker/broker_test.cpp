@@ -181,3 +181,63 @@ TEST(Broker, ForgedDeliveryCertificateIsIgnored) {
 
 }  // namespace
 }  // namespace rampart::broker::testing
+
+namespace rampart::broker::testing {
+namespace {
+
+TEST(Broker, ReductionFromAnotherAddressCannotTakeAClientsSlot) {
+  World w(options(3, 3));
+  // Client 0's reduction arrives first as a copy "from" client 2's address, carrying junk; the
+  // broker must ignore it and still take client 0's own.
+  bool injected = false;
+  w.filter = [&](Packet& p) {
+    if (!injected && from_client(p, 0, ClientKind::reduction)) {
+      injected = true;
+      auto r = std::get<Reduction>(*decode_client_message(p.data));
+      r.sig = crypto::bls::sign(bls_key(77), reduce_statement(r.root)).to_bytes();
+      Packet fake{Packet::To::broker, p.broker, 2, encode(r)};
+      w.broker(0).on_client(2, fake.data);  // a stranger (client 2's address) speaks first
+    }
+    return false;
+  };
+  for (uint32_t i = 0; i < 3; ++i) ASSERT_TRUE(w.client(i).submit(payload(i)).ok());
+  w.run();
+  ASSERT_TRUE(injected);
+  ASSERT_EQ(w.ordered.size(), 1u) << why(w);
+  EXPECT_TRUE(w.ordered[0].stragglers.empty());  // client 0's genuine share counted
+  EXPECT_EQ(w.broker(0).stats().invalid_reductions, 0u);
+}
+
+}  // namespace
+}  // namespace rampart::broker::testing
+
+namespace rampart::broker::testing {
+namespace {
+
+TEST(Broker, NextBatchRaiseIsLegitimisedByAnEarlierDelivery) {
+  auto o = options(4, 2);
+  o.first_height = 5;
+  World w(o);
+  // Batch 1: clients 0 and 1, delivered at height 5; their next seq is that height.
+  ASSERT_TRUE(w.client(0).submit(payload(0)).ok());
+  ASSERT_TRUE(w.client(1).submit(payload(1)).ok());
+  w.run();
+  ASSERT_TRUE(w.client(0).last_delivered().has_value());
+  EXPECT_EQ(w.client(0).next_seq(), 5u);
+  // Batch 2: clients 0 (seq 5) and 2 (seq 0): raise 5 is above anything client 2 has seen
+  // certified; the broker's proposal carries batch 1's certificate, which makes it legitimate.
+  ASSERT_TRUE(w.client(0).submit(payload(10)).ok());
+  ASSERT_TRUE(w.client(2).submit(payload(2)).ok());
+  w.run();
+  ASSERT_EQ(w.ordered.size(), 2u) << why(w);
+  EXPECT_EQ(w.ordered[1].raise, 5u);
+  EXPECT_TRUE(w.ordered[1].stragglers.empty());
+  EXPECT_EQ(w.client(2).stats().rejected, 0u) << w.client(2).stats().last_rejection;
+  EXPECT_EQ(w.client(2).certified_height(), 6u);  // batch 2 itself was delivered at height 6
+  ASSERT_TRUE(w.client(2).last_delivered().has_value());
+  EXPECT_EQ(w.client(2).last_delivered()->seq, 5u);  // recorded at raise
+  EXPECT_EQ(w.client(2).next_seq(), 6u);
+}
+
+}  // namespace
+}  // namespace rampart::broker::testing
