@@ -45,12 +45,28 @@ void UdpFront::on_readable(const asio::error_code& ec) {
 }
 
 void UdpFront::flush() {
+  if (out_.empty() || write_wait_) return;
+  // send_batch consumes datagrams it sent or that the kernel refused (counted as errors) and
+  // stops at EAGAIN: what is left waits for the socket to drain (a closing 65,536-entry batch
+  // answers every client at once, far more than a socket buffer holds).
+  const auto& c = udp_.counters();
+  const uint64_t before = c.datagrams_out + c.send_errors;
+  udp_.send_batch(out_);
+  const size_t done = static_cast<size_t>(c.datagrams_out + c.send_errors - before);
+  out_.erase(out_.begin(), out_.begin() + static_cast<long>(std::min(done, out_.size())));
   if (out_.empty()) return;
-  udp_.send_batch(out_);  // what the kernel refuses now is lost, like any datagram: clients retransmit
-  out_.clear();
+  write_wait_ = true;
+  udp_.socket().async_wait(asio::socket_base::wait_write, [this](const asio::error_code& ec) {
+    write_wait_ = false;
+    if (!ec) flush();
+  });
 }
 
 void UdpFront::send_client(ClientAddr to, Bytes msg) {
+  if (out_.size() >= kMaxQueued) {
+    ++counters_.send_dropped;  // the client will retransmit
+    return;
+  }
   out_.push_back({unpack(to), std::move(msg)});
   if (out_.size() >= 64) flush();
 }

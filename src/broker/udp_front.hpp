@@ -22,6 +22,7 @@ struct FrontCounters {
   uint64_t ipv6_dropped = 0;
   uint64_t batches_held = 0;   // distilled, kept for the replica side that is not there yet
   uint64_t held_bytes = 0;     // their wire size
+  uint64_t send_dropped = 0;   // answers dropped because the send queue was full
 };
 
 class UdpFront final : public BrokerHost {
@@ -46,7 +47,10 @@ class UdpFront final : public BrokerHost {
   asio::io_context& io_;
   net::UdpBatch udp_;
   Broker core_;
+  // Answers not yet taken by the kernel; bounded (a full batch's Inclusions fit).
+  static constexpr size_t kMaxQueued = size_t(1) << 18;
   std::vector<net::Datagram> in_, out_;
+  bool write_wait_ = false;
   FrontCounters counters_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };

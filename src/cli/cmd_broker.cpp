@@ -37,9 +37,11 @@ void log_stats(const broker::UdpFront& f) {
   const auto& u = f.udp();
   spdlog::info(
       "event=stats submissions={} rejected={} resent={} reductions={} proposed={} distilled={} stragglers={} "
-      "invalid_reductions={} datagrams_in={} datagrams_out={} truncated={} send_errors={} held_batches={} held_bytes={}",
+      "invalid_reductions={} datagrams_in={} datagrams_out={} truncated={} send_errors={} send_dropped={} held_batches={} "
+      "held_bytes={}",
       s.submissions, s.rejected, s.resent, s.reductions, s.batches_proposed, s.batches_distilled, s.stragglers,
-      s.invalid_reductions, u.datagrams_in, u.datagrams_out, u.truncated, u.send_errors, f.counters().batches_held,
+      s.invalid_reductions, u.datagrams_in, u.datagrams_out, u.truncated, u.send_errors, f.counters().send_dropped,
+      f.counters().batches_held,
       f.counters().held_bytes);
 }
 
