@@ -179,11 +179,6 @@ TEST(Broker, ForgedDeliveryCertificateIsIgnored) {
   EXPECT_EQ(w.client(0).next_seq(), 7u);  // the next message's seq: the certified height
 }
 
-}  // namespace
-}  // namespace rampart::broker::testing
-
-namespace rampart::broker::testing {
-namespace {
 
 TEST(Broker, ReductionFromAnotherAddressCannotTakeAClientsSlot) {
   World w(options(3, 3));
@@ -208,11 +203,6 @@ TEST(Broker, ReductionFromAnotherAddressCannotTakeAClientsSlot) {
   EXPECT_EQ(w.broker(0).stats().invalid_reductions, 0u);
 }
 
-}  // namespace
-}  // namespace rampart::broker::testing
-
-namespace rampart::broker::testing {
-namespace {
 
 TEST(Broker, NextBatchRaiseIsLegitimisedByAnEarlierDelivery) {
   auto o = options(4, 2);
