@@ -13,11 +13,8 @@
 #include "client/wallet_keys.hpp"
 #include "client/wallet_reader.hpp"
 #include "gateway/gateway_client.hpp"
-<<<<<<< HEAD
 #include "gateway/json_codec.hpp"
-=======
 #include "gossip/config.hpp"
->>>>>>> issue19
 
 namespace rampart::cli {
 
@@ -25,14 +22,9 @@ namespace {
 namespace w = app::wallet;
 
 struct Args {
-<<<<<<< HEAD
-  std::string config, gateway, ca_cert, key, to, account, after, out;
-  bool insecure_tls = false, all = false, print_json = false;
-=======
   std::string config, gateway, ca_cert, key, to, account, after, out, observer;
   uint64_t min_height = 0;
-  bool insecure_tls = false, all = false;
->>>>>>> issue19
+  bool insecure_tls = false, all = false, print_json = false;
   uint32_t replica = 0, limit = 100;
   int timeout_ms = 2000;
   uint64_t amount = 0;

@@ -217,6 +217,63 @@ Result<Signature> aggregate_signatures(std::span<const Signature> sigs) {
   return out;
 }
 
+Result<PublicKey> aggregate_public_key_refs(std::span<const PublicKey* const> pks) {
+  if (pks.empty()) return err("bls: no public keys to aggregate");
+  // blst reads points[1] == nullptr as "points[0] is a contiguous array": a trailing null keeps
+  // a one-element list unambiguous, and longer lists are read as pointer arrays.
+  std::vector<const blst_p1_affine*> ptrs(pks.size() + 1, nullptr);
+  for (size_t i = 0; i < pks.size(); ++i) ptrs[i] = &pks[i]->point;
+  blst_p1 sum;
+  blst_p1s_add(&sum, ptrs.data(), pks.size());
+  if (blst_p1_is_inf(&sum)) return err("bls: aggregate public key is the identity");
+  PublicKey out;
+  blst_p1_to_affine(&out.point, &sum);
+  return out;
+}
+
+Result<Signature> aggregate_signature_refs(std::span<const Signature* const> sigs) {
+  if (sigs.empty()) return err("bls: no signatures to aggregate");
+  std::vector<const blst_p2_affine*> ptrs(sigs.size() + 1, nullptr);
+  for (size_t i = 0; i < sigs.size(); ++i) ptrs[i] = &sigs[i]->point;
+  blst_p2 sum;
+  blst_p2s_add(&sum, ptrs.data(), sigs.size());
+  if (blst_p2_is_inf(&sum)) return err("bls: aggregate signature is the identity");
+  Signature out;
+  blst_p2_to_affine(&out.point, &sum);
+  return out;
+}
+
+Result<SecretKey> sum_secret_keys(std::span<const SecretKey> sks) {
+  if (sks.empty()) return err("bls: no secret keys to add");
+  blst_scalar sum = sks[0].scalar();
+  for (size_t i = 1; i < sks.size(); ++i) {
+    // Fails only when the sum leaves the valid range (zero); the sum is reduced mod r.
+    if (!blst_sk_add_n_check(&sum, &sum, &sks[i].scalar())) {
+      sodium_memzero(&sum, sizeof sum);
+      return err("bls: sum of secret keys is zero");
+    }
+  }
+  SecretKey out = SecretKey::from_scalar(sum);
+  sodium_memzero(&sum, sizeof sum);
+  return out;
+}
+
+HashedMessage hash_message(ByteView msg) {
+  blst_p2 h;
+  blst_hash_to_g2(&h, msg.data(), msg.size(), dst_ptr(kSigDst), kSigDst.size(), nullptr, 0);
+  HashedMessage out;
+  blst_p2_to_affine(&out.point, &h);
+  return out;
+}
+
+bool verify_hashed(const PublicKey& pk, const HashedMessage& h, const Signature& sig) {
+  // Points are subgroup-checked and not the identity (type invariant, see the header).
+  blst_fp12 lhs, rhs;
+  blst_miller_loop(&lhs, &h.point, &pk.point);
+  blst_miller_loop(&rhs, &sig.point, blst_p1_affine_generator());
+  return blst_fp12_finalverify(&lhs, &rhs);
+}
+
 bool fast_aggregate_verify(std::span<const PublicKey> pks, ByteView msg, const Signature& sig) {
   auto agg = aggregate_public_keys(pks);
   return agg.ok() && verify(*agg, msg, sig);

@@ -88,6 +88,28 @@ Result<PublicKey> aggregate_public_keys(std::span<const PublicKey> pks);
 Result<PublicKey> aggregate_public_keys_one_by_one(std::span<const PublicKey> pks);
 Result<Signature> aggregate_signatures(std::span<const Signature> sigs);
 
+// The same over a subset given by pointers (the non-stragglers of a distilled batch, a half of
+// a set being split); still one blst_p1s_add / blst_p2s_add call.
+Result<PublicKey> aggregate_public_key_refs(std::span<const PublicKey* const> pks);
+Result<Signature> aggregate_signature_refs(std::span<const Signature* const> sigs);
+
+// Sum of secret keys (blst_sk_add_n_check). Signing with the sum yields exactly the aggregate
+// of the individual signatures: how a load generator holding every simulated client's key
+// produces a distilled batch's aggregate in one signature (DESIGN §3.1). Errors on an empty
+// input or a zero sum.
+Result<SecretKey> sum_secret_keys(std::span<const SecretKey> sks);
+
+// A message hashed to G2 once, for checking many signatures over it: splitting an aggregate to
+// isolate invalid reductions verifies O(k log n) sub-aggregates over one batch root, and
+// hash-to-curve would otherwise be paid at each.
+struct HashedMessage {
+  blst_p2_affine point;
+};
+HashedMessage hash_message(ByteView msg);
+// verify(pk, msg, sig) for msg hashed by hash_message: e(pk, H(msg)) == e(g1, sig), two Miller
+// loops and one final exponentiation (blst_fp12_finalverify).
+bool verify_hashed(const PublicKey& pk, const HashedMessage& h, const Signature& sig);
+
 // All signers signed the same message (safe because every key carries a proof of possession).
 bool fast_aggregate_verify(std::span<const PublicKey> pks, ByteView msg, const Signature& sig);
 // Signer i signed msgs[i]; the messages may differ (the PoP scheme needs no distinctness).

@@ -308,3 +308,58 @@ TEST(Bls, SumOfSecretKeysSignsTheAggregate) {
 
 }  // namespace
 }  // namespace rampart::crypto
+
+// The helpers the broker path adds: subset aggregation by pointers, the sum of secret keys (a
+// load generator's shortcut) and verification against a message hashed once.
+namespace rampart::crypto {
+namespace {
+
+TEST(BlsBroker, SumOfSecretKeysSignsTheAggregate) {
+  std::vector<bls::SecretKey> sks;
+  std::vector<bls::PublicKey> pks;
+  std::vector<bls::Signature> sigs;
+  Bytes msg = to_bytes("root");
+  for (int i = 1; i <= 5; ++i) {
+    sks.push_back(key(i));
+    pks.push_back(bls::public_key(sks.back()));
+    sigs.push_back(bls::sign(sks.back(), msg));
+  }
+  auto sum = bls::sum_secret_keys(sks);
+  ASSERT_TRUE(sum.ok());
+  auto agg = bls::aggregate_signatures(sigs);
+  ASSERT_TRUE(agg.ok());
+  EXPECT_TRUE(bls::sign(*sum, msg) == *agg);
+  EXPECT_TRUE(bls::fast_aggregate_verify(pks, msg, bls::sign(*sum, msg)));
+  EXPECT_FALSE(bls::sum_secret_keys({}).ok());
+}
+
+TEST(BlsBroker, PointerSubsetsAndHashedVerify) {
+  std::vector<bls::SecretKey> sks;
+  std::vector<bls::PublicKey> pks;
+  std::vector<bls::Signature> sigs;
+  Bytes msg = to_bytes("batch root");
+  for (int i = 1; i <= 4; ++i) {
+    sks.push_back(key(i));
+    pks.push_back(bls::public_key(sks.back()));
+    sigs.push_back(bls::sign(sks.back(), msg));
+  }
+  // Subset {0, 2}: the pointer overloads sum exactly those.
+  std::vector<const bls::PublicKey*> pk_sub = {&pks[0], &pks[2]};
+  std::vector<const bls::Signature*> sig_sub = {&sigs[0], &sigs[2]};
+  auto apk = bls::aggregate_public_key_refs(pk_sub);
+  auto asig = bls::aggregate_signature_refs(sig_sub);
+  ASSERT_TRUE(apk.ok() && asig.ok());
+  std::vector<bls::PublicKey> pk_copy = {pks[0], pks[2]};
+  EXPECT_TRUE(*apk == *bls::aggregate_public_keys(pk_copy));
+  auto h = bls::hash_message(msg);
+  EXPECT_TRUE(bls::verify_hashed(*apk, h, *asig));
+  EXPECT_TRUE(bls::verify(*apk, msg, *asig));
+  // One element, and a mismatch between keys and signatures.
+  std::vector<const bls::PublicKey*> one = {&pks[1]};
+  EXPECT_TRUE(bls::verify_hashed(*bls::aggregate_public_key_refs(one), h, sigs[1]));
+  EXPECT_FALSE(bls::verify_hashed(pks[1], h, sigs[0]));
+  EXPECT_FALSE(bls::verify_hashed(pks[0], bls::hash_message(to_bytes("other")), sigs[0]));
+}
+
+}  // namespace
+}  // namespace rampart::crypto

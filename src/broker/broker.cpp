@@ -1,0 +1,184 @@
+#include "broker/broker.hpp"
+
+#include "broker/replica_wire.hpp"
+
+namespace rampart::broker {
+namespace {
+
+// Timer tokens: kind in the top byte, a generation or batch number below.
+constexpr uint64_t kCloseTimer = uint64_t(1) << 56;
+constexpr uint64_t kReduceTimer = uint64_t(2) << 56;
+constexpr uint64_t kTokenMask = (uint64_t(1) << 56) - 1;
+
+}  // namespace
+
+Broker::Broker(BrokerConfig cfg, const Directory& dir, const crypto::ThresholdVerifier* group, BrokerHost& host)
+    : cfg_(cfg), dir_(dir), group_(group), host_(host) {}
+
+const Batch* Broker::batch(uint64_t number) const {
+  auto it = batches_.find(number);
+  return it == batches_.end() ? nullptr : it->second.get();
+}
+
+void Broker::on_client(ClientAddr from, ByteView msg) {
+  auto m = decode_client_message(msg);
+  if (!m) {
+    ++stats_.rejected;
+    return;
+  }
+  if (auto* s = std::get_if<Submit>(&*m)) on_submit(from, *s);
+  else if (auto* r = std::get_if<Reduction>(&*m)) on_reduction(from, *r);
+  else ++stats_.rejected;  // broker -> client kinds have no business here
+}
+
+void Broker::on_submit(ClientAddr from, const Submit& m) {
+  const ClientKeys* keys = dir_.find(m.id);
+  if (!keys || !crypto::ed25519::verify(keys->ed25519, submit_statement(m.id, m.seq, m.payload), m.sig)) {
+    ++stats_.rejected;
+    return;
+  }
+  if (resend(from, m)) return;
+  auto [it, fresh] = building_.try_emplace(m.id, Pending{from, m.seq, m.payload, m.sig});
+  if (!fresh) {
+    // One entry per id: the newest message wins; the same one again only updates the address.
+    if (m.seq < it->second.seq) {
+      ++stats_.rejected;
+      return;
+    }
+    it->second = Pending{from, m.seq, m.payload, m.sig};
+    return;
+  }
+  ++stats_.submissions;
+  if (building_.size() == 1) host_.set_timer(kCloseTimer | building_gen_, cfg_.close_timeout_ms);
+  if (building_.size() >= cfg_.batch_size) close();
+}
+
+// The message is already in a closed batch: answer as that batch's stage allows.
+bool Broker::resend(ClientAddr from, const Submit& m) {
+  auto lb = last_batch_.find(m.id);
+  if (lb == last_batch_.end()) return false;
+  auto bit = batches_.find(lb->second);
+  if (bit == batches_.end()) return false;
+  Batch& b = *bit->second;
+  const long i = b.entries().find(m.id);
+  if (i < 0 || b.member(i).seq != m.seq || !std::ranges::equal(b.entries().payload(i), m.payload)) return false;
+  b.member(i).addr = from;  // the client may have moved (new port)
+  if (b.stage() == Stage::proposal) {
+    host_.send_client(from, encode(b.inclusion(i, legitimacy_)));
+    ++stats_.resent;
+  } else if (b.stage() == Stage::delivered) {
+    host_.send_client(from, encode(b.delivery(i)));
+    ++stats_.resent;
+  }
+  return true;  // distilled: the delivery certificate is on its way; nothing to say yet
+}
+
+void Broker::close() {
+  Entries e;
+  std::vector<Member> members;
+  members.reserve(building_.size());
+  for (auto& [id, p] : building_) {
+    e.push(id, p.payload);
+    members.push_back(Member{p.addr, p.seq, p.sig, std::nullopt});
+  }
+  building_.clear();
+  ++building_gen_;  // the close timer of this batch is stale now
+  const uint64_t number = next_number_++;
+  auto b = std::make_unique<Batch>(cfg_.id, number, std::move(e), std::move(members));
+  for (size_t i = 0; i < b->size(); ++i) {
+    last_batch_[b->entries().ids[i]] = number;
+    host_.send_client(b->member(i).addr, encode(b->inclusion(i, legitimacy_)));
+  }
+  ++stats_.batches_proposed;
+  batches_.emplace(number, std::move(b));
+  host_.set_timer(kReduceTimer | number, cfg_.reduction_timeout_ms);
+  forget_old_batches();
+}
+
+void Broker::on_reduction(ClientAddr from, const Reduction& m) {
+  auto it = batches_.find(m.number);
+  if (it == batches_.end() || it->second->stage() != Stage::proposal || it->second->root() != m.root) {
+    ++stats_.rejected;  // unknown, late or about another root
+    return;
+  }
+  Batch& b = *it->second;
+  const long i = b.entries().find(m.id);
+  // Only the address the client's signed Submit came from may fill its slot, and only once: a
+  // stranger cannot spend the broker's subgroup checks nor pre-empt a client's share with junk
+  // (which would make it a straggler, costing the servers an Ed25519 check).
+  if (i < 0 || b.member(i).addr != from || b.member(i).share) {
+    ++stats_.rejected;
+    return;
+  }
+  auto sig = crypto::bls::Signature::from_bytes(m.sig);  // on the curve, in the subgroup
+  if (!sig || !b.add_share(static_cast<size_t>(i), *sig)) {
+    ++stats_.rejected;
+    return;
+  }
+  ++stats_.reductions;
+  if (b.shares() == b.size()) distill(b);  // everyone answered: no reason to wait
+}
+
+void Broker::distill(Batch& b) {
+  stats_.reduction_checks += b.distill(dir_);
+  const auto& d = b.distilled();
+  stats_.stragglers += d.stragglers.size();
+  for (size_t i = 0; i < b.size(); ++i)
+    if (b.member(i).share && b.is_straggler(i)) ++stats_.invalid_reductions;
+  ++stats_.batches_distilled;
+  const Bytes wire = encode(d);
+  for (uint32_t r = 0; r < cfg_.replicas; ++r) host_.send_replica(r, wire);
+}
+
+void Broker::on_replica(uint32_t /*from*/, ByteView msg) {
+  auto m = decode_replica_message(msg);
+  if (!m || !std::holds_alternative<Delivered>(*m)) {
+    ++stats_.rejected;
+    return;
+  }
+  on_delivered(std::get<Delivered>(*m).cert);
+}
+
+void Broker::on_delivered(const DeliveryCert& c) {
+  auto it = c.broker == cfg_.id ? batches_.find(c.number) : batches_.end();
+  const bool ours = it != batches_.end() && it->second->stage() == Stage::distilled &&
+                    it->second->amended_root() == c.amended_root;
+  // Every replica sends the certificate: the copies after the first cost a lookup, no pairing.
+  if (!ours && legitimacy_ && c.height <= legitimacy_->height) return;
+  if (!group_ || !group_->verify_group(delivery_statement(c.broker, c.number, c.height, c.amended_root), c.group_sig)) {
+    ++stats_.rejected;
+    return;
+  }
+  // Any valid certificate proves its height was reached: proposals carry the newest one so
+  // that clients accept a raise up to it.
+  if (!legitimacy_ || c.height > legitimacy_->height) legitimacy_ = c;
+  if (!ours) return;
+  Batch& b = *it->second;
+  b.deliver(c);
+  for (size_t i = 0; i < b.size(); ++i) host_.send_client(b.member(i).addr, encode(b.delivery(i)));
+  ++stats_.batches_delivered;
+}
+
+void Broker::on_timer(uint64_t token) {
+  const uint64_t kind = token & ~kTokenMask, arg = token & kTokenMask;
+  if (kind == kCloseTimer) {
+    if (arg == building_gen_ && !building_.empty()) close();
+  } else if (kind == kReduceTimer) {
+    auto it = batches_.find(arg);
+    if (it != batches_.end() && it->second->stage() == Stage::proposal) distill(*it->second);
+  }
+}
+
+void Broker::forget_old_batches() {
+  while (batches_.size() > cfg_.max_batches) {
+    auto oldest = batches_.begin();
+    const Batch& b = *oldest->second;
+    for (ClientId id : b.entries().ids) {
+      auto lb = last_batch_.find(id);
+      if (lb != last_batch_.end() && lb->second == b.number()) last_batch_.erase(lb);
+    }
+    batches_.erase(oldest);
+  }
+}
+
+}  // namespace rampart::broker

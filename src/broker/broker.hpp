@@ -1,0 +1,89 @@
+#pragma once
+// The broker core (DESIGN §3.1), sans-IO: messages and timer expiries in, sends through a
+// BrokerHost out. One batch is in construction at a time; closed batches go through
+// proposal -> distilled -> delivered (batch.hpp).
+//
+// In construction: each Submit's Ed25519 signature is checked (the broker pays for it so the
+// servers need not); one entry per client id is kept (the highest seq). The batch closes at
+// batch_size entries or close_timeout_ms after its first entry.
+//
+// Retransmissions: a client that sends again a Submit the broker already placed gets its
+// Inclusion again (batch in proposal) or its Delivery again (batch delivered), so a lost
+// datagram in either direction costs the client one retransmission, never its message.
+#include <map>
+#include <memory>
+#include <optional>
+#include <unordered_map>
+
+#include "broker/batch.hpp"
+#include "broker/client_wire.hpp"
+#include "broker/directory.hpp"
+#include "broker/host.hpp"
+#include "crypto/interfaces.hpp"
+
+namespace rampart::broker {
+
+struct BrokerConfig {
+  uint32_t id = 0;
+  uint32_t replicas = 4;                  // distilled batches go to replicas 0..replicas-1
+  uint32_t batch_size = 65536;            // entries at which a batch closes
+  uint64_t close_timeout_ms = 1000;       // ... or this long after its first entry
+  uint64_t reduction_timeout_ms = 2000;   // then wait this long for reductions
+  size_t max_batches = 16;                // closed batches kept (oldest dropped first)
+};
+
+struct BrokerStats {
+  uint64_t submissions = 0;          // accepted into a batch in construction
+  uint64_t rejected = 0;             // undecodable, unknown id, bad signature, stale
+  uint64_t resent = 0;               // Inclusion or Delivery sent again on a retransmission
+  uint64_t reductions = 0;           // shares stored
+  uint64_t batches_proposed = 0, batches_distilled = 0, batches_delivered = 0;
+  uint64_t stragglers = 0;           // over all distilled batches
+  uint64_t invalid_reductions = 0;   // shares isolated by splitting
+  uint64_t reduction_checks = 0;     // pairing checks spent on reductions
+};
+
+class Broker {
+ public:
+  // `group` checks delivery certificates; without it no batch is ever delivered.
+  Broker(BrokerConfig cfg, const Directory& dir, const crypto::ThresholdVerifier* group, BrokerHost& host);
+
+  void on_client(ClientAddr from, ByteView msg);
+  void on_replica(uint32_t from, ByteView msg);
+  void on_timer(uint64_t token);
+
+  const BrokerStats& stats() const { return stats_; }
+  size_t building() const { return building_.size(); }
+  const Batch* batch(uint64_t number) const;
+  // The newest delivery certificate: attached to proposals as the proof that raise is legitimate.
+  const std::optional<DeliveryCert>& legitimacy() const { return legitimacy_; }
+
+ private:
+  struct Pending {
+    ClientAddr addr;
+    uint64_t seq;
+    Bytes payload;
+    std::array<uint8_t, 64> sig;
+  };
+  void on_submit(ClientAddr from, const Submit& m);
+  bool resend(ClientAddr from, const Submit& m);
+  void on_reduction(ClientAddr from, const Reduction& m);
+  void on_delivered(const DeliveryCert& c);
+  void close();
+  void distill(Batch& b);
+  void forget_old_batches();
+
+  BrokerConfig cfg_;
+  const Directory& dir_;
+  const crypto::ThresholdVerifier* group_;
+  BrokerHost& host_;
+  BrokerStats stats_;
+  std::map<ClientId, Pending> building_;  // sorted by id, as the batch will be
+  uint64_t building_gen_ = 0;             // names the close timer of the batch in construction
+  uint64_t next_number_ = 1;
+  std::map<uint64_t, std::unique_ptr<Batch>> batches_;
+  std::unordered_map<ClientId, uint64_t> last_batch_;  // id -> newest batch holding it
+  std::optional<DeliveryCert> legitimacy_;
+};
+
+}  // namespace rampart::broker

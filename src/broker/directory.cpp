@@ -1,0 +1,22 @@
+#include "broker/directory.hpp"
+
+namespace rampart::broker {
+
+Status MemoryDirectory::add(ClientId id, const crypto::ed25519::PublicKey& ed, const crypto::bls::PublicKey& bls,
+                            const crypto::bls::Signature& pop) {
+  if (!crypto::bls::verify_possession(bls, pop)) return err("directory: BLS proof of possession does not verify");
+  add_trusted(id, ClientKeys{ed, bls});
+  return {};
+}
+
+void MemoryDirectory::add_trusted(ClientId id, const ClientKeys& keys) {
+  if (id >= keys_.size()) keys_.resize(size_t(id) + 1);
+  keys_[id] = keys;
+}
+
+const ClientKeys* MemoryDirectory::find(ClientId id) const {
+  if (id >= keys_.size() || !keys_[id]) return nullptr;
+  return &*keys_[id];
+}
+
+}  // namespace rampart::broker

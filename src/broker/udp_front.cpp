@@ -1,0 +1,100 @@
+#include "broker/udp_front.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include "broker/replica_wire.hpp"
+
+namespace rampart::broker {
+namespace {
+
+ClientAddr pack(const asio::ip::udp::endpoint& ep) {
+  return (uint64_t(ep.address().to_v4().to_uint()) << 16) | ep.port();
+}
+
+asio::ip::udp::endpoint unpack(ClientAddr a) {
+  return {asio::ip::address_v4(static_cast<uint32_t>(a >> 16)), static_cast<uint16_t>(a & 0xffff)};
+}
+
+}  // namespace
+
+UdpFront::UdpFront(asio::io_context& io, BrokerConfig cfg, const Directory& dir, const crypto::ThresholdVerifier* group)
+    : io_(io), udp_(io, 64, 2048), core_(cfg, dir, group, *this) {}
+
+Result<uint16_t> UdpFront::bind(const std::string& host, uint16_t port) { return udp_.bind(host, port); }
+
+void UdpFront::start() {
+  udp_.async_wait_readable([this](const asio::error_code& ec) { on_readable(ec); });
+}
+
+void UdpFront::on_readable(const asio::error_code& ec) {
+  if (ec) return;  // closed
+  // Drain what the kernel holds, in recvmmsg batches, answering as we go.
+  for (int rounds = 0; rounds < 64; ++rounds) {
+    in_.clear();
+    if (udp_.recv_batch(in_) == 0) break;
+    for (auto& d : in_) {
+      if (!d.peer.address().is_v4()) {
+        ++counters_.ipv6_dropped;
+        continue;
+      }
+      core_.on_client(pack(d.peer), d.data);
+    }
+    flush();
+  }
+  start();
+}
+
+void UdpFront::flush() {
+  if (out_.empty() || write_wait_) return;
+  // send_batch consumes datagrams it sent or that the kernel refused (counted as errors) and
+  // stops at EAGAIN: what is left waits for the socket to drain (a closing 65,536-entry batch
+  // answers every client at once, far more than a socket buffer holds).
+  const auto& c = udp_.counters();
+  const uint64_t before = c.datagrams_out + c.send_errors;
+  udp_.send_batch(out_);
+  const size_t done = static_cast<size_t>(c.datagrams_out + c.send_errors - before);
+  out_.erase(out_.begin(), out_.begin() + static_cast<long>(std::min(done, out_.size())));
+  if (out_.empty()) return;
+  write_wait_ = true;
+  udp_.socket().async_wait(asio::socket_base::wait_write, [this](const asio::error_code& ec) {
+    write_wait_ = false;
+    if (!ec) flush();
+  });
+}
+
+void UdpFront::send_client(ClientAddr to, Bytes msg) {
+  if (out_.size() >= kMaxQueued) {
+    ++counters_.send_dropped;  // the client will retransmit
+    return;
+  }
+  out_.push_back({unpack(to), std::move(msg)});
+  if (out_.size() >= 64) flush();
+}
+
+void UdpFront::send_replica(uint32_t replica, Bytes msg) {
+  if (replica != 0) return;  // one copy per batch is enough to account for it
+  ++counters_.batches_held;
+  counters_.held_bytes += msg.size();
+  auto m = decode_replica_message(msg);
+  if (m && std::holds_alternative<DistilledBatch>(*m)) {
+    const auto& b = std::get<DistilledBatch>(*m);
+    spdlog::info("event=distilled number={} entries={} stragglers={} aggregate={} raise={} bytes={}", b.number,
+                 b.entries.size(), b.stragglers.size(), b.has_aggregate, b.raise, msg.size());
+  }
+}
+
+uint64_t UdpFront::now_ms() {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_).count());
+}
+
+void UdpFront::set_timer(uint64_t token, uint64_t after_ms) {
+  auto t = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(after_ms));
+  t->async_wait([this, t, token](const asio::error_code& ec) {
+    if (ec) return;
+    core_.on_timer(token);
+    flush();
+  });
+}
+
+}  // namespace rampart::broker

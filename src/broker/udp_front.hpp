@@ -1,0 +1,58 @@
+#pragma once
+// The broker process's I/O (`rampart broker`): the sans-IO broker core on one asio thread,
+// clients over UDP through net::UdpBatch (recvmmsg/sendmmsg), timers on asio steady timers.
+// This is the only file of src/broker that knows sockets or clocks; library rampart_broker_udp.
+//
+// A client's address is its IPv4 endpoint packed into the core's ClientAddr (address << 16 |
+// port), so no table grows with spoofed sources; IPv6 datagrams are counted and dropped.
+//
+// Replica links do not exist yet (the replica side of issue 17): a distilled batch is held
+// (the core keeps its newest batches) and logged, not sent; no batch is ever delivered.
+#include <asio.hpp>
+#include <chrono>
+#include <memory>
+#include <vector>
+
+#include "broker/broker.hpp"
+#include "net/udp_batch.hpp"
+
+namespace rampart::broker {
+
+struct FrontCounters {
+  uint64_t ipv6_dropped = 0;
+  uint64_t batches_held = 0;   // distilled, kept for the replica side that is not there yet
+  uint64_t held_bytes = 0;     // their wire size
+  uint64_t send_dropped = 0;   // answers dropped because the send queue was full
+};
+
+class UdpFront final : public BrokerHost {
+ public:
+  UdpFront(asio::io_context& io, BrokerConfig cfg, const Directory& dir, const crypto::ThresholdVerifier* group);
+  Result<uint16_t> bind(const std::string& host, uint16_t port);
+  void start();  // begins receiving; io.run() drives everything
+
+  const Broker& core() const { return core_; }
+  const net::UdpCounters& udp() const { return udp_.counters(); }
+  const FrontCounters& counters() const { return counters_; }
+
+  void send_client(ClientAddr to, Bytes msg) override;
+  void send_replica(uint32_t replica, Bytes msg) override;
+  uint64_t now_ms() override;
+  void set_timer(uint64_t token, uint64_t after_ms) override;
+
+ private:
+  void on_readable(const asio::error_code& ec);
+  void flush();
+
+  asio::io_context& io_;
+  net::UdpBatch udp_;
+  Broker core_;
+  // Answers not yet taken by the kernel; bounded (a full batch's Inclusions fit).
+  static constexpr size_t kMaxQueued = size_t(1) << 18;
+  std::vector<net::Datagram> in_, out_;
+  bool write_wait_ = false;
+  FrontCounters counters_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+}  // namespace rampart::broker

@@ -1,0 +1,100 @@
+#pragma once
+// Fake I/O for the broker path: brokers, clients and a stand-in for the replicas, wired through
+// one in-memory packet queue and one manual clock. Nothing runs unless the test says so:
+// run() delivers queued packets until none is left; advance(ms) moves the clock and fires the
+// timers that fall due (each followed by run()). A test may drop or rewrite any packet.
+//
+// The replica stand-in does what the replica side will (issue 17): it checks each distilled
+// batch in full (broker::verify_distilled), orders it at the next height and answers with a
+// delivery certificate signed by t of the n threshold shares.
+#include <deque>
+#include <functional>
+#include <memory>
+#include <vector>
+
+#include "broker/broker.hpp"
+#include "broker/client.hpp"
+#include "broker/verify.hpp"
+#include "crypto/threshold.hpp"
+
+namespace rampart::broker::testing {
+
+inline Bytes seed_of(uint32_t i, uint8_t salt) {
+  Bytes s(32, salt);
+  for (int k = 0; k < 4; ++k) s[k] = static_cast<uint8_t>(i >> (8 * k));
+  return s;
+}
+inline crypto::ed25519::KeyPair ed_key(uint32_t i) { return *crypto::ed25519::KeyPair::from_seed(seed_of(i, 0xed)); }
+inline crypto::bls::SecretKey bls_key(uint32_t i) { return *crypto::bls::SecretKey::from_seed(seed_of(i, 0xb1)); }
+
+inline constexpr uint32_t kFromReplicas = UINT32_MAX;
+
+struct Packet {
+  enum class To { broker, client, replica } to;
+  uint32_t broker = 0;  // the broker it goes to or comes from
+  uint32_t client = 0;  // the client it goes to or comes from (ClientAddr = client index); kFromReplicas
+  Bytes data;
+  bool is(uint8_t kind) const { return !data.empty() && data[0] == kind; }
+};
+
+class World {
+ public:
+  struct Options {
+    uint32_t brokers = 1;
+    uint32_t clients = 4;
+    BrokerConfig broker;  // id is set per broker
+    ClientConfig client;  // id and brokers are set per client
+    uint64_t first_height = 1;
+    std::vector<uint64_t> first_seq;  // client i starts at first_seq[i] (default: 0)
+  };
+
+  explicit World(Options o);
+
+  Broker& broker(uint32_t i);
+  Client& client(uint32_t i);
+  ~World();
+  const Directory& directory() const { return dir_; }
+  const crypto::threshold::BlsThresholdVerifier& group() const { return *group_; }
+
+  // Group signature over delivery_statement(...), as t replicas would make it.
+  DeliveryCert certify(uint32_t broker, uint64_t number, uint64_t height, const Hash32& amended_root) const;
+  // A certificate of `height` (for some other broker's batch) reaches every broker: it makes a
+  // raise up to that height legitimate.
+  void announce_height(uint64_t height);
+
+  void run();
+  void advance(uint64_t ms);
+  uint64_t now() const { return now_; }
+
+  // Return true to drop a packet; may also rewrite it. Called once per packet, when sent.
+  std::function<bool(Packet&)> filter;
+  bool replicas_answer = true;
+  std::vector<DistilledBatch> ordered;             // batches the replica stand-in accepted
+  std::vector<std::string> replica_rejections;     // why it refused others
+  uint64_t packets = 0, dropped = 0;
+
+ private:
+  struct BrokerNode;
+  struct ClientNode;
+  struct Timer {
+    uint64_t at;
+    bool to_broker;
+    uint32_t who;
+    uint64_t token;
+  };
+  void send(Packet p);
+  void replica_receive(const Bytes& data, uint32_t broker);
+
+  Options opt_;
+  MemoryDirectory dir_;
+  crypto::threshold::Dealing dealing_;
+  std::unique_ptr<crypto::threshold::BlsThresholdVerifier> group_;
+  std::vector<std::unique_ptr<BrokerNode>> brokers_;
+  std::vector<std::unique_ptr<ClientNode>> clients_;
+  std::deque<Packet> queue_;
+  std::vector<Timer> timers_;
+  uint64_t now_ = 0;
+  uint64_t height_;
+};
+
+}  // namespace rampart::broker::testing
