@@ -93,7 +93,6 @@ class SimReplica final : public replica::ReplicaHost, public replica::ReplicaEve
 
  public:
   SimStore& store;
-  std::unique_ptr<replica::Replica> core;
 
  private:
   std::vector<bool> peers_;
@@ -102,6 +101,10 @@ class SimReplica final : public replica::ReplicaHost, public replica::ReplicaEve
   metrics::Registry reg_;
   std::map<uint16_t, uint64_t> timer_gen_;
   std::set<uint64_t> vouched_;  // blocks we sent a share for (rollbacks of them are counted)
+
+ public:
+  // Last, so it goes first: the core holds references to the keys and registry above.
+  std::unique_ptr<replica::Replica> core;
 };
 
 struct Node {
