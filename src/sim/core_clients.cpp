@@ -141,7 +141,12 @@ void World::on_executed(NodeId r, uint64_t k, View v, const ledger::Block& blk) 
 void World::fail_stopped(NodeId r) {
   if (!nodes[r].byzantine)
     checker.report("replica " + std::to_string(r) + " stopped itself: its ledger disagrees with the cluster's");
-  crash_node(nodes[r]);
+  // Down at once, but not from inside the core's own call: an event at this instant.
+  Event e;
+  e.type = Ev::crash;
+  e.a = r;
+  e.d = 1;
+  schedule(now_, std::move(e));
 }
 
 // Bounded memory under floods: a correct replica's protocol never holds more batches than its
