@@ -1,8 +1,10 @@
 #pragma once
-// The deterministic simulator: one process, n replicas (a consensus::Protocol each, with an Env
-// over a virtual network and clock, an Executor and the KV store) and simulated clients. A
-// discrete-event queue orders everything; all randomness comes from one seed, so a seed
-// replays exactly. See docs/simulator.md.
+// The deterministic simulator: one process, n replicas and simulated clients over a virtual
+// network, clock and disk. With SimOptions::core each replica is the replica core the process
+// runs (replica::Replica, sim/core_world.hpp); without it, the simulator's own replica layer
+// around the protocol (sim/world.hpp, sim/instance.cpp). A discrete-event queue orders
+// everything; all randomness comes from one seed, so a seed replays exactly. See
+// docs/simulator.md.
 #include <cstdint>
 #include <functional>
 #include <memory>
