@@ -15,6 +15,18 @@ using metrics::Declared;
 const Declared kViewChanges{"rampart_view_changes_total", "view changes"};
 }  // namespace
 
+consensus::Config protocol_config(const ClusterConfig& cfg, consensus::NodeId self, uint32_t max_inflight) {
+  consensus::Config pc;
+  pc.n = cfg.n();
+  pc.f = cfg.f;
+  pc.self = self;
+  pc.window = cfg.window;
+  pc.checkpoint_interval = cfg.checkpoint_interval;
+  pc.view_timeout_ms = cfg.view_timeout_ms;
+  pc.max_inflight = max_inflight ? max_inflight : static_cast<uint32_t>(std::min<uint64_t>(64, cfg.window));
+  return pc;
+}
+
 Result<std::unique_ptr<Replica>> Replica::create(const ClusterConfig& cfg, ReplicaOptions opt, LedgerStore& store,
                                                  ReplicaHost& host, metrics::Registry& reg) {
   auto sm = app::make_app(cfg);
@@ -63,14 +75,7 @@ Status Replica::init() {
   rejoin_ = std::make_unique<Rejoin>(Rejoin::Params{self, cfg_.n(), cfg_.f}, store_, exec_, ckpts_, *cc.tverifier,
                                      std::move(genesis_state), *this, reg_);
 
-  consensus::Config pc;
-  pc.n = cfg_.n();
-  pc.f = cfg_.f;
-  pc.self = self;
-  pc.window = cfg_.window;
-  pc.checkpoint_interval = cfg_.checkpoint_interval;
-  pc.view_timeout_ms = cfg_.view_timeout_ms;
-  pc.max_inflight = opt_.max_inflight ? opt_.max_inflight : static_cast<uint32_t>(std::min<uint64_t>(64, cfg_.window));
+  const consensus::Config pc = protocol_config(cfg_, self, opt_.max_inflight);
   if (opt_.factory) proto_ = opt_.factory(pc, cc, *this);
   else proto_ = cfg_.protocol == "pbft" ? consensus::make_pbft(pc, cc, *this) : consensus::make_poe(pc, cc, *this);
   if (!proto_) return err("protocol '" + cfg_.protocol + "' is not available in this build");

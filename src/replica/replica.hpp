@@ -95,6 +95,9 @@ struct ReplicaOptions {
   bool unsafe_ungated_votes = false;
 };
 
+// The protocol's configuration for replica `self` of this cluster (max_inflight 0: min(64, window)).
+consensus::Config protocol_config(const ClusterConfig& cfg, consensus::NodeId self, uint32_t max_inflight = 0);
+
 class Replica final : public consensus::Env,
                       public ProofHost,
                       public BatcherHost,

@@ -96,15 +96,9 @@ bool World::all_done() const {
 // Twins: the other replicas split into two non-empty groups, each twin talking to one; drawn
 // again at every new view.
 void World::split_twins(Node& n) {
-  std::vector<bool> a(cfg.n(), false), b(cfg.n(), false);
-  std::vector<NodeId> others;
-  for (NodeId i = 0; i < cfg.n(); ++i)
-    if (i != n.id) others.push_back(i);
-  for (size_t i = others.size(); i > 1; --i) std::swap(others[i - 1], others[rng.below(i)]);
-  const size_t cut = rng.range(1, others.size() - 1);
-  for (size_t i = 0; i < others.size(); ++i) (i < cut ? a : b)[others[i]] = true;
-  n.inst[0]->set_peers(a);
-  n.inst[1]->set_peers(b);
+  auto [a, b] = twin_peers(rng, n.id, cfg.n());
+  n.inst[0]->set_peers(std::move(a));
+  n.inst[1]->set_peers(std::move(b));
 }
 
 void World::on_view_installed(View v) {
@@ -113,22 +107,7 @@ void World::on_view_installed(View v) {
   for (auto& n : nodes)
     if (n.byzantine && n.inst.size() == 2) split_twins(n);
   if (!o.faults.has(Fault::isolate)) return;
-  cut_.clear();
-  if (!rng.chance(0.7)) return;
-  cut_.assign(cfg.n(), 0);
-  if (rng.chance(0.5)) {
-    // Hostile: the few replicas that alone executed some batch are cut off, so the next view
-    // change goes without what they hold.
-    const std::set<NodeId>* few = nullptr;
-    for (auto it = executed_by_.rbegin(); it != executed_by_.rend() && !few; ++it)
-      for (const auto& [vb, holders] : it->second)
-        if (holders.size() <= cfg.f && (!few || holders.size() < few->size())) few = &holders;
-    if (few) {
-      for (NodeId r : *few) cut_[r] = 1;
-      return;
-    }
-  }
-  for (uint64_t m = rng.range(1, cfg.f); m > 0; --m) cut_[rng.below(cfg.n())] = 1;
+  cut_ = draw_cut(rng, executed_by_, cfg.n(), cfg.f);
 }
 
 void World::on_executed(NodeId r, uint64_t k, View v, const ledger::Block& blk) {

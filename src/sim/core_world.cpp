@@ -132,15 +132,7 @@ void World::setup_faults() {
     if (n.byzantine && !tactics.empty() && n.behaviour != Fault::silent) {
       // A strategic replica: its drawn tactic, or, for the other behaviours half the time, and
       // always with up to two more, tactics stacked (as sim/world_setup.cpp draws them).
-      FaultSet t;
-      if (is_tactic(n.behaviour)) t.add(n.behaviour);
-      if (is_tactic(n.behaviour) || rng.chance(0.5)) {
-        for (uint64_t more = rng.range(is_tactic(n.behaviour) ? 0 : 1, 2); more > 0; --more) {
-          const Fault x = tactics[rng.below(tactics.size())];
-          if (!t.has(x)) res.setup += "+" + std::string(fault_name(x));
-          t.add(x);
-        }
-      }
+      const FaultSet t = draw_tactics(rng, n.behaviour, tactics, res.setup);
       if (!t.empty()) make_adversary(n, t);
     }
     if (n.behaviour == Fault::withhold) {
@@ -190,15 +182,7 @@ void World::setup_faults() {
 
 void World::make_adversary(Node& n, FaultSet tactics) {
   n.link = std::make_unique<Link>(*this, n);
-  consensus::Config c;
-  c.n = cfg.n();
-  c.f = cfg.f;
-  c.self = n.id;
-  c.window = cfg.window;
-  c.checkpoint_interval = cfg.checkpoint_interval;
-  c.view_timeout_ms = cfg.view_timeout_ms;
-  c.max_inflight = o.max_inflight;
-  n.adv = std::make_unique<detail::Adversary>(*n.link, c, o.protocol, keys.signer(n.id), keys.verifier(), rng,
+  n.adv = std::make_unique<detail::Adversary>(*n.link, replica::protocol_config(cfg, n.id, o.max_inflight), o.protocol, keys.signer(n.id), keys.verifier(), rng,
                                               [this] { return clients_[rng.below(clients_.size())].id; }, tactics);
   Event e;
   e.type = Ev::adversary_tick;
@@ -300,16 +284,9 @@ void World::step(const Event& e) {
       start_node(n);
       break;
     }
-    case Ev::partition: {
-      Rng pr(e.c);
-      side_.assign(cfg.n(), 0);
-      const auto lone = static_cast<NodeId>(pr.below(cfg.n()));
-      side_[lone] = 1;
-      for (NodeId i = 0; i < cfg.n(); ++i)
-        if (i != lone && pr.chance(0.3)) side_[i] = 1;
-      if (std::all_of(side_.begin(), side_.end(), [](int s) { return s == 1; })) side_[(lone + 1) % cfg.n()] = 0;
+    case Ev::partition:
+      side_ = partition_sides(e.c, cfg.n());
       break;
-    }
     case Ev::heal:
       side_.clear();
       break;

@@ -21,6 +21,7 @@
 #include "crypto/fake.hpp"
 #include "replica/replica.hpp"
 #include "sim/adversary.hpp"
+#include "sim/draws.hpp"
 #include "sim/invariants.hpp"
 #include "sim/rng.hpp"
 #include "sim/sim_store.hpp"
@@ -198,7 +199,7 @@ class World {
   std::vector<int> side_;  // partition side per replica; empty: none
   View cut_view_ = 0;
   std::vector<int> cut_;   // Fault::isolate: the view's cut
-  std::map<uint64_t, std::map<std::pair<View, Hash32>, std::set<NodeId>>> executed_by_;
+  ExecutedBy executed_by_;
   // Shares that left replicas: (k, block hash, view) -> signers; and the blocks executed, by hash.
   std::map<std::tuple<uint64_t, Hash32, View>, std::set<NodeId>> shares_;
   std::set<std::pair<uint64_t, Hash32>> proofs_seen_;

@@ -159,17 +159,9 @@ void World::step(const Event& e) {
       start_node(n, e.c == 1);
       break;
     }
-    case EvType::partition: {
-      Rng pr(e.c);
-      side_.assign(cfg.n, 0);
-      NodeId lone = static_cast<NodeId>(pr.below(cfg.n));
-      side_[lone] = 1;  // at least one replica on each side
-      for (NodeId i = 0; i < cfg.n; ++i) {
-        if (i != lone && pr.chance(0.3)) side_[i] = 1;
-      }
-      if (std::all_of(side_.begin(), side_.end(), [](int s) { return s == 1; })) side_[(lone + 1) % cfg.n] = 0;
+    case EvType::partition:
+      side_ = partition_sides(e.c, cfg.n);
       break;
-    }
     case EvType::heal:
       side_.clear();
       break;

@@ -16,6 +16,7 @@
 #include "ledger/block.hpp"
 #include "replica/executor.hpp"
 #include "sim/adversary.hpp"
+#include "sim/draws.hpp"
 #include "sim/disk.hpp"
 #include "sim/invariants.hpp"
 #include "sim/rng.hpp"
@@ -291,7 +292,7 @@ class World {
   std::vector<int> cut_;  // side per replica while a view's cut holds (empty: none)
   // Who executed what, by correct replicas: (k) -> (view, batch) -> replicas. The hostile cut
   // isolates the few that hold a batch the others lack, so the next view forms without them.
-  std::map<consensus::Seq, std::map<std::pair<View, Hash32>, std::set<NodeId>>> executed_by_;
+  ExecutedBy executed_by_;
  public:
   void on_executed(NodeId r, consensus::Seq k, View v, const Hash32& batch);
 

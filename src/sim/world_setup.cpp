@@ -67,15 +67,7 @@ void World::setup_faults() {
     if (n.byzantine && !tactics.empty() && n.behaviour != Fault::silent) {
       // A strategic replica: its drawn tactic, or, for the other behaviours half the time, and
       // always with up to two more, tactics stacked (docs/simulator.md).
-      FaultSet t;
-      if (is_tactic(n.behaviour)) t.add(n.behaviour);
-      if (is_tactic(n.behaviour) || rng.chance(0.5)) {
-        for (uint64_t more = rng.range(is_tactic(n.behaviour) ? 0 : 1, 2); more > 0; --more) {
-          Fault x = tactics[rng.below(tactics.size())];
-          if (!t.has(x)) res.setup += "+" + std::string(fault_name(x));
-          t.add(x);
-        }
-      }
+      const FaultSet t = draw_tactics(rng, n.behaviour, tactics, res.setup);
       if (!t.empty()) {
         n.link = std::make_unique<AdversaryLink>(*this, n);
         consensus::Config c = cfg;
