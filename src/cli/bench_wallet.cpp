@@ -44,6 +44,7 @@ struct Args {
   std::string via = "both";
   double duration = 5;
   bool keep = false;
+  bool byzantine = false;  // also run each f >= 1 with its last replica Byzantine
 };
 
 // A block of free loopback ports for keygen (replica i: base+i, +100+i, +200+i).
@@ -84,7 +85,8 @@ struct Cluster {
   }
 };
 
-Result<std::unique_ptr<Cluster>> start_cluster(uint32_t f, bool keep) {
+// byzantine: the last replica runs with --misbehave bad-shares,lie-results (node/misbehave.hpp).
+Result<std::unique_ptr<Cluster>> start_cluster(uint32_t f, bool keep, bool byzantine) {
   auto c = std::make_unique<Cluster>();
   c->keep = keep;
   std::string tmpl = (fs::temp_directory_path() / "rampart-bench-wallet-XXXXXX").string();
@@ -108,8 +110,9 @@ Result<std::unique_ptr<Cluster>> start_cluster(uint32_t f, bool keep) {
         ::dup2(fileno(fl), 1);
         ::dup2(fileno(fl), 2);
       }
+      const bool liar = byzantine && r.id + 1 == c->cfg.n();
       ::execl(exe.c_str(), exe.c_str(), "replica", "--config", conf.c_str(), "--id", id.c_str(), "--client-auth", "ed25519",
-              "--log-level", "warn", static_cast<char*>(nullptr));
+              "--log-level", "warn", "--misbehave", liar ? "bad-shares,lie-results" : "none", static_cast<char*>(nullptr));
       ::_exit(127);
     }
     c->pids.push_back(pid);
@@ -232,12 +235,17 @@ int bench_wallet(const Args& a) {
               "threads%s); allow = %ld cores / (rep + cli): what the cores would give this run alone (the machine is\n"
               "shared: load average %.1f at the start; ops/s is what this run got of it).\n\n",
               a.via == "direct" ? "" : ", and the gateway, which runs in this process", cores, load1);
-  std::printf("%3s %8s %7s %8s %10s %9s %9s %7s %8s %8s %8s\n", "f", "via", "writes", "threads", "ops/s", "p50 ms", "p99 ms",
+  std::printf("%3s %4s %8s %7s %8s %10s %9s %9s %7s %8s %8s %8s\n", "f", "byz", "via", "writes", "threads", "ops/s", "p50 ms", "p99 ms",
               "failed", "rep", "cli", "allow");
   std::fflush(stdout);
   int rc = 0;
+  std::vector<std::pair<uint32_t, bool>> runs;
   for (uint32_t f : a.fs) {
-    auto cl = start_cluster(f, a.keep);
+    runs.emplace_back(f, false);
+    if (a.byzantine && f >= 1) runs.emplace_back(f, true);
+  }
+  for (const auto& [f, byz] : runs) {
+    auto cl = start_cluster(f, a.keep, byz);
     if (!cl) {
       std::fprintf(stderr, "error: %s\n", cl.error().message.c_str());
       return 1;
@@ -315,7 +323,7 @@ int bench_wallet(const Args& a) {
           Cell c = run_cell(clients, (*cl)->pids, accounts, nonces, sink, writes, a.duration);
           const double ops = static_cast<double>(std::max<uint64_t>(c.ops, 1));
           const double rep_us = c.cpu_rep_s * 1e6 / ops, cli_us = c.cpu_self_s * 1e6 / ops;
-          std::printf("%3u %8s %6u%% %8u %10.0f %9.2f %9.2f %7llu %8.0f %8.0f %8.0f\n", f, via.c_str(), writes, threads, c.ops / c.secs,
+          std::printf("%3u %4s %8s %6u%% %8u %10.0f %9.2f %9.2f %7llu %8.0f %8.0f %8.0f\n", f, byz ? "1" : "0", via.c_str(), writes, threads, c.ops / c.secs,
                       c.p50_ms, c.p99_ms, static_cast<unsigned long long>(c.failed), rep_us, cli_us,
                       rep_us + cli_us > 0 ? static_cast<double>(cores) * 1e6 / (rep_us + cli_us) : 0.0);
           std::fflush(stdout);
@@ -351,6 +359,8 @@ static bench::Registration reg("wallet", [](CLI::App& bench) {
   cmd->add_option("--via", a->via, "direct | gateway | both")->default_val(a->via)->check(CLI::IsMember({"direct", "gateway", "both"}));
   cmd->add_option("--duration", a->duration, "measured seconds per row")->default_val(a->duration);
   cmd->add_flag("--keep", a->keep, "keep the cluster folders (keys, ledgers, replica logs)");
+  cmd->add_flag("--byzantine", a->byzantine,
+                "also run each f >= 1 with one Byzantine replica (the last: bad CART shares, every reply a lie)");
   cmd->callback([a, fs_s, writes_s, threads_s] {
     try {
       a->fs = parse_list(*fs_s);

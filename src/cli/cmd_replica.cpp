@@ -11,7 +11,7 @@ namespace rampart::cli {
 static Command reg("replica", [](CLI::App& app) {
   auto* cmd = app.add_subcommand("replica", "run one replica of a cluster");
   struct Args {
-    std::string config, data, auth = "ed25519", log_level = "info", gossip;
+    std::string config, data, auth = "ed25519", log_level = "info", gossip, misbehave;
     uint32_t id = 0;
     bool fake_crypto = false;
   };
@@ -25,6 +25,9 @@ static Command reg("replica", [](CLI::App& app) {
   cmd->add_option("--gossip", a->gossip, "API address of a local gossip module, HOST:PORT: announce every final block to observers");
   cmd->add_flag("--insecure-fake-crypto", a->fake_crypto,
                 "accept crypto = \"fake\" in the config (tests only: anyone holding cluster.toml can forge every signature)");
+  cmd->add_option("--misbehave", a->misbehave,
+                  "tests and benchmarks only: act as a Byzantine replica: bad-shares (CART shares and proofs over another "
+                  "block), lie-results (every reply altered), or both, comma-separated");
   cmd->callback([a] {
     spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%e %l replica=" + std::to_string(a->id) + " %v");
     spdlog::set_level(spdlog::level::from_str(a->log_level));
@@ -41,6 +44,13 @@ static Command reg("replica", [](CLI::App& app) {
     o.client_auth = a->auth;
     o.allow_fake_crypto = a->fake_crypto;
     o.gossip_api = a->gossip;
+    auto mis = node::parse_misbehaviour(a->misbehave);
+    if (!mis) {
+      std::fprintf(stderr, "error: %s\n", mis.error().message.c_str());
+      exit_code = 2;
+      return;
+    }
+    o.misbehave = *mis;
     auto n = node::Node::create(std::move(o));
     if (!n) {
       spdlog::error("event=refused_to_start error=\"{}\"", n.error().message);

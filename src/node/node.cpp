@@ -47,9 +47,11 @@ class NodeImpl final : public replica::ReplicaHost {
   void stop() { io.stop(); }
 
   // ---- replica::ReplicaHost ----
-  void send_peer(NodeId to, Bytes wire) override { transport->send(to, std::move(wire)); }
-  void broadcast_peer(Bytes wire) override { transport->broadcast(std::move(wire)); }
-  bool send_to_client(replica::SinkId to, ByteView frame) override { return clients->send(to, frame); }
+  void send_peer(NodeId to, Bytes wire) override { transport->send(to, liar ? liar->peer(std::move(wire)) : std::move(wire)); }
+  void broadcast_peer(Bytes wire) override { transport->broadcast(liar ? liar->peer(std::move(wire)) : std::move(wire)); }
+  bool send_to_client(replica::SinkId to, ByteView frame) override {
+    return liar ? clients->send(to, liar->reply(frame)) : clients->send(to, frame);
+  }
   uint64_t now_ms() override {
     return static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
@@ -81,6 +83,7 @@ class NodeImpl final : public replica::ReplicaHost {
   std::unique_ptr<WalSyncer> syncer;
   ::rampart::metrics::Registry reg;  // counters, declared where the core counts them
   std::unique_ptr<replica::Replica> core;
+  std::unique_ptr<Liar> liar;  // --misbehave only
   std::unique_ptr<net::Transport> transport;
   std::shared_ptr<net::CounterSet> client_counters = std::make_shared<net::CounterSet>();
   std::unique_ptr<ClientPort> clients;
@@ -101,6 +104,11 @@ Status NodeImpl::init() {
                "(start with --insecure-fake-crypto for tests)");
   RAMPART_TRY(load_keys());
   RAMPART_TRY(open_ledger());
+  if (opt.misbehave.any()) {
+    liar = std::make_unique<Liar>(opt.misbehave, *rc.tsigner, reg);
+    spdlog::warn("event=misbehaving bad_shares={} lie_results={} (a Byzantine replica, for tests)", opt.misbehave.bad_shares,
+                 opt.misbehave.lie_results);
+  }
   replica::ReplicaOptions ro;
   ro.self = self;
   ro.auth = opt.client_auth == "none" ? replica::ClientAuth::none : replica::ClientAuth::ed25519;

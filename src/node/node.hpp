@@ -11,6 +11,7 @@
 
 #include "common/config.hpp"
 #include "common/result.hpp"
+#include "node/misbehave.hpp"
 
 namespace rampart::node {
 
@@ -24,6 +25,8 @@ struct NodeOptions {
   bool allow_fake_crypto = false;
   // HOST:PORT of a local gossip module's API: every final block is announced there (empty: none).
   std::string gossip_api;
+  // Tests and benchmarks only: this replica lies (node/misbehave.hpp).
+  Misbehaviour misbehave;
 };
 
 class NodeImpl;

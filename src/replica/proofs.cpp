@@ -93,18 +93,30 @@ void Proofs::on_share(NodeId from, ShareMsg m) {
   try_combine(k);
 }
 
-void Proofs::try_combine(uint64_t k) {
+void Proofs::try_combine(uint64_t k, bool force) {
   auto it = blocks_.find(k);
   if (it == blocks_.end()) return;
   BlockProof& b = it->second;
   if (!b.executed || !b.group_sig.empty()) return;
   for (auto& [key, shares] : b.shares) {
     if (key.second != b.head || shares.size() < p_.nf) continue;
+    // Shares of replicas never caught lying, if there are nf of them; a caught one's only when
+    // they are not enough: when all n are in, or (tick) when the missing one may never come.
+    std::vector<crypto::Share> trusted;
+    if (!caught_.empty()) {
+      for (const auto& s : shares)
+        if (!caught_.count(s.signer)) trusted.push_back(s);
+      if (trusted.size() < p_.nf) {
+        if (!force && shares.size() < p_.n) continue;
+        trusted.clear();
+      }
+    }
     Bytes msg = ledger::proof_message(key.first, k, b.head);
     std::vector<NodeId> bad;
-    auto sig = verifier_.combine(msg, shares, &bad);
+    auto sig = verifier_.combine(msg, trusted.empty() ? shares : trusted, &bad);
     if (!bad.empty()) {
       reg_[kBadShares] += bad.size();
+      for (NodeId id : bad) caught_[id]++;
       std::erase_if(shares, [&](const crypto::Share& s) { return std::find(bad.begin(), bad.end(), s.signer) != bad.end(); });
     }
     if (sig) return adopt(k, b, key.first, std::move(*sig));
@@ -275,6 +287,12 @@ void Proofs::blocked_at(uint64_t k) {
 
 void Proofs::tick() {
   const uint64_t now = host_.now_ms();
+  if (!caught_.empty()) {
+    std::vector<uint64_t> waiting;
+    for (const auto& [k, b] : blocks_)
+      if (b.executed && b.group_sig.empty()) waiting.push_back(k);
+    for (uint64_t k : waiting) try_combine(k, /*force=*/true);
+  }
   for (auto& [k, b] : blocks_) {
     if (!b.persisted || b.replied || now - b.durable_asked_ms < kResendMs) continue;
     b.durable_asked_ms = now;

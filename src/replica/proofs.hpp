@@ -152,7 +152,7 @@ class Proofs {
   static constexpr uint64_t kResendMs = 200;
 
  private:
-  void try_combine(uint64_t k);
+  void try_combine(uint64_t k, bool force = false);
   void adopt(uint64_t k, BlockProof& b, View view, Bytes sig);
   void flush();
   void maybe_reply(uint64_t k, BlockProof& b);
@@ -185,6 +185,10 @@ class Proofs {
   uint64_t last_share_resend_ms_ = 0;
   std::map<uint64_t, AnsweredBlock> answered_;
   size_t answered_replies_ = 0;
+  // Bad shares caught per signer. Combining checks every share one by one only when the
+  // combination fails; a replica that keeps sending bad shares would put each block on that
+  // slow path (n + 1 pairings instead of 1), so its shares are used only when needed.
+  std::map<NodeId, uint64_t> caught_;
 };
 
 }  // namespace rampart::replica

@@ -192,8 +192,57 @@ TEST_F(ProofsTest, ABadShareIsDroppedCountedAndReplaced) {
   proofs->on_share(2, share(2, 1, 0, head));
   EXPECT_TRUE(host.deferred.empty());
   EXPECT_EQ(bad_shares(), 1u);
-  proofs->on_share(1, share(1, 1, 0, head));  // its sender's retransmission takes its place
+  proofs->on_share(1, share(1, 1, 0, head));  // its sender's retransmission may take its place,
+  EXPECT_TRUE(host.deferred.empty());          // but a caught sender's share waits for the nth,
+  proofs->tick();                              // or for the tick, if that never comes
   EXPECT_EQ(host.deferred.size(), 1u);
+  EXPECT_EQ(bad_shares(), 1u);
+}
+
+// A replica caught with a bad share once is not trusted to complete the next nf: the proof
+// waits for the share still missing (one pairing) instead of combining with its share first
+// (n + 1 pairings when it lies again); if that share never comes, tick() combines with what
+// there is, so a liar that turned honest cannot stall a block whose nth sender is down.
+TEST_F(ProofsTest, ACaughtLiarsSharesWaitForTheMissingOneAndTickCombinesWithoutIt) {
+  auto bad_share = [&](uint64_t k, const Hash32& head) {
+    ShareMsg m = share(1, k, 0, head);
+    m.share = signers[1]->sign_share(to_bytes("another block"));
+    return m;
+  };
+  const Hash32 h1 = execute(1);
+  proofs->attested(0, 1);
+  proofs->synced(host.gen);
+  proofs->on_share(1, bad_share(1, h1));
+  proofs->on_share(2, share(2, 1, 0, h1));
+  ASSERT_EQ(bad_shares(), 1u);  // caught
+  proofs->on_share(3, share(3, 1, 0, h1));
+  ASSERT_EQ(host.deferred.size(), 1u);
+  host.run_deferred();
+
+  // Block 2: the liar's share comes second; nothing is combined until a trusted third arrives,
+  // and then its share is not even looked at.
+  const Hash32 h2 = execute(2);
+  proofs->attested(0, 2);
+  proofs->synced(host.gen);
+  proofs->on_share(1, bad_share(2, h2));
+  proofs->on_share(2, share(2, 2, 0, h2));
+  EXPECT_TRUE(host.deferred.empty());
+  EXPECT_EQ(bad_shares(), 1u);
+  proofs->on_share(3, share(3, 2, 0, h2));
+  ASSERT_EQ(host.deferred.size(), 1u);
+  EXPECT_EQ(bad_shares(), 1u);
+  host.run_deferred();
+
+  // Block 3: replica 3 is down and the former liar sends a good share: tick() combines it.
+  const Hash32 h3 = execute(3);
+  proofs->attested(0, 3);
+  proofs->synced(host.gen);
+  proofs->on_share(1, share(1, 3, 0, h3));
+  proofs->on_share(2, share(2, 3, 0, h3));
+  EXPECT_TRUE(host.deferred.empty());
+  proofs->tick();
+  EXPECT_EQ(host.deferred.size(), 1u);
+  EXPECT_EQ(bad_shares(), 1u);
 }
 
 TEST_F(ProofsTest, OtherBlocksAndFarSeqsAreNotCollected) {
