@@ -24,6 +24,7 @@
 #include "app/kv/op.hpp"
 #include "cli/bench.hpp"
 #include "cli/bench_cluster_load.hpp"
+#include "cli/bench_cluster_timeline.hpp"
 #include "cli/commands.hpp"
 #include "client/group_key.hpp"
 #include "replica/client_wire.hpp"
@@ -182,6 +183,7 @@ struct Window {
   // recovers (what a GC pause, a disk stall or a stopped VM does to the primary).
   std::chrono::steady_clock::time_point paused_at, resumed_at;
   uint64_t ops_at_pause = 0, ops_at_resume = 0;
+  StepCounters steps0, steps1;  // --timeline
 
   double secs() const { return std::chrono::duration<double>(t1 - t0).count(); }
   // Summed over the replicas: a view change completed by all four counts 4.
@@ -221,6 +223,7 @@ Window run_window(const Args& a, const ClusterConfig& cfg, const std::vector<pid
     w.t0 = std::chrono::steady_clock::now();
     schedule_pause();
     for (int i = 0; i < kNumCounted; ++i) w.counted0[i] = sum_metric(cfg, kCounted[i]);
+    if (a.timeline) w.steps0 = read_steps(cfg);
     w.rep_cpu0 = replicas_cpu();
     w.gen_cpu0 = self_cpu_seconds();
     t.expires_after(std::chrono::seconds(a.duration));
@@ -229,6 +232,7 @@ Window run_window(const Args& a, const ClusterConfig& cfg, const std::vector<pid
       w.rep_cpu1 = replicas_cpu();
       w.gen_cpu1 = self_cpu_seconds();
       for (int i = 0; i < kNumCounted; ++i) w.counted1[i] = sum_metric(cfg, kCounted[i]);
+      if (a.timeline) w.steps1 = read_steps(cfg);
       load.measuring = false;
       load.stop();
       load.io.stop();
@@ -292,6 +296,11 @@ void report(const Args& a, Load& load, const Window& w, double verify_before_us)
     std::printf("  bound       Ed25519 verify %.2f us (distinct signatures, 2 threads at once; %.2f before the run, %.2f after):"
                 " %ld cores / (%u checks x %.2f us) = %.0f ops/s; this run %.1f%% of it\n",
                 verify_us, verify_before_us, verify_after_us, cores, a.replicas, verify_us, bound, 100 * tput / bound);
+  }
+  if (a.timeline && !lat_us.empty()) {
+    double sum = 0;
+    for (auto v : lat_us) sum += v;
+    print_timeline(w.steps0, w.steps1, 0, sum / lat_us.size() / 1000);
   }
   if (a.json.empty()) return;
   bench::Report rep("cluster");
@@ -359,7 +368,7 @@ static bench::Registration reg("cluster", [](CLI::App& bench) {
   cmd->add_option("--replicas", a->replicas, "replicas")->default_val(4);
   cmd->add_option("--clients", a->clients, "closed-loop clients (one outstanding request each)")->default_val(200);
   cmd->add_option("--duration", a->duration, "measured seconds (after 1 s warm-up)")->default_val(10);
-  cmd->add_option("--protocol", a->protocol, "poe | pbft")->default_val("poe")->check(CLI::IsMember({"poe", "pbft"}));
+  cmd->add_option("--protocol", a->protocol, "poe | poe-mac | pbft")->default_val("poe")->check(CLI::IsMember({"poe", "poe-mac", "pbft"}));
   cmd->add_option("--auth", a->auth, "client signatures: none | ed25519")->default_val("ed25519")->check(CLI::IsMember({"none", "ed25519"}));
   cmd->add_option("--batch-size", a->batch, "largest batch (replicas batch adaptively: a batch closes when full or when the previous one executed)")->default_val(4000);
   cmd->add_option("--keys", a->keys, "distinct keys written")->default_val(1000);
@@ -369,6 +378,8 @@ static bench::Registration reg("cluster", [](CLI::App& bench) {
   cmd->add_option("--pause-primary", a->pause_ms,
                   "stop replica 0 (the first primary) for this many ms in the middle of the window (SIGSTOP/SIGCONT)");
   cmd->add_option("--json", a->json, "also write the results as JSON");
+  cmd->add_flag("--timeline", a->timeline,
+                "print where a request's time goes: each step's mean at the primary and the backups, beside the clients' mean latency");
   cmd->callback([a] { exit_code = bench_cluster(*a); });
 });
 

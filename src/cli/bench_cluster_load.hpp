@@ -32,6 +32,7 @@ struct Args {
   bool keep = false;
   uint64_t presign = 0;
   uint32_t pause_ms = 0;  // SIGSTOP replica 0 (view 0's primary) this long, in the middle of the window
+  bool timeline = false;  // print where a request's time goes (bench_cluster_timeline.hpp)
 };
 
 struct VClient {

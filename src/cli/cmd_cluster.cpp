@@ -337,7 +337,7 @@ static Command reg("cluster", [](CLI::App& app) {
   up->add_option("--replicas", a->replicas, "number of replicas")->default_val(4);
   up->add_option("--brokers", a->brokers, "number of brokers (keys only for now)")->default_val(0);
   up->add_option("--dir", a->dir, "cluster folder")->default_val("cluster");
-  up->add_option("--protocol", a->protocol, "poe | pbft (for new keys)")->default_val("poe")->check(CLI::IsMember({"poe", "pbft"}));
+  up->add_option("--protocol", a->protocol, "poe | poe-mac | pbft (for new keys)")->default_val("poe")->check(CLI::IsMember({"poe", "poe-mac", "pbft"}));
   up->add_option("--crypto", a->crypto, "bls | fake (for new keys)")->default_val(a->crypto)->check(CLI::IsMember({"bls", "fake"}));
   up->add_option("--base-port", a->base_port, "first port (for new keys)")->default_val(7000);
   up->add_option("--client-auth", a->auth, "ed25519 | none")->default_val("ed25519")->check(CLI::IsMember({"ed25519", "none"}));

@@ -17,7 +17,7 @@ static Command reg("keygen", [](CLI::App& app) {
   cmd->add_option("--brokers", opt->brokers, "number of brokers")->default_val(0);
   cmd->add_option("--relays", opt->relays, "relay keys to create (keys/relay-I.key): connections that carry other clients' requests")->default_val(0);
   cmd->add_option("-f,--faults", opt->f, "f (default: the largest f with 3f+1 <= replicas)");
-  cmd->add_option("--protocol", opt->protocol, "poe | pbft")->default_val("poe")->check(CLI::IsMember({"poe", "pbft"}));
+  cmd->add_option("--protocol", opt->protocol, "poe | poe-mac | pbft")->default_val("poe")->check(CLI::IsMember({"poe", "poe-mac", "pbft"}));
   cmd->add_option("--crypto", opt->crypto, "bls | fake (fake: deterministic stand-in, tests only)")->default_val(opt->crypto)->check(CLI::IsMember({"bls", "fake"}));
   cmd->add_option("--host", opt->host, "address every node listens on")->default_val("127.0.0.1");
   cmd->add_option("--base-port", opt->base_port, "replica i: peer base+i, client base+100+i, metrics base+200+i")->default_val(7000);

@@ -33,7 +33,8 @@ bool ClusterConfig::is_relay(ByteView ed25519_public) const {
 Status ClusterConfig::validate() const {
   if (replicas.empty()) return err("config: no [[replica]] entries");
   if (n() < 3 * f + 1) return err("config: " + std::to_string(n()) + " replicas cannot tolerate f = " + std::to_string(f) + " (need 3f+1)");
-  if (protocol != "poe" && protocol != "pbft") return err("config: protocol must be poe or pbft, not '" + protocol + "'");
+  if (protocol != "poe" && protocol != "poe-mac" && protocol != "pbft")
+    return err("config: protocol must be poe, poe-mac or pbft, not '" + protocol + "'");
   if (crypto != "bls" && crypto != "fake") return err("config: crypto must be bls or fake");
   if (app != "kv" && app != "wallet") return err("config: app must be kv or wallet, not '" + app + "'");
   for (const auto& a : admin_accounts) {

@@ -56,6 +56,10 @@ class NodeImpl final : public replica::ReplicaHost {
     return static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
   }
+  uint64_t now_us() override {
+    return static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count());
+  }
   uint64_t cpu_now_ns() override { return thread_cpu_ns(); }
   void set_timer(uint16_t id, uint64_t after_ms) override;
   void cancel_timer(uint16_t id) override;

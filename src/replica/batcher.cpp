@@ -20,6 +20,7 @@ const metrics::Declared kSaltedSlots{
 
 void Batcher::add(Request r) {
   if (!has_work()) pending_since_ = host_.now_ms();
+  if (timeline_ && pending_.empty()) oldest_own_us_ = host_.now_us();
   pending_.push_back(std::move(r));
   if (pending_.size() >= p_.batch_size) {
     close();
@@ -48,6 +49,7 @@ void Batcher::on_timer() {
 
 void Batcher::close() {
   if (!has_work() || !open_) return;
+  const bool own_requests = !pending_.empty();
   if (timer_armed_) {
     host_.cancel_batch_timer();
     timer_armed_ = false;
@@ -62,6 +64,7 @@ void Batcher::close() {
     reg_[kBatchesBuilt]++;
     const Hash32 digest = batch_digest(own);
     own_inflight_[digest] = now;
+    note_closed(digest, true);
     auth_.remember(digest);  // every request in it passed its check on arrival
     if (primary_ != p_.self) {
       // With client signatures, every replica gets the batch now, not only the primary: each
@@ -112,9 +115,19 @@ void Batcher::close() {
     reg_[kSaltedSlots]++;
   }
   own_inflight_[slot_digest] = now;
+  note_closed(slot_digest, own_requests);
   auth_.remember(slot_digest);  // every part was checked: ours on arrival, the rest when forwarded
   if (!parts_queue_.empty()) pending_since_ = now;
   host_.submit(std::move(slot));
+}
+
+void Batcher::note_closed(const Hash32& d, bool own_requests) {
+  if (!timeline_) return;
+  const uint64_t now = host_.now_us();
+  own_closed_us_[d] = now;
+  if (primary_ == p_.self) timeline_->seen(d, now);  // a slot we propose: its ordering starts
+  while (own_closed_us_.size() > 4 * kMaxQueuedParts) own_closed_us_.erase(own_closed_us_.begin());
+  if (own_requests) timeline_->batch_closed(now - oldest_own_us_);
 }
 
 void Batcher::on_forwarded(ByteView part, const Hash32& d) {
@@ -144,11 +157,13 @@ void Batcher::executed(ByteView slot, const Hash32& d) {
   }
   bool ours = own_inflight_.erase(d) > 0;
   forwarded_.erase(d);
+  note_executed(d);
   if (is_bundle(slot)) {
     if (auto parts = batch_parts(slot)) {
       for (ByteView p : *parts) {
         const Hash32 pd = batch_digest(p);
         forwarded_.erase(pd);
+        note_executed(pd);
         ours = own_inflight_.erase(pd) > 0 || ours;
       }
     }
@@ -162,6 +177,14 @@ void Batcher::executed(ByteView slot, const Hash32& d) {
       close();
     });
   }
+}
+
+void Batcher::note_executed(const Hash32& d) {
+  if (!timeline_) return;
+  auto it = own_closed_us_.find(d);
+  if (it == own_closed_us_.end()) return;
+  timeline_->own_batch_executed(host_.now_us() - it->second);
+  own_closed_us_.erase(it);
 }
 
 void Batcher::view_changed(consensus::NodeId primary) {

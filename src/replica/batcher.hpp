@@ -27,6 +27,7 @@
 #include "replica/batch.hpp"
 #include "replica/batch_auth.hpp"
 #include "replica/request.hpp"
+#include "replica/timeline.hpp"
 
 namespace rampart::replica {
 
@@ -37,6 +38,7 @@ class BatcherHost {
   virtual void broadcast_peer(Bytes wire) = 0;
   virtual void submit(Bytes slot) = 0;  // to the protocol
   virtual uint64_t now_ms() = 0;
+  virtual uint64_t now_us() { return now_ms() * 1000; }
   virtual void defer(std::function<void()> f) = 0;  // after the current event
   // One timer: Batcher::on_timer() after `after_ms`; cancel_batch_timer() stops it.
   virtual void arm_batch_timer(uint64_t after_ms) = 0;
@@ -69,6 +71,7 @@ class Batcher {
     close();
   }
   void close();  // close a batch now if there is work
+  void set_timeline(Timeline* t) { timeline_ = t; }
 
   size_t pending() const { return pending_.size(); }
   size_t forwarded_pending() const { return forwarded_.size() + parts_queue_.size(); }
@@ -89,6 +92,8 @@ class Batcher {
   size_t max_own_inflight() const { return primary_ == p_.self ? kMaxOwnInflight : kMaxOwnInflightBackup; }
   void arm();
   void queue_part(Bytes part, const Hash32& d);
+  void note_closed(const Hash32& d, bool own_requests);  // the timeline's clocks
+  void note_executed(const Hash32& d);
 
   Params p_;
   BatchAuth& auth_;
@@ -99,6 +104,10 @@ class Batcher {
 
   std::vector<Request> pending_;
   uint64_t pending_since_ = 0;  // when the oldest pending request came
+  // For the timeline (µs): the oldest pending request of ours; batches of ours, closed when.
+  Timeline* timeline_ = nullptr;
+  uint64_t oldest_own_us_ = 0;
+  std::map<Hash32, uint64_t> own_closed_us_;
   bool timer_armed_ = false;
   bool close_deferred_ = false;
   std::map<Hash32, uint64_t> own_inflight_;  // batches we built, not yet executed (ms sent)

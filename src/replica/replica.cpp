@@ -23,6 +23,7 @@ consensus::Config protocol_config(const ClusterConfig& cfg, consensus::NodeId se
   pc.window = cfg.window;
   pc.checkpoint_interval = cfg.checkpoint_interval;
   pc.view_timeout_ms = cfg.view_timeout_ms;
+  pc.mac_variant = cfg.protocol == "poe-mac";
   pc.max_inflight = max_inflight ? max_inflight : static_cast<uint32_t>(std::min<uint64_t>(64, cfg.window));
   return pc;
 }
@@ -56,6 +57,7 @@ Status Replica::init() {
   bp.window = cfg_.window;
   bp.forward_to_all = opt_.auth != ClientAuth::none;
   batcher_ = std::make_unique<Batcher>(bp, *bauth_, *this, reg_);
+  batcher_->set_timeline(&timeline_);
   ingress_ = std::make_unique<Ingress>(*this, exec_, opt_.auth, reg_);
   proofs_ = std::make_unique<Proofs>(Proofs::Params{self, cfg_.n(), cfg_.nf(), cfg_.window, opt_.unsafe_ungated_votes},
                                      *cc.tsigner, *cc.tverifier, *this, reg_);

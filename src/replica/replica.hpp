@@ -33,6 +33,7 @@
 #include "replica/proofs.hpp"
 #include "replica/rejoin.hpp"
 #include "replica/state_transfer.hpp"
+#include "replica/timeline.hpp"
 
 namespace rampart::replica {
 
@@ -51,6 +52,7 @@ class ReplicaHost {
   // A frame to a client sink (a connection); false if the sink is gone or full.
   virtual bool send_to_client(SinkId to, ByteView frame) = 0;
   virtual uint64_t now_ms() = 0;
+  virtual uint64_t now_us() { return now_ms() * 1000; }  // the same clock, finer (the step timeline)
   virtual uint64_t cpu_now_ns() { return 0; }  // this thread's CPU time (sampled check timing)
   // Replica::on_timer(id) after `after_ms`; setting a timer again replaces it.
   virtual void set_timer(uint16_t id, uint64_t after_ms) = 0;
@@ -164,11 +166,15 @@ class Replica final : public consensus::Env,
   uint64_t last_final() override { return store_.last_final(); }
   uint64_t last_executed() override { return exec_.last_executed(); }
   bool store_proof(uint64_t k, consensus::View view, const Bytes& sig) override;
-  void deliver_replies(uint64_t, const BlockProof& b) override { ingress_->deliver(b); }
+  void deliver_replies(uint64_t k, const BlockProof& b) override {
+    ingress_->deliver(b);
+    timeline_.replied(k, host_.now_us());
+  }
   void proof_persisted(uint64_t k) override;
 
   // ---- BatcherHost ----
   void submit(Bytes slot) override { proto_->submit(std::move(slot)); }
+  uint64_t now_us() override { return host_.now_us(); }
   void arm_batch_timer(uint64_t after_ms) override { host_.set_timer(timer_id(Timer::batch), after_ms); }
   void cancel_batch_timer() override { host_.cancel_timer(timer_id(Timer::batch)); }
 
@@ -227,6 +233,7 @@ class Replica final : public consensus::Env,
   std::unique_ptr<Batcher> batcher_;    // adaptive batches, forwarding, bundles
   std::unique_ptr<Ingress> ingress_;    // the direct path: requests in, replies out
   std::unique_ptr<Proofs> proofs_;      // CART shares, proofs and the DURABLE quorum
+  Timeline timeline_{reg_};             // where a slot's time goes (bench cluster --timeline)
   CheckpointKeep ckpts_;                // snapshots at checkpoint heights and their certificates
   std::unique_ptr<Checkpoints> checkpoints_;
   std::unique_ptr<StateTransfer> xfer_;

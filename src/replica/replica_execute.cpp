@@ -25,7 +25,11 @@ void Replica::send_now(std::optional<consensus::NodeId> to, Bytes wire) {
   else host_.broadcast_peer(std::move(wire));
 }
 
-bool Replica::validate_batch(ByteView batch) { return bauth_->authentic(batch, batch_digest(batch)); }
+bool Replica::validate_batch(ByteView batch) {
+  const Hash32 d = batch_digest(batch);
+  timeline_.seen(d, host_.now_us());
+  return bauth_->authentic(batch, d);
+}
 
 std::optional<ledger::Block> Replica::stored_block(uint64_t k) {
   auto b = store_.block(k);
@@ -54,6 +58,7 @@ consensus::ExecResult Replica::execute(consensus::Seq k, consensus::View v, Byte
   // instead of through a proposal, and then executes it without checking its signatures itself:
   // the nf replicas that committed it include f + 1 correct ones, and those checked it first.
   // Undecodable bytes execute as an empty batch (Executor::execute); batch_d is already known.
+  const uint64_t t0 = host_.now_us();
   auto decoded = decode_batch(batch);
   if (opt_.auth != ClientAuth::none && decoded && !bauth_->known(batch_d))
     reg_[kRequestsOnCertificate] += bauth_->unchecked_requests(batch);
@@ -81,6 +86,7 @@ consensus::ExecResult Replica::execute(consensus::Seq k, consensus::View v, Byte
   const size_t ops = out.replies.size();
   if (k % cfg_.checkpoint_interval == 0) ckpts_.snapshots[k] = {out.state_digest, head, exec_.snapshot()};
   if (opt_.events) opt_.events->executed(k, v, blk, out.replies);
+  timeline_.executed(k, batch_d, t0, host_.now_us());
   proofs_->executed(k, v, blk, head, std::move(out.replies), std::move(out.tree));
   reg_[kBatchesExecuted]++;
   reg_[kOpsExecuted] += ops;
@@ -100,6 +106,7 @@ bool Replica::store_proof(uint64_t k, consensus::View view, const Bytes& sig) {
     spdlog::critical("event=ledger_set_proof_failed k={} error=\"{}\"", k, st.error().message);
     return false;
   }
+  timeline_.proven(k, host_.now_us());
   return true;
 }
 

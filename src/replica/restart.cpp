@@ -153,6 +153,7 @@ Result<std::function<Status(const ledger::CheckpointRecord&)>> checkpoint_checke
   pc.f = c.f;
   pc.window = c.window;
   pc.checkpoint_interval = c.checkpoint_interval;
+  pc.mac_variant = c.protocol == "poe-mac";
   b->proto = c.protocol == "pbft" ? consensus::make_pbft(pc, cc, b->env) : consensus::make_poe(pc, cc, b->env);
   if (!b->proto) return err("protocol '" + c.protocol + "' is not available in this build");
   return std::function<Status(const ledger::CheckpointRecord&)>([b](const ledger::CheckpointRecord& r) -> Status {

@@ -65,6 +65,7 @@ void crash_backup_then_primary_under_load(const std::string& protocol) {
 
 TEST(Process, CrashBackupThenPrimaryUnderLoad) { crash_backup_then_primary_under_load("poe"); }
 TEST(Process, CrashBackupThenPrimaryUnderLoadPbft) { crash_backup_then_primary_under_load("pbft"); }
+TEST(Process, CrashBackupThenPrimaryUnderLoadPoeMac) { crash_backup_then_primary_under_load("poe-mac"); }
 
 }  // namespace
 }  // namespace rampart::test
