@@ -20,6 +20,7 @@
 #include "gateway/openapi.hpp"
 #include "process/cluster_fixture.hpp"
 #include "process/cluster_up.hpp"
+#include "process/wallet_workload.hpp"
 
 namespace rampart::test {
 namespace {
@@ -63,7 +64,9 @@ struct Fixture {
   LocalCluster c{4, "poe", "--app wallet --admins 1"};
   std::string cert, key;
   std::unique_ptr<KeyPair> admin;
-  Fixture() {
+  // byzantine0: replica 0 runs with --misbehave bad-shares,lie-results (node/misbehave.hpp).
+  explicit Fixture(bool byzantine0 = false) {
+    if (byzantine0) c.set_extra_args(0, {"--misbehave", "bad-shares,lie-results"});
     cert = (c.dir() / "gw.crt").string();
     key = (c.dir() / "gw.key").string();
     const std::string cmd = "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + key + " -out " +
@@ -267,6 +270,33 @@ TEST(WalletGateway, HttpsTransfersErrorsStreamAndOverload) {
   auto unavailable = held.get();
   expect_problem(unavailable, 503, "");
   for (uint32_t i = 0; i < 4; ++i) f.c.signal(i, SIGCONT);
+}
+
+// The Done-when workload through the gateway: 8 clients over HTTPS (GatewayClient builds and
+// signs each operation, posts it as the gateway's JSON and verifies the proof in the answer
+// itself), with replica 0 Byzantine behind the gateway: the books balance, replays are refused.
+TEST(WalletGateway, ConcurrentTransfersThroughTheGatewayKeepTheBooksDespiteAByzantineReplica) {
+  Fixture f(/*byzantine0=*/true);
+  ASSERT_TRUE(f.c.wait_up(20s));
+  GatewayProcess gw(f.c, {"--tls-cert", f.cert, "--tls-key", f.key});
+  auto h = f.https(gw.port);
+  ASSERT_TRUE(wait_for([&] { return static_cast<bool>(h.Get("/v1/status")); }, 10s));
+  client::ClientOptions co;
+  co.timeout = 1500ms;
+  auto minter = client::WalletClient::create(f.c.config(), co);
+  ASSERT_TRUE(minter) << minter.error().message;
+  WalletWorkload wl;
+  wl.connect = [&](size_t) -> Result<WalletSubmit> {
+    gateway::GatewayClientOptions go;
+    go.url = "https://127.0.0.1:" + std::to_string(gw.port);
+    go.ca_cert = f.cert;
+    auto cl = gateway::GatewayClient::create(f.c.config(), go);
+    if (!cl) return cl.error();
+    std::shared_ptr<gateway::GatewayClient> sp = std::move(*cl);
+    return WalletSubmit([sp](const Bytes& op) { return sp->submit(op); });
+  };
+  run_wallet_workload(wl, **minter, *f.admin);
+  expect_liar_caught(f.c, 0);
 }
 
 // `rampart cluster up` on a wallet cluster starts a gateway under a certificate it made itself
