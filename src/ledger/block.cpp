@@ -9,8 +9,8 @@
 namespace rampart::ledger {
 namespace {
 
-// Each digest has its own BLAKE3 derive-key context, so a batch can never be mistaken for a
-// block header or a cluster config with the same bytes.
+// Each digest has its own BLAKE3 derive-key context, so a block header or a cluster config can
+// never be mistaken for each other or for a batch (common/batch_digest.hpp) with the same bytes.
 Hash32 derive_hash(const char* context, ByteView data) {
   blake3_hasher h;
   blake3_hasher_init_derive_key(&h, context);
@@ -45,8 +45,6 @@ Bytes proof_message(uint64_t view, uint64_t k, const Hash32& block_hash) {
 }
 
 Bytes proof_message(const Block& b) { return proof_message(b.view, b.k, block_hash(b)); }
-
-Hash32 batch_digest(ByteView batch) { return derive_hash("rampart/ledger/batch/v1", batch); }
 
 Hash32 config_digest(ByteView cluster_config) {
   return derive_hash("rampart/ledger/config/v1", cluster_config);

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "common/batch_digest.hpp"
 #include "common/bytes.hpp"
 #include "common/result.hpp"
 
@@ -26,7 +27,7 @@ inline constexpr size_t kMaxProofBytes = 1024;
 
 struct Block {
   uint64_t k = 0;            // sequence number; genesis is 0, the first batch is 1
-  Hash32 batch_digest{};     // batch_digest(batch bytes); for genesis config_digest(config)
+  Hash32 batch_digest{};     // batch_digest(batch bytes), common/batch_digest.hpp; for genesis config_digest(config)
   Hash32 prev_hash{};        // block_hash(block k-1); zero for genesis
   Hash32 state_digest{};     // application state digest after executing batch k
   Hash32 results_root{};     // Merkle root over batch k's results (what clients' replies prove)
@@ -46,8 +47,10 @@ struct Block {
 // reads prove against) and, through the previous hash, the whole history 1..k.
 Bytes proof_message(uint64_t view, uint64_t k, const Hash32& block_hash);
 
-// BLAKE3 (derive-key mode, context "rampart/ledger/batch/v1") of a batch's bytes.
-Hash32 batch_digest(ByteView batch);
+// A block's batch digest is rampart::batch_digest (common/batch_digest.hpp), the digest the
+// protocol ordered the batch under. The name stays reachable as ledger::batch_digest for callers
+// that still spell it so (src/sim); it is the same function, not a second one.
+using rampart::batch_digest;
 // BLAKE3 (derive-key mode, context "rampart/ledger/config/v1") of the canonical cluster config.
 Hash32 config_digest(ByteView cluster_config);
 

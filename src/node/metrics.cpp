@@ -16,13 +16,6 @@ std::string render_metrics(const Snapshot& s) {
     o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n" << name << " " << v << "\n";
   };
   g("rampart_replica_id", "this replica's id", "gauge", s.replica);
-  g("rampart_view", "current view", "gauge", s.view);
-  g("rampart_is_primary", "1 when this replica leads the current view", "gauge", s.is_primary ? 1 : 0);
-  g("rampart_height", "last executed batch (speculative included)", "gauge", s.height);
-  g("rampart_final_height", "last final block in the ledger", "gauge", s.final_height);
-  g("rampart_proven_height", "last block whose proof of execution this replica combined", "gauge", s.proven);
-  g("rampart_checkpoint", "last stable checkpoint stored", "gauge", s.checkpoint);
-  g("rampart_protocol_rejected_messages_total", "consensus messages rejected by the protocol", "counter", s.protocol_rejected);
   g("rampart_peer_frames_in_total", "frames received from replicas", "counter", s.peer.frames_in);
   g("rampart_peer_frames_out_total", "frames sent to replicas", "counter", s.peer.frames_out);
   g("rampart_peer_bad_frames_total", "replica frames dropped: malformed or failed authentication", "counter", s.peer.bad_frames);
@@ -44,9 +37,6 @@ std::string render_metrics(const Snapshot& s) {
   g("rampart_peer_connections_rejected_total", "peer-port connections refused at accept (per-source cap)", "counter", s.peer.connections_rejected);
   g("rampart_peer_evicted_total", "unauthenticated peer-port connections closed to admit a new one", "counter", s.peer.evicted);
   g("rampart_peer_accept_errors_total", "failed accepts on the peer port, retried after a pause", "counter", s.peer.accept_errors);
-  g("rampart_batcher_pending", "requests waiting for the batch to close", "gauge", s.batcher_pending);
-  g("rampart_forwarded_pending", "batches forwarded to the primary, not yet executed", "gauge", s.forwarded_pending);
-  g("rampart_cart_pending", "batches awaiting their reply certificate", "gauge", s.certs_pending);
   if (s.registry) s.registry->render(o);
   o << "# HELP rampart_peer_queue_depth messages queued for a replica\n# TYPE rampart_peer_queue_depth gauge\n";
   for (auto& q : s.peer_queues) o << "rampart_peer_queue_depth{peer=\"" << q.id << "\"} " << q.depth << "\n";

@@ -27,16 +27,15 @@ struct PeerQueue {
   bool connected = false;
 };
 
+// What the process adds to the replica's registry: its id and the sockets' figures. The replica's
+// own state (view, heights, pending work) is in the registry as gauges, set where it is known
+// (replica::Replica::refresh_gauges), so nothing here copies it field by field.
 struct Snapshot {
   uint32_t replica = 0;
-  uint64_t view = 0;
-  bool is_primary = false;
-  uint64_t height = 0, final_height = 0, checkpoint = 0, proven = 0;
-  uint64_t protocol_rejected = 0;
   net::Counters peer, client;
-  size_t client_connections = 0, batcher_pending = 0, forwarded_pending = 0, certs_pending = 0;
+  size_t client_connections = 0;
   std::vector<PeerQueue> peer_queues;
-  const metrics::Registry* registry = nullptr;  // the replica's counters, rendered as they are
+  const metrics::Registry* registry = nullptr;  // the replica's counters and gauges, rendered as they are
 };
 
 std::string render_metrics(const Snapshot& s);

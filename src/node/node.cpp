@@ -292,23 +292,12 @@ void NodeImpl::cancel_timer(uint16_t id) {
 void NodeImpl::tick() {
   core->tick();
   if (metrics) {
-    auto g = core->gauges();
-    Snapshot s;
+    Snapshot s;  // the replica's gauges are in reg, refreshed by core->tick() above
     s.replica = self;
-    s.view = g.view;
-    s.is_primary = g.is_primary;
-    s.height = g.height;
-    s.final_height = g.final_height;
-    s.checkpoint = g.checkpoint;
-    s.proven = g.proven;
-    s.protocol_rejected = g.protocol_rejected;
     s.peer = transport->counters();
     s.registry = &reg;
     s.client = client_counters->snapshot();
     s.client_connections = clients->connections();
-    s.batcher_pending = g.batcher_pending;
-    s.forwarded_pending = g.forwarded_pending;
-    s.certs_pending = g.certs_pending;
     for (const auto& r : cfg.replicas)
       if (r.id != self) s.peer_queues.push_back({r.id, transport->queue_depth(r.id), transport->connected(r.id)});
     metrics->update(std::move(s));

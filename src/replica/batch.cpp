@@ -1,7 +1,5 @@
 #include "replica/batch.hpp"
 
-#include <blake3.h>
-
 #include <string>
 
 #include "common/codec.hpp"
@@ -101,15 +99,6 @@ Result<Batch> decode_batch(ByteView bytes) {
     for (auto& r : b->requests) all.requests.push_back(std::move(r));
   }
   return all;
-}
-
-Hash32 batch_digest(ByteView encoded) {
-  blake3_hasher h;
-  blake3_hasher_init_derive_key(&h, "rampart batch digest v1");
-  blake3_hasher_update(&h, encoded.data(), encoded.size());
-  Hash32 out;
-  blake3_hasher_finalize(&h, out.data(), out.size());
-  return out;
 }
 
 Result<Batch> validate_batch(ByteView encoded, const ClientVerifier& v) {

@@ -1,9 +1,10 @@
 #pragma once
 // A batch of client requests: the unit the protocols order. Encoded with the codec (bounded
-// counts and lengths); its digest is BLAKE3 over that encoding.
+// counts and lengths); its digest is batch_digest (common/batch_digest.hpp) over that encoding.
 #include <functional>
 #include <vector>
 
+#include "common/batch_digest.hpp"
 #include "common/bytes.hpp"
 #include "common/result.hpp"
 #include "replica/request.hpp"
@@ -45,8 +46,10 @@ size_t claimed_requests(ByteView plain);
 // first error, fn's or the decoder's. Accepts exactly what decode_batch accepts (a failure can
 // come after fn saw earlier requests).
 Status for_each_request(ByteView encoded, const std::function<Status(const RequestView&)>& fn);
-// BLAKE3 of the encoded batch, domain-separated from other hashes.
-Hash32 batch_digest(ByteView encoded);
+// A batch's (or bundle's) digest is rampart::batch_digest (common/batch_digest.hpp): the one the
+// protocol orders it under and the ledger records. Reachable as replica::batch_digest for callers
+// that still spell it so (src/sim); the same function, not a second one.
+using rampart::batch_digest;
 
 // Is this batch acceptable to order: decodes exactly, at least one request, every signature
 // valid. Deterministic, so correct replicas agree.

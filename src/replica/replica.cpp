@@ -12,7 +12,24 @@ namespace rampart::replica {
 
 namespace {
 using metrics::Declared;
+using metrics::Kind;
 const Declared kViewChanges{"rampart_view_changes_total", "view changes"};
+
+// Values read off the replica's state rather than counted as they happen: refresh_gauges() sets
+// them every tick. One declaration here and one line there export a new one.
+const Declared kView{"rampart_view", "current view", Kind::gauge};
+const Declared kIsPrimary{"rampart_is_primary", "1 when this replica leads the current view", Kind::gauge};
+const Declared kHeight{"rampart_height", "last executed batch (speculative included)", Kind::gauge};
+const Declared kFinalHeight{"rampart_final_height", "last final block in the ledger", Kind::gauge};
+const Declared kProvenHeight{"rampart_proven_height", "last block whose proof of execution this replica combined",
+                             Kind::gauge};
+const Declared kCheckpoint{"rampart_checkpoint", "last stable checkpoint stored", Kind::gauge};
+// A counter, but the protocol counts it (consensus::Stats): copied, not added to.
+const Declared kProtocolRejected{"rampart_protocol_rejected_messages_total", "consensus messages rejected by the protocol"};
+const Declared kBatcherPending{"rampart_batcher_pending", "requests waiting for the batch to close", Kind::gauge};
+const Declared kForwardedPending{"rampart_forwarded_pending", "batches forwarded to the primary, not yet executed",
+                                 Kind::gauge};
+const Declared kCartPending{"rampart_cart_pending", "batches awaiting their reply certificate", Kind::gauge};
 }  // namespace
 
 consensus::Config protocol_config(const ClusterConfig& cfg, consensus::NodeId self, uint32_t max_inflight) {
@@ -121,9 +138,25 @@ void Replica::on_timer(uint16_t id) {
 }
 
 void Replica::tick() {
-  if (rejoin_->syncing()) return;
-  proofs_->tick();
-  batcher_->tick();
+  if (!rejoin_->syncing()) {
+    proofs_->tick();
+    batcher_->tick();
+  }
+  refresh_gauges();  // while rejoining too: the heights are what an operator watches then
+}
+
+void Replica::refresh_gauges() {
+  const auto ps = proto_->stats();
+  reg_[kView].set(ps.view);
+  reg_[kIsPrimary].set(proto_->is_primary() ? 1 : 0);
+  reg_[kHeight].set(exec_.last_executed());
+  reg_[kFinalHeight].set(store_.last_final());
+  reg_[kProvenHeight].set(proven_k_);
+  reg_[kCheckpoint].set(checkpoint_k_);
+  reg_[kProtocolRejected].set(ps.rejected_messages);
+  reg_[kBatcherPending].set(batcher_->pending());
+  reg_[kForwardedPending].set(batcher_->forwarded_pending());
+  reg_[kCartPending].set(proofs_->pending());
 }
 
 bool Replica::timed_check(ByteView batch) {

@@ -121,9 +121,10 @@ class Replica final : public consensus::Env,
   bool on_client_frame(SinkId from, const Principal& who, ByteView frame) { return ingress_->on_frame(from, who, frame); }
   void on_timer(uint16_t id);
   void on_synced(uint64_t gen, const Status& st);
-  void tick();  // every ~200 ms: re-sends and hand-overs that wait on time
+  void tick();  // every ~200 ms: re-sends and hand-overs that wait on time; refreshes the gauges
 
-  // Read-only views for metrics and tests.
+  // Read-only views for tests, the simulator and logs. Not what /metrics exports: the exported
+  // gauges are registry metrics, declared and set in replica.cpp (refresh_gauges).
   struct Gauges {
     consensus::View view = 0;
     bool is_primary = false;
@@ -214,6 +215,7 @@ class Replica final : public consensus::Env,
           std::unique_ptr<app::StateMachine> sm);
   Status init();
   bool timed_check(ByteView batch);  // check_batch, its thread CPU time counted
+  void refresh_gauges();
   void advance_final();
   // The protocol hears how far blocks are proven (our final blocks are exactly the proven
   // prefix), outside any call it is making into us.

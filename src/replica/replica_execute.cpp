@@ -46,7 +46,7 @@ consensus::ExecResult Replica::execute(consensus::Seq k, consensus::View v, Byte
       spdlog::critical("event=execute_below_recovered k={} error=\"{}\"", k, b.error().message);
       return {};
     }
-    if (b->batch_digest != ledger::batch_digest(batch))
+    if (b->batch_digest != batch_d)
       spdlog::error("event=divergent_batch k={} note=\"protocol delivered a different batch than the stored final block\"", k);
     return {b->state_digest, b->results_root, ledger::block_hash(*b)};
   }
@@ -68,7 +68,7 @@ consensus::ExecResult Replica::execute(consensus::Seq k, consensus::View v, Byte
   ledger::Block blk;
   blk.k = k;
   blk.view = v;
-  blk.batch_digest = ledger::batch_digest(batch);
+  blk.batch_digest = batch_d;
   blk.prev_hash = store_.last_hash();
   blk.state_digest = out.state_digest;
   blk.results_root = root;

@@ -28,7 +28,7 @@ struct Chain {
   void run(uint64_t k, const std::vector<Bytes>& ops) {
     replica::Batch b;
     for (size_t i = 0; i < ops.size(); ++i) b.requests.push_back({100 + i, k, ops[i], {}});
-    auto out = exec.execute(k, b, replica::batch_digest(replica::encode_batch(b)));
+    auto out = exec.execute(k, b, batch_digest(replica::encode_batch(b)));
     ledger::Block blk;
     blk.k = k;
     blk.batch_digest = out.batch_digest;

@@ -49,14 +49,14 @@ class FakeEnv : public Env {
     return !(b.size() >= 3 && b[0] == 'b' && b[1] == 'a' && b[2] == 'd');
   }
   ExecResult execute(Seq k, View v, ByteView batch) override {
-    Hash32 d = poe::batch_digest(batch);
+    Hash32 d = batch_digest(batch);
     ledger[{k, d}] = Bytes(batch.begin(), batch.end());
     EXPECT_EQ(k, chain.size() + 1) << "execute out of order";
     chain.push_back(d);
     Hash32 prev = states.empty() ? Hash32{} : states.back();
     Bytes acc(prev.begin(), prev.end());
     acc.insert(acc.end(), d.begin(), d.end());
-    states.push_back(poe::batch_digest(acc));
+    states.push_back(batch_digest(acc));
     execs.push_back({k, v, d, states.back()});
     // The state here is itself a chain over the executed digests, so it serves as the head.
     // `constant_state`: every batch leaves the application state as it was (batches of cached

@@ -74,7 +74,7 @@ struct WalletChain {
     ledger::Block blk;
     blk.k = k;
     blk.view = 1;
-    blk.batch_digest = ledger::batch_digest(bytes);
+    blk.batch_digest = batch_digest(bytes);
     blk.prev_hash = ledger::block_hash(blocks.back());
     blk.state_digest = out.state_digest;
     blk.results_root = out.results_root;

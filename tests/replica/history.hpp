@@ -39,7 +39,7 @@ struct History {
       auto out = exec.execute(k, batch);
       ledger::Block b;
       b.k = k;
-      b.batch_digest = ledger::batch_digest(batch);
+      b.batch_digest = batch_digest(batch);
       b.prev_hash = ledger::block_hash(blocks.back());
       b.state_digest = out.state_digest;
       b.results_root = out.results_root;

@@ -72,8 +72,10 @@ TEST(SimAdversary, CatchesProofsCombinedAcrossViews) {
 
 // Shares leave before the sync of the certificates they rest on: the whole cluster loses power
 // just as a client's proof forms, and the restarted cluster orders something else at k.
+// Caught on about 0.8% of seeds (24 of 7000..9999), so the range is 300: which seeds catch it
+// moves with every hashed value (one batch digest for all layers, 2026-12-07: first at 7222).
 TEST(SimAdversary, CatchesSharesSentBeforeTheirSync) {
-  expect_caught({"poe", 1, "crash_all,loss,selective", Weaken::ungated_votes, 7000, 100, "durability"});
+  expect_caught({"poe", 1, "crash_all,loss,selective", Weaken::ungated_votes, 7000, 300, "durability"});
 }
 
 // The same hole in the replica core itself (JournalGate and Proofs ungated) over the simulated

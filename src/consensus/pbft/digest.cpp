@@ -1,17 +1,6 @@
 #include "consensus/pbft/digest.hpp"
 
-#include <blake3.h>
-
 namespace rampart::consensus::pbft {
-
-Hash32 batch_digest(ByteView batch) {
-  blake3_hasher h;
-  blake3_hasher_init_derive_key(&h, "rampart pbft batch v1");
-  blake3_hasher_update(&h, batch.data(), batch.size());
-  Hash32 out;
-  blake3_hasher_finalize(&h, out.data(), out.size());
-  return out;
-}
 
 const Hash32& null_digest() {
   static const Hash32 d = batch_digest({});

@@ -1,7 +1,5 @@
 #include "consensus/poe/messages.hpp"
 
-#include <blake3.h>
-
 #include "common/codec.hpp"
 
 namespace rampart::consensus::poe {
@@ -56,15 +54,6 @@ Limits limits_for(const Config& cfg) {
   l.n = cfg.n;
   l.window = cfg.window;
   return l;
-}
-
-Hash32 batch_digest(ByteView batch) {
-  blake3_hasher h;
-  blake3_hasher_init_derive_key(&h, "rampart poe batch v1");
-  blake3_hasher_update(&h, batch.data(), batch.size());
-  Hash32 out;
-  blake3_hasher_finalize(&h, out.data(), out.size());
-  return out;
 }
 
 Bytes support_statement(View v, Seq k, const Hash32& digest) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "common/batch_digest.hpp"  // batch_digest: the name of the batch a PROPOSE carries
 #include "common/bytes.hpp"
 #include "common/result.hpp"
 #include "consensus/protocol.hpp"
@@ -135,7 +136,6 @@ struct Stable {
   std::vector<SigEntry> proof;
 };
 
-Hash32 batch_digest(ByteView batch);
 Bytes support_statement(View v, Seq k, const Hash32& digest);
 Bytes certify_statement(View v, Seq k, const Hash32& digest);  // same as support_statement
 Bytes checkpoint_statement(View v, Seq k, const Hash32& head);
