@@ -98,6 +98,13 @@ void World::setup_faults() {
     if (o.faults.has(f)) kinds.push_back(f);
   for (Fault f : kTactics)
     if (o.faults.has(f)) tactics.push_back(f);
+  if (o.faults.has(Fault::isolate) || o.faults.has(Fault::selective)) {
+    inspector_key_ = keys.signer(0);  // signs nothing: the inspector only reads
+    consensus::Config pc = replica::protocol_config(cfg, 0, o.max_inflight);
+    pc.mac_variant = o.protocol == "poe-mac";
+    inspector_ = o.protocol == "pbft" ? detail::make_pbft_tactics(pc, *inspector_key_, keys.verifier(), rng)
+                                      : detail::make_poe_tactics(pc, *inspector_key_, rng);
+  }
   if (o.faults.has(Fault::drift))
     for (auto& n : nodes) n.drift_pm = static_cast<uint32_t>(rng.range(900, 1100));
   if (o.faults.has(Fault::crash_all) && fault_end_ > 0 && rng.chance(0.3)) {
@@ -204,7 +211,7 @@ void World::start_node(Node& n) {
   }
   for (auto& in : n.inst) {
     if (auto st = in->start(); !st) {
-      checker.report("replica " + std::to_string(n.id) + " cannot start from its disk: " + st.error().message);
+      checker.report("replica " + std::to_string(n.id) + " cannot start: " + st.error().message);
       return;
     }
   }

@@ -21,6 +21,7 @@
 #include "crypto/fake.hpp"
 #include "replica/replica.hpp"
 #include "sim/adversary.hpp"
+#include "sim/adversary_protocol.hpp"
 #include "sim/draws.hpp"
 #include "sim/invariants.hpp"
 #include "sim/rng.hpp"
@@ -199,6 +200,12 @@ class World {
   std::vector<int> side_;  // partition side per replica; empty: none
   View cut_view_ = 0;
   std::vector<int> cut_;   // Fault::isolate: the view's cut
+  // Fault::selective and Fault::isolate read consensus messages (certificates, view changes):
+  // a tactics instance with a key that signs nothing.
+  std::unique_ptr<crypto::Signer> inspector_key_;
+  std::unique_ptr<detail::Adversary::Protocol> inspector_;
+  // Fault::selective: per (sender, view, k), the replicas its certificate reaches.
+  std::map<std::tuple<uint32_t, View, uint64_t>, std::set<uint32_t>> cert_audience_;
   ExecutedBy executed_by_;
   // Shares that left replicas: (k, block hash, view) -> signers; and the blocks executed, by hash.
   std::map<std::tuple<uint64_t, Hash32, View>, std::set<NodeId>> shares_;
