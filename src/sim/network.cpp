@@ -1,4 +1,4 @@
-// The core simulator's network: Byzantine output filters, message faults, the shares the world
+// The simulator's network: Byzantine output filters, message faults, the shares the world
 // watches (a proof of execution any client could hold), and delivery to replica cores and
 // clients.
 #include "common/codec.hpp"
@@ -6,7 +6,7 @@
 #include "replica/client_wire.hpp"
 #include "replica/peer_msg.hpp"
 #include "sim/adversary_protocol.hpp"
-#include "sim/core_world.hpp"
+#include "sim/world.hpp"
 
 namespace rampart::sim::core {
 
