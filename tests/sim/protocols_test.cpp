@@ -15,20 +15,20 @@ using simtest::run_seeds;
 
 TEST(SimPoe, NoFaults) { run_seeds({"poe", 1, "none", 5}, 1); }
 TEST(SimPoe, NetworkFaults) { run_seeds({"poe", 1, "loss,delay,duplicate,reorder,partition", 15}, 1000); }
-TEST(SimPoe, AllFaultsF1) { run_seeds({"poe", 1, "all", 40}, 2000); }
-TEST(SimPoe, AllFaultsF2) { run_seeds({"poe", 2, "all", 8}, 3000); }
+TEST(SimPoe, AllFaultsF1) { run_seeds({"poe", 1, "all", 80}, 2000); }
+TEST(SimPoe, AllFaultsF2) { run_seeds({"poe", 2, "all", 15}, 3000); }
 
 // PoE's MAC variant (Config::mac_variant: SUPPORT signed and sent to all, view-commit at nf
 // matching SUPPORTs), the same protocol object under `--protocol poe-mac`.
 TEST(SimPoeMac, NoFaults) { run_seeds({"poe-mac", 1, "none", 5}, 1); }
 TEST(SimPoeMac, NetworkFaults) { run_seeds({"poe-mac", 1, "loss,delay,duplicate,reorder,partition", 15}, 1000); }
-TEST(SimPoeMac, AllFaultsF1) { run_seeds({"poe-mac", 1, "all", 40}, 5001); }
-TEST(SimPoeMac, AllFaultsF2) { run_seeds({"poe-mac", 2, "all", 8}, 4001); }
+TEST(SimPoeMac, AllFaultsF1) { run_seeds({"poe-mac", 1, "all", 80}, 5001); }
+TEST(SimPoeMac, AllFaultsF2) { run_seeds({"poe-mac", 2, "all", 15}, 4001); }
 
 TEST(SimPbft, NoFaults) { run_seeds({"pbft", 1, "none", 5}, 1); }
 TEST(SimPbft, NetworkFaults) { run_seeds({"pbft", 1, "loss,delay,duplicate,reorder,partition", 15}, 1000); }
-TEST(SimPbft, AllFaultsF1) { run_seeds({"pbft", 1, "all", 40}, 2000); }
-TEST(SimPbft, AllFaultsF2) { run_seeds({"pbft", 2, "all", 8}, 3000); }
+TEST(SimPbft, AllFaultsF1) { run_seeds({"pbft", 1, "all", 80}, 2000); }
+TEST(SimPbft, AllFaultsF2) { run_seeds({"pbft", 2, "all", 15}, 3000); }
 
 // Seeds nobody picked: every run of the suite sweeps from a fresh random start (printed; set
 // RAMPART_SIM_SEED_START to replay one). `make sim-long` sweeps far wider.
@@ -37,8 +37,8 @@ TEST(SimSweep, RandomStart) {
   std::printf("[ sweep    ] seed start %llu (RAMPART_SIM_SEED_START=%llu replays it)\n",
               static_cast<unsigned long long>(start), static_cast<unsigned long long>(start));
   RecordProperty("seed_start", std::to_string(start));
-  for (const Case& c : {Case{"poe", 1, "all", 20}, Case{"poe-mac", 1, "all", 20}, Case{"pbft", 1, "all", 20},
-                        Case{"poe", 2, "all", 4}, Case{"poe-mac", 2, "all", 4}, Case{"pbft", 2, "all", 4}}) {
+  for (const Case& c : {Case{"poe", 1, "all", 40}, Case{"poe-mac", 1, "all", 40}, Case{"pbft", 1, "all", 40},
+                        Case{"poe", 2, "all", 8}, Case{"poe-mac", 2, "all", 8}, Case{"pbft", 2, "all", 8}}) {
     run_seeds(c, start);
     if (HasFailure()) return;
   }
