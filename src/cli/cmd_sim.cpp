@@ -1,9 +1,9 @@
-// rampart sim: runs the deterministic simulator over a range of seeds and prints a summary,
-// the recovery times after GST and a benchmark line (simulated operations per simulated second,
-// simulator steps per wall-clock second). A violation prints the seed, protocol, faults and the
-// last events, and exits 1. On a terminal a progress line shows seeds done, failures and the
-// time left. `--seed-start random` draws the first seed and prints it, so a sweep nobody picked
-// can be replayed.
+// rampart sim: runs the deterministic simulator (every replica the replica core the process
+// runs) over a range of seeds and prints a summary, the recovery times after GST and a benchmark
+// line (simulated operations per simulated second, simulator steps per wall-clock second). A
+// violation prints the seed, protocol, faults and the last events, and exits 1. On a terminal a
+// progress line shows seeds done, failures and the time left. `--seed-start random` draws the
+// first seed and prints it, so a sweep nobody picked can be replayed.
 #include <unistd.h>
 
 #include <algorithm>
@@ -116,10 +116,14 @@ int run(SimArgs a) {
       for (const auto& v : r.violations) std::printf("  %s\n", v.c_str());
       std::printf("  last %zu events:\n", r.trace.size());
       for (const auto& line : r.trace) std::printf("    %s\n", line.c_str());
-      std::printf("  replay: rampart sim --protocol %s --seeds 1 --seed-start %llu --f %u --faults %s%s%s --verbose\n",
-                  a.protocol.c_str(), static_cast<unsigned long long>(s), a.f, faults->str().c_str(),
-                  a.fault_phase_ms != 3000 ? (" --fault-phase-ms " + std::to_string(a.fault_phase_ms)).c_str() : "",
-                  a.weaken != "none" ? (" --weaken " + a.weaken).c_str() : "");
+      // Every option that changes the run, so the line replays exactly this seed.
+      std::string extra;
+      if (a.clients != 4) extra += " --clients " + std::to_string(a.clients);
+      if (a.requests != 20) extra += " --requests " + std::to_string(a.requests);
+      if (a.fault_phase_ms != 3000) extra += " --fault-phase-ms " + std::to_string(a.fault_phase_ms);
+      if (a.weaken != "none") extra += " --weaken " + a.weaken;
+      std::printf("  replay: rampart sim --protocol %s --seeds 1 --seed-start %llu --f %u --faults %s%s --verbose\n",
+                  a.protocol.c_str(), static_cast<unsigned long long>(s), a.f, faults->str().c_str(), extra.c_str());
       std::fflush(stdout);
       if (!a.keep_going) break;
     }
