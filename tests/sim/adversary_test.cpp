@@ -7,9 +7,10 @@
 //
 // The holes run in the replica core itself, through unsafe options only the simulator sets
 // (replica::ReplicaOptions::unsafe_ungated_votes). The simulator's former replica layer had
-// three more weakenings that have no counterpart in the core (docs/simulator.md, "Weakened
-// rules"): shares of different views combining (real threshold shares over different messages
-// never combine), checkpoints signing only the state digest, and vouching at execution.
+// three more weakenings that have no counterpart in the core (docs/simulator.md, "Weakened rules
+// with no counterpart in the core"): shares of different views combining (threshold shares over
+// different messages never combine), checkpoints signing only the state digest (a block is final
+// only with its own proof), and vouching at execution (the protocol decides when to vouch).
 #include <gtest/gtest.h>
 
 #include <string>
