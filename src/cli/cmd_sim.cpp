@@ -1,9 +1,9 @@
-// rampart sim: runs the deterministic simulator over a range of seeds and prints a summary,
-// the recovery times after GST and a benchmark line (simulated operations per simulated second,
-// simulator steps per wall-clock second). A violation prints the seed, protocol, faults and the
-// last events, and exits 1. On a terminal a progress line shows seeds done, failures and the
-// time left. `--seed-start random` draws the first seed and prints it, so a sweep nobody picked
-// can be replayed.
+// rampart sim: runs the deterministic simulator (every replica the replica core the process
+// runs) over a range of seeds and prints a summary, the recovery times after GST and a benchmark
+// line (simulated operations per simulated second, simulator steps per wall-clock second). A
+// violation prints the seed, protocol, faults and the last events, and exits 1. On a terminal a
+// progress line shows seeds done, failures and the time left. `--seed-start random` draws the
+// first seed and prints it, so a sweep nobody picked can be replayed.
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,13 +30,10 @@ struct SimArgs {
   bool keep_going = false;
   std::string weaken = "none";
   uint64_t fault_phase_ms = 3000;
-  bool core = false;
+  bool core = false;  // --core: accepted and ignored (the core is the only world)
 };
 
 sim::Weaken weaken_of(const std::string& s) {
-  if (s == "cross_view_proofs") return sim::Weaken::cross_view_proofs;
-  if (s == "vouch_at_execution") return sim::Weaken::vouch_at_execution;
-  if (s == "state_checkpoints") return sim::Weaken::state_checkpoints;
   if (s == "ungated_votes") return sim::Weaken::ungated_votes;
   return sim::Weaken::none;
 }
@@ -73,7 +70,7 @@ int run(SimArgs a) {
   }
   const bool progress = !a.verbose && ::isatty(STDERR_FILENO);
   std::vector<uint64_t> recovery_ms;
-  uint64_t failed = 0, skipped = 0, steps = 0, sim_us = 0, accepted = 0, vcs = 0, rollbacks = 0, transfers = 0,
+  uint64_t failed = 0, steps = 0, sim_us = 0, accepted = 0, vcs = 0, rollbacks = 0, transfers = 0, replays = 0,
            vouched_rollbacks = 0;
   auto t0 = std::chrono::steady_clock::now();
   auto last_progress = t0;
@@ -88,18 +85,14 @@ int run(SimArgs a) {
     o.verbose = a.verbose;
     o.weaken = weaken_of(a.weaken);
     o.fault_phase_ms = a.fault_phase_ms;
-    o.core = a.core;
     sim::SimResult r = sim::run_sim(o);
-    if (r.skipped) {
-      ++skipped;
-      continue;
-    }
     steps += r.steps;
     sim_us += r.sim_time_us;
     accepted += r.requests_accepted;
     vcs += r.view_changes;
     rollbacks += r.rollbacks;
     transfers += r.state_transfers;
+    replays += r.replays;
     vouched_rollbacks += r.vouched_rollbacks;
     recovery_ms.push_back(r.recovery_us / 1000);
     if (progress) {
@@ -123,28 +116,29 @@ int run(SimArgs a) {
       for (const auto& v : r.violations) std::printf("  %s\n", v.c_str());
       std::printf("  last %zu events:\n", r.trace.size());
       for (const auto& line : r.trace) std::printf("    %s\n", line.c_str());
-      std::printf("  replay: rampart sim --protocol %s --seeds 1 --seed-start %llu --f %u --faults %s%s%s --verbose\n",
-                  a.protocol.c_str(), static_cast<unsigned long long>(s), a.f, faults->str().c_str(),
-                  a.fault_phase_ms != 3000 ? (" --fault-phase-ms " + std::to_string(a.fault_phase_ms)).c_str() : "",
-                  a.core ? " --core" : "");
+      // Every option that changes the run, so the line replays exactly this seed.
+      std::string extra;
+      if (a.clients != 4) extra += " --clients " + std::to_string(a.clients);
+      if (a.requests != 20) extra += " --requests " + std::to_string(a.requests);
+      if (a.fault_phase_ms != 3000) extra += " --fault-phase-ms " + std::to_string(a.fault_phase_ms);
+      if (a.weaken != "none") extra += " --weaken " + a.weaken;
+      std::printf("  replay: rampart sim --protocol %s --seeds 1 --seed-start %llu --f %u --faults %s%s --verbose\n",
+                  a.protocol.c_str(), static_cast<unsigned long long>(s), a.f, faults->str().c_str(), extra.c_str());
       std::fflush(stdout);
       if (!a.keep_going) break;
     }
   }
   if (progress) std::fprintf(stderr, "\r%80s\r", "");
   double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  uint64_t ran = a.seeds - skipped;
-  if (skipped > 0 && ran == 0) {
-    std::printf("rampart sim: protocol %s is not implemented yet (factory returned nullptr)\n", a.protocol.c_str());
-    return 2;
-  }
+  const uint64_t ran = a.seeds;
   std::printf("sim %s f=%u faults=%s seeds %llu..%llu: %llu run, %llu failed; %llu requests accepted, "
-              "%llu view changes, %llu rollbacks (%llu of vouched results), %llu state transfers\n",
+              "%llu view changes, %llu rollbacks (%llu of vouched results), %llu state transfers, %llu catch-ups by replay\n",
               a.protocol.c_str(), a.f, faults->str().c_str(), static_cast<unsigned long long>(first),
               static_cast<unsigned long long>(first + a.seeds - 1), static_cast<unsigned long long>(ran),
               static_cast<unsigned long long>(failed), static_cast<unsigned long long>(accepted),
               static_cast<unsigned long long>(vcs), static_cast<unsigned long long>(rollbacks),
-              static_cast<unsigned long long>(vouched_rollbacks), static_cast<unsigned long long>(transfers));
+              static_cast<unsigned long long>(vouched_rollbacks), static_cast<unsigned long long>(transfers),
+              static_cast<unsigned long long>(replays));
   // Recovery: from the end of the faults (GST) until every client that was waiting then has its
   // answer, in simulated time; per seed.
   std::sort(recovery_ms.begin(), recovery_ms.end());
@@ -177,15 +171,15 @@ Command reg("sim", [](CLI::App& app) {
   cmd->add_option("--requests", args->requests, "requests per client");
   cmd->add_flag("--verbose", args->verbose, "print every event");
   cmd->add_flag("--core", args->core,
-                "run the replica core the process runs (replica::Replica: bundles, CART proofs, DURABLE, the journal on a "
-                "disk that loses unsynced writes, the restart handshake); tactics and --weaken are not played there yet");
+                "no effect: the simulator always runs the replica core the process runs (kept so older scripts "
+                "that passed it still work)");
   cmd->add_flag("--keep-going", args->keep_going, "do not stop at the first violating seed");
   cmd->add_option("--fault-phase-ms", args->fault_phase_ms,
                   "faults until GST, drawn per seed in [half, twice] this (simulated ms)");
   cmd->add_option("--weaken", args->weaken,
-                  "run a deliberately broken replica layer (the adversary's self-tests): cross_view_proofs | "
-                  "vouch_at_execution | state_checkpoints | ungated_votes")
-      ->check(CLI::IsMember({"none", "cross_view_proofs", "vouch_at_execution", "state_checkpoints", "ungated_votes"}));
+                  "run a deliberately broken replica core (the adversary's self-tests): ungated_votes (votes and "
+                  "shares leave before their records are synced)")
+      ->check(CLI::IsMember({"none", "ungated_votes"}));
   cmd->callback([args] { exit_code = run(*args); });
 });
 

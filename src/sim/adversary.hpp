@@ -32,7 +32,7 @@
 
 namespace rampart::sim::detail {
 
-// What the adversary needs from the world it plays in (sim/world.hpp, sim/core_world.hpp).
+// What the adversary needs from the world it plays in (sim/world.hpp).
 class AdversaryHost {
  public:
   virtual ~AdversaryHost() = default;

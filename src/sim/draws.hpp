@@ -1,8 +1,8 @@
 #pragma once
-// The random choices both simulator worlds make the same way (sim/world.hpp, sim/core_world.hpp):
-// which tactics a strategic replica stacks, how a partition splits the replicas, which peers
-// each twin talks to, and the cut a new view gets under Fault::isolate. Each call draws from the
-// world's Rng in a fixed order, so a seed replays exactly in either world.
+// The world's random choices about who is cut off from whom (sim/world.hpp): which tactics a
+// strategic replica stacks, how a partition splits the replicas, which peers each twin talks to,
+// and the cut a new view gets under Fault::isolate. Each call draws from the world's Rng in a
+// fixed order, so a seed replays exactly.
 #include <cstdint>
 #include <map>
 #include <set>

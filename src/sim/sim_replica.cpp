@@ -2,7 +2,7 @@
 // syncs are events of the world; its decisions go to the invariant checker.
 #include "ledger/genesis.hpp"
 #include "replica/peer_msg.hpp"
-#include "sim/core_world.hpp"
+#include "sim/world.hpp"
 
 namespace rampart::sim::core {
 
@@ -29,6 +29,7 @@ Status SimReplica::start() {
   auto c = replica::Replica::create(w.cfg, std::move(ro), store, *this, reg_);
   if (!c) return c.error();
   core = std::move(*c);
+  height_ = store.last_final();
   if (checked()) w.checker.on_reset(node.id, store.last_final());
   core->start();
   return {};
@@ -108,6 +109,7 @@ void SimReplica::fail_stop() { w.fail_stopped(node.id); }
 
 void SimReplica::executed(uint64_t k, View v, const ledger::Block& blk, const std::vector<replica::ReplyEntry>& replies) {
   w.on_executed(node.id, k, v, blk);
+  height_ = k;
   if (!checked()) return;
   std::vector<std::pair<uint64_t, uint64_t>> done;
   for (const auto& r : replies)
@@ -120,6 +122,7 @@ void SimReplica::rolled_back(uint64_t k) {
   // proven result (SimResult::vouched_rollbacks).
   for (auto it = vouched_.upper_bound(k); it != vouched_.end(); it = vouched_.erase(it))
     if (checked()) ++w.res.vouched_rollbacks;
+  height_ = std::min(height_, k);
   if (!checked()) return;
   w.res.rollbacks++;
   w.checker.on_rollback(node.id, k);
@@ -136,13 +139,17 @@ void SimReplica::checkpoint_stable(uint64_t k, const Hash32& head) {
 
 void SimReplica::state_installed(uint64_t k, const Hash32& head) {
   vouched_.clear();
+  height_ = k;
   if (!checked()) return;
   w.res.state_transfers++;
   w.checker.on_state_installed(node.id, k, head);
 }
 
 void SimReplica::replayed(uint64_t k, const Hash32& head) {
-  if (checked()) w.checker.on_state_installed(node.id, k, head);
+  if (!checked()) return;
+  if (k > height_) ++w.res.replays;
+  height_ = k;
+  w.checker.on_state_installed(node.id, k, head);
 }
 
 void SimReplica::view_changed(View v, NodeId) { w.on_view_installed(v); }

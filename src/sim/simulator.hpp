@@ -1,10 +1,8 @@
 #pragma once
 // The deterministic simulator: one process, n replicas and simulated clients over a virtual
-// network, clock and disk. With SimOptions::core each replica is the replica core the process
-// runs (replica::Replica, sim/core_world.hpp); without it, the simulator's own replica layer
-// around the protocol (sim/world.hpp, sim/instance.cpp). A discrete-event queue orders
-// everything; all randomness comes from one seed, so a seed replays exactly. See
-// docs/simulator.md.
+// network, clock and disk. Each replica is the replica core the process runs (replica::Replica,
+// sim/world.hpp). A discrete-event queue orders everything; all randomness comes from one seed,
+// so a seed replays exactly. See docs/simulator.md.
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -19,20 +17,17 @@ namespace rampart::sim {
 using ProtocolFactory = std::function<std::unique_ptr<consensus::Protocol>(
     const consensus::Config&, consensus::Crypto, consensus::Env&)>;
 
-// Deliberately weakened rules of the replica layer, for the adversary's self-tests: each one is
-// a hole the simulator must find (tests/sim/adversary_test.cpp). Never set outside tests.
+// Deliberately weakened rules of the replica core, for the adversary's self-tests: each one is
+// a hole the simulator must find (tests/sim/adversary_test.cpp), set through an unsafe option of
+// replica::ReplicaOptions that only the simulator uses. Never set outside tests.
 enum class Weaken : uint8_t {
   none,
-  cross_view_proofs,   // shares of different views combine into a proof
-  vouch_at_execution,  // a replica vouches for k when it executes it, in that view (no prefix rule;
-                       // since PoE executes only on a prefix of the view's certificates, no hole)
-  state_checkpoints,   // checkpoints sign the state digest, not the ledger head (history)
-  ungated_votes,       // votes and shares leave before the sync of the records they rest on
+  ungated_votes,  // votes and shares leave before the sync of the records they rest on
 };
 
 struct SimOptions {
   std::string protocol = "poe";  // poe | poe-mac | pbft (names the factory unless `factory` is set)
-  ProtocolFactory factory;       // tests inject broken protocols here
+  ProtocolFactory factory;       // tests plug broken protocols into the replica core here
   uint64_t seed = 1;
   uint32_t f = 1;
   FaultSet faults;
@@ -53,15 +48,11 @@ struct SimOptions {
   Weaken weaken = Weaken::none;
   // Test hook: forces this replica to be Byzantine with the given behaviour (-1: chosen by seed).
   int force_byzantine = -1;
-  // Run the replica core (replica::Replica, as `rampart replica` does) instead of the
-  // simulator's own replica layer (sim/core_world.hpp).
-  bool core = false;
   Fault force_behaviour = Fault::silent;
 };
 
 struct SimResult {
   bool ok = true;
-  bool skipped = false;  // the factory returned nullptr (protocol not implemented)
   std::vector<std::string> violations;
   std::vector<std::string> trace;  // the last events
   std::string setup;               // faulty replicas and their behaviours
@@ -72,7 +63,10 @@ struct SimResult {
   uint64_t batches_final = 0;
   uint64_t view_changes = 0;
   uint64_t rollbacks = 0;
-  uint64_t state_transfers = 0;
+  uint64_t state_transfers = 0;  // snapshots installed
+  // Catch-ups by replay: a correct replica behind fetched proven blocks from its peers and
+  // replayed them (the restart handshake, or a state transfer that needed no snapshot).
+  uint64_t replays = 0;
   uint64_t messages = 0;
   // Stabilisation to progress: from GST (the end of network faults) until every request that
   // was outstanding then completed (0: none was). The liveness bound applies to it.

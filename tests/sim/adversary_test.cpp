@@ -5,11 +5,12 @@
 // are deterministic); the random-start sweeps in protocols_test.cpp and `make sim-long` are what
 // safety claims rest on.
 //
-// Vouching at execution (Weaken::vouch_at_execution) is no hole any more: PoE now executes a
-// certificate of view v only on a prefix certificates of v back (try_execute), so vouching at
-// execution vouches for what attestation does (before that rule it was caught, rarely: seed 52256
-// with strip,pick_nv,selective,isolate,withhold). PBFT under cross_view_proofs is safe anyway (a
-// committed batch is final).
+// The holes run in the replica core itself, through unsafe options only the simulator sets
+// (replica::ReplicaOptions::unsafe_ungated_votes). The simulator's former replica layer had
+// three more weakenings that have no counterpart in the core (docs/simulator.md, "Weakened rules
+// with no counterpart in the core"): shares of different views combining (threshold shares over
+// different messages never combine), checkpoints signing only the state digest (a block is final
+// only with its own proof), and vouching at execution (the protocol decides when to vouch).
 #include <gtest/gtest.h>
 
 #include <string>
@@ -29,7 +30,6 @@ struct Hole {
   uint64_t seed_start;
   uint64_t seeds;
   const char* invariant;  // the violation's first word
-  bool core = false;      // on the replica core (`rampart sim --core`)
 };
 
 SimOptions options(const Hole& h, uint64_t seed, Weaken w) {
@@ -39,14 +39,12 @@ SimOptions options(const Hole& h, uint64_t seed, Weaken w) {
   o.faults = *FaultSet::parse(h.faults);
   o.seed = seed;
   o.weaken = w;
-  o.core = h.core;
   return o;
 }
 
 void expect_caught(const Hole& h) {
   for (uint64_t s = h.seed_start; s < h.seed_start + h.seeds; ++s) {
     SimResult r = run_sim(options(h, s, h.weaken));
-    ASSERT_FALSE(r.skipped);
     if (r.ok) continue;
     ASSERT_FALSE(r.violations.empty());
     EXPECT_EQ(r.violations.front().rfind(h.invariant, 0), 0u)
@@ -63,33 +61,17 @@ void expect_caught(const Hole& h) {
 
 }  // namespace
 
-// Shares of different views combine: the Byzantine replica strips certificates from its view
-// change requests, delivers certificates to chosen replicas, and the network cuts off at every
-// new view whoever holds what the others lack; a proven result is rolled back (issue 14's hole).
-TEST(SimAdversary, CatchesProofsCombinedAcrossViews) {
-  expect_caught({"poe", 1, "strip,selective,isolate", Weaken::cross_view_proofs, 7000, 100, "durability"});
-}
-
-// Shares leave before the sync of the certificates they rest on: the whole cluster loses power
+// Shares and votes leave before the sync of the records they rest on (JournalGate and Proofs
+// ungated), over the simulated ledger that loses unsynced writes: the whole cluster loses power
 // just as a client's proof forms, and the restarted cluster orders something else at k.
-// Caught on about 0.8% of seeds (24 of 7000..9999), so the range is 300: which seeds catch it
-// moves with every hashed value (one batch digest for all layers, 2026-12-07: first at 7222).
+// On the replica core it is caught on 18 of seeds 7000..7199 (first at 7008); which seeds catch
+// it moves with every hashed value (the old world caught it on ~0.8% of seeds).
 TEST(SimAdversary, CatchesSharesSentBeforeTheirSync) {
-  expect_caught({"poe", 1, "crash_all,loss,selective", Weaken::ungated_votes, 7000, 300, "durability"});
+  expect_caught({"poe", 1, "crash_all,loss", Weaken::ungated_votes, 7000, 200, "durability"});
 }
 
-// The same hole in the replica core itself (JournalGate and Proofs ungated) over the simulated
-// ledger that loses unsynced writes: the simulator on the core catches it too.
-TEST(SimAdversary, CatchesSharesSentBeforeTheirSyncOnTheReplicaCore) {
-  expect_caught({"poe", 1, "crash_all,loss", Weaken::ungated_votes, 7000, 200, "durability", true});
-}
-
+// The same in PoE's MAC variant, whose SUPPORT votes go to everyone, with the network delivering
+// certificates to chosen replicas (first caught at seed 7042).
 TEST(SimAdversary, CatchesMacVotesSentBeforeTheirSync) {
   expect_caught({"poe-mac", 1, "crash_all,loss,selective", Weaken::ungated_votes, 7000, 100, "durability"});
-}
-
-// Checkpoints sign the state digest only: a dead branch reaching the same state is made final
-// on a replica while the others finalize the live one (the f = 2 agreement seeds of issue 14).
-TEST(SimAdversary, CatchesCheckpointsThatSignOnlyTheState) {
-  expect_caught({"poe", 2, "all", Weaken::state_checkpoints, 7000, 100, "agreement"});
 }

@@ -1,234 +1,57 @@
-// PoE (threshold and MAC variant) and PBFT under the simulator: a few hundred seeds with every
-// fault for f=1, some for f=2, a sweep from a random start, and exact replay. Every protocol
-// exists: a factory that returned nullptr would fail these tests, never skip them.
+// PoE (threshold and MAC variant) and PBFT under the simulator, each replica the replica core
+// the process runs: seeds with every fault for f=1, some for f=2, a sweep from a random start, and
+// exact replay. A core seed costs ~0.4 s (f=2: ~0.8 s), so these sweeps are small; the
+// random-start sweeps of `make sim-long` are where the thousands run.
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <cstdlib>
-#include <random>
 
-#include "sim/simulator.hpp"
+#include "sim/seeds.hpp"
 
 using namespace rampart;
 using namespace rampart::sim;
+using simtest::Case;
+using simtest::run_seeds;
 
-namespace {
-
-struct Case {
-  const char* protocol;
-  uint32_t f;
-  const char* faults;
-  uint64_t seeds;
-};
-
-void run_seeds(const Case& c, uint64_t seed_start) {
-  for (uint64_t s = seed_start; s < seed_start + c.seeds; ++s) {
-    SimOptions o;
-    o.protocol = c.protocol;
-    o.seed = s;
-    o.f = c.f;
-    o.faults = *FaultSet::parse(c.faults);
-    SimResult r = run_sim(o);
-    ASSERT_FALSE(r.skipped);
-    if (!r.ok) {
-      std::string msg;
-      for (const auto& v : r.violations) msg += "  " + v + "\n";
-      for (const auto& t : r.trace) msg += "    " + t + "\n";
-      FAIL() << "seed " << s << " protocol " << c.protocol << " f=" << c.f << " faults=" << c.faults
-             << " faulty=[" << r.setup << "]\n"
-             << msg << "replay: rampart sim --protocol " << c.protocol << " --seeds 1 --seed-start " << s
-             << " --f " << c.f << " --faults " << c.faults << " --verbose";
-    }
-    EXPECT_EQ(r.requests_accepted, uint64_t{o.clients} * o.requests_per_client);
-  }
-}
-
-}  // namespace
-
-TEST(SimPoe, NoFaults) { run_seeds({"poe", 1, "none", 20}, 1); }
-TEST(SimPoe, NetworkFaults) { run_seeds({"poe", 1, "loss,delay,duplicate,reorder,partition", 60}, 1000); }
-TEST(SimPoe, AllFaultsF1) { run_seeds({"poe", 1, "all", 300}, 2000); }
-TEST(SimPoe, AllFaultsF2) { run_seeds({"poe", 2, "all", 60}, 3000); }
+TEST(SimPoe, NoFaults) { run_seeds({"poe", 1, "none", 5}, 1); }
+TEST(SimPoe, NetworkFaults) { run_seeds({"poe", 1, "loss,delay,duplicate,reorder,partition", 15}, 1000); }
+TEST(SimPoe, AllFaultsF1) { run_seeds({"poe", 1, "all", 80}, 2000); }
+TEST(SimPoe, AllFaultsF2) { run_seeds({"poe", 2, "all", 15}, 3000); }
 
 // PoE's MAC variant (Config::mac_variant: SUPPORT signed and sent to all, view-commit at nf
 // matching SUPPORTs), the same protocol object under `--protocol poe-mac`.
-TEST(SimPoeMac, NoFaults) { run_seeds({"poe-mac", 1, "none", 20}, 1); }
-TEST(SimPoeMac, NetworkFaults) { run_seeds({"poe-mac", 1, "loss,delay,duplicate,reorder,partition", 60}, 1000); }
-TEST(SimPoeMac, AllFaultsF1) { run_seeds({"poe-mac", 1, "all", 200}, 5001); }
-TEST(SimPoeMac, AllFaultsF2) { run_seeds({"poe-mac", 2, "all", 80}, 4001); }
+TEST(SimPoeMac, NoFaults) { run_seeds({"poe-mac", 1, "none", 5}, 1); }
+TEST(SimPoeMac, NetworkFaults) { run_seeds({"poe-mac", 1, "loss,delay,duplicate,reorder,partition", 15}, 1000); }
+TEST(SimPoeMac, AllFaultsF1) { run_seeds({"poe-mac", 1, "all", 80}, 5001); }
+TEST(SimPoeMac, AllFaultsF2) { run_seeds({"poe-mac", 2, "all", 15}, 4001); }
 
-TEST(SimPbft, NoFaults) { run_seeds({"pbft", 1, "none", 20}, 1); }
-TEST(SimPbft, NetworkFaults) { run_seeds({"pbft", 1, "loss,delay,duplicate,reorder,partition", 60}, 1000); }
-TEST(SimPbft, AllFaultsF1) { run_seeds({"pbft", 1, "all", 300}, 2000); }
-TEST(SimPbft, AllFaultsF2) { run_seeds({"pbft", 2, "all", 60}, 3000); }
+TEST(SimPbft, NoFaults) { run_seeds({"pbft", 1, "none", 5}, 1); }
+TEST(SimPbft, NetworkFaults) { run_seeds({"pbft", 1, "loss,delay,duplicate,reorder,partition", 15}, 1000); }
+TEST(SimPbft, AllFaultsF1) { run_seeds({"pbft", 1, "all", 80}, 2000); }
+TEST(SimPbft, AllFaultsF2) { run_seeds({"pbft", 2, "all", 15}, 3000); }
 
 // Seeds nobody picked: every run of the suite sweeps from a fresh random start (printed; set
-// RAMPART_SIM_SEED_START to replay one). A failure here is a bug until its root cause is
-// understood, never a flake to re-run. `make sim-long` sweeps far wider.
-uint64_t random_start() {
-  if (const char* e = std::getenv("RAMPART_SIM_SEED_START")) return std::strtoull(e, nullptr, 10);
-  std::random_device rd;
-  return std::uniform_int_distribution<uint64_t>(1, 4'000'000'000ull)(rd);
-}
-
+// RAMPART_SIM_SEED_START to replay one). `make sim-long` sweeps far wider.
 TEST(SimSweep, RandomStart) {
-  const uint64_t start = random_start();
+  const uint64_t start = simtest::random_start();
   std::printf("[ sweep    ] seed start %llu (RAMPART_SIM_SEED_START=%llu replays it)\n",
               static_cast<unsigned long long>(start), static_cast<unsigned long long>(start));
   RecordProperty("seed_start", std::to_string(start));
-  for (const Case& c : {Case{"poe", 1, "all", 150}, Case{"poe-mac", 1, "all", 150}, Case{"pbft", 1, "all", 150},
-                        Case{"poe", 2, "all", 30}, Case{"poe-mac", 2, "all", 30}, Case{"pbft", 2, "all", 30}}) {
+  for (const Case& c : {Case{"poe", 1, "all", 40}, Case{"poe-mac", 1, "all", 40}, Case{"pbft", 1, "all", 40},
+                        Case{"poe", 2, "all", 8}, Case{"poe-mac", 2, "all", 8}, Case{"pbft", 2, "all", 8}}) {
     run_seeds(c, start);
-    if (HasFatalFailure()) return;
+    if (HasFailure()) return;
   }
 }
 
 TEST(SimDeterminism, SameSeedSameTraceHash) {
   for (const char* p : {"poe", "poe-mac", "pbft"}) {
-    SimOptions o;
-    o.protocol = p;
-    o.seed = 77;
-    o.faults = FaultSet::all();
+    const SimOptions o = simtest::options({p, 1, "all", 1}, 77);
     SimResult a = run_sim(o);
     SimResult b = run_sim(o);
-    ASSERT_FALSE(a.skipped) << p;
     EXPECT_EQ(a.trace_hash, b.trace_hash) << p;
     EXPECT_EQ(a.steps, b.steps) << p;
+    EXPECT_EQ(a.trace, b.trace) << p;
+    EXPECT_NE(a.trace_hash, run_sim(simtest::options({p, 1, "all", 1}, 78)).trace_hash) << p;
   }
-}
-
-// Seeds the simulator found early on (docs/simulator.md): a correct replica that fell
-// behind during the fault phase never catches up, so clients that need its reply wait forever.
-TEST(SimPoeRegression, LaggingReplicaCatchesUp) {
-  for (uint64_t seed : {3, 18, 50}) run_seeds({"poe", 1, "all", 1}, seed);
-}
-
-// Seeds the simulator found early on (docs/simulator.md): a correct replica executes
-// other results at a k for which a client already holds nf matching replies.
-TEST(SimPoeRegression, AcceptedResultIsNeverReplaced) {
-  for (uint64_t seed : {924, 1015, 1398, 1787, 1802}) run_seeds({"poe", 1, "all", 1}, seed);
-}
-
-// One seed per catch-up path fixed in PoE (docs/protocols.md, "Catching up"): 3 lone view
-// change joined by idle replicas; 125 old primary learns the later view from a CERTIFY; 27 new
-// primary behind the others' checkpoint fetches state; 369 NV-PROPOSE relayed to a replica in
-// a view change; 873 new-view timer counts requests for higher views.
-TEST(SimPoeRegression, EachCatchUpPath) {
-  for (uint64_t seed : {3, 125, 27, 369, 873}) run_seeds({"poe", 1, "all", 1}, seed);
-}
-
-// A wider sweep than AllFaultsF1 (about 4 s): seeds 4001..4500 passed when added.
-TEST(SimPoe, AllFaultsF1Wide) { run_seeds({"poe", 1, "all", 500}, 4001); }
-
-// Replicas left in a dead view (a restarted view-1 primary, an old primary) that only send
-// stale messages: the others relay their view's NV-PROPOSE to them.
-TEST(SimPoeRegression, StaleSenderGetsTheView) {
-  for (uint64_t seed : {462, 773, 1377}) run_seeds({"poe", 1, "all", 1}, seed);
-}
-
-// A new primary whose SUPPORTs from backups were lost for history the backups had already
-// executed (in the previous view): backups re-send SUPPORT only for what they have not
-// executed, so the primary must keep re-proposing its uncertified slots (3682, 2:silent).
-TEST(SimPoeRegression, NewPrimaryGetsSharesForExecutedHistory) {
-  for (uint64_t seed : {3682}) run_seeds({"poe", 1, "all", 1}, seed);
-}
-
-// A correct replica rolled back its speculative copy of a result that clients accepted (the
-// same result, executed again by the others in the next view) and was still behind when the
-// last client finished: the simulator now runs on until it re-executes or installs a
-// checkpoint covering it, instead of calling the lag a durability violation (16273, 0:equivocate).
-TEST(SimPoeRegression, LaggingReplicaReexecutesRolledBackAcceptedResult) {
-  for (uint64_t seed : {16273}) run_seeds({"poe", 1, "all", 1}, seed);
-}
-
-// The first poe-mac sweep (f=1, seeds 1..200, all faults) failed these ten seeds, all for
-// liveness: a MAC backup that had view-committed k from the others' SUPPORTs did not answer the
-// primary's retransmitted PROPOSE with its SUPPORT again, so a primary whose copy was lost never
-// reached nf votes (24: a silent backup, the primary stuck at exec 1, the others at 9).
-TEST(SimPoeMacRegression, BackupResendsSupportToRetransmittingPrimary) {
-  for (uint64_t seed : {10, 24, 31, 51, 73, 126, 156, 163, 174, 185}) run_seeds({"poe-mac", 1, "all", 1}, seed);
-}
-
-// A replica partitioned through a view change stayed in the dead view: the MAC variant never
-// broadcasts CERTIFY, the threshold variant's signal that a later view lives, so it now asks
-// for view + 1 on validly signed SUPPORTs of later views from f+1 replicas (9331, 0:lie).
-TEST(SimPoeMacRegression, LaterViewSupportsEndADeadView) {
-  for (uint64_t seed : {9331}) run_seeds({"poe-mac", 1, "all", 1}, seed);
-}
-
-// A primary behind its backups' stable checkpoint (the third signer had crashed and forgotten
-// it) re-proposed k <= their low watermark every tick and the backups rejected each copy; now a
-// replica that sees PROPOSE/SUPPORT of its view for k <= its stable checkpoint sends the sender
-// its STABLE proof (479, 0:crash: the view-1 primary at stable 8, the backups at 16).
-TEST(SimPoeMacRegression, PrimaryBehindBackupsCheckpointGetsTheProof) {
-  for (uint64_t seed : {479}) run_seeds({"poe-mac", 1, "all", 1}, seed);
-}
-
-// A correct replica that executed k in view 0 during a partition (a branch the view-1 primary,
-// an equivocating twin, did not keep) was still in view 0 when the last client finished, so it
-// held a speculative result contradicting the accepted one. The simulator now runs on until it
-// rolls back or installs a checkpoint (it did, within 4 s), instead of reporting the lag as
-// durability; check_end still fails it at the liveness bound (12568 and 19838, 1:equivocate).
-TEST(SimPoeMacRegression, StaleSpeculationIsGivenTimeToRollBack) {
-  for (uint64_t seed : {12568, 19838}) run_seeds({"poe-mac", 1, "all", 1}, seed);
-}
-
-// View 1 dropped view 0's k=9 (certified, but k=8 was not: a gap) and ordered k=8, k=9 anew;
-// the old primary, left in view 0, later completed a view-0 certificate for k=8 (a batch view 1
-// put at k=9) and a replica restarted into view 0 fetched and executed it after the clients had
-// accepted view 1's k=8. Speculation of a dead view: both rolled back once they learnt view 1;
-// the checker now judges such an execution at the end, not at once (91085 f=2, 6:crash).
-TEST(SimPoeMacRegression, RestartedReplicaExecutesDeadViewCertificate) {
-  for (uint64_t seed : {91085}) run_seeds({"poe-mac", 2, "all", 1}, seed);
-}
-
-// A faulty replica relayed its own valid NV-PROPOSE for view 1 to a replica that missed the
-// primary's; the replica then executed view 1's certificates on top of the other history and
-// got another result at k = 13 than the clients accepted in view 1 (random start 1367500585).
-// A certificate of the view now overrides the history it contradicts
-// (PoeHandlers.ACertificateOfTheViewOverridesAnotherHistoryWeWereGiven).
-TEST(SimPoeMacRegression, ACertificateOfTheViewOverridesARelayedHistory) {
-  for (uint64_t seed : {1367502045}) run_seeds({"poe-mac", 1, "all", 1}, seed);
-}
-
-// Found by `make sim-long` from random start 2584783529, both durability-at-the-end: a correct
-// replica never left a dead view's speculation. 2584808548: it missed view 2's NV-PROPOSE,
-// asked for view 3 and waited there alone while a flooded cluster ran thousands of batches
-// ahead (PoeHandlers.ARequesterBehindOurCheckpointGetsItsProof). 2584813633: left in view 2
-// while the others ran view 4, whose primary withheld everything from it
-// (PoeHandlers.LaterViewCheckpointsFromFPlusOneEndADeadView).
-TEST(SimPoeRegression, AReplicaLeftBehindCatchesUpWhileTheClusterIsFlooded) {
-  for (uint64_t seed : {2584808548ull, 2584813633ull}) run_seeds({"poe", 1, "all", 1}, seed);
-}
-
-// `make sim-long` from random start 1238589999, poe-mac f=1 (2 of 100,000): a Byzantine replica
-// relayed its own valid NV-PROPOSE for view 3 to a replica in a view change; the replica executed
-// view 3's certificate for the next k on top of the other history's last entry before any
-// certificate of view 3 contradicted it. A certificate of view v now executes only on a prefix
-// certificates of v back (PoeReplica::try_execute).
-TEST(SimPoeMacRegression, ExecutionWaitsForTheViewsCertificatesOfWhatWasKept) {
-  for (uint64_t seed : {1238593510ull, 1238633824ull}) run_seeds({"poe-mac", 1, "all", 1}, seed);
-}
-
-// Found right after that rule (poe-mac f=1, 1 of 10,000 from 513907587; liveness): a new primary
-// whose kept k = 1 was never certified again waited at k = 10 even after checkpoint 8 had become
-// stable; a stable checkpoint now runs the waiting certificates.
-TEST(SimPoeMacRegression, AStableCheckpointReleasesCertificatesWaitingForTheirPrefix) {
-  for (uint64_t seed : {513914668ull}) run_seeds({"poe-mac", 1, "all", 1}, seed);
-}
-
-// Memory (poe-mac f=1, 1 of 10,000 from 2159387125): the replica layer dropped forwarded batches
-// whose requests had executed elsewhere, freeing the forwarder's quota, while the protocol kept
-// them pending; a flooding peer pushed pending past the bound. The protocol now forgets them too
-// (Protocol::withdraw).
-TEST(SimPoeMacRegression, WithdrawnBatchesDoNotPileUpUnderAFlood) {
-  for (uint64_t seed : {2159397098ull}) run_seeds({"poe-mac", 1, "all", 1}, seed);
-}
-
-// Checker (poe f=1, 1 of 3,000 from 1494608918): the accepted result at k = 1 was proven in view
-// 2; the primary of view 0 had executed the same batch, with the same results, in view 0 alone,
-// and the checker took that execution's view for the view of acceptance, so a correct replica's
-// view-1 speculation at k = 1 (undone later) was reported at once. The proof's view is used now.
-TEST(SimPoeRegression, SpeculationOlderThanTheProofsViewIsJudgedAtTheEnd) {
-  for (uint64_t seed : {1494610953ull}) run_seeds({"poe", 1, "all", 1}, seed);
 }

@@ -1,4 +1,4 @@
-// The core simulator's clients: closed loop, real Ed25519 requests, retries to every replica,
+// The simulator's clients: closed loop, real Ed25519 requests, retries to every replica,
 // and acceptance only of a reply whose CART proof verifies under the group key.
 #include <cstdio>
 
@@ -6,7 +6,7 @@
 #include "client/verify.hpp"
 #include "common/codec.hpp"
 #include "replica/client_wire.hpp"
-#include "sim/core_world.hpp"
+#include "sim/world.hpp"
 
 namespace rampart::sim::core {
 

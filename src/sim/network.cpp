@@ -1,11 +1,12 @@
-// The core simulator's network: Byzantine output filters, message faults, the shares the world
+// The simulator's network: Byzantine output filters, message faults, the shares the world
 // watches (a proof of execution any client could hold), and delivery to replica cores and
 // clients.
 #include "common/codec.hpp"
 #include "ledger/block.hpp"
 #include "replica/client_wire.hpp"
 #include "replica/peer_msg.hpp"
-#include "sim/core_world.hpp"
+#include "sim/adversary_protocol.hpp"
+#include "sim/world.hpp"
 
 namespace rampart::sim::core {
 
@@ -96,7 +97,30 @@ void World::net_send(uint32_t from, uint32_t to, Bytes payload) {
   const bool faulty_net = in_fault_phase();
   if (faulty_net) {
     if (!side_.empty() && from < n && to < n && side_[from] != side_[to]) return;
-    if (!cut_.empty() && from < n && to < n && cut_[from] != cut_[to] && rng.chance(0.8)) return;
+    const bool peers = from < n && to < n;
+    const bool consensus = peers && !payload.empty() && payload[0] == static_cast<uint8_t>(PeerTag::consensus);
+    const ByteView body = consensus ? ByteView(payload).subspan(1) : ByteView();
+    if (consensus && o.faults.has(Fault::selective) && inspector_) {
+      // The network delivers a certificate (PoE CERTIFY, PBFT COMMIT) to whom the adversary
+      // chose, often a single replica: one alone holding it is what a view change can miss.
+      const auto info = inspector_->inspect(body);
+      if (info.kind == detail::Adversary::Protocol::Kind::certificate) {
+        auto [it, fresh] = cert_audience_.try_emplace({from, info.view, info.k});
+        if (fresh) {
+          const double p = rng.chance(0.5) ? 1.0 / n : 0.7;
+          for (uint32_t i = 0; i < n; ++i)
+            if (rng.chance(p)) it->second.insert(i);
+        }
+        if (!it->second.count(to)) return;
+      }
+    }
+    if (!cut_.empty() && peers && cut_[from] != cut_[to]) {
+      // The view's cut: only view-change messages cross it, and only some of them (an isolated
+      // replica may still help make a view it takes no other part in).
+      const bool vc = consensus && inspector_ &&
+                      inspector_->inspect(body).kind == detail::Adversary::Protocol::Kind::view_change;
+      if (!vc || rng.chance(0.5)) return;
+    }
     if (o.faults.has(Fault::loss) && rng.chance(0.05)) return;
   }
   uint64_t delay = rng.range(500, 3000);
