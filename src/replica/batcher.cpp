@@ -1,5 +1,7 @@
 #include "replica/batcher.hpp"
 
+#include <algorithm>
+
 #include "replica/batch.hpp"
 #include "replica/peer_msg.hpp"
 
@@ -151,14 +153,17 @@ void Batcher::note_closed(const Hash32& d, bool own_requests) {
 std::vector<Bytes> Batcher::take_parts(uint64_t now, size_t room, size_t requests) {
   std::vector<Bytes> taken;
   std::deque<QueuedPart> keep;
+  const uint64_t bound = witness_bound();
   for (auto& q : parts_queue_) {
-    const bool ready = !p_.witnesses || auth_.certified(q.d) || now - q.since_ms >= p_.witness_wait_ms;
+    const bool certified = p_.witnesses && auth_.certified(q.d);
+    const bool ready = !p_.witnesses || certified || now - q.since_ms >= bound;
     const size_t r = claimed_requests(q.bytes);
     if (!ready || taken.size() >= room || requests + r > kMaxBatchRequests) {
       keep.push_back(std::move(q));
       continue;
     }
     queued_parts_.erase(q.d);
+    if (certified) witness_delay_ms_ = (7 * witness_delay_ms_ + (now - q.since_ms)) / 8;
     if (p_.witnesses && !auth_.authentic(q.bytes, q.d)) {
       reg_[kBadParts]++;
       continue;
@@ -168,6 +173,15 @@ std::vector<Bytes> Batcher::take_parts(uint64_t now, size_t room, size_t request
   }
   parts_queue_ = std::move(keep);
   return taken;
+}
+
+// Under load a witness's check of a large batch waits behind other work, so a fixed bound would
+// give up on witnesses exactly when their saving matters most (and the fallback adds checks at
+// every backup). The bound follows how long certificates take lately, with a floor and a cap:
+// withheld witnesses cost each part at most view_timeout_ms / 4.
+uint64_t Batcher::witness_bound() const {
+  const uint64_t cap = std::max<uint64_t>(p_.witness_wait_ms, p_.view_timeout_ms / 4);
+  return std::clamp<uint64_t>(4 * witness_delay_ms_, p_.witness_wait_ms, cap);
 }
 
 void Batcher::on_certified(const Hash32& d) {

@@ -57,8 +57,9 @@ class BatcherHost {
 
 class Batcher {
  public:
-  // How long the primary holds a part back for its witnesses. One check of a batch and a round
-  // trip normally; far below view_timeout_ms, so a withheld witness costs latency, never liveness.
+  // How long the primary holds a part back for its witnesses at least (witness_bound(): longer
+  // when certificates take longer lately). One check of a batch and a round trip normally; far
+  // below view_timeout_ms, so a withheld witness costs latency, never liveness.
   static constexpr uint64_t kWitnessWaitMs = 50;
   struct Params {
     consensus::NodeId self = 0;
@@ -111,6 +112,7 @@ class Batcher {
   void queue_part(Bytes part, const Hash32& d);
   // Primary: the queued parts for the next slot (those ready first), each authentic here.
   std::vector<Bytes> take_parts(uint64_t now, size_t room, size_t requests);
+  uint64_t witness_bound() const;  // how long a queued part waits for its witnesses now
   void note_closed(const Hash32& d, bool own_requests);  // the timeline's clocks
   void note_executed(const Hash32& d);
 
@@ -149,6 +151,7 @@ class Batcher {
     bool own = false;  // the primary's own batch (witnesses on): its requests are ours to re-send
   };
   std::deque<QueuedPart> parts_queue_;
+  uint64_t witness_delay_ms_ = 0;  // moving average: queued until certified
   std::set<Hash32> queued_parts_;
   // Digests of slots executed lately, oldest first: the primary salts a slot whose bytes are
   // among them. Longer than the protocols' duplicate horizons (4 windows).
