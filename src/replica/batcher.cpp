@@ -163,7 +163,6 @@ std::vector<Bytes> Batcher::take_parts(uint64_t now, size_t room, size_t request
       continue;
     }
     queued_parts_.erase(q.d);
-    if (certified) witness_delay_ms_ = (7 * witness_delay_ms_ + (now - q.since_ms)) / 8;
     if (p_.witnesses && !auth_.authentic(q.bytes, q.d)) {
       reg_[kBadParts]++;
       continue;
@@ -186,6 +185,9 @@ uint64_t Batcher::witness_bound() const {
 
 void Batcher::on_certified(const Hash32& d) {
   if (primary_ != p_.self || !queued_parts_.count(d)) return;
+  const uint64_t now = host_.now_ms();
+  for (const auto& q : parts_queue_)
+    if (q.d == d) witness_delay_ms_ = (7 * witness_delay_ms_ + (now - q.since_ms)) / 8;
   if (own_inflight_.size() < max_own_inflight()) close();
 }
 
