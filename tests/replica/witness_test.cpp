@@ -289,6 +289,25 @@ TEST_F(WitnessBatcherTest, CertifiedPartsGoFirstAndALatePartWaitsOnlyTheBound) {
   EXPECT_EQ(checks, 1u) << "the primary checked it first";
 }
 
+TEST_F(WitnessBatcherTest, SlowCertificatesLengthenTheWaitUpToAQuarterOfTheViewTimeout) {
+  for (ClientId c = 100; c < 130; ++c) {  // under load a certificate takes 200 ms
+    const Bytes p = encode_batch(Batch{{req(c)}});
+    b->on_forwarded(p, batch_digest(p));
+    host.now += 200;
+    certify(1, p);
+    ASSERT_FALSE(host.submitted.empty());
+    b->executed(host.submitted.back(), batch_digest(host.submitted.back()));
+  }
+  const size_t before = host.submitted.size();
+  const Bytes late = encode_batch(Batch{{req(7)}});
+  b->on_forwarded(late, batch_digest(late));
+  const uint64_t t0 = host.now;
+  for (int i = 0; i < 1000 && host.submitted.size() == before; ++i) fire();
+  ASSERT_EQ(host.submitted.size(), before + 1);
+  EXPECT_GT(host.now - t0, Batcher::kWitnessWaitMs) << "waits longer than the floor when certificates are slow";
+  EXPECT_LE(host.now - t0, 1000u / 4 + 2) << "never longer than view_timeout_ms / 4";
+}
+
 TEST_F(WitnessBatcherTest, ALatePartWithABadSignatureNeverReachesAProposal) {
   const Bytes forged = encode_batch(Batch{{req(66)}});
   bad.insert(batch_digest(forged));
