@@ -10,6 +10,9 @@ const metrics::Declared kSignaturesChecked{"rampart_client_signatures_checked_to
 const metrics::Declared kPartsOnWitnesses{
     "rampart_batch_parts_on_witnesses_total",
     "batches (bundle parts) accepted on f + 1 witnesses' signatures, without checking their client signatures"};
+const metrics::Declared kRequestsOnWitnesses{
+    "rampart_requests_on_witnesses_total",
+    "requests in those batches: accepted on f + 1 witnesses instead of this replica's check"};
 const metrics::Declared kPartsChecked{"rampart_batch_parts_checked_total",
                                       "batches (bundle parts) whose client signatures this replica checked itself"};
 
@@ -35,6 +38,7 @@ bool BatchAuth::authentic(ByteView batch, const Hash32& d) {
 bool BatchAuth::check_part(ByteView part, const Hash32& d) {
   if (certified(d)) {
     reg_[kPartsOnWitnesses]++;
+    reg_[kRequestsOnWitnesses] += claimed_requests(part);
     return true;
   }
   reg_[kPartsChecked]++;
