@@ -139,6 +139,12 @@ void Replica::on_forward(consensus::NodeId from, ByteView body) {
     reg_[kBadPeerMsgs]++;
     return;
   }
+  // Kept unchecked only by the primary, for its queue: at least a well-formed batch (decoding
+  // is cheap beside the signatures), so junk never takes a queued part's place.
+  if (!check && proto_->is_primary() && !check_batch(body, ClientAuth::none).ok()) {
+    reg_[kBadPeerMsgs]++;
+    return;
+  }
   if (witnesses_ && check) send_witness(from, d);
   batcher_->on_forwarded(body, d);
 }
