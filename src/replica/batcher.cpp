@@ -83,12 +83,9 @@ void Batcher::close() {
       // the backups find it already checked (by digest) and support at once. Sent to the
       // primary alone, its signatures were checked by the other backups on the bundle's
       // critical path, while the primary, waiting for their support, sat idle.
-      if (p_.witnesses) {
-        // sent above
-      } else if (p_.forward_to_all) {
-        host_.broadcast_peer(wrap(PeerTag::forward, own));
-      } else {
-        host_.send_peer(primary_, wrap(PeerTag::forward, own));
+      if (!p_.witnesses) {  // with witnesses, broadcast above
+        if (p_.forward_to_all) host_.broadcast_peer(wrap(PeerTag::forward, own));
+        else host_.send_peer(primary_, wrap(PeerTag::forward, own));
       }
       forwarded_[digest] = {std::move(own), now, false};
       return;
