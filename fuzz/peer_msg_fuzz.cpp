@@ -67,6 +67,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     require(same(encode_blocks_resp(*r), body));
     for (const auto& b : r->blocks) (void)ledger::block_hash(b);
   }
+  if (auto w = decode_witness(body); w.ok()) {
+    require(w->sig.size() <= kMaxWitnessSig);
+    require(same(encode_witness(*w), msg) == (tag == PeerTag::witness));
+  }
   // PeerTag::forward: the body is a client batch (NodeImpl::batch_authentic -> check_batch).
   const bool plain = check_batch(body, ClientAuth::none).ok();
   if (plain) {

@@ -7,17 +7,24 @@
 // is checked part by part, so the parts a replica built or checked before (its own batch,
 // batches forwarded through it) are not verified again. Sans-IO: the check itself is the
 // caller's (replica/client_auth.hpp, timed on the process's CPU clock).
+//
+// With witnesses (replica/witness.hpp) a part also counts as authentic when f + 1 of its
+// witnesses vouched for its digest: one of them is correct and checked it. A part without that
+// certificate is checked here, so witnesses that never come only cost checks.
 #include <deque>
 #include <functional>
 #include <set>
 
 #include "common/bytes.hpp"
 #include "common/metrics_registry.hpp"
+#include "replica/witness.hpp"
 
 namespace rampart::replica {
 
 // Client signatures a replica verified (0 with client auth none); counted on arrival too.
 extern const metrics::Declared kSignaturesChecked;
+extern const metrics::Declared kPartsOnWitnesses;
+extern const metrics::Declared kPartsChecked;
 
 class BatchAuth {
  public:
@@ -32,14 +39,20 @@ class BatchAuth {
   // Bytes whose requests this replica checked another way (on arrival, one by one).
   void remember(const Hash32& d);
   bool known(const Hash32& d) const { return verified_.count(d) > 0; }
+  // f + 1 witnesses vouched for these bytes (never without a book).
+  bool certified(const Hash32& d) const { return witnesses_ && witnesses_->certified(d); }
+  void set_witnesses(const WitnessBook* w) { witnesses_ = w; }
   // Requests of a batch executed without our check (a commit certificate brought it).
   size_t unchecked_requests(ByteView batch) const;
 
   static constexpr size_t kMaxRemembered = 4096;  // FIFO
 
  private:
+  bool check_part(ByteView part, const Hash32& d);
+
   std::function<bool(ByteView)> check_;
   bool counts_;
+  const WitnessBook* witnesses_ = nullptr;
   metrics::Registry& reg_;
   std::set<Hash32> verified_;
   std::deque<Hash32> order_;

@@ -1,5 +1,7 @@
 #include "replica/batcher.hpp"
 
+#include <algorithm>
+
 #include "replica/batch.hpp"
 #include "replica/peer_msg.hpp"
 
@@ -16,6 +18,9 @@ const metrics::Declared kForwardFallbacks{
 const metrics::Declared kSaltedSlots{
     "rampart_salted_slots_total",
     "slots the primary salted because the same bytes were ordered lately (retries of lone requests)"};
+const metrics::Declared kBadParts{
+    "rampart_bad_forwarded_parts_total",
+    "forwarded batches the primary dropped: no witnesses in time and its own check failed"};
 }  // namespace
 
 void Batcher::add(Request r) {
@@ -63,22 +68,35 @@ void Batcher::close() {
     own = encode_batch(b);
     reg_[kBatchesBuilt]++;
     const Hash32 digest = batch_digest(own);
-    own_inflight_[digest] = now;
     note_closed(digest, true);
     auth_.remember(digest);  // every request in it passed its check on arrival
+    if (p_.witnesses) {
+      // Every batch, the primary's too, goes to every replica with our witness, so its other f
+      // witnesses check it while the current slot is in flight and the rest need not.
+      host_.broadcast_peer(wrap(PeerTag::forward, own));
+      host_.vouch(digest);
+    }
     if (primary_ != p_.self) {
+      own_inflight_[digest] = now;
       // With client signatures, every replica gets the batch now, not only the primary: each
       // checks it while the current slot is in flight, so when the bundle holding it arrives
       // the backups find it already checked (by digest) and support at once. Sent to the
       // primary alone, its signatures were checked by the other backups on the bundle's
       // critical path, while the primary, waiting for their support, sat idle.
-      if (p_.forward_to_all) {
-        host_.broadcast_peer(wrap(PeerTag::forward, own));
-      } else {
-        host_.send_peer(primary_, wrap(PeerTag::forward, own));
+      if (!p_.witnesses) {  // with witnesses, broadcast above
+        if (p_.forward_to_all) host_.broadcast_peer(wrap(PeerTag::forward, own));
+        else host_.send_peer(primary_, wrap(PeerTag::forward, own));
       }
       forwarded_[digest] = {std::move(own), now, false};
       return;
+    }
+    if (p_.witnesses) {
+      // Waits in the queue for its witnesses like a forwarded batch (not bounded by the queue's
+      // limit: the requests are ours). Only the slot holding it counts as in flight.
+      if (queued_parts_.insert(digest).second) parts_queue_.push_back({digest, std::move(own), now, true});
+      own.clear();
+    } else {
+      own_inflight_[digest] = now;
     }
   }
   // The primary: our own batch and the batches forwarded to us since the last bundle go into
@@ -89,13 +107,9 @@ void Batcher::close() {
     requests = claimed_requests(own);
     parts.push_back(std::move(own));
   }
-  while (!parts_queue_.empty() && parts.size() < kMaxBundleParts &&
-         requests + claimed_requests(parts_queue_.front().second) <= kMaxBatchRequests) {
-    requests += claimed_requests(parts_queue_.front().second);
-    queued_parts_.erase(parts_queue_.front().first);
-    parts.push_back(std::move(parts_queue_.front().second));
-    parts_queue_.pop_front();
-  }
+  for (auto& p : take_parts(now, kMaxBundleParts - parts.size(), requests)) parts.push_back(std::move(p));
+  // Parts still waiting for witnesses: polled, since the bound passes without any event.
+  if (!parts_queue_.empty()) arm();
   if (parts.empty()) return;
   if (parts.size() > 1) {
     reg_[kBundles]++;
@@ -116,7 +130,7 @@ void Batcher::close() {
   }
   own_inflight_[slot_digest] = now;
   note_closed(slot_digest, own_requests);
-  auth_.remember(slot_digest);  // every part was checked: ours on arrival, the rest when forwarded
+  auth_.remember(slot_digest);  // every part is authentic: checked (on arrival, when forwarded) or witnessed
   if (!parts_queue_.empty()) pending_since_ = now;
   host_.submit(std::move(slot));
 }
@@ -130,6 +144,50 @@ void Batcher::note_closed(const Hash32& d, bool own_requests) {
   if (own_requests) timeline_->batch_closed(now - oldest_own_us_);
 }
 
+// Ready parts first in queue order: those with their certificate, or waiting longer than the
+// bound (checked here, so a correct primary never proposes a part with a bad signature).
+// Without witnesses every queued part is ready and was checked on arrival.
+std::vector<Bytes> Batcher::take_parts(uint64_t now, size_t room, size_t requests) {
+  std::vector<Bytes> taken;
+  std::deque<QueuedPart> keep;
+  const uint64_t bound = witness_bound();
+  for (auto& q : parts_queue_) {
+    const bool certified = p_.witnesses && auth_.certified(q.d);
+    const bool ready = !p_.witnesses || certified || now - q.since_ms >= bound;
+    const size_t r = claimed_requests(q.bytes);
+    if (!ready || taken.size() >= room || requests + r > kMaxBatchRequests) {
+      keep.push_back(std::move(q));
+      continue;
+    }
+    queued_parts_.erase(q.d);
+    if (p_.witnesses && !auth_.authentic(q.bytes, q.d)) {
+      reg_[kBadParts]++;
+      continue;
+    }
+    requests += r;
+    taken.push_back(std::move(q.bytes));
+  }
+  parts_queue_ = std::move(keep);
+  return taken;
+}
+
+// Under load a witness's check of a large batch waits behind other work, so a fixed bound would
+// give up on witnesses exactly when their saving matters most (and the fallback adds checks at
+// every backup). The bound follows how long certificates take lately, with a floor and a cap:
+// withheld witnesses cost each part at most view_timeout_ms / 4.
+uint64_t Batcher::witness_bound() const {
+  const uint64_t cap = std::max<uint64_t>(p_.witness_wait_ms, p_.view_timeout_ms / 4);
+  return std::clamp<uint64_t>(4 * witness_delay_ms_, p_.witness_wait_ms, cap);
+}
+
+void Batcher::on_certified(const Hash32& d) {
+  if (primary_ != p_.self || !queued_parts_.count(d)) return;
+  const uint64_t now = host_.now_ms();
+  for (const auto& q : parts_queue_)
+    if (q.d == d) witness_delay_ms_ = (7 * witness_delay_ms_ + (now - q.since_ms)) / 8;
+  if (own_inflight_.size() < max_own_inflight()) close();
+}
+
 void Batcher::on_forwarded(ByteView part, const Hash32& d) {
   if (primary_ != p_.self) return;  // the sender re-sends it to the primary it learns of
   queue_part(Bytes(part.begin(), part.end()), d);
@@ -138,7 +196,7 @@ void Batcher::on_forwarded(ByteView part, const Hash32& d) {
 void Batcher::queue_part(Bytes part, const Hash32& d) {
   if (parts_queue_.size() >= kMaxQueuedParts || !queued_parts_.insert(d).second) return;
   if (!has_work()) pending_since_ = host_.now_ms();
-  parts_queue_.emplace_back(d, std::move(part));
+  parts_queue_.push_back({d, std::move(part), host_.now_ms(), false});
   if (own_inflight_.size() < max_own_inflight()) {
     close();
   } else {
@@ -191,8 +249,21 @@ void Batcher::view_changed(consensus::NodeId primary) {
   primary_ = primary;
   // Batches we handed to the old primary that were not executed go to the new one. Batches
   // others forwarded to us as the old primary are theirs to re-send.
+  const uint64_t now = host_.now_ms();
+  for (auto& q : parts_queue_) {
+    // Our own batch, queued as the old primary (witnesses on): ours to hand to the new one.
+    if (q.own && primary != p_.self) forwarded_[q.d] = {std::move(q.bytes), now, false};
+  }
+  std::vector<QueuedPart> requeue;
+  if (primary == p_.self)
+    for (auto& q : parts_queue_)
+      if (q.own) requeue.push_back(std::move(q));
   parts_queue_.clear();
   queued_parts_.clear();
+  for (auto& q : requeue) {
+    queued_parts_.insert(q.d);
+    parts_queue_.push_back(std::move(q));
+  }
   if (primary == p_.self) {
     // Ours to order now: no longer in flight elsewhere (left counted, they held our first slot
     // back for kMaxBatchHoldMs).
@@ -200,7 +271,6 @@ void Batcher::view_changed(consensus::NodeId primary) {
     for (auto& [d, f] : forwarded_) queue_part(std::move(f.bytes), d);
     forwarded_.clear();
   } else {
-    const uint64_t now = host_.now_ms();
     for (auto& [d, f] : forwarded_) {
       host_.send_peer(primary, wrap(PeerTag::forward, f.bytes));
       f.sent_ms = now;

@@ -14,6 +14,13 @@
 // to it as one slot, a bundle. A forwarded batch the primary does not order in time is handed to
 // the backup's own protocol (fallback), which arms its progress timer and forwarding, so a faulty
 // primary is still replaced.
+//
+// With witnesses (replica/witness.hpp; on with client signatures), every batch, the primary's
+// too, is broadcast and vouched for by its builder; the primary bundles first the parts whose
+// f + 1 witnesses it holds, so backups accept them on the certificate instead of checking. A
+// part waits for its witnesses at most witness_wait_ms; then the primary checks it itself (a
+// part failing the check is dropped: it never reaches a proposal) and bundles it, and the
+// backups check it too, as without witnesses.
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -43,10 +50,17 @@ class BatcherHost {
   // One timer: Batcher::on_timer() after `after_ms`; cancel_batch_timer() stops it.
   virtual void arm_batch_timer(uint64_t after_ms) = 0;
   virtual void cancel_batch_timer() = 0;
+  // With witnesses: sign and broadcast our witness for a batch we built (its requests were
+  // checked on arrival).
+  virtual void vouch(const Hash32& /*d*/) {}
 };
 
 class Batcher {
  public:
+  // How long the primary holds a part back for its witnesses at least (witness_bound(): longer
+  // when certificates take longer lately). One check of a batch and a round trip normally; far
+  // below view_timeout_ms, so a withheld witness costs latency, never liveness.
+  static constexpr uint64_t kWitnessWaitMs = 50;
   struct Params {
     consensus::NodeId self = 0;
     size_t batch_size = 100;
@@ -54,12 +68,16 @@ class Batcher {
     uint64_t view_timeout_ms = 1000;
     uint64_t window = 256;
     bool forward_to_all = true;  // client signatures on: every replica checks a batch early
+    bool witnesses = false;      // f + 1 replicas check a batch, the rest accept their certificate
+    uint64_t witness_wait_ms = kWitnessWaitMs;
   };
   Batcher(Params p, BatchAuth& auth, BatcherHost& host, metrics::Registry& reg)
       : p_(p), auth_(auth), host_(host), reg_(reg), ordered_max_(8 * p.window) {}
 
   void add(Request r);                               // a client request that passed its check
-  void on_forwarded(ByteView part, const Hash32& d);  // a backup's authentic batch (kept as primary)
+  // A backup's batch (kept as primary): authentic, or with witnesses possibly not checked yet.
+  void on_forwarded(ByteView part, const Hash32& d);
+  void on_certified(const Hash32& d);  // the part's f + 1 witnesses are in (witnesses on)
   void on_timer();
   void executed(ByteView slot, const Hash32& d);    // any slot, ours or not
   void view_changed(consensus::NodeId primary);
@@ -92,6 +110,9 @@ class Batcher {
   size_t max_own_inflight() const { return primary_ == p_.self ? kMaxOwnInflight : kMaxOwnInflightBackup; }
   void arm();
   void queue_part(Bytes part, const Hash32& d);
+  // Primary: the queued parts for the next slot (those ready first), each authentic here.
+  std::vector<Bytes> take_parts(uint64_t now, size_t room, size_t requests);
+  uint64_t witness_bound() const;  // how long a queued part waits for its witnesses now
   void note_closed(const Hash32& d, bool own_requests);  // the timeline's clocks
   void note_executed(const Hash32& d);
 
@@ -123,7 +144,14 @@ class Batcher {
   uint64_t last_execution_ms_ = 0;
   // Primary: forwarded batches waiting for our next bundle, by digest too, so a batch forwarded
   // twice waits once. Bounded: a part dropped when full is the forwarder's to re-send.
-  std::deque<std::pair<Hash32, Bytes>> parts_queue_;
+  struct QueuedPart {
+    Hash32 d;
+    Bytes bytes;
+    uint64_t since_ms = 0;
+    bool own = false;  // the primary's own batch (witnesses on): its requests are ours to re-send
+  };
+  std::deque<QueuedPart> parts_queue_;
+  uint64_t witness_delay_ms_ = 0;  // moving average: queued until certified
   std::set<Hash32> queued_parts_;
   // Digests of slots executed lately, oldest first: the primary salts a slot whose bytes are
   // among them. Longer than the protocols' duplicate horizons (4 windows).

@@ -83,4 +83,23 @@ Result<StateResp> decode_state_resp(ByteView body) {
   return s;
 }
 
+Bytes encode_witness(const WitnessMsg& m) {
+  Writer w;
+  w.u8(static_cast<uint8_t>(PeerTag::witness));
+  w.u32(m.origin);
+  w.fixed(m.digest);
+  w.bytes(m.sig);
+  return w.take();
+}
+
+Result<WitnessMsg> decode_witness(ByteView body) {
+  Reader r(body);
+  WitnessMsg m;
+  m.origin = r.u32();
+  m.digest = r.fixed<32>();
+  m.sig = r.bytes(kMaxWitnessSig);
+  RAMPART_TRY(r.finish());
+  return m;
+}
+
 }  // namespace rampart::replica

@@ -27,6 +27,7 @@ enum class PeerTag : uint8_t {
   blocks_req = 9,   // "send me your final blocks from k on"
   blocks_resp = 10, // up to kMaxBlocksPerResponse proven blocks with their batches
   durable = 11,     // "k's proof is fsync'ed here" (ShareMsg layout, view 0; share = {1}: "and send me yours")
+  witness = 12,     // "I checked the client signatures of origin's batch with this digest" (replica/witness.hpp)
 };
 
 struct ShareMsg {
@@ -43,6 +44,16 @@ struct StateResp {
   std::vector<Bytes> batches;        // one per block
 };
 
+// A witness over a forwarded batch: origin (the replica that built it), its digest, and the
+// witness's replica signature over witness_statement(origin, digest).
+struct WitnessMsg {
+  uint32_t origin = 0;
+  Hash32 digest{};
+  Bytes sig;
+  bool operator==(const WitnessMsg&) const = default;
+};
+inline constexpr size_t kMaxWitnessSig = 256;  // Ed25519's is 64; the simulator's stand-in may differ
+
 // Node-level peer messages refused as malformed or inconsistent (counted by every part that reads them).
 extern const metrics::Declared kBadPeerMsgs;
 
@@ -57,5 +68,7 @@ Bytes encode_state_req(uint64_t from, uint64_t want_k);
 Result<std::pair<uint64_t, uint64_t>> decode_state_req(ByteView body);
 Bytes encode_state_resp(const StateResp& r);
 Result<StateResp> decode_state_resp(ByteView body);
+Bytes encode_witness(const WitnessMsg& m);  // wrapped: the tag, then the body
+Result<WitnessMsg> decode_witness(ByteView body);
 
 }  // namespace rampart::replica

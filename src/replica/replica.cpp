@@ -73,6 +73,11 @@ Status Replica::init() {
   bp.view_timeout_ms = cfg_.view_timeout_ms;
   bp.window = cfg_.window;
   bp.forward_to_all = opt_.auth != ClientAuth::none;
+  if (opt_.auth != ClientAuth::none && opt_.witnesses) {
+    witnesses_ = std::make_unique<WitnessBook>(WitnessBook::Params{self, cfg_.n(), cfg_.f}, *cc.signer, *cc.verifier, reg_);
+    bauth_->set_witnesses(witnesses_.get());
+    bp.witnesses = true;
+  }
   batcher_ = std::make_unique<Batcher>(bp, *bauth_, *this, reg_);
   batcher_->set_timeline(&timeline_);
   ingress_ = std::make_unique<Ingress>(*this, exec_, opt_.auth, reg_);

@@ -34,6 +34,7 @@
 #include "replica/rejoin.hpp"
 #include "replica/state_transfer.hpp"
 #include "replica/timeline.hpp"
+#include "replica/witness.hpp"
 
 namespace rampart::replica {
 
@@ -95,6 +96,9 @@ struct ReplicaOptions {
   // The simulator's self-test of its crash model (sim::Weaken::ungated_votes): votes and shares
   // leave before the records they rest on are durable. Never set in the process.
   bool unsafe_ungated_votes = false;
+  // Witness certificates on the direct path (replica/witness.hpp), with client signatures on:
+  // f + 1 replicas check each batch instead of n. Off: every replica checks every batch.
+  bool witnesses = true;
 };
 
 // The protocol's configuration for replica `self` of this cluster (max_inflight 0: min(64, window)).
@@ -178,6 +182,7 @@ class Replica final : public consensus::Env,
   uint64_t now_us() override { return host_.now_us(); }
   void arm_batch_timer(uint64_t after_ms) override { host_.set_timer(timer_id(Timer::batch), after_ms); }
   void cancel_batch_timer() override { host_.cancel_timer(timer_id(Timer::batch)); }
+  void vouch(const Hash32& d) override { send_witness(opt_.self, d); }
 
   // ---- IngressHost ----
   bool send_to_client(SinkId to, ByteView frame) override { return host_.send_to_client(to, frame); }
@@ -216,6 +221,9 @@ class Replica final : public consensus::Env,
   Status init();
   bool timed_check(ByteView batch);  // check_batch, its thread CPU time counted
   void refresh_gauges();
+  void on_forward(consensus::NodeId from, ByteView body);
+  // Our witness for origin's batch d, if we are one of its witnesses and had not signed it.
+  void send_witness(consensus::NodeId origin, const Hash32& d);
   void advance_final();
   // The protocol hears how far blocks are proven (our final blocks are exactly the proven
   // prefix), outside any call it is making into us.
@@ -231,6 +239,7 @@ class Replica final : public consensus::Env,
   Executor exec_{app_};
   std::unique_ptr<consensus::Protocol> proto_;
   JournalGate jgate_{*this};  // the protocol's journal and the messages that wait for its sync
+  std::unique_ptr<WitnessBook> witnesses_;  // with client signatures and opt_.witnesses
   std::unique_ptr<BatchAuth> bauth_;    // the verified-digest cache over check_batch
   std::unique_ptr<Batcher> batcher_;    // adaptive batches, forwarding, bundles
   std::unique_ptr<Ingress> ingress_;    // the direct path: requests in, replies out

@@ -25,17 +25,17 @@ void Replica::on_peer(consensus::NodeId from, Bytes msg) {
     case PeerTag::consensus:
       proto_->on_message(from, body);
       break;
-    case PeerTag::forward: {
-      const Hash32 d = batch_digest(body);
-      if (!bauth_->authentic(body, d)) {
+    case PeerTag::forward:
+      on_forward(from, body);
+      break;
+    case PeerTag::witness: {
+      auto m = decode_witness(body);
+      if (!m || !witnesses_) {
         reg_[kBadPeerMsgs]++;
         return;
       }
-      // A backup's batch for our next bundle; checked above even when we are not the primary
-      // (signed batches go to every replica, Batcher::close), so its part of a bundle is not
-      // checked again. Not passed on from here: the sender re-sends it to the primary it learns
-      // of (view_changed) or hands it to its protocol (Batcher::tick).
-      batcher_->on_forwarded(body, d);
+      // Not held while syncing: the book is not the protocol's, and a closed batcher ignores it.
+      if (witnesses_->add(from, *m) == WitnessBook::Added::certified) batcher_->on_certified(m->digest);
       break;
     }
     case PeerTag::share: {
@@ -123,6 +123,39 @@ void Replica::on_peer(consensus::NodeId from, Bytes msg) {
     default:
       reg_[kBadPeerMsgs]++;
   }
+}
+
+// A replica's batch for our next bundle (as primary). Without witnesses every replica checks it
+// here, even when not the primary (signed batches go to every replica, Batcher::close), so its
+// part of a bundle is not checked again. With witnesses only the origin's f + 1 witnesses do
+// (the origin itself checked it on arrival) and sign for it; the others keep what the primary
+// needs and accept the part on the certificate later, or check it then if it has none. Not
+// passed on from here: the sender re-sends it to the primary it learns of (view_changed) or
+// hands it to its protocol (Batcher::tick).
+void Replica::on_forward(consensus::NodeId from, ByteView body) {
+  const Hash32 d = batch_digest(body);
+  const bool check = !witnesses_ || witnesses_->is_witness(opt_.self, from);
+  if (check && !bauth_->authentic(body, d)) {
+    reg_[kBadPeerMsgs]++;
+    return;
+  }
+  // Kept unchecked only by the primary, for its queue: at least a well-formed batch (decoding
+  // is cheap beside the signatures), so junk never takes a queued part's place.
+  if (!check && proto_->is_primary() && !check_batch(body, ClientAuth::none).ok()) {
+    reg_[kBadPeerMsgs]++;
+    return;
+  }
+  if (witnesses_ && check) send_witness(from, d);
+  batcher_->on_forwarded(body, d);
+}
+
+void Replica::send_witness(consensus::NodeId origin, const Hash32& d) {
+  if (!witnesses_) return;
+  const bool was = witnesses_->certified(d);
+  auto w = witnesses_->vouch(origin, d);
+  if (!w) return;
+  host_.broadcast_peer(std::move(*w));
+  if (!was && witnesses_->certified(d)) batcher_->on_certified(d);
 }
 
 }  // namespace rampart::replica

@@ -17,17 +17,7 @@ const metrics::Declared kStateServed{"rampart_state_served_total",
 
 void StateTransfer::need(uint64_t k, const Hash32& head) {
   if (active_ && k_ >= k) return;
-  if (k <= exec_.last_executed() && store_.last_final() >= k) {
-    // Final here already (recovered from disk): the same history, or our disk disagrees with
-    // nf replicas, which only damage can explain.
-    auto b = store_.block(k);
-    if (b && ledger::block_hash(*b) == head) {
-      host_.protocol_transferred(k, head);
-    } else {
-      spdlog::critical("event=final_block_contradicts_checkpoint k={}", k);
-    }
-    return;
-  }
+  if (final_here(k, head)) return;
   active_ = true;
   k_ = k;
   head_ = head;
@@ -35,8 +25,34 @@ void StateTransfer::need(uint64_t k, const Hash32& head) {
   request();
 }
 
+// Final here already (recovered from disk, or reached by ordinary execution while the transfer
+// was under way): the same history, or our disk disagrees with nf replicas, which only damage
+// can explain. The protocol hears it was transferred; re-executions it asks for below our
+// height return the stored outcomes (Replica::execute). Restoring the checkpoint's snapshot
+// instead would set the executor back below blocks that are final here, and the state machine
+// would apply their requests a second time.
+bool StateTransfer::final_here(uint64_t k, const Hash32& head) {
+  if (k > exec_.last_executed() || store_.last_final() < k) return false;
+  auto b = store_.block(k);
+  if (b && ledger::block_hash(*b) == head) {
+    host_.protocol_transferred(k, head);
+  } else {
+    spdlog::critical("event=final_block_contradicts_checkpoint k={}", k);
+  }
+  return true;
+}
+
+bool StateTransfer::overtaken() {
+  if (!active_ || k_ > exec_.last_executed() || store_.last_final() < k_) return false;
+  active_ = false;
+  host_.cancel_state_timer();
+  spdlog::info("event=state_transfer_overtaken k={} final={}", k_, store_.last_final());
+  final_here(k_, head_);
+  return true;
+}
+
 void StateTransfer::request() {
-  if (!active_) return;
+  if (!active_ || overtaken()) return;
   peer_ = (peer_ + 1) % p_.n;
   if (peer_ == p_.self) peer_ = (peer_ + 1) % p_.n;
   host_.send_peer(peer_, encode_state_req(store_.last_final() + 1, k_));
@@ -125,7 +141,7 @@ bool StateTransfer::acceptable(consensus::NodeId from, const StateResp& r, uint6
 }
 
 void StateTransfer::on_response(consensus::NodeId from, StateResp r) {
-  if (!active_) return;
+  if (!active_ || overtaken()) return;
   // 1. Check. Speculative blocks of ours above the last final one are replaced.
   const uint64_t base = store_.last_final();
   bool have_cp = false;

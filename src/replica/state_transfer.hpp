@@ -77,6 +77,8 @@ class StateTransfer {
 
  private:
   void request();
+  bool final_here(uint64_t k, const Hash32& head);  // k is final here: nothing to fetch
+  bool overtaken();  // the transfer's target became final here meanwhile: ends it
   // The checks before anything of ours changes; false: refused (logged, counted).
   bool acceptable(consensus::NodeId from, const StateResp& r, uint64_t base, bool& have_cp);
   void replay_partial();

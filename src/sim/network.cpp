@@ -4,7 +4,9 @@
 #include "common/codec.hpp"
 #include "ledger/block.hpp"
 #include "replica/client_wire.hpp"
+#include "replica/batch.hpp"
 #include "replica/peer_msg.hpp"
+#include "replica/witness.hpp"
 #include "sim/adversary_protocol.hpp"
 #include "sim/world.hpp"
 
@@ -44,9 +46,18 @@ void World::replica_send(SimReplica& from, NodeId to, Bytes wire) {
       case Fault::lie:
         // A share over another block: the hash it names is not the one it signs.
         if (tag == PeerTag::share && wire.size() > 20) wire[20] ^= 0x5a;
+        // A batch whose last client signature it forged, vouched for as its witness: f + 1
+        // witnesses are needed, so correct replicas check it themselves and refuse it.
+        if (tag == PeerTag::forward && wire.size() > 2) {
+          wire.back() ^= 0x5a;
+          const Hash32 d = replica::batch_digest(ByteView(wire).subspan(1));
+          replica::WitnessMsg m{n.id, d, keys.signer(n.id)->sign(replica::witness_statement(n.id, d))};
+          net_send(n.id, to, wire);
+          wire = replica::encode_witness(m);
+        }
         break;
       case Fault::bad_sig:
-        if ((tag == PeerTag::share || tag == PeerTag::consensus || tag == PeerTag::state_resp ||
+        if ((tag == PeerTag::share || tag == PeerTag::consensus || tag == PeerTag::state_resp || tag == PeerTag::witness ||
              tag == PeerTag::blocks_resp || tag == PeerTag::status) &&
             wire.size() > 1 && rng.chance(0.5)) {
           const size_t tail = std::min<size_t>(wire.size() - 1, 64);

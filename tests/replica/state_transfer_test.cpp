@@ -108,6 +108,43 @@ TEST(StateTransfer, ACheckpointAlreadyFinalHereOnlyTellsTheProtocol) {
   EXPECT_TRUE(r.host.sent.empty());
 }
 
+// The transfer was asked for at final height 7; before an answer came, ordinary execution made
+// blocks up to 20 final here (PBFT caught up by certificates). Restoring checkpoint 8's snapshot
+// then would set the executor back under final blocks and re-apply their requests (the core
+// simulator's at-most-once violation, pbft seed 439333182): the transfer ends instead, and the
+// protocol hears it, as when the checkpoint was final here from the start.
+TEST(StateTransfer, ATargetThatBecameFinalHereMeanwhileEndsTheTransfer) {
+  History h(20);
+  Replica r(h, 7);
+  r.st.need(8, h.head(8));
+  ASSERT_TRUE(r.st.active());
+  for (uint64_t k = 8; k <= 20; ++k) {
+    ASSERT_TRUE(r.store.append_block(h.blocks[k], h.batches[k], false));
+    r.exec.execute(k, h.batches[k]);
+  }
+  ASSERT_EQ(r.exec.state_digest(), h.blocks[20].state_digest);
+  const auto before = r.seen();
+  r.st.on_response(3, h.answer(8, 21, 20));
+  EXPECT_FALSE(r.st.active());
+  EXPECT_FALSE(r.host.timer);
+  EXPECT_TRUE(r.host.installs.empty()) << "no snapshot restored";
+  EXPECT_EQ(r.seen(), before);
+  ASSERT_EQ(r.host.protocol.size(), 1u);
+  EXPECT_EQ(r.host.protocol[0], std::make_pair(uint64_t{8}, h.head(8)));
+  // The same on a retry timer with no answer at all.
+  Replica q(h, 7);
+  q.st.need(8, h.head(8));
+  const size_t asked = q.host.sent.size();
+  for (uint64_t k = 8; k <= 9; ++k) {
+    ASSERT_TRUE(q.store.append_block(h.blocks[k], h.batches[k], false));
+    q.exec.execute(k, h.batches[k]);
+  }
+  q.st.on_timer();
+  EXPECT_FALSE(q.st.active());
+  EXPECT_EQ(q.host.sent.size(), asked) << "nothing more asked";
+  EXPECT_EQ(q.host.protocol.size(), 1u);
+}
+
 TEST(StateTransfer, AGoodAnswerIsInstalled) {
   History h(20);
   Replica r(h, 4);
