@@ -22,15 +22,17 @@ sim::SimResult run_pbft(uint64_t seed, uint32_t f, uint32_t requests = 20, uint3
 
 }  // namespace
 
-// Seeds of 1..600 (f = 1, all faults, default workload) in which a replica installed a
-// transferred state in the former replica layer (measured 2026-12-06, with the strategic
-// adversary): 60, 96, 163, 243, 363, 424, 460, 523, 590. On the core a PBFT replica that falls
-// behind fetches the proven blocks it lacks and replays them (it installs a snapshot only when
-// those blocks are pruned); of these seeds 60, 243 and 590 take that path on the core. The sum
-// guards against the test going vacuous: some of them must still catch up from their peers.
+// Seeds in which a lagging PBFT replica catches up from its peers (f = 1, all faults, default
+// workload). On the core such a replica fetches the proven blocks it lacks and replays them (it
+// installs a snapshot only when those blocks are pruned). Which seeds do this moves with every
+// hashed value and every timing rule: the former replica layer's seeds (60, 96, 163, 243, 363,
+// 424, 460, 523, 590) stopped doing it on the core with one batch digest for all layers and the
+// direct path's witnesses (2026-12-07); these were picked then from 1..80
+// (`rampart sim --protocol pbft --seeds 1 --seed-start S --faults all`, "catch-ups by replay").
+// The sum guards against the test going vacuous: re-pick when it fires.
 TEST(SimPbftRegression, CatchUpSeedsF1) {
   uint64_t catch_ups = 0;
-  for (uint64_t seed : {60, 243, 590}) {
+  for (uint64_t seed : {13, 30, 39, 43}) {
     const sim::SimResult r = run_pbft(seed, 1);
     catch_ups += r.state_transfers + r.replays;
   }
