@@ -15,6 +15,9 @@ const metrics::Declared kBundledParts{"rampart_bundled_parts_total", "batches or
 const metrics::Declared kForwardFallbacks{
     "rampart_forward_fallbacks_total",
     "forwarded batches the primary did not order within view_timeout_ms, submitted to the protocol"};
+const metrics::Declared kOriginShareFull{
+    "rampart_forwarded_parts_over_origin_share_total",
+    "forwarded batches the primary did not queue: their forwarder already held its 1/n share of the queue"};
 const metrics::Declared kSaltedSlots{
     "rampart_salted_slots_total",
     "slots the primary salted because the same bytes were ordered lately (retries of lone requests)"};
@@ -93,7 +96,7 @@ void Batcher::close() {
     if (p_.witnesses) {
       // Waits in the queue for its witnesses like a forwarded batch (not bounded by the queue's
       // limit: the requests are ours). Only the slot holding it counts as in flight.
-      if (queued_parts_.insert(digest).second) parts_queue_.push_back({digest, std::move(own), now, true});
+      if (queued_parts_.insert(digest).second) parts_queue_.push_back({digest, std::move(own), now, true, p_.self});
       own.clear();
     } else {
       own_inflight_[digest] = now;
@@ -188,15 +191,24 @@ void Batcher::on_certified(const Hash32& d) {
   if (own_inflight_.size() < max_own_inflight()) close();
 }
 
-void Batcher::on_forwarded(ByteView part, const Hash32& d) {
+void Batcher::on_forwarded(ByteView part, const Hash32& d, consensus::NodeId origin) {
   if (primary_ != p_.self) return;  // the sender re-sends it to the primary it learns of
-  queue_part(Bytes(part.begin(), part.end()), d);
+  queue_part(Bytes(part.begin(), part.end()), d, origin);
 }
 
-void Batcher::queue_part(Bytes part, const Hash32& d) {
-  if (parts_queue_.size() >= kMaxQueuedParts || !queued_parts_.insert(d).second) return;
+void Batcher::queue_part(Bytes part, const Hash32& d, consensus::NodeId origin) {
+  if (parts_queue_.size() >= kMaxQueuedParts || queued_parts_.count(d)) return;
+  if (parts_queue_.size() >= origin_share()) {  // counted only when it could matter
+    size_t from_origin = 0;
+    for (const auto& q : parts_queue_) from_origin += q.origin == origin ? 1 : 0;
+    if (from_origin >= origin_share()) {
+      reg_[kOriginShareFull]++;
+      return;  // the forwarder re-sends it (view change) or submits it itself (tick)
+    }
+  }
+  queued_parts_.insert(d);
   if (!has_work()) pending_since_ = host_.now_ms();
-  parts_queue_.push_back({d, std::move(part), host_.now_ms(), false});
+  parts_queue_.push_back({d, std::move(part), host_.now_ms(), false, origin});
   if (own_inflight_.size() < max_own_inflight()) {
     close();
   } else {
@@ -268,7 +280,7 @@ void Batcher::view_changed(consensus::NodeId primary) {
     // Ours to order now: no longer in flight elsewhere (left counted, they held our first slot
     // back for kMaxBatchHoldMs).
     for (const auto& [d, f] : forwarded_) own_inflight_.erase(d);
-    for (auto& [d, f] : forwarded_) queue_part(std::move(f.bytes), d);
+    for (auto& [d, f] : forwarded_) queue_part(std::move(f.bytes), d, p_.self);
     forwarded_.clear();
   } else {
     for (auto& [d, f] : forwarded_) {

@@ -21,6 +21,7 @@
 // part waits for its witnesses at most witness_wait_ms; then the primary checks it itself (a
 // part failing the check is dropped: it never reaches a proposal) and bundles it, and the
 // backups check it too, as without witnesses.
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -67,6 +68,7 @@ class Batcher {
     uint64_t batch_timeout_ms = 2;
     uint64_t view_timeout_ms = 1000;
     uint64_t window = 256;
+    uint32_t n = 4;  // replicas: each origin's share of the primary's queue
     bool forward_to_all = true;  // client signatures on: every replica checks a batch early
     bool witnesses = false;      // f + 1 replicas check a batch, the rest accept their certificate
     uint64_t witness_wait_ms = kWitnessWaitMs;
@@ -76,7 +78,7 @@ class Batcher {
 
   void add(Request r);                               // a client request that passed its check
   // A backup's batch (kept as primary): authentic, or with witnesses possibly not checked yet.
-  void on_forwarded(ByteView part, const Hash32& d);
+  void on_forwarded(ByteView part, const Hash32& d, consensus::NodeId origin);
   void on_certified(const Hash32& d);  // the part's f + 1 witnesses are in (witnesses on)
   void on_timer();
   void executed(ByteView slot, const Hash32& d);    // any slot, ours or not
@@ -109,7 +111,7 @@ class Batcher {
   bool has_work() const { return !pending_.empty() || (primary_ == p_.self && !parts_queue_.empty()); }
   size_t max_own_inflight() const { return primary_ == p_.self ? kMaxOwnInflight : kMaxOwnInflightBackup; }
   void arm();
-  void queue_part(Bytes part, const Hash32& d);
+  void queue_part(Bytes part, const Hash32& d, consensus::NodeId origin);
   // Primary: the queued parts for the next slot (those ready first), each authentic here.
   std::vector<Bytes> take_parts(uint64_t now, size_t room, size_t requests);
   uint64_t witness_bound() const;  // how long a queued part waits for its witnesses now
@@ -149,7 +151,11 @@ class Batcher {
     Bytes bytes;
     uint64_t since_ms = 0;
     bool own = false;  // the primary's own batch (witnesses on): its requests are ours to re-send
+    consensus::NodeId origin = 0;  // who forwarded it
   };
+  // A faulty replica may forward well-formed batches with bad signatures as fast as it likes:
+  // each origin holds at most its 1/n share of the queue, so the others' parts always fit.
+  size_t origin_share() const { return std::max<size_t>(4, kMaxQueuedParts / std::max<uint32_t>(p_.n, 1)); }
   std::deque<QueuedPart> parts_queue_;
   uint64_t witness_delay_ms_ = 0;  // moving average: queued until certified
   std::set<Hash32> queued_parts_;

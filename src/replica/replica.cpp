@@ -72,6 +72,7 @@ Status Replica::init() {
   bp.batch_timeout_ms = cfg_.batch_timeout_ms;
   bp.view_timeout_ms = cfg_.view_timeout_ms;
   bp.window = cfg_.window;
+  bp.n = cfg_.n();
   bp.forward_to_all = opt_.auth != ClientAuth::none;
   if (opt_.auth != ClientAuth::none && opt_.witnesses) {
     witnesses_ = std::make_unique<WitnessBook>(WitnessBook::Params{self, cfg_.n(), cfg_.f}, *cc.signer, *cc.verifier, reg_);

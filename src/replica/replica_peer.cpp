@@ -146,7 +146,7 @@ void Replica::on_forward(consensus::NodeId from, ByteView body) {
     return;
   }
   if (witnesses_ && check) send_witness(from, d);
-  batcher_->on_forwarded(body, d);
+  batcher_->on_forwarded(body, d, from);
 }
 
 void Replica::send_witness(consensus::NodeId origin, const Hash32& d) {

@@ -135,9 +135,9 @@ TEST_F(BatcherTest, ThePrimaryBundlesForwardedBatchesWithItsOwnOnceEach) {
   const Bytes p1 = encode_batch(one), p2 = encode_batch(two);
   b->add(req(1));
   fire();  // our slot in flight: forwarded parts wait
-  b->on_forwarded(p1, batch_digest(p1));
-  b->on_forwarded(p1, batch_digest(p1));  // forwarded twice: waits once
-  b->on_forwarded(p2, batch_digest(p2));
+  b->on_forwarded(p1, batch_digest(p1), 1);
+  b->on_forwarded(p1, batch_digest(p1), 1);  // forwarded twice: waits once
+  b->on_forwarded(p2, batch_digest(p2), 2);
   EXPECT_EQ(b->forwarded_pending(), 2u);
   b->executed(host.submitted[0], batch_digest(host.submitted[0]));
   host.run_deferred();
@@ -145,6 +145,22 @@ TEST_F(BatcherTest, ThePrimaryBundlesForwardedBatchesWithItsOwnOnceEach) {
   EXPECT_TRUE(is_bundle(host.submitted[1]));
   EXPECT_EQ(requests_in(host.submitted[1]), 3u);
   EXPECT_EQ(b->forwarded_pending(), 0u);
+}
+
+// A faulty backup forwarding batches as fast as it likes fills only its 1/n share of the
+// primary's queue; another backup's batch still gets in and is ordered.
+TEST_F(BatcherTest, OneForwarderCannotCrowdTheOthersOutOfThePrimarysQueue) {
+  b->add(req(1));
+  fire();  // our slot in flight: forwarded parts wait
+  const size_t share = Batcher::kMaxQueuedParts / 4;
+  for (size_t i = 0; i < share + 10; ++i) {
+    const Bytes p = encode_batch(Batch{{req(1000 + i)}});
+    b->on_forwarded(p, batch_digest(p), 3);
+  }
+  EXPECT_EQ(b->forwarded_pending(), share);
+  const Bytes honest = encode_batch(Batch{{req(7)}});
+  b->on_forwarded(honest, batch_digest(honest), 1);
+  EXPECT_EQ(b->forwarded_pending(), share + 1);
 }
 
 class BackupBatcherTest : public BatcherTest {
@@ -205,7 +221,7 @@ TEST_F(BackupBatcherTest, AViewChangeResendsOrTakesOverForwardedBatches) {
 TEST_F(BackupBatcherTest, BatchesForwardedToABackupAreNotKept) {
   Batch one{{req(7)}};
   const Bytes p = encode_batch(one);
-  b->on_forwarded(p, batch_digest(p));
+  b->on_forwarded(p, batch_digest(p), 1);
   EXPECT_EQ(b->forwarded_pending(), 0u);
 }
 

@@ -274,8 +274,8 @@ TEST_F(WitnessBatcherTest, ThePrimarysOwnBatchIsBroadcastVouchedAndWaitsForItsWi
 
 TEST_F(WitnessBatcherTest, CertifiedPartsGoFirstAndALatePartWaitsOnlyTheBound) {
   const Bytes slow = encode_batch(Batch{{req(7)}}), fast = encode_batch(Batch{{req(8)}});
-  b->on_forwarded(slow, batch_digest(slow));  // from 1: witnesses 1 and 2, one of them silent
-  b->on_forwarded(fast, batch_digest(fast));  // from 2
+  b->on_forwarded(slow, batch_digest(slow), 1);  // from 1: witnesses 1 and 2, one of them silent
+  b->on_forwarded(fast, batch_digest(fast), 2);  // from 2
   EXPECT_TRUE(host.submitted.empty());
   certify(2, fast);
   ASSERT_EQ(host.submitted.size(), 1u);
@@ -292,7 +292,7 @@ TEST_F(WitnessBatcherTest, CertifiedPartsGoFirstAndALatePartWaitsOnlyTheBound) {
 TEST_F(WitnessBatcherTest, SlowCertificatesLengthenTheWaitUpToAQuarterOfTheViewTimeout) {
   for (ClientId c = 100; c < 130; ++c) {  // under load a certificate takes 200 ms
     const Bytes p = encode_batch(Batch{{req(c)}});
-    b->on_forwarded(p, batch_digest(p));
+    b->on_forwarded(p, batch_digest(p), 1);
     host.now += 200;
     certify(1, p);
     ASSERT_FALSE(host.submitted.empty());
@@ -300,7 +300,7 @@ TEST_F(WitnessBatcherTest, SlowCertificatesLengthenTheWaitUpToAQuarterOfTheViewT
   }
   const size_t before = host.submitted.size();
   const Bytes late = encode_batch(Batch{{req(7)}});
-  b->on_forwarded(late, batch_digest(late));
+  b->on_forwarded(late, batch_digest(late), 1);
   const uint64_t t0 = host.now;
   for (int i = 0; i < 1000 && host.submitted.size() == before; ++i) fire();
   ASSERT_EQ(host.submitted.size(), before + 1);
@@ -311,7 +311,7 @@ TEST_F(WitnessBatcherTest, SlowCertificatesLengthenTheWaitUpToAQuarterOfTheViewT
 TEST_F(WitnessBatcherTest, ALatePartWithABadSignatureNeverReachesAProposal) {
   const Bytes forged = encode_batch(Batch{{req(66)}});
   bad.insert(batch_digest(forged));
-  b->on_forwarded(forged, batch_digest(forged));
+  b->on_forwarded(forged, batch_digest(forged), 1);
   book.add(1, signed_by(1, 1, batch_digest(forged)));  // its Byzantine origin vouches alone
   for (int i = 0; i < 100 && host.timer; ++i) fire();
   EXPECT_FALSE(host.timer.has_value()) << "nothing left to wait for";
