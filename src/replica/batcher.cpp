@@ -57,7 +57,6 @@ void Batcher::on_timer() {
 
 void Batcher::close() {
   if (!has_work() || !open_) return;
-  const bool own_requests = !pending_.empty();
   if (timer_armed_) {
     host_.cancel_batch_timer();
     timer_armed_ = false;
@@ -132,7 +131,7 @@ void Batcher::close() {
     reg_[kSaltedSlots]++;
   }
   own_inflight_[slot_digest] = now;
-  note_closed(slot_digest, own_requests);
+  note_closed(slot_digest, false);  // our own batch's wait was noted when it closed, above
   auth_.remember(slot_digest);  // every part is authentic: checked (on arrival, when forwarded) or witnessed
   if (!parts_queue_.empty()) pending_since_ = now;
   host_.submit(std::move(slot));
