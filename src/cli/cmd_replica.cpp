@@ -11,7 +11,7 @@ namespace rampart::cli {
 static Command reg("replica", [](CLI::App& app) {
   auto* cmd = app.add_subcommand("replica", "run one replica of a cluster");
   struct Args {
-    std::string config, data, auth = "ed25519", log_level = "info", gossip, misbehave;
+    std::string config, data, auth = "ed25519", log_level = "info", gossip, misbehave, serve_reads;
     uint32_t id = 0;
     bool fake_crypto = false;
   };
@@ -25,6 +25,9 @@ static Command reg("replica", [](CLI::App& app) {
   cmd->add_option("--gossip", a->gossip, "API address of a local gossip module, HOST:PORT: announce every final block to observers");
   cmd->add_flag("--insecure-fake-crypto", a->fake_crypto,
                 "accept crypto = \"fake\" in the config (tests only: anyone holding cluster.toml can forge every signature)");
+  cmd->add_option("--serve-reads", a->serve_reads,
+                  "HOST:PORT: answer the wallet's balance and ledger reads with proofs from this replica's final blocks, "
+                  "without a consensus round (clients: wallet balance|ledger --observer HOST:PORT)");
   cmd->add_option("--misbehave", a->misbehave,
                   "tests and benchmarks only: act as a Byzantine replica: bad-shares (CART shares and proofs over another "
                   "block), lie-results (every reply altered), or both, comma-separated");
@@ -44,6 +47,7 @@ static Command reg("replica", [](CLI::App& app) {
     o.client_auth = a->auth;
     o.allow_fake_crypto = a->fake_crypto;
     o.gossip_api = a->gossip;
+    o.serve_reads = a->serve_reads;
     auto mis = node::parse_misbehaviour(a->misbehave);
     if (!mis) {
       std::fprintf(stderr, "error: %s\n", mis.error().message.c_str());

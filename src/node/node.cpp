@@ -17,6 +17,7 @@
 #include "node/client_port.hpp"
 #include "node/listener_limits.hpp"
 #include "node/metrics.hpp"
+#include "node/read_endpoint.hpp"
 #include "node/store_adapter.hpp"
 #include "node/wal_syncer.hpp"
 #include "replica/client_wire.hpp"
@@ -96,6 +97,7 @@ class NodeImpl final : public replica::ReplicaHost {
   std::unordered_map<ClientPort::ConnId, replica::Principal> principals;
   std::unique_ptr<MetricsServer> metrics;
   std::unique_ptr<gossip::BlockAnnouncer> announcer;  // --gossip: final blocks to observers
+  std::unique_ptr<ReadEndpoint> reads;                // --serve-reads: verifiable wallet reads
   std::map<uint16_t, std::unique_ptr<asio::steady_timer>> timers;
   asio::steady_timer tick_timer;
 };
@@ -205,6 +207,14 @@ Status NodeImpl::start_network() {
 }
 
 Status NodeImpl::start_gossip() {
+  if (!opt.serve_reads.empty()) {
+    auto at = gossip::parse_address(opt.serve_reads);
+    if (!at) return err("--serve-reads: " + at.error().message);
+    auto r = ReadEndpoint::open(io, cfg, *store, *at);
+    if (!r) return err("--serve-reads: " + r.error().message);
+    reads = std::move(*r);
+    spdlog::info("event=serving_reads at={} height={}", reads->address().str(), store->last_final());
+  }
   if (opt.gossip_api.empty()) return {};
   auto api = gossip::parse_address(opt.gossip_api);
   if (!api) return err("--gossip: " + api.error().message);
@@ -263,6 +273,7 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
 // Final blocks go to the local gossip module, which spreads them to observers; each carries its
 // proof, so an observer checks it without trusting us (docs/gossip.md).
 void NodeImpl::became_final(uint64_t after, uint64_t upto) {
+  if (reads) reads->became_final(after, upto);
   if (!announcer) return;
   for (uint64_t k = after + 1; k <= upto; ++k) {
     auto b = store->block(k);

@@ -25,6 +25,8 @@ struct NodeOptions {
   bool allow_fake_crypto = false;
   // HOST:PORT of a local gossip module's API: every final block is announced there (empty: none).
   std::string gossip_api;
+  // HOST:PORT: serve the wallet's verifiable reads from this replica's final blocks (empty: no).
+  std::string serve_reads;
   // Tests and benchmarks only: this replica lies (node/misbehave.hpp).
   Misbehaviour misbehave;
 };

@@ -1,0 +1,44 @@
+#pragma once
+// `rampart replica --serve-reads HOST:PORT`: the wallet's verifiable reads without a consensus
+// round, from the replica itself (issue 18; observers do the same, gossip/read_server.hpp). A
+// second copy of the app follows the replica's FINAL blocks (never its speculative ones) and
+// answers a balance or ledger-page read with a proof against the latest final block's state
+// root and that block's group signature, which the client checks itself: the replica is
+// trusted for nothing, a lying one only gets its answer refused. Costs one more execution of
+// every final block (~0.1 ms a block here) and a second copy of the wallet's state.
+//
+// A replica whose ledger does not hold every block from genesis (it installed a checkpoint by
+// state transfer) cannot rebuild the state this way: its reads stay at the last block it could
+// execute ("behind" for any later height), and it says so in its log.
+#include <asio.hpp>
+#include <memory>
+
+#include "common/config.hpp"
+#include "common/result.hpp"
+#include "gossip/config.hpp"
+#include "gossip/observed_state.hpp"
+#include "gossip/read_server.hpp"
+#include "ledger/store.hpp"
+
+namespace rampart::node {
+
+class ReadEndpoint {
+ public:
+  // Replays the store's final blocks, then listens; the bound address (port 0: ephemeral).
+  static Result<std::unique_ptr<ReadEndpoint>> open(asio::io_context& io, const ClusterConfig& cfg, const ledger::Store& store,
+                                                    const gossip::Address& at);
+  // Blocks (after, upto] became final: execute them and answer the reads waiting for them.
+  void became_final(uint64_t after, uint64_t upto);
+  const gossip::Address& address() const { return at_; }
+
+ private:
+  ReadEndpoint(const ledger::Store& store, std::unique_ptr<gossip::ObservedState> state, gossip::Address at)
+      : store_(store), state_(std::move(state)), at_(at) {}
+  const ledger::Store& store_;
+  std::unique_ptr<gossip::ObservedState> state_;
+  std::unique_ptr<gossip::ReadServer> server_;
+  gossip::Address at_;
+  bool stopped_ = false;
+};
+
+}  // namespace rampart::node
