@@ -25,6 +25,7 @@
 #include "cli/bench.hpp"
 #include "cli/bench_cluster_load.hpp"
 #include "cli/bench_cluster_timeline.hpp"
+#include "cli/bench_local.hpp"
 #include "cli/commands.hpp"
 #include "client/group_key.hpp"
 #include "replica/client_wire.hpp"
@@ -41,24 +42,6 @@ namespace fs = std::filesystem;
 namespace {
 
 using namespace cluster_bench;
-
-// CPU seconds (user + system) a process has used so far; 0 if it cannot be read. Lets the
-// benchmark report CPU per operation, which a shared, noisy machine does not distort the way it
-// distorts ops/s.
-double process_cpu_seconds(pid_t pid) {
-  FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
-  if (!f) return 0;
-  char buf[4096];
-  size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  buf[n] = 0;
-  const char* p = std::strrchr(buf, ')');  // the command name may contain spaces
-  if (!p) return 0;
-  unsigned long long utime = 0, stime = 0;
-  // Fields after the name: state(3) ... utime(14) stime(15).
-  if (std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) != 2) return 0;
-  return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
 
 double self_cpu_seconds() {
   rusage u{};
@@ -89,30 +72,6 @@ double sum_metric(const ClusterConfig& cfg, const std::string& name) {
   return sum;
 }
 
-// Listen ports for the replicas (peer, client and metrics ranges of `n` ports each, 100 apart)
-// that are free now and below Linux's ephemeral range (32768+), where an outgoing connection
-// could take one of them between this check and the replica's bind.
-uint16_t free_base_port(uint32_t n) {
-  auto free = [](uint16_t port) {
-    asio::io_context io;
-    asio::ip::tcp::acceptor acc(io);
-    asio::error_code ec;
-    acc.open(asio::ip::tcp::v4(), ec);
-    if (!ec) acc.bind({asio::ip::address_v4::loopback(), port}, ec);
-    return !ec;
-  };
-  std::mt19937 rng(static_cast<uint32_t>(::getpid()));
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const uint16_t base = static_cast<uint16_t>(20000 + (rng() % 120) * 100);
-    bool ok = true;
-    for (uint32_t i = 0; i < n && ok; ++i)
-      ok = free(static_cast<uint16_t>(base + i)) && free(static_cast<uint16_t>(base + 100 + i)) &&
-           free(static_cast<uint16_t>(base + 200 + i));
-    if (ok) return base;
-  }
-  return 20000;
-}
-
 // ---- the replicas --------------------------------------------------------------------------
 
 // Keys and cluster.toml in a fresh folder under TMPDIR.
@@ -124,7 +83,7 @@ Result<std::pair<fs::path, ClusterConfig>> make_cluster(const Args& a) {
   ko.replicas = a.replicas;
   ko.protocol = a.protocol;
   ko.batch_size = a.batch;
-  ko.base_port = a.base_port ? a.base_port : free_base_port(a.replicas);
+  ko.base_port = a.base_port ? a.base_port : bench::free_base_port(a.replicas);
   ko.relays = 1;  // the load generator carries all its clients' requests on one connection per replica
   auto cfg = keys::keygen(ko, dir);
   if (!cfg) return cfg.error();
@@ -196,7 +155,7 @@ Window run_window(const Args& a, const ClusterConfig& cfg, const std::vector<pid
   Window w;
   auto replicas_cpu = [&] {
     double s = 0;
-    for (pid_t p : pids) s += process_cpu_seconds(p);
+    for (pid_t p : pids) s += bench::process_cpu_seconds(p);
     return s;
   };
   asio::steady_timer pause_timer(load.io);

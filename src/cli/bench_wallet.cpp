@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "cli/bench.hpp"
+#include "cli/bench_local.hpp"
 #include "cli/commands.hpp"
 #include "client/wallet.hpp"
 #include "client/wallet_keys.hpp"
@@ -46,27 +47,6 @@ struct Args {
   bool keep = false;
   bool byzantine = false;  // also run each f >= 1 with its last replica Byzantine
 };
-
-// A block of free loopback ports for keygen (replica i: base+i, +100+i, +200+i).
-uint16_t free_base(uint32_t n) {
-  auto free = [](uint16_t port) {
-    asio::io_context io;
-    asio::ip::tcp::acceptor acc(io);
-    asio::error_code ec;
-    acc.open(asio::ip::tcp::v4(), ec);
-    if (!ec) acc.bind({asio::ip::address_v4::loopback(), port}, ec);
-    return !ec;
-  };
-  std::mt19937 rng(static_cast<uint32_t>(::getpid()) ^ static_cast<uint32_t>(std::random_device{}()));
-  for (int attempt = 0; attempt < 200; ++attempt) {
-    const auto base = static_cast<uint16_t>(20000 + (rng() % 120) * 100);
-    bool ok = true;
-    for (uint32_t i = 0; i < n && ok; ++i)
-      ok = free(static_cast<uint16_t>(base + i)) && free(static_cast<uint16_t>(base + 100 + i)) && free(static_cast<uint16_t>(base + 200 + i));
-    if (ok) return base;
-  }
-  return 20000;
-}
 
 // One wallet cluster of 3f+1 replica processes in a temporary folder, stopped and removed with it.
 struct Cluster {
@@ -95,7 +75,7 @@ Result<std::unique_ptr<Cluster>> start_cluster(uint32_t f, bool keep, bool byzan
   keys::KeygenOptions ko;
   ko.replicas = 3 * f + 1;
   ko.f = f;
-  ko.base_port = free_base(ko.replicas);
+  ko.base_port = bench::free_base_port(ko.replicas);
   auto cfg = keys::keygen(ko, c->dir);
   if (!cfg) return cfg.error();
   RAMPART_TRY(client::make_wallet_cluster(*cfg, c->dir, 1));
@@ -131,21 +111,6 @@ Result<std::unique_ptr<Cluster>> start_cluster(uint32_t f, bool keep, bool byzan
   return c;
 }
 
-// CPU seconds (user + system) a process has used; 0 if unreadable. The machine is shared, so
-// ops/s measures what the run got of the cores; CPU per op is what the work costs.
-double process_cpu_seconds(pid_t pid) {
-  FILE* f = std::fopen(pid == 0 ? "/proc/self/stat" : ("/proc/" + std::to_string(pid) + "/stat").c_str(), "r");
-  if (!f) return 0;
-  char buf[4096];
-  const size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-  std::fclose(f);
-  buf[n] = 0;
-  const char* p = std::strrchr(buf, ')');  // the command name may contain spaces
-  unsigned long long ut = 0, st = 0;
-  if (!p || std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2) return 0;
-  return static_cast<double>(ut + st) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
 // Submits an operation and returns its verified outcome: a direct client or one through a gateway.
 using Submit = std::function<Result<client::WalletOutcome>(const Bytes&)>;
 
@@ -166,15 +131,15 @@ Cell run_cell(const std::vector<Submit>& clients, const std::vector<pid_t>& repl
   Cell cell;
   auto rep_cpu = [&] {
     double s = 0;
-    for (pid_t p : replicas) s += process_cpu_seconds(p);
+    for (pid_t p : replicas) s += bench::process_cpu_seconds(p);
     return s;
   };
   std::thread cpu_meter([&] {  // CPU over exactly the measured window
     std::this_thread::sleep_until(w0);
-    const double r0 = rep_cpu(), s0 = process_cpu_seconds(0);
+    const double r0 = rep_cpu(), s0 = bench::process_cpu_seconds(0);
     std::this_thread::sleep_until(w1);
     cell.cpu_rep_s = rep_cpu() - r0;
-    cell.cpu_self_s = process_cpu_seconds(0) - s0;
+    cell.cpu_self_s = bench::process_cpu_seconds(0) - s0;
   });
   std::vector<std::thread> ts;
   for (size_t t = 0; t < clients.size(); ++t) {
