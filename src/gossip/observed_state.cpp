@@ -14,8 +14,10 @@ ObservedState::ObservedState(std::unique_ptr<app::StateMachine> app, const Front
 
 bool ObservedState::serves_reads() const { return !diverged() && dynamic_cast<const w::Wallet*>(sm_.get()) != nullptr; }
 
-Status ObservedState::replay(const ledger::Store& store) {
-  for (uint64_t k = last() + 1; k <= store.last_block(); ++k) {
+Status ObservedState::replay(const ledger::Store& store) { return replay(store, store.last_block()); }
+
+Status ObservedState::replay(const ledger::Store& store, uint64_t upto) {
+  for (uint64_t k = last() + 1; k <= upto; ++k) {
     auto b = store.block(k);
     if (!b) return err("observer state: " + b.error().message);
     auto batch = store.batch(k);

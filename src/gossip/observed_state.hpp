@@ -35,8 +35,10 @@ class ObservedState {
   using Front = std::function<std::unique_ptr<app::StateMachine>(app::StateMachine& app)>;
   explicit ObservedState(std::unique_ptr<app::StateMachine> app, const Front& front = {});
 
-  // Executes the stored blocks last() + 1 .. store.last_block() (an observer that restarted).
+  // Executes the stored blocks last() + 1 .. store.last_block() (an observer that restarted), or
+  // up to `upto` (a replica's final height: never its speculative blocks above it).
   Status replay(const ledger::Store& store);
+  Status replay(const ledger::Store& store, uint64_t upto);
   // Executes block b (b.k == last() + 1) and checks its state digest and results root. An error
   // means the state diverged (or b is not the next block); the state stays at last().
   Status apply(const ledger::Block& b, ByteView batch);

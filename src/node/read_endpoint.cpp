@@ -28,13 +28,10 @@ void ReadEndpoint::became_final(uint64_t, uint64_t upto) {
   // From the block after the copy's own, whatever `after` says: a gap (blocks the ledger does
   // not hold, after a state transfer) stops it for good, at its last block; reads asking for a
   // later height then get "behind", never an answer from state it did not execute.
-  for (uint64_t k = state_->last() + 1; k <= upto && !stopped_; ++k) {
-    auto b = store_.block(k);
-    auto batch = store_.batch(k);
-    Status st = b && batch ? state_->apply(*b, *batch) : Status(err("block " + std::to_string(k) + " is not in the ledger"));
-    if (!st) {
+  if (!stopped_) {
+    if (auto st = state_->replay(store_, upto); !st) {
       stopped_ = true;
-      spdlog::error("event=reads_stopped k={} why=\"{}\" (reads are answered at height {} from now on)", k, st.error().message,
+      spdlog::error("event=reads_stopped why=\"{}\" (reads are answered at height {} from now on)", st.error().message,
                     state_->last());
     }
   }
