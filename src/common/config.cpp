@@ -191,6 +191,7 @@ Result<ClusterConfig> parse_config(std::string_view text, const fs::path& base_d
   c.protocol = (*cl)["protocol"].value_or(std::string("poe"));
   c.crypto = (*cl)["crypto"].value_or(std::string("bls"));
   c.app = (*cl)["app"].value_or(std::string("kv"));
+  c.clients = (*cl)["clients"].value_or(std::string());
   auto bs = int_field<uint32_t>(*cl, "batch_size", 100, 1, 65536);
   if (!bs) return bs.error();
   c.batch_size = *bs;
@@ -312,6 +313,7 @@ std::string to_toml(const ClusterConfig& c) {
   toml::array admins;
   for (auto& a : c.admin_accounts) admins.push_back(a);
   cl.insert("admin_accounts", admins);
+  if (!c.clients.empty()) cl.insert("clients", c.clients);
   if (!c.relays.empty()) {
     toml::array relays;
     for (auto& a : c.relays) relays.push_back(a);

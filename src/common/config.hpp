@@ -70,6 +70,9 @@ struct ClusterConfig {
   // requests (a load generator, a relaying gateway); brokers' keys count too. Operational: not
   // part of the genesis configuration. Any other connection carries only its own key's requests.
   std::vector<std::string> relays;
+  // The broker path's client directory (broker/directory_file.hpp), relative to base_dir; empty:
+  // none, so no broker's batch can be checked. A stand-in until sign-up through consensus exists.
+  std::string clients;
   Bytes group_public_key;        // BLS group key clients verify CART replies against
   uint64_t fake_seed = 0;        // only with crypto = "fake"
   std::vector<ReplicaEntry> replicas;
