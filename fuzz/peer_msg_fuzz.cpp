@@ -12,6 +12,8 @@
 #include "ledger/block.hpp"
 #include "ledger/records.hpp"
 #include "replica/client_auth.hpp"
+#include "replica/deliveries.hpp"
+#include "replica/distilled.hpp"
 #include "replica/peer_msg.hpp"
 #include "replica/restart.hpp"
 #include "replica/batch.hpp"
@@ -70,6 +72,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (auto w = decode_witness(body); w.ok()) {
     require(w->sig.size() <= kMaxWitnessSig);
     require(same(encode_witness(*w), msg) == (tag == PeerTag::witness));
+  }
+  if (auto d = decode_delivery_share(body); d.ok()) {
+    require(d->share.size() <= kMaxDeliveryShare);
+    require(same(encode_delivery_share(*d), msg) == (tag == PeerTag::delivery));
+  }
+  // A forwarded part may be a broker's distilled batch (replica/distilled.hpp): whatever decodes
+  // must be the part it came from, and its claimed size must be what the batch holds.
+  if (auto db = decode_distilled(body); db.ok()) {
+    require(is_distilled(body) && distilled_entries(body) == db->entries.size());
+    require(same(distilled_part(broker::encode(*db)), body));
   }
   // PeerTag::forward: the body is a client batch (NodeImpl::batch_authentic -> check_batch).
   const bool plain = check_batch(body, ClientAuth::none).ok();

@@ -21,6 +21,7 @@
 #include "node/store_adapter.hpp"
 #include "node/wal_syncer.hpp"
 #include "replica/client_wire.hpp"
+#include "broker/directory_file.hpp"
 #include "replica/replica.hpp"
 
 namespace rampart::node {
@@ -87,6 +88,7 @@ class NodeImpl final : public replica::ReplicaHost {
   std::unique_ptr<StoreAdapter> store_view;  // the store as the replica core sees it
   std::unique_ptr<WalSyncer> syncer;
   ::rampart::metrics::Registry reg;  // counters, declared where the core counts them
+  std::unique_ptr<broker::MemoryDirectory> directory;  // cluster.toml `clients`: the broker path's clients
   std::unique_ptr<replica::Replica> core;
   std::unique_ptr<Liar> liar;  // --misbehave only
   std::unique_ptr<net::Transport> transport;
@@ -115,8 +117,17 @@ Status NodeImpl::init() {
     spdlog::warn("event=misbehaving bad_shares={} lie_results={} (a Byzantine replica, for tests)", opt.misbehave.bad_shares,
                  opt.misbehave.lie_results);
   }
+  if (!cfg.clients.empty()) {
+    // Every proof of possession is checked here (~1.6 ms each): a directory of a million clients
+    // takes a while; sign-up through consensus will replace the file (issue 17).
+    auto d = broker::load_directory(cfg.resolve(cfg.clients));
+    if (!d) return err("client directory " + cfg.clients + ": " + d.error().message);
+    directory = std::move(*d);
+    spdlog::info("event=client_directory clients={}", directory->size());
+  }
   replica::ReplicaOptions ro;
   ro.self = self;
+  ro.directory = directory.get();
   ro.auth = opt.client_auth == "none" ? replica::ClientAuth::none : replica::ClientAuth::ed25519;
   ro.crypto = consensus::Crypto{rc.signer, rc.verifier, rc.tsigner, rc.tverifier};
   auto c = replica::Replica::create(cfg, std::move(ro), *store_view, *this, reg);
@@ -265,7 +276,10 @@ bool NodeImpl::on_client_frame(ClientPort::ConnId c, ByteView frame) {
   if (it == principals.end()) {
     const crypto::ClientKey* k = clients->principal(c);
     if (!k) return false;  // the listener delivers only on an established channel
-    it = principals.emplace(c, replica::Principal{client::client_id_of(*k), cfg.is_relay(*k)}).first;
+    replica::Principal who{client::client_id_of(*k), cfg.is_relay(*k), std::nullopt};
+    for (const auto& b : cfg.brokers)
+      if (b.ed25519_public.size() == k->size() && std::equal(k->begin(), k->end(), b.ed25519_public.begin())) who.broker = b.id;
+    it = principals.emplace(c, who).first;
   }
   return core->on_client_frame(c, it->second, frame);
 }

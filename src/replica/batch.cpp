@@ -3,6 +3,7 @@
 #include <string>
 
 #include "common/codec.hpp"
+#include "replica/distilled.hpp"
 
 namespace rampart::replica {
 
@@ -26,6 +27,7 @@ Result<Batch> decode_plain(ByteView bytes) {
 }  // namespace
 
 size_t claimed_requests(ByteView plain) {
+  if (is_distilled(plain)) return distilled_entries(plain);
   Reader rd(plain);
   return rd.u32();
 }

@@ -15,6 +15,9 @@ inline constexpr size_t kMaxBatchRequests = 65536;  // Chop Chop's largest batch
 
 struct Batch {
   std::vector<Request> requests;
+  // Per request, 1 if it came from a broker's distilled batch (replica/distilled.hpp: deduplicated
+  // by payload too); empty when none did.
+  std::vector<uint8_t> brokered;
   bool operator==(const Batch&) const = default;
 };
 
@@ -40,7 +43,8 @@ Bytes encode_bundle(const std::vector<Bytes>& parts, uint64_t salt = 0);  // sal
 // The parts of a well-formed bundle (views into `encoded`): each part a plain batch (not a
 // bundle), and at most kMaxBatchRequests requests in all. A plain batch is one part, itself.
 Result<std::vector<ByteView>> batch_parts(ByteView encoded);
-// Request count a plain batch's header claims (0 if it has none); for sizing, not validation.
+// Request count a plain batch's header claims, or a distilled part's entry count (0 if it has
+// none); for sizing, not validation.
 size_t claimed_requests(ByteView plain);
 // Calls fn on every request of a plain batch or a bundle, in order, read in place; stops at the
 // first error, fn's or the decoder's. Accepts exactly what decode_batch accepts (a failure can

@@ -137,6 +137,33 @@ void Batcher::close() {
   host_.submit(std::move(slot));
 }
 
+// A prebuilt part (a broker's distilled batch we checked): it travels as a batch of our own
+// would, to every replica with our witness and, at a backup, to the primary with the fallback.
+void Batcher::add_part(Bytes part, const Hash32& d) {
+  if (!open_) return;  // the restart handshake: the broker re-sends it
+  const uint64_t now = host_.now_ms();
+  auth_.remember(d);
+  if (p_.witnesses) {
+    host_.broadcast_peer(wrap(PeerTag::forward, part));
+    host_.vouch(d);
+  }
+  if (primary_ != p_.self) {
+    if (forwarded_.count(d)) return;
+    if (!p_.witnesses) {
+      if (p_.forward_to_all) host_.broadcast_peer(wrap(PeerTag::forward, part));
+      else host_.send_peer(primary_, wrap(PeerTag::forward, part));
+    }
+    own_inflight_[d] = now;
+    forwarded_[d] = {std::move(part), now, false};
+    return;
+  }
+  if (!queued_parts_.insert(d).second) return;
+  if (!has_work()) pending_since_ = now;
+  parts_queue_.push_back({d, std::move(part), now, true, p_.self});
+  if (own_inflight_.size() < max_own_inflight()) close();
+  else arm();
+}
+
 void Batcher::note_closed(const Hash32& d, bool own_requests) {
   if (!timeline_) return;
   const uint64_t now = host_.now_us();

@@ -77,6 +77,8 @@ class Batcher {
       : p_(p), auth_(auth), host_(host), reg_(reg), ordered_max_(8 * p.window) {}
 
   void add(Request r);                               // a client request that passed its check
+  // A part built elsewhere and checked here (a broker's distilled batch), digest d.
+  void add_part(Bytes part, const Hash32& d);
   // A backup's batch (kept as primary): authentic, or with witnesses possibly not checked yet.
   void on_forwarded(ByteView part, const Hash32& d, consensus::NodeId origin);
   void on_certified(const Hash32& d);  // the part's f + 1 witnesses are in (witnesses on)

@@ -4,6 +4,7 @@
 
 #include "common/codec.hpp"
 #include "crypto/merkle.hpp"
+#include "replica/distilled.hpp"
 
 namespace rampart::replica {
 
@@ -58,7 +59,7 @@ crypto::merkle::Tree results_tree(const std::vector<ReplyEntry>& replies) {
 }
 
 Outcome Executor::execute(uint64_t k, ByteView bytes) {
-  auto b = decode_batch(bytes);
+  auto b = decode_slot(bytes, dir_, nullptr);
   return execute(k, b ? *b : Batch{}, batch_digest(bytes));
 }
 
@@ -90,10 +91,20 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
     if (i + kAhead < reqs.size()) table_.prefetch(reqs[i + kAhead].client);
     ReplyEntry e{req.client, req.seq, ReplyKind::executed, {}};
     const CacheEntry* it = table_.find(req.client);
-    if (it && req.seq == it->seq) {
+    const bool brokered = i < batch.brokered.size() && batch.brokered[i];
+    const Hash32 op = brokered ? brokered_op_hash(req.payload) : Hash32{};
+    if (brokered && it && it->op == op) {
+      // The broker path's rule (DESIGN §3.1): the same payload again, through another broker or
+      // raised to another seq, is acknowledged at the seq it was executed at, never re-executed.
+      e.kind = ReplyKind::cached;
+      e.seq = it->seq;
+      e.result = it->result;
+    } else if (brokered && it && req.seq <= it->seq) {
+      e.kind = ReplyKind::stale;  // a new payload must come with a higher seq
+    } else if (!brokered && it && req.seq == it->seq) {
       e.kind = ReplyKind::cached;  // a retry: answer from the reply cache, never re-execute
       e.result = it->result;
-    } else if (it && req.seq < it->seq) {
+    } else if (!brokered && it && req.seq < it->seq) {
       e.kind = ReplyKind::stale;
     } else {
       e.result = sm_.apply(app::Invocation{k, static_cast<uint32_t>(i), req.client, {}, req.seq, req.payload});
@@ -102,11 +113,15 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
       std::optional<CacheEntry> old;
       if (!inserted) old = std::move(*slot);
       undo.push_back({req.client, std::move(old)});
-      if (e.result != last_result) {
-        last_result = e.result;
-        last_result_hash = reply_result_hash(e.result);
+      if (brokered) {
+        *slot = CacheEntry{req.seq, k, Hash32{}, e.result, reply_entry_hash(e.result, op), op};
+      } else {
+        if (e.result != last_result) {
+          last_result = e.result;
+          last_result_hash = reply_result_hash(e.result);
+        }
+        *slot = CacheEntry{req.seq, k, Hash32{}, e.result, last_result_hash};
       }
-      *slot = CacheEntry{req.seq, k, Hash32{}, e.result, last_result_hash};
       written.push_back(slot);
     }
     out.replies.push_back(std::move(e));
@@ -179,6 +194,9 @@ Bytes Executor::snapshot() const {
     w.u64(e->k);
     w.fixed(e->root);
     w.bytes(e->result);
+    const bool has_op = e->op != Hash32{};
+    w.u8(has_op ? 1 : 0);
+    if (has_op) w.fixed(e->op);
   }
   return w.take();
 }
@@ -189,7 +207,7 @@ Status Executor::restore(ByteView snap) {
   ByteView app = r.bytes_view(kMaxAppSnapshot);
   ReplyCache table;
   ClientId prev = 0;
-  size_t n = r.count(kMaxClients, 8 + 8 + 8 + 32 + 4);
+  size_t n = r.count(kMaxClients, 8 + 8 + 8 + 32 + 4 + 1);
   for (size_t i = 0; i < n && !r.failed(); ++i) {
     ClientId c = r.u64();
     CacheEntry e;
@@ -197,7 +215,10 @@ Status Executor::restore(ByteView snap) {
     e.k = r.u64();
     e.root = r.fixed<32>();
     e.result = r.bytes(kMaxResult);
-    e.result_hash = reply_result_hash(e.result);
+    const uint8_t has_op = r.u8();
+    if (has_op > 1) r.fail("bad op flag");
+    if (has_op == 1) e.op = r.fixed<32>();
+    e.result_hash = reply_entry_hash(e.result, e.op);
     if (!r.failed() && i > 0 && prev >= c) r.fail("clients not increasing");
     prev = c;
     table.put(c, std::move(e));

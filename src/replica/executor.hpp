@@ -5,7 +5,9 @@
 //
 // Dedup rule per client id (DESIGN.md §3.1/§3.2): a request with the same seq as the client's
 // last executed one is answered from the reply cache and never executed again; a higher seq is
-// executed; a lower one is dropped.
+// executed; a lower one is dropped. A request from a broker's distilled batch is compared by
+// payload too (DESIGN §3.1): the same payload as the last executed one is acknowledged at that
+// seq whatever its own; a new payload is executed only with a higher seq, else dropped.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -13,6 +15,7 @@
 #include <vector>
 
 #include "app/state_machine.hpp"
+#include "broker/directory.hpp"
 #include "common/bytes.hpp"
 #include "common/result.hpp"
 #include "crypto/merkle.hpp"
@@ -58,6 +61,10 @@ Hash32 combine_state_digest(uint64_t last, const Hash32& app_digest, const Hash3
 class Executor {
  public:
   explicit Executor(app::StateMachine& sm) : sm_(sm) {}
+  // The broker path's client directory (genesis configuration: the same at every replica), for
+  // slots holding distilled parts (replica/distilled.hpp). Without one such a slot is empty.
+  void set_directory(const broker::Directory* dir) { dir_ = dir; }
+  const broker::Directory* directory() const { return dir_; }
 
   // Execute batch k (must be last_executed()+1). Bytes that do not decode execute as an empty
   // batch: deterministic, and validate_batch keeps correct replicas from ordering them.
@@ -91,6 +98,7 @@ class Executor {
     std::optional<CacheEntry> old;
   };
   app::StateMachine& sm_;
+  const broker::Directory* dir_ = nullptr;
   uint64_t last_ = 0;
   ReplyCache table_;
   std::map<uint64_t, std::vector<DedupUndo>> undo_;

@@ -26,6 +26,7 @@ using SinkId = uint64_t;
 struct Principal {
   ClientId id = 0;     // of the key that opened it
   bool relay = false;  // may carry other clients' requests (cluster.toml relays, brokers)
+  std::optional<uint32_t> broker;  // opened with broker i's key: may hand us broker i's batches
 };
 
 extern const metrics::Declared kSignatureCheckNs;

@@ -28,6 +28,7 @@ enum class PeerTag : uint8_t {
   blocks_resp = 10, // up to kMaxBlocksPerResponse proven blocks with their batches
   durable = 11,     // "k's proof is fsync'ed here" (ShareMsg layout, view 0; share = {1}: "and send me yours")
   witness = 12,     // "I checked the client signatures of origin's batch with this digest" (replica/witness.hpp)
+  delivery = 13,    // a threshold share over a broker batch's delivery statement (replica/deliveries.hpp)
 };
 
 struct ShareMsg {

@@ -65,6 +65,7 @@ Replica::~Replica() = default;
 Status Replica::init() {
   const auto self = opt_.self;
   const consensus::Crypto& cc = opt_.crypto;
+  exec_.set_directory(opt_.directory);  // before recovery: replayed blocks may hold broker batches
   bauth_ = std::make_unique<BatchAuth>([this](ByteView b) { return timed_check(b); }, opt_.auth != ClientAuth::none, reg_);
   Batcher::Params bp;
   bp.self = self;
@@ -85,6 +86,7 @@ Status Replica::init() {
   proofs_ = std::make_unique<Proofs>(Proofs::Params{self, cfg_.n(), cfg_.nf(), cfg_.window, opt_.unsafe_ungated_votes},
                                      *cc.tsigner, *cc.tverifier, *this, reg_);
   if (opt_.unsafe_ungated_votes) jgate_.unsafe_ungate();
+  deliveries_ = std::make_unique<Deliveries>(Deliveries::Params{self, cfg_.nf()}, *cc.tsigner, *cc.tverifier, *this, reg_);
 
   // Restores the last stable checkpoint's snapshot and replays the final blocks above it; every
   // step is checked against the digests stored in the blocks, so damaged data is refused.
@@ -166,9 +168,9 @@ void Replica::refresh_gauges() {
 }
 
 bool Replica::timed_check(ByteView batch) {
-  if (opt_.auth == ClientAuth::none) return check_batch(batch, opt_.auth).ok();
+  if (opt_.auth == ClientAuth::none) return check_part(batch, opt_.auth).ok();
   const uint64_t c0 = host_.cpu_now_ns();
-  const bool ok = check_batch(batch, opt_.auth).ok();
+  const bool ok = check_part(batch, opt_.auth).ok();
   reg_[kSignatureCheckNs] += host_.cpu_now_ns() - c0;
   return ok;
 }

@@ -24,6 +24,7 @@
 #include "replica/batch_auth.hpp"
 #include "replica/batcher.hpp"
 #include "replica/checkpoints.hpp"
+#include "replica/deliveries.hpp"
 #include "replica/client_auth.hpp"
 #include "replica/executor.hpp"
 #include "replica/ingress.hpp"
@@ -99,6 +100,9 @@ struct ReplicaOptions {
   // Witness certificates on the direct path (replica/witness.hpp), with client signatures on:
   // f + 1 replicas check each batch instead of n. Off: every replica checks every batch.
   bool witnesses = true;
+  // The broker path's client directory (cluster.toml `clients`; outlives the Replica). Without
+  // one, brokers' batches are refused.
+  const broker::Directory* directory = nullptr;
 };
 
 // The protocol's configuration for replica `self` of this cluster (max_inflight 0: min(64, window)).
@@ -111,7 +115,8 @@ class Replica final : public consensus::Env,
                       public IngressHost,
                       public StateTransferHost,
                       public RejoinHost,
-                      public CheckpointHost {
+                      public CheckpointHost,
+                      public DeliveriesHost {
  public:
   // The store is opened and its genesis checked by the caller; recover() reads it.
   static Result<std::unique_ptr<Replica>> create(const ClusterConfig& cfg, ReplicaOptions opt, LedgerStore& store,
@@ -122,7 +127,12 @@ class Replica final : public consensus::Env,
   void start();  // the restart handshake first (Rejoin), then the protocol
   void on_peer(consensus::NodeId from, Bytes msg);
   // A frame on client sink `from`, opened by `who`; false: close the sink (not a request at all).
-  bool on_client_frame(SinkId from, const Principal& who, ByteView frame) { return ingress_->on_frame(from, who, frame); }
+  // A broker's connection carries its distilled batches (first byte broker::ReplicaKind::distilled).
+  bool on_client_frame(SinkId from, const Principal& who, ByteView frame) {
+    if (!frame.empty() && frame[0] == kDistilledFrame) return on_distilled(from, who, frame);
+    return ingress_->on_frame(from, who, frame);
+  }
+  static constexpr uint8_t kDistilledFrame = 16;
   void on_timer(uint16_t id);
   void on_synced(uint64_t gen, const Status& st);
   void tick();  // every ~200 ms: re-sends and hand-overs that wait on time; refreshes the gauges
@@ -219,7 +229,11 @@ class Replica final : public consensus::Env,
   Replica(const ClusterConfig& cfg, ReplicaOptions opt, LedgerStore& store, ReplicaHost& host, metrics::Registry& reg,
           std::unique_ptr<app::StateMachine> sm);
   Status init();
-  bool timed_check(ByteView batch);  // check_batch, its thread CPU time counted
+  bool timed_check(ByteView batch);  // check_part, its thread CPU time counted
+  // One part's requests: a plain batch's signatures (check_batch), or a distilled part in full
+  // against the directory (with client auth none: its shape only).
+  Status check_part(ByteView part, ClientAuth auth) const;
+  bool on_distilled(SinkId from, const Principal& who, ByteView frame);
   void refresh_gauges();
   void on_forward(consensus::NodeId from, ByteView body);
   // Our witness for origin's batch d, if we are one of its witnesses and had not signed it.
@@ -244,6 +258,7 @@ class Replica final : public consensus::Env,
   std::unique_ptr<Batcher> batcher_;    // adaptive batches, forwarding, bundles
   std::unique_ptr<Ingress> ingress_;    // the direct path: requests in, replies out
   std::unique_ptr<Proofs> proofs_;      // CART shares, proofs and the DURABLE quorum
+  std::unique_ptr<Deliveries> deliveries_;  // brokers' delivery certificates
   Timeline timeline_{reg_};             // where a slot's time goes (bench cluster --timeline)
   CheckpointKeep ckpts_;                // snapshots at checkpoint heights and their certificates
   std::unique_ptr<Checkpoints> checkpoints_;

@@ -59,7 +59,8 @@ consensus::ExecResult Replica::execute(consensus::Seq k, consensus::View v, Byte
   // the nf replicas that committed it include f + 1 correct ones, and those checked it first.
   // Undecodable bytes execute as an empty batch (Executor::execute); batch_d is already known.
   const uint64_t t0 = host_.now_us();
-  auto decoded = decode_batch(batch);
+  std::vector<DistilledRef> refs;
+  auto decoded = decode_slot(batch, opt_.directory, &refs);
   if (opt_.auth != ClientAuth::none && decoded && !bauth_->known(batch_d))
     reg_[kRequestsOnCertificate] += bauth_->unchecked_requests(batch);
   auto out = exec_.execute(k, decoded ? *decoded : Batch{}, batch_d);
@@ -88,6 +89,7 @@ consensus::ExecResult Replica::execute(consensus::Seq k, consensus::View v, Byte
   if (opt_.events) opt_.events->executed(k, v, blk, out.replies);
   timeline_.executed(k, batch_d, t0, host_.now_us());
   proofs_->executed(k, v, blk, head, std::move(out.replies), std::move(out.tree));
+  if (decoded) deliveries_->executed(k, std::move(refs));
   reg_[kBatchesExecuted]++;
   reg_[kOpsExecuted] += ops;
   return {out.state_digest, root, head};
@@ -127,6 +129,7 @@ void Replica::advance_final() {
       return;
     }
     exec_.make_final(j);
+    deliveries_->final_upto(j);
     tell_proven();
     if (opt_.events) opt_.events->finalized(j);
     host_.became_final(was_final, j);
@@ -160,6 +163,7 @@ void Replica::rollback(consensus::Seq k) {
   if (auto st = store_.truncate_above(k, true); !st)
     spdlog::critical("event=ledger_truncate_failed k={} error=\"{}\"", k, st.error().message);
   proofs_->rolled_back(k);
+  deliveries_->rolled_back(k);
   ckpts_.snapshots.erase(ckpts_.snapshots.upper_bound(k), ckpts_.snapshots.end());
   if (opt_.events) opt_.events->rolled_back(k);
   reg_[kRollbacks]++;

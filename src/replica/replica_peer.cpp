@@ -38,6 +38,15 @@ void Replica::on_peer(consensus::NodeId from, Bytes msg) {
       if (witnesses_->add(from, *m) == WitnessBook::Added::certified) batcher_->on_certified(m->digest);
       break;
     }
+    case PeerTag::delivery: {
+      auto m = decode_delivery_share(body);
+      if (!m) {
+        reg_[kBadPeerMsgs]++;
+        return;
+      }
+      deliveries_->on_share(from, *m);
+      break;
+    }
     case PeerTag::share: {
       auto s = decode_share(body);
       if (!s) {
@@ -141,7 +150,7 @@ void Replica::on_forward(consensus::NodeId from, ByteView body) {
   }
   // Kept unchecked only by the primary, for its queue: at least a well-formed batch (decoding
   // is cheap beside the signatures), so junk never takes a queued part's place.
-  if (!check && proto_->is_primary() && !check_batch(body, ClientAuth::none).ok()) {
+  if (!check && proto_->is_primary() && !check_part(body, ClientAuth::none).ok()) {
     reg_[kBadPeerMsgs]++;
     return;
   }

@@ -13,6 +13,7 @@ namespace b3 = crypto::blake3;
 
 struct Keys {
   Hash32 entry = b3::derive_key("rampart reply cache entry v2", {});
+  Hash32 op = b3::derive_key("rampart brokered payload v1", {});
   Hash32 bucket = b3::derive_key("rampart reply cache bucket v2", {});
 };
 const Keys& keys() {
@@ -32,6 +33,15 @@ constexpr size_t kRecord = 8 + 8 + 8 + 32 + 32;
 }  // namespace
 
 Hash32 reply_result_hash(ByteView result) { return b3::keyed_hash(keys().entry, result); }
+
+Hash32 reply_entry_hash(ByteView result, const Hash32& op) {
+  if (op == Hash32{}) return reply_result_hash(result);
+  Bytes both(op.begin(), op.end());
+  both.insert(both.end(), result.begin(), result.end());
+  return b3::keyed_hash(keys().entry, both);
+}
+
+Hash32 brokered_op_hash(ByteView payload) { return b3::keyed_hash(keys().op, payload); }
 
 ReplyCache::ReplyCache() { clear(); }
 

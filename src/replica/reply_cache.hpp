@@ -34,10 +34,18 @@ struct CacheEntry {
   // Hash of `result` as the digest uses it, computed once when the entry is written. Derived
   // from `result`, so equality is unaffected.
   Hash32 result_hash{};
+  // A request from a broker's distilled batch: the hash of its payload (the broker path
+  // deduplicates by payload too, DESIGN §3.1); zero on the direct path.
+  Hash32 op{};
   bool operator==(const CacheEntry&) const = default;
 };
 
 Hash32 reply_result_hash(ByteView result);
+// The entry hash the digest uses: reply_result_hash(result) with a zero op, else
+// H("rampart reply cache entry v2", op | result), so a brokered entry's payload is in the state.
+Hash32 reply_entry_hash(ByteView result, const Hash32& op);
+// What CacheEntry::op holds for a brokered request's payload.
+Hash32 brokered_op_hash(ByteView payload);
 
 class ReplyCache {
  public:

@@ -1,0 +1,91 @@
+#pragma once
+// Delivery certificates for brokers' batches (DESIGN §3.1 "Delivery"), sans-IO: once a block
+// holding a distilled part is final here, this replica signs a threshold share over
+// broker::delivery_statement(broker, number, height, amended root) and sends it to every peer.
+// The replica the broker handed the batch to (it holds the broker's connection, a sink) combines
+// nf shares into one group signature, the certificate, and answers the broker with a Delivered.
+// nf shares mean nf replicas hold the block final (proven and synced), so nothing a broker
+// hands its clients as delivered can be lost.
+//
+// Bounded: at most kMaxSinks batches wait for their certificate (FIFO), and for each only one
+// share per signer is kept, so a Byzantine peer cannot grow the book.
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <tuple>
+#include <vector>
+
+#include "common/bytes.hpp"
+#include "common/metrics_registry.hpp"
+#include "common/result.hpp"
+#include "crypto/interfaces.hpp"
+#include "replica/distilled.hpp"
+#include "replica/ingress.hpp"
+
+namespace rampart::replica {
+
+// One replica's share for one delivered batch (PeerTag::delivery).
+struct DeliveryShareMsg {
+  uint32_t broker = 0;
+  uint64_t number = 0;
+  uint64_t height = 0;
+  Hash32 amended_root{};
+  Bytes share;
+  bool operator==(const DeliveryShareMsg&) const = default;
+};
+inline constexpr size_t kMaxDeliveryShare = 256;
+Bytes encode_delivery_share(const DeliveryShareMsg& m);  // wrapped: the tag, then the body
+Result<DeliveryShareMsg> decode_delivery_share(ByteView body);
+
+class DeliveriesHost {
+ public:
+  virtual ~DeliveriesHost() = default;
+  virtual void broadcast_peer(Bytes wire) = 0;
+  virtual bool send_to_client(SinkId to, ByteView frame) = 0;
+};
+
+extern const metrics::Declared kDeliveriesCertified;
+
+class Deliveries {
+ public:
+  struct Params {
+    uint32_t self = 0;
+    size_t nf = 3;
+  };
+  Deliveries(Params p, const crypto::ThresholdSigner& signer, const crypto::ThresholdVerifier& verifier,
+             DeliveriesHost& host, metrics::Registry& reg)
+      : p_(p), signer_(signer), verifier_(verifier), host_(host), reg_(reg) {}
+
+  // Broker `broker` handed us its batch `number` on sink `to`: its certificate goes there.
+  void expect(uint32_t broker, uint64_t number, SinkId to);
+  // Block k (speculative) carried these broker batches.
+  void executed(uint64_t k, std::vector<DistilledRef> refs);
+  void rolled_back(uint64_t k);  // blocks above k are gone
+  // Blocks up to k are final here: our shares for them go out.
+  void final_upto(uint64_t k);
+  void on_share(uint32_t from, const DeliveryShareMsg& m);
+
+  size_t waiting() const { return sinks_.size(); }
+  static constexpr size_t kMaxSinks = 4096;
+
+ private:
+  using Batch = std::pair<uint32_t, uint64_t>;                 // (broker, number)
+  using Key = std::tuple<uint64_t, Hash32>;                    // (height, amended root)
+  struct Waiting {
+    SinkId sink = 0;
+    std::map<uint32_t, std::pair<Key, Bytes>> shares;  // the latest share of each signer
+  };
+  void add(uint32_t from, const DeliveryShareMsg& m);
+
+  Params p_;
+  const crypto::ThresholdSigner& signer_;
+  const crypto::ThresholdVerifier& verifier_;
+  DeliveriesHost& host_;
+  metrics::Registry& reg_;
+  std::map<Batch, Waiting> sinks_;
+  std::deque<Batch> sink_order_;
+  std::map<uint64_t, std::vector<DistilledRef>> executed_;  // not yet final here
+};
+
+}  // namespace rampart::replica

@@ -1,0 +1,63 @@
+// The replica core's side of the broker path (DESIGN §3.1): a broker hands us a distilled batch
+// on its client-port connection; we check it in full and let the batcher carry it like a batch
+// of our own (replica/distilled.hpp); once its block is final here the delivery certificate is
+// combined and goes back on that connection (replica/deliveries.hpp).
+#include <spdlog/spdlog.h>
+
+#include "broker/verify.hpp"
+#include "replica/client_auth.hpp"
+#include "replica/replica.hpp"
+
+namespace rampart::replica {
+
+namespace {
+const metrics::Declared kBrokerBatches{"rampart_broker_batches_total",
+                                       "distilled batches brokers handed this replica that it checked and passed on"};
+const metrics::Declared kBrokerBatchesRefused{
+    "rampart_broker_batches_refused_total",
+    "distilled batches refused: malformed, another broker's, no client directory, or failing the full check"};
+}  // namespace
+
+Status Replica::check_part(ByteView part, ClientAuth auth) const {
+  if (!is_distilled(part)) return check_batch(part, auth);
+  if (!opt_.directory) return err("a distilled part, but no client directory");
+  if (auth == ClientAuth::none) {
+    auto b = decode_distilled(part);
+    if (!b) return b.error();
+    return {};
+  }
+  return check_distilled(part, *opt_.directory);
+}
+
+bool Replica::on_distilled(SinkId from, const Principal& who, ByteView frame) {
+  if (!who.broker) {
+    reg_[kBrokerBatchesRefused]++;
+    return false;  // only a broker's own connection carries batches
+  }
+  Bytes part = distilled_part(frame);
+  auto b = decode_distilled(part);
+  if (!b || b->broker != *who.broker) {
+    reg_[kBrokerBatchesRefused]++;
+    spdlog::warn("event=broker_batch_refused broker={} error=\"{}\"", *who.broker,
+                 b ? "names another broker" : b.error().message);
+    return false;
+  }
+  const Hash32 d = batch_digest(part);
+  if (!bauth_->known(d)) {
+    const uint64_t c0 = host_.cpu_now_ns();
+    const Status st = check_part(part, opt_.auth);
+    if (opt_.auth != ClientAuth::none) reg_[kSignatureCheckNs] += host_.cpu_now_ns() - c0;
+    if (!st) {
+      reg_[kBrokerBatchesRefused]++;
+      spdlog::warn("event=broker_batch_refused broker={} number={} error=\"{}\"", b->broker, b->number,
+                   st.error().message);
+      return true;  // the batch is bad, not necessarily the connection
+    }
+  }
+  reg_[kBrokerBatches]++;
+  deliveries_->expect(b->broker, b->number, from);
+  batcher_->add_part(std::move(part), d);
+  return true;
+}
+
+}  // namespace rampart::replica

@@ -1,0 +1,332 @@
+// The replica side of the broker path (replica/distilled.hpp, replica/deliveries.hpp): four
+// replica cores in one process over a fake network and clock (no sockets, no sleeps), a
+// broker's distilled batch handed to one of them, checked by its witnesses, ordered, executed
+// once everywhere, and answered with a delivery certificate that verifies under the group key.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <map>
+#include <queue>
+
+#include "app/kv/op.hpp"
+#include "broker/directory.hpp"
+#include "broker/entries.hpp"
+#include "broker/replica_wire.hpp"
+#include "broker/verify.hpp"
+#include "crypto/bls.hpp"
+#include "crypto/ed25519.hpp"
+#include "crypto/fake.hpp"
+#include "ledger/block.hpp"
+#include "ledger/genesis.hpp"
+#include "mem_store.hpp"
+#include "metric_value.hpp"
+#include "replica/client_wire.hpp"
+#include "replica/distilled.hpp"
+#include "replica/replica.hpp"
+
+namespace rampart::replica {
+namespace {
+
+constexpr uint32_t kN = 4;
+
+struct Clients {
+  std::vector<crypto::bls::SecretKey> bls;
+  std::vector<crypto::ed25519::KeyPair> ed;
+  broker::MemoryDirectory dir;
+  explicit Clients(uint32_t n) {
+    for (uint32_t i = 0; i < n; ++i) {
+      Bytes seed(32, static_cast<uint8_t>(i + 1));
+      bls.push_back(*crypto::bls::SecretKey::from_seed(seed));
+      ed.push_back(*crypto::ed25519::KeyPair::from_seed(seed));
+      dir.add_trusted(i, {ed.back().public_key(), crypto::bls::public_key(bls.back())});
+    }
+  }
+  ClientId principal(uint32_t i) const { return client::client_id_of(ed[i].public_key()); }
+};
+
+// A batch the way a broker distils it: every client but the stragglers signs the root with BLS
+// (aggregated), each straggler keeps its own seq and Ed25519 signature.
+broker::DistilledBatch distil(const Clients& c, uint32_t broker_id, uint64_t number, uint64_t raise,
+                              const std::vector<uint32_t>& ids, const std::string& tag,
+                              const std::map<uint32_t, uint64_t>& stragglers = {}) {
+  broker::DistilledBatch b;
+  b.broker = broker_id;
+  b.number = number;
+  b.raise = raise;
+  for (uint32_t id : ids) b.entries.push(id, app::kv::encode_op(app::kv::put("k" + std::to_string(id), tag)));
+  for (auto [id, seq] : stragglers) {
+    broker::Straggler s;
+    s.id = id;
+    s.seq = seq;
+    const long i = b.entries.find(id);
+    const auto sig = c.ed[id].sign(broker::submit_statement(id, seq, b.entries.payload(i)));
+    std::copy(sig.begin(), sig.end(), s.sig.begin());
+    b.stragglers.push_back(s);
+  }
+  const Hash32 root = broker::batch_roots(b).root;
+  std::vector<crypto::bls::Signature> sigs;
+  for (uint32_t id : ids)
+    if (!stragglers.count(id)) sigs.push_back(crypto::bls::sign(c.bls[id], broker::reduce_statement(root)));
+  if (!sigs.empty()) {
+    b.has_aggregate = true;
+    b.aggregate = crypto::bls::aggregate_signatures(sigs)->to_bytes();
+  }
+  return b;
+}
+
+class MiniCluster;
+
+class Host final : public ReplicaHost {
+ public:
+  Host(MiniCluster& w, uint32_t id) : w_(w), id_(id) {}
+  void send_peer(consensus::NodeId to, Bytes wire) override;
+  void broadcast_peer(Bytes wire) override {
+    for (uint32_t p = 0; p < kN; ++p)
+      if (p != id_) send_peer(p, wire);
+  }
+  bool send_to_client(SinkId to, ByteView frame) override;
+  uint64_t now_ms() override;
+  uint64_t now_us() override;
+  void set_timer(uint16_t id, uint64_t after_ms) override;
+  void cancel_timer(uint16_t id) override { ++gen_[id]; }
+  void defer(std::function<void()> f) override;
+  uint64_t request_sync() override;
+  void fail_stop() override { failed = true; }
+
+  std::unique_ptr<testing::MemStore> store;
+  std::unique_ptr<Replica> core;
+  metrics::Registry reg;
+  bool failed = false;
+
+ private:
+  MiniCluster& w_;
+  uint32_t id_;
+  std::map<uint16_t, uint64_t> gen_;
+  uint64_t sync_gen_ = 0;
+};
+
+struct Frame {
+  uint32_t replica;
+  SinkId sink;
+  Bytes bytes;
+};
+
+class MiniCluster {
+ public:
+  explicit MiniCluster(const broker::Directory* dir) : keys_(kN, kN - 1, 11) {
+    cfg.f = 1;
+    for (uint32_t i = 0; i < kN; ++i) {
+      ReplicaEntry r;
+      r.id = i;
+      cfg.replicas.push_back(r);
+    }
+    cfg.crypto = "fake";
+    cfg.app = "kv";
+    const Bytes genesis = ledger::genesis_config(cfg);
+    for (uint32_t i = 0; i < kN; ++i) {
+      hosts_.push_back(std::make_unique<Host>(*this, i));
+      Host& h = *hosts_.back();
+      h.store = std::make_unique<testing::MemStore>(ledger::genesis_block(genesis), genesis);
+      signers_.push_back(keys_.signer(i));
+      tsigners_.push_back(keys_.threshold_signer(i));
+      ReplicaOptions ro;
+      ro.self = i;
+      ro.auth = ClientAuth::ed25519;
+      ro.crypto = consensus::Crypto{signers_.back().get(), &keys_.verifier(), tsigners_.back().get(),
+                                    &keys_.threshold_verifier()};
+      ro.directory = dir;
+      auto c = Replica::create(cfg, std::move(ro), *h.store, h, h.reg);
+      EXPECT_TRUE(c) << (c ? "" : c.error().message);
+      h.core = std::move(*c);
+    }
+    for (auto& h : hosts_) h->core->start();
+    tick();
+    // The restart handshake first: until it ends a replica's batcher takes nothing.
+    EXPECT_TRUE(run_until([this] {
+      for (auto& h : hosts_)
+        if (h->core->syncing()) return false;
+      return true;
+    }));
+  }
+
+  Replica& core(uint32_t i) { return *hosts_[i]->core; }
+  Host& host(uint32_t i) { return *hosts_[i]; }
+  const crypto::ThresholdVerifier& group() const { return keys_.threshold_verifier(); }
+
+  void at(uint64_t when_us, std::function<void()> fn) { q_.push({when_us, order_++, std::move(fn)}); }
+  uint64_t now_us() const { return now_us_; }
+
+  // Runs events until done() holds or the simulated time passes limit_ms.
+  bool run_until(const std::function<bool()>& done, uint64_t limit_ms = 20000) {
+    const uint64_t end = now_us_ + limit_ms * 1000;
+    while (!done()) {
+      if (q_.empty() || q_.top().at > end) return false;
+      auto e = q_.top();
+      q_.pop();
+      now_us_ = std::max(now_us_, e.at);
+      e.fn();
+    }
+    return true;
+  }
+
+  std::vector<Frame> frames;  // what the replicas sent to client sinks
+  ClusterConfig cfg;
+
+ private:
+  void tick() {
+    for (auto& h : hosts_) h->core->tick();
+    at(now_us_ + 200000, [this] { tick(); });
+  }
+  struct Ev {
+    uint64_t at, order;
+    std::function<void()> fn;
+    bool operator>(const Ev& o) const { return at != o.at ? at > o.at : order > o.order; }
+  };
+  crypto::FakeKeyring keys_;
+  std::vector<std::unique_ptr<crypto::Signer>> signers_;
+  std::vector<std::unique_ptr<crypto::ThresholdSigner>> tsigners_;
+  std::vector<std::unique_ptr<Host>> hosts_;
+  std::priority_queue<Ev, std::vector<Ev>, std::greater<Ev>> q_;
+  uint64_t now_us_ = 1000000;
+  uint64_t order_ = 0;
+};
+
+void Host::send_peer(consensus::NodeId to, Bytes wire) {
+  if (to == id_) return;
+  w_.at(w_.now_us() + 200, [this, to, wire = std::move(wire)]() mutable { w_.core(to).on_peer(id_, std::move(wire)); });
+}
+bool Host::send_to_client(SinkId to, ByteView frame) {
+  w_.frames.push_back({id_, to, Bytes(frame.begin(), frame.end())});
+  return true;
+}
+uint64_t Host::now_ms() { return w_.now_us() / 1000; }
+uint64_t Host::now_us() { return w_.now_us(); }
+void Host::set_timer(uint16_t id, uint64_t after_ms) {
+  const uint64_t g = ++gen_[id];
+  w_.at(w_.now_us() + after_ms * 1000, [this, id, g] {
+    if (gen_[id] == g) core->on_timer(id);
+  });
+}
+void Host::defer(std::function<void()> f) { w_.at(w_.now_us(), std::move(f)); }
+uint64_t Host::request_sync() {
+  const uint64_t g = ++sync_gen_;
+  w_.at(w_.now_us() + 300, [this, g] { core->on_synced(g, {}); });
+  return g;
+}
+
+constexpr SinkId kBrokerSink = 77;
+Principal broker_principal(uint32_t b) { return Principal{1234, true, b}; }
+
+std::optional<broker::DeliveryCert> delivered(const MiniCluster& w, uint32_t broker_id, uint64_t number) {
+  for (const auto& f : w.frames) {
+    if (f.sink != kBrokerSink) continue;
+    auto m = broker::decode_replica_message(f.bytes);
+    if (!m) continue;
+    if (auto* d = std::get_if<broker::Delivered>(&*m); d && d->cert.broker == broker_id && d->cert.number == number)
+      return d->cert;
+  }
+  return std::nullopt;
+}
+
+TEST(BrokerPath, ADistilledBatchIsOrderedExecutedEverywhereAndCertified) {
+  Clients c(8);
+  MiniCluster w(&c.dir);
+  const auto b = distil(c, 0, 1, 5, {0, 1, 2, 3, 4, 5, 6, 7}, "one", {{5, 3}});
+  ASSERT_TRUE(w.core(2).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(b)));
+  ASSERT_TRUE(w.run_until([&] { return delivered(w, 0, 1).has_value(); }));
+  const auto cert = *delivered(w, 0, 1);
+  const auto roots = broker::batch_roots(b);
+  EXPECT_EQ(cert.amended_root, roots.amended_root);
+  EXPECT_NE(roots.amended_root, roots.root);  // the straggler's own seq is in the certified tree
+  EXPECT_TRUE(w.group().verify_group(broker::delivery_statement(0, 1, cert.height, cert.amended_root), cert.group_sig));
+  EXPECT_FALSE(w.group().verify_group(broker::delivery_statement(0, 1, cert.height + 1, cert.amended_root), cert.group_sig));
+  // Every replica executed every entry once, at the raise (the straggler at its own seq).
+  ASSERT_TRUE(w.run_until([&] {
+    for (uint32_t r = 0; r < kN; ++r)
+      if (w.core(r).executor().last_executed() < cert.height) return false;
+    return true;
+  }));
+  for (uint32_t r = 0; r < kN; ++r) {
+    for (uint32_t id = 0; id < 8; ++id) {
+      auto e = w.core(r).executor().cached(c.principal(id));
+      ASSERT_TRUE(e) << "replica " << r << " client " << id;
+      EXPECT_EQ(e->seq, id == 5 ? 3u : 5u);
+      EXPECT_EQ(e->k, cert.height);
+    }
+    EXPECT_EQ(w.core(r).executor().state_digest(), w.core(0).executor().state_digest());
+  }
+  // f + 1 = 2 replicas checked it (the entry replica and its next witness), not all four.
+  uint64_t checked = 0;
+  for (uint32_t r = 0; r < kN; ++r) checked += testing::metric_value(w.host(r).reg, "rampart_batch_parts_checked_total");
+  EXPECT_EQ(checked, 1u);  // the entry replica checked it on arrival (no part check), its one other witness did
+}
+
+TEST(BrokerPath, TheSamePayloadsThroughAnotherReplicaAtAHigherRaiseAreAcknowledgedNotReExecuted) {
+  Clients c(4);
+  MiniCluster w(&c.dir);
+  const auto first = distil(c, 0, 1, 2, {0, 1, 2, 3}, "same");
+  ASSERT_TRUE(w.core(1).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(first)));
+  ASSERT_TRUE(w.run_until([&] { return delivered(w, 0, 1).has_value(); }));
+  const uint64_t h1 = delivered(w, 0, 1)->height;
+  // The same messages again (another batch number, raised higher), entered at another replica.
+  const auto again = distil(c, 0, 2, 9, {0, 1, 2, 3}, "same");
+  ASSERT_TRUE(w.core(3).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(again)));
+  ASSERT_TRUE(w.run_until([&] { return delivered(w, 0, 2).has_value(); }));
+  EXPECT_GT(delivered(w, 0, 2)->height, h1);
+  for (uint32_t r = 0; r < kN; ++r) {
+    ASSERT_TRUE(w.run_until([&] { return w.core(r).executor().last_executed() >= delivered(w, 0, 2)->height; }));
+    for (uint32_t id = 0; id < 4; ++id) {
+      auto e = w.core(r).executor().cached(c.principal(id));
+      ASSERT_TRUE(e);
+      EXPECT_EQ(e->seq, 2u) << "acknowledged at the seq it was executed at";
+      EXPECT_EQ(e->k, h1) << "never executed a second time";
+    }
+  }
+  // A new payload at a seq that is not higher is dropped; at a higher one it is executed.
+  const auto stale = distil(c, 0, 3, 2, {0}, "new");
+  const auto fresh = distil(c, 0, 4, 10, {1}, "new");
+  ASSERT_TRUE(w.core(0).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(stale)));
+  ASSERT_TRUE(w.core(0).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(fresh)));
+  ASSERT_TRUE(w.run_until([&] { return delivered(w, 0, 3) && delivered(w, 0, 4); }));
+  ASSERT_TRUE(w.run_until([&] { return w.core(2).executor().last_executed() >= delivered(w, 0, 4)->height; }));
+  EXPECT_EQ(w.core(2).executor().cached(c.principal(0))->seq, 2u);
+  EXPECT_EQ(w.core(2).executor().cached(c.principal(1))->seq, 10u);
+}
+
+TEST(BrokerPath, AForgedAggregateIsRefusedAndNothingIsOrdered) {
+  Clients c(4);
+  MiniCluster w(&c.dir);
+  auto b = distil(c, 0, 1, 2, {0, 1, 2, 3}, "x");
+  const auto other = distil(c, 0, 1, 2, {0, 1, 2, 3}, "y");
+  b.aggregate = other.aggregate;  // valid signatures, over another root
+  ASSERT_TRUE(w.core(0).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(b)));
+  EXPECT_EQ(testing::metric_value(w.host(0).reg, "rampart_broker_batches_refused_total"), 1u);
+  w.run_until([] { return false; }, 3000);
+  for (uint32_t r = 0; r < kN; ++r) EXPECT_EQ(w.core(r).executor().last_executed(), 0u);
+  EXPECT_FALSE(delivered(w, 0, 1));
+}
+
+TEST(BrokerPath, OnlyTheBrokersOwnConnectionCarriesItsBatches) {
+  Clients c(2);
+  MiniCluster w(&c.dir);
+  const auto b = distil(c, 0, 1, 1, {0, 1}, "x");
+  EXPECT_FALSE(w.core(0).on_client_frame(kBrokerSink, broker_principal(1), broker::encode(b)));  // broker 1's key
+  EXPECT_FALSE(w.core(0).on_client_frame(kBrokerSink, Principal{99, true, std::nullopt}, broker::encode(b)));  // a relay
+  Bytes junk = broker::encode(b);
+  junk.resize(junk.size() - 3);
+  EXPECT_FALSE(w.core(0).on_client_frame(kBrokerSink, broker_principal(0), junk));
+  EXPECT_EQ(testing::metric_value(w.host(0).reg, "rampart_broker_batches_refused_total"), 3u);
+  w.run_until([] { return false; }, 2000);
+  EXPECT_EQ(w.core(0).executor().last_executed(), 0u);
+}
+
+TEST(BrokerPath, WithoutAClientDirectoryBatchesAreRefused) {
+  Clients c(2);
+  MiniCluster w(nullptr);
+  const auto b = distil(c, 0, 1, 1, {0, 1}, "x");
+  EXPECT_TRUE(w.core(0).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(b)));
+  EXPECT_EQ(testing::metric_value(w.host(0).reg, "rampart_broker_batches_refused_total"), 1u);
+}
+
+}  // namespace
+}  // namespace rampart::replica
