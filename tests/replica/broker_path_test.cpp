@@ -113,8 +113,9 @@ struct Frame {
 
 class MiniCluster {
  public:
-  explicit MiniCluster(const broker::Directory* dir) : keys_(kN, kN - 1, 11) {
+  explicit MiniCluster(const broker::Directory* dir, const std::string& protocol = "poe") : keys_(kN, kN - 1, 11) {
     cfg.f = 1;
+    cfg.protocol = protocol;
     for (uint32_t i = 0; i < kN; ++i) {
       ReplicaEntry r;
       r.id = i;
@@ -327,6 +328,67 @@ TEST(BrokerPath, WithoutAClientDirectoryBatchesAreRefused) {
   EXPECT_TRUE(w.core(0).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(b)));
   EXPECT_EQ(testing::metric_value(w.host(0).reg, "rampart_broker_batches_refused_total"), 1u);
 }
+
+
+// Byzantine brokers (issue 17): each lie gets no forged or duplicated operation executed, under
+// either protocol.
+class LyingBroker : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(LyingBroker, AReplayedBatchIsOrderedAgainButExecutesNothingTwice) {
+  Clients c(4);
+  MiniCluster w(&c.dir, GetParam());
+  const auto b = distil(c, 0, 1, 3, {0, 1, 2, 3}, "once");
+  ASSERT_TRUE(w.core(0).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(b)));
+  ASSERT_TRUE(w.run_until([&] { return delivered(w, 0, 1).has_value(); }));
+  const uint64_t h1 = delivered(w, 0, 1)->height;
+  w.frames.clear();
+  // The very same bytes again, at another replica: ordered again (a broker may resubmit), but
+  // every entry is acknowledged at its first execution.
+  ASSERT_TRUE(w.core(2).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(b)));
+  // Answered (with a certificate of either execution: both are valid) and ordered a second time.
+  ASSERT_TRUE(w.run_until([&] { return delivered(w, 0, 1).has_value(); }));
+  for (uint32_t r = 0; r < kN; ++r) {
+    ASSERT_TRUE(w.run_until([&] { return w.core(r).executor().last_executed() > h1; }));
+    for (uint32_t id = 0; id < 4; ++id) EXPECT_EQ(w.core(r).executor().cached(c.principal(id))->k, h1);
+  }
+}
+
+TEST_P(LyingBroker, AForgedStragglerIsRefused) {
+  Clients c(4);
+  MiniCluster w(&c.dir, GetParam());
+  auto b = distil(c, 0, 1, 3, {0, 1, 2, 3}, "x", {{2, 3}});
+  b.stragglers[0].seq = 7;  // its signature was over seq 3
+  ASSERT_TRUE(w.core(1).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(b)));
+  EXPECT_EQ(testing::metric_value(w.host(1).reg, "rampart_broker_batches_refused_total"), 1u);
+  w.run_until([] { return false; }, 3000);
+  for (uint32_t r = 0; r < kN; ++r) EXPECT_EQ(w.core(r).executor().last_executed(), 0u);
+}
+
+TEST_P(LyingBroker, OneBatchNumberWithDifferentContentsAtTwoReplicasExecutesEachClientOncePerSeq) {
+  Clients c(4);
+  MiniCluster w(&c.dir, GetParam());
+  const auto a = distil(c, 0, 1, 3, {0, 1, 2, 3}, "left");
+  const auto b = distil(c, 0, 1, 3, {0, 1, 2, 3}, "right");
+  ASSERT_TRUE(w.core(1).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(a)));
+  ASSERT_TRUE(w.core(3).on_client_frame(kBrokerSink + 1, broker_principal(0), broker::encode(b)));
+  ASSERT_TRUE(w.run_until([&] {
+    for (uint32_t r = 0; r < kN; ++r)
+      if (w.core(r).executor().last_executed() < 2) return false;
+    return true;
+  }));
+  // Both are signed by the clients, so both may be ordered; but each client's seq 3 executes
+  // one payload only, the same one at every replica.
+  const auto& ref = w.core(0).executor();
+  for (uint32_t id = 0; id < 4; ++id) {
+    const auto e = ref.cached(c.principal(id));
+    ASSERT_TRUE(e);
+    EXPECT_EQ(e->seq, 3u);
+    for (uint32_t r = 1; r < kN; ++r) EXPECT_EQ(w.core(r).executor().cached(c.principal(id)), e);
+  }
+  EXPECT_EQ(w.core(1).executor().state_digest(), ref.state_digest());
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, LyingBroker, ::testing::Values("poe", "pbft"));
 
 }  // namespace
 }  // namespace rampart::replica
