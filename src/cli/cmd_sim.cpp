@@ -26,6 +26,7 @@ struct SimArgs {
   uint32_t f = 1;
   uint32_t clients = 4;
   uint32_t requests = 20;
+  uint32_t batch_size = 4;
   bool verbose = false;
   bool keep_going = false;
   std::string weaken = "none";
@@ -81,6 +82,7 @@ int run(SimArgs a) {
     o.f = a.f;
     o.faults = *faults;
     o.clients = a.clients;
+    o.batch_size = a.batch_size;
     o.requests_per_client = a.requests;
     o.verbose = a.verbose;
     o.weaken = weaken_of(a.weaken);
@@ -169,6 +171,9 @@ Command reg("sim", [](CLI::App& app) {
   cmd->add_option("--f", args->f, "faults tolerated (n = 3f+1)");
   cmd->add_option("--clients", args->clients, "simulated clients");
   cmd->add_option("--requests", args->requests, "requests per client");
+  cmd->add_option("--batch-size", args->batch_size,
+                  "the cluster's batch_size (4: every slot is full; 64: slots are light and hold the next until "
+                  "proven, Batcher::kLightFraction)");
   cmd->add_flag("--verbose", args->verbose, "print every event");
   cmd->add_flag("--core", args->core,
                 "no effect: the simulator always runs the replica core the process runs (kept so older scripts "

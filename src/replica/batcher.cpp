@@ -113,6 +113,8 @@ void Batcher::close() {
   // Parts still waiting for witnesses: polled, since the bound passes without any event.
   if (!parts_queue_.empty()) arm();
   if (parts.empty()) return;
+  size_t slot_requests = 0;
+  for (const auto& p : parts) slot_requests += claimed_requests(p);
   if (parts.size() > 1) {
     reg_[kBundles]++;
     reg_[kBundledParts] += parts.size();
@@ -131,6 +133,7 @@ void Batcher::close() {
     reg_[kSaltedSlots]++;
   }
   own_inflight_[slot_digest] = now;
+  if (slot_requests * kLightFraction < p_.batch_size) light_.insert(slot_digest);
   note_closed(slot_digest, false);  // our own batch's wait was noted when it closed, above
   auth_.remember(slot_digest);  // every part is authentic: checked (on arrival, when forwarded) or witnessed
   if (!parts_queue_.empty()) pending_since_ = now;
@@ -242,7 +245,7 @@ void Batcher::queue_part(Bytes part, const Hash32& d, consensus::NodeId origin) 
   }
 }
 
-void Batcher::executed(ByteView slot, const Hash32& d) {
+void Batcher::executed(ByteView slot, const Hash32& d, uint64_t k) {
   last_execution_ms_ = host_.now_ms();
   if (ordered_lately_.insert(d).second) {
     ordered_fifo_.push_back(d);
@@ -251,7 +254,12 @@ void Batcher::executed(ByteView slot, const Hash32& d) {
       ordered_fifo_.pop_front();
     }
   }
-  bool ours = own_inflight_.erase(d) > 0;
+  bool ours = false;
+  if (light_.erase(d) && k > 0 && own_inflight_.count(d)) {
+    held_[k] = d;  // still in flight: released by proven(k)
+  } else {
+    ours = own_inflight_.erase(d) > 0;
+  }
   forwarded_.erase(d);
   note_executed(d);
   if (is_bundle(slot)) {
@@ -275,6 +283,23 @@ void Batcher::executed(ByteView slot, const Hash32& d) {
   }
 }
 
+void Batcher::proven(uint64_t k) { release(held_.begin(), held_.upper_bound(k)); }
+
+void Batcher::rolled_back(uint64_t k) { release(held_.upper_bound(k), held_.end()); }
+
+void Batcher::release(std::map<uint64_t, Hash32>::iterator from, std::map<uint64_t, Hash32>::iterator to) {
+  if (from == to) return;
+  for (auto it = from; it != to; ++it) own_inflight_.erase(it->second);
+  held_.erase(from, to);
+  if (own_inflight_.size() < max_own_inflight() && has_work() && !close_deferred_) {
+    close_deferred_ = true;
+    host_.defer([this] {
+      close_deferred_ = false;
+      close();
+    });
+  }
+}
+
 void Batcher::note_executed(const Hash32& d) {
   if (!timeline_) return;
   auto it = own_closed_us_.find(d);
@@ -285,6 +310,9 @@ void Batcher::note_executed(const Hash32& d) {
 
 void Batcher::view_changed(consensus::NodeId primary) {
   primary_ = primary;
+  for (const auto& [k, d] : held_) own_inflight_.erase(d);
+  held_.clear();
+  light_.clear();
   // Batches we handed to the old primary that were not executed go to the new one. Batches
   // others forwarded to us as the old primary are theirs to re-send.
   const uint64_t now = host_.now_ms();

@@ -83,7 +83,10 @@ class Batcher {
   void on_forwarded(ByteView part, const Hash32& d, consensus::NodeId origin);
   void on_certified(const Hash32& d);  // the part's f + 1 witnesses are in (witnesses on)
   void on_timer();
-  void executed(ByteView slot, const Hash32& d);    // any slot, ours or not
+  void executed(ByteView slot, const Hash32& d, uint64_t k = 0);  // any slot, ours or not; k: its block
+  // Block k's proof was combined here (a light slot of ours up to k no longer holds the next).
+  void proven(uint64_t k);
+  void rolled_back(uint64_t k);  // blocks above k are gone
   void view_changed(consensus::NodeId primary);
   void state_transferred();  // the protocol forgot what we had handed it
   void tick();               // the fallback for forwarded batches the primary ignores
@@ -108,6 +111,12 @@ class Batcher {
   static constexpr uint64_t kOwnBatchExpiryMs = 1000;
   static constexpr uint64_t kMaxBatchHoldMs = 250;
   static constexpr size_t kMaxQueuedParts = 4 * kMaxBundleParts;
+  // Light load (docs/decisions/006-light-slots.md): a slot of the primary's with fewer than
+  // batch_size / kLightFraction requests holds the next one until its proof is combined, not
+  // only until it executes. Every slot costs the same threshold signatures and pairings however
+  // few requests it carries, so at light load overlapping slots only split the same requests
+  // over more of that work, and on a loaded CPU each one then waits behind the others'.
+  static constexpr size_t kLightFraction = 4;
 
  private:
   bool has_work() const { return !pending_.empty() || (primary_ == p_.self && !parts_queue_.empty()); }
@@ -119,6 +128,7 @@ class Batcher {
   uint64_t witness_bound() const;  // how long a queued part waits for its witnesses now
   void note_closed(const Hash32& d, bool own_requests);  // the timeline's clocks
   void note_executed(const Hash32& d);
+  void release(std::map<uint64_t, Hash32>::iterator from, std::map<uint64_t, Hash32>::iterator to);
 
   Params p_;
   BatchAuth& auth_;
@@ -136,6 +146,8 @@ class Batcher {
   bool timer_armed_ = false;
   bool close_deferred_ = false;
   std::map<Hash32, uint64_t> own_inflight_;  // batches we built, not yet executed (ms sent)
+  std::set<Hash32> light_;                   // slots of ours closed light: in flight until proven
+  std::map<uint64_t, Hash32> held_;          // light slots executed as block k, not proven yet
   // Batches we handed to the primary, not yet executed. They are not submitted to our protocol
   // (the primary orders them inside its bundles, whose digest the protocol would never match);
   // one still unexecuted after the patience of tick() is.

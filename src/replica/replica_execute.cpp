@@ -38,7 +38,7 @@ std::optional<ledger::Block> Replica::stored_block(uint64_t k) {
 
 consensus::ExecResult Replica::execute(consensus::Seq k, consensus::View v, ByteView batch) {
   const Hash32 batch_d = batch_digest(batch);
-  batcher_->executed(batch, batch_d);
+  batcher_->executed(batch, batch_d, k);
   if (k <= exec_.last_executed()) {
     // Recovered from disk (or installed by state transfer): the stored outcome stands.
     auto b = store_.block(k);
@@ -109,6 +109,7 @@ bool Replica::store_proof(uint64_t k, consensus::View view, const Bytes& sig) {
     return false;
   }
   timeline_.proven(k, host_.now_us());
+  batcher_->proven(k);
   return true;
 }
 
@@ -164,6 +165,7 @@ void Replica::rollback(consensus::Seq k) {
     spdlog::critical("event=ledger_truncate_failed k={} error=\"{}\"", k, st.error().message);
   proofs_->rolled_back(k);
   deliveries_->rolled_back(k);
+  batcher_->rolled_back(k);
   ckpts_.snapshots.erase(ckpts_.snapshots.upper_bound(k), ckpts_.snapshots.end());
   if (opt_.events) opt_.events->rolled_back(k);
   reg_[kRollbacks]++;

@@ -263,3 +263,79 @@ TEST(BatchAuthTest, EachPartIsCheckedOnceAndABadOneFailsTheWhole) {
 
 }  // namespace
 }  // namespace rampart::replica
+
+namespace rampart::replica {
+namespace {
+
+// Light load: a slot far below the batch size holds the primary's next slot until its proof is
+// combined (Batcher::kLightFraction), so the requests that arrive meanwhile share one slot's
+// threshold signatures instead of starting another.
+class LightSlotTest : public ::testing::Test {
+ protected:
+  LightSlotTest() {
+    Batcher::Params p;
+    p.self = 0;
+    p.batch_size = 100;
+    p.batch_timeout_ms = 2;
+    auth = std::make_unique<BatchAuth>([](ByteView) { return true; }, true, reg);
+    b = std::make_unique<Batcher>(p, *auth, host, reg);
+    b->view_changed(0);
+    b->open();
+  }
+  void fire() {
+    ASSERT_TRUE(host.timer.has_value());
+    host.now += *host.timer;
+    host.timer.reset();
+    b->on_timer();
+  }
+  metrics::Registry reg;
+  FakeHost host;
+  std::unique_ptr<BatchAuth> auth;
+  std::unique_ptr<Batcher> b;
+};
+
+TEST_F(LightSlotTest, ALightSlotHoldsTheNextUntilItsProofNotJustItsExecution) {
+  b->add(req(1));
+  fire();
+  ASSERT_EQ(host.submitted.size(), 1u);
+  const Bytes first = host.submitted[0];
+  b->add(req(2));
+  b->add(req(3));
+  fire();
+  EXPECT_EQ(host.submitted.size(), 1u);  // the first is in flight
+  b->executed(first, batch_digest(first), 1);
+  host.run_deferred();
+  fire();
+  EXPECT_EQ(host.submitted.size(), 1u) << "executed but not proven: still holds the next";
+  b->proven(1);
+  host.run_deferred();
+  ASSERT_EQ(host.submitted.size(), 2u);
+  EXPECT_EQ(requests_in(host.submitted[1]), 2u);  // both waiting requests in one slot
+}
+
+TEST_F(LightSlotTest, ARolledBackLightSlotReleasesTheNext) {
+  b->add(req(1));
+  fire();
+  ASSERT_EQ(host.submitted.size(), 1u);
+  b->executed(host.submitted[0], batch_digest(host.submitted[0]), 5);
+  b->add(req(2));
+  fire();
+  EXPECT_EQ(host.submitted.size(), 1u);
+  b->rolled_back(4);
+  host.run_deferred();
+  EXPECT_EQ(host.submitted.size(), 2u);
+}
+
+TEST_F(LightSlotTest, AFullSlotIsReleasedAtExecution) {
+  for (ClientId c = 1; c <= 100; ++c) b->add(req(c));  // full: closes at once
+  ASSERT_EQ(host.submitted.size(), 1u);
+  b->add(req(101));
+  fire();
+  EXPECT_EQ(host.submitted.size(), 1u);
+  b->executed(host.submitted[0], batch_digest(host.submitted[0]), 1);
+  host.run_deferred();
+  EXPECT_EQ(host.submitted.size(), 2u);
+}
+
+}  // namespace
+}  // namespace rampart::replica
