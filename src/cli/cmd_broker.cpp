@@ -9,6 +9,7 @@
 
 #include "broker/directory_file.hpp"
 #include "broker/replica_links.hpp"
+#include "broker/replica_wire.hpp"
 #include "broker/udp_front.hpp"
 #include "cli/commands.hpp"
 #include "client/group_key.hpp"
@@ -43,6 +44,18 @@ void log_stats(const broker::UdpFront& f, const broker::ReplicaLinks& links) {
       s.invalid_reductions, s.batches_delivered, f.core().undelivered(), s.replica_sends, s.resubmissions,
       u.datagrams_in, u.datagrams_out, u.truncated, u.send_errors, f.counters().send_dropped,
       f.counters().replica_bytes, l.connects, l.failures, l.delivered_in, l.other_dropped, l.queue_dropped, l.oversize);
+}
+
+// Whether a full batch of 8-byte payloads (the driver's default) with one aggregate fits the
+// replicas' frame limit. A batch that does not is refused at send time (event=batch_too_large);
+// saying so at start saves finding out from a stalled cluster.
+bool full_batch_fits(uint32_t broker_id, uint32_t batch_size) {
+  broker::DistilledBatch probe;
+  probe.broker = broker_id;
+  probe.has_aggregate = true;
+  const Bytes payload(8, 0);
+  for (uint32_t i = 0; i < batch_size; ++i) probe.entries.push(i, payload);
+  return broker::encode(probe).size() <= client::Session::kMaxFrame;
 }
 
 int run(const Args& a) {
@@ -85,6 +98,11 @@ int run(const Args& a) {
   spdlog::info("event=listening udp={}:{} clients={} batch_size={} close_ms={} reduction_ms={} resubmit_ms={} replicas={}",
                me->host, *port, (*dir)->size(), bc.batch_size, bc.close_timeout_ms, bc.reduction_timeout_ms,
                bc.resubmit_ms, bc.replicas);
+
+  if (!full_batch_fits(a.id, bc.batch_size))
+    spdlog::warn("event=batch_size_too_large batch_size={} limit={} hint=\"a full batch of 8-byte payloads exceeds the "
+                 "replicas' frame limit; lower --batch-size\"",
+                 bc.batch_size, client::Session::kMaxFrame);
 
   asio::signal_set stop(io, SIGINT, SIGTERM);
   stop.async_wait([&](const asio::error_code&, int) { io.stop(); });
