@@ -25,8 +25,9 @@ struct StandInReplicas::Conn {
   Conn(uint32_t r, asio::ip::tcp::socket s) : replica(r), sock(std::move(s)) {}
 };
 
-StandInReplicas::StandInReplicas(const ClusterConfig& cfg, const std::vector<uint32_t>& up)
-    : cfg_(cfg), received_(new std::atomic<uint64_t>[cfg.n()]) {
+StandInReplicas::StandInReplicas(const ClusterConfig& cfg, const std::vector<uint32_t>& up, const std::vector<uint32_t>& liars)
+    : cfg_(cfg), received_(new std::atomic<uint64_t>[cfg.n()]), liar_(cfg.n(), false) {
+  for (uint32_t r : liars) liar_[r] = true;
   for (uint32_t r = 0; r < cfg.n(); ++r) received_[r] = 0;
   auto d = broker::load_directory(cfg.resolve(cfg.clients));
   if (!d) throw std::runtime_error(d.error().message);
@@ -137,12 +138,17 @@ void StandInReplicas::on_batch(const std::shared_ptr<Conn>& c, const broker::Dis
     if (!sig) throw std::runtime_error("stand-in replicas: shares do not combine");
     it = certified_.emplace(std::pair{b.broker, b.number}, broker::DeliveryCert{b.broker, b.number, h, v->amended_root, *sig}).first;
   }
+  broker::DeliveryCert cert = it->second;
+  if (liar_[c->replica]) {
+    cert.height += 1000;  // the signature no longer matches
+    ++forged_;
+  }
   Bytes inner, out;
-  net::append_frame(inner, broker::encode(broker::Delivered{it->second}));
+  net::append_frame(inner, broker::encode(broker::Delivered{cert}));
   if (!net::append_sealed_frame(*c->channel, inner, out).ok()) return;
   asio::error_code ec;
   asio::write(c->sock, asio::buffer(out), ec);
-  if (!ec) ++delivered_;
+  if (!ec && !liar_[c->replica]) ++delivered_;
 }
 
 }  // namespace rampart::test

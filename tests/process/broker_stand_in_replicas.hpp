@@ -9,7 +9,9 @@
 // A batch already certified gets the same certificate again.
 //
 // Not a replica: no consensus, no forwarding, no witnesses. A replica not in `up` has no
-// listener: the broker's connection to it is refused, as to a crashed replica.
+// listener: the broker's connection to it is refused, as to a crashed replica. A replica in
+// `liars` answers every batch with a forged certificate (its height changed after signing), as a
+// Byzantine entry replica might.
 #include <asio.hpp>
 #include <atomic>
 #include <map>
@@ -28,13 +30,14 @@ namespace rampart::test {
 class StandInReplicas {
  public:
   // Throws if a key file or the client directory does not load, or a port cannot be bound.
-  StandInReplicas(const ClusterConfig& cfg, const std::vector<uint32_t>& up);
+  StandInReplicas(const ClusterConfig& cfg, const std::vector<uint32_t>& up, const std::vector<uint32_t>& liars = {});
   ~StandInReplicas();  // stops the io thread and closes everything
 
   // Distilled batches each replica received (resubmissions included), and certificates sent.
   uint64_t batches_received(uint32_t replica) const { return received_[replica].load(); }
   uint64_t delivered() const { return delivered_.load(); }
   uint64_t refused() const { return refused_.load(); }  // bad frames, unknown keys, failed checks
+  uint64_t forged() const { return forged_.load(); }    // forged certificates the liars sent
 
  private:
   struct Conn;
@@ -52,7 +55,8 @@ class StandInReplicas {
   std::map<std::pair<uint32_t, uint64_t>, broker::DeliveryCert> certified_;  // (broker, number)
   uint64_t height_ = 1;
   std::unique_ptr<std::atomic<uint64_t>[]> received_;
-  std::atomic<uint64_t> delivered_{0}, refused_{0};
+  std::vector<bool> liar_;
+  std::atomic<uint64_t> delivered_{0}, refused_{0}, forged_{0};
   std::thread thread_;
 };
 

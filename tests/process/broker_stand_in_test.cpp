@@ -59,5 +59,36 @@ TEST(BrokerProcess, DeliversThroughStandInReplicasAndResubmitsAroundADownOne) {
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp_file(log);
 }
 
+TEST(BrokerProcess, ForgedDeliveredFromTheEntryReplicaCostsOnlyAResubmission) {
+  LocalCluster cluster(4, "poe", "--brokers 1 --broker-clients 4");
+  const auto& cfg = cluster.config();
+  // Every replica is up; replica 1, batch 1's entry replica, answers with forged certificates.
+  StandInReplicas replicas(cfg, {0, 1, 2, 3}, {1});
+  const auto log = cluster.dir() / "broker-0.log";
+  pid_t pid = spawn_logged({rampart_bin(), "broker", "--config", cluster.config_file().string(), "--id", "0", "--close-ms",
+                            "100", "--stats-ms", "200"},
+                           log);
+  ASSERT_TRUE(wait_for([&] { return slurp_file(log).find("event=listening") != std::string::npos; }, std::chrono::seconds(30)))
+      << slurp_file(log);
+
+  auto [code, out] = run_cli({"broker-client", "--config", cluster.config_file().string(), "--clients", "4", "--messages", "1",
+                              "--timeout-s", "60"},
+                             std::chrono::seconds(90));
+  EXPECT_EQ(code, 0) << out << "\n--- broker log ---\n" << slurp_file(log);
+  EXPECT_NE(out.find("delivered 4/4"), std::string::npos) << out;
+  EXPECT_NE(out.find("rejected 0"), std::string::npos) << out;  // no client ever saw the forgery
+  EXPECT_GE(replicas.forged(), 1u);
+  EXPECT_GE(replicas.batches_received(2), 1u);  // the next replica after the liar
+  ASSERT_TRUE(wait_for([&] { return stat(slurp_file(log), "delivered") >= 1; }, std::chrono::seconds(5))) << slurp_file(log);
+  const std::string l = slurp_file(log);
+  EXPECT_GE(stat(l, "resubmissions"), 1u) << l;
+  EXPECT_GE(stat(l, "rejected"), 1u) << l;  // the forged certificate, refused by the broker core
+
+  ::kill(pid, SIGTERM);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp_file(log);
+}
+
 }  // namespace
 }  // namespace rampart::test
