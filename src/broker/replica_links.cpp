@@ -30,10 +30,6 @@ ReplicaLinks::~ReplicaLinks() {
   }
 }
 
-bool ReplicaLinks::established(uint32_t replica) const {
-  return replica < links_.size() && links_[replica]->state == State::ready;
-}
-
 void ReplicaLinks::send(uint32_t replica, Bytes msg) {
   if (replica >= links_.size()) return;
   // The replica's client listener closes a connection on a frame above its limit: sending it
@@ -141,13 +137,13 @@ void ReplicaLinks::pump(Link& l) {
     l.queue.pop_front();
   }
   if (out.empty()) return;
-  l.out = std::move(out);
+  // The write owns its bytes: a failure may start a new connection before this one's handler ran.
+  auto buf = std::make_shared<Bytes>(std::move(out));
   l.writing = true;
   const uint64_t gen = l.gen;
-  asio::async_write(*l.sock, asio::buffer(l.out), [this, &l, gen](const asio::error_code& e, size_t) {
+  asio::async_write(*l.sock, asio::buffer(*buf), [this, &l, gen, buf](const asio::error_code& e, size_t) {
     if (gen != l.gen) return;
     l.writing = false;
-    l.out.clear();
     if (e) return fail(l, "write: " + e.message());
     pump(l);
   });
@@ -162,7 +158,6 @@ void ReplicaLinks::fail(Link& l, const std::string& why) {
   if (l.sock) l.sock->close(ec);
   l.session.reset();
   l.dec = net::FrameDecoder(kMaxRecord);
-  l.out.clear();
   l.raw.clear();
   l.writing = false;
   if (l.queue.empty()) {

@@ -50,8 +50,6 @@ class ReplicaLinks {
   // Queues one encoded DistilledBatch for `replica`; connects first if needed.
   void send(uint32_t replica, Bytes msg);
   const LinkCounters& counters() const { return counters_; }
-  // Whether the channel to `replica` is up (tests, stats).
-  bool established(uint32_t replica) const;
 
  private:
   enum class State { idle, connecting, handshaking, ready, waiting };
@@ -64,7 +62,6 @@ class ReplicaLinks {
     std::array<uint8_t, 64 * 1024> buf{};
     std::deque<Bytes> queue;  // plaintext batches waiting for the channel
     Bytes raw;                // handshake frames (not sealed) to write before any record
-    Bytes out;                // what is being written
     bool writing = false;
     uint64_t backoff_ms = kFirstBackoffMs;
     uint64_t gen = 0;         // bumped on every failure: completions of an older socket are stale

@@ -38,7 +38,7 @@ void log_stats(const broker::UdpFront& f, const broker::ReplicaLinks& links) {
   spdlog::info(
       "event=stats submissions={} rejected={} resent={} reductions={} proposed={} distilled={} stragglers={} "
       "invalid_reductions={} delivered={} undelivered={} replica_sends={} resubmissions={} datagrams_in={} "
-      "datagrams_out={} truncated={} send_errors={} send_dropped={} replica_bytes={} links_up={} link_failures={} "
+      "datagrams_out={} truncated={} send_errors={} send_dropped={} replica_bytes={} link_connects={} link_failures={} "
       "delivered_in={} replica_other_dropped={} link_queue_dropped={} oversize={}",
       s.submissions, s.rejected, s.resent, s.reductions, s.batches_proposed, s.batches_distilled, s.stragglers,
       s.invalid_reductions, s.batches_delivered, f.core().undelivered(), s.replica_sends, s.resubmissions,
