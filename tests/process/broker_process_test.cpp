@@ -16,6 +16,7 @@
 #include "broker/directory_file.hpp"
 #include "client/group_key.hpp"
 #include "cluster_fixture.hpp"
+#include "cluster_up.hpp"
 
 namespace rampart::test {
 namespace {
@@ -94,6 +95,23 @@ TEST(BrokerProcess, RefusesToStartWithABadDirectory) {
   auto [st, out] = run_cli({"broker", "--config", cluster.config_file().string(), "--id", "0", "--clients", clients_file.string()});
   EXPECT_EQ(st, 2) << out;
   EXPECT_NE(out.find("ed25519 must be 32 bytes"), std::string::npos) << out;
+}
+
+TEST(BrokerProcess, ClusterUpStartsItsBrokers) {
+  LocalCluster cluster(4, "poe", "--brokers 2 --broker-clients 4");
+  const auto& cfg = cluster.config();
+  ClusterUp up(cluster, {});
+  ASSERT_TRUE(up.wait_ready(std::chrono::seconds(60))) << up.output();
+  const std::string out = up.output();
+  for (const auto& b : cfg.brokers) {
+    const std::string id = std::to_string(b.id);
+    EXPECT_NE(out.find("broker " + id + " "), std::string::npos) << out;
+    EXPECT_NE(out.find("udp " + b.host + ":" + std::to_string(b.port)), std::string::npos) << out;
+    const auto log = cluster.dir() / "logs" / ("broker-" + id + ".log");
+    EXPECT_TRUE(wait_for([&] { return slurp(log).find("event=listening") != std::string::npos; }, std::chrono::seconds(30)))
+        << slurp(log);
+  }
+  EXPECT_EQ(up.interrupt(std::chrono::seconds(20)), 0) << up.output();
 }
 
 }  // namespace
