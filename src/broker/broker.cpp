@@ -1,5 +1,7 @@
 #include "broker/broker.hpp"
 
+#include <algorithm>
+
 #include "broker/replica_wire.hpp"
 
 namespace rampart::broker {
@@ -8,6 +10,7 @@ namespace {
 // Timer tokens: kind in the top byte, a generation or batch number below.
 constexpr uint64_t kCloseTimer = uint64_t(1) << 56;
 constexpr uint64_t kReduceTimer = uint64_t(2) << 56;
+constexpr uint64_t kResubmitTimer = uint64_t(3) << 56;
 constexpr uint64_t kTokenMask = (uint64_t(1) << 56) - 1;
 
 }  // namespace
@@ -126,8 +129,26 @@ void Broker::distill(Batch& b) {
   for (size_t i = 0; i < b.size(); ++i)
     if (b.member(i).share && b.is_straggler(i)) ++stats_.invalid_reductions;
   ++stats_.batches_distilled;
-  const Bytes wire = encode(d);
-  for (uint32_t r = 0; r < cfg_.replicas; ++r) host_.send_replica(r, wire);
+  submitting_[b.number()] = Submission{0, cfg_.resubmit_ms, encode(d)};
+  submit_to_replica(b.number());
+}
+
+// One replica at a time: the entry replica forwards the batch to the others, so sending it to
+// every replica would only multiply the broker's upstream bytes (a full batch is ~800 KB).
+void Broker::submit_to_replica(uint64_t number) {
+  auto it = submitting_.find(number);
+  if (it == submitting_.end() || cfg_.replicas == 0) return;  // delivered meanwhile (or nowhere to go)
+  Submission& s = it->second;
+  const uint32_t to = static_cast<uint32_t>((cfg_.id + number + s.attempts) % cfg_.replicas);
+  if (s.attempts > 0) {
+    ++stats_.resubmissions;
+    s.wait_ms = std::min(s.wait_ms * 2, std::max(cfg_.max_resubmit_ms, cfg_.resubmit_ms));
+  }
+  ++s.attempts;
+  ++stats_.replica_sends;
+  host_.send_replica(to, s.wire);
+  // One timer per attempt, so a batch never has two pending: no generation needed.
+  host_.set_timer(kResubmitTimer | number, s.wait_ms);
 }
 
 void Broker::on_replica(uint32_t /*from*/, ByteView msg) {
@@ -155,6 +176,7 @@ void Broker::on_delivered(const DeliveryCert& c) {
   if (!ours) return;
   Batch& b = *it->second;
   b.deliver(c);
+  submitting_.erase(b.number());
   for (size_t i = 0; i < b.size(); ++i) host_.send_client(b.member(i).addr, encode(b.delivery(i)));
   ++stats_.batches_delivered;
 }
@@ -166,18 +188,27 @@ void Broker::on_timer(uint64_t token) {
   } else if (kind == kReduceTimer) {
     auto it = batches_.find(arg);
     if (it != batches_.end() && it->second->stage() == Stage::proposal) distill(*it->second);
+  } else if (kind == kResubmitTimer) {
+    submit_to_replica(arg);
   }
 }
 
+// Delivered batches only, oldest first: a batch in proposal is about to be distilled, and a
+// distilled one is resubmitted until it is delivered; their clients wait for them. (Nothing
+// bounds how many those are while no replica answers: back-pressure on intake is still to do,
+// docs/brokers.md.)
 void Broker::forget_old_batches() {
-  while (batches_.size() > cfg_.max_batches) {
-    auto oldest = batches_.begin();
-    const Batch& b = *oldest->second;
+  for (auto it = batches_.begin(); batches_.size() > cfg_.max_batches && it != batches_.end();) {
+    const Batch& b = *it->second;
+    if (b.stage() != Stage::delivered) {
+      ++it;
+      continue;
+    }
     for (ClientId id : b.entries().ids) {
       auto lb = last_batch_.find(id);
       if (lb != last_batch_.end() && lb->second == b.number()) last_batch_.erase(lb);
     }
-    batches_.erase(oldest);
+    it = batches_.erase(it);
   }
 }
 

@@ -10,6 +10,12 @@
 // Retransmissions: a client that sends again a Submit the broker already placed gets its
 // Inclusion again (batch in proposal) or its Delivery again (batch delivered), so a lost
 // datagram in either direction costs the client one retransmission, never its message.
+//
+// Submission to the replicas: a distilled batch goes to ONE replica, its entry replica
+// (broker + number) mod n, which forwards it to the others. Without a valid Delivered within
+// resubmit_ms it goes to the next replica, the wait doubling up to max_resubmit_ms, forever
+// until delivered: a lost message or a crashed or Byzantine entry replica costs latency, never
+// the batch. For the same reason no batch is forgotten before its delivery.
 #include <map>
 #include <memory>
 #include <optional>
@@ -29,7 +35,10 @@ struct BrokerConfig {
   uint32_t batch_size = 65536;            // entries at which a batch closes
   uint64_t close_timeout_ms = 1000;       // ... or this long after its first entry
   uint64_t reduction_timeout_ms = 2000;   // then wait this long for reductions
-  size_t max_batches = 16;                // closed batches kept (oldest dropped first)
+  size_t max_batches = 16;                // closed batches kept: beyond it the oldest delivered ones
+                                          // are dropped (undelivered ones are always kept)
+  uint64_t resubmit_ms = 1000;            // first wait for a Delivered before the next replica
+  uint64_t max_resubmit_ms = 8000;        // the wait doubles up to this
 };
 
 struct BrokerStats {
@@ -41,6 +50,8 @@ struct BrokerStats {
   uint64_t stragglers = 0;           // over all distilled batches
   uint64_t invalid_reductions = 0;   // shares isolated by splitting
   uint64_t reduction_checks = 0;     // pairing checks spent on reductions
+  uint64_t replica_sends = 0;        // distilled batches sent to a replica (first sends included)
+  uint64_t resubmissions = 0;        // ... of which sent again, to the next replica, on a timeout
 };
 
 class Broker {
@@ -55,6 +66,9 @@ class Broker {
   const BrokerStats& stats() const { return stats_; }
   size_t building() const { return building_.size(); }
   const Batch* batch(uint64_t number) const;
+  // The replica the batch's first copy goes to.
+  uint32_t entry_replica(uint64_t number) const { return static_cast<uint32_t>((cfg_.id + number) % cfg_.replicas); }
+  size_t undelivered() const { return submitting_.size(); }
   // The newest delivery certificate: attached to proposals as the proof that raise is legitimate.
   const std::optional<DeliveryCert>& legitimacy() const { return legitimacy_; }
 
@@ -72,6 +86,15 @@ class Broker {
   void close();
   void distill(Batch& b);
   void forget_old_batches();
+  void submit_to_replica(uint64_t number);
+
+  // Where a distilled batch stands with the replicas: attempts so far (attempt k goes to replica
+  // (broker + number + k) mod n) and the wait before the next one.
+  struct Submission {
+    uint32_t attempts = 0;
+    uint64_t wait_ms = 0;
+    Bytes wire;  // encode(DistilledBatch), kept for the resubmissions
+  };
 
   BrokerConfig cfg_;
   const Directory& dir_;
@@ -84,6 +107,7 @@ class Broker {
   std::map<uint64_t, std::unique_ptr<Batch>> batches_;
   std::unordered_map<ClientId, uint64_t> last_batch_;  // id -> newest batch holding it
   std::optional<DeliveryCert> legitimacy_;
+  std::unordered_map<uint64_t, Submission> submitting_;  // batch number -> its submission
 };
 
 }  // namespace rampart::broker

@@ -2,8 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "broker/replica_wire.hpp"
-
 namespace rampart::broker {
 namespace {
 
@@ -72,15 +70,26 @@ void UdpFront::send_client(ClientAddr to, Bytes msg) {
 }
 
 void UdpFront::send_replica(uint32_t replica, Bytes msg) {
-  if (replica != 0) return;  // one copy per batch is enough to account for it
-  ++counters_.batches_held;
-  counters_.held_bytes += msg.size();
-  auto m = decode_replica_message(msg);
-  if (m && std::holds_alternative<DistilledBatch>(*m)) {
-    const auto& b = std::get<DistilledBatch>(*m);
-    spdlog::info("event=distilled number={} entries={} stragglers={} aggregate={} raise={} bytes={}", b.number,
-                 b.entries.size(), b.stragglers.size(), b.has_aggregate, b.raise, msg.size());
+  ++counters_.replica_sends;
+  counters_.replica_bytes += msg.size();
+  // kind u8, broker u32, number u64: the number from the header, without decoding the batch.
+  uint64_t number = 0;
+  for (size_t i = 0; i < 8 && 5 + i < msg.size(); ++i) number |= uint64_t(msg[5 + i]) << (8 * i);
+  if (number > logged_number_) {
+    logged_number_ = number;
+    if (const Batch* b = core_.batch(number)) {
+      const auto& d = b->distilled();
+      spdlog::info("event=distilled number={} entries={} stragglers={} aggregate={} raise={} bytes={}", number,
+                   d.entries.size(), d.stragglers.size(), d.has_aggregate, d.raise, msg.size());
+    }
   }
+  spdlog::debug("event=to_replica number={} replica={} bytes={}", number, replica, msg.size());
+  if (to_replica_) to_replica_(replica, std::move(msg));
+}
+
+void UdpFront::on_replica(uint32_t from, ByteView msg) {
+  core_.on_replica(from, msg);
+  flush();
 }
 
 uint64_t UdpFront::now_ms() {

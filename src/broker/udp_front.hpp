@@ -6,10 +6,12 @@
 // A client's address is its IPv4 endpoint packed into the core's ClientAddr (address << 16 |
 // port), so no table grows with spoofed sources; IPv6 datagrams are counted and dropped.
 //
-// Replica links do not exist yet (the replica side of issue 17): a distilled batch is held
-// (the core keeps its newest batches) and logged, not sent; no batch is ever delivered.
+// Distilled batches leave through the replica sink (ReplicaLinks in `rampart broker`); the
+// replicas' Delivered frames come back through on_replica. Without a sink a batch is only
+// logged and held (the core resubmits it on its timer, to nowhere).
 #include <asio.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -20,8 +22,8 @@ namespace rampart::broker {
 
 struct FrontCounters {
   uint64_t ipv6_dropped = 0;
-  uint64_t batches_held = 0;   // distilled, kept for the replica side that is not there yet
-  uint64_t held_bytes = 0;     // their wire size
+  uint64_t replica_sends = 0;  // distilled batches handed to the replica sink (resubmissions too)
+  uint64_t replica_bytes = 0;  // their wire size
   uint64_t send_dropped = 0;   // answers dropped because the send queue was full
 };
 
@@ -30,6 +32,10 @@ class UdpFront final : public BrokerHost {
   UdpFront(asio::io_context& io, BrokerConfig cfg, const Directory& dir, const crypto::ThresholdVerifier* group);
   Result<uint16_t> bind(const std::string& host, uint16_t port);
   void start();  // begins receiving; io.run() drives everything
+  using ReplicaSink = std::function<void(uint32_t replica, Bytes msg)>;
+  void set_replica_sink(ReplicaSink sink) { to_replica_ = std::move(sink); }
+  // A frame from replica `from` (a Delivered): to the core, then its answers to the clients.
+  void on_replica(uint32_t from, ByteView msg);
 
   const Broker& core() const { return core_; }
   const net::UdpCounters& udp() const { return udp_.counters(); }
@@ -52,6 +58,8 @@ class UdpFront final : public BrokerHost {
   std::vector<net::Datagram> in_, out_;
   bool write_wait_ = false;
   FrontCounters counters_;
+  ReplicaSink to_replica_;
+  uint64_t logged_number_ = 0;  // the newest batch logged as distilled
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

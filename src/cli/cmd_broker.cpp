@@ -1,9 +1,6 @@
-// `rampart broker --config DIR/cluster.toml --id I --clients FILE`: one distillation broker
-// (docs/brokers.md). Clients reach it over UDP at the port cluster.toml gives broker I.
-//
-// What it cannot do yet: talk to replicas. Without the replica side of issue 17 it takes
-// submissions, proposes, collects reductions and distils batches, then holds them (logged as
-// event=distilled); no batch is ordered or delivered, so clients never get a delivery.
+// `rampart broker --config DIR/cluster.toml --id I [--clients FILE]`: one distillation broker
+// (docs/brokers.md). Clients reach it over UDP at the port cluster.toml gives broker I; it
+// reaches the replicas over their client ports (broker/replica_links.hpp), with its own key.
 #include <spdlog/spdlog.h>
 
 #include <asio.hpp>
@@ -11,6 +8,8 @@
 #include <cstdio>
 
 #include "broker/directory_file.hpp"
+#include "broker/replica_links.hpp"
+#include "broker/replica_wire.hpp"
 #include "broker/udp_front.hpp"
 #include "cli/commands.hpp"
 #include "client/group_key.hpp"
@@ -23,7 +22,7 @@ struct Args {
   std::string config, clients, log_level = "info";
   uint32_t id = 0;
   uint32_t batch_size = 65536;
-  uint64_t close_ms = 1000, reduction_ms = 2000, stats_ms = 5000;
+  uint64_t close_ms = 1000, reduction_ms = 2000, resubmit_ms = 1000, stats_ms = 5000;
 };
 
 int fail(int code, const std::string& why) {
@@ -32,17 +31,31 @@ int fail(int code, const std::string& why) {
   return code;
 }
 
-void log_stats(const broker::UdpFront& f) {
+void log_stats(const broker::UdpFront& f, const broker::ReplicaLinks& links) {
   const auto& s = f.core().stats();
   const auto& u = f.udp();
+  const auto& l = links.counters();
   spdlog::info(
       "event=stats submissions={} rejected={} resent={} reductions={} proposed={} distilled={} stragglers={} "
-      "invalid_reductions={} datagrams_in={} datagrams_out={} truncated={} send_errors={} send_dropped={} held_batches={} "
-      "held_bytes={}",
+      "invalid_reductions={} delivered={} undelivered={} replica_sends={} resubmissions={} datagrams_in={} "
+      "datagrams_out={} truncated={} send_errors={} send_dropped={} replica_bytes={} link_connects={} link_failures={} "
+      "delivered_in={} replica_other_dropped={} link_queue_dropped={} oversize={}",
       s.submissions, s.rejected, s.resent, s.reductions, s.batches_proposed, s.batches_distilled, s.stragglers,
-      s.invalid_reductions, u.datagrams_in, u.datagrams_out, u.truncated, u.send_errors, f.counters().send_dropped,
-      f.counters().batches_held,
-      f.counters().held_bytes);
+      s.invalid_reductions, s.batches_delivered, f.core().undelivered(), s.replica_sends, s.resubmissions,
+      u.datagrams_in, u.datagrams_out, u.truncated, u.send_errors, f.counters().send_dropped,
+      f.counters().replica_bytes, l.connects, l.failures, l.delivered_in, l.other_dropped, l.queue_dropped, l.oversize);
+}
+
+// Whether a full batch of 8-byte payloads (the driver's default) with one aggregate fits the
+// replicas' frame limit. A batch that does not is refused at send time (event=batch_too_large);
+// saying so at start saves finding out from a stalled cluster.
+bool full_batch_fits(uint32_t broker_id, uint32_t batch_size) {
+  broker::DistilledBatch probe;
+  probe.broker = broker_id;
+  probe.has_aggregate = true;
+  const Bytes payload(8, 0);
+  for (uint32_t i = 0; i < batch_size; ++i) probe.entries.push(i, payload);
+  return broker::encode(probe).size() <= client::Session::kMaxFrame;
 }
 
 int run(const Args& a) {
@@ -52,14 +65,20 @@ int run(const Args& a) {
   for (const auto& b : cfg->brokers)
     if (b.id == a.id) me = &b;
   if (!me) return fail(2, "no broker " + std::to_string(a.id) + " in " + a.config);
-  // The broker's own key: not used by the core yet (replica links will authenticate with it),
-  // but a broker must not start with a key file that is missing, exposed or not its own.
+  // The broker's own key opens its channels to the replicas (cluster.toml lists its public half,
+  // which replicas accept as a relay's); refused if missing, exposed or not its own.
   auto secrets = keys::load_secrets(cfg->resolve(me->key_file));
   if (!secrets) return fail(3, secrets.error().message);
   if (secrets->role != "broker" || secrets->id != a.id) return fail(3, "key file " + me->key_file + " is not broker " + std::to_string(a.id) + "'s");
   auto group = client::make_group_verifier(*cfg);
   if (!group) return fail(3, group.error().message);
-  auto dir = broker::load_directory(a.clients);
+  if (secrets->ed25519_secret.size() != 64) return fail(3, "key file " + me->key_file + " has no Ed25519 key");
+  client::SigningKey key{Bytes(secrets->ed25519_secret.begin() + 32, secrets->ed25519_secret.end()), secrets->ed25519_secret};
+  // The directory replicas check batches against (cluster.toml's `clients`) unless told otherwise.
+  std::string clients = a.clients;
+  if (clients.empty() && !cfg->clients.empty()) clients = cfg->resolve(cfg->clients).string();
+  if (clients.empty()) return fail(2, "no client directory: pass --clients or set clients = FILE in " + a.config);
+  auto dir = broker::load_directory(clients);
   if (!dir) return fail(2, dir.error().message);
 
   broker::BrokerConfig bc;
@@ -68,13 +87,22 @@ int run(const Args& a) {
   bc.batch_size = a.batch_size;
   bc.close_timeout_ms = a.close_ms;
   bc.reduction_timeout_ms = a.reduction_ms;
+  bc.resubmit_ms = a.resubmit_ms;
   asio::io_context io;
   broker::UdpFront front(io, bc, **dir, group->get());
   auto port = front.bind(me->host, me->port);
   if (!port) return fail(3, port.error().message);
+  broker::ReplicaLinks links(io, *cfg, std::move(key), [&front](uint32_t r, ByteView m) { front.on_replica(r, m); });
+  front.set_replica_sink([&links](uint32_t r, Bytes m) { links.send(r, std::move(m)); });
   front.start();
-  spdlog::info("event=listening udp={}:{} clients={} batch_size={} close_ms={} reduction_ms={} replica_links=none",
-               me->host, *port, (*dir)->size(), bc.batch_size, bc.close_timeout_ms, bc.reduction_timeout_ms);
+  spdlog::info("event=listening udp={}:{} clients={} batch_size={} close_ms={} reduction_ms={} resubmit_ms={} replicas={}",
+               me->host, *port, (*dir)->size(), bc.batch_size, bc.close_timeout_ms, bc.reduction_timeout_ms,
+               bc.resubmit_ms, bc.replicas);
+
+  if (!full_batch_fits(a.id, bc.batch_size))
+    spdlog::warn("event=batch_size_too_large batch_size={} limit={} hint=\"a full batch of 8-byte payloads exceeds the "
+                 "replicas' frame limit; lower --batch-size\"",
+                 bc.batch_size, client::Session::kMaxFrame);
 
   asio::signal_set stop(io, SIGINT, SIGTERM);
   stop.async_wait([&](const asio::error_code&, int) { io.stop(); });
@@ -83,28 +111,30 @@ int run(const Args& a) {
     stats.expires_after(std::chrono::milliseconds(a.stats_ms));
     stats.async_wait([&](const asio::error_code& ec) {
       if (ec) return;
-      log_stats(front);
+      log_stats(front, links);
       tick();
     });
   };
   tick();
   io.run();
-  log_stats(front);
+  log_stats(front, links);
   return 0;
 }
 
 }  // namespace
 
 static Command reg("broker", [](CLI::App& app) {
-  auto* cmd = app.add_subcommand("broker", "run one distillation broker (UDP; no replica links yet: batches are distilled and held)");
+  auto* cmd = app.add_subcommand("broker", "run one distillation broker (clients over UDP, replicas over their client ports)");
   auto a = std::make_shared<Args>();
   cmd->add_option("--config", a->config, "cluster.toml")->required();
   cmd->add_option("--id", a->id, "this broker's id")->required();
-  cmd->add_option("--clients", a->clients, "client directory (docs/brokers.md) until sign-up exists")->required();
+  cmd->add_option("--clients", a->clients, "client directory (docs/brokers.md) until sign-up exists; default: cluster.toml's clients");
   cmd->add_option("--batch-size", a->batch_size, "entries at which a batch closes")->default_val(a->batch_size)
       ->check(CLI::Range(1u, broker::kMaxBatchEntries));
   cmd->add_option("--close-ms", a->close_ms, "close a batch this long after its first entry")->default_val(a->close_ms);
   cmd->add_option("--reduction-ms", a->reduction_ms, "wait this long for reductions")->default_val(a->reduction_ms);
+  cmd->add_option("--resubmit-ms", a->resubmit_ms, "first wait for a delivery before the next replica (doubles up to 8 s)")
+      ->default_val(a->resubmit_ms)->check(CLI::Range(uint64_t(1), uint64_t(8000)));
   cmd->add_option("--stats-ms", a->stats_ms, "log counters this often")->default_val(a->stats_ms);
   cmd->add_option("--log-level", a->log_level, "trace|debug|info|warn|error");
   cmd->callback([a] {

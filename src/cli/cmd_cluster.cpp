@@ -1,6 +1,7 @@
 // `rampart cluster up [--replicas N] [--brokers B] [--dir DIR] [--app kv|wallet] [--gossip]`: a
 // local cluster on loopback. Generates keys and DIR/cluster.toml when DIR has none, starts N
-// replica processes of this same binary (with --gossip also a gossip module the replicas announce
+// replica processes of this same binary and B brokers (with new keys, also --broker-clients
+// broker-path clients: DIR/clients.toml and DIR/keys/broker-clients.key) (with --gossip also a gossip module the replicas announce
 // final blocks to, and an observer that keeps a verified copy of the ledger; for a wallet cluster
 // also an HTTPS gateway with its dashboard, under a self-signed certificate made in DIR/gateway),
 // prints where everything is, and stops every child on Ctrl-C / SIGTERM.
@@ -18,6 +19,7 @@
 #include <optional>
 #include <vector>
 
+#include "broker/client_keys.hpp"
 #include "cli/commands.hpp"
 #include "client/wallet_keys.hpp"
 #include "common/config.hpp"
@@ -31,7 +33,7 @@ namespace fs = std::filesystem;
 namespace {
 
 struct Args {
-  uint32_t replicas = 4, brokers = 0;
+  uint32_t replicas = 4, brokers = 0, broker_clients = 64;
   std::string dir = "cluster", protocol = "poe", crypto = "bls", auth = "ed25519", app = "kv";
   uint32_t admins = 1;
   uint16_t base_port = 7000;
@@ -149,6 +151,11 @@ int cluster_up(const Args& a) {
     if (r && a.app == "wallet") {
       if (auto st = client::make_wallet_cluster(*r, dir, a.admins); !st) r = st.error();
     }
+    // Brokers need a client directory (the replicas check batches against it), so their clients
+    // come with the keys: `rampart broker-client` plays them.
+    if (r && a.brokers > 0 && a.broker_clients > 0) {
+      if (auto st = broker::add_client_set_to_cluster(dir, a.broker_clients); !st) r = st.error();
+    }
     if (!r) {
       std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
       return 1;
@@ -212,6 +219,18 @@ int cluster_up(const Args& a) {
     c.pid = spawn(exe, args, c.log, old);
     kids.push_back(c);
   }
+  // Brokers only once their directory exists: without it they refuse to start.
+  const size_t first_broker = kids.size();
+  if (!cfg->clients.empty()) {
+    for (const auto& b : cfg->brokers) {
+      Child c{-1, "broker " + std::to_string(b.id), dir / "logs" / ("broker-" + std::to_string(b.id) + ".log")};
+      c.pid = spawn(exe, {"broker", "--config", config.string(), "--id", std::to_string(b.id)}, c.log, old);
+      kids.push_back(c);
+    }
+  } else if (!cfg->brokers.empty()) {
+    std::printf("note: %s names no client directory (clients = FILE); brokers not started\n", config.c_str());
+  }
+  const size_t brokers_started = kids.size() - first_broker;
   if (gs) {
     Child o{-1, "observer", dir / "logs" / "observer.log"};
     o.pid = spawn(exe, {"observer", "--config", config.string(), "--gossip", gs->api, "--data", (dir / "data" / "observer").string()},
@@ -255,6 +274,13 @@ int cluster_up(const Args& a) {
                 r.host.c_str(), r.peer_port, r.host.c_str(), r.client_port, r.host.c_str(), r.metrics_port);
     std::printf("             data %s  log %s/logs/replica-%u.log\n", cfg->resolve(r.data_dir).c_str(), dir.c_str(), r.id);
   }
+  for (size_t i = 0; i < brokers_started; ++i) {
+    const auto& b = cfg->brokers[i];
+    std::printf("  broker %u   pid %d  udp %s:%u  clients %s  log %s/logs/broker-%u.log\n", b.id, kids[first_broker + i].pid,
+                b.host.c_str(), b.port, cfg->resolve(cfg->clients).c_str(), dir.c_str(), b.id);
+  }
+  if (brokers_started > 0)
+    std::printf("try:  rampart broker-client --config %s --broker 0 --clients 8 --messages 10\n", config.c_str());
   if (gs) {
     std::printf("  gossip   module api %s (%s), log %s/logs/gossip.log\n", gs->api.c_str(), gs->ini.c_str(), dir.c_str());
     std::printf("  observer data %s/data/observer (rampart ledger verify --config %s --data %s/data/observer), log %s/logs/observer.log\n",
@@ -335,7 +361,9 @@ static Command reg("cluster", [](CLI::App& app) {
   auto a = std::make_shared<Args>();
   auto* up = cl->add_subcommand("up", "start a local cluster on loopback (generates keys if needed)");
   up->add_option("--replicas", a->replicas, "number of replicas")->default_val(4);
-  up->add_option("--brokers", a->brokers, "number of brokers (keys only for now)")->default_val(0);
+  up->add_option("--brokers", a->brokers, "number of brokers (for new keys); every broker in cluster.toml is started")->default_val(0);
+  up->add_option("--broker-clients", a->broker_clients, "broker-path clients to create with new keys when there are brokers")
+      ->default_val(a->broker_clients);
   up->add_option("--dir", a->dir, "cluster folder")->default_val("cluster");
   up->add_option("--protocol", a->protocol, "poe | poe-mac | pbft (for new keys)")->default_val("poe")->check(CLI::IsMember({"poe", "poe-mac", "pbft"}));
   up->add_option("--crypto", a->crypto, "bls | fake (for new keys)")->default_val(a->crypto)->check(CLI::IsMember({"bls", "fake"}));

@@ -1,6 +1,9 @@
-// `rampart keygen --replicas N --brokers B --out DIR`: trusted-dealer key generation.
+// `rampart keygen --replicas N --brokers B [--broker-clients C] --out DIR`: trusted-dealer key
+// generation. --broker-clients also writes the broker path's client directory (DIR/clients.toml,
+// named by cluster.toml's `clients`) and those clients' secret keys (DIR/keys/broker-clients.key).
 #include <cstdio>
 
+#include "broker/client_keys.hpp"
 #include "cli/commands.hpp"
 #include "client/wallet_keys.hpp"
 #include "keys/keygen.hpp"
@@ -13,6 +16,7 @@ static Command reg("keygen", [](CLI::App& app) {
   auto out = std::make_shared<std::string>();
   auto app_name = std::make_shared<std::string>("kv");
   auto admins = std::make_shared<uint32_t>(1);
+  auto broker_clients = std::make_shared<uint32_t>(0);
   cmd->add_option("--replicas", opt->replicas, "number of replicas (3f+1)")->default_val(4);
   cmd->add_option("--brokers", opt->brokers, "number of brokers")->default_val(0);
   cmd->add_option("--relays", opt->relays, "relay keys to create (keys/relay-I.key): connections that carry other clients' requests")->default_val(0);
@@ -27,17 +31,27 @@ static Command reg("keygen", [](CLI::App& app) {
   cmd->add_option("--checkpoint-interval", opt->checkpoint_interval, "batches between checkpoints")->default_val(64);
   cmd->add_option("--app", *app_name, "kv | wallet: the state machine the cluster runs")->default_val("kv")->check(CLI::IsMember({"kv", "wallet"}));
   cmd->add_option("--admins", *admins, "wallet: admin accounts to create (keys/admin-I.key)")->default_val(1);
+  cmd->add_option("--broker-clients", *broker_clients,
+                  "broker-path clients to create: DIR/clients.toml (public, with proofs of possession) and "
+                  "DIR/keys/broker-clients.key (their secret keys)")
+      ->default_val(0)->check(CLI::Range(0u, 1u << 20));
   cmd->add_option("--out", *out, "output folder")->required();
-  cmd->callback([opt, out, app_name, admins] {
+  cmd->callback([opt, out, app_name, admins, broker_clients] {
     auto r = keys::keygen(*opt, *out);
     if (r && *app_name == "wallet") {
       if (auto st = client::make_wallet_cluster(*r, *out, *admins); !st) r = st.error();
+    }
+    if (r && *broker_clients > 0) {
+      if (auto st = broker::add_client_set_to_cluster(*out, *broker_clients); !st) r = st.error();
     }
     if (!r) {
       std::fprintf(stderr, "error: %s\n", r.error().message.c_str());
       exit_code = 1;
       return;
     }
+    if (*broker_clients > 0)
+      std::printf("broker clients: %u in %s/%s (keys in %s/%s, mode 0600)\n", *broker_clients, out->c_str(),
+                  broker::kClientDirectoryFile, out->c_str(), broker::kClientSecretsFile);
     if (*app_name == "wallet")
       std::printf("app wallet: %u admin account key(s) in %s/keys/admin-I.key\n", *admins, out->c_str());
     std::printf("wrote %s/cluster.toml and %u replica + %u broker + %u relay key files in %s/keys (mode 0600)\n",

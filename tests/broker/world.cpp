@@ -13,10 +13,7 @@ struct World::BrokerNode final : BrokerHost {
   void send_client(ClientAddr to, Bytes msg) override {
     w.send({Packet::To::client, id, static_cast<uint32_t>(to), std::move(msg)});
   }
-  void send_replica(uint32_t replica, Bytes msg) override {
-    // One replica stands for all: the others' copies are the same batch.
-    if (replica == 0) w.send({Packet::To::replica, id, 0, std::move(msg)});
-  }
+  void send_replica(uint32_t replica, Bytes msg) override { w.send({Packet::To::replica, id, replica, std::move(msg)}); }
   uint64_t now_ms() override { return w.now_; }
   void set_timer(uint64_t token, uint64_t after_ms) override { w.timers_.push_back({w.now_ + after_ms, true, id, token}); }
 };
@@ -98,10 +95,13 @@ void World::replica_receive(const Bytes& data, uint32_t broker) {
     replica_rejections.push_back(v.error().message);
     return;
   }
-  ordered.push_back(b);
+  const bool seen = std::ranges::any_of(ordered, [&](const DistilledBatch& o) { return o.broker == b.broker && o.number == b.number; });
+  if (!seen) ordered.push_back(b);
   if (!replicas_answer) return;
-  const DeliveryCert c = certify(broker, b.number, height_++, v->amended_root);
-  send({Packet::To::broker, broker, kFromReplicas, encode(Delivered{c})});
+  auto known = certified_.find({broker, b.number});
+  if (known == certified_.end())
+    known = certified_.emplace(std::pair{broker, b.number}, certify(broker, b.number, height_++, v->amended_root)).first;
+  send({Packet::To::broker, broker, kFromReplicas, encode(Delivered{known->second})});
 }
 
 void World::run() {

@@ -4,11 +4,13 @@
 // run() delivers queued packets until none is left; advance(ms) moves the clock and fires the
 // timers that fall due (each followed by run()). A test may drop or rewrite any packet.
 //
-// The replica stand-in does what the replica side will (issue 17): it checks each distilled
-// batch in full (broker::verify_distilled), orders it at the next height and answers with a
-// delivery certificate signed by t of the n threshold shares.
+// The replica stand-in does what the replica side will (issue 17): whichever replica a distilled
+// batch is sent to, it checks it in full (broker::verify_distilled), orders it at the next height
+// and answers with a delivery certificate signed by t of the n threshold shares; a batch it
+// already ordered gets the same certificate again (as a replica answers a resubmission).
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -32,7 +34,8 @@ inline constexpr uint32_t kFromReplicas = UINT32_MAX;
 struct Packet {
   enum class To { broker, client, replica } to;
   uint32_t broker = 0;  // the broker it goes to or comes from
-  uint32_t client = 0;  // the client it goes to or comes from (ClientAddr = client index); kFromReplicas
+  uint32_t client = 0;  // the client it goes to or comes from (ClientAddr = client index); kFromReplicas;
+                        // for To::replica, the replica it is sent to
   Bytes data;
   bool is(uint8_t kind) const { return !data.empty() && data[0] == kind; }
 };
@@ -69,7 +72,7 @@ class World {
   // Return true to drop a packet; may also rewrite it. Called once per packet, when sent.
   std::function<bool(Packet&)> filter;
   bool replicas_answer = true;
-  std::vector<DistilledBatch> ordered;             // batches the replica stand-in accepted
+  std::vector<DistilledBatch> ordered;             // batches the replica stand-in accepted (once each)
   std::vector<std::string> replica_rejections;     // why it refused others
   uint64_t packets = 0, dropped = 0;
 
@@ -95,6 +98,7 @@ class World {
   std::vector<Timer> timers_;
   uint64_t now_ = 0;
   uint64_t height_;
+  std::map<std::pair<uint32_t, uint64_t>, DeliveryCert> certified_;  // (broker, number) -> its certificate
 };
 
 }  // namespace rampart::broker::testing
