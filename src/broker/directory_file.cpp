@@ -33,7 +33,7 @@ Status save_directory(const std::filesystem::path& file, const std::vector<Clien
   return {};
 }
 
-Result<std::unique_ptr<MemoryDirectory>> load_directory(const std::filesystem::path& file) {
+Result<std::unique_ptr<MemoryDirectory>> load_directory(const std::filesystem::path& file, bool check_proofs) {
   toml::table root;
   try {
     root = toml::parse_file(file.string());
@@ -57,13 +57,21 @@ Result<std::unique_ptr<MemoryDirectory>> load_directory(const std::filesystem::p
     RAMPART_TRY(blsb);
     auto popb = hex_field(*t, "pop", crypto::bls::kSignatureSize, i);
     RAMPART_TRY(popb);
+    crypto::ed25519::PublicKey edk;
+    std::copy(ed->begin(), ed->end(), edk.begin());
+    if (dir->find(static_cast<ClientId>(*id))) return err("clients: client id " + std::to_string(*id) + " appears twice");
+    if (!check_proofs) {
+      // Keys our own keygen made: on the curve is checked (a typo'd file fails), the subgroup
+      // check and the proof (~0.2 ms and ~1.6 ms a client) are skipped.
+      auto p = crypto::bls::decode_g1_on_curve(*blsb);
+      if (!p) return err("clients: client " + std::to_string(*id) + ": " + p.error().message);
+      dir->add_trusted(static_cast<ClientId>(*id), {edk, crypto::bls::PublicKey{*p}});
+      continue;
+    }
     auto pk = crypto::bls::PublicKey::from_bytes(*blsb);
     if (!pk) return err("clients: client " + std::to_string(*id) + ": " + pk.error().message);
     auto pop = crypto::bls::Signature::from_bytes(*popb);
     if (!pop) return err("clients: client " + std::to_string(*id) + ": " + pop.error().message);
-    crypto::ed25519::PublicKey edk;
-    std::copy(ed->begin(), ed->end(), edk.begin());
-    if (dir->find(static_cast<ClientId>(*id))) return err("clients: client id " + std::to_string(*id) + " appears twice");
     auto st = dir->add(static_cast<ClientId>(*id), edk, *pk, *pop);
     if (!st) return err("clients: client " + std::to_string(*id) + ": " + st.error().message);
   }

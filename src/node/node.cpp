@@ -120,7 +120,7 @@ Status NodeImpl::init() {
   if (!cfg.clients.empty()) {
     // Every proof of possession is checked here (~1.6 ms each): a directory of a million clients
     // takes a while; sign-up through consensus will replace the file (issue 17).
-    auto d = broker::load_directory(cfg.resolve(cfg.clients));
+    auto d = broker::load_directory(cfg.resolve(cfg.clients), !opt.trusted_directory);
     if (!d) return err("client directory " + cfg.clients + ": " + d.error().message);
     directory = std::move(*d);
     spdlog::info("event=client_directory clients={}", directory->size());

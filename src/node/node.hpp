@@ -23,6 +23,7 @@ struct NodeOptions {
   // crypto = "fake" puts fake_seed in cluster.toml, from which anyone derives every replica's
   // keys: refused unless asked for (tests, `cluster up --crypto fake`).
   bool allow_fake_crypto = false;
+  bool trusted_directory = false;  // load cluster.toml `clients` without checking proofs of possession
   // HOST:PORT of a local gossip module's API: every final block is announced there (empty: none).
   std::string gossip_api;
   // HOST:PORT: serve the wallet's verifiable reads from this replica's final blocks (empty: no).

@@ -1,0 +1,326 @@
+// `rampart bench broker`: the broker path end to end on this machine (issue 17's goals).
+//
+// Four local replica processes order distilled batches that a load broker in this process
+// replays, the way Chop Chop's own evaluation loads its servers: the batches are generated
+// before the run from every client's key (the aggregate is one signature by the sum of the
+// clients' secret keys, which is exactly the aggregate of their individual signatures), and
+// the replicas still check each batch in full (its entry replica and one more witness). Each
+// batch goes to one entry replica, round robin, with a window of batches in flight; one is
+// counted when a Delivered comes back whose certificate verifies under the group key.
+//
+// Beside that load, honest clients run the whole protocol over UDP through a real broker
+// process (`rampart broker-client`), so their end-to-end latency is measured under it.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <asio.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <map>
+#include <thread>
+
+#include "cli/bench.hpp"
+#include "cli/bench_local.hpp"
+#include "broker/client_keys.hpp"
+#include "broker/entries.hpp"
+#include "broker/replica_links.hpp"
+#include "broker/replica_wire.hpp"
+#include "broker/verify.hpp"
+#include "cli/commands.hpp"
+#include "client/group_key.hpp"
+#include "keys/keygen.hpp"
+#include "keys/secrets.hpp"
+
+namespace rampart::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct Args {
+  uint32_t clients = 16384;  // entries per distilled batch (every client once)
+  uint32_t batches = 256;    // generated before the run
+  uint32_t window = 8;       // batches in flight
+  uint32_t honest = 8;       // clients through a real broker over UDP (0: none)
+  double duration = 10;
+  std::string protocol = "poe";
+  std::string json;
+  bool keep = false;
+};
+
+double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// The batches the load broker replays: batch i holds every load client once, at seq (raise) i,
+// with an 8-byte payload (batch number, client id), so each is new and executes.
+std::vector<Bytes> generate(const Args& a, const std::vector<broker::ClientSecrets>& secrets) {
+  std::vector<crypto::bls::SecretKey> sks;
+  for (uint32_t i = 0; i < a.clients; ++i) sks.push_back(secrets[i].bls);
+  const auto sum = crypto::bls::sum_secret_keys(sks).value();
+  std::vector<Bytes> out;
+  for (uint32_t n = 1; n <= a.batches; ++n) {
+    broker::DistilledBatch b;
+    b.broker = 0;
+    b.number = n;
+    b.raise = n;
+    b.entries.ids.reserve(a.clients);
+    for (uint32_t id = 0; id < a.clients; ++id) {
+      Writer w;
+      w.u32(n);
+      w.u32(id);
+      b.entries.push(id, w.data());
+    }
+    b.has_aggregate = true;
+    b.aggregate = crypto::bls::sign(sum, broker::reduce_statement(broker::batch_roots(b).root)).to_bytes();
+    out.push_back(broker::encode(b));
+  }
+  return out;
+}
+
+pid_t spawn(const fs::path& log, std::vector<std::string> args) {
+  const std::string exe = fs::read_symlink("/proc/self/exe");
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  FILE* f = std::fopen(log.c_str(), "a");
+  if (f) {
+    ::dup2(fileno(f), 1);
+    ::dup2(fileno(f), 2);
+  }
+  std::vector<char*> argv{const_cast<char*>(exe.c_str())};
+  for (auto& s : args) argv.push_back(s.data());
+  argv.push_back(nullptr);
+  ::execv(exe.c_str(), argv.data());
+  ::_exit(127);
+}
+
+// The load broker: the window of batches, their latencies, what was delivered.
+class LoadBroker {
+ public:
+  LoadBroker(const ClusterConfig& cfg, client::SigningKey key, std::vector<Bytes> batches, uint32_t window,
+             std::shared_ptr<const crypto::ThresholdVerifier> group)
+      : cfg_(cfg), batches_(std::move(batches)), window_(window), group_(std::move(group)),
+        links_(io_, cfg, std::move(key), [this](uint32_t, ByteView m) { on_delivered(m); }) {}
+
+  void start() {
+    asio::post(io_, [this] {
+      for (uint32_t i = 0; i < window_; ++i) send_next();
+    });
+    thread_ = std::thread([this] {
+      auto guard = asio::make_work_guard(io_);
+      io_.run();
+    });
+  }
+  void stop() {
+    io_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  uint64_t delivered_ops() const { return ops_.load(); }
+  uint64_t delivered_batches() const { return batches_done_.load(); }
+  uint64_t bad_certificates() const { return bad_.load(); }
+  bool exhausted() const { return next_.load() > batches_.size() && batches_done_.load() == sent_.load(); }
+  // Delivery latencies (ms) of batches delivered after `from` (seconds since start()).
+  std::vector<double> latencies_after(double from) {
+    std::lock_guard lk(mu_);
+    std::vector<double> v;
+    for (auto& [at, ms] : lat_)
+      if (at >= from) v.push_back(ms);
+    return v;
+  }
+  Clock::time_point started = Clock::now();
+
+ private:
+  void send_next() {
+    const uint64_t n = next_++;
+    if (n > batches_.size()) return;
+    sent_at_[n] = Clock::now();
+    sent_++;
+    links_.send(static_cast<uint32_t>(n % cfg_.n()), batches_[n - 1]);
+  }
+  void on_delivered(ByteView m) {
+    auto msg = broker::decode_replica_message(m);
+    auto* d = msg ? std::get_if<broker::Delivered>(&*msg) : nullptr;
+    if (!d || !sent_at_.count(d->cert.number)) return;
+    const auto& c = d->cert;
+    if (!group_->verify_group(broker::delivery_statement(c.broker, c.number, c.height, c.amended_root), c.group_sig)) {
+      bad_++;
+      return;
+    }
+    const double ms = std::chrono::duration<double, std::milli>(Clock::now() - sent_at_[c.number]).count();
+    sent_at_.erase(c.number);
+    {
+      std::lock_guard lk(mu_);
+      lat_.emplace_back(seconds_since(started), ms);
+    }
+    ops_ += broker::decode_replica_message(batches_[c.number - 1]).ok() ? entries_of(c.number) : 0;
+    batches_done_++;
+    send_next();
+  }
+  uint64_t entries_of(uint64_t n) {
+    auto it = entries_.find(n);
+    if (it != entries_.end()) return it->second;
+    auto msg = broker::decode_replica_message(batches_[n - 1]);
+    const uint64_t e = std::get<broker::DistilledBatch>(*msg).entries.size();
+    entries_[n] = e;
+    return e;
+  }
+
+  const ClusterConfig& cfg_;
+  std::vector<Bytes> batches_;
+  uint32_t window_;
+  std::shared_ptr<const crypto::ThresholdVerifier> group_;
+  asio::io_context io_;
+  broker::ReplicaLinks links_;
+  std::thread thread_;
+  std::map<uint64_t, Clock::time_point> sent_at_;  // io thread only
+  std::map<uint64_t, uint64_t> entries_;
+  std::atomic<uint64_t> next_{1}, sent_{0}, ops_{0}, batches_done_{0}, bad_{0};
+  std::mutex mu_;
+  std::vector<std::pair<double, double>> lat_;
+};
+
+double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())))];
+}
+
+int bench_broker(const Args& a) {
+  std::string tmpl = (fs::temp_directory_path() / "rampart-bench-broker-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) return 1;
+  const fs::path dir = tmpl;
+  keys::KeygenOptions ko;
+  ko.replicas = 4;
+  ko.brokers = 2;  // 0: the load broker (this process), 1: the honest clients' broker
+  ko.protocol = a.protocol;
+  ko.batch_size = 4000;
+  ko.base_port = bench::free_base_port(4);
+  auto cfg = keys::keygen(ko, dir);
+  if (!cfg) {
+    std::fprintf(stderr, "error: %s\n", cfg.error().message.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "bench broker: generating %u load clients and %u honest ones (keys, proofs of possession)...\n",
+               a.clients, a.honest);
+  if (auto st = broker::add_client_set_to_cluster(dir, a.clients + a.honest); !st) {
+    std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
+    return 1;
+  }
+  auto loaded = load_config(dir / "cluster.toml");
+  auto secrets = broker::load_client_secrets(dir / broker::kClientSecretsFile);
+  auto group = client::make_group_verifier(*loaded);
+  auto bkeys = keys::load_secrets(loaded->resolve(loaded->brokers[0].key_file));
+  if (!loaded || !secrets || !group || !bkeys) {
+    std::fprintf(stderr, "error: cluster files\n");
+    return 1;
+  }
+  // The honest clients' own key file: ids after the load clients'.
+  std::vector<broker::ClientSecrets> honest(secrets->begin() + a.clients, secrets->end());
+  const fs::path honest_keys = dir / "keys" / "honest-clients.key";
+  if (auto st = broker::save_client_secrets(honest_keys, honest); !st) return 1;
+  // The honest broker's directory holds only its own clients: it checks every proof of
+  // possession at start (~1.6 ms each), which for the load clients would take longer than the run.
+  const fs::path honest_dir = dir / "honest-clients.toml";
+  if (auto st = broker::save_directory(honest_dir, broker::public_records(honest)); !st) return 1;
+
+  const auto t_gen = Clock::now();
+  std::vector<Bytes> batches = generate(a, *secrets);
+  std::fprintf(stderr, "bench broker: %u batches of %u entries generated in %.1f s; starting 4 replicas...\n", a.batches,
+               a.clients, seconds_since(t_gen));
+
+  std::vector<pid_t> replicas;
+  const std::string cf = (dir / "cluster.toml").string();
+  for (uint32_t i = 0; i < 4; ++i)
+    replicas.push_back(spawn(dir / ("replica-" + std::to_string(i) + ".log"),
+                             {"replica", "--config", cf, "--id", std::to_string(i), "--trusted-directory", "--log-level", "warn"}));
+  pid_t honest_broker = 0;
+  if (a.honest)
+    honest_broker = spawn(dir / "broker-1.log", {"broker", "--config", cf, "--id", "1", "--clients", honest_dir.string(), "--close-ms", "20", "--reduction-ms", "100",
+                                                  "--log-level", "warn"});
+
+  client::SigningKey key{Bytes(bkeys->ed25519_secret.begin() + 32, bkeys->ed25519_secret.end()), bkeys->ed25519_secret};
+  LoadBroker load(*loaded, std::move(key), std::move(batches), a.window, *group);
+  load.start();
+  pid_t driver = 0;
+  if (a.honest)
+    driver = spawn(dir / "honest-clients.log", {"broker-client", "--config", cf, "--broker", "1", "--clients", std::to_string(a.honest),
+                                                "--messages", "1000000", "--keys", honest_keys.string(), "--timeout-s",
+                                                std::to_string(static_cast<int>(a.duration + 1.5))});
+  // The replicas are ready once the first batch is delivered (they load the directory first);
+  // then a warm-up second, then the window, with a progress line each second.
+  const auto t_ready = Clock::now();
+  while (load.delivered_batches() == 0 && seconds_since(t_ready) < 120) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  double cpu0 = 0;
+  for (pid_t p : replicas) cpu0 += bench::process_cpu_seconds(p);
+  const uint64_t ops0 = load.delivered_ops(), b0 = load.delivered_batches();
+  const double from = seconds_since(load.started);
+  const auto w0 = Clock::now();
+  while (seconds_since(w0) < a.duration && !load.exhausted()) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    std::fprintf(stderr, "  %.0f s: %llu ops delivered (%llu batches)\n", seconds_since(w0),
+                 static_cast<unsigned long long>(load.delivered_ops() - ops0),
+                 static_cast<unsigned long long>(load.delivered_batches() - b0));
+  }
+  const double window_s = seconds_since(w0);
+  const uint64_t ops = load.delivered_ops() - ops0, nb = load.delivered_batches() - b0;
+  double cpu1 = 0;
+  for (pid_t p : replicas) cpu1 += bench::process_cpu_seconds(p);
+  auto lat = load.latencies_after(from);
+  // The driver stops by itself at its timeout (the window's end) and prints its summary.
+  if (driver) ::waitpid(driver, nullptr, 0);
+  load.stop();
+  for (pid_t p : replicas) ::kill(p, SIGTERM);
+  if (honest_broker) ::kill(honest_broker, SIGTERM);
+  for (pid_t p : replicas) ::waitpid(p, nullptr, 0);
+  if (honest_broker) ::waitpid(honest_broker, nullptr, 0);
+
+  const double tput = window_s > 0 ? static_cast<double>(ops) / window_s : 0;
+  std::printf("bench broker: replicas=4 protocol=%s entries/batch=%u window=%u duration=%.1fs%s\n", a.protocol.c_str(),
+              a.clients, a.window, window_s, load.exhausted() ? " (ran out of generated batches: raise --batches)" : "");
+  std::printf("  delivered   %.0f ops/s of 8-byte payloads (%llu batches, certificates verified; %llu bad)\n", tput,
+              static_cast<unsigned long long>(nb), static_cast<unsigned long long>(load.bad_certificates()));
+  std::printf("  batch       delivery latency p50 %.1f ms  p99 %.1f ms (sent -> certificate)\n", quantile(lat, 0.5),
+              quantile(lat, 0.99));
+  std::printf("  cpu         %.2f us/op in the 4 replicas\n", ops ? (cpu1 - cpu0) * 1e6 / static_cast<double>(ops) : 0.0);
+  std::string honest_line = "not run";
+  if (a.honest) {
+    std::ifstream in(dir / "honest-clients.log");
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("delivered", 0) == 0) honest_line = line;
+  }
+  std::printf("  honest      %u clients through a broker over UDP: %s\n", a.honest, honest_line.c_str());
+  bench::Report rep("broker");
+  rep.param("entries_per_batch", a.clients);
+  rep.param("window", a.window);
+  rep.metric("ops_per_s", tput);
+  rep.metric("batch_latency_p50_ms", quantile(lat, 0.5));
+  rep.metric("batch_latency_p99_ms", quantile(lat, 0.99));
+  rep.metric("replica_cpu_us_per_op", ops ? (cpu1 - cpu0) * 1e6 / static_cast<double>(ops) : 0.0);
+  if (!a.json.empty()) rep.write_json(a.json);
+  std::error_code ec;
+  if (a.keep) std::fprintf(stderr, "kept %s\n", dir.c_str());
+  else fs::remove_all(dir, ec);
+  return ops > 0 ? 0 : 1;
+}
+
+}  // namespace
+
+static bench::Registration reg("broker", [](CLI::App& bench) {
+  auto* cmd = bench.add_subcommand("broker", "the broker path: distilled batches ordered by a local 4-replica cluster");
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--clients", a->clients, "load clients = entries per distilled batch")->default_val(a->clients);
+  cmd->add_option("--batches", a->batches, "distilled batches generated before the run")->default_val(a->batches);
+  cmd->add_option("--window", a->window, "batches in flight")->default_val(a->window);
+  cmd->add_option("--honest", a->honest, "honest clients through a real broker over UDP (0: none)")->default_val(a->honest);
+  cmd->add_option("--duration", a->duration, "measured seconds (after 1 s warm-up)")->default_val(a->duration);
+  cmd->add_option("--protocol", a->protocol, "poe | poe-mac | pbft")->default_val(a->protocol)->check(CLI::IsMember({"poe", "poe-mac", "pbft"}));
+  cmd->add_option("--json", a->json, "also write the results as JSON");
+  cmd->add_flag("--keep", a->keep, "keep the cluster folder (keys, logs)");
+  cmd->callback([a] { exit_code = bench_broker(*a); });
+});
+
+}  // namespace rampart::cli
