@@ -36,9 +36,7 @@ Hash32 reply_result_hash(ByteView result) { return b3::keyed_hash(keys().entry, 
 
 Hash32 reply_entry_hash(ByteView result, const Hash32& op) {
   if (op == Hash32{}) return reply_result_hash(result);
-  Bytes both(op.begin(), op.end());
-  both.insert(both.end(), result.begin(), result.end());
-  return b3::keyed_hash(keys().entry, both);
+  return b3::Hasher::keyed(keys().entry).update(op).update(result).finalize();
 }
 
 Hash32 brokered_op_hash(ByteView payload) { return b3::keyed_hash(keys().op, payload); }
