@@ -1,0 +1,119 @@
+// A Byzantine broker against four replica processes: the test holds broker 0's key and its
+// clients' keys (keygen --broker-clients) and speaks to the replicas' client ports itself, as a
+// lying broker would. Each lie is refused or executes nothing new, and the cluster keeps
+// delivering the honest batches that follow (issue 17).
+#include <gtest/gtest.h>
+
+#include "app/kv/op.hpp"
+#include "broker/client_keys.hpp"
+#include "broker/entries.hpp"
+#include "broker/replica_wire.hpp"
+#include "broker/verify.hpp"
+#include "client/group_key.hpp"
+#include "cluster_fixture.hpp"
+#include "keys/secrets.hpp"
+#include "raw_channel.hpp"
+
+namespace rampart::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+// A batch of clients 0..n-1, each putting key k<id> = value, every client reducing (or the listed
+// ones as stragglers at their own seq).
+broker::DistilledBatch batch(const std::vector<broker::ClientSecrets>& cs, uint32_t n, uint64_t number, uint64_t raise,
+                             const std::string& value, std::optional<uint32_t> straggler = std::nullopt) {
+  broker::DistilledBatch b;
+  b.number = number;
+  b.raise = raise;
+  for (uint32_t i = 0; i < n; ++i) b.entries.push(cs[i].id, app::kv::encode_op(app::kv::put("k" + std::to_string(i), value)));
+  if (straggler) {
+    broker::Straggler s;
+    s.id = cs[*straggler].id;
+    s.seq = raise;
+    const auto sig = cs[*straggler].ed25519.sign(broker::submit_statement(s.id, s.seq, b.entries.payload(*straggler)));
+    std::copy(sig.begin(), sig.end(), s.sig.begin());
+    b.stragglers.push_back(s);
+  }
+  const Hash32 root = broker::batch_roots(b).root;
+  std::vector<crypto::bls::Signature> sigs;
+  for (uint32_t i = 0; i < n; ++i)
+    if (!straggler || *straggler != i) sigs.push_back(crypto::bls::sign(cs[i].bls, broker::reduce_statement(root)));
+  b.has_aggregate = true;
+  b.aggregate = crypto::bls::aggregate_signatures(sigs)->to_bytes();
+  return b;
+}
+
+// The next Delivered for (broker 0, number) on ch whose certificate verifies.
+std::optional<broker::DeliveryCert> await_delivered(RawChannel& ch, uint64_t number, const crypto::ThresholdVerifier& group) {
+  const auto end = std::chrono::steady_clock::now() + 30s;
+  while (std::chrono::steady_clock::now() < end) {
+    auto f = ch.recv(1000ms);
+    if (!f) continue;
+    auto m = broker::decode_replica_message(*f);
+    auto* d = m ? std::get_if<broker::Delivered>(&*m) : nullptr;
+    if (!d || d->cert.number != number) continue;
+    const auto& c = d->cert;
+    if (group.verify_group(broker::delivery_statement(c.broker, c.number, c.height, c.amended_root), c.group_sig)) return c;
+  }
+  return std::nullopt;
+}
+
+TEST(BrokerByzantine, LyingBatchesAreRefusedAndTheClusterKeepsDelivering) {
+  LocalCluster cluster(4, "poe", "--brokers 1 --broker-clients 8");
+  const auto& cfg = cluster.config();
+  cluster.start_all();
+  ASSERT_TRUE(cluster.wait_up(60s));
+  auto cs = broker::load_client_secrets(cfg.resolve(broker::kClientSecretsFile));
+  ASSERT_TRUE(cs.ok()) << cs.error().message;
+  auto sec = keys::load_secrets(cfg.resolve(cfg.brokers[0].key_file));
+  ASSERT_TRUE(sec.ok());
+  const client::SigningKey key{Bytes(sec->ed25519_secret.begin() + 32, sec->ed25519_secret.end()), sec->ed25519_secret};
+  auto group = client::make_group_verifier(cfg);
+  ASSERT_TRUE(group.ok());
+  auto ch = RawChannel::open(cfg, 1, key);
+  ASSERT_TRUE(ch);
+
+  // Lies, each a well-formed batch: a forged aggregate (valid signatures over another root), a
+  // forged straggler (its signature was for another seq), a client the directory does not know.
+  auto forged = batch(*cs, 4, 1, 5, "forged");
+  forged.aggregate = batch(*cs, 4, 1, 5, "other").aggregate;
+  auto straggler = batch(*cs, 4, 2, 5, "forged", 3);
+  straggler.stragglers[0].seq = 6;
+  auto unknown = batch(*cs, 4, 3, 5, "forged");
+  unknown.entries.ids.back() = 999;
+  for (const auto* b : {&forged, &straggler, &unknown}) ASSERT_TRUE(ch->send(broker::encode(*b)));
+  ASSERT_TRUE(cluster.wait_metric_at_least(1, "rampart_broker_batches_refused_total", 3, 10000ms));
+
+  // An honest batch after them is ordered and certified: the lies did not stall anything.
+  const auto honest = batch(*cs, 4, 4, 5, "one");
+  ASSERT_TRUE(ch->send(broker::encode(honest)));
+  auto cert = await_delivered(*ch, 4, **group);
+  ASSERT_TRUE(cert) << "no delivery certificate for the honest batch";
+  EXPECT_EQ(cert->amended_root, broker::batch_roots(honest).amended_root);
+
+  // The same batch number with other contents at the same raise, entered at another replica:
+  // signed by the clients, so it may be ordered, but their seq 5 already executed "one".
+  auto ch3 = RawChannel::open(cfg, 3, key);
+  ASSERT_TRUE(ch3);
+  ASSERT_TRUE(ch3->send(broker::encode(batch(*cs, 4, 4, 5, "two"))));
+  EXPECT_TRUE(await_delivered(*ch3, 4, **group));
+  for (int i = 0; i < 4; ++i) {
+    auto [code, out] = run_cli({"kv", "get", "--config", cluster.config_file().string(), "k" + std::to_string(i)});
+    EXPECT_EQ(code, 0) << out;
+    EXPECT_NE(out.find("one"), std::string::npos) << out;
+    EXPECT_EQ(out.find("forged"), std::string::npos) << out;
+    EXPECT_EQ(out.find("two"), std::string::npos) << out;
+  }
+
+  // A batch under another broker's id: the connection is closed, nothing is ordered from it.
+  auto ch2 = RawChannel::open(cfg, 2, key);
+  ASSERT_TRUE(ch2);
+  auto other = batch(*cs, 4, 5, 9, "forged");
+  other.broker = 7;
+  ASSERT_TRUE(ch2->send(broker::encode(other)));
+  EXPECT_TRUE(cluster.wait_metric_at_least(2, "rampart_broker_batches_refused_total", 1, 10000ms));
+}
+
+}  // namespace
+}  // namespace rampart::test
