@@ -63,7 +63,10 @@ consensus::ExecResult Replica::execute(consensus::Seq k, consensus::View v, Byte
   auto decoded = decode_slot(batch, opt_.directory, &refs);
   if (opt_.auth != ClientAuth::none && decoded && !bauth_->known(batch_d))
     reg_[kRequestsOnCertificate] += bauth_->unchecked_requests(batch);
-  auto out = exec_.execute(k, decoded ? *decoded : Batch{}, batch_d);
+  // Both arms lvalues: `decoded ? *decoded : Batch{}` would copy every request of the batch.
+  static const Batch kEmpty;
+  const Batch& todo = decoded ? *decoded : kEmpty;
+  auto out = exec_.execute(k, todo, batch_d);
   const Hash32 root = out.results_root;
 
   ledger::Block blk;
