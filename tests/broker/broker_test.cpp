@@ -2,6 +2,7 @@
 // stand-in that verifies every distilled batch in full before it certifies a delivery.
 #include <gtest/gtest.h>
 
+#include "broker/token_bucket.hpp"
 #include "world.hpp"
 
 namespace rampart::broker::testing {
@@ -231,3 +232,18 @@ TEST(Broker, NextBatchRaiseIsLegitimisedByAnEarlierDelivery) {
 
 }  // namespace
 }  // namespace rampart::broker::testing
+
+namespace rampart::broker {
+namespace {
+
+TEST(TokenBucket, GrantsTheBurstAtOnceThenTheRate) {
+  TokenBucket b(1000, 64);  // 1,000 a second, 64 saved up
+  EXPECT_EQ(b.take(0, 100), 64u);        // the burst
+  EXPECT_EQ(b.take(0, 1), 0u);           // nothing left
+  EXPECT_EQ(b.wait_us(0, 10), 10001u);   // 10 tokens take 10 ms
+  EXPECT_EQ(b.take(10'000, 100), 10u);   // 10 ms later: 10 more
+  EXPECT_EQ(b.take(1'000'000, 1000), 64u) << "never more than the burst, however long it waited";
+}
+
+}  // namespace
+}  // namespace rampart::broker
