@@ -48,6 +48,7 @@ void Batcher::on_timer() {
   if (!has_work()) return;
   const uint64_t now = host_.now_ms();
   std::erase_if(own_inflight_, [&](const auto& e) { return now - e.second > kOwnBatchExpiryMs; });
+  std::erase_if(light_, [&](const Hash32& d) { return !own_inflight_.count(d); });  // slots that never executed
   if (own_inflight_.size() < max_own_inflight() || now - pending_since_ >= kMaxBatchHoldMs) {
     close();
   } else {

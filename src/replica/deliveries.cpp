@@ -51,17 +51,21 @@ void Deliveries::expect(uint32_t broker, uint64_t number, SinkId to) {
   }
 }
 
-void Deliveries::executed(uint64_t k, std::vector<DistilledRef> refs) {
-  if (refs.empty()) return;
-  executed_[k] = std::move(refs);
+void Deliveries::executed(uint64_t k, const Hash32& d, std::vector<DistilledRef> refs) {
+  if (refs.empty()) {
+    executed_.erase(k);
+    return;
+  }
+  executed_[k] = {d, std::move(refs)};
 }
 
 void Deliveries::rolled_back(uint64_t k) { executed_.erase(executed_.upper_bound(k), executed_.end()); }
 
-void Deliveries::final_upto(uint64_t k) {
+void Deliveries::final_upto(uint64_t k, const std::function<std::optional<Hash32>(uint64_t)>& final_digest) {
   const auto end = executed_.upper_bound(k);
   for (auto it = executed_.begin(); it != end; it = executed_.erase(it)) {
-    for (const auto& ref : it->second) {
+    if (final_digest(it->first) != it->second.first) continue;
+    for (const auto& ref : it->second.second) {
       DeliveryShareMsg m{ref.broker, ref.number, it->first, ref.amended_root, {}};
       m.share = signer_.sign_share(broker::delivery_statement(m.broker, m.number, m.height, m.amended_root));
       reg_[kDeliveryShares]++;

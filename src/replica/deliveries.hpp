@@ -11,6 +11,7 @@
 // share per signer is kept, so a Byzantine peer cannot grow the book.
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <tuple>
@@ -59,11 +60,13 @@ class Deliveries {
 
   // Broker `broker` handed us its batch `number` on sink `to`: its certificate goes there.
   void expect(uint32_t broker, uint64_t number, SinkId to);
-  // Block k (speculative) carried these broker batches.
-  void executed(uint64_t k, std::vector<DistilledRef> refs);
+  // Block k (speculative), the slot with digest d, carried these broker batches.
+  void executed(uint64_t k, const Hash32& d, std::vector<DistilledRef> refs);
   void rolled_back(uint64_t k);  // blocks above k are gone
-  // Blocks up to k are final here: our shares for them go out.
-  void final_upto(uint64_t k);
+  // Blocks up to k are final here: our shares for them go out, each only if the final block k
+  // holds the very slot we executed as k (final_digest(k)): a state transfer or a replay may
+  // have put another block there without a rollback reaching us.
+  void final_upto(uint64_t k, const std::function<std::optional<Hash32>(uint64_t)>& final_digest);
   void on_share(uint32_t from, const DeliveryShareMsg& m);
 
   size_t waiting() const { return sinks_.size(); }
@@ -85,7 +88,7 @@ class Deliveries {
   metrics::Registry& reg_;
   std::map<Batch, Waiting> sinks_;
   std::deque<Batch> sink_order_;
-  std::map<uint64_t, std::vector<DistilledRef>> executed_;  // not yet final here
+  std::map<uint64_t, std::pair<Hash32, std::vector<DistilledRef>>> executed_;  // not yet final here
 };
 
 }  // namespace rampart::replica

@@ -92,7 +92,7 @@ consensus::ExecResult Replica::execute(consensus::Seq k, consensus::View v, Byte
   if (opt_.events) opt_.events->executed(k, v, blk, out.replies);
   timeline_.executed(k, batch_d, t0, host_.now_us());
   proofs_->executed(k, v, blk, head, std::move(out.replies), std::move(out.tree));
-  if (decoded) deliveries_->executed(k, std::move(refs));
+  deliveries_->executed(k, batch_d, decoded ? std::move(refs) : std::vector<DistilledRef>{});
   reg_[kBatchesExecuted]++;
   reg_[kOpsExecuted] += ops;
   return {out.state_digest, root, head};
@@ -133,7 +133,10 @@ void Replica::advance_final() {
       return;
     }
     exec_.make_final(j);
-    deliveries_->final_upto(j);
+    deliveries_->final_upto(j, [this](uint64_t k) -> std::optional<Hash32> {
+      auto b = store_.block(k);
+      return b ? std::optional<Hash32>(b->batch_digest) : std::nullopt;
+    });
     tell_proven();
     if (opt_.events) opt_.events->finalized(j);
     host_.became_final(was_final, j);
