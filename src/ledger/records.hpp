@@ -11,7 +11,7 @@
 
 namespace rampart::ledger {
 
-inline constexpr uint32_t kStoreFormat = 8;  // data folder format; 2: block format 2 (view outside the hash);
+inline constexpr uint32_t kStoreFormat = 9;  // data folder format; 2: block format 2 (view outside the hash);
                                              // 3: executor state digest v2 (bucketed reply cache);
                                              // 4: KV digest v2 (bucketed, app/kv/digest_index.hpp);
                                              // 5: reply cache buckets v2 (padded to whole blocks);
@@ -21,6 +21,8 @@ inline constexpr uint32_t kStoreFormat = 8;  // data folder format; 2: block for
                                              // 8: proofs sign (view, k, block hash) (block format 3),
                                              //    checkpoints by (view, ledger head), PoE
                                              //    journal v3
+                                             // 9: executor snapshots carry each reply-cache
+                                             //    entry's brokered payload hash (broker path)
 inline constexpr size_t kMaxCheckpointSigs = 1024;
 inline constexpr size_t kMaxSigBytes = 1024;
 

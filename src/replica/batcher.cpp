@@ -147,21 +147,21 @@ void Batcher::add_part(Bytes part, const Hash32& d) {
   if (!open_) return;  // the restart handshake: the broker re-sends it
   const uint64_t now = host_.now_ms();
   auth_.remember(d);
+  if (forwarded_.count(d) || queued_parts_.count(d)) return;  // handed on already
   if (p_.witnesses) {
     host_.broadcast_peer(wrap(PeerTag::forward, part));
     host_.vouch(d);
   }
+  // Not in own_inflight_: that paces this replica's own requests, which need not wait for it.
   if (primary_ != p_.self) {
-    if (forwarded_.count(d)) return;
     if (!p_.witnesses) {
       if (p_.forward_to_all) host_.broadcast_peer(wrap(PeerTag::forward, part));
       else host_.send_peer(primary_, wrap(PeerTag::forward, part));
     }
-    own_inflight_[d] = now;
     forwarded_[d] = {std::move(part), now, false};
     return;
   }
-  if (!queued_parts_.insert(d).second) return;
+  queued_parts_.insert(d);
   if (!has_work()) pending_since_ = now;
   parts_queue_.push_back({d, std::move(part), now, true, p_.self});
   if (own_inflight_.size() < max_own_inflight()) close();
