@@ -104,6 +104,7 @@ class Client {
   uint64_t timer_gen_ = 0;
   std::optional<Outstanding> out_;
   std::optional<DeliveredInfo> delivered_;
+  std::optional<Bytes> last_payload_;  // of the last message delivered (a later copy is stale)
   ClientStats stats_;
 };
 

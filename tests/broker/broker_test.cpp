@@ -142,6 +142,25 @@ TEST(Broker, DroppedInclusionAndDeliveryAreRecoveredByRetransmission) {
   EXPECT_EQ(w.ordered.size(), 1u);  // nothing was proposed twice
 }
 
+TEST(Broker, ALateCopyOfAnEarlierMessagesDeliveryIsStaleNotARejection) {
+  World w(options(4, 4));
+  std::optional<Bytes> copy;
+  w.filter = [&](Packet& p) {
+    if (to_client(p, 0, ClientKind::delivery) && !copy) copy = p.data;
+    return false;
+  };
+  for (uint32_t i = 0; i < 4; ++i) ASSERT_TRUE(w.client(i).submit(payload(i)).ok());
+  w.run();
+  w.advance(1000);
+  ASSERT_TRUE(copy.has_value() && w.client(0).last_delivered().has_value()) << why(w);
+  ASSERT_TRUE(w.client(0).submit(payload(9)).ok());  // the next message is outstanding now
+  const auto before = w.client(0).stats();
+  w.client(0).on_message(0, *copy);                 // e.g. the first one's delivery through another broker
+  EXPECT_EQ(w.client(0).stats().stale, before.stale + 1);
+  EXPECT_EQ(w.client(0).stats().rejected, before.rejected);
+  EXPECT_TRUE(w.client(0).busy()) << "the outstanding message is not taken for delivered";
+}
+
 TEST(Broker, ClientMovesToAnotherBrokerWhenItsBrokerIsSilent) {
   auto o = options(1, 1);
   o.brokers = 2;
