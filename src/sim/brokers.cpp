@@ -15,7 +15,8 @@ namespace rampart::sim::core {
 
 namespace {
 constexpr std::string_view kLieNames[] = {"none",       "forged_aggregate", "wrong_root",     "replay",      "renumber",
-                                          "equivocate", "forged_straggler", "unknown_client", "other_broker"};
+                                          "equivocate", "forged_straggler", "unknown_client", "other_broker",
+                                          "copy_other"};
 static_assert(std::size(kLieNames) == static_cast<size_t>(BrokerLie::count_));
 
 enum Kind : uint32_t { kNext = 0, kTimeout = 1, kLie = 2 };
@@ -197,6 +198,7 @@ void Brokers::timeout(SimBroker& b, uint64_t number, uint64_t attempt) {
   if (!b.waiting || b.number != number || b.attempt != attempt) return;
   ++b.attempt;
   b.entry = (b.entry + 1) % w_.cfg.n();
+  ++w_.res.broker_resubmits;
   send(b);
 }
 
@@ -326,6 +328,17 @@ void Brokers::lie(SimBroker& b) {
       d.entries.push(1u << 20, payload_of(b.id, 1u << 20, "forged", d.number));
       seal(b, d);
       forbid(d);
+      return both(d);
+    }
+    case BrokerLie::copy_other: {
+      // As when a client submits one payload through two brokers: its signatures bind neither
+      // the broker nor the number, so the copy is valid; each entry must still run once.
+      const SimBroker& victim = brokers_[b.id == 0 ? 1 : 0];
+      if (victim.history.empty()) return;
+      auto m = broker::decode_replica_message(victim.history.back());
+      auto d = std::get<broker::DistilledBatch>(*m);
+      d.broker = b.id;
+      d.number = b.lie_number++;
       return both(d);
     }
     case BrokerLie::other_broker: {

@@ -42,6 +42,7 @@ enum class BrokerLie : uint8_t {
   forged_straggler,  // a straggler whose signature is over another seq
   unknown_client,    // an entry of a client id the directory does not hold
   other_broker,      // a batch naming another broker, on this broker's connection
+  copy_other,        // another broker's valid batch (its clients' signatures) under this broker's id
   count_
 };
 std::string_view lie_name(BrokerLie l);

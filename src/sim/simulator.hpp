@@ -82,6 +82,7 @@ struct SimResult {
   uint64_t vouched_rollbacks = 0;  // results a correct replica had vouched for, rolled back
   // The broker path, at correct replicas (vacuity guards for the tests).
   uint64_t broker_deliveries = 0;  // batches whose verified certificate reached their broker
+  uint64_t broker_resubmits = 0;   // batches handed to the next replica after a timeout
   uint64_t broker_lies = 0;        // lying brokers' frames handed to a correct replica
   uint64_t broker_refusals = 0;    // of those, batches naming another broker, refused
   uint64_t brokered_executed = 0;  // brokered entries executed (first twin of correct replicas)

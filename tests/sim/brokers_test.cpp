@@ -60,18 +60,26 @@ TEST_P(LyingBroker, OneNumberTwoContentsExecutesOneSeqOnce) {
   EXPECT_GT(r.brokered_repeats, 0u);  // the other content came second: stale
 }
 
+TEST_P(LyingBroker, AnotherBrokersBatchCopiedExecutesNothingTwice) {
+  const SimResult r = run_lie(GetParam(), BrokerLie::copy_other, 19);
+  EXPECT_GT(r.brokered_repeats, 0u);  // whichever copy came second was answered from the cache
+}
+
 INSTANTIATE_TEST_SUITE_P(Protocols, LyingBroker, ::testing::Values("poe", "poe-mac", "pbft"));
 
 // Honest brokers only, under crashes, partitions and message faults: every batch delivered
 // (resubmitted to the next replica when its entry replica is down or cut off).
 TEST(HonestBrokers, DeliveredUnderCrashesAndPartitions) {
+  uint64_t resubmits = 0;
   for (const char* p : {"poe", "poe-mac", "pbft"}) {
     for (uint64_t seed = 21; seed < 24; ++seed) {
       const SimOptions o = with_brokers(p, "loss,duplicate,reorder,partition,crash,crash_all", seed, BrokerLie::none);
       const SimResult r = simtest::run_seed(o);
       EXPECT_EQ(r.broker_deliveries, 2u * o.broker_batches) << p << " seed " << seed;
+      resubmits += r.broker_resubmits;
     }
   }
+  EXPECT_GT(resubmits, 0u);  // some entry replica was down, cut off, or lost the batch
 }
 
 // Every fault and tactic, brokers drawn per seed (honest, or broker 1 lying), as `rampart sim`
