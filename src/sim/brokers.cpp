@@ -211,10 +211,19 @@ void Brokers::on_frame(uint32_t id, ByteView frame) {
   // Only the group key is trusted: a lying replica's certificate does not verify.
   const Bytes stmt = broker::delivery_statement(b.id, b.number, d->cert.height, d->cert.amended_root);
   if (!w_.keys.threshold_verifier().verify_group(stmt, d->cert.group_sig)) return;
+  // nf replicas signed only once the block was final there, so a correct one executed the
+  // batch at that height.
+  if (!executed_.count({b.id, b.number, b.amended, d->cert.height}))
+    w_.checker.report("broker: a certificate for broker " + std::to_string(b.id) + "'s batch " + std::to_string(b.number) +
+                      " names height " + std::to_string(d->cert.height) + ", where no correct replica executed it");
   b.waiting = false;
   ++b.done;
   ++w_.res.broker_deliveries;
   schedule(b.id, kNext, w_.now() + w_.rng.range(0, 50) * kMs);
+}
+
+void Brokers::executed(uint64_t k, const std::vector<replica::DistilledRef>& refs) {
+  for (const auto& r : refs) executed_.emplace(r.broker, r.number, r.amended_root, k);
 }
 
 void Brokers::handed(uint32_t id, uint32_t r, ByteView frame, bool accepted, bool correct) {

@@ -19,12 +19,14 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "broker/directory.hpp"
 #include "broker/replica_wire.hpp"
 #include "crypto/bls.hpp"
 #include "crypto/ed25519.hpp"
+#include "replica/distilled.hpp"
 #include "replica/ingress.hpp"
 
 namespace rampart::sim::core {
@@ -85,6 +87,8 @@ class Brokers {
   void on_frame(uint32_t b, ByteView frame);
   // The world handed broker b's frame to replica r; accepted is on_client_frame's answer.
   void handed(uint32_t b, uint32_t r, ByteView frame, bool accepted, bool correct);
+  // A correct replica executed block k carrying these brokers' batches.
+  void executed(uint64_t k, const std::vector<replica::DistilledRef>& refs);
 
   const broker::Directory* directory() const { return &dir_; }
   size_t size() const { return brokers_.size(); }
@@ -110,6 +114,8 @@ class Brokers {
   World& w_;
   broker::MemoryDirectory dir_;
   std::vector<SimBroker> brokers_;
+  // (broker, number, amended root, k): what a delivery certificate may claim.
+  std::set<std::tuple<uint32_t, uint64_t, Hash32, uint64_t>> executed_;
 };
 
 }  // namespace rampart::sim::core

@@ -86,7 +86,7 @@ TEST(HonestBrokers, DeliveredUnderCrashesAndPartitions) {
 // sweeps them; SimSweep.RandomStart runs the same from a random start.
 TEST(BrokerSweep, AllFaultsF1) {
   for (const char* p : {"poe", "poe-mac", "pbft"}) {
-    simtest::run_seeds({p, 1, "all", 10, 2}, 7000);
+    simtest::run_seeds({p, 1, "all", 6, 2}, 7000);
     if (HasFailure()) return;
   }
 }
