@@ -6,6 +6,7 @@
 
 #include "app/kv/op.hpp"
 #include "broker/verify.hpp"
+#include "common/batch_digest.hpp"
 #include "common/codec.hpp"
 #include "crypto/blake3.hpp"
 #include "replica/client_wire.hpp"
@@ -216,14 +217,28 @@ void Brokers::on_frame(uint32_t id, ByteView frame) {
   if (!executed_.count({b.id, b.number, b.amended, d->cert.height}))
     w_.checker.report("broker: a certificate for broker " + std::to_string(b.id) + "'s batch " + std::to_string(b.number) +
                       " names height " + std::to_string(d->cert.height) + ", where no correct replica executed it");
+  certified_.push_back({replica::DistilledRef{b.id, b.number, b.amended}, d->cert.height});
   b.waiting = false;
   ++b.done;
   ++w_.res.broker_deliveries;
   schedule(b.id, kNext, w_.now() + w_.rng.range(0, 50) * kMs);
 }
 
-void Brokers::executed(uint64_t k, const std::vector<replica::DistilledRef>& refs) {
+void Brokers::executed(uint64_t k, ByteView slot, const std::vector<replica::DistilledRef>& refs) {
   for (const auto& r : refs) executed_.emplace(r.broker, r.number, r.amended_root, k);
+  if (!refs.empty()) refs_of_slot_.emplace(rampart::batch_digest(slot), refs);
+}
+
+// The final batch at a height is agreed (invariant 1), so its slot's refs are the truth.
+void Brokers::check_end() {
+  for (const auto& [ref, k] : certified_) {
+    const auto d = w_.checker.final_batch(k);
+    const auto refs = d ? refs_of_slot_.find(*d) : refs_of_slot_.end();
+    if (refs == refs_of_slot_.end() || std::find(refs->second.begin(), refs->second.end(), ref) == refs->second.end())
+      w_.checker.report("broker: broker " + std::to_string(ref.broker) + "'s batch " + std::to_string(ref.number) +
+                        " was certified at height " + std::to_string(k) + ", but the final block there " +
+                        (d ? "does not carry it" : "is unknown to every correct replica"));
+  }
 }
 
 void Brokers::handed(uint32_t id, uint32_t r, ByteView frame, bool accepted, bool correct) {

@@ -15,6 +15,7 @@
 // payloads of a batch that must be refused are registered with the checker as forged: any
 // execution of one at a correct replica is a violation.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -88,7 +89,9 @@ class Brokers {
   // The world handed broker b's frame to replica r; accepted is on_client_frame's answer.
   void handed(uint32_t b, uint32_t r, ByteView frame, bool accepted, bool correct);
   // A correct replica executed block k carrying these brokers' batches.
-  void executed(uint64_t k, const std::vector<replica::DistilledRef>& refs);
+  void executed(uint64_t k, ByteView slot, const std::vector<replica::DistilledRef>& refs);
+  // End of run: every certificate a broker accepted names a final block that carried its batch.
+  void check_end();
 
   const broker::Directory* directory() const { return &dir_; }
   size_t size() const { return brokers_.size(); }
@@ -116,6 +119,8 @@ class Brokers {
   std::vector<SimBroker> brokers_;
   // (broker, number, amended root, k): what a delivery certificate may claim.
   std::set<std::tuple<uint32_t, uint64_t, Hash32, uint64_t>> executed_;
+  std::map<Hash32, std::vector<replica::DistilledRef>> refs_of_slot_;  // by batch digest
+  std::vector<std::pair<replica::DistilledRef, uint64_t>> certified_;  // accepted: (batch, height)
 };
 
 }  // namespace rampart::sim::core

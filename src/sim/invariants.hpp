@@ -85,6 +85,11 @@ class InvariantChecker {
   const std::vector<std::string>& violations() const { return violations_; }
   size_t accepted() const { return accepted_.size(); }
   Seq max_final() const { return final_.empty() ? 0 : final_.rbegin()->first; }
+  // The batch digest final at k (as first finalised by a correct replica), if any is.
+  std::optional<Hash32> final_batch(Seq k) const {
+    auto it = final_.find(k);
+    return it == final_.end() ? std::nullopt : std::optional<Hash32>(it->second.first);
+  }
 
  private:
   struct Rec {

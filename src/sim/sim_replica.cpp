@@ -134,7 +134,7 @@ std::vector<std::pair<uint64_t, Hash32>> SimReplica::brokered_payloads(uint64_t 
   std::vector<replica::DistilledRef> refs;
   auto b = replica::decode_slot(*bytes, dir, &refs);
   if (!b || b->requests.size() != replies.size()) return out;
-  w.note_distilled(k, refs);
+  w.note_distilled(k, bytes.value(), refs);
   for (size_t i = 0; i < replies.size(); ++i) {
     if (i >= b->brokered.size() || !b->brokered[i]) continue;
     if (replies[i].kind != replica::ReplyKind::executed) {

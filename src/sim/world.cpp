@@ -413,6 +413,7 @@ SimResult World::run() {
                    "; replicas:" + replica_states());
   }
   if (checker.ok()) checker.check_end();
+  if (checker.ok() && brokers_) brokers_->check_end();
   res.ok = checker.ok();
   res.violations = checker.violations();
   res.trace_hash = hash_;

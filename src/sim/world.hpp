@@ -170,8 +170,8 @@ class World {
   void fail_stopped(NodeId r);
   // The broker path's client directory (sim/brokers.hpp); nullptr without brokers.
   const broker::Directory* broker_directory() const { return brokers_ ? brokers_->directory() : nullptr; }
-  void note_distilled(uint64_t k, const std::vector<replica::DistilledRef>& refs) {
-    if (brokers_) brokers_->executed(k, refs);
+  void note_distilled(uint64_t k, ByteView slot, const std::vector<replica::DistilledRef>& refs) {
+    if (brokers_) brokers_->executed(k, slot, refs);
   }
 
   const SimOptions& o;
