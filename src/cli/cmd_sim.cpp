@@ -27,6 +27,9 @@ struct SimArgs {
   uint32_t clients = 4;
   uint32_t requests = 20;
   uint32_t batch_size = 4;
+  // Brokers on by default (sim/brokers.hpp): the broker path is swept with everything else;
+  // --brokers 0 replays seeds found before brokers existed.
+  uint32_t brokers = 2;
   bool verbose = false;
   bool keep_going = false;
   std::string weaken = "none";
@@ -71,6 +74,7 @@ int run(SimArgs a) {
   }
   const bool progress = !a.verbose && ::isatty(STDERR_FILENO);
   std::vector<uint64_t> recovery_ms;
+  uint64_t broker_deliveries = 0, broker_lies = 0, brokered = 0;
   uint64_t failed = 0, steps = 0, sim_us = 0, accepted = 0, vcs = 0, rollbacks = 0, transfers = 0, replays = 0,
            vouched_rollbacks = 0;
   auto t0 = std::chrono::steady_clock::now();
@@ -87,6 +91,7 @@ int run(SimArgs a) {
     o.verbose = a.verbose;
     o.weaken = weaken_of(a.weaken);
     o.fault_phase_ms = a.fault_phase_ms;
+    o.brokers = a.brokers;
     sim::SimResult r = sim::run_sim(o);
     steps += r.steps;
     sim_us += r.sim_time_us;
@@ -96,6 +101,9 @@ int run(SimArgs a) {
     transfers += r.state_transfers;
     replays += r.replays;
     vouched_rollbacks += r.vouched_rollbacks;
+    broker_deliveries += r.broker_deliveries;
+    broker_lies += r.broker_lies;
+    brokered += r.brokered_executed;
     recovery_ms.push_back(r.recovery_us / 1000);
     if (progress) {
       const auto now = std::chrono::steady_clock::now();
@@ -124,6 +132,7 @@ int run(SimArgs a) {
       if (a.requests != 20) extra += " --requests " + std::to_string(a.requests);
       if (a.fault_phase_ms != 3000) extra += " --fault-phase-ms " + std::to_string(a.fault_phase_ms);
       if (a.weaken != "none") extra += " --weaken " + a.weaken;
+      extra += " --brokers " + std::to_string(a.brokers);
       std::printf("  replay: rampart sim --protocol %s --seeds 1 --seed-start %llu --f %u --faults %s%s --verbose\n",
                   a.protocol.c_str(), static_cast<unsigned long long>(s), a.f, faults->str().c_str(), extra.c_str());
       std::fflush(stdout);
@@ -141,6 +150,11 @@ int run(SimArgs a) {
               static_cast<unsigned long long>(vcs), static_cast<unsigned long long>(rollbacks),
               static_cast<unsigned long long>(vouched_rollbacks), static_cast<unsigned long long>(transfers),
               static_cast<unsigned long long>(replays));
+  if (a.brokers > 0)
+    std::printf("brokers %u per seed: %llu batches delivered, %llu brokered entries executed, %llu lies handed to "
+                "correct replicas\n",
+                a.brokers, static_cast<unsigned long long>(broker_deliveries), static_cast<unsigned long long>(brokered),
+                static_cast<unsigned long long>(broker_lies));
   // Recovery: from the end of the faults (GST) until every client that was waiting then has its
   // answer, in simulated time; per seed.
   std::sort(recovery_ms.begin(), recovery_ms.end());
@@ -167,13 +181,15 @@ Command reg("sim", [](CLI::App& app) {
   cmd->add_option("--seed-start", args->seed_start, "first seed, or \"random\" (drawn and printed)");
   cmd->add_option("--faults", args->faults,
                   "comma list: loss,delay,duplicate,reorder,partition,crash,equivocate,withhold,bad_sig,lie,silent,"
-                  "strip,pick_nv,selective,censor,lone_vc,false_votes,replay,flood,drift,crash_all,isolate | all | none");
+                  "strip,pick_nv,selective,censor,lone_vc,false_votes,replay,flood,drift,crash_all,isolate,broker | all | none");
   cmd->add_option("--f", args->f, "faults tolerated (n = 3f+1)");
   cmd->add_option("--clients", args->clients, "simulated clients");
   cmd->add_option("--requests", args->requests, "requests per client");
   cmd->add_option("--batch-size", args->batch_size,
                   "the cluster's batch_size (4: every slot is full; 64: slots are light and hold the next until "
                   "proven, Batcher::kLightFraction)");
+  cmd->add_option("--brokers", args->brokers,
+                  "simulated brokers (the broker path); with the fault `broker`, all but the first may lie");
   cmd->add_flag("--verbose", args->verbose, "print every event");
   cmd->add_flag("--core", args->core,
                 "no effect: the simulator always runs the replica core the process runs (kept so older scripts "

@@ -90,7 +90,7 @@ void World::deliver_to_client(Client& c, ByteView frame) {
 bool World::all_done() const {
   for (const auto& c : clients_)
     if (c.done < o.requests_per_client) return false;
-  return true;
+  return !brokers_ || brokers_->done();
 }
 
 // Twins: the other replicas split into two non-empty groups, each twin talking to one; drawn

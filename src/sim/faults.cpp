@@ -6,7 +6,7 @@ namespace {
 constexpr std::string_view kNames[] = {"loss",      "delay",   "duplicate", "reorder",  "partition", "crash",
                                        "equivocate", "withhold", "bad_sig", "lie", "silent", "strip",
                                        "pick_nv",   "selective", "censor",  "lone_vc", "false_votes", "replay",
-                                       "flood",     "drift",     "crash_all", "isolate"};
+                                       "flood",     "drift",     "crash_all", "isolate", "broker"};
 static_assert(std::size(kNames) == static_cast<size_t>(Fault::count_));
 }  // namespace
 

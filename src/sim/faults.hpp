@@ -35,6 +35,9 @@ enum class Fault : uint8_t {
   drift,      // each replica's timers run on its own clock, up to 10% fast or slow
   crash_all,  // every replica crashes at once and restarts from its disk
   isolate,    // a new partition at every new view (Twins): 1..f replicas cut off, view changes leak
+  // The broker path (sim/brokers.hpp, with SimOptions::brokers >= 2): brokers other than the
+  // first lie, half the time each, in one way drawn per seed (sim::core::BrokerLie).
+  broker,
   count_
 };
 

@@ -8,9 +8,14 @@ void InvariantChecker::fail(std::string v) { violations_.push_back(std::move(v))
 
 void InvariantChecker::on_execute(ReplicaId r, Seq k, const Hash32& batch, const Hash32& root,
                                   const Hash32& head,
-                                  std::vector<std::pair<uint64_t, uint64_t>> executed, uint64_t view) {
+                                  std::vector<std::pair<uint64_t, uint64_t>> executed, uint64_t view,
+                                  std::vector<std::pair<uint64_t, Hash32>> brokered) {
   auto& rv = replicas_.at(r);
   if (!rv.correct) return;
+  for (const auto& e : brokered)
+    if (forbidden_.count(e))
+      fail("broker: replica " + std::to_string(r) + " executed client " + std::to_string(e.first) + "'s payload " +
+           short_hex(e.second) + " at k=" + std::to_string(k) + ", which only a forged batch carried");
   auto [rview, fresh] = result_views_.emplace(std::make_pair(k, root), view);
   if (!fresh && view < rview->second) rview->second = view;
   if (k != rv.last + 1) {
@@ -19,7 +24,7 @@ void InvariantChecker::on_execute(ReplicaId r, Seq k, const Hash32& batch, const
   }
   rv.last = k;
   rv.rolled_back_accepted.erase(k);
-  rv.history[k] = Rec{batch, root, head, std::move(executed)};
+  rv.history[k] = Rec{batch, root, head, std::move(executed), std::move(brokered)};
   if (auto it = accepted_.find(k); it != accepted_.end() && it->second != root) {
     // Speculation of a view the accepted result superseded (see on_execute in the header):
     // judged by unsettled(), check_final_upto and check_end instead (poe-mac f=2 seed 91085:
@@ -91,6 +96,13 @@ void InvariantChecker::check_final_upto(ReplicaId r) {
              " seq " + std::to_string(req.second) + " twice in its final history (again at k=" +
              std::to_string(k) + ")");
       }
+    }
+    for (const auto& e : rec.brokered) {
+      auto [b, fresh] = brokered_final_.emplace(e, k);
+      if (!fresh && b->second != k)
+        fail("at-most-once (broker path): replica " + std::to_string(r) + " executed client " + std::to_string(e.first) +
+             "'s payload " + short_hex(e.second) + " at k=" + std::to_string(k) + ", and it was already final at k=" +
+             std::to_string(b->second));
     }
     rv.checked_final = k;
   }

@@ -14,7 +14,11 @@
 //  3. at-most-once every (client, seq) executes at most once in a correct replica's final history;
 //  4. checkpoints correct replicas' stable checkpoint heads agree at every k, and equal the
 //                 ledger head (history 1..k, ExecResult::head) each of them computed at k;
-//  5. liveness    (checked by the simulator at the end) every request completes after faults stop.
+//  5. liveness    (checked by the simulator at the end) every request completes after faults stop;
+//  6. broker path every (client, payload) a broker's batch carried executes at most once over the
+//                 whole run: in the agreed final history it sits at one k only (whatever crashes,
+//                 replays and resubmissions happen); and no correct replica ever executes, even
+//                 speculatively, a payload of a batch that had to be refused (forbid).
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -45,7 +49,11 @@ class InvariantChecker {
   // view dropped), which it must roll back; like a contradiction executed before the client
   // accepted, it keeps the run going (unsettled) and fails if final or still held at the end.
   void on_execute(ReplicaId r, Seq k, const Hash32& batch, const Hash32& root, const Hash32& head,
-                  std::vector<std::pair<uint64_t, uint64_t>> executed, uint64_t view = 0);
+                  std::vector<std::pair<uint64_t, uint64_t>> executed, uint64_t view = 0,
+                  std::vector<std::pair<uint64_t, Hash32>> brokered = {});
+  // brokered: the broker path's entries the batch executed, as (client, hash of the payload).
+  // A payload only a forged batch carried (wrong aggregate, forged straggler, ...): never to run.
+  void forbid(uint64_t client, const Hash32& payload) { forbidden_.emplace(client, payload); }
   void on_rollback(ReplicaId r, Seq k);
   void on_final(ReplicaId r, Seq k);
   // The replica installed a verified snapshot of stable checkpoint k (state transfer/restart).
@@ -77,11 +85,17 @@ class InvariantChecker {
   const std::vector<std::string>& violations() const { return violations_; }
   size_t accepted() const { return accepted_.size(); }
   Seq max_final() const { return final_.empty() ? 0 : final_.rbegin()->first; }
+  // The batch digest final at k (as first finalised by a correct replica), if any is.
+  std::optional<Hash32> final_batch(Seq k) const {
+    auto it = final_.find(k);
+    return it == final_.end() ? std::nullopt : std::optional<Hash32>(it->second.first);
+  }
 
  private:
   struct Rec {
     Hash32 batch, root, head;
     std::vector<std::pair<uint64_t, uint64_t>> executed;
+    std::vector<std::pair<uint64_t, Hash32>> brokered;
   };
   struct ReplicaView {
     bool correct = true;
@@ -103,6 +117,8 @@ class InvariantChecker {
   std::map<std::pair<Seq, Hash32>, uint64_t> result_views_;
   std::map<std::pair<Seq, Hash32>, uint64_t> proof_views_;  // lowest view an accepted result was proven in
   std::map<Seq, Hash32> checkpoints_;               // k -> stable digest
+  std::set<std::pair<uint64_t, Hash32>> forbidden_;
+  std::map<std::pair<uint64_t, Hash32>, Seq> brokered_final_;  // (client, payload) -> the final k it ran at
   std::vector<std::string> violations_;
 };
 

@@ -75,11 +75,19 @@ void World::replica_send(SimReplica& from, NodeId to, Bytes wire) {
 
 void World::reply_send(SimReplica& from, replica::SinkId to, ByteView frame) {
   Node& n = from.node;
-  if (!n.up || to >= clients_.size()) return;
+  if (!n.up) return;
+  uint32_t addr = 0;
+  if (to < clients_.size()) {
+    addr = cfg.n() + static_cast<uint32_t>(to);
+  } else if (brokers_ && to >= kBrokerSinkBase && to - kBrokerSinkBase < brokers_->size()) {
+    addr = brokers_->address(static_cast<uint32_t>(to - kBrokerSinkBase));  // a broker's connection
+  } else {
+    return;
+  }
   Bytes f(frame.begin(), frame.end());
   if (n.byzantine && n.behaviour == Fault::lie && f.size() > 40) f[40] ^= 0x5a;  // a plausible lie
   if (n.byzantine && n.behaviour == Fault::silent) return;
-  net_send(n.id, cfg.n() + static_cast<uint32_t>(to), std::move(f));
+  net_send(n.id, addr, std::move(f));
 }
 
 // A share that left a replica over (view, k, block hash), if it verifies: with nf of them a
@@ -166,12 +174,21 @@ void World::deliver(const Event& e) {
   const uint32_t n = cfg.n();
   if (e.b >= n) {
     if (e.b - n < clients_.size()) deliver_to_client(clients_[e.b - n], e.payload);
+    else if (brokers_ && e.b - n - clients_.size() < brokers_->size())
+      brokers_->on_frame(static_cast<uint32_t>(e.b - n - clients_.size()), e.payload);
     return;
   }
   Node& node = nodes[e.b];
   if (!node.up || !adversary_lets_in(node, e.a, e.payload)) return;
   SimReplica* in = route(node, e.a);
   if (!in || !in->core) return;
+  if (e.a >= n && e.a - n >= clients_.size()) {
+    // A broker's batch, on its own connection (the principal of its key names it).
+    const auto b = static_cast<uint32_t>(e.a - n - clients_.size());
+    const bool accepted = in->core->on_client_frame(kBrokerSinkBase + b, brokers_->principal(b), e.payload);
+    brokers_->handed(b, node.id, e.payload, accepted, !node.byzantine);
+    return;
+  }
   if (e.a >= n) {
     const Client& c = clients_[e.a - n];
     in->core->on_client_frame(c.index, replica::Principal{c.id, false}, e.payload);

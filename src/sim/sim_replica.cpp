@@ -1,6 +1,8 @@
 // A replica core's host in the simulator: its network, clock, timers, deferred calls and disk
 // syncs are events of the world; its decisions go to the invariant checker.
+#include "crypto/blake3.hpp"
 #include "ledger/genesis.hpp"
+#include "replica/distilled.hpp"
 #include "replica/peer_msg.hpp"
 #include "sim/world.hpp"
 
@@ -26,6 +28,7 @@ Status SimReplica::start() {
   ro.max_inflight = w.o.max_inflight;
   ro.events = this;
   ro.unsafe_ungated_votes = w.o.weaken == Weaken::ungated_votes;
+  ro.directory = w.broker_directory();
   auto c = replica::Replica::create(w.cfg, std::move(ro), store, *this, reg_);
   if (!c) return c.error();
   core = std::move(*c);
@@ -114,7 +117,34 @@ void SimReplica::executed(uint64_t k, View v, const ledger::Block& blk, const st
   std::vector<std::pair<uint64_t, uint64_t>> done;
   for (const auto& r : replies)
     if (r.kind == replica::ReplyKind::executed) done.emplace_back(r.client, r.seq);
-  w.checker.on_execute(node.id, k, blk.batch_digest, blk.results_root, ledger::block_hash(blk), std::move(done), v);
+  w.checker.on_execute(node.id, k, blk.batch_digest, blk.results_root, ledger::block_hash(blk), std::move(done), v,
+                       brokered_payloads(k, replies));
+}
+
+// The broker path's entries this block executed, as (client, hash of its payload): the replies
+// do not carry payloads, so the slot is read back from the ledger (appended just before this
+// event) and decoded as the executor did; its requests and the replies are in the same order.
+std::vector<std::pair<uint64_t, Hash32>> SimReplica::brokered_payloads(uint64_t k,
+                                                                       const std::vector<replica::ReplyEntry>& replies) {
+  std::vector<std::pair<uint64_t, Hash32>> out;
+  const broker::Directory* dir = w.broker_directory();
+  if (!dir) return out;
+  auto bytes = store.batch(k);
+  if (!bytes) return out;
+  std::vector<replica::DistilledRef> refs;
+  auto b = replica::decode_slot(*bytes, dir, &refs);
+  if (!b || b->requests.size() != replies.size()) return out;
+  w.note_distilled(k, bytes.value(), refs);
+  for (size_t i = 0; i < replies.size(); ++i) {
+    if (i >= b->brokered.size() || !b->brokered[i]) continue;
+    if (replies[i].kind != replica::ReplyKind::executed) {
+      ++w.res.brokered_repeats;
+      continue;
+    }
+    ++w.res.brokered_executed;
+    out.emplace_back(b->requests[i].client, crypto::blake3::hash(b->requests[i].payload));
+  }
+  return out;
 }
 
 void SimReplica::rolled_back(uint64_t k) {

@@ -49,6 +49,14 @@ struct SimOptions {
   // Test hook: forces this replica to be Byzantine with the given behaviour (-1: chosen by seed).
   int force_byzantine = -1;
   Fault force_behaviour = Fault::silent;
+  // The broker path (sim/brokers.hpp): brokers, each with its own clients and valid batches.
+  // 0 here, so seeds pinned before brokers existed replay exactly; `rampart sim` defaults to 2.
+  uint32_t brokers = 0;
+  uint32_t broker_clients = 8;
+  uint32_t broker_batches = 4;
+  // Test hook: the last broker lies this way (sim::core::BrokerLie; -1: drawn per seed when
+  // `faults` has Fault::broker).
+  int force_broker_lie = -1;
 };
 
 struct SimResult {
@@ -72,6 +80,13 @@ struct SimResult {
   // was outstanding then completed (0: none was). The liveness bound applies to it.
   uint64_t recovery_us = 0;
   uint64_t vouched_rollbacks = 0;  // results a correct replica had vouched for, rolled back
+  // The broker path, at correct replicas (vacuity guards for the tests).
+  uint64_t broker_deliveries = 0;  // batches whose verified certificate reached their broker
+  uint64_t broker_resubmits = 0;   // batches handed to the next replica after a timeout
+  uint64_t broker_lies = 0;        // lying brokers' frames handed to a correct replica
+  uint64_t broker_refusals = 0;    // of those, batches naming another broker, refused
+  uint64_t brokered_executed = 0;  // brokered entries executed (first twin of correct replicas)
+  uint64_t brokered_repeats = 0;   // brokered entries answered cached or stale instead
 };
 
 SimResult run_sim(const SimOptions& opts);

@@ -31,6 +31,7 @@ const char* ev_name(Ev t) {
     case Ev::faults_end: return "faults-end";
     case Ev::crash_all: return "crash-all";
     case Ev::adversary_tick: return "adversary";
+    case Ev::broker: return "broker";
   }
   return "?";
 }
@@ -81,6 +82,7 @@ World::World(const SimOptions& opts)
     c.key = crypto::ed25519::KeyPair::from_seed(seed).value();
     c.id = client::client_id_of(c.key->public_key());
   }
+  if (o.brokers > 0) brokers_ = std::make_unique<Brokers>(*this);
   ring_.resize(std::max<size_t>(o.trace_tail, 1));
 }
 
@@ -326,6 +328,9 @@ void World::step(const Event& e) {
       schedule(now_ + rng.range(50, 150) * kMs, std::move(next));
       break;
     }
+    case Ev::broker:
+      if (brokers_) brokers_->on_event(e);
+      break;
     case Ev::faults_end:
       cut_.clear();
       side_.clear();
@@ -361,7 +366,11 @@ void World::trace(const Event& e) {
 std::string World::describe(const Traced& t) const {
   char buf[192];
   if (t.type == Ev::deliver) {
-    auto who = [&](uint32_t a) { return a < cfg.n() ? "r" + std::to_string(a) : "c" + std::to_string(a - cfg.n()); };
+    auto who = [&](uint32_t a) {
+      if (a < cfg.n()) return "r" + std::to_string(a);
+      if (a - cfg.n() < clients_.size()) return "c" + std::to_string(a - cfg.n());
+      return "b" + std::to_string(a - cfg.n() - clients_.size());  // a broker
+    };
     std::snprintf(buf, sizeof buf, "%10.3f ms  %-14s %s -> %s tag %u (%u bytes)", static_cast<double>(t.time) / 1000.0,
                   ev_name(t.type), who(t.a).c_str(), who(t.b).c_str(), t.first, t.size);
   } else {
@@ -373,6 +382,7 @@ std::string World::describe(const Traced& t) const {
 
 SimResult World::run() {
   setup_faults();
+  if (brokers_) brokers_->setup();  // the directory, before any replica starts
   for (auto& n : nodes) start_node(n);
   for (auto& c : clients_) {
     Event e;
@@ -380,6 +390,7 @@ SimResult World::run() {
     e.a = c.index;
     schedule(rng.range(0, 10) * kMs, std::move(e));
   }
+  if (brokers_) brokers_->start();
   const uint64_t deadline = fault_end_ + o.liveness_bound_ms * kMs;
   while (!q_.empty() && res.steps < o.max_steps && checker.ok() && (!all_done() || checker.unsettled())) {
     Event e = q_.top();
@@ -396,11 +407,13 @@ SimResult World::run() {
       if (c.done < o.requests_per_client)
         pending += " c" + std::to_string(c.index) + "(seq " + std::to_string(c.seq) + ", waiting since " +
                    std::to_string(c.sent_at / kMs) + " ms)";
+    if (brokers_) pending += brokers_->pending();
     checker.report("liveness: requests still pending " + std::to_string((now_ - std::min(now_, fault_end_)) / kMs) +
                    " ms after the faults stopped (step " + std::to_string(res.steps) + "):" + pending +
                    "; replicas:" + replica_states());
   }
   if (checker.ok()) checker.check_end();
+  if (checker.ok() && brokers_) brokers_->check_end();
   res.ok = checker.ok();
   res.violations = checker.violations();
   res.trace_hash = hash_;

@@ -8,7 +8,8 @@
 // replicas that are silent, lie in shares and replies, send bad signatures, withhold as
 // primary, run as twins (equivocation), or play the strategic adversary's tactics
 // (sim/adversary.hpp); the network delivers certificates to chosen replicas (selective) and
-// cuts off a few replicas at every new view (isolate).
+// cuts off a few replicas at every new view (isolate). Brokers (sim/brokers.hpp) hand the
+// replicas distilled batches on their own connections, some of them lying (Fault::broker).
 #include <functional>
 #include <map>
 #include <memory>
@@ -23,6 +24,7 @@
 #include "replica/replica.hpp"
 #include "sim/adversary.hpp"
 #include "sim/adversary_protocol.hpp"
+#include "sim/brokers.hpp"
 #include "sim/draws.hpp"
 #include "sim/invariants.hpp"
 #include "sim/rng.hpp"
@@ -37,7 +39,7 @@ inline constexpr uint64_t kMs = 1000;  // simulated time is in microseconds
 
 enum class Ev : uint8_t {
   deliver, timer, call, sync_done, tick, client_next, client_timer, crash, restart, partition, heal, faults_end,
-  crash_all, adversary_tick
+  crash_all, adversary_tick, broker
 };
 
 struct Event {
@@ -86,6 +88,7 @@ class SimReplica final : public replica::ReplicaHost, public replica::ReplicaEve
   void set_peers(std::vector<bool> p) { peers_ = std::move(p); }
   bool checked() const;  // reported to the checker: correct replicas' first twin
   void fire_timer(uint16_t id, uint64_t gen);
+  std::vector<std::pair<uint64_t, Hash32>> brokered_payloads(uint64_t k, const std::vector<replica::ReplyEntry>& replies);
 
   World& w;
   Node& node;
@@ -165,6 +168,11 @@ class World {
   void on_view_installed(View v);
   void on_executed(NodeId r, uint64_t k, View v, const ledger::Block& blk);
   void fail_stopped(NodeId r);
+  // The broker path's client directory (sim/brokers.hpp); nullptr without brokers.
+  const broker::Directory* broker_directory() const { return brokers_ ? brokers_->directory() : nullptr; }
+  void note_distilled(uint64_t k, ByteView slot, const std::vector<replica::DistilledRef>& refs) {
+    if (brokers_) brokers_->executed(k, slot, refs);
+  }
 
   const SimOptions& o;
   ClusterConfig cfg;
@@ -178,6 +186,7 @@ class World {
   void setup_faults();
   void make_adversary(Node& n, FaultSet tactics);
   friend class Link;
+  friend class Brokers;
   void start_node(Node& n);
   void crash_node(Node& n);
   void net_send(uint32_t from, uint32_t to, Bytes payload);
@@ -199,6 +208,7 @@ class World {
   uint64_t now_ = 0, order_ = 0, fault_end_ = 0;
   std::priority_queue<Event, std::vector<Event>, Later> q_;
   std::vector<Client> clients_;
+  std::unique_ptr<Brokers> brokers_;  // the simulated brokers (SimOptions::brokers), if any
   std::vector<int> side_;  // partition side per replica; empty: none
   View cut_view_ = 0;
   std::vector<int> cut_;   // Fault::isolate: the view's cut

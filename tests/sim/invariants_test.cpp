@@ -181,3 +181,29 @@ TEST(Invariants, OutOfOrderExecutionFires) {
   c.on_execute(0, 2, h(1), h(11), h(21), {});
   EXPECT_FALSE(c.ok());
 }
+
+// The broker path (invariant 6): a payload only a forged batch carried must never run, even
+// speculatively; a (client, payload) final at two heights ran twice, whatever the seqs.
+TEST(Invariants, ForgedBrokerPayloadFiresOnSpeculativeExecution) {
+  InvariantChecker c(4);
+  c.forbid(7, h(70));
+  c.on_execute(0, 1, h(1), h(11), h(21), {{7, 3}}, 0, {{7, h(71)}});
+  EXPECT_TRUE(c.ok());
+  c.on_execute(1, 1, h(1), h(11), h(21), {{7, 3}}, 0, {{7, h(70)}});
+  EXPECT_TRUE(mentions(c, "only a forged batch carried"));
+}
+
+TEST(Invariants, BrokeredPayloadFinalAtTwoHeightsFires) {
+  InvariantChecker c(4);
+  for (ReplicaId r = 0; r < 2; ++r) {  // the same k at two replicas, or again after a crash: fine
+    c.on_execute(r, 1, h(1), h(11), h(21), {{7, 3}}, 0, {{7, h(70)}});
+    c.on_final(r, 1);
+  }
+  c.on_reset(0, 0);
+  c.on_execute(0, 1, h(1), h(11), h(21), {{7, 3}}, 0, {{7, h(70)}});
+  c.on_final(0, 1);
+  EXPECT_TRUE(c.ok());
+  c.on_execute(1, 2, h(2), h(12), h(22), {{7, 9}}, 0, {{7, h(70)}});  // raised: another seq, same payload
+  c.on_final(1, 2);
+  EXPECT_TRUE(mentions(c, "at-most-once (broker path)"));
+}

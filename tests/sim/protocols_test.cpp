@@ -37,7 +37,8 @@ TEST(SimSweep, RandomStart) {
   std::printf("[ sweep    ] seed start %llu (RAMPART_SIM_SEED_START=%llu replays it)\n",
               static_cast<unsigned long long>(start), static_cast<unsigned long long>(start));
   RecordProperty("seed_start", std::to_string(start));
-  for (const Case& c : {Case{"poe", 1, "all", 40}, Case{"poe-mac", 1, "all", 40}, Case{"pbft", 1, "all", 40},
+  // f = 1 with the broker path on (sim/brokers.hpp: two brokers, the second lying on half the seeds).
+  for (const Case& c : {Case{"poe", 1, "all", 40, 2}, Case{"poe-mac", 1, "all", 40, 2}, Case{"pbft", 1, "all", 40, 2},
                         Case{"poe", 2, "all", 8}, Case{"poe-mac", 2, "all", 8}, Case{"pbft", 2, "all", 8}}) {
     run_seeds(c, start);
     if (HasFailure()) return;

@@ -17,6 +17,7 @@ struct Case {
   uint32_t f;
   const char* faults;
   uint64_t seeds;
+  uint32_t brokers = 0;  // SimOptions::brokers (sim/brokers.hpp)
 };
 
 inline sim::SimOptions options(const Case& c, uint64_t seed) {
@@ -25,6 +26,7 @@ inline sim::SimOptions options(const Case& c, uint64_t seed) {
   o.seed = seed;
   o.f = c.f;
   o.faults = *sim::FaultSet::parse(c.faults);
+  o.brokers = c.brokers;
   return o;
 }
 
@@ -39,7 +41,7 @@ inline sim::SimResult run_seed(const sim::SimOptions& o) {
                   << " faulty=[" << r.setup << "]\n"
                   << msg << "replay: rampart sim --protocol " << o.protocol << " --seeds 1 --seed-start " << o.seed
                   << " --f " << o.f << " --faults " << o.faults.str() << " --clients " << o.clients << " --requests "
-                  << o.requests_per_client << " --verbose";
+                  << o.requests_per_client << " --brokers " << o.brokers << " --verbose";
     return r;
   }
   EXPECT_EQ(r.requests_accepted, uint64_t{o.clients} * o.requests_per_client) << "seed " << o.seed;
