@@ -9,6 +9,7 @@
 #include <queue>
 
 #include "app/kv/op.hpp"
+#include "app/wallet/op.hpp"
 #include "broker/directory.hpp"
 #include "broker/entries.hpp"
 #include "broker/replica_wire.hpp"
@@ -113,16 +114,19 @@ struct Frame {
 
 class MiniCluster {
  public:
-  explicit MiniCluster(const broker::Directory* dir, const std::string& protocol = "poe") : keys_(kN, kN - 1, 11) {
+  explicit MiniCluster(const broker::Directory* dir, const std::string& protocol = "poe", const std::string& app = "kv",
+                       std::vector<std::string> admins = {})
+      : keys_(kN, kN - 1, 11) {
     cfg.f = 1;
     cfg.protocol = protocol;
+    cfg.admin_accounts = std::move(admins);
     for (uint32_t i = 0; i < kN; ++i) {
       ReplicaEntry r;
       r.id = i;
       cfg.replicas.push_back(r);
     }
     cfg.crypto = "fake";
-    cfg.app = "kv";
+    cfg.app = app;
     const Bytes genesis = ledger::genesis_config(cfg);
     for (uint32_t i = 0; i < kN; ++i) {
       hosts_.push_back(std::make_unique<Host>(*this, i));
@@ -329,6 +333,73 @@ TEST(BrokerPath, WithoutAClientDirectoryBatchesAreRefused) {
   EXPECT_EQ(testing::metric_value(w.host(0).reg, "rampart_broker_batches_refused_total"), 1u);
 }
 
+
+// The wallet through a broker: a transfer is its own signed operation (each leg signed by its
+// from-account), carried as a broker client's payload; the payload rule keeps a transfer that
+// reaches the cluster twice from moving money twice.
+broker::DistilledBatch wallet_batch(const Clients& c, uint64_t number, uint64_t raise,
+                                    const std::vector<std::pair<uint32_t, Bytes>>& ops) {
+  broker::DistilledBatch b;
+  b.number = number;
+  b.raise = raise;
+  for (const auto& [id, op] : ops) b.entries.push(id, op);
+  const Hash32 root = broker::batch_roots(b).root;
+  std::vector<crypto::bls::Signature> sigs;
+  for (const auto& [id, op] : ops) sigs.push_back(crypto::bls::sign(c.bls[id], broker::reduce_statement(root)));
+  b.has_aggregate = true;
+  b.aggregate = crypto::bls::aggregate_signatures(sigs)->to_bytes();
+  return b;
+}
+
+Bytes transfer(const Clients& c, uint32_t from, uint32_t to, uint64_t amount, uint64_t nonce) {
+  app::wallet::Leg leg;
+  leg.from = c.ed[from].public_key();
+  leg.to = c.ed[to].public_key();
+  leg.amount = amount;
+  leg.nonce = nonce;
+  const auto sig = c.ed[from].sign(app::wallet::signing_message({leg}));
+  std::copy(sig.begin(), sig.end(), leg.sig.begin());
+  app::wallet::Op op;
+  op.type = app::wallet::OpType::transfer;
+  op.legs = {leg};
+  return app::wallet::encode_op(op);
+}
+
+std::optional<app::wallet::OpResult> wallet_result(MiniCluster& w, uint32_t r, ClientId who) {
+  auto e = w.core(r).executor().cached(who);
+  if (!e) return std::nullopt;
+  auto res = app::wallet::decode_result(e->result);
+  return res ? std::optional<app::wallet::OpResult>(*res) : std::nullopt;
+}
+
+TEST(BrokerPath, WalletTransfersThroughABrokerMoveMoneyOnceEach) {
+  Clients c(3);
+  const auto admin = c.ed[0].public_key();
+  MiniCluster w(&c.dir, "poe", "wallet", {to_hex(ByteView(admin.data(), admin.size()))});
+  const Bytes mint = transfer(c, 0, 1, 100, 0);  // the admin creates money for client 1
+  ASSERT_TRUE(w.core(0).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(wallet_batch(c, 1, 1, {{0, mint}}))));
+  ASSERT_TRUE(w.run_until([&] { return delivered(w, 0, 1).has_value(); }));
+  const Bytes pay = transfer(c, 1, 2, 30, 0);
+  // The mint again (another batch, a higher raise) beside client 1's payment.
+  const auto second = wallet_batch(c, 2, 2, {{0, mint}, {1, pay}});
+  ASSERT_TRUE(w.core(2).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(second)));
+  ASSERT_TRUE(w.run_until([&] { return delivered(w, 0, 2).has_value(); }));
+  ASSERT_TRUE(w.run_until([&] { return w.core(3).executor().last_executed() >= delivered(w, 0, 2)->height; }));
+  for (uint32_t r = 0; r < kN; ++r) {
+    auto paid = wallet_result(w, r, c.principal(1));
+    ASSERT_TRUE(paid) << "replica " << r;
+    EXPECT_EQ(paid->code, app::wallet::Code::ok) << paid->reason;
+    // After the payment client 1 holds 100 - 30: the mint ran once, not twice.
+    bool seen = false;
+    for (const auto& e : paid->entries)
+      if (e.account == c.ed[1].public_key()) {
+        seen = true;
+        EXPECT_EQ(e.balance, 70u);
+      }
+    EXPECT_TRUE(seen);
+    EXPECT_EQ(w.core(r).executor().cached(c.principal(0))->seq, 1u) << "the repeated mint acknowledged at its first seq";
+  }
+}
 
 // Byzantine brokers (issue 17): each lie gets no forged or duplicated operation executed, under
 // either protocol.
