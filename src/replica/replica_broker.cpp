@@ -16,6 +16,9 @@ const metrics::Declared kBrokerBatches{"rampart_broker_batches_total",
 const metrics::Declared kBrokerBatchesRefused{
     "rampart_broker_batches_refused_total",
     "distilled batches refused: malformed, another broker's, no client directory, or failing the full check"};
+const metrics::Declared kBrokerBatchesOversize{
+    "rampart_broker_batches_oversize_total",
+    "distilled batches refused for holding more entries than a slot can (kMaxBatchRequests), also counted as refused"};
 }  // namespace
 
 Status Replica::check_part(ByteView part, ClientAuth auth) const {
@@ -41,6 +44,15 @@ bool Replica::on_distilled(SinkId from, const Principal& who, ByteView frame) {
     spdlog::warn("event=broker_batch_refused broker={} error=\"{}\"", *who.broker,
                  b ? "names another broker" : b.error().message);
     return false;
+  }
+  if (b->entries.size() > kMaxBatchRequests) {
+    // The wire allows larger batches, but no slot can hold one: it would wait in the primary's
+    // queue for ever. Refused here, so the broker hears nothing and its operator sees the count.
+    reg_[kBrokerBatchesRefused]++;
+    reg_[kBrokerBatchesOversize]++;
+    spdlog::warn("event=broker_batch_refused broker={} number={} error=\"{} entries: a slot holds at most {}\"", b->broker,
+                 b->number, b->entries.size(), kMaxBatchRequests);
+    return true;
   }
   const Hash32 d = batch_digest(part);
   if (!bauth_->known(d)) {

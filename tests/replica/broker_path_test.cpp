@@ -325,6 +325,19 @@ TEST(BrokerPath, OnlyTheBrokersOwnConnectionCarriesItsBatches) {
   EXPECT_EQ(w.core(0).executor().last_executed(), 0u);
 }
 
+TEST(BrokerPath, ABatchLargerThanASlotIsRefusedAtTheEntryReplica) {
+  Clients c(2);
+  MiniCluster w(&c.dir);
+  broker::DistilledBatch b;
+  b.number = 1;
+  b.raise = 1;
+  for (uint32_t id = 0; id <= kMaxBatchRequests; ++id) b.entries.push(id, Bytes{1});
+  b.has_aggregate = true;  // never checked: refused on its size first
+  EXPECT_TRUE(w.core(0).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(b)));
+  EXPECT_EQ(testing::metric_value(w.host(0).reg, "rampart_broker_batches_oversize_total"), 1u);
+  EXPECT_EQ(testing::metric_value(w.host(0).reg, "rampart_broker_batches_refused_total"), 1u);
+}
+
 TEST(BrokerPath, WithoutAClientDirectoryBatchesAreRefused) {
   Clients c(2);
   MiniCluster w(nullptr);
