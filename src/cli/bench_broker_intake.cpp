@@ -95,19 +95,9 @@ int bench_intake(const Args& a) {
     }
 
   const fs::path log = dir / "broker-0.log";
-  const std::string exe = fs::read_symlink("/proc/self/exe");
   const std::string cf = (dir / "cluster.toml").string();
-  pid_t broker_pid = ::fork();
-  if (broker_pid == 0) {
-    FILE* f = std::fopen(log.c_str(), "a");
-    if (f) {
-      ::dup2(fileno(f), 1);
-      ::dup2(fileno(f), 2);
-    }
-    ::execl(exe.c_str(), exe.c_str(), "broker", "--config", cf.c_str(), "--id", "0", "--trusted-directory", "--stats-ms",
-            "200", "--log-level", "info", static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  const pid_t broker_pid = bench::spawn_self(log, {"broker", "--config", cf, "--id", "0", "--trusted-directory", "--stats-ms",
+                                                   "200", "--log-level", "info"});
   auto stats_ready = [&] { return !last_stats(log).empty(); };
   const auto t0 = Clock::now();
   while (!stats_ready() && Clock::now() - t0 < std::chrono::seconds(60)) std::this_thread::sleep_for(std::chrono::milliseconds(50));

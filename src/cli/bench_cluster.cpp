@@ -92,27 +92,14 @@ Result<std::pair<fs::path, ClusterConfig>> make_cluster(const Args& a) {
 
 // One `rampart replica` process per replica, logging into the cluster folder.
 std::vector<pid_t> start_replicas(const Args& a, const fs::path& dir, const ClusterConfig& cfg) {
-  std::string exe = fs::read_symlink("/proc/self/exe");
+  // Replicas log warnings only, so logging costs nothing measurable; RAMPART_BENCH_LOG_LEVEL
+  // (e.g. info, with --keep) shows what a run did.
+  const char* level = std::getenv("RAMPART_BENCH_LOG_LEVEL");
   std::vector<pid_t> pids;
-  for (const auto& r : cfg.replicas) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      std::string log = (dir / ("replica-" + std::to_string(r.id) + ".log")).string();
-      FILE* f = std::fopen(log.c_str(), "a");
-      if (f) {
-        ::dup2(fileno(f), 1);
-        ::dup2(fileno(f), 2);
-      }
-      std::string cf = (dir / "cluster.toml").string(), id = std::to_string(r.id);
-      // Replicas log warnings only, so logging costs nothing measurable; RAMPART_BENCH_LOG_LEVEL
-      // (e.g. info, with --keep) shows what a run did.
-      const char* level = std::getenv("RAMPART_BENCH_LOG_LEVEL");
-      ::execl(exe.c_str(), exe.c_str(), "replica", "--config", cf.c_str(), "--id", id.c_str(), "--client-auth",
-              a.auth.c_str(), "--log-level", level ? level : "warn", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    pids.push_back(pid);
-  }
+  for (const auto& r : cfg.replicas)
+    pids.push_back(bench::spawn_self(dir / ("replica-" + std::to_string(r.id) + ".log"),
+                                     {"replica", "--config", (dir / "cluster.toml").string(), "--id", std::to_string(r.id),
+                                      "--client-auth", a.auth, "--log-level", level ? level : "warn"}));
   return pids;
 }
 

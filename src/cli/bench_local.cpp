@@ -10,6 +10,21 @@
 
 namespace rampart::cli::bench {
 
+pid_t spawn_self(const std::filesystem::path& log, std::vector<std::string> args) {
+  const std::string exe = std::filesystem::read_symlink("/proc/self/exe");
+  pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  if (FILE* f = std::fopen(log.c_str(), "a")) {
+    ::dup2(fileno(f), 1);
+    ::dup2(fileno(f), 2);
+  }
+  std::vector<char*> argv{const_cast<char*>(exe.c_str())};
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  ::execv(exe.c_str(), argv.data());
+  ::_exit(127);
+}
+
 uint16_t free_base_port(uint32_t n) {
   auto free = [](uint16_t port) {
     asio::io_context io;

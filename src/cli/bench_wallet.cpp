@@ -80,22 +80,12 @@ Result<std::unique_ptr<Cluster>> start_cluster(uint32_t f, bool keep, bool byzan
   if (!cfg) return cfg.error();
   RAMPART_TRY(client::make_wallet_cluster(*cfg, c->dir, 1));
   c->cfg = *cfg;
-  const std::string exe = fs::read_symlink("/proc/self/exe");
   const std::string conf = (c->dir / "cluster.toml").string();
   for (const auto& r : c->cfg.replicas) {
-    const std::string log = (c->dir / ("replica-" + std::to_string(r.id) + ".log")).string(), id = std::to_string(r.id);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      if (FILE* fl = std::fopen(log.c_str(), "a")) {
-        ::dup2(fileno(fl), 1);
-        ::dup2(fileno(fl), 2);
-      }
-      const bool liar = byzantine && r.id + 1 == c->cfg.n();
-      ::execl(exe.c_str(), exe.c_str(), "replica", "--config", conf.c_str(), "--id", id.c_str(), "--client-auth", "ed25519",
-              "--log-level", "warn", "--misbehave", liar ? "bad-shares,lie-results" : "none", static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
-    c->pids.push_back(pid);
+    const bool liar = byzantine && r.id + 1 == c->cfg.n();
+    c->pids.push_back(bench::spawn_self(c->dir / ("replica-" + std::to_string(r.id) + ".log"),
+                                        {"replica", "--config", conf, "--id", std::to_string(r.id), "--client-auth", "ed25519",
+                                         "--log-level", "warn", "--misbehave", liar ? "bad-shares,lie-results" : "none"}));
   }
   // Up when every replica answers on its metrics port (its client port opens with it).
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
