@@ -273,15 +273,17 @@ void Batcher::executed(ByteView slot, const Hash32& d, uint64_t k) {
       }
     }
   }
-  if (ours && own_inflight_.size() < max_own_inflight() && has_work() && !close_deferred_) {
-    // One of our batches is done: the requests that gathered meanwhile go next. Deferred, since
-    // close() submits to the protocol, which is calling us right now.
-    close_deferred_ = true;
-    host_.defer([this] {
-      close_deferred_ = false;
-      close();
-    });
-  }
+  if (ours) close_soon();  // one of our batches is done: the requests that gathered meanwhile go next
+}
+
+// Deferred, since close() submits to the protocol, which may be calling us right now.
+void Batcher::close_soon() {
+  if (own_inflight_.size() >= max_own_inflight() || !has_work() || close_deferred_) return;
+  close_deferred_ = true;
+  host_.defer([this] {
+    close_deferred_ = false;
+    close();
+  });
 }
 
 void Batcher::proven(uint64_t k) { release(held_.begin(), held_.upper_bound(k)); }
@@ -292,13 +294,7 @@ void Batcher::release(std::map<uint64_t, Hash32>::iterator from, std::map<uint64
   if (from == to) return;
   for (auto it = from; it != to; ++it) own_inflight_.erase(it->second);
   held_.erase(from, to);
-  if (own_inflight_.size() < max_own_inflight() && has_work() && !close_deferred_) {
-    close_deferred_ = true;
-    host_.defer([this] {
-      close_deferred_ = false;
-      close();
-    });
-  }
+  close_soon();
 }
 
 void Batcher::note_executed(const Hash32& d) {

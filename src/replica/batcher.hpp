@@ -129,6 +129,7 @@ class Batcher {
   void note_closed(const Hash32& d, bool own_requests);  // the timeline's clocks
   void note_executed(const Hash32& d);
   void release(std::map<uint64_t, Hash32>::iterator from, std::map<uint64_t, Hash32>::iterator to);
+  void close_soon();  // close() after the current event, if a slot of ours may start
 
   Params p_;
   BatchAuth& auth_;

@@ -129,10 +129,10 @@ class Replica final : public consensus::Env,
   // A frame on client sink `from`, opened by `who`; false: close the sink (not a request at all).
   // A broker's connection carries its distilled batches (first byte broker::ReplicaKind::distilled).
   bool on_client_frame(SinkId from, const Principal& who, ByteView frame) {
-    if (!frame.empty() && frame[0] == kDistilledFrame) return on_distilled(from, who, frame);
+    if (!frame.empty() && frame[0] == static_cast<uint8_t>(broker::ReplicaKind::distilled))
+      return on_distilled(from, who, frame);
     return ingress_->on_frame(from, who, frame);
   }
-  static constexpr uint8_t kDistilledFrame = 16;
   void on_timer(uint16_t id);
   void on_synced(uint64_t gen, const Status& st);
   void tick();  // every ~200 ms: re-sends and hand-overs that wait on time; refreshes the gauges
