@@ -14,6 +14,8 @@ namespace b3 = crypto::blake3;
 struct Keys {
   Hash32 entry = b3::derive_key("rampart reply cache entry v2", {});
   Hash32 op = b3::derive_key("rampart brokered payload v1", {});
+  // Its own key, so no direct entry's result can hash like a brokered entry's op | result.
+  Hash32 brokered_entry = b3::derive_key("rampart reply cache brokered entry v1", {});
   Hash32 bucket = b3::derive_key("rampart reply cache bucket v2", {});
 };
 const Keys& keys() {
@@ -36,7 +38,7 @@ Hash32 reply_result_hash(ByteView result) { return b3::keyed_hash(keys().entry, 
 
 Hash32 reply_entry_hash(ByteView result, const Hash32& op) {
   if (op == Hash32{}) return reply_result_hash(result);
-  return b3::Hasher::keyed(keys().entry).update(op).update(result).finalize();
+  return b3::Hasher::keyed(keys().brokered_entry).update(op).update(result).finalize();
 }
 
 Hash32 brokered_op_hash(ByteView payload) { return b3::keyed_hash(keys().op, payload); }

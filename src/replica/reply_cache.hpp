@@ -42,7 +42,8 @@ struct CacheEntry {
 
 Hash32 reply_result_hash(ByteView result);
 // The entry hash the digest uses: reply_result_hash(result) with a zero op, else
-// H("rampart reply cache entry v2", op | result), so a brokered entry's payload is in the state.
+// H("rampart reply cache brokered entry v1", op | result), so a brokered entry's payload is in
+// the state (under its own key: no direct entry's result hashes like an op | result).
 Hash32 reply_entry_hash(ByteView result, const Hash32& op);
 // What CacheEntry::op holds for a brokered request's payload.
 Hash32 brokered_op_hash(ByteView payload);
