@@ -3,6 +3,8 @@ BUILD ?= build
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 GEN := $(shell command -v ninja >/dev/null 2>&1 && echo "-G Ninja")
+# Paths under the checkout hash as relative ones, so clones in other folders share ccache hits.
+export CCACHE_BASEDIR ?= $(CURDIR)
 
 .PHONY: all setup build run test bench sim-long soak asan tsan fuzz clean format
 

@@ -11,6 +11,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libspdlog-dev libtomlplusplus-dev librust-blake3-dev
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev libjemalloc-dev
   openssl
+  ccache  # compiler cache: a fresh clone's build reuses earlier ones (the Makefile sets CCACHE_BASEDIR)
   chromium  # headless, for the gateway dashboard's end-to-end test (tests/process/wallet_dashboard_test.cpp)
 )
 
