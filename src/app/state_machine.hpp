@@ -20,6 +20,10 @@ struct Invocation {
   ByteView principal;
   uint64_t seq = 0;     // the client's request number
   ByteView op;          // the operation, in the application's own encoding
+  // The replica checked that `principal` signed this request (client signatures on, or a
+  // distilled batch's aggregate): an app may let the principal act without a signature of its
+  // own. False with `--auth none` (benchmarks) and wherever the caller cannot vouch.
+  bool authenticated = false;
 };
 
 class StateMachine {

@@ -207,7 +207,15 @@ Result<std::unique_ptr<Client>> Client::create(const ClusterConfig& cfg, ClientO
   auto g = make_group_verifier(cfg);
   if (!g) return g.error();
   impl->group = *g;
-  crypto_sign_keypair(impl->pk.data(), impl->sk.data());
+  if (opt.key) {
+    if (opt.key->pk.size() != impl->pk.size() || opt.key->sk.size() != impl->sk.size()) return err("client key: wrong size");
+    impl->pk = opt.key->pk;
+    impl->sk = opt.key->sk;
+    impl->seq = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+  } else {
+    crypto_sign_keypair(impl->pk.data(), impl->sk.data());
+  }
   impl->id = client_id_of(impl->pk);
   impl->cur = cfg.n() ? opt.first_replica % cfg.n() : 0;
   return std::unique_ptr<Client>(new Client(std::move(impl)));
@@ -216,6 +224,7 @@ Result<std::unique_ptr<Client>> Client::create(const ClusterConfig& cfg, ClientO
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;
 replica::ClientId Client::id() const { return impl_->id; }
+ByteView Client::public_key() const { return impl_->pk; }
 
 Result<Answer> Client::call(ByteView op) {
   auto& I = *impl_;

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include "client/session.hpp"
 #include "replica/client_wire.hpp"
 #include "common/config.hpp"
 #include "crypto/interfaces.hpp"
@@ -20,6 +21,11 @@ struct ClientOptions {
   int attempts = 8;                         // replicas tried (round robin) before giving up
   uint32_t first_replica = 0;
   bool sign = true;                         // false: --auth none benchmarks
+  // The client's own key, e.g. a wallet account's, whose transfers then need no leg signature
+  // (the request's signature vouches for them). Empty: a fresh key. With a key that earlier
+  // runs used, request numbers start at the wall clock in microseconds, above theirs: a
+  // replica answers a number it has seen from its reply cache instead of executing it.
+  std::optional<SigningKey> key;
 };
 
 struct Answer {
@@ -37,6 +43,7 @@ class Client {
   ~Client();
 
   replica::ClientId id() const;
+  ByteView public_key() const;  // the Ed25519 key that signs this client's requests
   // Submits one operation and waits for its verified answer.
   Result<Answer> call(ByteView op);
 

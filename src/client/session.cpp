@@ -16,13 +16,17 @@ SigningKey SigningKey::generate() {
   return k;
 }
 
+SigningKey SigningKey::of(const crypto::ed25519::KeyPair& kp) {
+  SigningKey k{Bytes(crypto_sign_PUBLICKEYBYTES), Bytes(crypto_sign_SECRETKEYBYTES)};
+  const auto seed = kp.seed();
+  crypto_sign_seed_keypair(k.pk.data(), k.sk.data(), seed.data());
+  return k;
+}
+
 Result<SigningKey> load_signing_key(const std::string& path) {
   auto kp = crypto::keyfile::load_ed25519_secret(path);
   if (!kp) return kp.error();
-  SigningKey k{Bytes(crypto_sign_PUBLICKEYBYTES), Bytes(crypto_sign_SECRETKEYBYTES)};
-  const auto seed = kp->seed();
-  crypto_sign_seed_keypair(k.pk.data(), k.sk.data(), seed.data());
-  return k;
+  return SigningKey::of(*kp);
 }
 
 Session::Session(ByteView ed25519_pk, ByteView ed25519_sk, uint32_t replica, const crypto::ChannelPublicKey& replica_static)

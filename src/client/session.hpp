@@ -13,6 +13,7 @@
 #include "common/config.hpp"
 #include "common/result.hpp"
 #include "crypto/client_channel.hpp"
+#include "crypto/ed25519.hpp"
 
 namespace rampart::client {
 
@@ -20,6 +21,7 @@ namespace rampart::client {
 struct SigningKey {
   Bytes pk, sk;  // 32 and 64 bytes
   static SigningKey generate();
+  static SigningKey of(const crypto::ed25519::KeyPair& kp);  // the same key, libsodium's form
 };
 // An Ed25519 key file (crypto/keyfile.hpp): a relay's keys/relay-I.key, an admin's key.
 Result<SigningKey> load_signing_key(const std::string& path);

@@ -28,8 +28,10 @@ struct LegSpec {
   uint64_t amount = 0;
   uint64_t nonce = 0;
 };
-// A transfer (one leg) or an atomic transfer, every leg signed by its owner over all legs.
-Bytes make_transfer_op(const std::vector<LegSpec>& legs, bool atomic);
+// A transfer (one leg) or an atomic transfer, every leg signed by its owner over all legs,
+// except legs out of `principal`, the key that signs the request that carries the operation:
+// its signature vouches for them (app/wallet/wallet.cpp, Wallet::vouched).
+Bytes make_transfer_op(const std::vector<LegSpec>& legs, bool atomic, ByteView principal = {});
 Bytes make_balance_op(const app::wallet::Account& a);
 Bytes make_page_op(const std::optional<app::wallet::Account>& after, uint32_t limit);
 
@@ -46,8 +48,9 @@ class WalletClient {
   Result<uint64_t> next_nonce(const app::wallet::Account& a);
 
  private:
-  explicit WalletClient(std::unique_ptr<Client> c) : c_(std::move(c)) {}
+  WalletClient(std::unique_ptr<Client> c, Bytes principal) : c_(std::move(c)), principal_(std::move(principal)) {}
   std::unique_ptr<Client> c_;
+  Bytes principal_;  // the key whose signed requests vouch for its own legs (empty: none)
 };
 
 // "64 hex digits" -> account; the error names what is wrong.

@@ -249,7 +249,7 @@ class Replica final : public consensus::Env,
   ReplicaHost& host_;
   metrics::Registry& reg_;
   std::unique_ptr<app::StateMachine> sm_;
-  PrincipalApp app_{*sm_};
+  PrincipalApp app_{*sm_, opt_.auth == ClientAuth::ed25519};
   Executor exec_{app_};
   std::unique_ptr<consensus::Protocol> proto_;
   JournalGate jgate_{*this};  // the protocol's journal and the messages that wait for its sync

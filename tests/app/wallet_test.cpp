@@ -92,6 +92,50 @@ TEST(Wallet, ForgedSignaturesAreRejected) {
   EXPECT_EQ(t.run(2, encode_op(op)).code, Code::bad_signature);
 }
 
+// A leg out of the request's authenticated principal is vouched for by the request's own
+// signature: it executes without a leg signature. Not so when the replica did not check the
+// principal (--auth none), nor for a leg out of any other account.
+TEST(Wallet, TheAuthenticatedPrincipalSpendsWithoutALegSignature) {
+  World t;
+  ASSERT_EQ(t.run(1, transfer(t.admin, acct(t.users[0]), 10, 0)).code, Code::ok);
+  ASSERT_EQ(t.run(1, transfer(t.admin, acct(t.users[1]), 10, 1)).code, Code::ok);
+  const Account a0 = acct(t.users[0]);
+  auto unsigned_op = [&](std::vector<Spec> specs) {
+    Op op;
+    op.type = specs.size() == 1 ? OpType::transfer : OpType::atomic;
+    for (const auto& s : specs) op.legs.push_back({acct(*s.from), s.to, s.amount, s.nonce, {}});
+    return encode_op(op);
+  };
+  auto as = [&](const Account& principal, bool authenticated, uint64_t k, const Bytes& op) {
+    Invocation in{k, 0, 0, ByteView(principal.data(), principal.size()), 0, op};
+    in.authenticated = authenticated;
+    auto r = decode_result(t.w.apply(in));
+    EXPECT_TRUE(r);
+    return r ? *r : OpResult{};
+  };
+  const Bytes op = unsigned_op({{&t.users[0], acct(t.users[2]), 4, 0}});
+  EXPECT_EQ(as(a0, false, 2, op).code, Code::bad_signature);                  // principal not checked
+  EXPECT_EQ(as(acct(t.users[1]), true, 2, op).code, Code::bad_signature);     // someone else's request
+  EXPECT_EQ(apply_op(t.w, 2, op), apply_op(t.w, 2, op));                       // no principal at all: refused alike
+  EXPECT_EQ(decode_result(apply_op(t.w, 2, op))->code, Code::bad_signature);
+  EXPECT_EQ(t.bal(0), 10u);
+  ASSERT_EQ(as(a0, true, 2, op).code, Code::ok);
+  EXPECT_EQ(t.bal(0), 6u);
+  EXPECT_EQ(t.bal(2), 4u);
+  EXPECT_EQ(as(a0, true, 3, op).code, Code::replay);  // the nonce still counts
+  // An atomic transfer: the principal's leg is vouched for, the other owner's leg must still be
+  // signed, by the other owner, over all legs.
+  const Bytes mixed = unsigned_op({{&t.users[0], acct(t.users[2]), 1, 1}, {&t.users[1], acct(t.users[2]), 1, 0}});
+  EXPECT_EQ(as(a0, true, 3, mixed).code, Code::bad_signature);
+  auto legs = signed_legs({{&t.users[0], acct(t.users[2]), 1, 1}, {&t.users[1], acct(t.users[2]), 1, 0}});
+  legs[0].sig = {};  // users[0] is the principal: its own leg signature is not needed
+  Op op2;
+  op2.type = OpType::atomic;
+  op2.legs = legs;
+  ASSERT_EQ(as(a0, true, 3, encode_op(op2)).code, Code::ok);
+  EXPECT_EQ(t.bal(2), 6u);
+}
+
 TEST(Wallet, AtomicTransferIsAllOrNothing) {
   World t;
   ASSERT_EQ(t.run(1, atomic({{&t.admin, acct(t.users[0]), 10, 0}, {&t.admin, acct(t.users[1]), 10, 1}})).code, Code::ok);

@@ -12,7 +12,8 @@
 //
 // Every leg's owner signs the same message, signing_message(legs): the whole list of legs
 // without signatures. A leg of an atomic transfer therefore cannot be lifted out and executed on
-// its own, and a transfer is an atomic transfer of one leg.
+// its own, and a transfer is an atomic transfer of one leg. A leg out of the request's
+// authenticated principal needs no signature (Wallet::vouched; zeros are fine).
 #include <array>
 #include <cstdint>
 #include <optional>

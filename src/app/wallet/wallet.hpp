@@ -47,7 +47,8 @@ class Wallet final : public StateMachine {
     uint64_t nonce = 0;
     Hash32 leaf{};  // account_leaf_hash of this account as it is now
   };
-  OpResult transfer(uint64_t k, const Op& op, const Hash32& hash);
+  static bool vouched(const Invocation& in, const Account& from);
+  OpResult transfer(const Invocation& in, const Op& op, const Hash32& hash);
   OpResult page(const Op& op) const;
   void put(uint64_t k, const Account& a, uint64_t balance, uint64_t nonce);
   void ordered(std::vector<Entry>& entries, std::vector<Hash32>& leaves) const;
