@@ -10,6 +10,9 @@
 //
 // Beside that load, honest clients run the whole protocol over UDP through a real broker
 // process (`rampart broker-client`), so their end-to-end latency is measured under it.
+//
+// `--app wallet` (cli/bench_broker_wallet.hpp): every entry is a wallet transfer out of the
+// load client's own account instead of 8 bytes for the KV store.
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -26,6 +29,7 @@
 
 #include "cli/bench.hpp"
 #include "cli/bench_local.hpp"
+#include "cli/bench_broker_wallet.hpp"
 #include "broker/client_keys.hpp"
 #include "broker/entries.hpp"
 #include "broker/replica_links.hpp"
@@ -33,6 +37,7 @@
 #include "broker/verify.hpp"
 #include "cli/commands.hpp"
 #include "client/group_key.hpp"
+#include "client/wallet_keys.hpp"
 #include "keys/keygen.hpp"
 #include "keys/secrets.hpp"
 
@@ -49,33 +54,50 @@ struct Args {
   uint32_t honest = 8;       // clients through a real broker over UDP (0: none)
   double duration = 10;
   std::string protocol = "poe";
+  std::string app = "kv";  // kv: 8-byte payloads; wallet: a transfer per entry
   std::string json;
   bool keep = false;
 };
 
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
+// Load clients in all: a wallet transfer must execute before the same account's next one is
+// sent (its nonce follows), so the wallet gives each batch of a window its own clients; a batch
+// is sent only when the batch `window` before it was delivered (final, so executed).
+uint32_t load_clients(const Args& a) { return a.app == "wallet" ? a.clients * a.window : a.clients; }
+
 // The batches the load broker replays: batch i holds every load client once, at seq (raise) i,
-// with an 8-byte payload (batch number, client id), so each is new and executes.
-std::vector<Bytes> generate(const Args& a, const std::vector<broker::ClientSecrets>& secrets) {
-  std::vector<crypto::bls::SecretKey> sks;
-  for (uint32_t i = 0; i < a.clients; ++i) sks.push_back(secrets[i].bls);
-  const auto sum = crypto::bls::sum_secret_keys(sks).value();
+// with an 8-byte payload (batch number, client id), so each is new and executes. For the
+// wallet, batch i holds group (i - 1) mod window of the clients, each with its transfer of 1 to
+// `sink` at nonce (i - 1) / window.
+std::vector<Bytes> generate(const Args& a, const std::vector<broker::ClientSecrets>& secrets, const app::wallet::Account& sink) {
+  const uint32_t groups = load_clients(a) / a.clients;
+  std::vector<crypto::bls::SecretKey> sum;  // per group: the sum of its clients' secret keys
+  for (uint32_t g = 0; g < groups; ++g) {
+    std::vector<crypto::bls::SecretKey> sks;
+    for (uint32_t i = 0; i < a.clients; ++i) sks.push_back(secrets[g * a.clients + i].bls);
+    sum.push_back(crypto::bls::sum_secret_keys(sks).value());
+  }
   std::vector<Bytes> out;
   for (uint32_t n = 1; n <= a.batches; ++n) {
+    const uint32_t g = (n - 1) % groups, first = g * a.clients;
     broker::DistilledBatch b;
     b.broker = 0;
     b.number = n;
     b.raise = n;
     b.entries.ids.reserve(a.clients);
-    for (uint32_t id = 0; id < a.clients; ++id) {
+    for (uint32_t id = first; id < first + a.clients; ++id) {
+      if (a.app == "wallet") {
+        b.entries.push(id, bench::wallet_entry_payload(secrets[id].ed25519, sink, (n - 1) / groups));
+        continue;
+      }
       Writer w;
       w.u32(n);
       w.u32(id);
       b.entries.push(id, w.data());
     }
     b.has_aggregate = true;
-    b.aggregate = crypto::bls::sign(sum, broker::reduce_statement(broker::batch_roots(b).root)).to_bytes();
+    b.aggregate = crypto::bls::sign(sum[g], broker::reduce_statement(broker::batch_roots(b).root)).to_bytes();
     out.push_back(broker::encode(b));
   }
   return out;
@@ -164,6 +186,11 @@ double quantile(std::vector<double> v, double q) {
 }
 
 int bench_broker(const Args& a) {
+  // A transfer is 145 bytes: a batch must stay within a replica's 1 MiB client frame.
+  if (a.app == "wallet" && a.clients > 6000) {
+    std::fprintf(stderr, "error: --app wallet takes at most --clients 6000 (a batch must fit a 1 MiB client frame)\n");
+    return 2;
+  }
   std::string tmpl = (fs::temp_directory_path() / "rampart-bench-broker-XXXXXX").string();
   if (!::mkdtemp(tmpl.data())) return 1;
   const fs::path dir = tmpl;
@@ -174,13 +201,16 @@ int bench_broker(const Args& a) {
   ko.batch_size = 4000;
   ko.base_port = bench::free_base_port(4);
   auto cfg = keys::keygen(ko, dir);
+  if (cfg && a.app == "wallet") {
+    if (auto st = client::make_wallet_cluster(*cfg, dir, 1); !st) cfg = st.error();
+  }
   if (!cfg) {
     std::fprintf(stderr, "error: %s\n", cfg.error().message.c_str());
     return 1;
   }
   std::fprintf(stderr, "bench broker: generating %u load clients and %u honest ones (keys, proofs of possession)...\n",
-               a.clients, a.honest);
-  if (auto st = broker::add_client_set_to_cluster(dir, a.clients + a.honest); !st) {
+               load_clients(a), a.honest);
+  if (auto st = broker::add_client_set_to_cluster(dir, load_clients(a) + a.honest); !st) {
     std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
     return 1;
   }
@@ -193,7 +223,7 @@ int bench_broker(const Args& a) {
     return 1;
   }
   // The honest clients' own key file: ids after the load clients'.
-  std::vector<broker::ClientSecrets> honest(secrets->begin() + a.clients, secrets->end());
+  std::vector<broker::ClientSecrets> honest(secrets->begin() + load_clients(a), secrets->end());
   const fs::path honest_keys = dir / "keys" / "honest-clients.key";
   if (auto st = broker::save_client_secrets(honest_keys, honest); !st) return 1;
   // The honest broker's directory holds only its own clients: it checks every proof of
@@ -201,8 +231,9 @@ int bench_broker(const Args& a) {
   const fs::path honest_dir = dir / "honest-clients.toml";
   if (auto st = broker::save_directory(honest_dir, broker::public_records(honest)); !st) return 1;
 
+  const app::wallet::Account sink = crypto::ed25519::KeyPair::generate().public_key();
   const auto t_gen = Clock::now();
-  std::vector<Bytes> batches = generate(a, *secrets);
+  std::vector<Bytes> batches = generate(a, *secrets, sink);
   std::fprintf(stderr, "bench broker: %u batches of %u entries generated in %.1f s; starting 4 replicas...\n", a.batches,
                a.clients, seconds_since(t_gen));
 
@@ -216,6 +247,16 @@ int bench_broker(const Args& a) {
     honest_broker = bench::spawn_self(dir / "broker-1.log", {"broker", "--config", cf, "--id", "1", "--clients", honest_dir.string(), "--close-ms", "20", "--reduction-ms", "100",
                                                   "--log-level", "warn"});
 
+  if (a.app == "wallet") {  // fund every load account with one unit per generated batch
+    std::fprintf(stderr, "bench broker: funding %u wallet accounts...\n", load_clients(a));
+    std::vector<app::wallet::Account> accounts;
+    for (uint32_t i = 0; i < load_clients(a); ++i) accounts.push_back((*secrets)[i].ed25519.public_key());
+    if (auto st = bench::fund_wallet_accounts(*loaded, dir, accounts, a.batches / a.window + 1); !st) {
+      std::fprintf(stderr, "error: %s\n", st.error().message.c_str());
+      for (pid_t p : replicas) ::kill(p, SIGTERM);
+      return 1;
+    }
+  }
   client::SigningKey key{Bytes(bkeys->ed25519_secret.begin() + 32, bkeys->ed25519_secret.end()), bkeys->ed25519_secret};
   LoadBroker load(*loaded, std::move(key), std::move(batches), a.clients, a.window, *group);
   load.start();
@@ -248,16 +289,33 @@ int bench_broker(const Args& a) {
   // The driver stops by itself at its timeout (the window's end) and prints its summary.
   if (driver) ::waitpid(driver, nullptr, 0);
   load.stop();
+  // Every delivered transfer moved one unit to the sink (more may have executed whose
+  // certificates were still on their way).
+  std::optional<uint64_t> moved;
+  if (a.app == "wallet") {
+    auto bal = bench::wallet_balance(*loaded, sink);
+    if (bal) moved = *bal;
+    else std::fprintf(stderr, "error: reading the sink's balance: %s\n", bal.error().message.c_str());
+  }
   for (pid_t p : replicas) ::kill(p, SIGTERM);
   if (honest_broker) ::kill(honest_broker, SIGTERM);
   for (pid_t p : replicas) ::waitpid(p, nullptr, 0);
   if (honest_broker) ::waitpid(honest_broker, nullptr, 0);
 
   const double tput = window_s > 0 ? static_cast<double>(ops) / window_s : 0;
-  std::printf("bench broker: replicas=4 protocol=%s entries/batch=%u window=%u duration=%.1fs%s\n", a.protocol.c_str(),
-              a.clients, a.window, window_s, load.exhausted() ? " (ran out of generated batches: raise --batches)" : "");
-  std::printf("  delivered   %.0f ops/s of 8-byte payloads (%llu batches, certificates verified; %llu bad)\n", tput,
-              static_cast<unsigned long long>(nb), static_cast<unsigned long long>(load.bad_certificates()));
+  std::printf("bench broker: replicas=4 protocol=%s app=%s entries/batch=%u window=%u duration=%.1fs%s\n", a.protocol.c_str(),
+              a.app.c_str(), a.clients, a.window, window_s, load.exhausted() ? " (ran out of generated batches: raise --batches)" : "");
+  std::printf("  delivered   %.0f ops/s of %s (%llu batches, certificates verified; %llu bad)\n", tput,
+              a.app == "wallet" ? "wallet transfers" : "8-byte payloads", static_cast<unsigned long long>(nb),
+              static_cast<unsigned long long>(load.bad_certificates()));
+  bool books_ok = true;
+  if (a.app == "wallet") {
+    const uint64_t all = load.delivered_ops();
+    books_ok = moved && *moved >= all;
+    std::printf("  wallet      sink balance %llu after %llu delivered transfers: %s\n",
+                static_cast<unsigned long long>(moved.value_or(0)), static_cast<unsigned long long>(all),
+                books_ok ? "every delivered transfer moved money" : "DELIVERED TRANSFERS MISSING");
+  }
   std::printf("  batch       delivery latency p50 %.1f ms  p99 %.1f ms (sent -> certificate)\n", quantile(lat, 0.5),
               quantile(lat, 0.99));
   std::printf("  cpu         %.2f us/op in the 4 replicas\n", ops ? (cpu1 - cpu0) * 1e6 / static_cast<double>(ops) : 0.0);
@@ -271,6 +329,7 @@ int bench_broker(const Args& a) {
   bench::Report rep("broker");
   rep.param("entries_per_batch", a.clients);
   rep.param("window", a.window);
+  rep.param("wallet", a.app == "wallet");
   rep.metric("ops_per_s", tput);
   rep.metric("batch_latency_p50_ms", quantile(lat, 0.5));
   rep.metric("batch_latency_p99_ms", quantile(lat, 0.99));
@@ -279,7 +338,7 @@ int bench_broker(const Args& a) {
   std::error_code ec;
   if (a.keep) std::fprintf(stderr, "kept %s\n", dir.c_str());
   else fs::remove_all(dir, ec);
-  return ops > 0 ? 0 : 1;
+  return ops > 0 && books_ok ? 0 : 1;
 }
 
 }  // namespace
@@ -293,6 +352,8 @@ static bench::Registration reg("broker", [](CLI::App& bench) {
   cmd->add_option("--honest", a->honest, "honest clients through a real broker over UDP (0: none)")->default_val(a->honest);
   cmd->add_option("--duration", a->duration, "measured seconds (after 1 s warm-up)")->default_val(a->duration);
   cmd->add_option("--protocol", a->protocol, "poe | poe-mac | pbft")->default_val(a->protocol)->check(CLI::IsMember({"poe", "poe-mac", "pbft"}));
+  cmd->add_option("--app", a->app, "kv: 8-byte payloads | wallet: a transfer out of the client's account per entry (use --clients <= 6000: a batch must fit a 1 MiB client frame)")
+      ->default_val(a->app)->check(CLI::IsMember({"kv", "wallet"}));
   cmd->add_option("--json", a->json, "also write the results as JSON");
   cmd->add_flag("--keep", a->keep, "keep the cluster folder (keys, logs)");
   cmd->callback([a] { exit_code = bench_broker(*a); });

@@ -364,14 +364,17 @@ broker::DistilledBatch wallet_batch(const Clients& c, uint64_t number, uint64_t 
   return b;
 }
 
-Bytes transfer(const Clients& c, uint32_t from, uint32_t to, uint64_t amount, uint64_t nonce) {
+// signed = false: no leg signature (the entry's own client vouches for a leg out of its account).
+Bytes transfer(const Clients& c, uint32_t from, uint32_t to, uint64_t amount, uint64_t nonce, bool sign = true) {
   app::wallet::Leg leg;
   leg.from = c.ed[from].public_key();
   leg.to = c.ed[to].public_key();
   leg.amount = amount;
   leg.nonce = nonce;
-  const auto sig = c.ed[from].sign(app::wallet::signing_message({leg}));
-  std::copy(sig.begin(), sig.end(), leg.sig.begin());
+  if (sign) {
+    const auto sig = c.ed[from].sign(app::wallet::signing_message({leg}));
+    std::copy(sig.begin(), sig.end(), leg.sig.begin());
+  }
   app::wallet::Op op;
   op.type = app::wallet::OpType::transfer;
   op.legs = {leg};
@@ -411,6 +414,35 @@ TEST(BrokerPath, WalletTransfersThroughABrokerMoveMoneyOnceEach) {
       }
     EXPECT_TRUE(seen);
     EXPECT_EQ(w.core(r).executor().cached(c.principal(0))->seq, 1u) << "the repeated mint acknowledged at its first seq";
+  }
+}
+
+// The distilled batch's aggregate authenticates each entry's client, so a transfer out of the
+// client's own account needs no leg signature (Wallet::vouched); an unsigned leg out of anyone
+// else's account is refused.
+TEST(BrokerPath, AClientsOwnTransferNeedsNoLegSignature) {
+  Clients c(3);
+  const auto admin = c.ed[0].public_key();
+  MiniCluster w(&c.dir, "poe", "wallet", {to_hex(ByteView(admin.data(), admin.size()))});
+  const Bytes mint = transfer(c, 0, 1, 100, 0, false);  // the admin's own entry: unsigned too
+  ASSERT_TRUE(w.core(0).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(wallet_batch(c, 1, 1, {{0, mint}}))));
+  ASSERT_TRUE(w.run_until([&] { return delivered(w, 0, 1).has_value(); }));
+  const Bytes pay = transfer(c, 1, 2, 30, 0, false);
+  const Bytes theft = transfer(c, 1, 2, 50, 1, false);  // client 2's entry spending client 1's money
+  ASSERT_TRUE(w.core(1).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(wallet_batch(c, 2, 2, {{1, pay}, {2, theft}}))));
+  ASSERT_TRUE(w.run_until([&] { return delivered(w, 0, 2).has_value(); }));
+  for (uint32_t r = 0; r < kN; ++r) {
+    ASSERT_TRUE(w.run_until([&] { return w.core(r).executor().last_executed() >= delivered(w, 0, 2)->height; }));
+    auto paid = wallet_result(w, r, c.principal(1));
+    ASSERT_TRUE(paid) << "replica " << r;
+    EXPECT_EQ(paid->code, app::wallet::Code::ok) << paid->reason;
+    for (const auto& e : paid->entries)
+      if (e.account == c.ed[1].public_key()) {
+        EXPECT_EQ(e.balance, 70u);
+      }
+    auto stolen = wallet_result(w, r, c.principal(2));
+    ASSERT_TRUE(stolen) << "replica " << r;
+    EXPECT_EQ(stolen->code, app::wallet::Code::bad_signature);
   }
 }
 
