@@ -125,6 +125,29 @@ Tree::Tree(std::vector<Hash32> leaf_hashes) {
   root_ = levels_.back()[0];
 }
 
+void Tree::update(std::span<const std::pair<uint32_t, Hash32>> changes) {
+  if (changes.empty() || levels_.empty()) return;
+  std::vector<size_t> dirty;
+  dirty.reserve(changes.size());
+  for (const auto& [i, h] : changes) {
+    levels_[0][i] = h;
+    dirty.push_back(i);
+  }
+  for (size_t l = 0; l + 1 < levels_.size(); ++l) {
+    const auto& level = levels_[l];
+    auto& up = levels_[l + 1];
+    // Parents of the dirty nodes, each once (sorted, so duplicates are neighbours).
+    for (auto& d : dirty) d /= 2;
+    std::sort(dirty.begin(), dirty.end());
+    dirty.erase(std::unique(dirty.begin(), dirty.end()), dirty.end());
+    for (size_t p : dirty) {
+      const size_t left = 2 * p;
+      up[p] = left + 1 < level.size() ? inner_hash(level[left], level[left + 1]) : level[left];  // odd node: promoted
+    }
+  }
+  root_ = levels_.back()[0];
+}
+
 Result<Proof> Tree::proof(uint32_t index) const {
   if (index >= size()) return err("merkle: leaf index out of range");
   Proof p;

@@ -52,6 +52,9 @@ class Tree {
   explicit Tree(std::vector<Hash32> leaf_hashes);
   const Hash32& root() const { return root_; }
   size_t size() const { return levels_.empty() ? 0 : levels_[0].size(); }
+  // Replaces leaves (index, hash) and rehashes only the inner nodes above them, each once:
+  // the same root as a tree built from the new leaves. Indices must be < size().
+  void update(std::span<const std::pair<uint32_t, Hash32>> changes);
   Result<Proof> proof(uint32_t index) const;
   // proof(index)->encode() as a length-prefixed field (Writer::bytes) appended to w, without
   // building the Proof; false (nothing written) if index is out of range.

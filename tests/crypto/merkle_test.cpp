@@ -53,6 +53,29 @@ TEST(Merkle, ProofsVerifyForEveryLeafAndSize) {
   }
 }
 
+// An updated tree has the root and proofs of a tree built from the new leaves, for every
+// size (odd nodes promoted at any level) and for one, several and repeated changes.
+TEST(Merkle, UpdateEqualsRebuild) {
+  uint32_t salt = 0;
+  for (size_t n : {1u, 2u, 3u, 5u, 8u, 13u, 64u, 100u, 1000u}) {
+    auto ls = leaves(n);
+    merkle::Tree t(ls);
+    for (size_t changes : {size_t{1}, size_t{3}, n}) {
+      std::vector<std::pair<uint32_t, Hash32>> ch;
+      for (size_t j = 0; j < changes; ++j) {
+        const uint32_t i = static_cast<uint32_t>((j * 7919 + salt) % n);
+        ch.emplace_back(i, merkle::leaf_hash(as_bytes("changed " + std::to_string(salt++))));
+        ls[i] = ch.back().second;  // a repeated index: the last change wins, as in update
+      }
+      t.update(ch);
+      const merkle::Tree fresh(ls);
+      ASSERT_EQ(t.root(), fresh.root()) << n << " leaves, " << changes << " changes";
+      ASSERT_EQ(t.root(), merkle::root(ls));
+      for (uint32_t i = 0; i < n; ++i) ASSERT_EQ(*t.proof(i), *fresh.proof(i));
+    }
+  }
+}
+
 TEST(Merkle, ParallelRootEqualsSequential) {
   for (size_t n : {4096u, 5000u, 8191u, 65536u, 65537u}) {
     auto l = leaves(n);

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "app/state_machine.hpp"
+#include "crypto/merkle.hpp"
 #include "app/wallet/accounts_proof.hpp"
 #include "app/wallet/op.hpp"
 
@@ -46,6 +47,7 @@ class Wallet final : public StateMachine {
     uint64_t balance = 0;
     uint64_t nonce = 0;
     Hash32 leaf{};  // account_leaf_hash of this account as it is now
+    mutable uint32_t pos = 0;  // its leaf's index in tree_ (valid while tree_ is)
   };
   static bool vouched(const Invocation& in, const Account& from);
   OpResult transfer(const Invocation& in, const Op& op, const Hash32& hash);
@@ -57,6 +59,12 @@ class Wallet final : public StateMachine {
   std::map<Account, State> accounts_;
   std::map<uint64_t, std::vector<std::pair<Account, std::optional<State>>>> undo_;  // batch k -> old states, in order
   mutable std::optional<Hash32> digest_;
+  // The accounts' Merkle tree, kept between digests: a batch that only changes existing
+  // accounts rehashes the paths above them; adding or removing an account rebuilds it.
+  mutable std::optional<crypto::merkle::Tree> tree_;
+  mutable std::vector<std::pair<uint32_t, Hash32>> changed_;  // leaves to update in tree_
+  void touched(const State& s);  // s changed in place: its leaf goes to tree_ at the next digest
+  void reshaped() const;         // an account came or went: tree_ is rebuilt at the next digest
 };
 
 }  // namespace rampart::app::wallet
