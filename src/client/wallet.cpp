@@ -40,7 +40,7 @@ Result<std::unique_ptr<WalletClient>> WalletClient::create(const ClusterConfig& 
   if (cfg.app != "wallet") return err("the cluster runs app '" + cfg.app + "', not the wallet (cluster.toml: app)");
   auto c = Client::create(cfg, opt);
   if (!c) return c.error();
-  return std::unique_ptr<WalletClient>(new WalletClient(std::move(*c)));
+  return std::unique_ptr<WalletClient>(new WalletClient(std::move(*c), cfg, opt));
 }
 
 Result<WalletOutcome> WalletClient::submit(Bytes op) {
@@ -60,6 +60,30 @@ Result<WalletOutcome> WalletClient::atomic(const std::vector<LegSpec>& legs) { r
 Result<WalletOutcome> WalletClient::balance(const w::Account& a) { return submit(make_balance_op(a)); }
 Result<WalletOutcome> WalletClient::page(const std::optional<w::Account>& after, uint32_t limit) {
   return submit(make_page_op(after, limit));
+}
+
+Result<WalletReads*> WalletClient::reads() {
+  if (!reads_) {
+    WalletReadsOptions o;
+    o.first = opt_.first_replica;
+    o.timeout = std::max(opt_.timeout, o.timeout);
+    auto r = WalletReads::create(cfg_, o);
+    if (!r) return r.error();
+    reads_ = std::move(*r);
+  }
+  return reads_.get();
+}
+
+Result<ServedRead> WalletClient::read_balance(const w::Account& a, uint64_t min_k) {
+  auto r = reads();
+  if (!r) return r.error();
+  return (*r)->balance(a, min_k);
+}
+
+Result<ServedRead> WalletClient::read_page(const std::optional<w::Account>& after, uint32_t limit, uint64_t min_k) {
+  auto r = reads();
+  if (!r) return r.error();
+  return (*r)->page(after, limit, min_k);
 }
 
 Result<uint64_t> WalletClient::next_nonce(const w::Account& a) {

@@ -59,6 +59,7 @@ struct ProvenRead {
   uint64_t k = 0, view = 0;
   std::vector<app::wallet::Entry> entries;  // balance: one (zeros for an unknown account); page: the page
   bool more = false;                        // page: accounts follow
+  StateProof proof;                         // what was verified, for whoever wants to check it again
 };
 
 // Checks a response against the request it answers, with nothing but the group key: status ok,

@@ -26,6 +26,13 @@ class WalletReader {
   ~WalletReader();
 
   Result<ProvenRead> read(const ReadRequest& r);
+  // The server's decoded answer, not yet verified (verify_read decides): for a caller that must
+  // tell "behind" from a lie.
+  Result<ReadResponse> exchange(const ReadRequest& r);
+  std::string where() const;
+  // The last exchange reached the server but no answer came within the timeout (a server
+  // below min_k holds a read that long before it says "behind").
+  bool last_read_timed_out() const;
   Result<ProvenRead> balance(const app::wallet::Account& a, uint64_t min_k = 0) { return read(balance_read(a, min_k)); }
   Result<ProvenRead> page(const std::optional<app::wallet::Account>& after, uint32_t limit, uint64_t min_k = 0) {
     return read(page_read(after, limit, min_k));
