@@ -4,9 +4,11 @@
 // not answered from the past. A replica that joined by state transfer keeps serving them.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "client/wallet.hpp"
 #include "client/wallet_keys.hpp"
@@ -121,10 +123,11 @@ TEST(WalletReads, TheWalletCommandReadsProvenFromTheReplicasByDefault) {
   EXPECT_EQ(ahead.first, 1) << ahead.second;
 }
 
-// A replica stopped while the others order more blocks than its window holds comes back behind a
-// stable checkpoint and installs it by state transfer; its read copy restarts from that
-// checkpoint's state (it never executed the blocks below it) and answers a verified read at a
-// height above the checkpoint.
+// A replica stopped while the others go on until its peers' send queues overflow (they drop the
+// oldest messages: the slots it missed are not coming again) comes back behind a stable
+// checkpoint and installs it by state transfer; its read copy restarts from that checkpoint's
+// state (it never executed the blocks below it) and answers a verified read at a height above
+// the checkpoint.
 TEST(WalletReads, AReplicaThatJoinedByStateTransferServesVerifiedReads) {
   LocalCluster c(4, "poe", "--app wallet --admins 1 --checkpoint-interval 16");
   c.start_all();
@@ -134,43 +137,68 @@ TEST(WalletReads, AReplicaThatJoinedByStateTransferServesVerifiedReads) {
   const auto alice = crypto::ed25519::KeyPair::generate();
   client::ClientOptions co;
   co.first_replica = 0;
-  auto wc = client::WalletClient::create(c.config(), co);
-  ASSERT_TRUE(wc) << wc.error().message;
-  uint64_t nonce = 0, k = 0, paid = 0;
-  auto pay = [&] {
-    auto r = (*wc)->transfer(*admin, alice.public_key(), 1, nonce);
-    if (!r || r->result.code != app::wallet::Code::ok) return false;
-    ++nonce;
-    ++paid;
-    k = r->answer.k;
-    return true;
+  auto setup = client::WalletClient::create(c.config(), co);
+  ASSERT_TRUE(setup) << setup.error().message;
+  // Payers, each with its own account, keep blocks coming (several in flight at once).
+  constexpr int kPayers = 4;
+  std::vector<crypto::ed25519::KeyPair> payers;
+  for (int i = 0; i < kPayers; ++i) {
+    payers.push_back(crypto::ed25519::KeyPair::generate());
+    auto r = (*setup)->transfer(*admin, payers.back().public_key(), 1000000000, static_cast<uint64_t>(i));
+    ASSERT_TRUE(r && r->result.code == app::wallet::Code::ok) << (r ? r->result.reason : r.error().message);
+  }
+  std::atomic<bool> run{true};
+  std::atomic<uint64_t> top{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kPayers; ++i)
+    threads.emplace_back([&, i] {
+      auto wc = client::WalletClient::create(c.config(), co);
+      if (!wc) return;
+      uint64_t nonce = 0;
+      while (run) {
+        auto r = (*wc)->transfer(payers[i], alice.public_key(), 1, nonce);
+        if (r && r->result.code == app::wallet::Code::ok) {
+          ++nonce;
+          for (uint64_t t = top.load(); r->answer.k > t && !top.compare_exchange_weak(t, r->answer.k);) {
+          }
+        } else if (auto n = (*wc)->next_nonce(payers[i].public_key())) {
+          nonce = *n;  // a timed-out transfer may have executed after all
+        }
+      }
+    });
+  auto stop_payers = [&] {
+    run = false;
+    for (auto& t : threads) t.join();
+    threads.clear();
   };
-  ASSERT_TRUE(pay());
+  const double d0 = c.metric(0, "rampart_peer_dropped_frames_total");
   c.signal(3, SIGSTOP);
-  // More blocks than the protocol's window (256 by default): replica 3 cannot catch up by the
-  // ordinary messages; sequential transfers make a block each.
-  const double h0 = c.metric(0, "rampart_final_height");
-  while (c.metric(0, "rampart_final_height") < h0 + 300) ASSERT_TRUE(pay()) << "transfer " << nonce << " failed";
+  const bool overflowed = wait_for([&] { return c.metric(0, "rampart_peer_dropped_frames_total") > d0 + 100; }, 180s);
   c.signal(3, SIGCONT);
-  // Keep the cluster moving until replica 3 has installed a checkpoint and finalised blocks above it.
-  ASSERT_TRUE(wait_for([&] {
-    if (!pay()) return false;
-    return c.metric(3, "rampart_state_transfers_total") >= 1 && c.metric(3, "rampart_final_height") >= static_cast<double>(k);
-  }, 60s)) << "replica 3 did not join by state transfer (state transfers: " << c.metric(3, "rampart_state_transfers_total")
-           << ", final height " << c.metric(3, "rampart_final_height") << ", cluster at " << k << ")";
-  ASSERT_TRUE(pay());
-  const uint64_t want = k;
+  if (!overflowed) stop_payers();
+  ASSERT_TRUE(overflowed) << "replica 0's queue to the stopped replica 3 never overflowed";
+  // Replica 3 installs a checkpoint and then finalises blocks above it as the cluster goes on.
+  const bool joined = wait_for([&] {
+    return c.metric(3, "rampart_state_transfers_total") >= 1 && c.metric(3, "rampart_final_height") >= static_cast<double>(top.load());
+  }, 90s);
+  stop_payers();
+  ASSERT_TRUE(joined) << "replica 3 did not join by state transfer (state transfers: " << c.metric(3, "rampart_state_transfers_total")
+                      << ", final height " << c.metric(3, "rampart_final_height") << ", cluster at " << top.load() << ")";
+  // Alice's balance, read through consensus, then from replica 3 alone at that block or later.
+  auto ordered = (*setup)->balance(alice.public_key());
+  ASSERT_TRUE(ordered && ordered->result.code == app::wallet::Code::ok) << (ordered ? ordered->result.reason : ordered.error().message);
+  const uint64_t want_balance = ordered->result.entries.at(0).balance, want_k = ordered->answer.k;
+  ASSERT_GT(want_balance, 0u);
   const auto& r3 = c.config().replicas.at(3);
   client::WalletReadsOptions ro;
   ro.servers = {{r3.host, r3.read_port}};  // replica 3 alone
   auto reads = client::WalletReads::create(c.config(), ro);
   ASSERT_TRUE(reads) << reads.error().message;
   Result<client::ServedRead> got = err("not yet");
-  ASSERT_TRUE(wait_for([&] { return static_cast<bool>(got = (*reads)->balance(alice.public_key(), want)); }, 30s))
+  ASSERT_TRUE(wait_for([&] { return static_cast<bool>(got = (*reads)->balance(alice.public_key(), want_k)); }, 30s))
       << got.error().message << "\nreplica 3's log:\n" << file_text(c.log(3));
-  EXPECT_EQ(got->read.entries.at(0).balance, paid);
-  EXPECT_EQ(got->read.entries.at(0).nonce, 0u);
-  EXPECT_GE(got->read.k, want);
+  EXPECT_EQ(got->read.entries.at(0).balance, want_balance);
+  EXPECT_GE(got->read.k, want_k);
   EXPECT_TRUE(log_has(c.log(3), "event=reads_restored")) << "the read copy did not start over from the installed checkpoint";
   EXPECT_FALSE(log_has(c.log(3), "event=reads_stopped"));
 }
