@@ -26,7 +26,8 @@ Result<std::unique_ptr<ReadEndpoint>> ReadEndpoint::open(asio::io_context& io, c
 
 bool ReadEndpoint::catch_up_to_checkpoint() {
   auto cp = store_.checkpoint();
-  if (!cp || cp->k <= state_->last()) return true;
+  if (!cp || cp->k <= state_->last() || cp->k == tried_checkpoint_) return true;
+  tried_checkpoint_ = cp->k;  // a snapshot that failed once is not tried (and logged) on every block
   auto snap = store_.snapshot();
   if (!snap || !*snap || (*snap)->k != cp->k) return false;
   auto b = store_.block(cp->k);

@@ -43,6 +43,7 @@ class ReadEndpoint {
   std::unique_ptr<gossip::ReadServer> server_;
   gossip::Address at_;
   bool stopped_ = false;
+  uint64_t tried_checkpoint_ = 0;  // the last checkpoint the copy tried to restore from
 
   // Moves the copy to the store's checkpoint when that is above it; false when it could not.
   bool catch_up_to_checkpoint();
