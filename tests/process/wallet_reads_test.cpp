@@ -203,5 +203,44 @@ TEST(WalletReads, AReplicaThatJoinedByStateTransferServesVerifiedReads) {
   EXPECT_FALSE(log_has(c.log(3), "event=reads_stopped"));
 }
 
+// A restarted replica's read copy starts from its stored checkpoint (no replay from genesis) and
+// serves the same verified answers as before the restart.
+TEST(WalletReads, ARestartedReplicaServesReadsFromItsStoredCheckpoint) {
+  LocalCluster c(4, "poe", "--app wallet --admins 1 --checkpoint-interval 16");
+  c.start_all();
+  ASSERT_TRUE(c.wait_up(20s));
+  auto admin = client::load_wallet_key(c.dir() / "keys" / "admin-0.key");
+  ASSERT_TRUE(admin) << admin.error().message;
+  const auto alice = crypto::ed25519::KeyPair::generate();
+  auto wc = client::WalletClient::create(c.config(), {});
+  ASSERT_TRUE(wc) << wc.error().message;
+  uint64_t k = 0, nonce = 0;
+  // Past a few checkpoints (a block per sequential transfer).
+  while (k < 40) {
+    auto r = (*wc)->transfer(*admin, alice.public_key(), 2, nonce++);
+    ASSERT_TRUE(r && r->result.code == app::wallet::Code::ok) << (r ? r->result.reason : r.error().message);
+    k = r->answer.k;
+  }
+  // Replica 2 has made a checkpoint stable and stored it (its snapshot is what the copy restores).
+  ASSERT_TRUE(c.wait_metric_at_least(2, "rampart_final_height", static_cast<double>(k), 20s));
+  c.kill(2, SIGTERM);
+  c.start(2);
+  ASSERT_TRUE(c.wait_up(20s));
+  const auto& r2 = c.config().replicas.at(2);
+  client::WalletReadsOptions ro;
+  ro.servers = {{r2.host, r2.read_port}};
+  auto reads = client::WalletReads::create(c.config(), ro);
+  ASSERT_TRUE(reads) << reads.error().message;
+  Result<client::ServedRead> got = err("not yet");
+  ASSERT_TRUE(wait_for([&] { return static_cast<bool>(got = (*reads)->balance(alice.public_key(), k)); }, 20s))
+      << got.error().message << "\nreplica 2's log:\n" << file_text(c.log(2));
+  EXPECT_EQ(got->read.entries.at(0).balance, 2 * nonce);
+  // Said by the restarted process (its log follows the first run's "event=stopped").
+  const std::string text = file_text(c.log(2));
+  const auto stopped = text.rfind("event=stopped");
+  ASSERT_NE(stopped, std::string::npos) << text;
+  EXPECT_NE(text.find("event=reads_restored", stopped), std::string::npos) << text;
+}
+
 }  // namespace
 }  // namespace rampart::test
