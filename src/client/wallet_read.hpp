@@ -1,6 +1,7 @@
 #pragma once
 // Proven wallet reads from anyone who holds a verified ledger and the wallet state after its
-// last block, an observer first of all (docs/gossip.md, "Serving wallet reads"). The server is
+// last block: every wallet replica on its read_port (node/read_endpoint.hpp), observers
+// (docs/gossip.md, "Serving wallet reads"). The server is
 // not trusted: its answer is a StateProof (client/wallet_proof.hpp) that the client checks with
 // the cluster's group public key alone, exactly as it checks a replica's; the server cannot make
 // a wrong balance, a forged block or another account's entry pass. What a proof cannot show is

@@ -1,8 +1,9 @@
 #pragma once
 // The client side of proven wallet reads (client/wallet_read.hpp) over TCP: one connection to a
-// read server (an observer's `--serve` address), one framed request at a time, and nothing
-// returned before verify_read accepted the answer against the cluster's group key. The server
-// is not trusted; a malformed, lying or late answer is an error. Not thread-safe.
+// read server (a replica's read_port, an observer's `--serve` address), one framed request at a
+// time, and nothing returned before verify_read accepted the answer against the cluster's group
+// key (client/wallet_reads.hpp tries several in turn). The server is not trusted; a malformed,
+// lying or late answer is an error. Not thread-safe.
 #include <chrono>
 #include <memory>
 #include <string>
