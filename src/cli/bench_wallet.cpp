@@ -1,10 +1,15 @@
 // `rampart bench wallet [--f 0,1] [--writes 10,50,90] [--threads 1,2,4,8] [--via direct|gateway|both]
-// [--duration S]`: the wallet workload of the BFT-SMaRt wallet evaluation (issue 18). For each f a
-// fresh local cluster (f = 0: one replica; f = 1: four; real BLS, Ed25519 client signatures),
-// T closed-loop client threads, each with its own funded account: a write is a signed transfer
-// of 1 to another account, a read an ordered balance read. Every answer's proof is verified by the
-// client (CART reply: group signature, Merkle proof, op hash), directly or through an in-process
-// HTTPS gateway with keep-alive connections. Prints one row per (f, via, writes, threads).
+// [--reads proven|ordered] [--duration S]`: the wallet workload of the BFT-SMaRt wallet evaluation
+// (issue 18). For each f a fresh local cluster (f = 0: one replica; f = 1: four; real BLS, Ed25519
+// client signatures), T closed-loop client threads, each with its own funded account: a write is
+// a transfer of 1 to another account (directly: in a request signed with the account's own key,
+// which vouches for the leg; through the gateway: the leg signed too), a read a balance read of the thread's own account:
+// by default a proven read (a replica's read server answers from its latest final block at or
+// above the block of the thread's last transfer, with a state proof: group signature and range
+// proof, client/wallet_reads.hpp), or with --reads ordered a read through consensus (CART reply:
+// group signature, Merkle proof, op hash). Every answer's proof is verified by the client,
+// directly or through an in-process HTTPS gateway with keep-alive connections (which verifies it
+// too). Prints one row per (f, via, writes, threads).
 #include <signal.h>
 #include <sodium.h>
 #include <sys/wait.h>
@@ -43,6 +48,7 @@ namespace {
 struct Args {
   std::vector<uint32_t> fs = {0, 1}, writes = {10, 50, 90}, threads = {1, 2, 4, 8};
   std::string via = "both";
+  std::string reads = "proven";  // or "ordered"
   double duration = 5;
   bool keep = false;
   bool byzantine = false;  // also run each f >= 1 with its last replica Byzantine
@@ -103,6 +109,8 @@ Result<std::unique_ptr<Cluster>> start_cluster(uint32_t f, bool keep, bool byzan
 
 // Submits an operation and returns its verified outcome: a direct client or one through a gateway.
 using Submit = std::function<Result<client::WalletOutcome>(const Bytes&)>;
+// A proven balance read at min_k or above, verified: from the replicas' read servers or a gateway.
+using ProvenRead = std::function<Result<client::ProvenRead>(const w::Account&, uint64_t min_k)>;
 
 struct Cell {
   uint64_t ops = 0, failed = 0;
@@ -111,8 +119,12 @@ struct Cell {
 };
 
 // T threads, closed loop, for warm-up + duration; counts what completed inside the window.
-Cell run_cell(const std::vector<Submit>& clients, const std::vector<pid_t>& replicas, std::vector<KeyPair>& accounts,
-              std::vector<uint64_t>& nonces, const w::Account& sink, uint32_t write_pct, double duration) {
+// reads: one per client for proven reads; empty for ordered reads (through `clients`).
+// own_keys: each direct client signs its requests with its account's key, so its transfers go
+// without a leg signature (Wallet::vouched); through the gateway every leg is signed.
+Cell run_cell(const std::vector<Submit>& clients, const std::vector<ProvenRead>& reads, const std::vector<pid_t>& replicas,
+              std::vector<KeyPair>& accounts, std::vector<uint64_t>& nonces, const w::Account& sink, uint32_t write_pct,
+              double duration, bool own_keys) {
   using Clock = std::chrono::steady_clock;
   const auto w0 = Clock::now() + std::chrono::milliseconds(500);
   const auto w1 = w0 + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(duration));
@@ -137,14 +149,31 @@ Cell run_cell(const std::vector<Submit>& clients, const std::vector<pid_t>& repl
       std::mt19937 rng(static_cast<uint32_t>(t) * 7919u + write_pct);
       std::vector<uint32_t> mine;
       uint64_t ok = 0, bad = 0;
+      uint64_t last_k = 0;  // the block of this thread's last transfer: its reads may not be older
       while (Clock::now() < w1) {
         const bool write = rng() % 100 < write_pct;
-        Bytes op = write ? client::make_transfer_op({{&accounts[t], sink, 1, nonces[t]}}, false)
+        if (!write && !reads.empty()) {
+          const auto a = Clock::now();
+          auto r = reads[t](accounts[t].public_key(), last_k);
+          const auto b = Clock::now();
+          if (a < w0 || b > w1) continue;
+          if (!r) {
+            bad++;
+            continue;
+          }
+          ok++;
+          mine.push_back(static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(b - a).count()));
+          continue;
+        }
+        const w::Account self = accounts[t].public_key();
+        Bytes op = write ? client::make_transfer_op({{&accounts[t], sink, 1, nonces[t]}}, false,
+                                                    own_keys ? ByteView(self.data(), self.size()) : ByteView{})
                          : client::make_balance_op(accounts[t].public_key());
         const auto a = Clock::now();
         auto out = clients[t](op);
         const auto b = Clock::now();
         const bool good = out && out->result.code == w::Code::ok;
+        if (good) last_k = std::max(last_k, out->answer.k);
         if (write && good) nonces[t]++;
         if (write && out && out->result.code != w::Code::ok) {  // a nonce out of step: read it back
           auto bal = clients[t](client::make_balance_op(accounts[t].public_key()));
@@ -177,9 +206,15 @@ Cell run_cell(const std::vector<Submit>& clients, const std::vector<pid_t>& repl
 int bench_wallet(const Args& a) {
   if (sodium_init() < 0) return 1;
   const uint32_t max_threads = *std::max_element(a.threads.begin(), a.threads.end());
-  std::printf("bench wallet: T closed-loop clients, each its own account; a write is a signed transfer, a read an ordered\n"
-              "balance read; every reply's proof verified by the client. %.0f s per row after 0.5 s warm-up.\n\n",
-              a.duration);
+  if (a.reads == "proven")
+    std::printf("bench wallet: T closed-loop clients, each its own account; a write is a signed transfer (CART reply), a read a\n"
+                "proven balance read (a replica's read server, no consensus round: state proof against its latest final block,\n"
+                "at or above the client's last transfer); every proof verified by the client. %.0f s per row after 0.5 s warm-up.\n\n",
+                a.duration);
+  else
+    std::printf("bench wallet: T closed-loop clients, each its own account; a write is a signed transfer, a read an ordered\n"
+                "balance read (through consensus); every reply's proof verified by the client. %.0f s per row after 0.5 s warm-up.\n\n",
+                a.duration);
   const long cores = ::sysconf(_SC_NPROCESSORS_ONLN);
   double load1 = 0;
   if (FILE* la = std::fopen("/proc/loadavg", "r")) {
@@ -254,16 +289,25 @@ int bench_wallet(const Args& a) {
       for (uint32_t writes : a.writes) {
         for (uint32_t threads : a.threads) {
           std::vector<Submit> clients;
+          std::vector<ProvenRead> reads;
           std::vector<std::shared_ptr<void>> owners;
+          const bool proven = a.reads == "proven";
           for (uint32_t t = 0; t < threads; ++t) {
             if (via == "direct") {
               client::ClientOptions co;
               co.first_replica = t % cfg.n();
+              co.key = client::SigningKey::of(accounts[t]);
               auto c = client::WalletClient::create(cfg, co);
               if (!c) return 1;
               std::shared_ptr<client::WalletClient> sp = std::move(*c);
               owners.push_back(sp);
               clients.push_back([sp](const Bytes& op) { return sp->submit(op); });
+              if (proven)
+                reads.push_back([sp](const w::Account& acc, uint64_t min_k) -> Result<client::ProvenRead> {
+                  auto r = sp->read_balance(acc, min_k);
+                  if (!r) return r.error();
+                  return std::move(r->read);
+                });
             } else {
               gateway::GatewayClientOptions o;
               o.url = url;
@@ -273,9 +317,11 @@ int bench_wallet(const Args& a) {
               std::shared_ptr<gateway::GatewayClient> sp = std::move(*c);
               owners.push_back(sp);
               clients.push_back([sp](const Bytes& op) { return sp->submit(op); });
+              if (proven)
+                reads.push_back([sp](const w::Account& acc, uint64_t min_k) { return sp->read(client::balance_read(acc, min_k)); });
             }
           }
-          Cell c = run_cell(clients, (*cl)->pids, accounts, nonces, sink, writes, a.duration);
+          Cell c = run_cell(clients, reads, (*cl)->pids, accounts, nonces, sink, writes, a.duration, via == "direct");
           const double ops = static_cast<double>(std::max<uint64_t>(c.ops, 1));
           const double rep_us = c.cpu_rep_s * 1e6 / ops, cli_us = c.cpu_self_s * 1e6 / ops;
           std::printf("%3u %4s %8s %6u%% %8u %10.0f %9.2f %9.2f %7llu %8.0f %8.0f %8.0f\n", f, byz ? "1" : "0", via.c_str(), writes, threads, c.ops / c.secs,
@@ -312,6 +358,9 @@ static bench::Registration reg("wallet", [](CLI::App& bench) {
   cmd->add_option("--writes", *writes_s, "write ratios in percent, comma-separated")->default_val(*writes_s);
   cmd->add_option("--threads", *threads_s, "client threads, comma-separated")->default_val(*threads_s);
   cmd->add_option("--via", a->via, "direct | gateway | both")->default_val(a->via)->check(CLI::IsMember({"direct", "gateway", "both"}));
+  cmd->add_option("--reads", a->reads, "proven (a replica's read server, state proof) | ordered (through consensus)")
+      ->default_val(a->reads)
+      ->check(CLI::IsMember({"proven", "ordered"}));
   cmd->add_option("--duration", a->duration, "measured seconds per row")->default_val(a->duration);
   cmd->add_flag("--keep", a->keep, "keep the cluster folders (keys, ledgers, replica logs)");
   cmd->add_flag("--byzantine", a->byzantine,

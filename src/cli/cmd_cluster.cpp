@@ -3,7 +3,8 @@
 // replica processes of this same binary and B brokers (with new keys, also --broker-clients
 // broker-path clients: DIR/clients.toml and DIR/keys/broker-clients.key) (with --gossip also a gossip module the replicas announce
 // final blocks to, and an observer that keeps a verified copy of the ledger; for a wallet cluster
-// also an HTTPS gateway with its dashboard, under a self-signed certificate made in DIR/gateway),
+// also an HTTPS gateway with its dashboard, under a self-signed certificate made in DIR/gateway;
+// a wallet cluster's replicas serve proven reads on the read_port keygen wrote into cluster.toml),
 // prints where everything is, and stops every child on Ctrl-C / SIGTERM.
 #include <arpa/inet.h>
 #include <signal.h>
@@ -22,6 +23,7 @@
 #include "broker/client_keys.hpp"
 #include "cli/commands.hpp"
 #include "client/wallet_keys.hpp"
+#include "client/wallet_reads.hpp"
 #include "common/config.hpp"
 #include "gateway/self_signed.hpp"
 #include "gossip/hostkey.hpp"
@@ -169,6 +171,17 @@ int cluster_up(const Args& a) {
     std::fprintf(stderr, "error: %s\n", cfg.error().message.c_str());
     return 1;
   }
+  // A wallet cluster's replicas serve proven reads on their read_port; a cluster.toml written
+  // before read ports existed gets them now (ports are operational, not part of the genesis).
+  if (cfg->app == "wallet" && client::replica_read_servers(*cfg).empty()) {
+    Status st = client::assign_read_ports(*cfg);
+    if (st) st = save_config(*cfg, config);
+    if (!st) {
+      std::fprintf(stderr, "error: read ports: %s\n", st.error().message.c_str());
+      return 1;
+    }
+    std::printf("note: added a read_port per replica to %s (proven wallet reads)\n", config.c_str());
+  }
   // A second run resumes the ledgers of the first (a whole-cluster restart, docs/operations.md):
   // losing acknowledged data by default would be the wrong surprise. --fresh moves them aside.
   if (a.fresh && fs::exists(dir / "data") && !fs::is_empty(dir / "data")) {
@@ -272,7 +285,11 @@ int cluster_up(const Args& a) {
     const auto& r = cfg->replicas[i];
     std::printf("  replica %u  pid %d  peer %s:%u  client %s:%u  metrics http://%s:%u/metrics\n", r.id, kids[first_replica + i].pid,
                 r.host.c_str(), r.peer_port, r.host.c_str(), r.client_port, r.host.c_str(), r.metrics_port);
-    std::printf("             data %s  log %s/logs/replica-%u.log\n", cfg->resolve(r.data_dir).c_str(), dir.c_str(), r.id);
+    if (r.read_port != 0)  // proven wallet reads (cluster.toml read_port: where clients find them)
+      std::printf("             reads %s:%u  data %s  log %s/logs/replica-%u.log\n", r.host.c_str(), r.read_port,
+                  cfg->resolve(r.data_dir).c_str(), dir.c_str(), r.id);
+    else
+      std::printf("             data %s  log %s/logs/replica-%u.log\n", cfg->resolve(r.data_dir).c_str(), dir.c_str(), r.id);
   }
   for (size_t i = 0; i < brokers_started; ++i) {
     const auto& b = cfg->brokers[i];

@@ -1,17 +1,20 @@
 // `rampart wallet keygen | balance | transfer | atomic-transfer | ledger`: the wallet from the
 // command line, straight to the replicas or through a gateway (--gateway URL). Either way every
-// answer is printed only after its CART proof verified against the group key in cluster.toml and
-// its result was shown to answer exactly the operation this command signed. Reads (balance,
-// ledger) may instead go to an observer (--observer HOST:PORT): its answer is a state proof
-// against a signed block, checked the same way, and --min-height refuses a block older than the
-// one the caller knows of (client/wallet_read.hpp).
+// answer is printed only after its proof verified against the group key in cluster.toml. Reads
+// (balance, ledger) are proven reads by default: a state proof against a signed block from a
+// replica's read server (cluster.toml read_port), through a gateway (--gateway) or from an
+// observer (--observer HOST:PORT), and --min-height refuses a block older than the one the caller
+// knows of (client/wallet_read.hpp). --ordered reads through consensus instead: a CART reply
+// whose result answers exactly the operation this command signed, like a transfer's.
 #include <cstdio>
+#include <functional>
 #include <map>
 
 #include "cli/commands.hpp"
 #include "client/wallet.hpp"
 #include "client/wallet_keys.hpp"
 #include "client/wallet_reader.hpp"
+#include "client/wallet_reads.hpp"
 #include "gateway/gateway_client.hpp"
 #include "gateway/json_codec.hpp"
 #include "gossip/config.hpp"
@@ -24,7 +27,7 @@ namespace w = app::wallet;
 struct Args {
   std::string config, gateway, ca_cert, key, to, account, after, out, observer;
   uint64_t min_height = 0;
-  bool insecure_tls = false, all = false, print_json = false;
+  bool insecure_tls = false, all = false, print_json = false, ordered = false;
   uint32_t replica = 0, limit = 100;
   int timeout_ms = 2000;
   uint64_t amount = 0;
@@ -92,23 +95,58 @@ Result<uint64_t> nonce_of(Backend& b, const w::Account& a) {
   return r->result.entries[0].nonce;
 }
 
-// --observer: reads answered by an observer's verified copy of the ledger, as state proofs.
-Result<std::unique_ptr<client::WalletReader>> observer_reader(const Args& a) {
+// A proven read and who serves it: an observer (--observer), a gateway (--gateway) or the
+// replicas' read servers (the default). Every answer is verified before it is returned.
+struct ProvenSource {
+  std::function<Result<client::ProvenRead>(const client::ReadRequest&)> read;
+  std::shared_ptr<std::string> via = std::make_shared<std::string>();  // who answered the last read
+};
+
+Result<ProvenSource> proven_source(const Args& a) {
   auto cfg = load_config(a.config);
   if (!cfg) return cfg.error();
-  auto at = gossip::parse_address(a.observer);
-  if (!at) return err("--observer: " + at.error().message);
-  client::WalletReaderOptions o;
-  o.host = at->host;
-  o.port = at->port;
+  ProvenSource s;
+  if (!a.observer.empty()) {
+    auto at = gossip::parse_address(a.observer);
+    if (!at) return err("--observer: " + at.error().message);
+    client::WalletReaderOptions o;
+    o.host = at->host;
+    o.port = at->port;
+    o.timeout = std::max(o.timeout, std::chrono::milliseconds(a.timeout_ms));
+    auto rd = client::WalletReader::create(*cfg, o);
+    if (!rd) return rd.error();
+    std::shared_ptr<client::WalletReader> r = std::move(*rd);
+    s.read = [r](const client::ReadRequest& q) { return r->read(q); };
+    *s.via = "observer " + a.observer;
+    return s;
+  }
+  if (!a.gateway.empty()) {
+    auto b = connect(a);
+    if (!b) return b.error();
+    std::shared_ptr<gateway::GatewayClient> g = std::move(b->gw);
+    s.read = [g](const client::ReadRequest& q) { return g->read(q); };
+    *s.via = "gateway " + a.gateway;
+    return s;
+  }
+  client::WalletReadsOptions o;
+  o.first = a.replica;
   o.timeout = std::max(o.timeout, std::chrono::milliseconds(a.timeout_ms));
-  return client::WalletReader::create(*cfg, o);
+  auto rs = client::WalletReads::create(*cfg, o);
+  if (!rs) return rs.error();
+  std::shared_ptr<client::WalletReads> r = std::move(*rs);
+  s.read = [r, via = s.via](const client::ReadRequest& q) -> Result<client::ProvenRead> {
+    auto got = r->read(q);
+    if (!got) return got.error();
+    *via = got->server;  // "read server HOST:PORT"
+    return std::move(got->read);
+  };
+  return s;
 }
 
-int report_read(const client::ProvenRead& r, const std::string& observer) {
+int report_read(const client::ProvenRead& r, const std::string& via) {
   std::fprintf(stderr,
-               "verified: block %llu (view %llu), group signature and state proof ok, the accounts are as of that block (via observer %s)\n",
-               static_cast<unsigned long long>(r.k), static_cast<unsigned long long>(r.view), observer.c_str());
+               "verified: block %llu (view %llu), group signature and state proof ok, the accounts are as of that block (via %s)\n",
+               static_cast<unsigned long long>(r.k), static_cast<unsigned long long>(r.view), via.c_str());
   for (const auto& e : r.entries)
     std::printf("%s %llu (next nonce %llu)\n", to_hex(e.account).c_str(), static_cast<unsigned long long>(e.balance),
                 static_cast<unsigned long long>(e.nonce));
@@ -134,13 +172,14 @@ int run_balance(const Args& a) {
     if (!p) return fail(p.error().message, 2);
     acc = *p;
   }
-  if (!a.observer.empty()) {
-    auto rd = observer_reader(a);
-    if (!rd) return fail(rd.error().message, 2);
-    auto r = (*rd)->balance(acc, a.min_height);
+  if (!a.ordered) {
+    auto src = proven_source(a);
+    if (!src) return fail(src.error().message, 2);
+    auto r = src->read(client::balance_read(acc, a.min_height));
     if (!r) return fail(r.error().message);
-    return report_read(*r, a.observer);
+    return report_read(*r, *src->via);
   }
+  if (!a.observer.empty()) return fail("--ordered reads go through consensus, not to an observer", 2);
   auto b = connect(a);
   if (!b) return fail(b.error().message, 2);
   auto r = b->submit(client::make_balance_op(acc));
@@ -221,14 +260,14 @@ int run_ledger(const Args& a) {
     if (!p) return fail("--after: " + p.error().message, 2);
     after = *p;
   }
-  if (!a.observer.empty()) {
-    auto rd = observer_reader(a);
-    if (!rd) return fail(rd.error().message, 2);
+  if (!a.ordered) {
+    auto src = proven_source(a);
+    if (!src) return fail(src.error().message, 2);
     uint64_t min_k = a.min_height;
     while (true) {
-      auto r = (*rd)->page(after, a.limit, min_k);
+      auto r = src->read(client::page_read(after, a.limit, min_k));
       if (!r) return fail(r.error().message);
-      report_read(*r, a.observer);
+      report_read(*r, *src->via);
       if (!r->more) break;
       if (!a.all) {
         std::printf("(more: --after %s --min-height %llu)\n", to_hex(r->entries.back().account).c_str(),
@@ -240,6 +279,7 @@ int run_ledger(const Args& a) {
     }
     return 0;
   }
+  if (!a.observer.empty()) return fail("--ordered reads go through consensus, not to an observer", 2);
   auto b = connect(a);
   if (!b) return fail(b.error().message, 2);
   while (true) {
@@ -279,7 +319,8 @@ static Command reg("wallet", [](CLI::App& app) {
   bal->add_option("--key", a->key, "wallet key file whose account to read");
   auto reads = [a](CLI::App* c) {
     c->add_option("--observer", a->observer, "read from this observer (`rampart observer --serve HOST:PORT`) instead; its proof is verified");
-    c->add_option("--min-height", a->min_height, "with --observer: refuse an answer from a block below this one");
+    c->add_option("--min-height", a->min_height, "refuse a proven answer from a block below this one (e.g. your last transfer's)");
+    c->add_flag("--ordered", a->ordered, "read through consensus (a CART reply) instead of a proven read of the latest final block");
   };
   reads(bal);
   bal->callback([a] { exit_code = run_balance(*a); });

@@ -46,7 +46,7 @@ Result<std::unique_ptr<WalletClient>> WalletClient::create(const ClusterConfig& 
   if (!c) return c.error();
   // Unsigned requests (--auth none benchmarks) vouch for nobody: every leg is signed then.
   Bytes principal = opt.sign ? Bytes((*c)->public_key().begin(), (*c)->public_key().end()) : Bytes{};
-  return std::unique_ptr<WalletClient>(new WalletClient(std::move(*c), std::move(principal)));
+  return std::unique_ptr<WalletClient>(new WalletClient(std::move(*c), cfg, opt, std::move(principal)));
 }
 
 Result<WalletOutcome> WalletClient::submit(Bytes op) {
@@ -68,6 +68,30 @@ Result<WalletOutcome> WalletClient::atomic(const std::vector<LegSpec>& legs) {
 Result<WalletOutcome> WalletClient::balance(const w::Account& a) { return submit(make_balance_op(a)); }
 Result<WalletOutcome> WalletClient::page(const std::optional<w::Account>& after, uint32_t limit) {
   return submit(make_page_op(after, limit));
+}
+
+Result<WalletReads*> WalletClient::reads() {
+  if (!reads_) {
+    WalletReadsOptions o;
+    o.first = opt_.first_replica;
+    o.timeout = std::max(opt_.timeout, o.timeout);
+    auto r = WalletReads::create(cfg_, o);
+    if (!r) return r.error();
+    reads_ = std::move(*r);
+  }
+  return reads_.get();
+}
+
+Result<ServedRead> WalletClient::read_balance(const w::Account& a, uint64_t min_k) {
+  auto r = reads();
+  if (!r) return r.error();
+  return (*r)->balance(a, min_k);
+}
+
+Result<ServedRead> WalletClient::read_page(const std::optional<w::Account>& after, uint32_t limit, uint64_t min_k) {
+  auto r = reads();
+  if (!r) return r.error();
+  return (*r)->page(after, limit, min_k);
 }
 
 Result<uint64_t> WalletClient::next_nonce(const w::Account& a) {

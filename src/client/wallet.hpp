@@ -2,13 +2,17 @@
 // The wallet client: builds signed wallet operations, submits them through client::Client (CART:
 // the reply's group signature and Merkle proof are verified before anything is returned) and
 // checks that the result answers exactly the operation sent (its op hash). Reads (balance,
-// ledger page) are ordered through consensus like transfers until replicas serve proven reads;
-// client/wallet_proof.hpp verifies those. Not thread-safe: one WalletClient per thread.
+// ledger page) come two ways: proven reads (read_balance, read_page: no consensus round, a
+// state proof from a replica's read server, client/wallet_reads.hpp), the default of the
+// command line, the gateway and the benchmark; and ordered reads (balance, page: an operation
+// through consensus like a transfer, answered with a CART reply). Not thread-safe: one
+// WalletClient per thread.
 #include <memory>
 #include <optional>
 
 #include "app/wallet/op.hpp"
 #include "client/client.hpp"
+#include "client/wallet_reads.hpp"
 #include "crypto/ed25519.hpp"
 
 namespace rampart::client {
@@ -42,15 +46,26 @@ class WalletClient {
   Result<WalletOutcome> submit(Bytes op);
   Result<WalletOutcome> transfer(const crypto::ed25519::KeyPair& from, const app::wallet::Account& to, uint64_t amount, uint64_t nonce);
   Result<WalletOutcome> atomic(const std::vector<LegSpec>& legs);
+  // Ordered reads: through consensus, the state as of the block they executed in.
   Result<WalletOutcome> balance(const app::wallet::Account& a);
   Result<WalletOutcome> page(const std::optional<app::wallet::Account>& after, uint32_t limit);
-  // The account's next nonce, by an ordered balance read.
+  // Proven reads from the replicas' read servers (cluster.toml read_port), as of their latest
+  // final block and at least min_k (e.g. the block of this client's last transfer).
+  Result<ServedRead> read_balance(const app::wallet::Account& a, uint64_t min_k = 0);
+  Result<ServedRead> read_page(const std::optional<app::wallet::Account>& after, uint32_t limit, uint64_t min_k = 0);
+  // The account's next nonce, by an ordered balance read: a transfer must carry exactly the next
+  // one, and a final block's state may not hold the newest transfer yet.
   Result<uint64_t> next_nonce(const app::wallet::Account& a);
 
  private:
-  WalletClient(std::unique_ptr<Client> c, Bytes principal) : c_(std::move(c)), principal_(std::move(principal)) {}
+  WalletClient(std::unique_ptr<Client> c, ClusterConfig cfg, ClientOptions opt, Bytes principal)
+      : c_(std::move(c)), cfg_(std::move(cfg)), opt_(std::move(opt)), principal_(std::move(principal)) {}
+  Result<WalletReads*> reads();
   std::unique_ptr<Client> c_;
+  ClusterConfig cfg_;
+  ClientOptions opt_;
   Bytes principal_;  // the key whose signed requests vouch for its own legs (empty: none)
+  std::unique_ptr<WalletReads> reads_;  // on first proven read
 };
 
 // "64 hex digits" -> account; the error names what is wrong.

@@ -112,6 +112,7 @@ Result<ProvenRead> verify_read(const ReadRequest& req, const ReadResponse& resp,
   } else {
     return err("not a read");
   }
+  out.proof = p;
   return out;
 }
 

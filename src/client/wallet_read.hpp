@@ -1,6 +1,7 @@
 #pragma once
 // Proven wallet reads from anyone who holds a verified ledger and the wallet state after its
-// last block, an observer first of all (docs/gossip.md, "Serving wallet reads"). The server is
+// last block: every wallet replica on its read_port (node/read_endpoint.hpp), observers
+// (docs/gossip.md, "Serving wallet reads"). The server is
 // not trusted: its answer is a StateProof (client/wallet_proof.hpp) that the client checks with
 // the cluster's group public key alone, exactly as it checks a replica's; the server cannot make
 // a wrong balance, a forged block or another account's entry pass. What a proof cannot show is
@@ -59,6 +60,7 @@ struct ProvenRead {
   uint64_t k = 0, view = 0;
   std::vector<app::wallet::Entry> entries;  // balance: one (zeros for an unknown account); page: the page
   bool more = false;                        // page: accounts follow
+  StateProof proof;                         // what was verified, for whoever wants to check it again
 };
 
 // Checks a response against the request it answers, with nothing but the group key: status ok,

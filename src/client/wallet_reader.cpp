@@ -18,6 +18,7 @@ struct WalletReader::Impl {
   net::FrameDecoder dec{kMaxReadResponse};
   std::deque<Bytes> frames;
   std::array<uint8_t, 16 * 1024> buf{};
+  bool answer_timed_out = false;  // the last exchange was sent but got no answer in time
 
   std::string where() const { return "read server " + opt.host + ":" + std::to_string(opt.port); }
 
@@ -92,7 +93,10 @@ struct WalletReader::Impl {
         n = m;
         done = true;
       });
-      if (!run_until(done, deadline)) return err(where() + ": no answer within " + std::to_string(opt.timeout.count()) + " ms");
+      if (!run_until(done, deadline)) {
+        answer_timed_out = true;
+        return err(where() + ": no answer within " + std::to_string(opt.timeout.count()) + " ms");
+      }
       if (rec) {
         disconnect();
         return err(where() + (rec == asio::error::eof ? std::string(" closed the connection") : ": " + rec.message()));
@@ -123,9 +127,13 @@ Result<std::unique_ptr<WalletReader>> WalletReader::create(const ClusterConfig& 
 WalletReader::WalletReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 WalletReader::~WalletReader() = default;
 
-Result<ProvenRead> WalletReader::read(const ReadRequest& r) {
+std::string WalletReader::where() const { return impl_->where(); }
+bool WalletReader::last_read_timed_out() const { return impl_->answer_timed_out; }
+
+Result<ReadResponse> WalletReader::exchange(const ReadRequest& r) {
   auto& I = *impl_;
   const auto deadline = Clock::now() + I.opt.timeout;
+  I.answer_timed_out = false;
   if (!I.sock) RAMPART_TRY(I.connect(deadline));
   RAMPART_TRY(I.write(net::encode_frame(encode_read_request(r)), deadline));
   auto f = I.next_frame(deadline);
@@ -135,8 +143,14 @@ Result<ProvenRead> WalletReader::read(const ReadRequest& r) {
     I.disconnect();
     return err(I.where() + ": " + resp.error().message);
   }
-  auto v = verify_read(r, *resp, *I.group);
-  if (!v) return err(I.where() + ": " + v.error().message);
+  return resp;
+}
+
+Result<ProvenRead> WalletReader::read(const ReadRequest& r) {
+  auto resp = exchange(r);
+  if (!resp) return resp.error();
+  auto v = verify_read(r, *resp, *impl_->group);
+  if (!v) return err(where() + ": " + v.error().message);
   return v;
 }
 

@@ -1,8 +1,9 @@
 #pragma once
 // The client side of proven wallet reads (client/wallet_read.hpp) over TCP: one connection to a
-// read server (an observer's `--serve` address), one framed request at a time, and nothing
-// returned before verify_read accepted the answer against the cluster's group key. The server
-// is not trusted; a malformed, lying or late answer is an error. Not thread-safe.
+// read server (a replica's read_port, an observer's `--serve` address), one framed request at a
+// time, and nothing returned before verify_read accepted the answer against the cluster's group
+// key (client/wallet_reads.hpp tries several in turn). The server is not trusted; a malformed,
+// lying or late answer is an error. Not thread-safe.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -26,6 +27,13 @@ class WalletReader {
   ~WalletReader();
 
   Result<ProvenRead> read(const ReadRequest& r);
+  // The server's decoded answer, not yet verified (verify_read decides): for a caller that must
+  // tell "behind" from a lie.
+  Result<ReadResponse> exchange(const ReadRequest& r);
+  std::string where() const;
+  // The last exchange reached the server but no answer came within the timeout (a server
+  // below min_k holds a read that long before it says "behind").
+  bool last_read_timed_out() const;
   Result<ProvenRead> balance(const app::wallet::Account& a, uint64_t min_k = 0) { return read(balance_read(a, min_k)); }
   Result<ProvenRead> page(const std::optional<app::wallet::Account>& after, uint32_t limit, uint64_t min_k = 0) {
     return read(page_read(after, limit, min_k));

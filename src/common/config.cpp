@@ -78,6 +78,7 @@ Status ClusterConfig::check_ports() const {
     add(r.host, r.peer_port, who + "peer_port");
     add(r.host, r.client_port, who + "client_port");
     add(r.host, r.metrics_port, who + "metrics_port");
+    add(r.host, r.read_port, who + "read_port");
   }
   for (const auto& b : brokers) add(b.host, b.port, "broker " + std::to_string(b.id) + " port");
   auto wildcard = [](const std::string& h) { return h.empty() || h == "0.0.0.0" || h == "::" || h == "[::]"; };
@@ -246,6 +247,9 @@ Result<ClusterConfig> parse_config(std::string_view text, const fs::path& base_d
       auto mp = int_field<uint16_t>(*t, "metrics_port", 0, 0, 65535);
       if (!mp) return mp.error();
       r.metrics_port = *mp;
+      auto rp = int_field<uint16_t>(*t, "read_port", 0, 0, 65535);
+      if (!rp) return rp.error();
+      r.read_port = *rp;
       auto ed = hex_field(*t, "ed25519_public", true);
       if (!ed) return ed.error();
       r.ed25519_public = std::move(*ed);
@@ -321,16 +325,18 @@ std::string to_toml(const ClusterConfig& c) {
   }
   toml::array reps;
   for (auto& r : c.replicas) {
-    reps.push_back(toml::table{{"id", r.id},
-                               {"host", r.host},
-                               {"peer_port", r.peer_port},
-                               {"client_port", r.client_port},
-                               {"metrics_port", r.metrics_port},
-                               {"ed25519_public", to_hex(r.ed25519_public)},
-                               {"x25519_public", to_hex(r.x25519_public)},
-                               {"threshold_public", to_hex(r.threshold_public)},
-                               {"key_file", r.key_file},
-                               {"data_dir", r.data_dir}});
+    toml::table t{{"id", r.id},
+                  {"host", r.host},
+                  {"peer_port", r.peer_port},
+                  {"client_port", r.client_port},
+                  {"metrics_port", r.metrics_port},
+                  {"ed25519_public", to_hex(r.ed25519_public)},
+                  {"x25519_public", to_hex(r.x25519_public)},
+                  {"threshold_public", to_hex(r.threshold_public)},
+                  {"key_file", r.key_file},
+                  {"data_dir", r.data_dir}};
+    if (r.read_port != 0) t.insert("read_port", r.read_port);  // absent: no read server (older files stay as they were)
+    reps.push_back(std::move(t));
   }
   toml::array brs;
   for (auto& b : c.brokers) {

@@ -19,6 +19,9 @@ struct ReplicaEntry {
   uint16_t peer_port = 0;     // replica-to-replica transport
   uint16_t client_port = 0;   // client requests and replies
   uint16_t metrics_port = 0;  // Prometheus text over HTTP
+  // Proven wallet reads (client/wallet_read.hpp; node/read_endpoint.hpp), 0: none. Operational,
+  // like the other ports: clients find a replica's read server here (docs/wallet.md).
+  uint16_t read_port = 0;
   Bytes ed25519_public;       // identity (32 bytes)
   Bytes x25519_public;        // static channel key (32 bytes)
   Bytes threshold_public;     // this replica's public key share (BLS, or empty with fake crypto)

@@ -178,20 +178,24 @@ function follow() {
 $("#lookup").addEventListener("submit", async (ev) => {
   ev.preventDefault();
   const out = $("#account-result"), a = $("#account").value.trim();
-  out.replaceChildren(el("p", "asking the cluster\u2026", "note"));
+  out.replaceChildren(el("p", "asking the replicas\u2026", "note"));
   try {
-    const j = await getJSON("/v1/balance/" + encodeURIComponent(a));
+    // A proven read no older than the newest block this page knows of, so a transfer it has
+    // just seen is in the answer (min_k; the gateway answers 503 height-not-reached otherwise).
+    const minK = Math.max(0, ...blocks.keys());
+    const j = await getJSON("/v1/balance/" + encodeURIComponent(a) + "?min_k=" + minK);
     const e = (j.result.entries && j.result.entries[0]) || { balance: 0, nonce: 0 };
     const t = el("table");
     for (const [k, v] of [["account", a], ["balance", e.balance], ["next nonce", e.nonce],
-                          ["answered in block", `${j.proof.k} (view ${j.proof.view})`], ["op hash", j.result.op_hash]]) {
+                          ["as of block", `${j.proof.k} (view ${j.proof.view})`], ["state digest", j.proof.state_digest],
+                          ["read server", j.read.server]]) {
       const tr = el("tr"); tr.append(el("th", k), el("td", v, "mono")); t.append(tr);
     }
     const tr = el("tr"), td = el("td");
     td.append(el("span", "\u2713 verified by gateway", "badge ok"),
-              el("span", " group signature, Merkle proof and op hash checked by the gateway; the reply is below for your own check", "note"));
+              el("span", " a proven read (no consensus round): group signature and state proof checked by the gateway; the proof is below for your own check", "note"));
     tr.append(el("th", "proof"), td); t.append(tr);
-    out.replaceChildren(t, el("pre", j.proof.reply, "mono"));
+    out.replaceChildren(t, el("pre", j.proof.state_proof, "mono"));
     out.dataset.balance = e.balance;
   } catch (err) {
     out.replaceChildren(el("p", (err.body && err.body.field ? err.body.field + ": " : "") + err.message, "badge bad"));

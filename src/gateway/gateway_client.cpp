@@ -5,6 +5,7 @@
 #include "client/group_key.hpp"
 #include "client/verify.hpp"
 #include "gateway/json_codec.hpp"
+#include "gateway/read_json.hpp"
 
 namespace rampart::gateway {
 namespace w = app::wallet;
@@ -80,10 +81,10 @@ Result<client::WalletOutcome> GatewayClient::submit(const Bytes& op_bytes) {
       break;
     }
     case w::OpType::balance:
-      res = impl_->http->Get("/v1/balance/" + to_hex(op->account));
+      res = impl_->http->Get("/v1/balance/" + to_hex(op->account) + "?ordered=true");
       break;
     case w::OpType::ledger: {
-      std::string q = "/v1/ledger?limit=" + std::to_string(op->limit);
+      std::string q = "/v1/ledger?ordered=true&limit=" + std::to_string(op->limit);
       if (op->after) q += "&after=" + to_hex(*op->after);
       res = impl_->http->Get(q);
       break;
@@ -91,6 +92,21 @@ Result<client::WalletOutcome> GatewayClient::submit(const Bytes& op_bytes) {
   }
   if (!res) return err("gateway: request failed: " + httplib::to_string(res.error()));
   return verify_gateway_answer(res->status, res->body, op_bytes, *impl_->group);
+}
+
+Result<client::ProvenRead> GatewayClient::read(const client::ReadRequest& r) {
+  std::string q;
+  if (r.op.type == w::OpType::balance) {
+    q = "/v1/balance/" + to_hex(r.op.account) + "?min_k=" + std::to_string(r.min_k);
+  } else if (r.op.type == w::OpType::ledger) {
+    q = "/v1/ledger?limit=" + std::to_string(r.op.limit) + "&min_k=" + std::to_string(r.min_k);
+    if (r.op.after) q += "&after=" + to_hex(*r.op.after);
+  } else {
+    return err("not a read");
+  }
+  auto res = impl_->http->Get(q);
+  if (!res) return err("gateway: request failed: " + httplib::to_string(res.error()));
+  return verify_gateway_read(res->status, res->body, r, *impl_->group);
 }
 
 }  // namespace rampart::gateway

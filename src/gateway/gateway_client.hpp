@@ -2,11 +2,14 @@
 // A wallet client that talks to a gateway instead of the replicas, and trusts it for nothing:
 // it builds and signs the operation itself, sends it as the gateway's JSON, and accepts the
 // answer only when the reply in its proof verifies against the group key (CART) and the result
-// carries the op hash of exactly the operation it built.
+// carries the op hash of exactly the operation it built. Proven reads (read(): balance or ledger
+// page without a consensus round) are accepted only when their state proof verifies for exactly
+// the account or page asked for, at the height asked for or above (gateway/read_json.hpp).
 #include <memory>
 #include <string>
 
 #include "client/wallet.hpp"
+#include "client/wallet_read.hpp"
 #include "crypto/interfaces.hpp"
 
 namespace rampart::gateway {
@@ -29,8 +32,11 @@ class GatewayClient {
  public:
   static Result<std::unique_ptr<GatewayClient>> create(const ClusterConfig& cfg, GatewayClientOptions opt);
   ~GatewayClient();
-  // A transfer or atomic transfer (POST), a balance or ledger-page read (GET), chosen by op type.
+  // A transfer or atomic transfer (POST), an ordered balance or ledger-page read (GET with
+  // ordered=true), chosen by op type.
   Result<client::WalletOutcome> submit(const Bytes& op);
+  // A proven read (GET /v1/balance/{account} or /v1/ledger with min_k), verified here.
+  Result<client::ProvenRead> read(const client::ReadRequest& r);
 
   struct Impl;
 

@@ -8,7 +8,7 @@ constexpr const char* kDoc = R"json({
   "info": {
     "title": "Rampart wallet gateway",
     "version": "1",
-    "description": "A BFT wallet behind an untrusted gateway: every answer carries a CART proof (a reply whose result is a leaf of a results tree whose block header is group-signed by the cluster), verifiable with nothing but cluster.toml's group public key. docs/wallet.md."
+    "description": "A BFT wallet behind an untrusted gateway: every answer carries a proof verifiable with nothing but cluster.toml's group public key: a CART proof for operations and ordered reads (a reply whose result is a leaf of a results tree whose block header is group-signed by the cluster), a state proof for proven reads (the accounts hash to a group-signed block's state digest). docs/wallet.md."
   },
   "paths": {
     "/v1/transfer": {
@@ -39,10 +39,12 @@ constexpr const char* kDoc = R"json({
     },
     "/v1/balance/{account}": {
       "get": {
-        "summary": "Balance and next nonce of an account (0 for an unknown account); an ordered read",
-        "parameters": [{"name": "account", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Account"}}],
+        "summary": "Balance and next nonce of an account (0 for an unknown account). By default a proven read: a replica's read server answers from its latest final block (at least min_k) with a state proof the gateway verified and the caller can verify again; ordered=true reads through consensus instead (a CART reply)",
+        "parameters": [{"name": "account", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/Account"}},
+          {"$ref": "#/components/parameters/Ordered"}, {"$ref": "#/components/parameters/MinK"}],
         "responses": {
-          "200": {"description": "Balance", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}}},
+          "200": {"description": "Balance: a ProvenRead, or with ordered=true an Answer", "content": {"application/json": {"schema": {"oneOf": [
+            {"$ref": "#/components/schemas/ProvenRead"}, {"$ref": "#/components/schemas/Answer"}]}}}},
           "400": {"$ref": "#/components/responses/Problem"}, "429": {"$ref": "#/components/responses/Problem"},
           "503": {"$ref": "#/components/responses/Problem"}
         }
@@ -50,13 +52,15 @@ constexpr const char* kDoc = R"json({
     },
     "/v1/ledger": {
       "get": {
-        "summary": "A page of accounts and balances in account order; an ordered read",
+        "summary": "A page of accounts and balances in account order; a proven read by default (as for balance), ordered=true through consensus",
         "parameters": [
           {"name": "after", "in": "query", "required": false, "schema": {"$ref": "#/components/schemas/Account"}},
-          {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 256, "default": 100}}
+          {"name": "limit", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 1, "maximum": 256, "default": 100}},
+          {"$ref": "#/components/parameters/Ordered"}, {"$ref": "#/components/parameters/MinK"}
         ],
         "responses": {
-          "200": {"description": "Page", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Answer"}}}},
+          "200": {"description": "Page: a ProvenRead, or with ordered=true an Answer", "content": {"application/json": {"schema": {"oneOf": [
+            {"$ref": "#/components/schemas/ProvenRead"}, {"$ref": "#/components/schemas/Answer"}]}}}},
           "400": {"$ref": "#/components/responses/Problem"}, "429": {"$ref": "#/components/responses/Problem"},
           "503": {"$ref": "#/components/responses/Problem"}
         }
@@ -153,6 +157,18 @@ constexpr const char* kDoc = R"json({
         "properties": {"type": {"const": "cart-reply"}, "reply": {"type": "string"}, "k": {"type": "integer"}, "view": {"type": "integer"},
           "client": {"type": "integer"}, "seq": {"type": "integer"}, "results_root": {"type": "string"}, "state_digest": {"type": "string"},
           "batch_digest": {"type": "string"}, "prev_hash": {"type": "string"}, "merkle_proof": {"type": "string"}, "group_signature": {"type": "string"}}},
+      "StateProof": {"type": "object", "description": "A wallet state proof (docs/wallet.md, 'State proofs'): 'state_proof' is the hex of its wire encoding (client/wallet_proof.hpp), the only field a verifier needs; the others repeat it for reading. Verify: the range proof in 'accounts' hashes to an app digest that, with reply_cache_digest, combines to block k's state_digest, and group_signature verifies over (view, k, hash)",
+        "properties": {"type": {"const": "state-proof"}, "state_proof": {"type": "string"}, "k": {"type": "integer"}, "view": {"type": "integer"},
+          "hash": {"type": "string"}, "batch_digest": {"type": "string"}, "prev_hash": {"type": "string"}, "state_digest": {"type": "string"},
+          "results_root": {"type": "string"}, "group_signature": {"type": "string"}, "reply_cache_digest": {"type": "string"},
+          "accounts": {"type": "string", "description": "hex of the accounts range proof"}}},
+      "ProvenRead": {"type": "object", "description": "The accounts as of block read.k, proven by 'proof'",
+        "properties": {
+          "result": {"type": "object", "properties": {"code": {"const": "ok"}, "more": {"type": "boolean"},
+            "entries": {"type": "array", "items": {"$ref": "#/components/schemas/Entry"}}}},
+          "read": {"type": "object", "properties": {"type": {"const": "proven"}, "k": {"type": "integer"}, "min_k": {"type": "integer"},
+            "server": {"type": "string", "description": "the read server that answered (untrusted; the proof is what counts)"}}},
+          "proof": {"$ref": "#/components/schemas/StateProof"}}},
       "Answer": {"type": "object", "properties": {"result": {"$ref": "#/components/schemas/Result"}, "operation": {"type": "string"}, "proof": {"$ref": "#/components/schemas/Proof"}}},
       "Block": {"type": "object", "properties": {"k": {"type": "integer"}, "view": {"type": "integer"}, "hash": {"type": "string"},
         "batch_digest": {"type": "string"}, "prev_hash": {"type": "string"}, "state_digest": {"type": "string"},
@@ -162,8 +178,14 @@ constexpr const char* kDoc = R"json({
         "detail": {"type": "string"}, "field": {"type": "string"}, "result": {"$ref": "#/components/schemas/Result"},
         "operation": {"type": "string"}, "proof": {"$ref": "#/components/schemas/Proof"}}}
     },
+    "parameters": {
+      "Ordered": {"name": "ordered", "in": "query", "required": false, "schema": {"type": "boolean", "default": false},
+        "description": "true: read through consensus (an Answer with a CART reply) instead of a proven read"},
+      "MinK": {"name": "min_k", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "default": 0},
+        "description": "proven reads: the lowest block the answer may be from (e.g. the block of your last transfer); 503 height-not-reached when no read server reaches it in time"}
+    },
     "responses": {
-      "Problem": {"description": "RFC 9457 problem; cluster rejections (409, 422) carry their result and proof",
+      "Problem": {"description": "RFC 9457 problem; cluster rejections (409, 422) carry their result and proof; 503 cluster-unavailable or height-not-reached (proven reads below min_k)",
         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     }
   }

@@ -13,6 +13,8 @@
 #include "gateway/dashboard.hpp"
 #include "gateway/json_codec.hpp"
 #include "gateway/openapi.hpp"
+#include "gateway/read_json.hpp"
+#include "gateway/read_pool.hpp"
 #include "gateway/replica_probe.hpp"
 #include "gateway/request_stats.hpp"
 
@@ -25,10 +27,11 @@ struct Gateway::Impl {
   std::unique_ptr<httplib::Server> srv;
   uint16_t port = 0;
   ClientPool pool;
+  std::unique_ptr<ReadPool> reads;  // proven reads from the replicas' read servers
   BlockFeed feed;
   RequestStats stats;
   std::unique_ptr<ReplicaProbe> probe;
-  std::atomic<uint64_t> served{0}, rejected_overload{0}, unavailable{0};
+  std::atomic<uint64_t> served{0}, rejected_overload{0}, unavailable{0}, proven_reads{0};
   std::atomic<bool> stopping{false};
 
   static void send_json(httplib::Response& res, int status, const json& j, const char* type = "application/json") {
@@ -65,6 +68,56 @@ struct Gateway::Impl {
     send_problem(res, result_problem(out->result, atomic), body);
   }
 
+  // A balance or ledger page without a consensus round: a state proof from one of the replicas'
+  // read servers, verified here before it is passed on (a read failing verification, or not
+  // answered in time, went to the next server). 503 when none answered: "height-not-reached"
+  // when they all stayed below min_k, else "cluster-unavailable".
+  void proven_read(httplib::Response& res, const client::ReadRequest& r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    auto out = reads->read(r);
+    if (!out.read) {
+      unavailable++;
+      if (out.failure == client::ReadsFailure::not_at_height) {
+        res.set_header("Retry-After", "1");
+        return send_problem(res, Problem{503, "height-not-reached", "Height not reached",
+                                         "no read server has reached block " + std::to_string(r.min_k) + " yet: " +
+                                             out.read.error().message,
+                                         "min_k"});
+      }
+      return send_problem(res, Problem{503, "cluster-unavailable", "Cluster unavailable", out.read.error().message, ""});
+    }
+    served++;
+    proven_reads++;
+    stats.record(std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0));
+    send_json(res, 200, proven_read_json(*out.read, r.min_k));
+  }
+
+  // ?ordered=true|false and ?min_k=K of the two read routes.
+  struct ReadParams {
+    bool ordered = false;
+    uint64_t min_k = 0;
+  };
+  static std::optional<ReadParams> read_params(const httplib::Request& req, httplib::Response& res) {
+    ReadParams p;
+    if (req.has_param("ordered")) {
+      const std::string v = req.get_param_value("ordered");
+      if (v != "true" && v != "false") {
+        send_problem(res, bad_request("bad-ordered", "Bad ordered flag", "ordered must be true or false", "ordered"));
+        return std::nullopt;
+      }
+      p.ordered = v == "true";
+    }
+    if (req.has_param("min_k")) {
+      const std::string v = req.get_param_value("min_k");
+      auto [e, ec] = std::from_chars(v.data(), v.data() + v.size(), p.min_k);
+      if (v.empty() || ec != std::errc() || e != v.data() + v.size()) {
+        send_problem(res, bad_request("bad-min-k", "Bad min_k", "min_k must be a block number (an integer >= 0)", "min_k"));
+        return std::nullopt;
+      }
+    }
+    return p;
+  }
+
   // Query parameters outside `known` are refused, like unknown JSON fields.
   static bool only_params(const httplib::Request& req, httplib::Response& res, std::initializer_list<const char*> known) {
     for (const auto& [k, v] : req.params) {
@@ -81,7 +134,8 @@ struct Gateway::Impl {
   json status() const {
     json reps = json::array();
     for (const auto& r : opt.cfg.replicas)
-      reps.push_back({{"id", r.id}, {"host", r.host}, {"client_port", r.client_port}, {"metrics_port", r.metrics_port}});
+      reps.push_back({{"id", r.id}, {"host", r.host}, {"client_port", r.client_port}, {"metrics_port", r.metrics_port},
+                      {"read_port", r.read_port}});
     return json{{"app", opt.cfg.app},
                 {"n", opt.cfg.n()},
                 {"f", opt.cfg.f},
@@ -89,7 +143,8 @@ struct Gateway::Impl {
                 {"replicas", reps},
                 {"latest_block", feed.latest()},
                 {"gateway", {{"clients", pool.size()}, {"in_use", pool.in_use()}, {"served", served.load()},
-                             {"rejected_overload", rejected_overload.load()}, {"unavailable", unavailable.load()}}}};
+                             {"proven_reads", proven_reads.load()}, {"rejected_overload", rejected_overload.load()},
+                             {"unavailable", unavailable.load()}}}};
   }
 
   void routes_on(httplib::Server& s) {
@@ -104,13 +159,17 @@ struct Gateway::Impl {
       submit(res, std::get<Bytes>(op), true);
     });
     s.Get(R"(/v1/balance/([^/]*))", [this](const httplib::Request& req, httplib::Response& res) {
-      if (!only_params(req, res, {})) return;
+      if (!only_params(req, res, {"ordered", "min_k"})) return;
       auto a = parse_account_field(req.matches[1].str(), "account");
       if (auto* p = std::get_if<Problem>(&a)) return send_problem(res, *p);
-      submit(res, client::make_balance_op(std::get<w::Account>(a)), false);
+      auto rp = read_params(req, res);
+      if (!rp) return;
+      const auto& acc = std::get<w::Account>(a);
+      if (rp->ordered) return submit(res, client::make_balance_op(acc), false);
+      proven_read(res, client::balance_read(acc, rp->min_k));
     });
     s.Get("/v1/ledger", [this](const httplib::Request& req, httplib::Response& res) {
-      if (!only_params(req, res, {"after", "limit"})) return;
+      if (!only_params(req, res, {"after", "limit", "ordered", "min_k"})) return;
       std::optional<w::Account> after;
       if (req.has_param("after") && !req.get_param_value("after").empty()) {
         auto a = parse_account_field(req.get_param_value("after"), "after");
@@ -123,7 +182,10 @@ struct Gateway::Impl {
         if (auto* p = std::get_if<Problem>(&l)) return send_problem(res, *p);
         limit = std::get<uint32_t>(l);
       }
-      submit(res, client::make_page_op(after, limit), false);
+      auto rp = read_params(req, res);
+      if (!rp) return;
+      if (rp->ordered) return submit(res, client::make_page_op(after, limit), false);
+      proven_read(res, client::page_read(after, limit, rp->min_k));
     });
     s.Get(R"(/v1/blocks/([^/]*))", [this](const httplib::Request& req, httplib::Response& res) {
       const std::string ks = req.matches[1].str();
@@ -228,6 +290,11 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions opt) {
     if (!c) return c.error();
     impl->pool.add(std::move(*c));
   }
+  // Proven reads: a reader per HTTP thread at most; each server gets replica_timeout to answer.
+  if (client::replica_read_servers(opt.cfg).empty())
+    spdlog::warn("event=gateway_no_read_servers (no replica has a read_port in cluster.toml: balance and ledger reads "
+                 "answer 503 unless ordered=true)");
+  impl->reads = std::make_unique<ReadPool>(opt.cfg, opt.replica_timeout, opt.http_threads);
   // Replica metrics are plain HTTP on the replicas' own hosts: a short timeout keeps a dead
   // replica from holding the dashboard up, and the cache bounds scrapes to one per interval.
   impl->probe = std::make_unique<ReplicaProbe>(opt.cfg.replicas, std::chrono::milliseconds(500), std::chrono::milliseconds(500));

@@ -46,6 +46,22 @@ Status ObservedState::apply(const ledger::Block& b, ByteView batch) {
   return {};
 }
 
+Status ObservedState::restore(const ledger::Block& at, ByteView snapshot) {
+  if (diverged()) return err(divergence_);
+  // A snapshot that does not decode changes nothing (the executor's restore is all or nothing).
+  // One that decodes to another state cannot be taken back: the replica checked it against the
+  // certified digest before storing it, so a mismatch here means this copy cannot be trusted,
+  // and reads are refused as after any divergence.
+  if (auto st = exec_.restore(snapshot); !st) return err("read state: checkpoint snapshot: " + st.error().message);
+  if (exec_.last_executed() != at.k || exec_.state_digest() != at.state_digest) {
+    divergence_ = "read state: the snapshot of block " + std::to_string(at.k) + " does not reproduce its state digest (reads refused from here on)";
+    spdlog::critical("event=observer_state_diverged k={} why=\"{}\"", at.k, divergence_);
+    return err(divergence_);
+  }
+  last_ = at;
+  return {};
+}
+
 client::ReadResponse ObservedState::answer(const client::ReadRequest& r) const {
   client::ReadResponse resp;
   resp.height = last();

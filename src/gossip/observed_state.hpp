@@ -43,6 +43,12 @@ class ObservedState {
   // means the state diverged (or b is not the next block); the state stays at last().
   Status apply(const ledger::Block& b, ByteView batch);
 
+  // Jumps to the state after block `at` from an executor snapshot of it (a replica's stored
+  // checkpoint, which it certified or installed by state transfer): the snapshot must restore to
+  // exactly `at`'s height and state digest, else nothing changes. This is how a replica that
+  // joined by state transfer, whose ledger it never executed from genesis, keeps serving reads.
+  Status restore(const ledger::Block& at, ByteView snapshot);
+
   uint64_t last() const { return last_.k; }
   bool diverged() const { return !divergence_.empty(); }
   const std::string& divergence() const { return divergence_; }

@@ -218,11 +218,20 @@ Status NodeImpl::start_network() {
 }
 
 Status NodeImpl::start_gossip() {
+  // Proven reads on the replica's read_port from cluster.toml (where clients look for them), or
+  // where --serve-reads says.
+  const ReplicaEntry* me = cfg.replica(self);
+  std::optional<gossip::Address> serve_at;
   if (!opt.serve_reads.empty()) {
     auto at = gossip::parse_address(opt.serve_reads);
     if (!at) return err("--serve-reads: " + at.error().message);
-    auto r = ReadEndpoint::open(io, cfg, *store, *at);
-    if (!r) return err("--serve-reads: " + r.error().message);
+    serve_at = *at;
+  } else if (me->read_port != 0 && cfg.app == "wallet") {
+    serve_at = gossip::Address{me->host, me->read_port};
+  }
+  if (serve_at) {
+    auto r = ReadEndpoint::open(io, cfg, *store, *serve_at);
+    if (!r) return err("reads (read_port or --serve-reads): " + r.error().message);
     reads = std::move(*r);
     spdlog::info("event=serving_reads at={} height={}", reads->address().str(), store->last_final());
   }

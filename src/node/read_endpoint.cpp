@@ -24,11 +24,29 @@ Result<std::unique_ptr<ReadEndpoint>> ReadEndpoint::open(asio::io_context& io, c
   return e;
 }
 
+bool ReadEndpoint::catch_up_to_checkpoint() {
+  auto cp = store_.checkpoint();
+  if (!cp || cp->k <= state_->last() || cp->k == tried_checkpoint_) return true;
+  tried_checkpoint_ = cp->k;  // a snapshot that failed once is not tried (and logged) on every block
+  auto snap = store_.snapshot();
+  if (!snap || !*snap || (*snap)->k != cp->k) return false;
+  auto b = store_.block(cp->k);
+  if (!b) return false;
+  if (auto st = state_->restore(*b, (*snap)->state); !st) {
+    spdlog::error("event=reads_restore_failed k={} why=\"{}\"", cp->k, st.error().message);
+    return false;
+  }
+  spdlog::info("event=reads_restored k={} (the read copy starts from the stored checkpoint)", cp->k);
+  return true;
+}
+
 void ReadEndpoint::became_final(uint64_t, uint64_t upto) {
-  // From the block after the copy's own, whatever `after` says: a gap (blocks the ledger does
-  // not hold, after a state transfer) stops it for good, at its last block; reads asking for a
-  // later height then get "behind", never an answer from state it did not execute.
+  // From the block after the copy's own, whatever `after` says. A checkpoint above the copy
+  // (installed by state transfer, or stored before a restart) is taken first: the blocks below it
+  // need not be executed again. Reads asking for a height the copy has not reached get "behind",
+  // never an answer from state it did not execute.
   if (!stopped_) {
+    catch_up_to_checkpoint();
     if (auto st = state_->replay(store_, upto); !st) {
       stopped_ = true;
       spdlog::error("event=reads_stopped why=\"{}\" (reads are answered at height {} from now on)", st.error().message,

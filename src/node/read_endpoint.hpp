@@ -7,9 +7,11 @@
 // trusted for nothing, a lying one only gets its answer refused. Costs one more execution of
 // every final block (~0.1 ms a block here) and a second copy of the wallet's state.
 //
-// A replica whose ledger does not hold every block from genesis (it installed a checkpoint by
-// state transfer) cannot rebuild the state this way: its reads stay at the last block it could
-// execute ("behind" for any later height), and it says so in its log.
+// Where the copy starts: from the replica's stored checkpoint (its snapshot is of a final,
+// certified state), then the final blocks above it. A replica that installs a checkpoint by
+// state transfer jumps its copy to that checkpoint the same way (at the next block that becomes
+// final there: no hook into the replica core is needed), so it keeps serving reads at every
+// later height instead of replaying (or missing) the blocks below it.
 #include <asio.hpp>
 #include <memory>
 
@@ -24,11 +26,13 @@ namespace rampart::node {
 
 class ReadEndpoint {
  public:
-  // Replays the store's final blocks, then listens; the bound address (port 0: ephemeral).
+  // Restores the stored checkpoint, replays the final blocks above it, then listens; the bound
+  // address (port 0: ephemeral).
   static Result<std::unique_ptr<ReadEndpoint>> open(asio::io_context& io, const ClusterConfig& cfg, const ledger::Store& store,
                                                     const gossip::Address& at);
   // Blocks (after, upto] became final: execute them and answer the reads waiting for them.
   void became_final(uint64_t after, uint64_t upto);
+  uint64_t height() const { return state_->last(); }
   const gossip::Address& address() const { return at_; }
 
  private:
@@ -39,6 +43,10 @@ class ReadEndpoint {
   std::unique_ptr<gossip::ReadServer> server_;
   gossip::Address at_;
   bool stopped_ = false;
+  uint64_t tried_checkpoint_ = 0;  // the last checkpoint the copy tried to restore from
+
+  // Moves the copy to the store's checkpoint when that is above it; false when it could not.
+  bool catch_up_to_checkpoint();
 };
 
 }  // namespace rampart::node

@@ -100,7 +100,7 @@ uint16_t free_base(uint32_t n, int* lock_fd) {
     bool ok = true;
     for (uint32_t i = 0; i < n && ok; ++i)
       ok = port_free(static_cast<uint16_t>(base + i)) && port_free(static_cast<uint16_t>(base + 100 + i)) &&
-           port_free(static_cast<uint16_t>(base + 200 + i));
+           port_free(static_cast<uint16_t>(base + 200 + i)) && port_free(static_cast<uint16_t>(base + 302 + i));  // wallet read ports
     if (ok) {
       *lock_fd = fd;
       return base;

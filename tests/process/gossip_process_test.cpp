@@ -221,7 +221,7 @@ TEST(GossipProcess, AnObserverServesVerifiedWalletReads) {
   EXPECT_EQ(out.first, 0) << out.second;
   EXPECT_NE(out.second.find(bob_hex + " 750 (next nonce 0)"), std::string::npos) << out.second;
   // The replicas, asked through consensus, say the same.
-  auto direct = run_cli({"wallet", "balance", "--config", c.config_file().string(), alice_hex});
+  auto direct = run_cli({"wallet", "balance", "--config", c.config_file().string(), "--ordered", alice_hex});
   EXPECT_EQ(direct.first, 0) << direct.second;
   EXPECT_NE(direct.second.find(alice_hex + " 750 (next nonce 1)"), std::string::npos) << direct.second;
   // The whole ledger, page by page, from the observer: the admin and both accounts.

@@ -17,6 +17,7 @@
 #include "client/wallet_keys.hpp"
 #include "gateway/gateway_client.hpp"
 #include "gateway/json_codec.hpp"
+#include "gateway/read_json.hpp"
 #include "gateway/openapi.hpp"
 #include "process/cluster_fixture.hpp"
 #include "process/cluster_up.hpp"
@@ -147,12 +148,33 @@ TEST(WalletGateway, HttpsTransfersErrorsStreamAndOverload) {
   auto blk = h.Get("/v1/blocks/" + std::to_string(r->answer.reply.k));
   ASSERT_TRUE(blk);
   EXPECT_EQ(blk->status, 200);
-  auto bal = h.Get("/v1/balance/" + to_hex(alice.public_key()));
+  auto bal = h.Get("/v1/balance/" + to_hex(alice.public_key()) + "?ordered=true");
   ASSERT_TRUE(bal);
   ASSERT_EQ(bal->status, 200);
   auto v = gateway::verify_gateway_answer(bal->status, bal->body, client::make_balance_op(alice.public_key()), **group);
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(v->result.entries.at(0).balance, 500u);
+  // The default: a proven read from a replica's read server at the transfer's block or later,
+  // its state proof checked here from the raw JSON; then through GatewayClient, which checks it too.
+  const uint64_t k = r->answer.reply.k;
+  auto pr = h.Get("/v1/balance/" + to_hex(alice.public_key()) + "?min_k=" + std::to_string(k));
+  ASSERT_TRUE(pr);
+  ASSERT_EQ(pr->status, 200) << pr->body;
+  EXPECT_EQ(body_of(pr)["proof"]["type"], "state-proof") << pr->body;
+  auto pv = gateway::verify_gateway_read(pr->status, pr->body, client::balance_read(alice.public_key(), k), **group);
+  ASSERT_TRUE(pv) << pv.error().message;
+  EXPECT_EQ(pv->entries.at(0).balance, 500u);
+  EXPECT_GE(pv->k, k);
+  auto proven_page = (*gc)->read(client::page_read(std::nullopt, 256, k));
+  ASSERT_TRUE(proven_page) << proven_page.error().message;
+  EXPECT_EQ(proven_page->entries.size(), 2u);  // the admin and alice
+  EXPECT_FALSE(proven_page->more);
+  // A height no replica has reached: refused as such (503 naming min_k), not answered from the past.
+  auto ahead = h.Get("/v1/balance/" + to_hex(alice.public_key()) + "?min_k=" + std::to_string(k + 1000000));
+  expect_problem(ahead, 503, "min_k");
+  EXPECT_EQ(body_of(ahead)["type"], "/problems/height-not-reached") << ahead->body;
+  expect_problem(h.Get("/v1/balance/" + to_hex(alice.public_key()) + "?min_k=x"), 400, "min_k");
+  expect_problem(h.Get("/v1/ledger?ordered=maybe"), 400, "ordered");
 
   // What the dashboard reads: the newest blocks (the mint's among them, vouched for by the
   // gateway), each replica's view and role from its metrics, and the gateway's per-second series.
@@ -180,7 +202,7 @@ TEST(WalletGateway, HttpsTransfersErrorsStreamAndOverload) {
     }
     return primaries == 1;
   }, 10s)) << rj.dump();
-  // Two verified answers so far (mint, balance); the series reports complete seconds only.
+  // Verified answers so far: mint, balances, a page; the series reports complete seconds only.
   uint64_t counted = 0;
   EXPECT_TRUE(wait_for([&] {
     auto st = h.Get("/v1/stats");
@@ -261,14 +283,18 @@ TEST(WalletGateway, HttpsTransfersErrorsStreamAndOverload) {
   auto hs = f.https(small.port);
   ASSERT_TRUE(wait_for([&] { return static_cast<bool>(hs.Get("/v1/status")); }, 10s));
   for (uint32_t i = 0; i < 4; ++i) f.c.signal(i, SIGSTOP);
-  auto held = std::async(std::launch::async, [&] { return f.https(small.port).Get("/v1/balance/" + A); });
+  auto held = std::async(std::launch::async, [&] { return f.https(small.port).Get("/v1/balance/" + A + "?ordered=true"); });
   ASSERT_TRUE(wait_for([&] {
     auto s = hs.Get("/v1/status");
     return s && body_of(s)["gateway"]["in_use"] == 1;
   }, 10s));
-  expect_problem(hs.Get("/v1/balance/" + B), 429, "");
+  expect_problem(hs.Get("/v1/balance/" + B + "?ordered=true"), 429, "");
   auto unavailable = held.get();
   expect_problem(unavailable, 503, "");
+  // Proven reads use no cluster client: with every read server silent they end in 503 too.
+  auto silent = hs.Get("/v1/balance/" + B);
+  expect_problem(silent, 503, "");
+  EXPECT_EQ(body_of(silent)["type"], "/problems/cluster-unavailable") << silent->body;
   for (uint32_t i = 0; i < 4; ++i) f.c.signal(i, SIGCONT);
 }
 
@@ -353,9 +379,21 @@ TEST(WalletGateway, ClusterUpStartsAnHttpsGatewayUnderItsOwnCertificate) {
   auto v = gateway::verify_gateway_answer(res->status, res->body, std::get<Bytes>(mint), **group);
   ASSERT_TRUE(v) << v.error().message;
   EXPECT_EQ(v->result.code, w::Code::ok);
-  auto bal = h.Get("/v1/balance/" + to_hex(alice.public_key()));
+  // A proven read (a replica's read server, no consensus round) at the mint's block or later,
+  // its state proof checked here too.
+  const uint64_t mint_k = v->answer.k;
+  auto bal = h.Get("/v1/balance/" + to_hex(alice.public_key()) + "?min_k=" + std::to_string(mint_k));
   ASSERT_TRUE(bal);
   EXPECT_EQ(body_of(bal)["result"]["entries"][0]["balance"], 42) << bal->body;
+  auto proven = gateway::verify_gateway_read(bal->status, bal->body, client::balance_read(alice.public_key(), mint_k), **group);
+  ASSERT_TRUE(proven) << proven.error().message;
+  EXPECT_EQ(proven->entries.at(0).balance, 42u);
+  EXPECT_GE(proven->k, mint_k);
+  // The ordered read is still there.
+  auto ordered = h.Get("/v1/balance/" + to_hex(alice.public_key()) + "?ordered=true");
+  ASSERT_TRUE(ordered);
+  EXPECT_EQ(body_of(ordered)["proof"]["type"], "cart-reply") << ordered->body;
+  EXPECT_EQ(body_of(ordered)["result"]["entries"][0]["balance"], 42) << ordered->body;
 
   // A second run keeps the certificate a browser or curl was told to trust.
   const std::string pem = slurp_file(cert);
