@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <queue>
+#include <set>
 
 #include "app/kv/op.hpp"
 #include "app/wallet/op.hpp"
@@ -122,7 +123,8 @@ struct Frame {
 class MiniCluster {
  public:
   explicit MiniCluster(const broker::Directory* dir, const std::string& protocol = "poe", const std::string& app = "kv",
-                       std::vector<std::string> admins = {})
+                       std::vector<std::string> admins = {},
+                       const std::function<void(ClusterConfig&)>& tweak = {})
       : keys_(kN, kN - 1, 11) {
     cfg.f = 1;
     cfg.protocol = protocol;
@@ -134,6 +136,7 @@ class MiniCluster {
     }
     cfg.crypto = "fake";
     cfg.app = app;
+    if (tweak) tweak(cfg);
     const Bytes genesis = ledger::genesis_config(cfg);
     for (uint32_t i = 0; i < kN; ++i) {
       hosts_.push_back(std::make_unique<Host>(*this, i));
@@ -182,6 +185,8 @@ class MiniCluster {
   }
 
   std::vector<Frame> frames;  // what the replicas sent to client sinks
+  // Replicas whose peer messages (both ways) are lost while set: a partition.
+  std::set<uint32_t> cut;
   ClusterConfig cfg;
 
  private:
@@ -204,7 +209,7 @@ class MiniCluster {
 };
 
 inline void Host::send_peer(consensus::NodeId to, Bytes wire) {
-  if (to == id_) return;
+  if (to == id_ || w_.cut.count(to) || w_.cut.count(id_)) return;
   w_.at(w_.now_us() + 200, [this, to, wire = std::move(wire)]() mutable { w_.core(to).on_peer(id_, std::move(wire)); });
 }
 inline bool Host::send_to_client(SinkId to, ByteView frame) {

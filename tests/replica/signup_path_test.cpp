@@ -56,9 +56,12 @@ bool all_final(MiniCluster& w, size_t signups) {
   return true;
 }
 
-TEST(SignUpPath, ASignedUpClientsMessageThroughABrokerIsExecutedAndCertified) {
+// Under either protocol.
+class SignUpPath : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(SignUpPath, ASignedUpClientsMessageThroughABrokerIsExecutedAndCertified) {
   Clients c(2);
-  MiniCluster w(nullptr);  // no genesis directory: every id comes from a sign-up
+  MiniCluster w(nullptr, GetParam());  // no genesis directory: every id comes from a sign-up
   auto reply = sign_up(w, c, 0, 1);
   ASSERT_TRUE(reply);
   auto cert = client::check_signup_certificate(*reply, w.group());
@@ -94,9 +97,9 @@ TEST(SignUpPath, ASignedUpClientsMessageThroughABrokerIsExecutedAndCertified) {
   EXPECT_FALSE(client::check_signup_certificate(client::encode_reply(m->reply), w.group()));
 }
 
-TEST(SignUpPath, ABatchNamingAnIdSignedUpOnlySpeculativelyAtTheEntryReplicaIsRefusedThere) {
+TEST_P(SignUpPath, ABatchNamingAnIdSignedUpOnlySpeculativelyAtTheEntryReplicaIsRefusedThere) {
   Clients c(1);
-  MiniCluster w(nullptr);
+  MiniCluster w(nullptr, GetParam());
   // Replica 3 (a backup) executes what the others order, but its syncs never finish, so no
   // block, and no sign-up, becomes final there.
   w.host(3).sync_frozen = true;
@@ -120,6 +123,34 @@ TEST(SignUpPath, ABatchNamingAnIdSignedUpOnlySpeculativelyAtTheEntryReplicaIsRef
   ASSERT_TRUE(w.run_until([&] { return delivered(w, 0, 1).has_value(); }));
   EXPECT_EQ(testing::metric_value(w.host(3).reg, "rampart_broker_batches_refused_total"), 1u);
 }
+
+TEST_P(SignUpPath, AReplicaCutOffDuringSignUpsCatchesUpWithTheDirectoryAndChecksBatchesAgainstIt) {
+  constexpr uint32_t kClients = 12;
+  Clients c(kClients);
+  MiniCluster w(nullptr, GetParam(), "kv", {}, [](ClusterConfig& cfg) {
+    cfg.checkpoint_interval = 2;  // so that the cut-off replica falls behind the others' checkpoints
+    cfg.window = 4;
+  });
+  w.cut.insert(3);
+  for (uint32_t i = 0; i < kClients; ++i) {
+    auto reply = sign_up(w, c, i, i % 3);
+    ASSERT_TRUE(reply) << i;
+    EXPECT_EQ(client::check_signup_certificate(*reply, w.group())->id, i);
+  }
+  EXPECT_EQ(w.core(3).executor().directory().signups(), 0u);
+  w.cut.clear();
+  ASSERT_TRUE(w.run_until([&] { return all_final(w, kClients); }, 60000));
+  EXPECT_EQ(w.core(3).executor().state_digest(), w.core(0).executor().state_digest());
+  // It caught up through a checkpoint's snapshot: the sign-ups came with the state.
+  EXPECT_GE(testing::metric_value(w.host(3).reg, "rampart_state_transfers_total"), 1u);
+  // Replica 3 checks (as entry replica) a batch of the clients it learnt from the others.
+  const auto b = distil(c, 0, 1, 2, {0, 5, kClients - 1}, "late");
+  ASSERT_TRUE(w.core(3).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(b)));
+  ASSERT_TRUE(w.run_until([&] { return delivered(w, 0, 1).has_value(); }));
+  EXPECT_EQ(testing::metric_value(w.host(3).reg, "rampart_broker_batches_refused_total"), 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, SignUpPath, ::testing::Values("poe", "pbft"));
 
 }  // namespace
 }  // namespace rampart::replica
