@@ -9,6 +9,7 @@
 #include "crypto/bls.hpp"
 #include "crypto/ed25519.hpp"
 #include "replica/client_wire.hpp"
+#include "replica/distilled.hpp"
 #include "replica/executor.hpp"
 
 namespace rampart::replica {
@@ -161,6 +162,36 @@ TEST(SignUp, SnapshotAndRestoreCarryTheDirectory) {
   EXPECT_FALSE(third.restore(twice));
   EXPECT_EQ(third.directory().signups(), 0u);
   EXPECT_EQ(third.last_executed(), 0u);
+}
+
+// Execution expands a distilled batch against the directory as executed before the block: an id
+// not in it (final at the batch's checkers, signed up at or above this height) is skipped at
+// every replica alike and counted; the other entries keep their seqs (a straggler its own).
+TEST(SignUp, AnEntryWhoseIdIsNotInTheExecutedDirectoryIsSkippedAndCounted) {
+  broker::MemoryDirectory dir;
+  const Signer a(1), c(3);
+  dir.add_trusted(0, {a.ed.public_key(), crypto::bls::public_key(a.bls)});
+  dir.add_trusted(2, {c.ed.public_key(), crypto::bls::public_key(c.bls)});
+  broker::DistilledBatch b;
+  b.number = 1;
+  b.raise = 9;
+  for (uint32_t id : {0u, 1u, 2u}) b.entries.push(id, to_bytes("op" + std::to_string(id)));
+  b.stragglers.push_back(broker::Straggler{1, 4, {}});  // the skipped one is a straggler
+  b.stragglers.push_back(broker::Straggler{2, 5, {}});
+  b.has_aggregate = true;
+  const Bytes slot = distilled_part(broker::encode(b));
+  size_t skipped = 0;
+  std::vector<DistilledRef> refs;
+  auto d = decode_slot(slot, &dir, &refs, &skipped);
+  ASSERT_TRUE(d) << d.error().message;
+  EXPECT_EQ(skipped, 1u);
+  ASSERT_EQ(d->requests.size(), 2u);
+  EXPECT_EQ(d->requests[0].client, a.client());
+  EXPECT_EQ(d->requests[0].seq, 9u);
+  EXPECT_EQ(d->requests[1].client, c.client());
+  EXPECT_EQ(d->requests[1].seq, 5u) << "the straggler after the skipped one keeps its own seq";
+  EXPECT_EQ(d->brokered, (std::vector<uint8_t>{1, 1}));
+  EXPECT_EQ(refs.size(), 1u) << "the batch is still delivered: it was ordered";
 }
 
 // An application that answers every operation with its own bytes (as a KV get answers with a
