@@ -82,5 +82,37 @@ TEST(SignupProcess, ClientSignsUpAndItsMessagesGoThroughARunningBroker) {
   EXPECT_NE(out5.find("id 6\n"), std::string::npos) << out5;
 }
 
+// No genesis directory at all: `cluster up` still starts the broker, which learns every client
+// from its sign-up certificate.
+TEST(SignupProcess, ClusterUpWithoutADirectoryStartsBrokersThatServeSignedUpClients) {
+  LocalCluster cluster(4, "poe", "--brokers 1");
+  ASSERT_TRUE(cluster.config().clients.empty());
+  ClusterUp up(cluster, {});
+  ASSERT_TRUE(up.wait_ready(std::chrono::seconds(60))) << up.output();
+  EXPECT_NE(up.output().find("(sign-ups only)"), std::string::npos) << up.output();
+  const auto log = cluster.dir() / "logs" / "broker-0.log";
+  ASSERT_TRUE(wait_for([&] { return slurp_file(log).find("event=listening") != std::string::npos; }, std::chrono::seconds(30)))
+      << slurp_file(log);
+  // `cluster up` started the replicas (not the fixture): wait until each serves its metrics.
+  ASSERT_TRUE(wait_for(
+      [&] {
+        for (uint32_t r = 0; r < 4; ++r)
+          if (cluster.metric(r, "rampart_height") < 0) return false;
+        return true;
+      },
+      std::chrono::seconds(60)));
+  const std::string key = (cluster.dir() / "first.key").string();
+  auto [code, out] = run_cli({"client", "signup", "--config", cluster.config_file().string(), "--key", key});
+  ASSERT_EQ(code, 0) << out;
+  EXPECT_NE(out.find("id 0\n"), std::string::npos) << out;
+  auto [dcode, dout] = run_cli({"broker-client", "--config", cluster.config_file().string(), "--broker", "0", "--clients",
+                                "1", "--messages", "2", "--keys", key + ".clients", "--signup-certs", key + ".cert",
+                                "--retransmit-ms", "500", "--timeout-s", "60"},
+                               std::chrono::seconds(90));
+  EXPECT_EQ(dcode, 0) << dout << "\n--- broker log ---\n" << slurp_file(log);
+  EXPECT_NE(dout.find("delivered 2/2"), std::string::npos) << dout;
+  EXPECT_EQ(up.interrupt(std::chrono::seconds(20)), 0) << up.output();
+}
+
 }  // namespace
 }  // namespace rampart::test
