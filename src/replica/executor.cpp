@@ -150,7 +150,10 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
     for (CacheEntry* slot : written) slot->root = out.results_root;
   } else {
     for (const auto& r : out.replies) {
-      if (r.kind == ReplyKind::executed) table_.find_mut(r.client)->root = out.results_root;
+      // A sign-up's reply has no reply-cache entry (and must not touch the client's older one);
+      // no other result carries the sign-up tag (blanked above).
+      if (r.kind == ReplyKind::executed && !broker::is_signup_result(r.result))
+        table_.find_mut(r.client)->root = out.results_root;
     }
   }
   out.state_digest = state_digest();

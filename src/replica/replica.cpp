@@ -199,6 +199,7 @@ bool Replica::snapshot_matches(ByteView snapshot, const Hash32& digest) {
   if (!scratch_sm) return false;
   PrincipalApp scratch_app{**scratch_sm};
   Executor scratch{scratch_app};
+  scratch.set_directory(opt_.directory);  // sign-up ids continue after the genesis directory
   return scratch.restore(snapshot).ok() && scratch.state_digest() == digest;
 }
 

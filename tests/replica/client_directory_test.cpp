@@ -164,6 +164,29 @@ TEST(SignUp, SnapshotAndRestoreCarryTheDirectory) {
   EXPECT_EQ(third.last_executed(), 0u);
 }
 
+// A sign-up beside a new client's first request (the reply cache grows in that batch): the
+// sign-up has no cache entry and leaves the signer's older one as it was (found by the simulator).
+TEST(SignUp, ASignUpBesideANewClientLeavesTheReplyCacheRight) {
+  kv::KvStore s;
+  Executor ex(s);
+  const Signer a(1);
+  Request put = a.with_op(1, kv::encode_op(kv::put("x", "1")));
+  auto o1 = ex.execute(1, batch({put}));
+  Request other;
+  other.client = 99;
+  other.seq = 1;
+  other.payload = Bytes(32, 7);
+  const Bytes op = kv::encode_op(kv::put("y", "2"));
+  other.payload.insert(other.payload.end(), op.begin(), op.end());
+  auto o2 = ex.execute(2, batch({a.signup(5), other}));
+  EXPECT_TRUE(result(o2.replies[0]).ok);
+  ASSERT_TRUE(ex.cached(a.client()));
+  EXPECT_EQ(ex.cached(a.client())->k, 1u);
+  EXPECT_EQ(ex.cached(a.client())->root, o1.results_root) << "the signer's older entry is untouched";
+  ASSERT_TRUE(ex.cached(99));
+  EXPECT_EQ(ex.cached(99)->root, o2.results_root);
+}
+
 // Execution expands a distilled batch against the directory as executed before the block: an id
 // not in it (final at the batch's checkers, signed up at or above this height) is skipped at
 // every replica alike and counted; the other entries keep their seqs (a straggler its own).
