@@ -12,7 +12,7 @@
 //            status 1 (refused):   reason (u32 length | bytes, at most 256)
 //
 // The result travels in the ordinary CART-proven reply, so the client holds a group-signed proof
-// of its id: its "sign-up certificate" (broker/signup_cert.hpp). The executor guarantees that no
+// of its id: its "sign-up certificate" (client/signup.hpp). The executor guarantees that no
 // application result begins with kSignupResultTag (it blanks one that does), so a proven result
 // with this tag can only have come from a sign-up's execution.
 //

@@ -3,7 +3,7 @@
 // keys, mode 0600) if it does not exist, else reads it; prints the dense id once the reply's CART
 // proof verified, and writes
 //   FILE.cert     the sign-up certificate (the proven reply): what a broker needs to learn the
-//                 client (`rampart broker ... --signups DIR` or a client handing it over)
+//                 client (`rampart broker-client --signup-certs FILE` hands it to the brokers)
 //   FILE.clients  the client's secret keys under its id in the broker clients' key format
 //                 (broker/client_keys.hpp, mode 0600): what `rampart broker-client --keys` plays
 // Signing up again with the same key gets the same id back.
