@@ -24,6 +24,7 @@ const Batch* Broker::batch(uint64_t number) const {
 }
 
 void Broker::on_client(ClientAddr from, ByteView msg) {
+  if (!msg.empty() && msg[0] == kSignupCertKind) return on_signup(from, msg);
   auto m = decode_client_message(msg);
   if (!m) {
     ++stats_.rejected;
@@ -32,6 +33,33 @@ void Broker::on_client(ClientAddr from, ByteView msg) {
   if (auto* s = std::get_if<Submit>(&*m)) on_submit(from, *s);
   else if (auto* r = std::get_if<Reduction>(&*m)) on_reduction(from, *r);
   else ++stats_.rejected;  // broker -> client kinds have no business here
+}
+
+// A certificate is a CART-proven reply: its block is proven, so never rolled back, and the id
+// it names stays that key's (replica/client_directory.hpp). Checking it costs a pairing, which a
+// stranger can make the broker pay per datagram, like a Reduction's decoding.
+void Broker::on_signup(ClientAddr from, ByteView msg) {
+  auto cert = decode_signup_cert(msg);
+  if (!cert || !signup_dir_ || !signup_check_) {
+    ++stats_.rejected;
+    return;
+  }
+  auto c = signup_check_(*cert);
+  if (!c) {
+    ++stats_.signups_refused;
+    return;
+  }
+  if (const ClientKeys* known = signup_dir_->find(c->id)) {
+    // Two certified keys for one id cannot both come from the cluster: refuse the newcomer.
+    if (known->ed25519 != c->keys.ed25519 || !(known->bls == c->keys.bls)) {
+      ++stats_.signups_refused;
+      return;
+    }
+  } else {
+    signup_dir_->add_trusted(c->id, c->keys);
+    ++stats_.signups;
+  }
+  host_.send_client(from, encode_signed_up(c->id));
 }
 
 void Broker::on_submit(ClientAddr from, const Submit& m) {

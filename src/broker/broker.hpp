@@ -25,6 +25,7 @@
 #include "broker/client_wire.hpp"
 #include "broker/directory.hpp"
 #include "broker/host.hpp"
+#include "broker/signup.hpp"
 #include "crypto/interfaces.hpp"
 
 namespace rampart::broker {
@@ -52,6 +53,8 @@ struct BrokerStats {
   uint64_t reduction_checks = 0;     // pairing checks spent on reductions
   uint64_t replica_sends = 0;        // distilled batches sent to a replica (first sends included)
   uint64_t resubmissions = 0;        // ... of which sent again, to the next replica, on a timeout
+  uint64_t signups = 0;              // clients learnt from sign-up certificates
+  uint64_t signups_refused = 0;      // certificates that did not check (or contradict the directory)
 };
 
 class Broker {
@@ -60,6 +63,13 @@ class Broker {
   Broker(BrokerConfig cfg, const Directory& dir, const crypto::ThresholdVerifier* group, BrokerHost& host);
 
   void on_client(ClientAddr from, ByteView msg);
+  // Learn new clients from their sign-up certificates (broker/signup.hpp) into `dir`, the same
+  // directory the core reads (outlives the core); `check` verifies a certificate. Without it a
+  // SignupCert message is rejected.
+  void learn_signups(MemoryDirectory& dir, SignupCheck check) {
+    signup_dir_ = &dir;
+    signup_check_ = std::move(check);
+  }
   void on_replica(uint32_t from, ByteView msg);
   void on_timer(uint64_t token);
 
@@ -80,6 +90,7 @@ class Broker {
     std::array<uint8_t, 64> sig;
   };
   void on_submit(ClientAddr from, const Submit& m);
+  void on_signup(ClientAddr from, ByteView msg);
   bool resend(ClientAddr from, const Submit& m);
   void on_reduction(ClientAddr from, const Reduction& m);
   void on_delivered(const DeliveryCert& c);
@@ -108,6 +119,8 @@ class Broker {
   std::unordered_map<ClientId, uint64_t> last_batch_;  // id -> newest batch holding it
   std::optional<DeliveryCert> legitimacy_;
   std::unordered_map<uint64_t, Submission> submitting_;  // batch number -> its submission
+  MemoryDirectory* signup_dir_ = nullptr;
+  SignupCheck signup_check_;
 };
 
 }  // namespace rampart::broker

@@ -11,7 +11,15 @@ Status MemoryDirectory::add(ClientId id, const crypto::ed25519::PublicKey& ed, c
 
 void MemoryDirectory::add_trusted(ClientId id, const ClientKeys& keys) {
   if (id >= keys_.size()) keys_.resize(size_t(id) + 1);
+  if (keys_[id]) by_ed_.erase(keys_[id]->ed25519);
   keys_[id] = keys;
+  by_ed_[keys.ed25519] = id;
+}
+
+std::optional<ClientId> MemoryDirectory::id_of(const crypto::ed25519::PublicKey& ed) const {
+  auto it = by_ed_.find(ed);
+  if (it == by_ed_.end()) return std::nullopt;
+  return it->second;
 }
 
 const ClientKeys* MemoryDirectory::find(ClientId id) const {

@@ -38,6 +38,7 @@ class UdpFront final : public BrokerHost {
   void on_replica(uint32_t from, ByteView msg);
 
   const Broker& core() const { return core_; }
+  Broker& core() { return core_; }
   const net::UdpCounters& udp() const { return udp_.counters(); }
   const FrontCounters& counters() const { return counters_; }
 

@@ -8,6 +8,7 @@
 #include <cstdio>
 
 #include "broker/directory_file.hpp"
+#include "client/signup.hpp"
 #include "broker/replica_links.hpp"
 #include "broker/replica_wire.hpp"
 #include "broker/udp_front.hpp"
@@ -40,11 +41,12 @@ void log_stats(const broker::UdpFront& f, const broker::ReplicaLinks& links) {
       "event=stats submissions={} rejected={} resent={} reductions={} proposed={} distilled={} stragglers={} "
       "invalid_reductions={} delivered={} undelivered={} replica_sends={} resubmissions={} datagrams_in={} "
       "datagrams_out={} truncated={} send_errors={} send_dropped={} replica_bytes={} link_connects={} link_failures={} "
-      "delivered_in={} replica_other_dropped={} link_queue_dropped={} oversize={}",
+      "delivered_in={} replica_other_dropped={} link_queue_dropped={} oversize={} signups={} signups_refused={}",
       s.submissions, s.rejected, s.resent, s.reductions, s.batches_proposed, s.batches_distilled, s.stragglers,
       s.invalid_reductions, s.batches_delivered, f.core().undelivered(), s.replica_sends, s.resubmissions,
       u.datagrams_in, u.datagrams_out, u.truncated, u.send_errors, f.counters().send_dropped,
-      f.counters().replica_bytes, l.connects, l.failures, l.delivered_in, l.other_dropped, l.queue_dropped, l.oversize);
+      f.counters().replica_bytes, l.connects, l.failures, l.delivered_in, l.other_dropped, l.queue_dropped, l.oversize,
+      s.signups, s.signups_refused);
 }
 
 // Whether a full batch of 8-byte payloads (the driver's default) with one aggregate fits the
@@ -78,8 +80,9 @@ int run(const Args& a) {
   // The directory replicas check batches against (cluster.toml's `clients`) unless told otherwise.
   std::string clients = a.clients;
   if (clients.empty() && !cfg->clients.empty()) clients = cfg->resolve(cfg->clients).string();
-  if (clients.empty()) return fail(2, "no client directory: pass --clients or set clients = FILE in " + a.config);
-  auto dir = broker::load_directory(clients, !a.trusted_directory);
+  // Without one the broker starts empty and learns every client from its sign-up certificate.
+  Result<std::unique_ptr<broker::MemoryDirectory>> dir = std::make_unique<broker::MemoryDirectory>();
+  if (!clients.empty()) dir = broker::load_directory(clients, !a.trusted_directory);
   if (!dir) return fail(2, dir.error().message);
 
   broker::BrokerConfig bc;
@@ -95,6 +98,13 @@ int run(const Args& a) {
   if (!port) return fail(3, port.error().message);
   broker::ReplicaLinks links(io, *cfg, std::move(key), [&front](uint32_t r, ByteView m) { front.on_replica(r, m); });
   front.set_replica_sink([&links](uint32_t r, Bytes m) { links.send(r, std::move(m)); });
+  // Clients signed up after the start hand us their certificates (docs/brokers.md, "Sign-up").
+  front.core().learn_signups(**dir, [g = *group](ByteView cert) -> Result<broker::CertifiedClient> {
+    auto s = client::check_signup_certificate(cert, *g);
+    if (!s) return s.error();
+    spdlog::info("event=client_signed_up id={} k={}", s->id, s->k);
+    return broker::CertifiedClient{s->id, {s->ed25519, s->bls}};
+  });
   front.start();
   spdlog::info("event=listening udp={}:{} clients={} batch_size={} close_ms={} reduction_ms={} resubmit_ms={} replicas={}",
                me->host, *port, (*dir)->size(), bc.batch_size, bc.close_timeout_ms, bc.reduction_timeout_ms,
@@ -129,7 +139,7 @@ static Command reg("broker", [](CLI::App& app) {
   auto a = std::make_shared<Args>();
   cmd->add_option("--config", a->config, "cluster.toml")->required();
   cmd->add_option("--id", a->id, "this broker's id")->required();
-  cmd->add_option("--clients", a->clients, "client directory (docs/brokers.md) until sign-up exists; default: cluster.toml's clients");
+  cmd->add_option("--clients", a->clients, "genesis client directory (docs/brokers.md); default: cluster.toml's clients; none: every client comes from a sign-up certificate");
   cmd->add_option("--batch-size", a->batch_size, "entries at which a batch closes")->default_val(a->batch_size)
       ->check(CLI::Range(1u, broker::kMaxBatchEntries));
   cmd->add_option("--close-ms", a->close_ms, "close a batch this long after its first entry")->default_val(a->close_ms);

@@ -6,10 +6,13 @@
 // were delivered and their latency, and exits 0 only when all N * M were, within --timeout-s.
 #include <algorithm>
 #include <asio.hpp>
+#include <fstream>
 #include <chrono>
 #include <cstdio>
 
 #include "broker/client_keys.hpp"
+#include "broker/udp_signup.hpp"
+#include "client/signup.hpp"
 #include "broker/udp_client.hpp"
 #include "cli/commands.hpp"
 #include "client/group_key.hpp"
@@ -22,6 +25,7 @@ using Clock = std::chrono::steady_clock;
 
 struct Args {
   std::string config, keys;
+  std::vector<std::string> signup_certs;
   uint32_t broker = 0, clients = 1, messages = 1, payload_bytes = 8;
   uint64_t timeout_s = 60, retransmit_ms = 1000;
 };
@@ -67,6 +71,17 @@ int run(const Args& a) {
     auto addr = asio::ip::make_address(b.host, ec);
     if (ec) return fail("broker " + std::to_string(b.id) + ": bad host " + b.host);
     eps.emplace_back(addr, b.port);
+  }
+  // Freshly signed-up clients: every broker learns them from their certificates first.
+  for (const auto& file : a.signup_certs) {
+    std::ifstream in(file, std::ios::binary);
+    const Bytes cert((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto c = client::check_signup_certificate(cert, **group);
+    if (!c) return fail(file + ": " + c.error().message);
+    for (const auto& ep : eps)
+      if (auto st = broker::hand_signup_certificate(ep, cert, c->id, std::chrono::seconds(5)); !st)
+        return fail(file + ": " + st.error().message);
+    std::fprintf(stderr, "client %u: the brokers learnt its sign-up\n", c->id);
   }
   std::vector<std::unique_ptr<broker::UdpClient>> cs;
   std::vector<uint32_t> sent(a.clients, 0);
@@ -128,6 +143,8 @@ static Command reg("broker-client", [](CLI::App& app) {
   cmd->add_option("--payload-bytes", a->payload_bytes, "bytes per message (8..512: client id and message number, zero padded)")
       ->default_val(a->payload_bytes)->check(CLI::Range(8u, 512u));
   cmd->add_option("--keys", a->keys, "the clients' key file (default DIR/keys/broker-clients.key)");
+  cmd->add_option("--signup-certs", a->signup_certs,
+                  "sign-up certificates (`rampart client signup` writes KEY.cert) handed to every broker before the run");
   cmd->add_option("--retransmit-ms", a->retransmit_ms, "a client's first retransmission")->default_val(a->retransmit_ms);
   cmd->add_option("--timeout-s", a->timeout_s, "give up after this long (exit 1)")->default_val(a->timeout_s);
   cmd->callback([a] { exit_code = run(*a); });

@@ -232,16 +232,13 @@ int cluster_up(const Args& a) {
     c.pid = spawn(exe, args, c.log, old);
     kids.push_back(c);
   }
-  // Brokers only once their directory exists: without it they refuse to start.
+  // Brokers load the genesis directory if there is one; without it they learn every client from
+  // its sign-up certificate (`rampart client signup`, docs/brokers.md "Sign-up").
   const size_t first_broker = kids.size();
-  if (!cfg->clients.empty()) {
-    for (const auto& b : cfg->brokers) {
-      Child c{-1, "broker " + std::to_string(b.id), dir / "logs" / ("broker-" + std::to_string(b.id) + ".log")};
-      c.pid = spawn(exe, {"broker", "--config", config.string(), "--id", std::to_string(b.id)}, c.log, old);
-      kids.push_back(c);
-    }
-  } else if (!cfg->brokers.empty()) {
-    std::printf("note: %s names no client directory (clients = FILE); brokers not started\n", config.c_str());
+  for (const auto& b : cfg->brokers) {
+    Child c{-1, "broker " + std::to_string(b.id), dir / "logs" / ("broker-" + std::to_string(b.id) + ".log")};
+    c.pid = spawn(exe, {"broker", "--config", config.string(), "--id", std::to_string(b.id)}, c.log, old);
+    kids.push_back(c);
   }
   const size_t brokers_started = kids.size() - first_broker;
   if (gs) {
@@ -294,10 +291,15 @@ int cluster_up(const Args& a) {
   for (size_t i = 0; i < brokers_started; ++i) {
     const auto& b = cfg->brokers[i];
     std::printf("  broker %u   pid %d  udp %s:%u  clients %s  log %s/logs/broker-%u.log\n", b.id, kids[first_broker + i].pid,
-                b.host.c_str(), b.port, cfg->resolve(cfg->clients).c_str(), dir.c_str(), b.id);
+                b.host.c_str(), b.port, cfg->clients.empty() ? "(sign-ups only)" : cfg->resolve(cfg->clients).c_str(),
+                dir.c_str(), b.id);
   }
-  if (brokers_started > 0)
+  if (brokers_started > 0 && !cfg->clients.empty())
     std::printf("try:  rampart broker-client --config %s --broker 0 --clients 8 --messages 10\n", config.c_str());
+  else if (brokers_started > 0)
+    std::printf("try:  rampart client signup --config %s --key K && rampart broker-client --config %s --broker 0 "
+                "--clients 1 --messages 10 --keys K.clients --signup-certs K.cert\n",
+                config.c_str(), config.c_str());
   if (gs) {
     std::printf("  gossip   module api %s (%s), log %s/logs/gossip.log\n", gs->api.c_str(), gs->ini.c_str(), dir.c_str());
     std::printf("  observer data %s/data/observer (rampart ledger verify --config %s --data %s/data/observer), log %s/logs/observer.log\n",

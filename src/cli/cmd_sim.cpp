@@ -30,6 +30,8 @@ struct SimArgs {
   // Brokers on by default (sim/brokers.hpp): the broker path is swept with everything else;
   // --brokers 0 replays seeds found before brokers existed.
   uint32_t brokers = 2;
+  // One direct request in N is a client sign-up; 0 replays seeds found before sign-ups existed.
+  uint32_t signups = 10;
   bool verbose = false;
   bool keep_going = false;
   std::string weaken = "none";
@@ -74,7 +76,7 @@ int run(SimArgs a) {
   }
   const bool progress = !a.verbose && ::isatty(STDERR_FILENO);
   std::vector<uint64_t> recovery_ms;
-  uint64_t broker_deliveries = 0, broker_lies = 0, brokered = 0;
+  uint64_t broker_deliveries = 0, broker_lies = 0, brokered = 0, signups = 0;
   uint64_t failed = 0, steps = 0, sim_us = 0, accepted = 0, vcs = 0, rollbacks = 0, transfers = 0, replays = 0,
            vouched_rollbacks = 0;
   auto t0 = std::chrono::steady_clock::now();
@@ -92,6 +94,7 @@ int run(SimArgs a) {
     o.weaken = weaken_of(a.weaken);
     o.fault_phase_ms = a.fault_phase_ms;
     o.brokers = a.brokers;
+    o.signups = a.signups;
     sim::SimResult r = sim::run_sim(o);
     steps += r.steps;
     sim_us += r.sim_time_us;
@@ -104,6 +107,7 @@ int run(SimArgs a) {
     broker_deliveries += r.broker_deliveries;
     broker_lies += r.broker_lies;
     brokered += r.brokered_executed;
+    signups += r.signups_executed;
     recovery_ms.push_back(r.recovery_us / 1000);
     if (progress) {
       const auto now = std::chrono::steady_clock::now();
@@ -133,6 +137,7 @@ int run(SimArgs a) {
       if (a.fault_phase_ms != 3000) extra += " --fault-phase-ms " + std::to_string(a.fault_phase_ms);
       if (a.weaken != "none") extra += " --weaken " + a.weaken;
       extra += " --brokers " + std::to_string(a.brokers);
+      extra += " --signups " + std::to_string(a.signups);
       std::printf("  replay: rampart sim --protocol %s --seeds 1 --seed-start %llu --f %u --faults %s%s --verbose\n",
                   a.protocol.c_str(), static_cast<unsigned long long>(s), a.f, faults->str().c_str(), extra.c_str());
       std::fflush(stdout);
@@ -155,6 +160,9 @@ int run(SimArgs a) {
                 "correct replicas\n",
                 a.brokers, static_cast<unsigned long long>(broker_deliveries), static_cast<unsigned long long>(brokered),
                 static_cast<unsigned long long>(broker_lies));
+  if (a.signups > 0)
+    std::printf("sign-ups: one direct request in %u, %llu executions at correct replicas\n", a.signups,
+                static_cast<unsigned long long>(signups));
   // Recovery: from the end of the faults (GST) until every client that was waiting then has its
   // answer, in simulated time; per seed.
   std::sort(recovery_ms.begin(), recovery_ms.end());
@@ -190,6 +198,9 @@ Command reg("sim", [](CLI::App& app) {
                   "proven, Batcher::kLightFraction)");
   cmd->add_option("--brokers", args->brokers,
                   "simulated brokers (the broker path); with the fault `broker`, all but the first may lie");
+  cmd->add_option("--signups", args->signups,
+                  "one direct request in N signs the client up to the broker path's directory (0: none, as "
+                  "before sign-ups existed)");
   cmd->add_flag("--verbose", args->verbose, "print every event");
   cmd->add_flag("--core", args->core,
                 "no effect: the simulator always runs the replica core the process runs (kept so older scripts "

@@ -12,6 +12,8 @@
 #include "client/session.hpp"
 #include "replica/client_wire.hpp"
 #include "common/config.hpp"
+#include "crypto/bls.hpp"
+#include "crypto/ed25519.hpp"
 #include "crypto/interfaces.hpp"
 
 namespace rampart::client {
@@ -36,16 +38,24 @@ struct Answer {
   Reply reply;          // the verified reply itself: its CART proof, for callers that pass it on (gateway)
 };
 
+struct SignedUp;  // client/signup.hpp
+
 class Client {
  public:
   // A client with a fresh Ed25519 key (its id follows from the key).
   static Result<std::unique_ptr<Client>> create(const ClusterConfig& cfg, ClientOptions opt = {});
+  // A client with the given Ed25519 key (a signed-up client's, client/signup.hpp).
+  static Result<std::unique_ptr<Client>> create_with_key(const ClusterConfig& cfg, const crypto::ed25519::KeyPair& key,
+                                                         ClientOptions opt = {});
   ~Client();
 
   replica::ClientId id() const;
   ByteView public_key() const;  // the Ed25519 key that signs this client's requests
   // Submits one operation and waits for its verified answer.
   Result<Answer> call(ByteView op);
+  // Signs this client's Ed25519 key up to the broker path's directory with BLS key `bls`
+  // (client/signup.cpp): the dense id in a CART-proven reply, its sign-up certificate.
+  Result<SignedUp> signup(const crypto::bls::SecretKey& bls);
 
   struct Impl;
 

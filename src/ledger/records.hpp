@@ -11,7 +11,7 @@
 
 namespace rampart::ledger {
 
-inline constexpr uint32_t kStoreFormat = 9;  // data folder format; 2: block format 2 (view outside the hash);
+inline constexpr uint32_t kStoreFormat = 10;  // data folder format; 2: block format 2 (view outside the hash);
                                              // 3: executor state digest v2 (bucketed reply cache);
                                              // 4: KV digest v2 (bucketed, app/kv/digest_index.hpp);
                                              // 5: reply cache buckets v2 (padded to whole blocks);
@@ -23,6 +23,8 @@ inline constexpr uint32_t kStoreFormat = 9;  // data folder format; 2: block for
                                              //    journal v3
                                              // 9: executor snapshots carry each reply-cache
                                              //    entry's brokered payload hash (broker path)
+                                             // 10: executor snapshots end with the client
+                                             //    directory's sign-ups (replica/client_directory)
 inline constexpr size_t kMaxCheckpointSigs = 1024;
 inline constexpr size_t kMaxSigBytes = 1024;
 

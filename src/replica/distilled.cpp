@@ -50,16 +50,22 @@ Status check_distilled(ByteView part, const broker::Directory& dir) {
 }
 
 namespace {
-Status expand(ByteView part, const broker::Directory& dir, Batch& out, std::vector<DistilledRef>* refs) {
+Status expand(ByteView part, const broker::Directory& dir, Batch& out, std::vector<DistilledRef>* refs,
+              size_t* skipped) {
   auto b = decode_distilled(part);
   if (!b) return b.error();
   const auto& e = b->entries;
   size_t s = 0;  // stragglers are strictly increasing ids of the batch, as entries are
   for (size_t i = 0; i < e.size(); ++i) {
-    const broker::ClientKeys* keys = dir.find(e.ids[i]);
-    if (!keys) return err("distilled batch: unknown client id " + std::to_string(e.ids[i]));
     uint64_t seq = b->raise;
     if (s < b->stragglers.size() && b->stragglers[s].id == e.ids[i]) seq = b->stragglers[s++].seq;
+    const broker::ClientKeys* keys = dir.find(e.ids[i]);
+    if (!keys) {
+      // Signed up in a block final at its checkers but not executed before this one
+      // (replica/client_directory.hpp, SAFETY): skipped, the same way at every replica.
+      if (skipped) ++*skipped;
+      continue;
+    }
     Request r;
     r.client = client::client_id_of(keys->ed25519);
     r.seq = seq;
@@ -75,7 +81,8 @@ Status expand(ByteView part, const broker::Directory& dir, Batch& out, std::vect
 }
 }  // namespace
 
-Result<Batch> decode_slot(ByteView bytes, const broker::Directory* dir, std::vector<DistilledRef>* refs) {
+Result<Batch> decode_slot(ByteView bytes, const broker::Directory* dir, std::vector<DistilledRef>* refs,
+                          size_t* skipped) {
   auto parts = batch_parts(bytes);
   if (!parts) return parts.error();
   bool any = false;
@@ -85,7 +92,7 @@ Result<Batch> decode_slot(ByteView bytes, const broker::Directory* dir, std::vec
   Batch all;
   for (ByteView p : *parts) {
     if (is_distilled(p)) {
-      RAMPART_TRY(expand(p, *dir, all, refs));
+      RAMPART_TRY(expand(p, *dir, all, refs, skipped));
       continue;
     }
     auto b = decode_batch(p);

@@ -45,8 +45,11 @@ struct DistilledRef {
 
 // A slot (plain batch, bundle, or lone distilled part) as the executor runs it: the requests in
 // order, the distilled ones marked in batch.brokered, and the broker batches it carried.
-// Without a directory a distilled part is an error (as is an entry of an unknown client: its
-// witnesses would have refused it). Deterministic in (bytes, directory).
-Result<Batch> decode_slot(ByteView bytes, const broker::Directory* dir, std::vector<DistilledRef>* refs);
+// Without a directory a distilled part is an error. An entry whose id is not in `dir` (the
+// directory as executed before this slot) is skipped and counted in *skipped: its sign-up was
+// final at the replicas that checked the batch but is not below this block
+// (replica/client_directory.hpp, SAFETY). Deterministic in (bytes, directory).
+Result<Batch> decode_slot(ByteView bytes, const broker::Directory* dir, std::vector<DistilledRef>* refs,
+                          size_t* skipped = nullptr);
 
 }  // namespace rampart::replica

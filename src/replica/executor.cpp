@@ -4,6 +4,8 @@
 
 #include "common/codec.hpp"
 #include "crypto/merkle.hpp"
+#include "broker/signup.hpp"
+#include "replica/client_wire.hpp"
 #include "replica/distilled.hpp"
 
 namespace rampart::replica {
@@ -59,7 +61,7 @@ crypto::merkle::Tree results_tree(const std::vector<ReplyEntry>& replies) {
 }
 
 Outcome Executor::execute(uint64_t k, ByteView bytes) {
-  auto b = decode_slot(bytes, dir_, nullptr);
+  auto b = decode_slot(bytes, &dir_, nullptr);
   return execute(k, b ? *b : Batch{}, batch_digest(bytes));
 }
 
@@ -92,6 +94,15 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
     ReplyEntry e{req.client, req.seq, ReplyKind::executed, {}};
     const CacheEntry* it = table_.find(req.client);
     const bool brokered = i < batch.brokered.size() && batch.brokered[i];
+    if (!brokered && req.payload.size() >= client::kPubkeyBytes &&
+        broker::is_signup_op(ByteView(req.payload).subspan(client::kPubkeyBytes))) {
+      // A sign-up bypasses the reply cache: it is idempotent by rule (a known key gets its id
+      // back), so a retry is executed again to the same answer, and it leaves the client's
+      // sequence numbers to its operations (its broker-path entries share them).
+      e.result = dir_.sign_up(k, req.payload);
+      out.replies.push_back(std::move(e));
+      continue;
+    }
     const Hash32 op = brokered ? brokered_op_hash(req.payload) : Hash32{};
     if (brokered && it && it->op == op) {
       // The broker path's rule (DESIGN §3.1): the same payload again, through another broker or
@@ -108,6 +119,7 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
       e.kind = ReplyKind::stale;
     } else {
       e.result = sm_.apply(app::Invocation{k, static_cast<uint32_t>(i), req.client, {}, req.seq, req.payload});
+      if (broker::is_signup_result(e.result)) e.result.clear();  // only sign-ups answer with the tag
       bool inserted = false;
       CacheEntry* slot = table_.upsert(req.client, inserted);
       std::optional<CacheEntry> old;
@@ -138,7 +150,10 @@ Outcome Executor::execute(uint64_t k, const Batch& batch, const Hash32& digest) 
     for (CacheEntry* slot : written) slot->root = out.results_root;
   } else {
     for (const auto& r : out.replies) {
-      if (r.kind == ReplyKind::executed) table_.find_mut(r.client)->root = out.results_root;
+      // A sign-up's reply has no reply-cache entry (and must not touch the client's older one);
+      // no other result carries the sign-up tag (blanked above).
+      if (r.kind == ReplyKind::executed && !broker::is_signup_result(r.result))
+        table_.find_mut(r.client)->root = out.results_root;
     }
   }
   out.state_digest = state_digest();
@@ -159,6 +174,7 @@ void Executor::rollback(uint64_t k) {
     }
   }
   sm_.undo_to(k);
+  dir_.rollback(k);
   last_ = k;
 }
 
@@ -171,6 +187,7 @@ void Executor::make_final(uint64_t k) {
     if (spare_undo_.size() < kSpareUndo) spare_undo_.push_back(std::move(it->second));
   }
   sm_.make_final(k);
+  dir_.make_final(k);
 }
 
 Hash32 combine_state_digest(uint64_t last, const Hash32& app_digest, const Hash32& reply_cache_digest) {
@@ -181,7 +198,15 @@ Hash32 combine_state_digest(uint64_t last, const Hash32& app_digest, const Hash3
   return hash_with("rampart executor state v2", w.data());
 }
 
-Hash32 Executor::state_digest() const { return combine_state_digest(last_, sm_.digest(), table_.digest()); }
+Hash32 Executor::reply_cache_digest() const {
+  if (dir_.signups() == 0) return table_.digest();
+  Writer w;
+  w.fixed(table_.digest());
+  w.fixed(dir_.digest());
+  return hash_with("rampart executor reply cache and sign-ups v1", w.data());
+}
+
+Hash32 Executor::state_digest() const { return combine_state_digest(last_, sm_.digest(), reply_cache_digest()); }
 
 Bytes Executor::snapshot() const {
   Writer w;
@@ -198,6 +223,7 @@ Bytes Executor::snapshot() const {
     w.u8(has_op ? 1 : 0);
     if (has_op) w.fixed(e->op);
   }
+  dir_.encode(w);  // store format 10
   return w.take();
 }
 
@@ -223,11 +249,14 @@ Status Executor::restore(ByteView snap) {
     prev = c;
     table.put(c, std::move(e));
   }
+  auto signups = dir_.decode(r, last);
+  if (!signups) return signups.error();
   if (auto st = r.finish(); !st) return st.error();
   // The app restore is the last step that can fail; only after it succeeds do we commit.
   if (auto st = sm_.restore(app); !st) return st.error();
   last_ = last;
   table_ = std::move(table);
+  dir_.install(std::move(*signups));
   undo_.clear();
   return {};
 }

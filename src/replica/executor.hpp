@@ -8,6 +8,12 @@
 // executed; a lower one is dropped. A request from a broker's distilled batch is compared by
 // payload too (DESIGN §3.1): the same payload as the last executed one is acknowledged at that
 // seq whatever its own; a new payload is executed only with a higher seq, else dropped.
+//
+// A direct request whose operation is a sign-up (broker/signup.hpp) is executed here, on the
+// replicated client directory (replica/client_directory.hpp), not by the application, and
+// outside the reply cache (idempotent: a retry executes again to the same answer). No application result may begin with
+// broker::kSignupResultTag: one that does is replaced by an empty result, so a CART-proven
+// result with that tag always comes from a sign-up.
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -16,6 +22,7 @@
 
 #include "app/state_machine.hpp"
 #include "broker/directory.hpp"
+#include "replica/client_directory.hpp"
 #include "common/bytes.hpp"
 #include "common/result.hpp"
 #include "crypto/merkle.hpp"
@@ -61,10 +68,11 @@ Hash32 combine_state_digest(uint64_t last, const Hash32& app_digest, const Hash3
 class Executor {
  public:
   explicit Executor(app::StateMachine& sm) : sm_(sm) {}
-  // The broker path's client directory (genesis configuration: the same at every replica), for
-  // slots holding distilled parts (replica/distilled.hpp). Without one such a slot is empty.
-  void set_directory(const broker::Directory* dir) { dir_ = dir; }
-  const broker::Directory* directory() const { return dir_; }
+  // The broker path's genesis client directory (cluster.toml `clients`: the same at every
+  // replica; null: none), before anything executes. Sign-ups extend it (directory()).
+  void set_directory(const broker::Directory* genesis) { dir_.set_genesis(genesis); }
+  // Genesis plus executed sign-ups; final_view() for checks (see its SAFETY note).
+  const ClientDirectory& directory() const { return dir_; }
 
   // Execute batch k (must be last_executed()+1). Bytes that do not decode execute as an empty
   // batch: deterministic, and validate_batch keeps correct replicas from ordering them.
@@ -79,8 +87,10 @@ class Executor {
   // Digest of app state + dedup table + last executed k: H("rampart executor state v2",
   // last u64 | app digest | ReplyCache::digest()). Costs what the last batches wrote.
   Hash32 state_digest() const;
-  // The reply cache's part of state_digest() (for proofs of app state, combine_state_digest).
-  Hash32 reply_cache_digest() const { return table_.digest(); }
+  // The executor's part of state_digest() besides the app's (for proofs of app state,
+  // combine_state_digest): the reply cache's digest, combined with the sign-ups' when there are
+  // any (so a cluster without sign-ups keeps its digests).
+  Hash32 reply_cache_digest() const;
   Bytes snapshot() const;
   // Installs a snapshot (all or nothing: on error the current state is unchanged).
   Status restore(ByteView snapshot);
@@ -98,7 +108,7 @@ class Executor {
     std::optional<CacheEntry> old;
   };
   app::StateMachine& sm_;
-  const broker::Directory* dir_ = nullptr;
+  ClientDirectory dir_;
   uint64_t last_ = 0;
   ReplyCache table_;
   std::map<uint64_t, std::vector<DedupUndo>> undo_;

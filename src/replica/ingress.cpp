@@ -1,5 +1,6 @@
 #include "replica/ingress.hpp"
 
+#include "broker/signup.hpp"
 #include "replica/batch_auth.hpp"
 #include "replica/client_wire.hpp"
 #include "replica/reply_frame.hpp"
@@ -51,6 +52,13 @@ bool Ingress::on_frame(SinkId from, const Principal& who, ByteView frame) {
     return true;  // a well-formed frame with a bad request: answer, keep the sink
   }
   reg_[kRequests]++;
+  if (broker::is_signup_op(ByteView(r.payload).subspan(client::kPubkeyBytes))) {
+    // A sign-up uses no sequence number of the client's (the executor runs it outside the reply
+    // cache, idempotently: replica/client_directory.hpp), so it is never stale: ordered at any seq.
+    sink_of_[r.client] = from;
+    host_.order(std::move(r));
+    return true;
+  }
   // A relay may replay a client's old signed request: only a request this replica has not
   // executed yet binds the client's replies to the sink it came on. A request older than the
   // client's last is a replay (a client has one request outstanding), refused before it costs an

@@ -30,6 +30,10 @@ const Declared kBatcherPending{"rampart_batcher_pending", "requests waiting for 
 const Declared kForwardedPending{"rampart_forwarded_pending", "batches forwarded to the primary, not yet executed",
                                  Kind::gauge};
 const Declared kCartPending{"rampart_cart_pending", "batches awaiting their reply certificate", Kind::gauge};
+const Declared kSignups{"rampart_client_signups", "clients signed up to the broker path's directory (speculative included)",
+                        Kind::gauge};
+const Declared kFinalSignups{"rampart_client_signups_final",
+                             "clients signed up in final blocks: the ones distilled batches are checked against", Kind::gauge};
 }  // namespace
 
 consensus::Config protocol_config(const ClusterConfig& cfg, consensus::NodeId self, uint32_t max_inflight) {
@@ -165,6 +169,8 @@ void Replica::refresh_gauges() {
   reg_[kBatcherPending].set(batcher_->pending());
   reg_[kForwardedPending].set(batcher_->forwarded_pending());
   reg_[kCartPending].set(proofs_->pending());
+  reg_[kSignups].set(exec_.directory().signups());
+  reg_[kFinalSignups].set(exec_.directory().final_signups());
 }
 
 bool Replica::timed_check(ByteView batch) {
@@ -193,6 +199,7 @@ bool Replica::snapshot_matches(ByteView snapshot, const Hash32& digest) {
   if (!scratch_sm) return false;
   PrincipalApp scratch_app{**scratch_sm};
   Executor scratch{scratch_app};
+  scratch.set_directory(opt_.directory);  // sign-up ids continue after the genesis directory
   return scratch.restore(snapshot).ok() && scratch.state_digest() == digest;
 }
 

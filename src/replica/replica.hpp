@@ -100,8 +100,8 @@ struct ReplicaOptions {
   // Witness certificates on the direct path (replica/witness.hpp), with client signatures on:
   // f + 1 replicas check each batch instead of n. Off: every replica checks every batch.
   bool witnesses = true;
-  // The broker path's client directory (cluster.toml `clients`; outlives the Replica). Without
-  // one, brokers' batches are refused.
+  // The broker path's genesis client directory (cluster.toml `clients`; outlives the Replica;
+  // null: none). Sign-ups executed through consensus extend it (Executor::directory()).
   const broker::Directory* directory = nullptr;
 };
 

@@ -15,21 +15,22 @@ const metrics::Declared kBrokerBatches{"rampart_broker_batches_total",
                                        "distilled batches brokers handed this replica that it checked and passed on"};
 const metrics::Declared kBrokerBatchesRefused{
     "rampart_broker_batches_refused_total",
-    "distilled batches refused: malformed, another broker's, no client directory, or failing the full check"};
+    "distilled batches refused: malformed, another broker's, or failing the full check (against the final client directory)"};
 const metrics::Declared kBrokerBatchesOversize{
     "rampart_broker_batches_oversize_total",
     "distilled batches refused for holding more entries than a slot can (kMaxBatchRequests), also counted as refused"};
 }  // namespace
 
+// A distilled part is checked against the FINAL client directory (genesis and the sign-ups of
+// final blocks), never one with speculative sign-ups: replica/client_directory.hpp, SAFETY.
 Status Replica::check_part(ByteView part, ClientAuth auth) const {
   if (!is_distilled(part)) return check_batch(part, auth);
-  if (!opt_.directory) return err("a distilled part, but no client directory");
   if (auth == ClientAuth::none) {
     auto b = decode_distilled(part);
     if (!b) return b.error();
     return {};
   }
-  return check_distilled(part, *opt_.directory);
+  return check_distilled(part, exec_.directory().final_view());
 }
 
 bool Replica::on_distilled(SinkId from, const Principal& who, ByteView frame) {

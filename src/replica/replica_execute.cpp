@@ -15,6 +15,9 @@ const Declared kRollbacks{"rampart_rollbacks_total", "speculative rollbacks"};
 const Declared kRequestsOnCertificate{
     "rampart_requests_executed_on_certificate_total",
     "requests executed from a batch this replica did not check itself: it arrived with a commit certificate (catch-up)"};
+const Declared kBrokeredSkipped{
+    "rampart_brokered_entries_skipped_total",
+    "distilled-batch entries skipped on execution: their client id was not in the directory as executed before the block"};
 }  // namespace
 
 void Replica::send(consensus::NodeId to, Bytes msg) { jgate_.send(to, wrap(PeerTag::consensus, msg)); }
@@ -60,7 +63,12 @@ consensus::ExecResult Replica::execute(consensus::Seq k, consensus::View v, Byte
   // Undecodable bytes execute as an empty batch (Executor::execute); batch_d is already known.
   const uint64_t t0 = host_.now_us();
   std::vector<DistilledRef> refs;
-  auto decoded = decode_slot(batch, opt_.directory, &refs);
+  size_t skipped = 0;  // expanded against the directory as executed up to k - 1
+  auto decoded = decode_slot(batch, &exec_.directory(), &refs, &skipped);
+  if (skipped) {
+    reg_[kBrokeredSkipped] += skipped;
+    spdlog::warn("event=brokered_entries_skipped k={} entries={}", k, skipped);
+  }
   if (opt_.auth != ClientAuth::none && decoded && !bauth_->known(batch_d))
     reg_[kRequestsOnCertificate] += bauth_->unchecked_requests(batch);
   // Both arms lvalues: `decoded ? *decoded : Batch{}` would copy every request of the batch.

@@ -3,6 +3,8 @@
 #include <cstdio>
 
 #include "app/kv/op.hpp"
+#include "broker/signup.hpp"
+#include "crypto/bls.hpp"
 #include "client/verify.hpp"
 #include "common/codec.hpp"
 #include "replica/client_wire.hpp"
@@ -27,15 +29,23 @@ class KeySigner final : public replica::ClientSigner {
 void World::client_next(Client& c) {
   if (c.done >= o.requests_per_client) return;
   ++c.seq;
-  const std::string key = "k" + std::to_string(rng.below(8));
-  app::kv::Op op;
-  const uint64_t which = rng.below(10);
-  if (which < 5) op = app::kv::put(key, "c" + std::to_string(c.index) + "s" + std::to_string(c.seq));
-  else if (which < 8) op = app::kv::get(key);
-  else op = app::kv::del(key);
+  Bytes body;
+  if (o.signups > 0 && rng.below(o.signups) == 0) {
+    // A sign-up of this client's key, with a BLS key derived from its Ed25519 seed (so a second
+    // sign-up of the client is the same one: the same id back).
+    const auto bls = *crypto::bls::SecretKey::from_seed(c.key->seed());
+    body = broker::encode_signup_op(crypto::bls::public_key(bls), crypto::bls::prove_possession(bls));
+  } else {
+    const std::string key = "k" + std::to_string(rng.below(8));
+    app::kv::Op op;
+    const uint64_t which = rng.below(10);
+    if (which < 5) op = app::kv::put(key, "c" + std::to_string(c.index) + "s" + std::to_string(c.seq));
+    else if (which < 8) op = app::kv::get(key);
+    else op = app::kv::del(key);
+    body = app::kv::encode_op(op);
+  }
   const auto& pk = c.key->public_key();
   Bytes payload(pk.begin(), pk.end());
-  const Bytes body = app::kv::encode_op(op);
   payload.insert(payload.end(), body.begin(), body.end());
   c.frame = client::encode_request_frame(replica::make_request(c.id, c.seq, std::move(payload), KeySigner(*c.key)));
   c.waiting = true;

@@ -4,6 +4,7 @@
 #include "ledger/genesis.hpp"
 #include "replica/distilled.hpp"
 #include "replica/peer_msg.hpp"
+#include "broker/signup.hpp"
 #include "sim/world.hpp"
 
 namespace rampart::sim::core {
@@ -115,8 +116,17 @@ void SimReplica::executed(uint64_t k, View v, const ledger::Block& blk, const st
   height_ = k;
   if (!checked()) return;
   std::vector<std::pair<uint64_t, uint64_t>> done;
-  for (const auto& r : replies)
-    if (r.kind == replica::ReplyKind::executed) done.emplace_back(r.client, r.seq);
+  for (const auto& r : replies) {
+    if (r.kind != replica::ReplyKind::executed) continue;
+    // Sign-ups run outside the reply cache (idempotent: a retry executes again to the same
+    // answer), so they are not held to exactly-once; their effect is checked through the state
+    // digest the replicas agree on.
+    if (broker::is_signup_result(r.result)) {
+      ++w.res.signups_executed;
+      continue;
+    }
+    done.emplace_back(r.client, r.seq);
+  }
   w.checker.on_execute(node.id, k, blk.batch_digest, blk.results_root, ledger::block_hash(blk), std::move(done), v,
                        brokered_payloads(k, replies));
 }

@@ -57,6 +57,9 @@ struct SimOptions {
   // Test hook: the last broker lies this way (sim::core::BrokerLie; -1: drawn per seed when
   // `faults` has Fault::broker).
   int force_broker_lie = -1;
+  // Client sign-up (replica/client_directory.hpp): one request in `signups` a direct client sends
+  // signs its key up instead (0: none, so seeds pinned before sign-ups existed replay exactly).
+  uint32_t signups = 0;
 };
 
 struct SimResult {
@@ -85,6 +88,7 @@ struct SimResult {
   uint64_t broker_resubmits = 0;   // batches handed to the next replica after a timeout
   uint64_t broker_lies = 0;        // lying brokers' frames handed to a correct replica
   uint64_t broker_refusals = 0;    // of those, batches naming another broker, refused
+  uint64_t signups_executed = 0;   // sign-ups executed (first twin of correct replicas)
   uint64_t brokered_executed = 0;  // brokered entries executed (first twin of correct replicas)
   uint64_t brokered_repeats = 0;   // brokered entries answered cached or stale instead
 };

@@ -18,6 +18,7 @@ struct Case {
   const char* faults;
   uint64_t seeds;
   uint32_t brokers = 0;  // SimOptions::brokers (sim/brokers.hpp)
+  uint32_t signups = 0;  // SimOptions::signups
 };
 
 inline sim::SimOptions options(const Case& c, uint64_t seed) {
@@ -27,6 +28,7 @@ inline sim::SimOptions options(const Case& c, uint64_t seed) {
   o.f = c.f;
   o.faults = *sim::FaultSet::parse(c.faults);
   o.brokers = c.brokers;
+  o.signups = c.signups;
   return o;
 }
 
@@ -41,7 +43,7 @@ inline sim::SimResult run_seed(const sim::SimOptions& o) {
                   << " faulty=[" << r.setup << "]\n"
                   << msg << "replay: rampart sim --protocol " << o.protocol << " --seeds 1 --seed-start " << o.seed
                   << " --f " << o.f << " --faults " << o.faults.str() << " --clients " << o.clients << " --requests "
-                  << o.requests_per_client << " --brokers " << o.brokers << " --verbose";
+                  << o.requests_per_client << " --brokers " << o.brokers << " --signups " << o.signups << " --verbose";
     return r;
   }
   EXPECT_EQ(r.requests_accepted, uint64_t{o.clients} * o.requests_per_client) << "seed " << o.seed;
