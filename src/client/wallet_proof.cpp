@@ -5,7 +5,6 @@
 
 namespace rampart::client {
 
-namespace {
 ledger::Block header_of(const StateProof& p) {
   ledger::Block b;
   b.k = p.k;
@@ -16,6 +15,8 @@ ledger::Block header_of(const StateProof& p) {
   b.view = p.view;
   return b;
 }
+
+namespace {
 
 // The app digest the accounts must hash to for the block's state digest to hold.
 Result<Hash32> proven_app_digest(const StateProof& p, const crypto::ThresholdVerifier& group) {

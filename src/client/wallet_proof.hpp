@@ -34,6 +34,8 @@ StateProof make_state_proof(const ledger::Block& block, const Hash32& reply_cach
 
 // Ok when the accounts hash up to the block's state digest and the block is signed by the group.
 Status verify_state_proof(const StateProof& p, const crypto::ThresholdVerifier& group);
+// The block header a proof names (its group signature is over this header's hash).
+ledger::Block header_of(const StateProof& p);
 Result<app::wallet::Entry> verify_balance_proof(const StateProof& p, const app::wallet::Account& account,
                                                 const crypto::ThresholdVerifier& group);
 Result<app::wallet::Page> verify_page_proof(const StateProof& p, const std::optional<app::wallet::Account>& after,

@@ -13,17 +13,6 @@ json entries_json(const std::vector<app::wallet::Entry>& es) {
   return out;
 }
 
-ledger::Block header_of(const client::StateProof& p) {
-  ledger::Block b;
-  b.k = p.k;
-  b.view = p.view;
-  b.batch_digest = p.batch_digest;
-  b.prev_hash = p.prev_hash;
-  b.state_digest = p.state_digest;
-  b.results_root = p.results_root;
-  return b;
-}
-
 std::string problem_text(int status, const json& j) {
   std::string msg = "gateway: HTTP " + std::to_string(status);
   if (j.contains("title") && j["title"].is_string()) msg += " " + j["title"].get<std::string>();
