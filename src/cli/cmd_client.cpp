@@ -43,7 +43,8 @@ int run_signup(const SignupArgs& a) {
   client::ClientOptions co;
   co.first_replica = a.replica;
   co.timeout = std::chrono::milliseconds(a.timeout_ms);
-  auto c = client::Client::create_with_key(*cfg, keys.ed25519, co);
+  co.key = client::SigningKey::of(keys.ed25519);
+  auto c = client::Client::create(*cfg, co);
   if (!c) return fail(2, c.error().message);
   auto s = (*c)->signup(keys.bls);
   if (!s) return fail(1, s.error().message);

@@ -221,17 +221,6 @@ Result<std::unique_ptr<Client>> Client::create(const ClusterConfig& cfg, ClientO
   return std::unique_ptr<Client>(new Client(std::move(impl)));
 }
 
-Result<std::unique_ptr<Client>> Client::create_with_key(const ClusterConfig& cfg, const crypto::ed25519::KeyPair& key,
-                                                        ClientOptions opt) {
-  auto c = create(cfg, opt);
-  if (!c) return c.error();
-  auto& I = *(*c)->impl_;
-  const auto seed = key.seed();
-  crypto_sign_seed_keypair(I.pk.data(), I.sk.data(), seed.data());
-  I.id = client_id_of(I.pk);
-  return c;
-}
-
 Client::Client(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Client::~Client() = default;
 replica::ClientId Client::id() const { return impl_->id; }

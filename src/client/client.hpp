@@ -42,11 +42,8 @@ struct SignedUp;  // client/signup.hpp
 
 class Client {
  public:
-  // A client with a fresh Ed25519 key (its id follows from the key).
+  // A client with opt.key, or a fresh Ed25519 key (its id follows from the key).
   static Result<std::unique_ptr<Client>> create(const ClusterConfig& cfg, ClientOptions opt = {});
-  // A client with the given Ed25519 key (a signed-up client's, client/signup.hpp).
-  static Result<std::unique_ptr<Client>> create_with_key(const ClusterConfig& cfg, const crypto::ed25519::KeyPair& key,
-                                                         ClientOptions opt = {});
   ~Client();
 
   replica::ClientId id() const;
