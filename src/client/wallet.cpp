@@ -44,9 +44,7 @@ Result<std::unique_ptr<WalletClient>> WalletClient::create(const ClusterConfig& 
   if (cfg.app != "wallet") return err("the cluster runs app '" + cfg.app + "', not the wallet (cluster.toml: app)");
   auto c = Client::create(cfg, opt);
   if (!c) return c.error();
-  // Unsigned requests (--auth none benchmarks) vouch for nobody: every leg is signed then.
-  Bytes principal = opt.sign ? Bytes((*c)->public_key().begin(), (*c)->public_key().end()) : Bytes{};
-  return std::unique_ptr<WalletClient>(new WalletClient(std::move(*c), cfg, opt, std::move(principal)));
+  return std::unique_ptr<WalletClient>(new WalletClient(std::move(*c), cfg, opt));
 }
 
 Result<WalletOutcome> WalletClient::submit(Bytes op) {
@@ -59,11 +57,11 @@ Result<WalletOutcome> WalletClient::submit(Bytes op) {
 
 Result<WalletOutcome> WalletClient::transfer(const crypto::ed25519::KeyPair& from, const w::Account& to, uint64_t amount,
                                              uint64_t nonce) {
-  return submit(make_transfer_op({{&from, to, amount, nonce}}, false, principal_));
+  return submit(make_transfer_op({{&from, to, amount, nonce}}, false, principal()));
 }
 
 Result<WalletOutcome> WalletClient::atomic(const std::vector<LegSpec>& legs) {
-  return submit(make_transfer_op(legs, true, principal_));
+  return submit(make_transfer_op(legs, true, principal()));
 }
 Result<WalletOutcome> WalletClient::balance(const w::Account& a) { return submit(make_balance_op(a)); }
 Result<WalletOutcome> WalletClient::page(const std::optional<w::Account>& after, uint32_t limit) {

@@ -58,13 +58,15 @@ class WalletClient {
   Result<uint64_t> next_nonce(const app::wallet::Account& a);
 
  private:
-  WalletClient(std::unique_ptr<Client> c, ClusterConfig cfg, ClientOptions opt, Bytes principal)
-      : c_(std::move(c)), cfg_(std::move(cfg)), opt_(std::move(opt)), principal_(std::move(principal)) {}
+  WalletClient(std::unique_ptr<Client> c, ClusterConfig cfg, ClientOptions opt)
+      : c_(std::move(c)), cfg_(std::move(cfg)), opt_(std::move(opt)) {}
+  // The key whose signed requests vouch for its own legs; unsigned requests (--auth none
+  // benchmarks) vouch for nobody, so every leg is signed then.
+  ByteView principal() const { return opt_.sign ? c_->public_key() : ByteView{}; }
   Result<WalletReads*> reads();
   std::unique_ptr<Client> c_;
   ClusterConfig cfg_;
   ClientOptions opt_;
-  Bytes principal_;  // the key whose signed requests vouch for its own legs (empty: none)
   std::unique_ptr<WalletReads> reads_;  // on first proven read
 };
 
