@@ -16,7 +16,7 @@ constexpr uint64_t kTokenMask = (uint64_t(1) << 56) - 1;
 }  // namespace
 
 Broker::Broker(BrokerConfig cfg, const Directory& dir, const crypto::ThresholdVerifier* group, BrokerHost& host)
-    : cfg_(cfg), dir_(dir), group_(group), host_(host) {}
+    : cfg_(cfg), dir_(dir), group_(group), host_(host), next_number_(std::max<uint64_t>(cfg.first_number, 1)) {}
 
 const Batch* Broker::batch(uint64_t number) const {
   auto it = batches_.find(number);
@@ -58,6 +58,7 @@ void Broker::on_signup(ClientAddr from, ByteView msg) {
   } else {
     signup_dir_->add_trusted(c->id, c->keys);
     ++stats_.signups;
+    if (signup_learnt_) signup_learnt_(*cert);
   }
   host_.send_client(from, encode_signed_up(c->id));
 }
@@ -69,6 +70,10 @@ void Broker::on_submit(ClientAddr from, const Submit& m) {
     return;
   }
   if (resend(from, m)) return;
+  if (cfg_.max_undelivered > 0 && waiting() >= cfg_.max_undelivered && !building_.count(m.id)) {
+    ++stats_.shed;  // after the signature check: a stranger cannot make the broker count it
+    return;
+  }
   auto [it, fresh] = building_.try_emplace(m.id, Pending{from, m.seq, m.payload, m.sig});
   if (!fresh) {
     // One entry per id: the newest message wins; the same one again only updates the address.
@@ -114,7 +119,9 @@ void Broker::close() {
   }
   building_.clear();
   ++building_gen_;  // the close timer of this batch is stale now
+  host_.taking_number(next_number_);
   const uint64_t number = next_number_++;
+  ++closed_;
   auto b = std::make_unique<Batch>(cfg_.id, number, std::move(e), std::move(members));
   for (size_t i = 0; i < b->size(); ++i) {
     last_batch_[b->entries().ids[i]] = number;
@@ -222,9 +229,8 @@ void Broker::on_timer(uint64_t token) {
 }
 
 // Delivered batches only, oldest first: a batch in proposal is about to be distilled, and a
-// distilled one is resubmitted until it is delivered; their clients wait for them. (Nothing
-// bounds how many those are while no replica answers: back-pressure on intake is still to do,
-// docs/brokers.md.)
+// distilled one is resubmitted until it is delivered; their clients wait for them. Their number
+// is bounded by back-pressure on intake (BrokerConfig::max_undelivered).
 void Broker::forget_old_batches() {
   for (auto it = batches_.begin(); batches_.size() > cfg_.max_batches && it != batches_.end();) {
     const Batch& b = *it->second;

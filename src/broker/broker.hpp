@@ -16,6 +16,7 @@
 // resubmit_ms it goes to the next replica, the wait doubling up to max_resubmit_ms, forever
 // until delivered: a lost message or a crashed or Byzantine entry replica costs latency, never
 // the batch. For the same reason no batch is forgotten before its delivery.
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +41,12 @@ struct BrokerConfig {
                                           // are dropped (undelivered ones are always kept)
   uint64_t resubmit_ms = 1000;            // first wait for a Delivered before the next replica
   uint64_t max_resubmit_ms = 8000;        // the wait doubles up to this
+  // Back-pressure: while this many closed batches wait for their delivery, a message that would
+  // open a new entry is dropped unanswered (its client retransmits, and after a few silent
+  // attempts moves to another broker), so a broker whose replicas do not answer holds a bounded
+  // amount of batches instead of growing without limit. 0: no bound.
+  size_t max_undelivered = 8;
+  uint64_t first_number = 1;              // the first batch's number (a restarted broker resumes)
 };
 
 struct BrokerStats {
@@ -55,6 +62,7 @@ struct BrokerStats {
   uint64_t resubmissions = 0;        // ... of which sent again, to the next replica, on a timeout
   uint64_t signups = 0;              // clients learnt from sign-up certificates
   uint64_t signups_refused = 0;      // certificates that did not check (or contradict the directory)
+  uint64_t shed = 0;                 // valid new messages dropped: max_undelivered batches were waiting
 };
 
 class Broker {
@@ -65,10 +73,12 @@ class Broker {
   void on_client(ClientAddr from, ByteView msg);
   // Learn new clients from their sign-up certificates (broker/signup.hpp) into `dir`, the same
   // directory the core reads (outlives the core); `check` verifies a certificate. Without it a
-  // SignupCert message is rejected.
-  void learn_signups(MemoryDirectory& dir, SignupCheck check) {
+  // SignupCert message is rejected. `learnt` hears each certificate that added a client (the
+  // process keeps them for its next start).
+  void learn_signups(MemoryDirectory& dir, SignupCheck check, std::function<void(ByteView cert)> learnt = {}) {
     signup_dir_ = &dir;
     signup_check_ = std::move(check);
+    signup_learnt_ = std::move(learnt);
   }
   void on_replica(uint32_t from, ByteView msg);
   void on_timer(uint64_t token);
@@ -79,6 +89,9 @@ class Broker {
   // The replica the batch's first copy goes to.
   uint32_t entry_replica(uint64_t number) const { return static_cast<uint32_t>((cfg_.id + number) % cfg_.replicas); }
   size_t undelivered() const { return submitting_.size(); }
+  // Closed batches not delivered yet (in proposal or distilled): what back-pressure bounds.
+  size_t waiting() const { return closed_ - stats_.batches_delivered; }
+  uint64_t next_number() const { return next_number_; }
   // The newest delivery certificate: attached to proposals as the proof that raise is legitimate.
   const std::optional<DeliveryCert>& legitimacy() const { return legitimacy_; }
 
@@ -114,13 +127,15 @@ class Broker {
   BrokerStats stats_;
   std::map<ClientId, Pending> building_;  // sorted by id, as the batch will be
   uint64_t building_gen_ = 0;             // names the close timer of the batch in construction
-  uint64_t next_number_ = 1;
+  uint64_t next_number_;
+  uint64_t closed_ = 0;  // batches closed since the start
   std::map<uint64_t, std::unique_ptr<Batch>> batches_;
   std::unordered_map<ClientId, uint64_t> last_batch_;  // id -> newest batch holding it
   std::optional<DeliveryCert> legitimacy_;
   std::unordered_map<uint64_t, Submission> submitting_;  // batch number -> its submission
   MemoryDirectory* signup_dir_ = nullptr;
   SignupCheck signup_check_;
+  std::function<void(ByteView)> signup_learnt_;
 };
 
 }  // namespace rampart::broker

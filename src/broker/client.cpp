@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "broker/signup.hpp"
+
 namespace rampart::broker {
 namespace {
 
@@ -18,7 +20,7 @@ Client::Client(ClientConfig cfg, crypto::ed25519::KeyPair ed, crypto::bls::Secre
                const crypto::ThresholdVerifier* group, ClientHost& host)
     : cfg_(cfg), ed_(std::move(ed)), bls_(std::move(bls)), group_(group), host_(host),
       broker_(cfg.brokers ? cfg.first_broker % cfg.brokers : 0),
-      next_seq_(cfg.first_seq) {}
+      next_seq_(cfg.first_seq), introduced_(cfg_.brokers, false) {}
 
 Status Client::submit(ByteView payload) {
   if (out_) return err("broker client: a message is still outstanding");
@@ -32,9 +34,17 @@ Status Client::submit(ByteView payload) {
   o.backoff = cfg_.retransmit_ms;
   out_ = std::move(o);
   ++stats_.submitted;
-  host_.send_broker(broker_, out_->wire);
+  send_submit();
   arm_timer();
   return {};
+}
+
+void Client::send_submit() {
+  if (!cfg_.signup_cert.empty() && !introduced_to(broker_)) {
+    host_.send_broker(broker_, encode_signup_cert(cfg_.signup_cert));
+    ++stats_.certificates_sent;
+  }
+  host_.send_broker(broker_, out_->wire);
 }
 
 void Client::arm_timer() { host_.set_timer(++timer_gen_, out_->backoff); }
@@ -52,11 +62,19 @@ void Client::on_timer(uint64_t token) {
     out_->backoff = std::min(out_->backoff * 2, cfg_.max_retransmit_ms);
   }
   ++stats_.retransmits;
-  host_.send_broker(broker_, out_->wire);
+  send_submit();
   arm_timer();
 }
 
 void Client::on_message(uint32_t broker, ByteView msg) {
+  if (!msg.empty() && msg[0] == kSignedUpKind) {
+    auto id = decode_signed_up(msg);
+    if (!id) return reject(id.error());
+    if (*id != cfg_.id || cfg_.signup_cert.empty() || broker >= introduced_.size())
+      return reject(err("broker client: an acknowledgement of a sign-up we did not hand over"));
+    introduced_[broker] = true;
+    return;
+  }
   auto m = decode_client_message(msg);
   if (!m) return reject(m.error());
   if (!out_) {

@@ -38,12 +38,18 @@ struct ClientConfig {
   uint64_t retransmit_ms = 1000;      // first retransmission; doubles per silent attempt
   uint64_t max_retransmit_ms = 16000;
   uint32_t attempts_per_broker = 4;   // retransmissions without progress before moving on
+  // The client's sign-up certificate (client/signup.hpp), empty for a client of the genesis
+  // directory. With one, every Submit to a broker that has not acknowledged it yet (SignedUp) goes
+  // right after a SignupCert, retransmissions included: a broker that never heard of the client,
+  // the next one it moves to or one restarted without its data, learns it before the message.
+  Bytes signup_cert;
 };
 
 struct ClientStats {
   uint64_t submitted = 0, retransmits = 0, broker_switches = 0, reductions_sent = 0, delivered = 0;
   uint64_t rejected = 0;        // inclusions or deliveries that failed their checks
   uint64_t stale = 0;           // arrived with no message outstanding (late duplicates)
+  uint64_t certificates_sent = 0;  // SignupCerts handed to brokers
   std::string last_rejection;   // why the latest one failed
 };
 
@@ -63,6 +69,7 @@ class Client {
   void on_timer(uint64_t token);
 
   bool busy() const { return out_.has_value(); }
+  bool introduced_to(uint32_t broker) const { return broker < introduced_.size() && introduced_[broker]; }
   uint32_t broker() const { return broker_; }
   uint64_t next_seq() const { return next_seq_; }
   uint64_t certified_height() const { return certified_height_; }
@@ -92,6 +99,7 @@ class Client {
   void reject(const Error& e);
   bool cert_verifies(const DeliveryCert& c) const;
   void arm_timer();
+  void send_submit();  // the outstanding Submit to broker_, after our certificate if it needs it
 
   ClientConfig cfg_;
   crypto::ed25519::KeyPair ed_;
@@ -105,6 +113,7 @@ class Client {
   std::optional<Outstanding> out_;
   std::optional<DeliveredInfo> delivered_;
   std::optional<Bytes> last_payload_;  // of the last message delivered (a later copy is stale)
+  std::vector<bool> introduced_;       // per broker: it acknowledged our certificate
   ClientStats stats_;
 };
 

@@ -20,6 +20,9 @@ class BrokerHost {
   // Call Broker::on_timer(token) once, after_ms from now. Timers are never cancelled: the core
   // recognises a stale token and ignores it.
   virtual void set_timer(uint64_t token, uint64_t after_ms) = 0;
+  // Batch `number` is about to be announced: a host that survives restarts makes sure the next
+  // run starts above it (broker/broker_disk.hpp). Nothing to do by default (tests, benchmarks).
+  virtual void taking_number(uint64_t /*number*/) {}
 };
 
 class ClientHost {

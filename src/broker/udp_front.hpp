@@ -34,6 +34,8 @@ class UdpFront final : public BrokerHost {
   void start();  // begins receiving; io.run() drives everything
   using ReplicaSink = std::function<void(uint32_t replica, Bytes msg)>;
   void set_replica_sink(ReplicaSink sink) { to_replica_ = std::move(sink); }
+  // Called before batch `number` is announced (BrokerHost::taking_number).
+  void set_number_hook(std::function<void(uint64_t number)> hook) { number_hook_ = std::move(hook); }
   // A frame from replica `from` (a Delivered): to the core, then its answers to the clients.
   void on_replica(uint32_t from, ByteView msg);
 
@@ -46,6 +48,9 @@ class UdpFront final : public BrokerHost {
   void send_replica(uint32_t replica, Bytes msg) override;
   uint64_t now_ms() override;
   void set_timer(uint64_t token, uint64_t after_ms) override;
+  void taking_number(uint64_t number) override {
+    if (number_hook_) number_hook_(number);
+  }
 
  private:
   void on_readable(const asio::error_code& ec);
@@ -60,6 +65,7 @@ class UdpFront final : public BrokerHost {
   bool write_wait_ = false;
   FrontCounters counters_;
   ReplicaSink to_replica_;
+  std::function<void(uint64_t)> number_hook_;
   uint64_t logged_number_ = 0;  // the newest batch logged as distilled
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };

@@ -83,6 +83,7 @@ Result<std::pair<fs::path, ClusterConfig>> make_cluster(const Args& a) {
   ko.replicas = a.replicas;
   ko.protocol = a.protocol;
   ko.batch_size = a.batch;
+  if (a.batch_timeout_ms >= 0) ko.batch_timeout_ms = static_cast<uint32_t>(a.batch_timeout_ms);
   ko.base_port = a.base_port ? a.base_port : bench::free_base_port(a.replicas);
   ko.relays = 1;  // the load generator carries all its clients' requests on one connection per replica
   auto cfg = keys::keygen(ko, dir);
@@ -321,6 +322,8 @@ static bench::Registration reg("cluster", [](CLI::App& bench) {
   cmd->add_option("--protocol", a->protocol, "poe | poe-mac | pbft")->default_val("poe")->check(CLI::IsMember({"poe", "poe-mac", "pbft"}));
   cmd->add_option("--auth", a->auth, "client signatures: none | ed25519")->default_val("ed25519")->check(CLI::IsMember({"none", "ed25519"}));
   cmd->add_option("--batch-size", a->batch, "largest batch (replicas batch adaptively: a batch closes when full or when the previous one executed)")->default_val(4000);
+  cmd->add_option("--batch-timeout-ms", a->batch_timeout_ms,
+                  "how long an idle replica holds a partial batch for more requests (default: keygen's)");
   cmd->add_option("--keys", a->keys, "distinct keys written")->default_val(1000);
   cmd->add_option("--base-port", a->base_port, "first port (default: a free range below 32768)");
   cmd->add_option("--presign", a->presign, "signed requests prepared per client before the run (default: enough for ~20,000 ops/s)");

@@ -31,6 +31,7 @@ struct Args {
   uint16_t base_port = 0;
   bool keep = false;
   uint64_t presign = 0;
+  int64_t batch_timeout_ms = -1;  // -1: keygen's default
   uint32_t pause_ms = 0;  // SIGSTOP replica 0 (view 0's primary) this long, in the middle of the window
   bool timeline = false;  // print where a request's time goes (bench_cluster_timeline.hpp)
 };

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 
+#include "broker/broker_disk.hpp"
 #include "broker/directory_file.hpp"
 #include "client/signup.hpp"
 #include "broker/replica_links.hpp"
@@ -20,11 +21,12 @@ namespace rampart::cli {
 namespace {
 
 struct Args {
-  std::string config, clients, log_level = "info";
+  std::string config, clients, data, log_level = "info";
   uint32_t id = 0;
   bool trusted_directory = false;
   uint32_t batch_size = 65536;
   uint64_t close_ms = 1000, reduction_ms = 2000, resubmit_ms = 1000, stats_ms = 5000;
+  size_t max_undelivered = 8;
 };
 
 int fail(int code, const std::string& why) {
@@ -41,12 +43,12 @@ void log_stats(const broker::UdpFront& f, const broker::ReplicaLinks& links) {
       "event=stats submissions={} rejected={} resent={} reductions={} proposed={} distilled={} stragglers={} "
       "invalid_reductions={} delivered={} undelivered={} replica_sends={} resubmissions={} datagrams_in={} "
       "datagrams_out={} truncated={} send_errors={} send_dropped={} replica_bytes={} link_connects={} link_failures={} "
-      "delivered_in={} replica_other_dropped={} link_queue_dropped={} oversize={} signups={} signups_refused={}",
+      "delivered_in={} replica_other_dropped={} link_queue_dropped={} oversize={} signups={} signups_refused={} shed={}",
       s.submissions, s.rejected, s.resent, s.reductions, s.batches_proposed, s.batches_distilled, s.stragglers,
       s.invalid_reductions, s.batches_delivered, f.core().undelivered(), s.replica_sends, s.resubmissions,
       u.datagrams_in, u.datagrams_out, u.truncated, u.send_errors, f.counters().send_dropped,
       f.counters().replica_bytes, l.connects, l.failures, l.delivered_in, l.other_dropped, l.queue_dropped, l.oversize,
-      s.signups, s.signups_refused);
+      s.signups, s.signups_refused, s.shed);
 }
 
 // Whether a full batch of 8-byte payloads (the driver's default) with one aggregate fits the
@@ -85,8 +87,30 @@ int run(const Args& a) {
   if (!clients.empty()) dir = broker::load_directory(clients, !a.trusted_directory);
   if (!dir) return fail(2, dir.error().message);
 
+  // What this broker keeps across restarts (broker/broker_disk.hpp).
+  const std::filesystem::path data = a.data.empty() ? cfg->resolve("data/broker-" + std::to_string(a.id)) : std::filesystem::path(a.data);
+  auto disk = broker::BrokerDisk::open(data);
+  if (!disk) return fail(3, disk.error().message);
+  auto check = [g = *group](ByteView cert) -> Result<broker::CertifiedClient> {
+    auto s = client::check_signup_certificate(cert, *g);
+    if (!s) return s.error();
+    return broker::CertifiedClient{s->id, {s->ed25519, s->bls}};
+  };
+  size_t loaded = 0, refused = 0;
+  for (const Bytes& cert : disk->certificates()) {
+    auto c = check(cert);
+    if (!c || (**dir).find(c->id)) {
+      refused += c ? 0 : 1;  // known already (the genesis directory has it): nothing to add
+      continue;
+    }
+    (**dir).add_trusted(c->id, c->keys);
+    ++loaded;
+  }
+
   broker::BrokerConfig bc;
   bc.id = a.id;
+  bc.first_number = disk->first_number();
+  bc.max_undelivered = a.max_undelivered;
   bc.replicas = cfg->n();
   bc.batch_size = a.batch_size;
   bc.close_timeout_ms = a.close_ms;
@@ -98,17 +122,26 @@ int run(const Args& a) {
   if (!port) return fail(3, port.error().message);
   broker::ReplicaLinks links(io, *cfg, std::move(key), [&front](uint32_t r, ByteView m) { front.on_replica(r, m); });
   front.set_replica_sink([&links](uint32_t r, Bytes m) { links.send(r, std::move(m)); });
-  // Clients signed up after the start hand us their certificates (docs/brokers.md, "Sign-up").
-  front.core().learn_signups(**dir, [g = *group](ByteView cert) -> Result<broker::CertifiedClient> {
-    auto s = client::check_signup_certificate(cert, *g);
-    if (!s) return s.error();
-    spdlog::info("event=client_signed_up id={} k={}", s->id, s->k);
-    return broker::CertifiedClient{s->id, {s->ed25519, s->bls}};
+  front.set_number_hook([&disk](uint64_t n) {
+    if (auto st = disk->reserve_through(n); !st)
+      spdlog::error("event=number_reservation_failed number={} error=\"{}\"", n, st.error().message);
+  });
+  // Clients signed up after the start hand us their certificates (docs/brokers.md, "Sign-up");
+  // the ones that add a client are kept for the next start.
+  auto check_and_log = [&check](ByteView cert) -> Result<broker::CertifiedClient> {
+    auto c = check(cert);
+    if (c) spdlog::info("event=client_signed_up id={}", c->id);
+    return c;
+  };
+  front.core().learn_signups(**dir, check_and_log, [&disk](ByteView cert) {
+    if (auto st = disk->remember_certificate(cert); !st)
+      spdlog::error("event=signup_not_kept error=\"{}\"", st.error().message);
   });
   front.start();
-  spdlog::info("event=listening udp={}:{} clients={} batch_size={} close_ms={} reduction_ms={} resubmit_ms={} replicas={}",
-               me->host, *port, (*dir)->size(), bc.batch_size, bc.close_timeout_ms, bc.reduction_timeout_ms,
-               bc.resubmit_ms, bc.replicas);
+  spdlog::info("event=listening udp={}:{} clients={} signups_loaded={} signups_refused={} first_number={} batch_size={} "
+               "close_ms={} reduction_ms={} resubmit_ms={} max_undelivered={} replicas={} data={}",
+               me->host, *port, (*dir)->size(), loaded, refused, bc.first_number, bc.batch_size, bc.close_timeout_ms,
+               bc.reduction_timeout_ms, bc.resubmit_ms, bc.max_undelivered, bc.replicas, data.string());
 
   if (!full_batch_fits(a.id, bc.batch_size))
     spdlog::warn("event=batch_size_too_large batch_size={} limit={} hint=\"a full batch of 8-byte payloads exceeds the "
@@ -146,6 +179,10 @@ static Command reg("broker", [](CLI::App& app) {
   cmd->add_option("--reduction-ms", a->reduction_ms, "wait this long for reductions")->default_val(a->reduction_ms);
   cmd->add_option("--resubmit-ms", a->resubmit_ms, "first wait for a delivery before the next replica (doubles up to 8 s)")
       ->default_val(a->resubmit_ms)->check(CLI::Range(uint64_t(1), uint64_t(8000)));
+  cmd->add_option("--max-undelivered", a->max_undelivered,
+                  "closed batches waiting for delivery at which new messages are dropped (back-pressure; 0: no bound)")
+      ->default_val(a->max_undelivered);
+  cmd->add_option("--data", a->data, "folder for what the broker keeps across restarts (default: the config's data/broker-ID)");
   cmd->add_option("--stats-ms", a->stats_ms, "log counters this often")->default_val(a->stats_ms);
   cmd->add_option("--log-level", a->log_level, "trace|debug|info|warn|error");
   cmd->add_flag("--trusted-directory", a->trusted_directory,

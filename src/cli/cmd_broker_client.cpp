@@ -7,11 +7,11 @@
 #include <algorithm>
 #include <asio.hpp>
 #include <fstream>
+#include <map>
 #include <chrono>
 #include <cstdio>
 
 #include "broker/client_keys.hpp"
-#include "broker/udp_signup.hpp"
 #include "client/signup.hpp"
 #include "broker/udp_client.hpp"
 #include "cli/commands.hpp"
@@ -72,16 +72,15 @@ int run(const Args& a) {
     if (ec) return fail("broker " + std::to_string(b.id) + ": bad host " + b.host);
     eps.emplace_back(addr, b.port);
   }
-  // Freshly signed-up clients: every broker learns them from their certificates first.
+  // Freshly signed-up clients: each one's core hands its certificate to every broker it talks
+  // to, before its first message there (broker::ClientConfig::signup_cert).
+  std::map<uint32_t, Bytes> certs;  // client id -> its sign-up certificate
   for (const auto& file : a.signup_certs) {
     std::ifstream in(file, std::ios::binary);
     const Bytes cert((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     auto c = client::check_signup_certificate(cert, **group);
     if (!c) return fail(file + ": " + c.error().message);
-    for (const auto& ep : eps)
-      if (auto st = broker::hand_signup_certificate(ep, cert, c->id, std::chrono::seconds(5)); !st)
-        return fail(file + ": " + st.error().message);
-    std::fprintf(stderr, "client %u: the brokers learnt its sign-up\n", c->id);
+    certs[c->id] = cert;
   }
   std::vector<std::unique_ptr<broker::UdpClient>> cs;
   std::vector<uint32_t> sent(a.clients, 0);
@@ -100,6 +99,7 @@ int run(const Args& a) {
     cc.brokers = static_cast<uint32_t>(eps.size());
     cc.first_broker = a.broker;
     cc.retransmit_ms = a.retransmit_ms;
+    if (auto it = certs.find(cc.id); it != certs.end()) cc.signup_cert = it->second;
     cs.push_back(std::make_unique<broker::UdpClient>(io, eps, cc, (*secrets)[i].ed25519, (*secrets)[i].bls, group->get()));
     cs.back()->core().on_delivered = [&, i](const broker::DeliveredInfo&) {
       lat_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - since[i]).count());

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "broker/broker.hpp"
+#include "broker/client.hpp"
 #include "broker/signup.hpp"
 #include "world.hpp"
 
@@ -68,6 +69,83 @@ TEST(BrokerSignup, ACertifiedClientIsLearntAcknowledgedAndThenServed) {
   EXPECT_EQ(b.stats().signups, 1u);
   b.on_client(7, submit(3, 3, 1));
   EXPECT_EQ(b.stats().submissions, 1u);
+}
+
+// The client core hands its certificate itself: right before its Submit to a broker that has not
+// acknowledged it (the first one, the next one after a switch), and no more once acknowledged.
+TEST(BrokerSignup, TheClientCoreHandsItsCertificateToEachBrokerUntilAcknowledged) {
+  struct ClientSide final : ClientHost {
+    std::vector<std::pair<uint32_t, Bytes>> out;
+    uint64_t token = 0;
+    void send_broker(uint32_t b, Bytes m) override { out.emplace_back(b, std::move(m)); }
+    uint64_t now_ms() override { return 0; }
+    void set_timer(uint64_t t, uint64_t) override { token = t; }
+    std::vector<uint8_t> kinds() const {
+      std::vector<uint8_t> k;
+      for (const auto& [b, m] : out) k.push_back(m.at(0));
+      return k;
+    }
+  };
+  MemoryDirectory dir;  // empty: the broker knows the client only from its certificate
+  Host host;
+  BrokerConfig bc;
+  bc.batch_size = 1;
+  Broker b(bc, dir, nullptr, host);
+  b.learn_signups(dir, stand_in_check);
+  ClientSide side;
+  ClientConfig cc;
+  cc.id = 3;
+  cc.brokers = 2;
+  cc.attempts_per_broker = 2;
+  cc.signup_cert = cert(3, 3);
+  Client c(cc, ed_key(3), bls_key(3), nullptr, side);
+  const uint8_t submit_kind = uint8_t(ClientKind::submit);
+
+  ASSERT_TRUE(c.submit(to_bytes("hello")).ok());
+  EXPECT_EQ(side.kinds(), (std::vector<uint8_t>{kSignupCertKind, submit_kind}));
+  EXPECT_EQ(side.out[0].first, 0u);
+  for (const auto& [to, m] : side.out) b.on_client(7, m);
+  EXPECT_EQ(b.stats().signups, 1u);
+  EXPECT_EQ(b.stats().submissions, 1u) << "the Submit after the certificate was taken";
+  EXPECT_EQ(b.stats().rejected, 0u);
+  ASSERT_FALSE(host.to_clients.empty());
+  EXPECT_EQ(host.to_clients[0].second.at(0), kSignedUpKind);
+  EXPECT_FALSE(c.introduced_to(0));
+  c.on_message(0, encode_signed_up(4));  // someone else's acknowledgement
+  EXPECT_FALSE(c.introduced_to(0));
+  EXPECT_EQ(c.stats().rejected, 1u);
+  c.on_message(0, host.to_clients[0].second);
+  EXPECT_TRUE(c.introduced_to(0));
+  EXPECT_FALSE(c.introduced_to(1));
+
+  side.out.clear();
+  c.on_timer(side.token);  // a retransmission to the same broker: it knows us now
+  EXPECT_EQ(side.kinds(), (std::vector<uint8_t>{submit_kind}));
+  side.out.clear();
+  c.on_timer(side.token);  // no progress: on to broker 1, which has not heard of us
+  EXPECT_EQ(c.broker(), 1u);
+  EXPECT_EQ(side.kinds(), (std::vector<uint8_t>{kSignupCertKind, submit_kind}));
+  EXPECT_EQ(side.out[0].first, 1u);
+  EXPECT_EQ(c.stats().certificates_sent, 2u);
+}
+
+// A client of the genesis directory has no certificate and sends none.
+TEST(BrokerSignup, AGenesisClientSendsNoCertificate) {
+  struct ClientSide final : ClientHost {
+    std::vector<Bytes> out;
+    void send_broker(uint32_t, Bytes m) override { out.push_back(std::move(m)); }
+    uint64_t now_ms() override { return 0; }
+    void set_timer(uint64_t, uint64_t) override {}
+  } side;
+  ClientConfig cc;
+  cc.id = 1;
+  Client c(cc, ed_key(1), bls_key(1), nullptr, side);
+  ASSERT_TRUE(c.submit(to_bytes("hello")).ok());
+  ASSERT_EQ(side.out.size(), 1u);
+  EXPECT_EQ(side.out[0].at(0), uint8_t(ClientKind::submit));
+  c.on_message(0, encode_signed_up(1));
+  EXPECT_FALSE(c.introduced_to(0));
+  EXPECT_EQ(c.stats().rejected, 1u);
 }
 
 TEST(BrokerSignup, ACertificateThatDoesNotCheckOrContradictsTheDirectoryChangesNothing) {

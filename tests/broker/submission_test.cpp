@@ -174,5 +174,57 @@ TEST(BrokerSubmission, UndeliveredBatchesAreKeptBeyondMaxBatches) {
   EXPECT_EQ(w.ordered.size(), 5u);
 }
 
+// Back-pressure: with max_undelivered batches waiting for replicas that do not answer, a new
+// message is dropped unanswered (counted as shed); a delivery makes room again.
+TEST(BrokerSubmission, IntakeStopsWhileTooManyBatchesWaitAndResumesOnDelivery) {
+  auto o = options(1);
+  o.broker.batch_size = 1;
+  o.broker.max_undelivered = 2;
+  World w(o);
+  std::vector<Sent> log;
+  bool down = true;
+  watch(w, log, [&](const Sent&) { return down; });
+  auto raw_submit = [&](uint64_t seq) {
+    Submit s{0, seq, payload(100 + static_cast<uint32_t>(seq)), {}};
+    s.sig = ed_key(0).sign(submit_statement(s.id, s.seq, s.payload));
+    w.broker(0).on_client(0, encode(s));
+    w.advance(o.broker.reduction_timeout_ms);  // never reduced: distilled with a straggler
+  };
+  ASSERT_TRUE(w.client(0).submit(payload(0)).ok());
+  w.run();
+  raw_submit(1);
+  EXPECT_EQ(w.broker(0).waiting(), 2u);
+  EXPECT_EQ(w.broker(0).stats().shed, 0u);
+  raw_submit(2);  // a third batch would exceed the bound
+  EXPECT_EQ(w.broker(0).stats().shed, 1u);
+  EXPECT_EQ(w.broker(0).stats().batches_proposed, 2u);
+  EXPECT_EQ(w.broker(0).building(), 0u);  // not even queued for the next batch
+  EXPECT_EQ(w.broker(0).stats().rejected, 0u);  // shed, not refused: it was valid
+  down = false;
+  w.advance(o.broker.max_resubmit_ms);
+  EXPECT_EQ(w.broker(0).stats().batches_delivered, 2u);
+  EXPECT_EQ(w.broker(0).waiting(), 0u);
+  raw_submit(3);
+  EXPECT_EQ(w.broker(0).stats().shed, 1u);
+  EXPECT_EQ(w.broker(0).stats().batches_proposed, 3u);
+  w.advance(o.broker.max_resubmit_ms);
+  EXPECT_EQ(w.broker(0).stats().batches_delivered, 3u);
+  EXPECT_EQ(w.ordered.size(), 3u);
+}
+
+// A restarted broker resumes numbering where it is told to (cmd_broker keeps the mark on disk),
+// so its new batches never share a number with one certified before the restart.
+TEST(BrokerSubmission, FirstNumberNamesTheFirstBatch) {
+  auto o = options(2);
+  o.broker.first_number = 1000;
+  World w(o);
+  for (uint32_t i = 0; i < 2; ++i) ASSERT_TRUE(w.client(i).submit(payload(i)).ok());
+  w.run();
+  ASSERT_EQ(w.ordered.size(), 1u);
+  EXPECT_EQ(w.ordered[0].number, 1000u);
+  EXPECT_EQ(w.broker(0).next_number(), 1001u);
+  EXPECT_EQ(w.broker(0).stats().batches_delivered, 1u);
+}
+
 }  // namespace
 }  // namespace rampart::broker::testing

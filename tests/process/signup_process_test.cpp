@@ -2,7 +2,7 @@
 // four clients, `rampart client signup` signs a new client up (dense id 4, verified CART reply),
 // a second key gets id 5; a running broker learns the new client from its certificate (handed
 // over by `rampart broker-client --signup-certs`), and the client's messages through the broker
-// are delivered with verified certificates. Signing up again gives the same id, also after a
+// are delivered with verified certificates; restarted, the broker still knows the client. Signing up again gives the same id, also after a
 // whole-cluster restart (the directory is persisted), and a new key then gets the next id.
 #include <signal.h>
 #include <sys/stat.h>
@@ -58,6 +58,26 @@ TEST(SignupProcess, ClientSignsUpAndItsMessagesGoThroughARunningBroker) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp_file(log);
+
+  // A restarted broker still knows alice (it kept her certificate in its data folder) and
+  // numbers its batches above every number it reserved before: no certificate handed this time.
+  const auto log2 = cluster.dir() / "broker-0-restarted.log";
+  pid = spawn_logged({rampart_bin(), "broker", "--config", cluster.config_file().string(), "--id", "0", "--close-ms",
+                      "200", "--reduction-ms", "1000", "--stats-ms", "500"},
+                     log2);
+  ASSERT_TRUE(wait_for([&] { return slurp_file(log2).find("event=listening") != std::string::npos; }, std::chrono::seconds(30)))
+      << slurp_file(log2);
+  EXPECT_NE(slurp_file(log2).find("signups_loaded=1 "), std::string::npos) << slurp_file(log2);
+  EXPECT_NE(slurp_file(log2).find("first_number=1025 "), std::string::npos) << slurp_file(log2);
+  auto [rcode, rout] = run_cli({"broker-client", "--config", cluster.config_file().string(), "--broker", "0", "--clients",
+                                "1", "--messages", "2", "--keys", key + ".clients", "--retransmit-ms", "500",
+                                "--timeout-s", "60"},
+                               std::chrono::seconds(90));
+  EXPECT_EQ(rcode, 0) << rout << "\n--- broker log ---\n" << slurp_file(log2);
+  EXPECT_NE(rout.find("delivered 2/2"), std::string::npos) << rout;
+  ::kill(pid, SIGTERM);
+  ::waitpid(pid, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp_file(log2);
 
   // Alice's broker-path entries used seqs above her sign-up's: signing up again still works (a
   // sign-up uses no seq) and gives the same id.
