@@ -22,7 +22,8 @@
 // Storage failures. A write, sync or flush that RocksDB refuses (disk full, I/O error) puts the
 // store into a failed state for good: every later write is refused without touching RocksDB
 // again (its writers must not be reused after an error), and the on_failure callback runs once,
-// on the thread whose write failed. Nothing acknowledged is lost: only synced writes count, and
+// on the thread whose write failed. A replica instead fails stop at the error itself
+// (OpenOptions::fail_stop, ledger/fail_stop.hpp). Nothing acknowledged is lost: only synced writes count, and
 // a new process reopens the folder (RocksDB replays its log) once the disk has room again.
 // RocksDB's own diagnostic log goes to the process log (warnings and errors), not to a LOG file
 // in the data folder, whose failed writes on a full disk used to abort the process.
@@ -67,6 +68,8 @@ struct SetAsideBatch {
   Bytes batch;
 };
 
+struct StorageFailure;
+
 struct OpenOptions {
   // Create a new ledger (genesis block from the config) when `path` does not exist or is an
   // empty directory. A non-empty folder is never treated as new.
@@ -80,6 +83,10 @@ struct OpenOptions {
   // Also recompute every stored batch's digest on open (reads all batches; the default checks
   // the header chain of every block and the batches of the blocks above the checkpoint).
   bool check_all_batches = false;
+  // Fail-stop (ledger/fail_stop.hpp): called on whatever thread a write, sync or flush of a
+  // file fails, before RocksDB goes on; it must end the process. Replicas set it; without it a
+  // failure is reported through on_failure() and the store refuses later writes.
+  std::function<void(const StorageFailure&)> fail_stop;
 };
 
 struct OpenReport {

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "ledger/fail_stop.hpp"
 #include "ledger/rocksdb_logger.hpp"
 #include "ledger/store_layout.hpp"
 
@@ -65,6 +66,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, ByteView clu
   // A background error (a failed flush or compaction) stops writes; we do not let RocksDB
   // resume on its own behind our back: the store fails and the process restarts cleanly.
   options.max_bgerror_resume_count = 0;
+  if (opt.fail_stop && !opt.read_only) options.listeners.push_back(make_fail_stop_listener(opt.fail_stop));
   std::vector<rocksdb::ColumnFamilyDescriptor> descs;
   for (const char* name : kCfNames) descs.emplace_back(name, rocksdb::ColumnFamilyOptions(options));
 

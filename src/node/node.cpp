@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <asio.hpp>
+#include <cstdlib>
 #include <ctime>
 #include <map>
 #include <unordered_map>
@@ -165,7 +166,16 @@ Status NodeImpl::open_ledger() {
   std::error_code ec;
   std::filesystem::create_directories(data.parent_path(), ec);
   // Operational fields (hosts, ports, paths) are left out of the genesis configuration.
-  auto st = ledger::Store::open(data.string(), ledger::genesis_config(cfg));
+  ledger::OpenOptions oo;
+  // Fail-stop on a write error (ledger/fail_stop.hpp): as a crash would, at the error itself, so
+  // the WAL syncer cannot touch a failed RocksDB writer. Exit status 4, as below.
+  oo.fail_stop = [](const ledger::StorageFailure& f) {
+    spdlog::critical("event=storage_failed reason={} error=\"{}\"", f.disk_full ? "disk_full" : "io_error", f.message);
+    spdlog::critical("event=stopped exit=4 (storage failed: restart once the disk has room or is fixed)");
+    spdlog::default_logger()->flush();
+    std::_Exit(4);
+  };
+  auto st = ledger::Store::open(data.string(), ledger::genesis_config(cfg), oo);
   if (!st) return err("data folder " + data.string() + " cannot be used: " + st.error().message);
   store = std::move(*st);
   store->on_failure([this](const ledger::StorageFailure& f) {  // any thread; run() exits with 4
