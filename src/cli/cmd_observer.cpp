@@ -12,6 +12,7 @@
 
 #include "cli/commands.hpp"
 #include "app/registry.hpp"
+#include "broker/directory_file.hpp"
 #include "client/group_key.hpp"
 #include "common/config.hpp"
 #include "gossip/observed_state.hpp"
@@ -60,6 +61,7 @@ static Command reg("observer", [](CLI::App& app) {
       io.stop();
     };
     // Reads: the state after the observer's last block, executed here (observed_state.hpp).
+    std::unique_ptr<broker::MemoryDirectory> directory;  // declared before state: it outlives it
     std::unique_ptr<gossip::ObservedState> state;
     std::unique_ptr<gossip::ReadServer> reads;
     std::optional<gossip::Address> serve_at;
@@ -72,6 +74,14 @@ static Command reg("observer", [](CLI::App& app) {
       // The replica process's front (replica/principal_app.hpp): the same execution, the same digests.
       state = std::make_unique<gossip::ObservedState>(
           std::move(*sm), [](app::StateMachine& app) { return std::make_unique<replica::PrincipalApp>(app); });
+      // With brokers, blocks name clients by id: the genesis directory, as the replicas load it
+      // (every proof of possession checked).
+      if (!cfg->clients.empty()) {
+        auto d = broker::load_directory(cfg->resolve(cfg->clients), true);
+        if (!d) return fail("client directory " + cfg->clients + ": " + d.error().message, 2);
+        directory = std::move(*d);
+        state->set_directory(directory.get());
+      }
       serve_at = *sa;
       o.on_stored = [&](const ledger::Block& b, ByteView batch) {
         if (state->diverged()) return;

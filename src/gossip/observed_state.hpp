@@ -34,6 +34,11 @@ class ObservedState {
   // What the executor runs, given the app: the app itself when empty.
   using Front = std::function<std::unique_ptr<app::StateMachine>(app::StateMachine& app)>;
   explicit ObservedState(std::unique_ptr<app::StateMachine> app, const Front& front = {});
+  // The cluster's genesis client directory (cluster.toml `clients`; it must outlive this), before
+  // anything executes: blocks of a cluster with brokers carry distilled batches, whose entries
+  // name clients by id, and execution skips ids it does not know, so without the directory the
+  // state would diverge at the first brokered block. Sign-ups after genesis come with the blocks.
+  void set_directory(const broker::Directory* genesis) { exec_.set_directory(genesis); }
 
   // Executes the stored blocks last() + 1 .. store.last_block() (an observer that restarted), or
   // up to `upto` (a replica's final height: never its speculative blocks above it).

@@ -8,13 +8,15 @@
 namespace rampart::node {
 
 Result<std::unique_ptr<ReadEndpoint>> ReadEndpoint::open(asio::io_context& io, const ClusterConfig& cfg,
-                                                          const ledger::Store& store, const gossip::Address& at) {
+                                                          const ledger::Store& store, const gossip::Address& at,
+                                                          const broker::Directory* genesis) {
   if (cfg.app != "wallet") return err("--serve-reads: the cluster runs app '" + cfg.app + "'; only the wallet's reads are served");
   auto sm = app::make_app(cfg);
   if (!sm) return sm.error();
   // The replica's own front (replica/principal_app.hpp): the same execution, the same digests.
   auto state = std::make_unique<gossip::ObservedState>(
       std::move(*sm), [](app::StateMachine& app) { return std::make_unique<replica::PrincipalApp>(app); });
+  state->set_directory(genesis);  // the replica's own: brokered blocks execute as they do there
   std::unique_ptr<ReadEndpoint> e(new ReadEndpoint(store, std::move(state), at));
   e->became_final(0, store.last_final());
   e->server_ = std::make_unique<gossip::ReadServer>(io, *e->state_);

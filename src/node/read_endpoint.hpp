@@ -27,9 +27,10 @@ namespace rampart::node {
 class ReadEndpoint {
  public:
   // Restores the stored checkpoint, replays the final blocks above it, then listens; the bound
-  // address (port 0: ephemeral).
+  // address (port 0: ephemeral). `genesis`: the replica's genesis client directory, or null
+  // (ObservedState::set_directory).
   static Result<std::unique_ptr<ReadEndpoint>> open(asio::io_context& io, const ClusterConfig& cfg, const ledger::Store& store,
-                                                    const gossip::Address& at);
+                                                    const gossip::Address& at, const broker::Directory* genesis = nullptr);
   // Blocks (after, upto] became final: execute them and answer the reads waiting for them.
   void became_final(uint64_t after, uint64_t upto);
   uint64_t height() const { return state_->last(); }

@@ -10,11 +10,14 @@
 #include <future>
 #include <thread>
 
+#include "broker/directory.hpp"
+#include "broker/replica_wire.hpp"
 #include "client/wallet_reader.hpp"
 #include "gossip/observed_state.hpp"
 #include "gossip/read_server.hpp"
 #include "ledger/fixture.hpp"
 #include "net/frame.hpp"
+#include "replica/distilled.hpp"
 #include "wallet_chain.hpp"
 
 using namespace rampart;
@@ -112,6 +115,40 @@ TEST(ObserverReads, ReplaysTheLedgerAndProvesBalancesAndPages) {
   // Nothing executed yet: genesis has no proof to answer with.
   ObservedState empty(c.fresh_app(), WalletChain::key_prefixed);
   EXPECT_EQ(empty.answer(client::balance_read(u0)).status, client::ReadStatus::behind);
+}
+
+// A cluster with brokers: a block carries a distilled batch whose entry names a client of the
+// genesis directory by id. A read copy given that directory (cmd_observer and the replica's read
+// endpoint load cluster.toml's) executes it as the replicas did; one without it skips the entry,
+// and its state no longer matches the block.
+TEST(ObserverReads, BrokeredBlocksExecuteWithTheGenesisDirectory) {
+  WalletChain c;
+  broker::MemoryDirectory dir;
+  const auto bls = *crypto::bls::SecretKey::from_seed(Bytes(32, 0xb1));
+  dir.add_trusted(0, {c.users[0].public_key(), crypto::bls::public_key(bls)});
+  c.exec.set_directory(&dir);
+  c.pay(c.admin, c.users[0], 100, 0);
+  broker::DistilledBatch b;
+  b.number = 1;
+  b.raise = 7;
+  b.has_aggregate = true;  // execution trusts the ordered batch: its checks happened before ordering
+  b.entries.push(0, w::test::transfer(c.users[0], c.users[1].public_key(), 30, 0));
+  c.run_slot(replica::distilled_part(broker::encode(b)));
+  ASSERT_EQ(c.wallet.account(c.users[1].public_key()).balance, 30u) << "the chain itself executed the entry";
+
+  ObservedState without(c.fresh_app(), WalletChain::key_prefixed);
+  ASSERT_TRUE(without.apply(c.blocks[1], c.batches[1]).ok());
+  EXPECT_FALSE(without.apply(c.blocks[2], c.batches[2]).ok());
+  EXPECT_TRUE(without.diverged());
+
+  ObservedState with(c.fresh_app(), WalletChain::key_prefixed);
+  with.set_directory(&dir);
+  ASSERT_TRUE(with.apply(c.blocks[1], c.batches[1]).ok());
+  ASSERT_TRUE(with.apply(c.blocks[2], c.batches[2]).ok());
+  auto req = client::balance_read(c.users[1].public_key(), 2);
+  auto r = over_wire(req, with.answer(req), c.ring.threshold_verifier());
+  ASSERT_TRUE(r) << r.error().message;
+  EXPECT_EQ(r->entries[0].balance, 30u);
 }
 
 TEST(ObserverReads, TheClientRefusesALyingObserver) {

@@ -68,7 +68,12 @@ struct WalletChain {
       payload.insert(payload.end(), ops[i].second.begin(), ops[i].second.end());
       b.requests.push_back({100 + i, k, std::move(payload), {}});
     }
-    Bytes bytes = replica::encode_batch(b);
+    return run_slot(replica::encode_batch(b));
+  }
+
+  // A block of any slot bytes (a bundle, a distilled batch), executed as a replica does.
+  const ledger::Block& run_slot(Bytes bytes) {
+    const uint64_t k = blocks.size();
     auto out = exec.execute(k, bytes);
     exec.make_final(k);
     ledger::Block blk;
