@@ -40,15 +40,27 @@ Result<DeliveryShareMsg> decode_delivery_share(ByteView body) {
   return m;
 }
 
-void Deliveries::expect(uint32_t broker, uint64_t number, SinkId to) {
-  auto [it, fresh] = sinks_.try_emplace({broker, number});
-  it->second.sink = to;  // a resubmission answers on the connection it came on
-  if (!fresh) return;
-  sink_order_.push_back({broker, number});
-  while (sink_order_.size() > kMaxSinks) {
-    sinks_.erase(sink_order_.front());
-    sink_order_.pop_front();
+Deliveries::Entry& Deliveries::entry(const Batch& b) {
+  auto [it, fresh] = book_.try_emplace(b);
+  if (fresh) {
+    book_order_.push_back(b);
+    while (book_order_.size() > kMaxSinks) {
+      book_.erase(book_order_.front());  // the oldest: never b, which is at the back
+      book_order_.pop_front();
+    }
   }
+  return it->second;
+}
+
+void Deliveries::expect(uint32_t broker, uint64_t number, SinkId to) {
+  const Batch b{broker, number};
+  Entry& e = entry(b);
+  e.sink = to;  // a resubmission answers on the connection it came on
+  if (!e.delivered.empty()) {
+    host_.send_to_client(to, e.delivered);  // combined before: the broker missed it
+    return;
+  }
+  try_combine(b, e);  // the shares may all be here already (the batch was final before it came)
 }
 
 void Deliveries::executed(uint64_t k, const Hash32& d, std::vector<DistilledRef> refs) {
@@ -56,6 +68,7 @@ void Deliveries::executed(uint64_t k, const Hash32& d, std::vector<DistilledRef>
     executed_.erase(k);
     return;
   }
+  for (const auto& ref : refs) entry({ref.broker, ref.number});  // keep the peers' shares from now on
   executed_[k] = {d, std::move(refs)};
 }
 
@@ -83,27 +96,42 @@ void Deliveries::on_share(uint32_t from, const DeliveryShareMsg& m) {
 // Shares are not checked one by one: combine() checks the group signature and, only if it
 // fails, finds and drops the bad shares (crypto/interfaces.hpp).
 void Deliveries::add(uint32_t from, const DeliveryShareMsg& m) {
-  auto it = sinks_.find({m.broker, m.number});
-  if (it == sinks_.end()) return;  // not ours to answer (or answered already)
+  const Batch b{m.broker, m.number};
+  auto it = book_.find(b);
+  if (it == book_.end()) return;  // neither executed here nor handed to us
+  Entry& e = it->second;
+  if (!e.delivered.empty()) return;
   const Key key{m.height, m.amended_root};
-  it->second.shares[from] = {key, m.share};
-  std::vector<crypto::Share> same;
-  for (const auto& [signer, ks] : it->second.shares)
-    if (ks.first == key) same.push_back({signer, ks.second});
-  if (same.size() < p_.nf) return;
-  const Bytes msg = broker::delivery_statement(m.broker, m.number, m.height, m.amended_root);
-  std::vector<crypto::NodeId> bad;
-  auto sig = verifier_.combine(msg, same, &bad);
-  if (!sig) {
-    reg_[kDeliveryCombineFailed]++;
-    for (auto b : bad) it->second.shares.erase(b);
+  auto have = e.shares.find(from);
+  if (have != e.shares.end() && std::get<0>(have->second.first) >= m.height) return;  // keep the highest
+  e.shares[from] = {key, m.share};
+  try_combine(b, e);
+}
+
+// At the replica holding the broker's connection: the highest height with nf shares.
+void Deliveries::try_combine(const Batch& b, Entry& e) {
+  if (!e.sink || !e.delivered.empty()) return;
+  std::map<Key, std::vector<crypto::Share>> by_key;
+  for (const auto& [signer, ks] : e.shares) by_key[ks.first].push_back({signer, ks.second});
+  for (auto k = by_key.rbegin(); k != by_key.rend(); ++k) {
+    if (k->second.size() < p_.nf) continue;
+    const auto& [height, root] = k->first;
+    const Bytes msg = broker::delivery_statement(b.first, b.second, height, root);
+    std::vector<crypto::NodeId> bad;
+    auto sig = verifier_.combine(msg, k->second, &bad);
+    if (!sig) {
+      reg_[kDeliveryCombineFailed]++;
+      for (auto signer : bad) e.shares.erase(signer);
+      return;
+    }
+    broker::Delivered d;
+    d.cert = {b.first, b.second, height, root, std::move(*sig)};
+    e.delivered = broker::encode(d);
+    e.shares.clear();
+    host_.send_to_client(*e.sink, e.delivered);
+    reg_[kDeliveriesCertified]++;
     return;
   }
-  broker::Delivered d;
-  d.cert = {m.broker, m.number, m.height, m.amended_root, std::move(*sig)};
-  host_.send_to_client(it->second.sink, broker::encode(d));
-  reg_[kDeliveriesCertified]++;
-  sinks_.erase(it);  // its FIFO slot goes when it comes round
 }
 
 }  // namespace rampart::replica

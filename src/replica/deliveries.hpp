@@ -7,8 +7,17 @@
 // nf shares mean nf replicas hold the block final (proven and synced), so nothing a broker
 // hands its clients as delivered can be lost.
 //
-// Bounded: at most kMaxSinks batches wait for their certificate (FIFO), and for each only one
-// share per signer is kept, so a Byzantine peer cannot grow the book.
+// Shares are sent once, so every replica keeps the shares of the batches it executed, whether
+// or not it holds their broker's connection yet: a broker whose first replica never answered
+// resubmits the batch elsewhere, often after the batch is final everywhere, and is not ordered
+// again; the replica it reaches then combines what it kept. A combined certificate is kept too
+// and sent again on each resubmission (the first Delivered may be lost). A batch ordered more
+// than once (resubmitted during a view change) is final at several heights: each signer's share
+// for the highest one is kept, so the correct replicas' shares meet on one height (keeping each
+// signer's latest arrival left three shares on three heights: sim poe f=1 seed 3718571820).
+//
+// Bounded: at most kMaxSinks batches are kept (FIFO), and for each only one share per signer,
+// so a Byzantine peer cannot grow the book.
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -69,25 +78,28 @@ class Deliveries {
   void final_upto(uint64_t k, const std::function<std::optional<Hash32>(uint64_t)>& final_digest);
   void on_share(uint32_t from, const DeliveryShareMsg& m);
 
-  size_t waiting() const { return sinks_.size(); }
+  size_t kept() const { return book_.size(); }
   static constexpr size_t kMaxSinks = 4096;
 
  private:
   using Batch = std::pair<uint32_t, uint64_t>;                 // (broker, number)
   using Key = std::tuple<uint64_t, Hash32>;                    // (height, amended root)
-  struct Waiting {
-    SinkId sink = 0;
-    std::map<uint32_t, std::pair<Key, Bytes>> shares;  // the latest share of each signer
+  struct Entry {
+    std::optional<SinkId> sink;                        // the broker's connection, once it handed us the batch
+    std::map<uint32_t, std::pair<Key, Bytes>> shares;  // each signer's share for its highest height
+    Bytes delivered;                                   // encode(Delivered), once combined
   };
+  Entry& entry(const Batch& b);
   void add(uint32_t from, const DeliveryShareMsg& m);
+  void try_combine(const Batch& b, Entry& e);
 
   Params p_;
   const crypto::ThresholdSigner& signer_;
   const crypto::ThresholdVerifier& verifier_;
   DeliveriesHost& host_;
   metrics::Registry& reg_;
-  std::map<Batch, Waiting> sinks_;
-  std::deque<Batch> sink_order_;
+  std::map<Batch, Entry> book_;
+  std::deque<Batch> book_order_;
   std::map<uint64_t, std::pair<Hash32, std::vector<DistilledRef>>> executed_;  // not yet final here
 };
 

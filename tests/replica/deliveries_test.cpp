@@ -64,7 +64,7 @@ TEST_F(DeliveriesTest, NfSharesOfFinalBlocksBecomeOneCertificateOnTheBrokersConn
   EXPECT_EQ(c.height, 12u);
   EXPECT_EQ(c.amended_root, ref.amended_root);
   EXPECT_TRUE(keys.threshold_verifier().verify_group(broker::delivery_statement(2, 9, 12, ref.amended_root), c.group_sig));
-  // Others hold no connection for it: they drop shares unverified and send nothing.
+  // Others hold no connection for it: they keep the shares unverified and send nothing.
   books[1]->on_share(0, share_of(0));
   EXPECT_TRUE(hosts[1].frames.empty());
 }
@@ -92,6 +92,59 @@ TEST_F(DeliveriesTest, ABadShareIsDroppedAndTheNextGoodOneCompletesTheCertificat
   EXPECT_TRUE(hosts[0].frames.empty());
   books[0]->on_share(3, share_of(3));
   ASSERT_EQ(hosts[0].frames.size(), 1u);
+}
+
+// The broker's first replica never answered; it resubmits to replica 1 once the batch is final
+// everywhere (and is not ordered again): replica 1 combines the shares it kept meanwhile. A
+// later resubmission, on another connection, gets the same certificate again.
+TEST_F(DeliveriesTest, AReplicaHandedTheBatchAfterItWasFinalCombinesTheSharesItKept) {
+  for (uint32_t i = 0; i < 4; ++i) {
+    books[i]->executed(12, slot, {ref});
+    books[i]->final_upto(12, [&](uint64_t k) { return digest_is(slot, k); });
+  }
+  books[1]->on_share(0, share_of(0));
+  books[1]->on_share(2, share_of(2));
+  EXPECT_TRUE(hosts[1].frames.empty());
+  books[1]->expect(2, 9, 77);
+  ASSERT_EQ(hosts[1].frames.size(), 1u);
+  EXPECT_EQ(hosts[1].frames[0].first, 77u);
+  auto m = broker::decode_replica_message(hosts[1].frames[0].second);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(std::get<broker::Delivered>(*m).cert.height, 12u);
+  books[1]->expect(2, 9, 78);
+  ASSERT_EQ(hosts[1].frames.size(), 2u);
+  EXPECT_EQ(hosts[1].frames[1].first, 78u);
+  EXPECT_EQ(hosts[1].frames[1].second, hosts[1].frames[0].second);
+  // A replica that neither executed the batch nor was handed it keeps nothing.
+  Host other;
+  metrics::Registry r;
+  Deliveries stranger(Deliveries::Params{3, 3}, *signers[3], keys.threshold_verifier(), other, r);
+  stranger.on_share(0, share_of(0));
+  EXPECT_EQ(stranger.kept(), 0u);
+}
+
+// A batch ordered twice (resubmitted during a view change) is final at two heights; each signer
+// shares both, and they arrive in any order. Each signer's share for the higher height is kept,
+// so the shares meet there (the latest arrivals alone would sit on different heights).
+TEST_F(DeliveriesTest, SharesOfABatchFinalAtSeveralHeightsMeetOnTheHighest) {
+  books[0]->expect(2, 9, 55);
+  std::vector<std::vector<DeliveryShareMsg>> sent(4);
+  for (uint32_t i = 0; i < 4; ++i) {
+    books[i]->executed(12, slot, {ref});
+    books[i]->executed(20, Hash32{3}, {ref});
+    books[i]->final_upto(20, [&](uint64_t k) { return k == 12 ? std::optional<Hash32>(slot) : std::optional<Hash32>(Hash32{3}); });
+    for (const auto& w : hosts[i].out) sent[i].push_back(*decode_delivery_share(ByteView(w).subspan(1)));
+    ASSERT_EQ(sent[i].size(), 2u);
+  }
+  books[0]->on_share(1, sent[1][1]);  // replica 1: height 20, then 12
+  books[0]->on_share(1, sent[1][0]);
+  books[0]->on_share(2, sent[2][0]);  // replica 2: 12 first; with our own 20 and 12, no height has three
+  EXPECT_TRUE(hosts[0].frames.empty());
+  books[0]->on_share(2, sent[2][1]);
+  ASSERT_EQ(hosts[0].frames.size(), 1u);
+  auto m = broker::decode_replica_message(hosts[0].frames[0].second);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(std::get<broker::Delivered>(*m).cert.height, 20u);
 }
 
 TEST(DeliveryShareCodec, RoundTripsExactlyAndRefusesTrailingBytes) {
