@@ -10,8 +10,11 @@
 #include <map>
 #include <chrono>
 #include <cstdio>
+#include <deque>
+#include <functional>
 
 #include "broker/client_keys.hpp"
+#include "broker/token_bucket.hpp"
 #include "client/signup.hpp"
 #include "broker/udp_client.hpp"
 #include "cli/commands.hpp"
@@ -28,6 +31,7 @@ struct Args {
   std::vector<std::string> signup_certs;
   uint32_t broker = 0, clients = 1, messages = 1, payload_bytes = 8;
   uint64_t timeout_s = 60, retransmit_ms = 1000;
+  double rate = 0, burst = 64;  // new messages per second over all clients (0: unpaced), saved up at most
 };
 
 int fail(const std::string& why) {
@@ -88,10 +92,44 @@ int run(const Args& a) {
   std::vector<double> lat_ms;
   uint64_t delivered = 0;
   const uint64_t want = uint64_t(a.clients) * a.messages;
-  auto submit = [&](uint32_t i) {
+  auto send_now = [&](uint32_t i) {
     since[i] = Clock::now();
     auto st = cs[i]->core().submit(payload((*secrets)[i].id, sent[i]++, a.payload_bytes));
     if (!st) std::fprintf(stderr, "client %u: %s\n", i, st.error().message.c_str());
+  };
+  // Client-side pacing (--rate, --burst): a new message leaves only with a token; the clients
+  // waiting for one queue in order and one timer releases them as tokens come. Retransmissions
+  // are not paced (the core's back-off spaces them).
+  broker::TokenBucket bucket(a.rate, a.burst);
+  std::deque<uint32_t> paced;
+  asio::steady_timer pace(io);
+  bool pace_armed = false;
+  uint64_t waited = 0;
+  const auto us_now = [t = Clock::now()] {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - t).count());
+  };
+  std::function<void()> release = [&] {
+    while (!paced.empty() && bucket.take(us_now(), 1) == 1) {
+      const uint32_t i = paced.front();
+      paced.pop_front();
+      send_now(i);
+    }
+    if (paced.empty() || pace_armed) return;
+    pace_armed = true;
+    pace.expires_after(std::chrono::microseconds(bucket.wait_us(us_now(), 1)));
+    pace.async_wait([&](const asio::error_code& ec) {
+      pace_armed = false;
+      if (!ec) release();
+    });
+  };
+  auto submit = [&](uint32_t i) {
+    if (a.rate <= 0) return send_now(i);
+    if (!paced.empty() || bucket.take(us_now(), 1) == 0) {
+      ++waited;
+      paced.push_back(i);
+      return release();
+    }
+    send_now(i);
   };
   for (uint32_t i = 0; i < a.clients; ++i) {
     broker::ClientConfig cc;
@@ -122,10 +160,11 @@ int run(const Args& a) {
     switches += s.broker_switches;
     if (!s.last_rejection.empty()) why = s.last_rejection;
   }
-  std::printf("delivered %llu/%llu in %.2f s  latency p50 %.1f ms  p99 %.1f ms  retransmits %llu  broker_switches %llu  rejected %llu%s%s\n",
+  std::printf("delivered %llu/%llu in %.2f s  latency p50 %.1f ms  p99 %.1f ms  retransmits %llu  broker_switches %llu  rejected %llu  paced %llu%s%s\n",
               static_cast<unsigned long long>(delivered), static_cast<unsigned long long>(want), secs, percentile(lat_ms, 0.5),
               percentile(lat_ms, 0.99), static_cast<unsigned long long>(retransmits), static_cast<unsigned long long>(switches),
-              static_cast<unsigned long long>(rejected), why.empty() ? "" : "  last rejection: ", why.c_str());
+              static_cast<unsigned long long>(rejected), static_cast<unsigned long long>(waited),
+              why.empty() ? "" : "  last rejection: ", why.c_str());
   std::fflush(stdout);
   return delivered == want ? 0 : 1;
 }
@@ -144,9 +183,13 @@ static Command reg("broker-client", [](CLI::App& app) {
       ->default_val(a->payload_bytes)->check(CLI::Range(8u, 512u));
   cmd->add_option("--keys", a->keys, "the clients' key file (default DIR/keys/broker-clients.key)");
   cmd->add_option("--signup-certs", a->signup_certs,
-                  "sign-up certificates (`rampart client signup` writes KEY.cert) handed to every broker before the run");
+                  "sign-up certificates (`rampart client signup` writes KEY.cert): each client hands its own to a broker before its first message there");
   cmd->add_option("--retransmit-ms", a->retransmit_ms, "a client's first retransmission")->default_val(a->retransmit_ms);
   cmd->add_option("--timeout-s", a->timeout_s, "give up after this long (exit 1)")->default_val(a->timeout_s);
+  cmd->add_option("--rate", a->rate, "new messages per second over all clients, a token bucket (0: unpaced)")
+      ->default_val(a->rate)->check(CLI::Range(0.0, 1e7));
+  cmd->add_option("--burst", a->burst, "messages the bucket saves up while idle (with --rate)")
+      ->default_val(a->burst)->check(CLI::Range(1.0, 1e7));
   cmd->callback([a] { exit_code = run(*a); });
 });
 

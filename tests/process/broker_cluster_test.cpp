@@ -61,6 +61,20 @@ TEST(BrokerCluster, ClientsGetVerifiedDeliveriesThroughABroker) {
   // The broker saw its batches delivered (a stats line: at least three, none left waiting).
   EXPECT_TRUE(wait_for([&] { return broker_delivered(slurp_file(log), 3); }, std::chrono::seconds(5))) << slurp_file(log);
 
+  // Paced on the client side: a token bucket of 20 messages a second with a burst of 2. The 12
+  // messages cannot all leave within (12 - 2) / 20 s = 0.5 s of the start, however fast the
+  // cluster answers (a lower bound the limiter guarantees, not a timing guess).
+  auto [pcode, pout] = run_cli({"broker-client", "--config", cluster.config_file().string(), "--broker", "0", "--clients",
+                                "6", "--messages", "2", "--rate", "20", "--burst", "2", "--retransmit-ms", "500",
+                                "--timeout-s", "90"},
+                               std::chrono::seconds(120));
+  EXPECT_EQ(pcode, 0) << pout << "\n--- broker log ---\n" << slurp_file(log);
+  EXPECT_NE(pout.find("delivered 12/12 in "), std::string::npos) << pout;
+  std::smatch took;
+  ASSERT_TRUE(std::regex_search(pout, took, std::regex("in ([0-9.]+) s .* paced ([0-9]+)"))) << pout;
+  EXPECT_GE(std::stod(took[1].str()), 0.5) << pout;
+  EXPECT_GE(std::stoull(took[2].str()), 4u) << "the first six found only two tokens: " << pout;
+
   ::kill(pid, SIGTERM);
   int status = 0;
   ::waitpid(pid, &status, 0);
