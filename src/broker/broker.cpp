@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "broker/replica_wire.hpp"
+#include "common/codec.hpp"
+#include "crypto/blake3.hpp"
 
 namespace rampart::broker {
 namespace {
@@ -63,7 +65,29 @@ void Broker::on_signup(ClientAddr from, ByteView msg) {
   host_.send_client(from, encode_signed_up(c->id));
 }
 
+Cookie Broker::cookie_for(ClientAddr a, uint64_t epoch) const {
+  Writer w;
+  w.raw(as_bytes("rampart broker cookie v1"));
+  w.u64(epoch);
+  w.u64(a);
+  const Hash32 h = crypto::blake3::keyed_hash(*cfg_.cookie_key, w.take());
+  Cookie c;
+  std::copy_n(h.begin(), c.size(), c.begin());
+  return c;
+}
+
+// A cookie of this epoch or the last passes; anything else is answered with this epoch's.
+bool Broker::cookie_ok(ClientAddr a, const std::optional<Cookie>& c) {
+  if (!cfg_.cookie_key) return true;
+  const uint64_t epoch = host_.now_ms() / std::max<uint64_t>(cfg_.cookie_epoch_ms, 1);
+  if (c && (*c == cookie_for(a, epoch) || (epoch > 0 && *c == cookie_for(a, epoch - 1)))) return true;
+  ++stats_.cookies_sent;
+  host_.send_client(a, encode(CookieReply{cookie_for(a, epoch)}));
+  return false;
+}
+
 void Broker::on_submit(ClientAddr from, const Submit& m) {
+  if (!cookie_ok(from, m.cookie)) return;  // first: a spoofed source costs a hash, nothing more
   const ClientKeys* keys = dir_.find(m.id);
   if (!keys || !crypto::ed25519::verify(keys->ed25519, submit_statement(m.id, m.seq, m.payload), m.sig)) {
     ++stats_.rejected;

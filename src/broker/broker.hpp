@@ -47,6 +47,13 @@ struct BrokerConfig {
   // amount of batches instead of growing without limit. 0: no bound.
   size_t max_undelivered = 8;
   uint64_t first_number = 1;              // the first batch's number (a restarted broker resumes)
+  // Return-routability (docs/brokers.md, "Cookies"): with a key, a Submit is taken only with the
+  // cookie this broker gave its source address (keyed BLAKE3 of the address and the minute,
+  // this one or the last); any other gets a 17-byte Cookie answer and nothing else. So a
+  // spoofed source gets neither an Inclusion (~15x a Submit) nor an Ed25519 check's worth of CPU.
+  // Empty: no cookies (tests, benchmarks whose senders do not take part).
+  std::optional<Hash32> cookie_key;
+  uint64_t cookie_epoch_ms = 60000;
 };
 
 struct BrokerStats {
@@ -63,6 +70,7 @@ struct BrokerStats {
   uint64_t signups = 0;              // clients learnt from sign-up certificates
   uint64_t signups_refused = 0;      // certificates that did not check (or contradict the directory)
   uint64_t shed = 0;                 // valid new messages dropped: max_undelivered batches were waiting
+  uint64_t cookies_sent = 0;         // Submits answered with a Cookie (none, stale or wrong)
 };
 
 class Broker {
@@ -103,6 +111,8 @@ class Broker {
     std::array<uint8_t, 64> sig;
   };
   void on_submit(ClientAddr from, const Submit& m);
+  Cookie cookie_for(ClientAddr a, uint64_t epoch) const;
+  bool cookie_ok(ClientAddr a, const std::optional<Cookie>& c);
   void on_signup(ClientAddr from, ByteView msg);
   bool resend(ClientAddr from, const Submit& m);
   void on_reduction(ClientAddr from, const Reduction& m);

@@ -20,7 +20,7 @@ Client::Client(ClientConfig cfg, crypto::ed25519::KeyPair ed, crypto::bls::Secre
                const crypto::ThresholdVerifier* group, ClientHost& host)
     : cfg_(cfg), ed_(std::move(ed)), bls_(std::move(bls)), group_(group), host_(host),
       broker_(cfg.brokers ? cfg.first_broker % cfg.brokers : 0),
-      next_seq_(cfg.first_seq), introduced_(cfg_.brokers, false) {}
+      next_seq_(cfg.first_seq), introduced_(cfg_.brokers, false), cookies_(cfg_.brokers) {}
 
 Status Client::submit(ByteView payload) {
   if (out_) return err("broker client: a message is still outstanding");
@@ -44,7 +44,13 @@ void Client::send_submit() {
     host_.send_broker(broker_, encode_signup_cert(cfg_.signup_cert));
     ++stats_.certificates_sent;
   }
-  host_.send_broker(broker_, out_->wire);
+  if (broker_ < cookies_.size() && cookies_[broker_]) {
+    Submit with = out_->submit;
+    with.cookie = cookies_[broker_];
+    host_.send_broker(broker_, encode(with));
+  } else {
+    host_.send_broker(broker_, out_->wire);
+  }
 }
 
 void Client::arm_timer() { host_.set_timer(++timer_gen_, out_->backoff); }
@@ -77,6 +83,16 @@ void Client::on_message(uint32_t broker, ByteView msg) {
   }
   auto m = decode_client_message(msg);
   if (!m) return reject(m.error());
+  if (auto* c = std::get_if<CookieReply>(&*m)) {
+    if (broker >= cookies_.size()) return reject(err("broker client: a cookie from an unknown broker"));
+    const bool fresh = cookies_[broker] != c->cookie;
+    cookies_[broker] = c->cookie;
+    ++stats_.cookies;
+    // Our Submit was not taken: again at once with the cookie, unless that very cookie was
+    // refused (then the retransmission timer paces us, so a broker cannot make us loop).
+    if (fresh && out_ && broker == broker_) send_submit();
+    return;
+  }
   if (!out_) {
     ++stats_.stale;  // e.g. the copy of a delivery that a retransmission asked for twice
     return;

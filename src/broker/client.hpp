@@ -50,6 +50,7 @@ struct ClientStats {
   uint64_t rejected = 0;        // inclusions or deliveries that failed their checks
   uint64_t stale = 0;           // arrived with no message outstanding (late duplicates)
   uint64_t certificates_sent = 0;  // SignupCerts handed to brokers
+  uint64_t cookies = 0;            // Cookie answers taken (a broker asked for return-routability)
   std::string last_rejection;   // why the latest one failed
 };
 
@@ -114,6 +115,7 @@ class Client {
   std::optional<DeliveredInfo> delivered_;
   std::optional<Bytes> last_payload_;  // of the last message delivered (a later copy is stale)
   std::vector<bool> introduced_;       // per broker: it acknowledged our certificate
+  std::vector<std::optional<Cookie>> cookies_;  // per broker: the cookie it gave our address
   ClientStats stats_;
 };
 

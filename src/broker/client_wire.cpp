@@ -88,11 +88,19 @@ DeliveryCert read_cert(Reader& r) {
 
 Bytes encode(const Submit& m) {
   Writer w;
-  w.u8(static_cast<uint8_t>(ClientKind::submit));
+  w.u8(static_cast<uint8_t>(m.cookie ? ClientKind::submit_with_cookie : ClientKind::submit));
   w.u32(m.id);
   w.u64(m.seq);
   write_payload(w, m.payload);
   w.fixed(m.sig);
+  if (m.cookie) w.fixed(*m.cookie);
+  return w.take();
+}
+
+Bytes encode(const CookieReply& m) {
+  Writer w;
+  w.u8(static_cast<uint8_t>(ClientKind::cookie));
+  w.fixed(m.cookie);
   return w.take();
 }
 
@@ -139,12 +147,20 @@ Result<ClientMessage> decode_client_message(ByteView wire) {
   const uint8_t kind = r.u8();
   ClientMessage out;
   switch (static_cast<ClientKind>(kind)) {
-    case ClientKind::submit: {
+    case ClientKind::submit:
+    case ClientKind::submit_with_cookie: {
       Submit m;
       m.id = r.u32();
       m.seq = r.u64();
       m.payload = read_payload(r);
       m.sig = r.fixed<64>();
+      if (static_cast<ClientKind>(kind) == ClientKind::submit_with_cookie) m.cookie = r.fixed<16>();
+      out = std::move(m);
+      break;
+    }
+    case ClientKind::cookie: {
+      CookieReply m;
+      m.cookie = r.fixed<16>();
       out = std::move(m);
       break;
     }

@@ -9,6 +9,9 @@
 //   Reduction  client -> broker  its BLS signature over the root
 //   Delivery   broker -> client  the replicas' delivery certificate and the client's proof in
 //                                the amended tree
+//   Cookie     broker -> client  a return-routability cookie: the answer to a Submit without a
+//                                valid one (smaller than the Submit, so a spoofed source gains
+//                                no amplification); the client sends the Submit again with it
 //
 // Every decoder is bounds-checked (common/codec Reader), rejects trailing bytes and bounds
 // every length; a decoded message re-encodes to exactly its input (fuzz/broker_client_fuzz).
@@ -22,7 +25,10 @@
 
 namespace rampart::broker {
 
-enum class ClientKind : uint8_t { submit = 1, inclusion = 2, reduction = 3, delivery = 4 };
+// Kinds 5 and 6 are the sign-up messages (broker/signup.hpp). A Submit with a cookie is kind 8.
+enum class ClientKind : uint8_t { submit = 1, inclusion = 2, reduction = 3, delivery = 4, cookie = 7, submit_with_cookie = 8 };
+
+using Cookie = std::array<uint8_t, 16>;
 
 // Group signatures are threshold (min_sig) signatures: 48 bytes; the bound leaves room for
 // another scheme without a format change.
@@ -33,7 +39,13 @@ struct Submit {
   uint64_t seq = 0;
   Bytes payload;
   std::array<uint8_t, 64> sig{};  // Ed25519 over submit_statement(id, seq, payload)
+  std::optional<Cookie> cookie;    // the broker's cookie for the sender's address (not signed)
   bool operator==(const Submit&) const = default;
+};
+
+struct CookieReply {
+  Cookie cookie{};
+  bool operator==(const CookieReply&) const = default;
 };
 
 // What the replicas signed for a delivered batch (delivery_statement).
@@ -79,12 +91,13 @@ struct Delivery {
   bool operator==(const Delivery&) const = default;
 };
 
-using ClientMessage = std::variant<Submit, Inclusion, Reduction, Delivery>;
+using ClientMessage = std::variant<Submit, Inclusion, Reduction, Delivery, CookieReply>;
 
 Bytes encode(const Submit& m);
 Bytes encode(const Inclusion& m);
 Bytes encode(const Reduction& m);
 Bytes encode(const Delivery& m);
+Bytes encode(const CookieReply& m);
 Bytes encode(const ClientMessage& m);
 Result<ClientMessage> decode_client_message(ByteView wire);
 

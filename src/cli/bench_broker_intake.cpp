@@ -114,6 +114,19 @@ int bench_intake(const Args& a) {
   for (uint32_t s = 0; s < a.senders; ++s) {
     senders.emplace_back([&, s] {
       int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+      // Return-routability first, as a real client does: one Submit without a cookie, the
+      // broker's Cookie for this socket's address, then every Submit of this sender carries it.
+      timeval tv{2, 0};
+      ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+      if (s < wire.size()) ::sendto(fd, wire[s].data(), wire[s].size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
+      uint8_t reply[64];
+      const ssize_t n = ::recv(fd, reply, sizeof reply, 0);
+      if (n == 17 && reply[0] == static_cast<uint8_t>(broker::ClientKind::cookie)) {
+        for (size_t j = s; j < wire.size(); j += a.senders) {
+          wire[j][0] = static_cast<uint8_t>(broker::ClientKind::submit_with_cookie);
+          wire[j].insert(wire[j].end(), reply + 1, reply + 17);
+        }
+      }
       broker::TokenBucket bucket(a.rate / a.senders, a.burst);
       size_t i = s;
       while (!stop.load(std::memory_order_relaxed) && i < wire.size()) {

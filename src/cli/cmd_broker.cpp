@@ -5,6 +5,7 @@
 
 #include <asio.hpp>
 #include <csignal>
+#include <sodium.h>
 #include <cstdio>
 
 #include "broker/broker_disk.hpp"
@@ -27,6 +28,7 @@ struct Args {
   uint32_t batch_size = 65536;
   uint64_t close_ms = 1000, reduction_ms = 2000, resubmit_ms = 1000, stats_ms = 5000;
   size_t max_undelivered = 8;
+  bool no_cookies = false;
 };
 
 int fail(int code, const std::string& why) {
@@ -43,12 +45,13 @@ void log_stats(const broker::UdpFront& f, const broker::ReplicaLinks& links) {
       "event=stats submissions={} rejected={} resent={} reductions={} proposed={} distilled={} stragglers={} "
       "invalid_reductions={} delivered={} undelivered={} replica_sends={} resubmissions={} datagrams_in={} "
       "datagrams_out={} truncated={} send_errors={} send_dropped={} replica_bytes={} link_connects={} link_failures={} "
-      "delivered_in={} replica_other_dropped={} link_queue_dropped={} oversize={} signups={} signups_refused={} shed={}",
+      "delivered_in={} replica_other_dropped={} link_queue_dropped={} oversize={} signups={} signups_refused={} shed={} "
+      "cookies_sent={}",
       s.submissions, s.rejected, s.resent, s.reductions, s.batches_proposed, s.batches_distilled, s.stragglers,
       s.invalid_reductions, s.batches_delivered, f.core().undelivered(), s.replica_sends, s.resubmissions,
       u.datagrams_in, u.datagrams_out, u.truncated, u.send_errors, f.counters().send_dropped,
       f.counters().replica_bytes, l.connects, l.failures, l.delivered_in, l.other_dropped, l.queue_dropped, l.oversize,
-      s.signups, s.signups_refused, s.shed);
+      s.signups, s.signups_refused, s.shed, s.cookies_sent);
 }
 
 // Whether a full batch of 8-byte payloads (the driver's default) with one aggregate fits the
@@ -111,6 +114,11 @@ int run(const Args& a) {
   bc.id = a.id;
   bc.first_number = disk->first_number();
   bc.max_undelivered = a.max_undelivered;
+  if (!a.no_cookies) {
+    Hash32 key;
+    randombytes_buf(key.data(), key.size());  // new each start: clients ask again after a restart
+    bc.cookie_key = key;
+  }
   bc.replicas = cfg->n();
   bc.batch_size = a.batch_size;
   bc.close_timeout_ms = a.close_ms;
@@ -139,9 +147,10 @@ int run(const Args& a) {
   });
   front.start();
   spdlog::info("event=listening udp={}:{} clients={} signups_loaded={} signups_refused={} first_number={} batch_size={} "
-               "close_ms={} reduction_ms={} resubmit_ms={} max_undelivered={} replicas={} data={}",
+               "close_ms={} reduction_ms={} resubmit_ms={} max_undelivered={} cookies={} replicas={} data={}",
                me->host, *port, (*dir)->size(), loaded, refused, bc.first_number, bc.batch_size, bc.close_timeout_ms,
-               bc.reduction_timeout_ms, bc.resubmit_ms, bc.max_undelivered, bc.replicas, data.string());
+               bc.reduction_timeout_ms, bc.resubmit_ms, bc.max_undelivered, bc.cookie_key ? "on" : "off", bc.replicas,
+               data.string());
 
   if (!full_batch_fits(a.id, bc.batch_size))
     spdlog::warn("event=batch_size_too_large batch_size={} limit={} hint=\"a full batch of 8-byte payloads exceeds the "
@@ -182,6 +191,8 @@ static Command reg("broker", [](CLI::App& app) {
   cmd->add_option("--max-undelivered", a->max_undelivered,
                   "closed batches waiting for delivery at which new messages are dropped (back-pressure; 0: no bound)")
       ->default_val(a->max_undelivered);
+  cmd->add_flag("--no-cookies", a->no_cookies,
+                "take Submits from any source address without a return-routability cookie (closed networks, old clients)");
   cmd->add_option("--data", a->data, "folder for what the broker keeps across restarts (default: the config's data/broker-ID)");
   cmd->add_option("--stats-ms", a->stats_ms, "log counters this often")->default_val(a->stats_ms);
   cmd->add_option("--log-level", a->log_level, "trace|debug|info|warn|error");
