@@ -5,7 +5,11 @@
 // pairing (~1.25 ms here) per reply for a check one of its clients already made. Remembered
 // by a hash of the exact (message, signature) bytes, so an answer is reused only for those
 // very bytes: a forged signature is never remembered, and is checked, and refused, every time.
+// Single flight: while one thread checks a signature, others asking about the same bytes wait
+// for its answer instead of paying the same pairing (many clients see a new block at once).
 #include <deque>
+#include <future>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -32,6 +36,7 @@ class RememberedGroupVerifier final : public crypto::ThresholdVerifier {
   bool verify_group(ByteView msg, ByteView group_sig) const override;
 
   uint64_t pairings() const;  // verifications that reached the inner verifier
+  size_t waiting() const;     // threads now waiting for another's check of the same bytes
 
  private:
   std::shared_ptr<const crypto::ThresholdVerifier> inner_;
@@ -39,7 +44,9 @@ class RememberedGroupVerifier final : public crypto::ThresholdVerifier {
   mutable std::mutex mu_;
   mutable std::set<Hash32> known_;
   mutable std::deque<Hash32> order_;
+  mutable std::map<Hash32, std::shared_future<bool>> checking_;  // being checked by some thread now
   mutable uint64_t pairings_ = 0;
+  mutable size_t waiting_ = 0;
 };
 
 }  // namespace rampart::client

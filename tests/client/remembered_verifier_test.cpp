@@ -6,6 +6,9 @@
 #include "client/remembered_verifier.hpp"
 #include "crypto/fake.hpp"
 
+#include <future>
+#include <thread>
+
 namespace rampart::client {
 namespace {
 
@@ -50,6 +53,48 @@ TEST(RememberedGroupVerifier, ForgetsTheOldestBeyondItsCapacity) {
   EXPECT_EQ(v.pairings(), 3u);
   EXPECT_TRUE(v.verify_group(a, sa));
   EXPECT_EQ(v.pairings(), 4u);
+}
+
+// Single flight: while one thread checks a signature, another asking about the same bytes waits
+// for that answer (one pairing between them), for a genuine and for a forged one alike.
+TEST(RememberedGroupVerifier, ConcurrentChecksOfTheSameBytesCostOnePairing) {
+  struct Gated final : crypto::ThresholdVerifier {
+    std::shared_ptr<const crypto::ThresholdVerifier> real;
+    std::shared_future<void> gate;
+    mutable std::atomic<int> calls{0};
+    size_t threshold() const override { return real->threshold(); }
+    bool verify_share(crypto::NodeId s, ByteView m, ByteView sh) const override { return real->verify_share(s, m, sh); }
+    std::optional<Bytes> combine(ByteView m, const std::vector<crypto::Share>& sh, std::vector<crypto::NodeId>* b) const override {
+      return real->combine(m, sh, b);
+    }
+    bool verify_group(ByteView m, ByteView sig) const override {
+      ++calls;
+      gate.wait();
+      return real->verify_group(m, sig);
+    }
+  };
+  Fixture f;
+  const Bytes m = to_bytes("block 9");
+  const Bytes good = f.group_sig(m);
+  Bytes forged = good;
+  forged[0] ^= 1;
+  for (const Bytes* sig : std::vector<const Bytes*>{&good, &forged}) {
+    std::promise<void> open;
+    auto gated = std::make_shared<Gated>();
+    gated->real = f.inner;
+    gated->gate = open.get_future().share();
+    RememberedGroupVerifier v(gated);
+    auto first = std::async(std::launch::async, [&] { return v.verify_group(m, *sig); });
+    while (gated->calls.load() == 0) std::this_thread::yield();  // the first is inside its check
+    auto second = std::async(std::launch::async, [&] { return v.verify_group(m, *sig); });
+    while (v.waiting() == 0) std::this_thread::yield();           // the second waits for it
+    open.set_value();
+    const bool want = sig == &good;
+    EXPECT_EQ(first.get(), want);
+    EXPECT_EQ(second.get(), want);
+    EXPECT_EQ(gated->calls.load(), 1);
+    EXPECT_EQ(v.pairings(), 1u);
+  }
 }
 
 }  // namespace
