@@ -72,7 +72,8 @@ class ReadConn : public std::enable_shared_from_this<ReadConn> {
       }
       stop_waiting(*owner);
       expired = false;
-      const client::ReadResponse resp = owner->state.answer(r);
+      client::ReadResponse resp = owner->state.answer(r);
+      if (owner->opt.rewrite) owner->opt.rewrite(resp);
       switch (resp.status) {
         case client::ReadStatus::ok: ++owner->stats.answered; break;
         case client::ReadStatus::behind: ++owner->stats.behind; break;

@@ -10,6 +10,7 @@
 // closes that connection and nothing else. Everything runs on the io_context thread.
 #include <asio.hpp>
 #include <chrono>
+#include <functional>
 #include <memory>
 
 #include "gossip/config.hpp"
@@ -22,6 +23,9 @@ struct ReadServerOptions {
   size_t max_queued = 16;     // requests of one connection not answered yet
   size_t max_waiting = 1024;  // reads waiting for a height, all connections
   std::chrono::milliseconds max_wait{5000};
+  // Tests only: rewrites each answer before it is sent (a Byzantine replica's lying read port,
+  // node/misbehave.hpp). Clients must refuse whatever it makes.
+  std::function<void(client::ReadResponse&)> rewrite;
 };
 
 struct ReadServerStats {

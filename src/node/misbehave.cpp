@@ -63,4 +63,10 @@ Bytes Liar::reply(ByteView frame) {
   return client::encode_reply(r);
 }
 
+void Liar::read(client::ReadResponse& r) {
+  if (!m_.lie_results || r.status != client::ReadStatus::ok || !r.proof) return;
+  for (auto& e : r.proof->accounts.entries) e.balance += 1000000;
+  reg_[kLies]++;
+}
+
 }  // namespace rampart::node

@@ -13,6 +13,7 @@
 #include "common/bytes.hpp"
 #include "common/metrics_registry.hpp"
 #include "common/result.hpp"
+#include "client/wallet_read.hpp"
 #include "crypto/interfaces.hpp"
 
 namespace rampart::node {
@@ -34,6 +35,9 @@ class Liar {
   Bytes peer(Bytes wire);
   // A client-port frame as it leaves; returns it unchanged unless it is a reply to lie in.
   Bytes reply(ByteView frame);
+  // A proven read's answer as it leaves the read port (lie_results: every balance inflated,
+  // the proof left as it was, so it no longer verifies).
+  void read(client::ReadResponse& r);
 
  private:
   Misbehaviour m_;

@@ -240,7 +240,9 @@ Status NodeImpl::start_gossip() {
     serve_at = gossip::Address{me->host, me->read_port};
   }
   if (serve_at) {
-    auto r = ReadEndpoint::open(io, cfg, *store, *serve_at, directory.get());
+    gossip::ReadServerOptions so;
+    if (liar) so.rewrite = [this](client::ReadResponse& resp) { liar->read(resp); };
+    auto r = ReadEndpoint::open(io, cfg, *store, *serve_at, directory.get(), std::move(so));
     if (!r) return err("reads (read_port or --serve-reads): " + r.error().message);
     reads = std::move(*r);
     spdlog::info("event=serving_reads at={} height={}", reads->address().str(), store->last_final());

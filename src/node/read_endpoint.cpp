@@ -9,7 +9,7 @@ namespace rampart::node {
 
 Result<std::unique_ptr<ReadEndpoint>> ReadEndpoint::open(asio::io_context& io, const ClusterConfig& cfg,
                                                           const ledger::Store& store, const gossip::Address& at,
-                                                          const broker::Directory* genesis) {
+                                                          const broker::Directory* genesis, gossip::ReadServerOptions so) {
   if (cfg.app != "wallet") return err("--serve-reads: the cluster runs app '" + cfg.app + "'; only the wallet's reads are served");
   auto sm = app::make_app(cfg);
   if (!sm) return sm.error();
@@ -19,7 +19,7 @@ Result<std::unique_ptr<ReadEndpoint>> ReadEndpoint::open(asio::io_context& io, c
   state->set_directory(genesis);  // the replica's own: brokered blocks execute as they do there
   std::unique_ptr<ReadEndpoint> e(new ReadEndpoint(store, std::move(state), at));
   e->became_final(0, store.last_final());
-  e->server_ = std::make_unique<gossip::ReadServer>(io, *e->state_);
+  e->server_ = std::make_unique<gossip::ReadServer>(io, *e->state_, std::move(so));
   auto port = e->server_->listen(at);
   if (!port) return port.error();
   e->at_.port = *port;

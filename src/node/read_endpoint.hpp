@@ -30,7 +30,8 @@ class ReadEndpoint {
   // address (port 0: ephemeral). `genesis`: the replica's genesis client directory, or null
   // (ObservedState::set_directory).
   static Result<std::unique_ptr<ReadEndpoint>> open(asio::io_context& io, const ClusterConfig& cfg, const ledger::Store& store,
-                                                    const gossip::Address& at, const broker::Directory* genesis = nullptr);
+                                                    const gossip::Address& at, const broker::Directory* genesis = nullptr,
+                                                    gossip::ReadServerOptions so = {});
   // Blocks (after, upto] became final: execute them and answer the reads waiting for them.
   void became_final(uint64_t after, uint64_t upto);
   uint64_t height() const { return state_->last(); }

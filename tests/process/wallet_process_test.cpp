@@ -1,6 +1,7 @@
 // The wallet on a real 4-replica cluster (app = "wallet"), with one Byzantine replica: replica 0
 // runs with `--misbehave bad-shares,lie-results` (node/misbehave.hpp), so every CART share and
-// proof it sends its peers signs another block and every reply it sends a client is altered.
+// proof it sends its peers signs another block and every reply it sends a client is altered,
+// proven reads from its read port included.
 // 8 concurrent clients do transfers, atomic transfers and replays: every accepted answer's proof
 // verified (the client library refuses anything else), the total of balances is exactly what
 // the admin minted, replays are rejected, and the nonces are what each owner counted.
@@ -9,6 +10,7 @@
 #include <thread>
 
 #include "client/wallet.hpp"
+#include "client/wallet_reads.hpp"
 #include "client/wallet_keys.hpp"
 #include "process/cluster_fixture.hpp"
 #include "process/lying_proxy.hpp"
@@ -46,6 +48,31 @@ TEST(WalletProcess, ConcurrentTransfersKeepTheBooksDespiteAByzantineReplica) {
   };
   run_wallet_workload(wl, **minter, *admin);
   expect_liar_caught(c, 0);
+
+  // Proven reads (no consensus round): the liar's read port inflates every balance it proves,
+  // which no longer verifies; reads through all the read servers, starting at the liar, come
+  // verified from another one and agree with an ordered read.
+  auto ordered = (*minter)->balance(admin->public_key());
+  ASSERT_TRUE(ordered && ordered->result.code == w::Code::ok) << (ordered ? ordered->result.reason : ordered.error().message);
+  const uint64_t want = ordered->result.entries.at(0).balance;
+  const auto servers = client::replica_read_servers(c.config());
+  ASSERT_EQ(servers.size(), 4u);
+  client::WalletReaderOptions ro;
+  ro.host = servers[0].host;
+  ro.port = servers[0].port;
+  auto at_liar = client::WalletReader::create(c.config(), ro);
+  ASSERT_TRUE(at_liar) << at_liar.error().message;
+  auto lied = (*at_liar)->balance(admin->public_key(), ordered->answer.k);
+  EXPECT_FALSE(lied) << "the lying read port's balance verified: " << (lied ? lied->entries.at(0).balance : 0);
+  client::WalletReadsOptions wo;
+  wo.first = 0;
+  auto reads = client::WalletReads::create(c.config(), wo);
+  ASSERT_TRUE(reads) << reads.error().message;
+  auto served = (*reads)->balance(admin->public_key(), ordered->answer.k);
+  ASSERT_TRUE(served) << served.error().message;
+  EXPECT_NE(served->server, servers[0].str());
+  EXPECT_EQ(served->read.entries.at(0).balance, want);
+  EXPECT_GE(c.metric(0, "rampart_misbehaviour_lies_total"), 1);
 }
 
 // A client whose only reply came from a lying replica retries elsewhere. The retry of its lone
