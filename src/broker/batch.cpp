@@ -46,7 +46,7 @@ Inclusion Batch::inclusion(size_t i, const std::optional<DeliveryCert>& legitima
   return m;
 }
 
-bool Batch::add_share(size_t i, const crypto::bls::Signature& sig) {
+bool Batch::add_share(size_t i, const crypto::bls::UncheckedSignature& sig) {
   if (stage_ != Stage::proposal || i >= members_.size() || members_[i].share) return false;
   members_[i].share = sig;
   ++shares_;
@@ -56,7 +56,7 @@ bool Batch::add_share(size_t i, const crypto::bls::Signature& sig) {
 size_t Batch::distill(const Directory& dir) {
   std::vector<size_t> who;
   std::vector<const crypto::bls::PublicKey*> pks;
-  std::vector<const crypto::bls::Signature*> sigs;
+  std::vector<const crypto::bls::UncheckedSignature*> sigs;
   for (size_t i = 0; i < members_.size(); ++i) {
     const ClientKeys* k = dir.find(wire_.entries.ids[i]);
     if (!members_[i].share || !k) continue;

@@ -25,7 +25,7 @@ struct Member {
   ClientAddr addr = 0;
   uint64_t seq = 0;
   std::array<uint8_t, 64> sig{};  // Ed25519 over submit_statement: kept for a straggler
-  std::optional<crypto::bls::Signature> share;
+  std::optional<crypto::bls::UncheckedSignature> share;  // subgroup-checked only in sums (reduce.hpp)
 };
 
 enum class Stage : uint8_t { proposal, distilled, delivered };
@@ -47,7 +47,7 @@ class Batch {
   Inclusion inclusion(size_t i, const std::optional<DeliveryCert>& legitimacy) const;
 
   // Stores a share for entry i (the first one only); the signature is not checked here.
-  bool add_share(size_t i, const crypto::bls::Signature& sig);
+  bool add_share(size_t i, const crypto::bls::UncheckedSignature& sig);
 
   // proposal -> distilled. Returns the pairing checks the reduction took.
   size_t distill(const Directory& dir);

@@ -158,7 +158,7 @@ void Client::on_inclusion(uint32_t from, const Inclusion& m) {
   r.id = cfg_.id;
   r.number = m.number;
   r.root = m.root;
-  r.sig = crypto::bls::sign(bls_, reduce_statement(m.root)).to_bytes();
+  r.sig = crypto::bls::sign(bls_, reduce_statement(m.root)).to_raw();
   host_.send_broker(from, encode(r));
   ++stats_.reductions_sent;
 }

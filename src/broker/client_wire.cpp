@@ -182,7 +182,7 @@ Result<ClientMessage> decode_client_message(ByteView wire) {
       m.id = r.u32();
       m.number = r.u64();
       m.root = r.fixed<32>();
-      m.sig = r.fixed<96>();
+      m.sig = r.fixed<192>();
       out = std::move(m);
       break;
     }

@@ -80,7 +80,7 @@ struct Reduction {
   ClientId id = 0;
   uint64_t number = 0;
   Hash32 root{};
-  std::array<uint8_t, 96> sig{};  // BLS (min_pk, G2) over reduce_statement(root)
+  std::array<uint8_t, 192> sig{};  // BLS (min_pk, G2) over reduce_statement(root), uncompressed
   bool operator==(const Reduction&) const = default;
 };
 

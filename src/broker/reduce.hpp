@@ -6,7 +6,8 @@
 // recursively, so k invalid signatures among n cost O(k log n) checks instead of n. The
 // message is hashed to G2 once for all checks (bls::hash_message). Because BLS signatures are
 // unique, a valid aggregate equals the sum of the genuine signatures of its signers, whatever
-// the individual shares were.
+// the individual shares were. The shares come unchecked (bls::UncheckedSignature: on the curve,
+// not subgroup-checked); each sum is subgroup-checked before its pairing (aggregate_checked).
 #include <optional>
 #include <span>
 #include <vector>
@@ -23,6 +24,6 @@ struct ReductionResult {
 
 // pks[i] signed (or should have) `msg` with sigs[i]; the spans have equal lengths.
 ReductionResult reduce(std::span<const crypto::bls::PublicKey* const> pks,
-                       std::span<const crypto::bls::Signature* const> sigs, ByteView msg);
+                       std::span<const crypto::bls::UncheckedSignature* const> sigs, ByteView msg);
 
 }  // namespace rampart::broker

@@ -131,6 +131,33 @@ Result<Signature> Signature::from_bytes(ByteView b) {
   return Signature{*p};
 }
 
+std::array<uint8_t, 192> Signature::to_raw() const {
+  std::array<uint8_t, 192> out;
+  blst_p2_affine_serialize(out.data(), &point);
+  return out;
+}
+
+Result<UncheckedSignature> UncheckedSignature::from_raw(ByteView b) {
+  if (b.size() != 192) return err("bls: an uncompressed signature is 192 bytes");
+  UncheckedSignature s;
+  if (blst_p2_deserialize(&s.point, b.data()) != BLST_SUCCESS) return err("bls: signature is not a point on the curve");
+  if (blst_p2_affine_is_inf(&s.point)) return err("bls: signature is the identity");
+  return s;
+}
+
+Result<Signature> aggregate_checked(std::span<const UncheckedSignature* const> sigs) {
+  if (sigs.empty()) return err("bls: no signatures to aggregate");
+  std::vector<const blst_p2_affine*> ptrs(sigs.size() + 1, nullptr);
+  for (size_t i = 0; i < sigs.size(); ++i) ptrs[i] = &sigs[i]->point;
+  blst_p2 sum;
+  blst_p2s_add(&sum, ptrs.data(), sigs.size());
+  if (blst_p2_is_inf(&sum)) return err("bls: aggregate signature is the identity");
+  if (!blst_p2_in_g2(&sum)) return err("bls: aggregate signature is not in the subgroup");
+  Signature out;
+  blst_p2_to_affine(&out.point, &sum);
+  return out;
+}
+
 bool PublicKey::operator==(const PublicKey& o) const {
   return blst_p1_affine_is_equal(&point, &o.point);
 }

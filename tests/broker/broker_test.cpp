@@ -97,7 +97,7 @@ TEST(Broker, ForgedReductionIsIsolatedBySplittingAndTheHonestOnesDistil) {
     if (from_client(p, 5, ClientKind::reduction) || from_client(p, 11, ClientKind::reduction)) {
       auto m = decode_client_message(p.data);
       auto r = std::get<Reduction>(*m);
-      r.sig = crypto::bls::sign(*other, reduce_statement(r.root)).to_bytes();
+      r.sig = crypto::bls::sign(*other, reduce_statement(r.root)).to_raw();
       p.data = encode(r);
     }
     return false;
@@ -209,7 +209,7 @@ TEST(Broker, ReductionFromAnotherAddressCannotTakeAClientsSlot) {
     if (!injected && from_client(p, 0, ClientKind::reduction)) {
       injected = true;
       auto r = std::get<Reduction>(*decode_client_message(p.data));
-      r.sig = crypto::bls::sign(bls_key(77), reduce_statement(r.root)).to_bytes();
+      r.sig = crypto::bls::sign(bls_key(77), reduce_statement(r.root)).to_raw();
       Packet fake{Packet::To::broker, p.broker, 2, encode(r)};
       w.broker(0).on_client(2, fake.data);  // a stranger (client 2's address) speaks first
     }

@@ -80,7 +80,10 @@ TEST_F(LyingBroker, HonestProposalIsAnsweredWithAValidReduction) {
   auto r = decode_client_message(host_.msgs.back());
   ASSERT_TRUE(r.ok());
   const auto& red = std::get<Reduction>(*r);
-  auto sig = crypto::bls::Signature::from_bytes(red.sig);
+  auto raw = crypto::bls::UncheckedSignature::from_raw(red.sig);  // sent uncompressed
+  ASSERT_TRUE(raw.ok());
+  const crypto::bls::UncheckedSignature* one[] = {&*raw};
+  auto sig = crypto::bls::aggregate_checked(one);
   ASSERT_TRUE(sig.ok());
   EXPECT_TRUE(crypto::bls::verify(crypto::bls::public_key(bls_key(9)), reduce_statement(p.tree->root()), *sig));
   // First and last positions have one neighbour each.
