@@ -145,19 +145,6 @@ Result<UncheckedSignature> UncheckedSignature::from_raw(ByteView b) {
   return s;
 }
 
-Result<Signature> aggregate_checked(std::span<const UncheckedSignature* const> sigs) {
-  if (sigs.empty()) return err("bls: no signatures to aggregate");
-  std::vector<const blst_p2_affine*> ptrs(sigs.size() + 1, nullptr);
-  for (size_t i = 0; i < sigs.size(); ++i) ptrs[i] = &sigs[i]->point;
-  blst_p2 sum;
-  blst_p2s_add(&sum, ptrs.data(), sigs.size());
-  if (blst_p2_is_inf(&sum)) return err("bls: aggregate signature is the identity");
-  if (!blst_p2_in_g2(&sum)) return err("bls: aggregate signature is not in the subgroup");
-  Signature out;
-  blst_p2_to_affine(&out.point, &sum);
-  return out;
-}
-
 bool PublicKey::operator==(const PublicKey& o) const {
   return blst_p1_affine_is_equal(&point, &o.point);
 }
@@ -258,16 +245,35 @@ Result<PublicKey> aggregate_public_key_refs(std::span<const PublicKey* const> pk
   return out;
 }
 
-Result<Signature> aggregate_signature_refs(std::span<const Signature* const> sigs) {
-  if (sigs.empty()) return err("bls: no signatures to aggregate");
-  std::vector<const blst_p2_affine*> ptrs(sigs.size() + 1, nullptr);
-  for (size_t i = 0; i < sigs.size(); ++i) ptrs[i] = &sigs[i]->point;
+namespace {
+// Sum of G2 points given by pointer (one blst_p2s_add; the trailing null keeps a one-element list
+// unambiguous), refused at the identity; with `subgroup`, also refused outside G2.
+Result<Signature> sum_g2(std::vector<const blst_p2_affine*> ptrs, bool subgroup) {
+  if (ptrs.empty()) return err("bls: no signatures to aggregate");
+  const size_t n = ptrs.size();
+  ptrs.push_back(nullptr);
   blst_p2 sum;
-  blst_p2s_add(&sum, ptrs.data(), sigs.size());
+  blst_p2s_add(&sum, ptrs.data(), n);
   if (blst_p2_is_inf(&sum)) return err("bls: aggregate signature is the identity");
+  if (subgroup && !blst_p2_in_g2(&sum)) return err("bls: aggregate signature is not in the subgroup");
   Signature out;
   blst_p2_to_affine(&out.point, &sum);
   return out;
+}
+}  // namespace
+
+Result<Signature> aggregate_signature_refs(std::span<const Signature* const> sigs) {
+  std::vector<const blst_p2_affine*> ptrs;
+  ptrs.reserve(sigs.size() + 1);
+  for (const Signature* s : sigs) ptrs.push_back(&s->point);
+  return sum_g2(std::move(ptrs), false);  // Signatures are in G2 already, so is their sum
+}
+
+Result<Signature> aggregate_checked(std::span<const UncheckedSignature* const> sigs) {
+  std::vector<const blst_p2_affine*> ptrs;
+  ptrs.reserve(sigs.size() + 1);
+  for (const UncheckedSignature* s : sigs) ptrs.push_back(&s->point);
+  return sum_g2(std::move(ptrs), true);
 }
 
 Result<SecretKey> sum_secret_keys(std::span<const SecretKey> sks) {

@@ -59,18 +59,37 @@ std::optional<broker::DeliveryCert> await_delivered(RawChannel& ch, uint64_t num
   return std::nullopt;
 }
 
+// Four replicas and what the lying broker 0 holds: its clients' keys, its own key, the group key.
+struct LyingBrokerCluster {
+  LocalCluster cluster{4, "poe", "--brokers 1 --broker-clients 8"};
+  const ClusterConfig& cfg = cluster.config();
+  Result<std::vector<broker::ClientSecrets>> cs = err("not loaded");
+  std::optional<client::SigningKey> key;
+  std::shared_ptr<const crypto::ThresholdVerifier> group;
+  // Starts the replicas and loads the keys; empty when all went well.
+  std::string start() {
+    cluster.start_all();
+    if (!cluster.wait_up(60s)) return "the cluster did not come up";
+    cs = broker::load_client_secrets(cfg.resolve(broker::kClientSecretsFile));
+    if (!cs) return cs.error().message;
+    auto sec = keys::load_secrets(cfg.resolve(cfg.brokers[0].key_file));
+    if (!sec) return sec.error().message;
+    key = client::SigningKey{Bytes(sec->ed25519_secret.begin() + 32, sec->ed25519_secret.end()), sec->ed25519_secret};
+    auto g = client::make_group_verifier(cfg);
+    if (!g) return g.error().message;
+    group = *g;
+    return "";
+  }
+};
+
 TEST(BrokerByzantine, LyingBatchesAreRefusedAndTheClusterKeepsDelivering) {
-  LocalCluster cluster(4, "poe", "--brokers 1 --broker-clients 8");
-  const auto& cfg = cluster.config();
-  cluster.start_all();
-  ASSERT_TRUE(cluster.wait_up(60s));
-  auto cs = broker::load_client_secrets(cfg.resolve(broker::kClientSecretsFile));
-  ASSERT_TRUE(cs.ok()) << cs.error().message;
-  auto sec = keys::load_secrets(cfg.resolve(cfg.brokers[0].key_file));
-  ASSERT_TRUE(sec.ok());
-  const client::SigningKey key{Bytes(sec->ed25519_secret.begin() + 32, sec->ed25519_secret.end()), sec->ed25519_secret};
-  auto group = client::make_group_verifier(cfg);
-  ASSERT_TRUE(group.ok());
+  LyingBrokerCluster lb;
+  ASSERT_EQ(lb.start(), "");
+  auto& cluster = lb.cluster;
+  const auto& cfg = lb.cfg;
+  auto& cs = lb.cs;
+  const auto& key = *lb.key;
+  const auto* group = &lb.group;
   auto ch = RawChannel::open(cfg, 1, key);
   ASSERT_TRUE(ch);
 
@@ -120,17 +139,13 @@ TEST(BrokerByzantine, LyingBatchesAreRefusedAndTheClusterKeepsDelivering) {
 // execute anything again (the per-id dedup after ordering: a payload needs a seq above the
 // last one executed for its id). A batch whose ids are not strictly increasing never decodes.
 TEST(BrokerByzantine, ReplayedAndRenumberedBatchesExecuteNothingAgain) {
-  LocalCluster cluster(4, "poe", "--brokers 1 --broker-clients 8");
-  const auto& cfg = cluster.config();
-  cluster.start_all();
-  ASSERT_TRUE(cluster.wait_up(60s));
-  auto cs = broker::load_client_secrets(cfg.resolve(broker::kClientSecretsFile));
-  ASSERT_TRUE(cs.ok()) << cs.error().message;
-  auto sec = keys::load_secrets(cfg.resolve(cfg.brokers[0].key_file));
-  ASSERT_TRUE(sec.ok());
-  const client::SigningKey key{Bytes(sec->ed25519_secret.begin() + 32, sec->ed25519_secret.end()), sec->ed25519_secret};
-  auto group = client::make_group_verifier(cfg);
-  ASSERT_TRUE(group.ok());
+  LyingBrokerCluster lb;
+  ASSERT_EQ(lb.start(), "");
+  auto& cluster = lb.cluster;
+  const auto& cfg = lb.cfg;
+  auto& cs = lb.cs;
+  const auto& key = *lb.key;
+  const auto* group = &lb.group;
   auto ch1 = RawChannel::open(cfg, 1, key);
   ASSERT_TRUE(ch1);
   auto values = [&](const std::string& want) {
