@@ -1,8 +1,8 @@
 // Every crypto decoder of untrusted bytes: BLS public keys and signatures (G1/G2, subgroup
 // checks), threshold signature shares, threshold public key sets and secret shares, Merkle
-// proofs. Decoders must never crash, and whatever they accept must re-encode to the same bytes.
+// proofs, uncompressed reduction shares. Decoders must never crash, and whatever they accept must re-encode to the same bytes.
 // The first input byte picks the decoder; the rest is its input, either taken as is or (cases
-// 6-9) XOR-ed into a valid encoding, so the fuzzer also explores near-valid points and proofs
+// 6-11) XOR-ed into a valid encoding, so the fuzzer also explores near-valid points and proofs
 // (on the curve but off the subgroup, flipped flags, wrong counts) that random bytes rarely reach.
 #include <cstddef>
 #include <cstdint>
@@ -44,22 +44,24 @@ const threshold::Dealing& dealing() {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   ByteView in(data + 1, size - 1);
-  const uint8_t op = data[0] % 10;
+  const uint8_t op = data[0] % 12;
   Bytes mutated;
   if (op >= 6) {
     static const auto sk = *bls::SecretKey::from_seed(Bytes(32, 9));
     static const auto pk = bls::public_key(sk).to_bytes();
     static const auto sig = bls::sign(sk, as_bytes("m")).to_bytes();
+    static const auto raw_sig = bls::sign(sk, as_bytes("m")).to_raw();
     static const Bytes pub_set = dealing().pub.encode();
     static const Bytes proof = [] {
       std::vector<Hash32> leaves(11);
       return merkle::Tree(leaves).proof(9)->encode();
     }();
-    const ByteView valid[] = {ByteView(pk), ByteView(sig), ByteView(pub_set), ByteView(proof)};
+    const ByteView valid[] = {ByteView(pk), ByteView(sig), ByteView(pub_set), ByteView(proof), ByteView(raw_sig),
+                              ByteView(raw_sig)};
     mutated = mutate(valid[op - 6], in);
     in = mutated;
   }
-  static const uint8_t target[] = {0, 1, 2, 3, 4, 5, 0, 1, 3, 5};
+  static const uint8_t target[] = {0, 1, 2, 3, 4, 5, 0, 1, 3, 5, 6, 6};
   switch (target[op]) {
     case 0: {
       auto pk = bls::PublicKey::from_bytes(in);
@@ -99,6 +101,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     case 4: {
       auto s = threshold::SecretShare::decode(in);
       if (s) require(s->encode() == Bytes(in.begin(), in.end()));
+      break;
+    }
+    case 6: {
+      // A broker's reduction share (uncompressed, on the curve only): a sum with it is a
+      // Signature only if it lands in G2, and whatever it is, checking it must not crash.
+      auto u = bls::UncheckedSignature::from_raw(in);
+      if (u) {
+        require(blst_p2_affine_on_curve(&u->point) && !blst_p2_affine_is_inf(&u->point));
+        static const auto genuine = *bls::UncheckedSignature::from_raw(bls::sign(*bls::SecretKey::from_seed(Bytes(32, 7)), as_bytes("fuzz")).to_raw());
+        const bls::UncheckedSignature* both[] = {&*u, &genuine};
+        auto sum = bls::aggregate_checked(both);
+        if (sum) require(blst_p2_affine_in_g2(&sum->point));
+      }
       break;
     }
     case 5: {
