@@ -89,8 +89,13 @@ void Client::on_message(uint32_t broker, ByteView msg) {
     cookies_[broker] = c->cookie;
     ++stats_.cookies;
     // Our Submit was not taken: again at once with the cookie, unless that very cookie was
-    // refused (then the retransmission timer paces us, so a broker cannot make us loop).
-    if (fresh && out_ && broker == broker_) send_submit();
+    // refused or we did so twice for this message already (an address that changes on every
+    // datagram gets a new cookie each time); then the retransmission timer paces us, so a
+    // broker or the path to it cannot make us loop.
+    if (fresh && out_ && broker == broker_ && out_->cookie_resends < 2) {
+      ++out_->cookie_resends;
+      send_submit();
+    }
     return;
   }
   if (!out_) {

@@ -93,6 +93,7 @@ class Client {
     Bytes wire;
     std::vector<Accepted> accepted;
     uint32_t silent = 0;    // retransmissions to the current broker without progress
+    uint32_t cookie_resends = 0;  // sent again at once on a Cookie (bounded: see on_message)
     uint64_t backoff = 0;
   };
   void on_inclusion(uint32_t from, const Inclusion& m);
