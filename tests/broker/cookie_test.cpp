@@ -99,23 +99,18 @@ TEST(BrokerCookie, ClientsTakeTheCookieAndGetDelivered) {
 // new cookie gets at most two immediate resends per message; after that the client waits for
 // its retransmission timer.
 TEST(BrokerCookie, AClientResendsAtOnceAtMostTwicePerMessage) {
-  struct Side final : ClientHost {
-    int sent = 0;
-    void send_broker(uint32_t, Bytes) override { ++sent; }
-    uint64_t now_ms() override { return 0; }
-    void set_timer(uint64_t, uint64_t) override {}
-  } side;
+  RecordingClientHost side;
   ClientConfig cc;
   cc.id = 1;
   Client c(cc, ed_key(1), bls_key(1), nullptr, side);
   ASSERT_TRUE(c.submit(to_bytes("hello")).ok());
-  EXPECT_EQ(side.sent, 1);
+  EXPECT_EQ(side.out.size(), 1u);
   for (uint8_t i = 1; i <= 5; ++i) {
     CookieReply r;
     r.cookie.fill(i);  // a new cookie every time
     c.on_message(0, encode(r));
   }
-  EXPECT_EQ(side.sent, 3) << "the first Submit and two resends";
+  EXPECT_EQ(side.out.size(), 3u) << "the first Submit and two resends";
   EXPECT_EQ(c.stats().cookies, 5u);
 }
 

@@ -74,25 +74,13 @@ TEST(BrokerSignup, ACertifiedClientIsLearntAcknowledgedAndThenServed) {
 // The client core hands its certificate itself: right before its Submit to a broker that has not
 // acknowledged it (the first one, the next one after a switch), and no more once acknowledged.
 TEST(BrokerSignup, TheClientCoreHandsItsCertificateToEachBrokerUntilAcknowledged) {
-  struct ClientSide final : ClientHost {
-    std::vector<std::pair<uint32_t, Bytes>> out;
-    uint64_t token = 0;
-    void send_broker(uint32_t b, Bytes m) override { out.emplace_back(b, std::move(m)); }
-    uint64_t now_ms() override { return 0; }
-    void set_timer(uint64_t t, uint64_t) override { token = t; }
-    std::vector<uint8_t> kinds() const {
-      std::vector<uint8_t> k;
-      for (const auto& [b, m] : out) k.push_back(m.at(0));
-      return k;
-    }
-  };
   MemoryDirectory dir;  // empty: the broker knows the client only from its certificate
   Host host;
   BrokerConfig bc;
   bc.batch_size = 1;
   Broker b(bc, dir, nullptr, host);
   b.learn_signups(dir, stand_in_check);
-  ClientSide side;
+  testing::RecordingClientHost side;
   ClientConfig cc;
   cc.id = 3;
   cc.brokers = 2;
@@ -131,18 +119,13 @@ TEST(BrokerSignup, TheClientCoreHandsItsCertificateToEachBrokerUntilAcknowledged
 
 // A client of the genesis directory has no certificate and sends none.
 TEST(BrokerSignup, AGenesisClientSendsNoCertificate) {
-  struct ClientSide final : ClientHost {
-    std::vector<Bytes> out;
-    void send_broker(uint32_t, Bytes m) override { out.push_back(std::move(m)); }
-    uint64_t now_ms() override { return 0; }
-    void set_timer(uint64_t, uint64_t) override {}
-  } side;
+  testing::RecordingClientHost side;
   ClientConfig cc;
   cc.id = 1;
   Client c(cc, ed_key(1), bls_key(1), nullptr, side);
   ASSERT_TRUE(c.submit(to_bytes("hello")).ok());
   ASSERT_EQ(side.out.size(), 1u);
-  EXPECT_EQ(side.out[0].at(0), uint8_t(ClientKind::submit));
+  EXPECT_EQ(side.out[0].second.at(0), uint8_t(ClientKind::submit));
   c.on_message(0, encode_signed_up(1));
   EXPECT_FALSE(c.introduced_to(0));
   EXPECT_EQ(c.stats().rejected, 1u);

@@ -31,6 +31,21 @@ inline crypto::bls::SecretKey bls_key(uint32_t i) { return *crypto::bls::SecretK
 
 inline constexpr uint32_t kFromReplicas = UINT32_MAX;
 
+// A client core's host for tests that drive one client by hand: it keeps every datagram sent,
+// with the broker it went to, and the token of the last timer armed.
+struct RecordingClientHost final : ClientHost {
+  std::vector<std::pair<uint32_t, Bytes>> out;
+  uint64_t token = 0;
+  void send_broker(uint32_t b, Bytes m) override { out.emplace_back(b, std::move(m)); }
+  uint64_t now_ms() override { return 0; }
+  void set_timer(uint64_t t, uint64_t) override { token = t; }
+  std::vector<uint8_t> kinds() const {
+    std::vector<uint8_t> k;
+    for (const auto& [b, m] : out) k.push_back(m.at(0));
+    return k;
+  }
+};
+
 struct Packet {
   enum class To { broker, client, replica } to;
   uint32_t broker = 0;  // the broker it goes to or comes from
