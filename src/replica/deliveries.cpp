@@ -101,10 +101,14 @@ void Deliveries::add(uint32_t from, const DeliveryShareMsg& m) {
   if (it == book_.end()) return;  // neither executed here nor handed to us
   Entry& e = it->second;
   if (!e.delivered.empty()) return;
-  const Key key{m.height, m.amended_root};
-  auto have = e.shares.find(from);
-  if (have != e.shares.end() && std::get<0>(have->second.first) >= m.height) return;  // keep the highest
-  e.shares[from] = {key, m.share};
+  auto& mine = e.shares[from];
+  auto [at, fresh] = mine.try_emplace(Key{m.height, m.amended_root}, m.share);
+  if (!fresh) return;
+  if (mine.size() > kHeightsPerSigner) {
+    const bool lowest = at == mine.begin();
+    mine.erase(mine.begin());  // keep the highest
+    if (lowest) return;
+  }
   try_combine(b, e);
 }
 
@@ -112,7 +116,8 @@ void Deliveries::add(uint32_t from, const DeliveryShareMsg& m) {
 void Deliveries::try_combine(const Batch& b, Entry& e) {
   if (!e.sink || !e.delivered.empty()) return;
   std::map<Key, std::vector<crypto::Share>> by_key;
-  for (const auto& [signer, ks] : e.shares) by_key[ks.first].push_back({signer, ks.second});
+  for (const auto& [signer, mine] : e.shares)
+    for (const auto& [key, share] : mine) by_key[key].push_back({signer, share});
   for (auto k = by_key.rbegin(); k != by_key.rend(); ++k) {
     if (k->second.size() < p_.nf) continue;
     const auto& [height, root] = k->first;

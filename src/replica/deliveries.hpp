@@ -13,11 +13,13 @@
 // again; the replica it reaches then combines what it kept. A combined certificate is kept too
 // and sent again on each resubmission (the first Delivered may be lost). A batch ordered more
 // than once (resubmitted during a view change) is final at several heights: each signer's share
-// for the highest one is kept, so the correct replicas' shares meet on one height (keeping each
-// signer's latest arrival left three shares on three heights: sim poe f=1 seed 3718571820).
+// for its kHeightsPerSigner highest ones is kept, so the correct replicas' shares meet on one
+// height (keeping each signer's latest arrival left three shares on three heights: sim poe f=1
+// seed 3718571820). More than the highest: a correct replica that state-transferred past the
+// highest height never signs it, and its share for a lower one must still find the others'.
 //
-// Bounded: at most kMaxSinks batches are kept (FIFO), and for each only one share per signer,
-// so a Byzantine peer cannot grow the book.
+// Bounded: at most kMaxSinks batches are kept (FIFO), and for each at most kHeightsPerSigner
+// shares per signer, so a Byzantine peer cannot grow the book.
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -80,13 +82,14 @@ class Deliveries {
 
   size_t kept() const { return book_.size(); }
   static constexpr size_t kMaxSinks = 4096;
+  static constexpr size_t kHeightsPerSigner = 4;
 
  private:
   using Batch = std::pair<uint32_t, uint64_t>;                 // (broker, number)
   using Key = std::tuple<uint64_t, Hash32>;                    // (height, amended root)
   struct Entry {
     std::optional<SinkId> sink;                        // the broker's connection, once it handed us the batch
-    std::map<uint32_t, std::pair<Key, Bytes>> shares;  // each signer's share for its highest height
+    std::map<uint32_t, std::map<Key, Bytes>> shares;   // each signer's shares for its highest heights
     Bytes delivered;                                   // encode(Delivered), once combined
   };
   Entry& entry(const Batch& b);
