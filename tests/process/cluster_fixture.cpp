@@ -153,6 +153,11 @@ pid_t spawn_logged(std::vector<std::string> args, const std::filesystem::path& l
   argv.push_back(nullptr);
   pid_t pid = ::fork();
   if (pid == 0) {
+    // Its own process group, whose parent (the test) is in the same session, so never an
+    // orphaned one: a test stops replicas (SIGSTOP), and when a process group with a stopped
+    // member is orphaned the kernel sends it SIGHUP and SIGCONT, which killed the stopped replica
+    // (a test run from a detached shell: exit status "signal 1", metrics unreachable).
+    ::setpgid(0, 0);
     FILE* f = std::fopen(logf.c_str(), "a");
     if (f) {
       ::dup2(fileno(f), 1);

@@ -183,15 +183,17 @@ TEST(WalletReads, AReplicaThatJoinedByStateTransferServesVerifiedReads) {
   ASSERT_TRUE(overflowed) << "replica 0's queue to the stopped replica 3 never overflowed";
   // Replica 3 installs a checkpoint and then finalises blocks above it as the cluster goes on.
   // Before it can see how far behind it is, it works through what its socket buffers held when
-  // it stopped (thousands of messages, each old slot executed with its full crypto) and answers
-  // nothing meanwhile, its metrics included. On a loaded machine (make test beside simulator
-  // sweeps) with the payers at full speed that took over 300 s (a thread dump showed it at slot
-  // 387, signing shares, while the cluster passed 20,000): hence the pacing above.
+  // it stopped (thousands of messages, each old slot executed with its full crypto); the pacing
+  // above keeps the cluster from running further ahead meanwhile on a loaded machine. (This
+  // test's failures with every metric at -1 were a dead replica 3, not a slow one: run from a
+  // detached shell, the stopped replica got the kernel's SIGHUP for an orphaned process group;
+  // replicas now run in their own group, process/cluster_fixture.cpp.)
   const bool joined = wait_for([&] {
     return c.metric(3, "rampart_state_transfers_total") >= 1 && c.metric(3, "rampart_final_height") >= static_cast<double>(top.load());
   }, 300s);
   stop_payers();
-  ASSERT_TRUE(joined) << "replica 3 did not join by state transfer (state transfers: " << c.metric(3, "rampart_state_transfers_total")
+  ASSERT_TRUE(joined) << "replica 3 did not join by state transfer (" << (c.running(3) ? "running" : "exited")
+                      << ", state transfers: " << c.metric(3, "rampart_state_transfers_total")
                       << ", final height " << c.metric(3, "rampart_final_height") << ", cluster at " << top.load() << ")";
   // Alice's balance, read through consensus, then from replica 3 alone at that block or later.
   auto ordered = (*setup)->balance(alice.public_key());
