@@ -30,11 +30,27 @@ void Batcher::add(Request r) {
   if (!has_work()) pending_since_ = host_.now_ms();
   if (timeline_ && pending_.empty()) oldest_own_us_ = host_.now_us();
   pending_.push_back(std::move(r));
-  if (pending_.size() >= p_.batch_size) {
+  if (pending_.size() >= p_.batch_size || (returned() && own_inflight_.size() < max_own_inflight())) {
     close();
   } else {
     arm();
   }
+}
+
+size_t Batcher::gathered() const {
+  size_t n = pending_.size();
+  if (primary_ == p_.self)
+    for (const auto& q : parts_queue_) n += claimed_requests(q.bytes);
+  return n;
+}
+
+// After a light slot of ours: the clients it answered come back about together, so the next
+// one waits for them (at most one batch timeout from now) instead of leaving with the first.
+void Batcher::gather_or_close() {
+  if (expected_ == 0 || returned()) return close();
+  if (timer_armed_) host_.cancel_batch_timer();
+  timer_armed_ = false;
+  arm();
 }
 
 void Batcher::arm() {
@@ -68,6 +84,7 @@ void Batcher::close() {
     Batch b;
     b.requests = std::move(pending_);
     pending_.clear();
+    if (primary_ != p_.self) expected_ = b.requests.size() * kLightFraction < p_.batch_size ? b.requests.size() : 0;
     own = encode_batch(b);
     reg_[kBatchesBuilt]++;
     const Hash32 digest = batch_digest(own);
@@ -134,7 +151,9 @@ void Batcher::close() {
     reg_[kSaltedSlots]++;
   }
   own_inflight_[slot_digest] = now;
-  if (slot_requests * kLightFraction < p_.batch_size) light_.insert(slot_digest);
+  const bool light = slot_requests * kLightFraction < p_.batch_size;
+  if (light) light_.insert(slot_digest);
+  expected_ = light ? slot_requests : 0;
   note_closed(slot_digest, false);  // our own batch's wait was noted when it closed, above
   auth_.remember(slot_digest);  // every part is authentic: checked (on arrival, when forwarded) or witnessed
   if (!parts_queue_.empty()) pending_since_ = now;
@@ -239,7 +258,7 @@ void Batcher::queue_part(Bytes part, const Hash32& d, consensus::NodeId origin) 
   queued_parts_.insert(d);
   if (!has_work()) pending_since_ = host_.now_ms();
   parts_queue_.push_back({d, std::move(part), host_.now_ms(), false, origin});
-  if (own_inflight_.size() < max_own_inflight()) {
+  if (own_inflight_.size() < max_own_inflight() && (expected_ == 0 || returned())) {
     close();
   } else {
     arm();
@@ -282,11 +301,11 @@ void Batcher::close_soon() {
   close_deferred_ = true;
   host_.defer([this] {
     close_deferred_ = false;
-    close();
+    gather_or_close();
   });
 }
 
-void Batcher::proven(uint64_t k) { release(held_.begin(), held_.upper_bound(k)); }
+void Batcher::answered(uint64_t k) { release(held_.begin(), held_.upper_bound(k)); }
 
 void Batcher::rolled_back(uint64_t k) { release(held_.upper_bound(k), held_.end()); }
 
@@ -307,6 +326,7 @@ void Batcher::note_executed(const Hash32& d) {
 
 void Batcher::view_changed(consensus::NodeId primary) {
   primary_ = primary;
+  expected_ = 0;  // what our last batch carried says nothing about our next role's
   for (const auto& [k, d] : held_) own_inflight_.erase(d);
   held_.clear();
   light_.clear();

@@ -84,8 +84,8 @@ class Batcher {
   void on_certified(const Hash32& d);  // the part's f + 1 witnesses are in (witnesses on)
   void on_timer();
   void executed(ByteView slot, const Hash32& d, uint64_t k = 0);  // any slot, ours or not; k: its block
-  // Block k's proof was combined here (a light slot of ours up to k no longer holds the next).
-  void proven(uint64_t k);
+  // Block k's replies went out here (a light slot of ours up to k no longer holds the next).
+  void answered(uint64_t k);
   void rolled_back(uint64_t k);  // blocks above k are gone
   void view_changed(consensus::NodeId primary);
   void state_transferred();  // the protocol forgot what we had handed it
@@ -112,11 +112,14 @@ class Batcher {
   static constexpr uint64_t kMaxBatchHoldMs = 250;
   static constexpr size_t kMaxQueuedParts = 4 * kMaxBundleParts;
   // Light load (docs/decisions/006-light-slots.md): a slot of the primary's with fewer than
-  // batch_size / kLightFraction requests holds the next one until its proof is combined, not
-  // only until it executes. Every slot costs the same threshold signatures and pairings however
+  // batch_size / kLightFraction requests holds the next one until its replies go out here (007),
+  // not only until it executes. Every slot costs the same threshold signatures and pairings however
   // few requests it carries, so at light load overlapping slots only split the same requests
   // over more of that work, and on a loaded CPU each one then waits behind the others'.
   static constexpr size_t kLightFraction = 4;
+  // Light load, closed loop (docs/decisions/007-returning-requests.md): once as many requests
+  // have gathered as the last light batch carried, the clients it answered are back, and the
+  // next one closes without waiting out batch_timeout_ms.
 
  private:
   bool has_work() const { return !pending_.empty() || (primary_ == p_.self && !parts_queue_.empty()); }
@@ -130,6 +133,11 @@ class Batcher {
   void note_executed(const Hash32& d);
   void release(std::map<uint64_t, Hash32>::iterator from, std::map<uint64_t, Hash32>::iterator to);
   void close_soon();  // close() after the current event, if a slot of ours may start
+  // Requests the next batch would carry now (the primary: its own and the queued parts'), and
+  // whether as many as the last light one carried are in (expected_ == 0: not light).
+  size_t gathered() const;
+  bool returned() const { return expected_ > 0 && gathered() >= expected_; }
+  void gather_or_close();  // at light load, wait (one batch timeout) for the rest to come back
 
   Params p_;
   BatchAuth& auth_;
@@ -145,10 +153,11 @@ class Batcher {
   uint64_t oldest_own_us_ = 0;
   std::map<Hash32, uint64_t> own_closed_us_;
   bool timer_armed_ = false;
+  size_t expected_ = 0;      // requests in our last batch (the primary: slot), if it was light
   bool close_deferred_ = false;
   std::map<Hash32, uint64_t> own_inflight_;  // batches we built, not yet executed (ms sent)
   std::set<Hash32> light_;                   // slots of ours closed light: in flight until proven
-  std::map<uint64_t, Hash32> held_;          // light slots executed as block k, not proven yet
+  std::map<uint64_t, Hash32> held_;          // light slots executed as block k, not answered yet
   // Batches we handed to the primary, not yet executed. They are not submitted to our protocol
   // (the primary orders them inside its bundles, whose digest the protocol would never match);
   // one still unexecuted after the patience of tick() is.

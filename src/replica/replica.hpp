@@ -184,6 +184,7 @@ class Replica final : public consensus::Env,
   void deliver_replies(uint64_t k, const BlockProof& b) override {
     ingress_->deliver(b);
     timeline_.replied(k, host_.now_us());
+    batcher_->answered(k);
   }
   void proof_persisted(uint64_t k) override;
 

@@ -120,7 +120,6 @@ bool Replica::store_proof(uint64_t k, consensus::View view, const Bytes& sig) {
     return false;
   }
   timeline_.proven(k, host_.now_us());
-  batcher_->proven(k);
   return true;
 }
 

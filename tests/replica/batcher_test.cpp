@@ -267,9 +267,9 @@ TEST(BatchAuthTest, EachPartIsCheckedOnceAndABadOneFailsTheWhole) {
 namespace rampart::replica {
 namespace {
 
-// Light load: a slot far below the batch size holds the primary's next slot until its proof is
-// combined (Batcher::kLightFraction), so the requests that arrive meanwhile share one slot's
-// threshold signatures instead of starting another.
+// Light load: a slot far below the batch size holds the primary's next slot until its replies
+// go out (Batcher::kLightFraction; docs/decisions/006, 007), so the requests that arrive
+// meanwhile share one slot's threshold signatures instead of starting another.
 class LightSlotTest : public ::testing::Test {
  protected:
   LightSlotTest() {
@@ -294,7 +294,7 @@ class LightSlotTest : public ::testing::Test {
   std::unique_ptr<Batcher> b;
 };
 
-TEST_F(LightSlotTest, ALightSlotHoldsTheNextUntilItsProofNotJustItsExecution) {
+TEST_F(LightSlotTest, ALightSlotHoldsTheNextUntilItsRepliesNotJustItsExecution) {
   b->add(req(1));
   fire();
   ASSERT_EQ(host.submitted.size(), 1u);
@@ -306,8 +306,8 @@ TEST_F(LightSlotTest, ALightSlotHoldsTheNextUntilItsProofNotJustItsExecution) {
   b->executed(first, batch_digest(first), 1);
   host.run_deferred();
   fire();
-  EXPECT_EQ(host.submitted.size(), 1u) << "executed but not proven: still holds the next";
-  b->proven(1);
+  EXPECT_EQ(host.submitted.size(), 1u) << "executed but not answered: still holds the next";
+  b->answered(1);
   host.run_deferred();
   ASSERT_EQ(host.submitted.size(), 2u);
   EXPECT_EQ(requests_in(host.submitted[1]), 2u);  // both waiting requests in one slot
@@ -335,6 +335,90 @@ TEST_F(LightSlotTest, AFullSlotIsReleasedAtExecution) {
   b->executed(host.submitted[0], batch_digest(host.submitted[0]), 1);
   host.run_deferred();
   EXPECT_EQ(host.submitted.size(), 2u);
+}
+
+// Light load, closed loop (docs/decisions/007-returning-requests.md): the clients a light slot
+// answered come back about together; once as many requests are in as it carried, the next slot
+// closes at once, and a slot never leaves with the first of them.
+class ReturningRequestsTest : public LightSlotTest {
+ protected:
+  // Our slot `i` (of host.submitted) executed as block k and was answered.
+  void settle(size_t i, uint64_t k) {
+    b->executed(host.submitted.at(i), batch_digest(host.submitted.at(i)), k);
+    b->answered(k);
+    host.run_deferred();
+  }
+  void first_slot_of_three() {
+    for (ClientId c = 1; c <= 3; ++c) b->add(req(c));
+    fire();
+    ASSERT_EQ(host.submitted.size(), 1u);
+    ASSERT_EQ(requests_in(host.submitted[0]), 3u);
+  }
+};
+
+TEST_F(ReturningRequestsTest, TheNextSlotClosesOnceAsManyRequestsAsTheLastCarriedAreIn) {
+  first_slot_of_three();
+  settle(0, 1);
+  b->add(req(1, 2));
+  b->add(req(2, 2));
+  EXPECT_EQ(host.submitted.size(), 1u) << "two of the three are back";
+  b->add(req(3, 2));
+  ASSERT_EQ(host.submitted.size(), 2u) << "all three are back: no wait for the timer";
+  EXPECT_EQ(requests_in(host.submitted[1]), 3u);
+}
+
+TEST_F(ReturningRequestsTest, ASlotWhoseClientsDoNotAllComeBackLeavesAfterOneTimeout) {
+  first_slot_of_three();
+  settle(0, 1);
+  b->add(req(1, 2));
+  fire();
+  ASSERT_EQ(host.submitted.size(), 2u);
+  EXPECT_EQ(requests_in(host.submitted[1]), 1u);
+  // The last slot carried one: the next request alone closes the next one, once it is answered.
+  settle(1, 2);
+  b->add(req(2, 2));
+  EXPECT_EQ(host.submitted.size(), 3u);
+}
+
+TEST_F(ReturningRequestsTest, AtReleaseTheFewWhoWaitedGatherWithTheReturningOnes) {
+  first_slot_of_three();
+  b->add(req(4));  // a client not in the slot in flight
+  settle(0, 1);
+  EXPECT_EQ(host.submitted.size(), 1u) << "one waiting, three expected back";
+  ASSERT_TRUE(host.timer.has_value()) << "but it waits one timeout at most";
+  b->add(req(1, 2));
+  b->add(req(2, 2));
+  ASSERT_EQ(host.submitted.size(), 2u);
+  EXPECT_EQ(requests_in(host.submitted[1]), 3u);
+}
+
+TEST_F(ReturningRequestsTest, ThePrimaryCountsTheRequestsOfForwardedBatches) {
+  first_slot_of_three();
+  settle(0, 1);
+  Batch two;
+  two.requests = {req(1, 2), req(2, 2)};
+  const Bytes part = encode_batch(two);
+  b->on_forwarded(part, batch_digest(part), 1);
+  EXPECT_EQ(host.submitted.size(), 1u) << "two of three: the forwarded batch waits";
+  b->add(req(3, 2));
+  ASSERT_EQ(host.submitted.size(), 2u);
+  EXPECT_EQ(requests_in(host.submitted[1]), 3u) << "one bundle of both";
+}
+
+TEST_F(ReturningRequestsTest, ABackupForwardsItsBatchOnceItsClientsAreBack) {
+  b->view_changed(1);  // we are a backup now
+  for (ClientId c = 1; c <= 2; ++c) b->add(req(c));
+  fire();
+  auto forwarded = [&] {
+    size_t n = 0;
+    for (const auto& [to, w] : host.sent) n += !w.empty() && w[0] == static_cast<uint8_t>(PeerTag::forward);
+    return n;
+  };
+  ASSERT_EQ(forwarded(), 1u);
+  b->add(req(1, 2));
+  EXPECT_EQ(forwarded(), 1u);
+  b->add(req(2, 2));
+  EXPECT_EQ(forwarded(), 2u) << "both back: forwarded without waiting for the timer";
 }
 
 }  // namespace
