@@ -195,7 +195,7 @@ Command reg("sim", [](CLI::App& app) {
   cmd->add_option("--requests", args->requests, "requests per client");
   cmd->add_option("--batch-size", args->batch_size,
                   "the cluster's batch_size (4: every slot is full; 64: slots are light and hold the next until "
-                  "proven, Batcher::kLightFraction)");
+                  "answered, Batcher::kLightFraction)");
   cmd->add_option("--brokers", args->brokers,
                   "simulated brokers (the broker path); with the fault `broker`, all but the first may lie");
   cmd->add_option("--signups", args->signups,

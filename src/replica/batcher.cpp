@@ -37,6 +37,14 @@ void Batcher::add(Request r) {
   }
 }
 
+size_t Batcher::ready_requests(uint64_t now) const {
+  size_t n = 0;
+  const uint64_t bound = witness_bound();
+  for (const auto& q : parts_queue_)
+    if (!p_.witnesses || auth_.certified(q.d) || now - q.since_ms >= bound) n += claimed_requests(q.bytes);
+  return n;
+}
+
 size_t Batcher::gathered() const {
   size_t n = pending_.size();
   if (primary_ == p_.self)
@@ -66,7 +74,9 @@ void Batcher::on_timer() {
   std::erase_if(own_inflight_, [&](const auto& e) { return now - e.second > kOwnBatchExpiryMs; });
   std::erase_if(light_, [&](const Hash32& d) { return !own_inflight_.count(d); });  // slots that never executed
   if (own_inflight_.size() < max_own_inflight() || now - pending_since_ >= kMaxBatchHoldMs) {
+    forcing_ = true;  // the gathering's bound: what is ready leaves now
     close();
+    forcing_ = false;
   } else {
     arm();  // poll: an execution of ours closes it sooner (executed())
   }
@@ -118,6 +128,13 @@ void Batcher::close() {
     } else {
       own_inflight_[digest] = now;
     }
+  }
+  // With witnesses a light round's parts become ready one by one as their witnesses come: the
+  // slot waits (until the timer) for as many ready requests as the last one carried, or the
+  // first part certified would leave alone and the others wait for the next slot.
+  if (p_.witnesses && expected_ > 0 && !forcing_ && ready_requests(now) < expected_) {
+    arm();
+    return;
   }
   // The primary: our own batch and the batches forwarded to us since the last bundle go into
   // one slot, up to the bundle limits; whatever does not fit waits for the next one.

@@ -138,6 +138,7 @@ class Batcher {
   size_t gathered() const;
   bool returned() const { return expected_ > 0 && gathered() >= expected_; }
   void gather_or_close();  // at light load, wait (one batch timeout) for the rest to come back
+  size_t ready_requests(uint64_t now) const;  // the primary: requests in parts that may leave now
 
   Params p_;
   BatchAuth& auth_;
@@ -153,10 +154,11 @@ class Batcher {
   uint64_t oldest_own_us_ = 0;
   std::map<Hash32, uint64_t> own_closed_us_;
   bool timer_armed_ = false;
+  bool forcing_ = false;  // closing from the timer: the gathering is over
   size_t expected_ = 0;      // requests in our last batch (the primary: slot), if it was light
   bool close_deferred_ = false;
   std::map<Hash32, uint64_t> own_inflight_;  // batches we built, not yet executed (ms sent)
-  std::set<Hash32> light_;                   // slots of ours closed light: in flight until proven
+  std::set<Hash32> light_;                   // slots of ours closed light: in flight until answered
   std::map<uint64_t, Hash32> held_;          // light slots executed as block k, not answered yet
   // Batches we handed to the primary, not yet executed. They are not submitted to our protocol
   // (the primary orders them inside its bundles, whose digest the protocol would never match);

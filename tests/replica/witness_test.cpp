@@ -321,5 +321,55 @@ TEST_F(WitnessBatcherTest, ALatePartWithABadSignatureNeverReachesAProposal) {
   EXPECT_EQ(metric_value(reg, "rampart_bad_forwarded_parts_total"), 1u);
 }
 
+// Light load (docs/decisions/007-returning-requests.md): a round's parts become ready one by
+// one as their witnesses come. The primary's next light slot waits until as many requests are
+// ready as the last one carried, so the first part certified does not leave alone; the timer
+// bounds the wait.
+class WitnessGatherTest : public WitnessBatcherTest {
+ protected:
+  WitnessGatherTest() {
+    Batcher::Params p;
+    p.self = 0;
+    p.batch_size = 100;  // slots of a few requests are light
+    p.witnesses = true;
+    b = std::make_unique<Batcher>(p, auth, host, reg);
+    b->view_changed(0);
+    b->open();
+    // A first light slot of two requests: our own batch, certified.
+    b->add(req(1));
+    b->add(req(2));
+    fire();
+    EXPECT_TRUE(host.submitted.empty()) << "waits for its witness";
+    const Bytes own(host.sent.back().begin() + 1, host.sent.back().end());
+    EXPECT_TRUE(book.vouch(0, batch_digest(own)).has_value());
+    certify(0, own);
+    EXPECT_EQ(host.submitted.size(), 1u);
+    b->executed(host.submitted[0], batch_digest(host.submitted[0]), 1);
+    b->answered(1);
+  }
+  const Bytes a = encode_batch(Batch{{req(1, 2)}}), c = encode_batch(Batch{{req(2, 2)}});
+};
+
+TEST_F(WitnessGatherTest, TheNextLightSlotWaitsUntilAsManyRequestsAreReadyAsTheLastCarried) {
+  b->on_forwarded(a, batch_digest(a), 1);
+  b->on_forwarded(c, batch_digest(c), 2);
+  certify(1, a);
+  EXPECT_EQ(host.submitted.size(), 1u) << "one of two ready: the first certified waits for the other";
+  certify(2, c);
+  ASSERT_EQ(host.submitted.size(), 2u);
+  EXPECT_TRUE(is_bundle(host.submitted[1]));
+  EXPECT_EQ(checks, 0u);
+}
+
+TEST_F(WitnessGatherTest, TheTimerEndsTheGatheringWithWhatIsReady) {
+  b->on_forwarded(a, batch_digest(a), 1);
+  b->on_forwarded(c, batch_digest(c), 2);
+  certify(1, a);
+  EXPECT_EQ(host.submitted.size(), 1u);
+  fire();
+  ASSERT_EQ(host.submitted.size(), 2u);
+  EXPECT_EQ(batch_digest(host.submitted[1]), batch_digest(a)) << "the ready part leaves; the other waits for its witnesses";
+}
+
 }  // namespace
 }  // namespace rampart::replica
