@@ -309,6 +309,8 @@ TEST_F(LightSlotTest, ALightSlotHoldsTheNextUntilItsRepliesNotJustItsExecution) 
   EXPECT_EQ(host.submitted.size(), 1u) << "executed but not answered: still holds the next";
   b->answered(1);
   host.run_deferred();
+  EXPECT_EQ(host.submitted.size(), 1u) << "released: waits one timeout for the client it answered";
+  fire();
   ASSERT_EQ(host.submitted.size(), 2u);
   EXPECT_EQ(requests_in(host.submitted[1]), 2u);  // both waiting requests in one slot
 }
@@ -323,6 +325,7 @@ TEST_F(LightSlotTest, ARolledBackLightSlotReleasesTheNext) {
   EXPECT_EQ(host.submitted.size(), 1u);
   b->rolled_back(4);
   host.run_deferred();
+  b->add(req(1, 2));  // the client of the rolled-back slot retries: with the one waiting, all are in
   EXPECT_EQ(host.submitted.size(), 2u);
 }
 
@@ -388,8 +391,23 @@ TEST_F(ReturningRequestsTest, AtReleaseTheFewWhoWaitedGatherWithTheReturningOnes
   ASSERT_TRUE(host.timer.has_value()) << "but it waits one timeout at most";
   b->add(req(1, 2));
   b->add(req(2, 2));
+  EXPECT_EQ(host.submitted.size(), 1u);
+  b->add(req(3, 2));
   ASSERT_EQ(host.submitted.size(), 2u);
-  EXPECT_EQ(requests_in(host.submitted[1]), 3u);
+  EXPECT_EQ(requests_in(host.submitted[1]), 4u);
+}
+
+// Two groups of clients alternating (one in flight while the other waits, as many each) merge:
+// at the release the waiting group does not leave alone but waits for the group coming back.
+// Closing as soon as as many as the last slot were in kept them apart (bench wallet --f 0).
+TEST_F(ReturningRequestsTest, TwoAlternatingGroupsOfClientsMergeIntoOneSlot) {
+  first_slot_of_three();
+  for (ClientId c = 4; c <= 6; ++c) b->add(req(c));  // the other group, waiting
+  settle(0, 1);
+  EXPECT_EQ(host.submitted.size(), 1u) << "three waiting, as many as the last slot: still one group coming back";
+  for (ClientId c = 1; c <= 3; ++c) b->add(req(c, 2));
+  ASSERT_EQ(host.submitted.size(), 2u);
+  EXPECT_EQ(requests_in(host.submitted[1]), 6u);
 }
 
 TEST_F(ReturningRequestsTest, ThePrimaryCountsTheRequestsOfForwardedBatches) {
