@@ -281,6 +281,8 @@ Result<std::unique_ptr<Gateway>> Gateway::create(GatewayOptions opt) {
   impl->srv->set_tcp_nodelay(true);
   impl->srv->set_read_timeout(10, 0);
   impl->srv->set_write_timeout(10, 0);
+  impl->srv->set_keep_alive_max_count(opt.keep_alive_max_requests);
+  impl->srv->set_keep_alive_timeout(static_cast<time_t>(opt.keep_alive_timeout.count()));
   client::ClientOptions co;
   co.timeout = opt.replica_timeout;
   co.attempts = static_cast<int>(opt.cfg.n());
