@@ -34,10 +34,14 @@ bench: build
 # Long sweeps from one random start (printed first by each run; SEED_START=<n> replays it):
 # 5,000 seeds per protocol at f=1 and 1,000 at f=2, every fault and adversary tactic, each seed a
 # cluster of replica cores (~0.4 s a seed at f=1, ~0.8 s at f=2 here: about 2.5 hours on 2
-# cores). Not in `make test`, which sweeps ~130 random seeds (SimSweep.RandomStart).
+# cores); then 500 and 150 with light slots (--batch-size 64: the batcher's light-load rules,
+# docs/decisions/006, 007; the default batch of 4 fills every slot). Not in `make test`, which
+# sweeps ~130 random seeds (SimSweep.RandomStart).
 SEED_START ?= random
 SIM_SEEDS_F1 ?= 5000
 SIM_SEEDS_F2 ?= 1000
+SIM_SEEDS_LIGHT_F1 ?= 500
+SIM_SEEDS_LIGHT_F2 ?= 150
 sim-long: build
 	@rc=0; start=$(SEED_START); \
 	if [ "$$start" = random ]; then start=$$(od -An -N4 -tu4 /dev/urandom | tr -d ' '); fi; \
@@ -45,6 +49,10 @@ sim-long: build
 	for p in poe poe-mac pbft; do \
 	  ./$(BUILD)/rampart sim --protocol $$p --seeds $(SIM_SEEDS_F1) --seed-start $$start --faults all --keep-going || rc=1; \
 	  ./$(BUILD)/rampart sim --protocol $$p --seeds $(SIM_SEEDS_F2) --seed-start $$start --faults all --f 2 --keep-going || rc=1; \
+	done; \
+	for p in poe poe-mac pbft; do \
+	  ./$(BUILD)/rampart sim --protocol $$p --seeds $(SIM_SEEDS_LIGHT_F1) --seed-start $$start --faults all --batch-size 64 --keep-going || rc=1; \
+	  ./$(BUILD)/rampart sim --protocol $$p --seeds $(SIM_SEEDS_LIGHT_F2) --seed-start $$start --faults all --batch-size 64 --f 2 --keep-going || rc=1; \
 	done; exit $$rc
 
 # Minutes of honest load + a hostile client + SIGKILL/restart of one replica at a time; ends with
