@@ -30,7 +30,8 @@ void Batcher::add(Request r) {
   if (!has_work()) pending_since_ = host_.now_ms();
   if (timeline_ && pending_.empty()) oldest_own_us_ = host_.now_us();
   pending_.push_back(std::move(r));
-  if (pending_.size() >= p_.batch_size || (returned() && own_inflight_.size() < max_own_inflight())) {
+  if (pending_.size() >= p_.batch_size ||
+      (returned() && own_inflight_.size() < max_own_inflight())) {
     close();
   } else {
     arm();
@@ -41,7 +42,8 @@ size_t Batcher::ready_requests(uint64_t now) const {
   size_t n = 0;
   const uint64_t bound = witness_bound();
   for (const auto& q : parts_queue_)
-    if (!p_.witnesses || auth_.certified(q.d) || now - q.since_ms >= bound) n += claimed_requests(q.bytes);
+    if (!p_.witnesses || auth_.certified(q.d) || now - q.since_ms >= bound)
+      n += claimed_requests(q.bytes);
   return n;
 }
 
@@ -52,13 +54,12 @@ size_t Batcher::gathered() const {
   return n;
 }
 
-// After a light slot of ours: the clients it answered come back about together, so the next
-// one waits for them (at most one batch timeout from now) instead of leaving with the first.
+// A light slot of ours was answered (or executed, at a backup): the clients it answered come
+// back about together, so the next one waits for them, beside those waiting already, at most one
+// batch timeout from now. (Leaving as soon as the waiting ones were as many as the last slot kept
+// two groups of clients alternating: bench wallet --f 0, 8 threads.) A slot that would not be
+// light leaves at once.
 void Batcher::gather_or_close() {
-  // Waiting already, with the clients the last one answered on their way: one slot for both.
-  // (Closing with whoever waited, as soon as they were as many as the last slot, kept two
-  // groups of clients alternating: bench wallet --f 0, 8 threads.) A slot that would not be
-  // light leaves at once.
   if (expected_ == 0 || gathered() * kLightFraction >= p_.batch_size) return close();
   target_ = std::min(p_.batch_size, gathered() + expected_);
   if (timer_armed_) host_.cancel_batch_timer();
@@ -99,7 +100,9 @@ void Batcher::close() {
     Batch b;
     b.requests = std::move(pending_);
     pending_.clear();
-    if (primary_ != p_.self) target_ = expected_ = b.requests.size() * kLightFraction < p_.batch_size ? b.requests.size() : 0;
+    if (primary_ != p_.self)
+      target_ = expected_ =
+          b.requests.size() * kLightFraction < p_.batch_size ? b.requests.size() : 0;
     own = encode_batch(b);
     reg_[kBatchesBuilt]++;
     const Hash32 digest = batch_digest(own);

@@ -112,14 +112,12 @@ class Batcher {
   static constexpr uint64_t kMaxBatchHoldMs = 250;
   static constexpr size_t kMaxQueuedParts = 4 * kMaxBundleParts;
   // Light load (docs/decisions/006-light-slots.md): a slot of the primary's with fewer than
-  // batch_size / kLightFraction requests holds the next one until its replies go out here (007),
-  // not only until it executes. Every slot costs the same threshold signatures and pairings however
-  // few requests it carries, so at light load overlapping slots only split the same requests
-  // over more of that work, and on a loaded CPU each one then waits behind the others'.
+  // batch_size / kLightFraction requests holds the next one until its replies go out here
+  // (007), not only until it executes. Every slot costs the same threshold signatures and
+  // pairings however few requests it carries, so at light load overlapping slots only split the
+  // same requests over more of that work, and on a loaded CPU each one then waits behind the
+  // others'.
   static constexpr size_t kLightFraction = 4;
-  // Light load, closed loop (docs/decisions/007-returning-requests.md): once the clients the
-  // last light batch answered are back (as many requests as it carried, beside those that were
-  // waiting), the next one closes without waiting out batch_timeout_ms.
 
  private:
   bool has_work() const { return !pending_.empty() || (primary_ == p_.self && !parts_queue_.empty()); }
@@ -133,8 +131,11 @@ class Batcher {
   void note_executed(const Hash32& d);
   void release(std::map<uint64_t, Hash32>::iterator from, std::map<uint64_t, Hash32>::iterator to);
   void close_soon();  // close() after the current event, if a slot of ours may start
-  // Requests the next batch would carry now (the primary: its own and the queued parts'), and
-  // whether the clients we wait for are in (target_ == 0: not light, no early close).
+  // Light load, closed loop (docs/decisions/007-returning-requests.md): once the clients the
+  // last light batch answered are back (as many requests as it carried, beside those that were
+  // waiting at its release), the next one closes without waiting out batch_timeout_ms.
+  // gathered(): requests the next batch would carry now (the primary: its own and the queued
+  // parts'); returned(): the clients we wait for are in (target_ == 0: not light, no early close).
   size_t gathered() const;
   bool returned() const { return target_ > 0 && gathered() >= target_; }
   void gather_or_close();  // at light load, wait (one batch timeout) for the rest to come back
@@ -155,7 +156,7 @@ class Batcher {
   std::map<Hash32, uint64_t> own_closed_us_;
   bool timer_armed_ = false;
   bool forcing_ = false;  // closing from the timer: the gathering is over
-  size_t expected_ = 0;  // requests in our last batch (the primary: slot), if it was light
+  size_t expected_ = 0;   // requests in our last batch (the primary: slot), if it was light
   // Close early once this many are in: expected_ after a close; at a release (gather_or_close)
   // those waiting then plus the expected_ coming back.
   size_t target_ = 0;

@@ -89,7 +89,8 @@ class Deliveries {
   using Key = std::tuple<uint64_t, Hash32>;                    // (height, amended root)
   struct Entry {
     std::optional<SinkId> sink;                        // the broker's connection, once it handed us the batch
-    std::map<uint32_t, std::map<Key, Bytes>> shares;   // each signer's shares for its highest heights
+    // Each signer's shares for its kHeightsPerSigner highest heights.
+    std::map<uint32_t, std::map<Key, Bytes>> shares;
     Bytes delivered;                                   // encode(Delivered), once combined
   };
   Entry& entry(const Batch& b);

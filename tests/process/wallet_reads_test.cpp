@@ -192,9 +192,11 @@ TEST(WalletReads, AReplicaThatJoinedByStateTransferServesVerifiedReads) {
     return c.metric(3, "rampart_state_transfers_total") >= 1 && c.metric(3, "rampart_final_height") >= static_cast<double>(top.load());
   }, 300s);
   stop_payers();
-  ASSERT_TRUE(joined) << "replica 3 did not join by state transfer (" << (c.running(3) ? "running" : "exited")
+  ASSERT_TRUE(joined) << "replica 3 did not join by state transfer ("
+                      << (c.running(3) ? "running" : "exited")
                       << ", state transfers: " << c.metric(3, "rampart_state_transfers_total")
-                      << ", final height " << c.metric(3, "rampart_final_height") << ", cluster at " << top.load() << ")";
+                      << ", final height " << c.metric(3, "rampart_final_height") << ", cluster at "
+                      << top.load() << ")";
   // Alice's balance, read through consensus, then from replica 3 alone at that block or later.
   auto ordered = (*setup)->balance(alice.public_key());
   ASSERT_TRUE(ordered && ordered->result.code == app::wallet::Code::ok) << (ordered ? ordered->result.reason : ordered.error().message);

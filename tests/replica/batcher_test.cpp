@@ -325,7 +325,8 @@ TEST_F(LightSlotTest, ARolledBackLightSlotReleasesTheNext) {
   EXPECT_EQ(host.submitted.size(), 1u);
   b->rolled_back(4);
   host.run_deferred();
-  b->add(req(1, 2));  // the client of the rolled-back slot retries: with the one waiting, all are in
+  // The client of the rolled-back slot retries: with the one waiting, all are in.
+  b->add(req(1, 2));
   EXPECT_EQ(host.submitted.size(), 2u);
 }
 
@@ -404,7 +405,8 @@ TEST_F(ReturningRequestsTest, TwoAlternatingGroupsOfClientsMergeIntoOneSlot) {
   first_slot_of_three();
   for (ClientId c = 4; c <= 6; ++c) b->add(req(c));  // the other group, waiting
   settle(0, 1);
-  EXPECT_EQ(host.submitted.size(), 1u) << "three waiting, as many as the last slot: still one group coming back";
+  EXPECT_EQ(host.submitted.size(), 1u)
+      << "three waiting, as many as the last slot: still one group coming back";
   for (ClientId c = 1; c <= 3; ++c) b->add(req(c, 2));
   ASSERT_EQ(host.submitted.size(), 2u);
   EXPECT_EQ(requests_in(host.submitted[1]), 6u);
@@ -429,7 +431,8 @@ TEST_F(ReturningRequestsTest, ABackupForwardsItsBatchOnceItsClientsAreBack) {
   fire();
   auto forwarded = [&] {
     size_t n = 0;
-    for (const auto& [to, w] : host.sent) n += !w.empty() && w[0] == static_cast<uint8_t>(PeerTag::forward);
+    for (const auto& [to, w] : host.sent)
+      n += !w.empty() && w[0] == static_cast<uint8_t>(PeerTag::forward);
     return n;
   };
   ASSERT_EQ(forwarded(), 1u);

@@ -135,8 +135,11 @@ class DeliveriesAtTwoHeights : public DeliveriesTest {
     for (uint32_t i = 0; i < 4; ++i) {
       books[i]->executed(12, slot, {ref});
       books[i]->executed(20, Hash32{3}, {ref});
-      books[i]->final_upto(20, [&](uint64_t k) { return k == 12 ? std::optional<Hash32>(slot) : std::optional<Hash32>(Hash32{3}); });
-      for (const auto& w : hosts[i].out) sent[i].push_back(*decode_delivery_share(ByteView(w).subspan(1)));
+      books[i]->final_upto(20, [&](uint64_t k) {
+        return k == 12 ? std::optional<Hash32>(slot) : std::optional<Hash32>(Hash32{3});
+      });
+      for (const auto& w : hosts[i].out)
+        sent[i].push_back(*decode_delivery_share(ByteView(w).subspan(1)));
       ASSERT_EQ(sent[i].size(), 2u);
       ASSERT_EQ(sent[i][0].height, 12u);
     }

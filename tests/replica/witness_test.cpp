@@ -354,7 +354,8 @@ TEST_F(WitnessGatherTest, TheNextLightSlotWaitsUntilAsManyRequestsAreReadyAsTheL
   b->on_forwarded(a, batch_digest(a), 1);
   b->on_forwarded(c, batch_digest(c), 2);
   certify(1, a);
-  EXPECT_EQ(host.submitted.size(), 1u) << "one of two ready: the first certified waits for the other";
+  EXPECT_EQ(host.submitted.size(), 1u)
+      << "one of two ready: the first certified waits for the other";
   certify(2, c);
   ASSERT_EQ(host.submitted.size(), 2u);
   EXPECT_TRUE(is_bundle(host.submitted[1]));
@@ -368,7 +369,8 @@ TEST_F(WitnessGatherTest, TheTimerEndsTheGatheringWithWhatIsReady) {
   EXPECT_EQ(host.submitted.size(), 1u);
   fire();
   ASSERT_EQ(host.submitted.size(), 2u);
-  EXPECT_EQ(batch_digest(host.submitted[1]), batch_digest(a)) << "the ready part leaves; the other waits for its witnesses";
+  EXPECT_EQ(batch_digest(host.submitted[1]), batch_digest(a))
+      << "the ready part leaves; the other waits for its witnesses";
 }
 
 }  // namespace
