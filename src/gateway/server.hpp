@@ -29,8 +29,9 @@ struct GatewayOptions {
   // made every fifth request pay a TLS handshake: bench wallet --via gateway, f = 1, 10% writes,
   // 1,750 -> 2,566 ops/s), and how long an idle one is kept (cpp-httplib's default; 2 s let a
   // test's client write into a connection the server had just closed: SIGPIPE). Each open
-  // connection holds one of http_threads while it lasts.
-  size_t keep_alive_max_requests = 1000;
+  // connection holds one of http_threads while it lasts, so connections still turn over (every
+  // 100 requests) and a client beyond http_threads waits for one of them, not for an idle timeout.
+  size_t keep_alive_max_requests = 100;
   std::chrono::seconds keep_alive_timeout{5};
 };
 
