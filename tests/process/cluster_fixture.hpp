@@ -47,7 +47,9 @@ class LocalCluster {
   // Waits (bounded) for replica `id` to exit on its own and reaps it: its exit status, 128 +
   // the signal if a signal ended it, or -1 if it still runs at the deadline.
   int wait_exit(uint32_t id, std::chrono::milliseconds d);
-  // Scrapes /metrics; missing metric or unreachable replica = -1.
+  // Scrapes /metrics; missing metric or unreachable replica = -1. The page is a snapshot the
+  // replica refreshes every 200 ms (its tick), so a value that follows an event the test just saw
+  // (a view change, a counted lie) is waited for with wait_metric_at_least, not read once.
   double metric(uint32_t id, const std::string& name) const;
   bool wait_metric_at_least(uint32_t id, const std::string& name, double v, std::chrono::milliseconds d) const;
   // Waits until every running replica answers /metrics.

@@ -72,7 +72,7 @@ TEST(WalletProcess, ConcurrentTransfersKeepTheBooksDespiteAByzantineReplica) {
   ASSERT_TRUE(served) << served.error().message;
   EXPECT_NE(served->server, servers[0].str());
   EXPECT_EQ(served->read.entries.at(0).balance, want);
-  EXPECT_GE(c.metric(0, "rampart_misbehaviour_lies_total"), 1);
+  EXPECT_TRUE(c.wait_metric_at_least(0, "rampart_misbehaviour_lies_total", 1, 5s));
 }
 
 // A client whose only reply came from a lying replica retries elsewhere. The retry of its lone
