@@ -63,28 +63,38 @@ void Deliveries::expect(uint32_t broker, uint64_t number, SinkId to) {
   try_combine(b, e);  // the shares may all be here already (the batch was final before it came)
 }
 
+// Kept for blocks without broker batches too: final_upto must know we executed them, or it
+// would read their bytes from the ledger.
 void Deliveries::executed(uint64_t k, const Hash32& d, std::vector<DistilledRef> refs) {
-  if (refs.empty()) {
-    executed_.erase(k);
-    return;
-  }
   for (const auto& ref : refs) entry({ref.broker, ref.number});  // keep the peers' shares from now on
   executed_[k] = {d, std::move(refs)};
 }
 
 void Deliveries::rolled_back(uint64_t k) { executed_.erase(executed_.upper_bound(k), executed_.end()); }
 
-void Deliveries::final_upto(uint64_t k, const std::function<std::optional<Hash32>(uint64_t)>& final_digest) {
-  const auto end = executed_.upper_bound(k);
-  for (auto it = executed_.begin(); it != end; it = executed_.erase(it)) {
-    if (final_digest(it->first) != it->second.first) continue;
-    for (const auto& ref : it->second.second) {
-      DeliveryShareMsg m{ref.broker, ref.number, it->first, ref.amended_root, {}};
-      m.share = signer_.sign_share(broker::delivery_statement(m.broker, m.number, m.height, m.amended_root));
-      reg_[kDeliveryShares]++;
-      host_.broadcast_peer(encode_delivery_share(m));
-      add(p_.self, m);
+void Deliveries::final_upto(uint64_t k, const std::function<std::optional<Hash32>(uint64_t)>& final_digest,
+                            const std::function<std::vector<DistilledRef>(uint64_t)>& ledger_refs) {
+  for (uint64_t h = signed_upto_ + 1; h <= k; ++h) {
+    auto it = executed_.find(h);
+    if (it != executed_.end() && final_digest(h) == it->second.first) {
+      sign(h, it->second.second);
+      continue;
     }
+    auto refs = ledger_refs(h);
+    for (const auto& ref : refs) entry({ref.broker, ref.number});
+    sign(h, refs);
+  }
+  signed_upto_ = std::max(signed_upto_, k);
+  executed_.erase(executed_.begin(), executed_.upper_bound(k));
+}
+
+void Deliveries::sign(uint64_t k, const std::vector<DistilledRef>& refs) {
+  for (const auto& ref : refs) {
+    DeliveryShareMsg m{ref.broker, ref.number, k, ref.amended_root, {}};
+    m.share = signer_.sign_share(broker::delivery_statement(m.broker, m.number, m.height, m.amended_root));
+    reg_[kDeliveryShares]++;
+    host_.broadcast_peer(encode_delivery_share(m));
+    add(p_.self, m);
   }
 }
 

@@ -18,8 +18,16 @@
 // seed 3718571820). More than the highest: a correct replica that state-transferred past the
 // highest height never signs it, and its share for a lower one must still find the others'.
 //
+// A block final here that this replica did not execute (a state transfer installed it, peers
+// replayed it to us, another block stood at its height when we executed) is signed from the
+// ledger: the broker batches it carried are read off its bytes. Without that, a correct replica
+// that state-transferred past every height of a batch signs none, and with f silent the batch
+// never gets nf shares. At start the final blocks above the stable checkpoint are signed again:
+// a crash may have lost our first shares.
+//
 // Bounded: at most kMaxSinks batches are kept (FIFO), and for each at most kHeightsPerSigner
 // shares per signer, so a Byzantine peer cannot grow the book.
+#include <algorithm>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -71,13 +79,18 @@ class Deliveries {
 
   // Broker `broker` handed us its batch `number` on sink `to`: its certificate goes there.
   void expect(uint32_t broker, uint64_t number, SinkId to);
-  // Block k (speculative), the slot with digest d, carried these broker batches.
+  // Block k (speculative), the slot with digest d, carried these broker batches (maybe none).
   void executed(uint64_t k, const Hash32& d, std::vector<DistilledRef> refs);
   void rolled_back(uint64_t k);  // blocks above k are gone
-  // Blocks up to k are final here: our shares for them go out, each only if the final block k
-  // holds the very slot we executed as k (final_digest(k)): a state transfer or a replay may
-  // have put another block there without a rollback reaching us.
-  void final_upto(uint64_t k, const std::function<std::optional<Hash32>(uint64_t)>& final_digest);
+  // Heights up to k need no shares from us (at start: the stable checkpoint).
+  void signed_upto(uint64_t k) { signed_upto_ = k; }
+  // Final blocks above k left the ledger (a fork abandoned): sign them again once final.
+  void rewind(uint64_t k) { signed_upto_ = std::min(signed_upto_, k); }
+  // Blocks up to k are final here: our shares for each height above the last call's go out.
+  // From what execution kept when the final block holds the very slot we executed there
+  // (final_digest(h)); otherwise from ledger_refs(h), the batches the final block carries.
+  void final_upto(uint64_t k, const std::function<std::optional<Hash32>(uint64_t)>& final_digest,
+                  const std::function<std::vector<DistilledRef>(uint64_t)>& ledger_refs);
   void on_share(uint32_t from, const DeliveryShareMsg& m);
 
   size_t kept() const { return book_.size(); }
@@ -96,6 +109,7 @@ class Deliveries {
   Entry& entry(const Batch& b);
   void add(uint32_t from, const DeliveryShareMsg& m);
   void try_combine(const Batch& b, Entry& e);
+  void sign(uint64_t k, const std::vector<DistilledRef>& refs);
 
   Params p_;
   const crypto::ThresholdSigner& signer_;
@@ -105,6 +119,7 @@ class Deliveries {
   std::map<Batch, Entry> book_;
   std::deque<Batch> book_order_;
   std::map<uint64_t, std::pair<Hash32, std::vector<DistilledRef>>> executed_;  // not yet final here
+  uint64_t signed_upto_ = 0;
 };
 
 }  // namespace rampart::replica

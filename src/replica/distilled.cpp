@@ -81,6 +81,19 @@ Status expand(ByteView part, const broker::Directory& dir, Batch& out, std::vect
 }
 }  // namespace
 
+Result<std::vector<DistilledRef>> distilled_refs(ByteView slot) {
+  auto parts = batch_parts(slot);
+  if (!parts) return parts.error();
+  std::vector<DistilledRef> refs;
+  for (ByteView p : *parts) {
+    if (!is_distilled(p)) continue;
+    auto b = decode_distilled(p);
+    if (!b) return b.error();
+    refs.push_back({b->broker, b->number, broker::batch_roots(*b).amended_root});
+  }
+  return refs;
+}
+
 Result<Batch> decode_slot(ByteView bytes, const broker::Directory* dir, std::vector<DistilledRef>* refs,
                           size_t* skipped) {
   auto parts = batch_parts(bytes);

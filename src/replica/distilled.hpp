@@ -51,5 +51,8 @@ struct DistilledRef {
 // (replica/client_directory.hpp, SAFETY). Deterministic in (bytes, directory).
 Result<Batch> decode_slot(ByteView bytes, const broker::Directory* dir, std::vector<DistilledRef>* refs,
                           size_t* skipped = nullptr);
+// The broker batches a slot carried, without expanding them (no directory needed): what a
+// replica that got a final block from a peer, rather than executing it, signs deliveries for.
+Result<std::vector<DistilledRef>> distilled_refs(ByteView slot);
 
 }  // namespace rampart::replica

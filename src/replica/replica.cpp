@@ -99,6 +99,7 @@ Status Replica::init() {
   if (!h) return h.error();
   if (auto cp = store_.checkpoint()) checkpoint_k_ = cp->k;
   final_target_ = *h;
+  deliveries_->signed_upto(checkpoint_k_);  // the final blocks above it: signed again at resume()
 
   checkpoints_ = std::make_unique<Checkpoints>(store_, ckpts_, *this);
   xfer_ = std::make_unique<StateTransfer>(StateTransfer::Params{self, cfg_.n()}, store_, exec_, ckpts_, *cc.tverifier,
@@ -212,6 +213,7 @@ void Replica::protocol_transferred(consensus::Seq k, const Hash32& head) {
 }
 
 void Replica::replayed(uint64_t k) {
+  sign_deliveries();
   if (!opt_.events) return;
   if (auto b = store_.block(k)) opt_.events->replayed(k, ledger::block_hash(*b));
 }
@@ -220,6 +222,7 @@ void Replica::installed(uint64_t k, const Hash32& head) {
   final_target_ = std::max(final_target_, k);
   checkpoint_k_ = k;
   if (opt_.events) opt_.events->state_installed(k, head);
+  sign_deliveries();
   protocol_transferred(k, head);
   tell_proven();
 }
@@ -235,6 +238,7 @@ void Replica::resume(uint64_t target) {
   spdlog::info("event=resumed replica={} height={} checkpoint={} checkpoint_sigs={} target={} journal_records={}",
                opt_.self, rp.k, rp.checkpoint.k, rp.checkpoint.sigs.size(), target, rp.journal.size());
   if (rp.k > 0 || !rp.journal.empty()) proto_->on_restart(rp);
+  sign_deliveries();
   tell_proven();
   auto h = std::move(held_);
   held_.clear();

@@ -220,7 +220,10 @@ class Replica final : public consensus::Env,
   void cancel_sync_timer() override { host_.cancel_timer(timer_id(Timer::rejoin)); }
   void resume(uint64_t target) override;
   void heights_changed() override;
-  void abandoning(uint64_t) override { proofs_->forget_answered(); }
+  void abandoning(uint64_t d) override {
+    proofs_->forget_answered();
+    deliveries_->rewind(d - 1);
+  }
   void fail_stop() override { host_.fail_stop(); }
 
   // ---- CheckpointHost ----
@@ -236,6 +239,7 @@ class Replica final : public consensus::Env,
   Status check_part(ByteView part, ClientAuth auth) const;
   bool on_distilled(SinkId from, const Principal& who, ByteView frame);
   void refresh_gauges();
+  void sign_deliveries();
   void on_forward(consensus::NodeId from, ByteView body);
   // Our witness for origin's batch d, if we are one of its witnesses and had not signed it.
   void send_witness(consensus::NodeId origin, const Hash32& d);

@@ -140,10 +140,7 @@ void Replica::advance_final() {
       return;
     }
     exec_.make_final(j);
-    deliveries_->final_upto(j, [this](uint64_t k) -> std::optional<Hash32> {
-      auto b = store_.block(k);
-      return b ? std::optional<Hash32>(b->batch_digest) : std::nullopt;
-    });
+    sign_deliveries();
     tell_proven();
     if (opt_.events) opt_.events->finalized(j);
     host_.became_final(was_final, j);
@@ -151,6 +148,26 @@ void Replica::advance_final() {
   }
   if (j < upto) proofs_->blocked_at(j + 1);  // our share may have been lost
   checkpoints_->try_store();
+}
+
+// Our delivery shares for the final blocks not yet signed, whether we executed them or got them
+// from peers (replica/deliveries.hpp).
+void Replica::sign_deliveries() {
+  deliveries_->final_upto(
+      store_.last_final(),
+      [this](uint64_t k) -> std::optional<Hash32> {
+        auto b = store_.block(k);
+        return b ? std::optional<Hash32>(b->batch_digest) : std::nullopt;
+      },
+      [this](uint64_t k) {
+        auto batch = store_.batch(k);
+        auto refs = batch ? distilled_refs(*batch) : Result<std::vector<DistilledRef>>(batch.error());
+        if (!refs) {
+          spdlog::warn("event=delivery_refs_unreadable k={} error=\"{}\"", k, refs.error().message);
+          return std::vector<DistilledRef>{};
+        }
+        return std::move(*refs);
+      });
 }
 
 void Replica::tell_proven() {

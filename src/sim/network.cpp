@@ -46,6 +46,9 @@ void World::replica_send(SimReplica& from, NodeId to, Bytes wire) {
       case Fault::lie:
         // A share over another block: the hash it names is not the one it signs.
         if (tag == PeerTag::share && wire.size() > 20) wire[20] ^= 0x5a;
+        // A delivery share naming another amended root (tag, broker, number, height, root): it
+        // counts for no batch, so the correct replicas' shares alone must make nf.
+        if (tag == PeerTag::delivery && wire.size() > 22) wire[22] ^= 0x5a;
         // A batch whose last client signature it forged, vouched for as its witness: f + 1
         // witnesses are needed, so correct replicas check it themselves and refuse it.
         if (tag == PeerTag::forward && wire.size() > 2) {

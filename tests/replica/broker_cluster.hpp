@@ -187,6 +187,9 @@ class MiniCluster {
   std::vector<Frame> frames;  // what the replicas sent to client sinks
   // Replicas whose peer messages (both ways) are lost while set: a partition.
   std::set<uint32_t> cut;
+  // A peer message (from, to, wrapped bytes) this returns true for is lost: a replica that
+  // withholds one kind of message while taking part in the rest.
+  std::function<bool(uint32_t, uint32_t, const Bytes&)> drop;
   ClusterConfig cfg;
 
  private:
@@ -210,6 +213,7 @@ class MiniCluster {
 
 inline void Host::send_peer(consensus::NodeId to, Bytes wire) {
   if (to == id_ || w_.cut.count(to) || w_.cut.count(id_)) return;
+  if (w_.drop && w_.drop(id_, to, wire)) return;
   w_.at(w_.now_us() + 200, [this, to, wire = std::move(wire)]() mutable { w_.core(to).on_peer(id_, std::move(wire)); });
 }
 inline bool Host::send_to_client(SinkId to, ByteView frame) {

@@ -118,6 +118,43 @@ TEST(BrokerPath, ABatchLargerThanASlotIsRefusedAtTheEntryReplica) {
   EXPECT_EQ(testing::metric_value(w.host(0).reg, "rampart_broker_batches_refused_total"), 1u);
 }
 
+// Replica 2 is cut off while a broker's batch is ordered, and stays away until a stable
+// checkpoint lies above it, so it gets there by state transfer and never executes the batch;
+// replica 3 (Byzantine) votes but withholds its delivery shares. Only replica 2's share can make
+// nf: signing what it executed alone, it signed nothing and the broker waited for ever. It signs
+// from its ledger once the transfer installs the block.
+TEST(BrokerPath, AReplicaThatStateTransferredPastTheBatchStillSignsItsDelivery) {
+  Clients c(4);
+  MiniCluster w(&c.dir, "poe", "kv", {}, [](ClusterConfig& cfg) { cfg.checkpoint_interval = 4; });
+  w.cut = {2};
+  w.drop = [](uint32_t from, uint32_t, const Bytes& wire) {
+    return from == 3 && !wire.empty() && wire[0] == static_cast<uint8_t>(PeerTag::delivery);
+  };
+  ASSERT_TRUE(w.core(0).on_client_frame(kBrokerSink, broker_principal(0), broker::encode(distil(c, 0, 1, 1, {0, 1}, "x"))));
+  ASSERT_TRUE(w.run_until([&] { return w.host(0).store->last_final() >= 1; }));
+  const uint64_t height = w.host(0).store->last_final();
+  // More slots (another broker's batches, through replica 1) until a checkpoint above the
+  // batch is stable at the three.
+  for (uint64_t n = 2; n < 14; ++n) {
+    const uint64_t before = w.host(0).store->last_final();
+    const auto more = distil(c, 1, n, n, {static_cast<uint32_t>(n % 4)}, "y" + std::to_string(n));
+    ASSERT_TRUE(w.core(1).on_client_frame(kBrokerSink, broker_principal(1), broker::encode(more)));
+    ASSERT_TRUE(w.run_until([&] { return w.host(0).store->last_final() > before; })) << n;
+  }
+  ASSERT_GE(w.host(0).store->last_final(), height + 2 * w.cfg.checkpoint_interval);
+  ASSERT_TRUE(w.run_until([&] { return w.host(1).store->checkpoint() && w.host(1).store->checkpoint()->k > height; }));
+  EXPECT_FALSE(delivered(w, 0, 1)) << "two shares are not nf";
+  EXPECT_EQ(w.core(2).executor().last_executed(), 0u);
+
+  w.cut.clear();
+  ASSERT_TRUE(w.run_until([&] { return delivered(w, 0, 1).has_value(); }))
+      << "replica 2 final at " << w.host(2).store->last_final() << ", transfers "
+      << testing::metric_value(w.host(2).reg, "rampart_state_transfers_total");
+  EXPECT_EQ(delivered(w, 0, 1)->height, height);
+  EXPECT_GE(testing::metric_value(w.host(2).reg, "rampart_state_transfers_total"), 1u)
+      << "replica 2 must have got past the batch by state transfer, not by executing it";
+}
+
 TEST(BrokerPath, WithoutAClientDirectoryBatchesAreRefused) {
   Clients c(2);
   MiniCluster w(nullptr);

@@ -215,6 +215,17 @@ TEST(SignUp, AnEntryWhoseIdIsNotInTheExecutedDirectoryIsSkippedAndCounted) {
   EXPECT_EQ(d->requests[1].seq, 5u) << "the straggler after the skipped one keeps its own seq";
   EXPECT_EQ(d->brokered, (std::vector<uint8_t>{1, 1}));
   EXPECT_EQ(refs.size(), 1u) << "the batch is still delivered: it was ordered";
+  // A replica that got the block from a peer reads the same refs off its bytes, no directory
+  // needed, alone or bundled beside a plain batch.
+  auto alone = distilled_refs(slot);
+  ASSERT_TRUE(alone) << alone.error().message;
+  EXPECT_EQ(*alone, refs);
+  auto bundled = distilled_refs(encode_bundle({encode_batch(Batch{}), slot}));
+  ASSERT_TRUE(bundled) << bundled.error().message;
+  EXPECT_EQ(*bundled, refs);
+  EXPECT_TRUE(distilled_refs(encode_batch(Batch{}))->empty());
+  const Bytes cut(slot.begin(), slot.end() - 1);
+  EXPECT_FALSE(distilled_refs(cut)) << "a distilled part that does not decode is an error, not no batch";
 }
 
 // An application that answers every operation with its own bytes (as a KV get answers with a

@@ -1,6 +1,7 @@
 // Delivery certificates for brokers' batches (replica/deliveries.hpp) with a fake host: shares
-// only for final blocks that hold the slot executed, nf shares combined at the replica holding
-// the broker's connection, a bad share dropped, the codec exact.
+// for final blocks, from what was executed or else from what the ledger's block carries, nf
+// shares combined at the replica holding the broker's connection, a bad share dropped, the codec
+// exact.
 #include "replica/deliveries.hpp"
 
 #include <gtest/gtest.h>
@@ -32,6 +33,8 @@ class DeliveriesTest : public ::testing::Test {
     }
   }
   static std::optional<Hash32> digest_is(const Hash32& d, uint64_t) { return d; }
+  // What the ledger's final blocks carry when no test says otherwise: no broker batch.
+  static std::vector<DistilledRef> no_batches(uint64_t) { return {}; }
   DeliveryShareMsg share_of(uint32_t i) {
     EXPECT_FALSE(hosts[i].out.empty());
     auto m = decode_delivery_share(ByteView(hosts[i].out.back()).subspan(1));
@@ -51,7 +54,7 @@ TEST_F(DeliveriesTest, NfSharesOfFinalBlocksBecomeOneCertificateOnTheBrokersConn
   books[0]->expect(2, 9, 55);
   for (uint32_t i = 0; i < 4; ++i) {
     books[i]->executed(12, slot, {ref});
-    books[i]->final_upto(12, [&](uint64_t k) { return digest_is(slot, k); });
+    books[i]->final_upto(12, [&](uint64_t k) { return digest_is(slot, k); }, no_batches);
   }
   books[0]->on_share(1, share_of(1));
   EXPECT_TRUE(hosts[0].frames.empty()) << "two shares are not nf";
@@ -69,21 +72,76 @@ TEST_F(DeliveriesTest, NfSharesOfFinalBlocksBecomeOneCertificateOnTheBrokersConn
   EXPECT_TRUE(hosts[1].frames.empty());
 }
 
-TEST_F(DeliveriesTest, NoShareForAFinalBlockThatHoldsAnotherSlot) {
+// A final block this replica did not execute as it stands (a state transfer or a replay put
+// another slot at its height) is signed for the batches the ledger's block carries, never for
+// the slot we executed there.
+TEST_F(DeliveriesTest, AFinalBlockHoldingAnotherSlotIsSignedForWhatTheLedgerHolds) {
+  const DistilledRef other{2, 10, Hash32{8}};
   books[0]->executed(12, slot, {ref});
-  books[0]->final_upto(12, [&](uint64_t k) { return digest_is(Hash32{2}, k); });  // a state transfer put another block there
-  EXPECT_TRUE(hosts[0].out.empty());
+  books[0]->final_upto(12, [&](uint64_t k) { return digest_is(Hash32{2}, k); },
+                       [&](uint64_t k) { return k == 12 ? std::vector<DistilledRef>{other} : no_batches(k); });
+  ASSERT_EQ(hosts[0].out.size(), 1u);
+  EXPECT_EQ(share_of(0).number, other.number);
+  EXPECT_EQ(share_of(0).amended_root, other.amended_root);
   books[1]->executed(12, slot, {ref});
   books[1]->rolled_back(11);
-  books[1]->final_upto(12, [&](uint64_t k) { return digest_is(slot, k); });
-  EXPECT_TRUE(hosts[1].out.empty()) << "rolled back";
+  books[1]->final_upto(12, [&](uint64_t k) { return digest_is(slot, k); }, no_batches);
+  EXPECT_TRUE(hosts[1].out.empty()) << "rolled back, and the final block carries no batch";
+}
+
+// Replica 2 state-transferred past height 12, so it never executed the batch, and replica 3
+// (Byzantine) is silent. Signing only what it executed, replica 2 sent nothing and the batch
+// had two shares for ever; signing from the ledger it completes the certificate.
+TEST_F(DeliveriesTest, AReplicaThatNeverExecutedTheBlockSignsFromTheLedger) {
+  books[0]->expect(2, 9, 55);
+  for (uint32_t i = 0; i < 2; ++i) {
+    books[i]->executed(12, slot, {ref});
+    books[i]->final_upto(12, [&](uint64_t k) { return digest_is(slot, k); }, no_batches);
+  }
+  std::vector<uint64_t> read;
+  books[2]->final_upto(16, [&](uint64_t k) { return digest_is(slot, k); }, [&](uint64_t k) {
+    read.push_back(k);
+    return k == 12 ? std::vector<DistilledRef>{ref} : no_batches(k);
+  });
+  EXPECT_EQ(read.size(), 16u) << "every final height it did not execute is read off the ledger";
+  books[0]->on_share(1, share_of(1));
+  books[0]->on_share(2, share_of(2));
+  ASSERT_EQ(hosts[0].frames.size(), 1u);
+  auto m = broker::decode_replica_message(hosts[0].frames[0].second);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(std::get<broker::Delivered>(*m).cert.height, 12u);
+}
+
+// Each height is signed once; heights at or below signed_upto are skipped (a restart signs again
+// only above its stable checkpoint); a rewind (a fork abandoned) signs them again once final.
+TEST_F(DeliveriesTest, EachFinalHeightIsSignedOnceUntilRewound) {
+  const DistilledRef low{2, 8, Hash32{5}};
+  size_t reads = 0;
+  auto ledger = [&](uint64_t k) {
+    ++reads;
+    return k == 8 ? std::vector<DistilledRef>{low} : k == 12 ? std::vector<DistilledRef>{ref} : no_batches(k);
+  };
+  auto digest = [&](uint64_t k) { return digest_is(slot, k); };
+  books[0]->signed_upto(10);
+  books[0]->final_upto(12, digest, ledger);
+  EXPECT_EQ(reads, 2u);
+  ASSERT_EQ(hosts[0].out.size(), 1u);
+  EXPECT_EQ(share_of(0).height, 12u);
+  books[0]->final_upto(12, digest, ledger);
+  books[0]->final_upto(11, digest, ledger);
+  EXPECT_EQ(reads, 2u);
+  EXPECT_EQ(hosts[0].out.size(), 1u);
+  books[0]->rewind(7);
+  books[0]->final_upto(12, digest, ledger);
+  EXPECT_EQ(reads, 7u);
+  EXPECT_EQ(hosts[0].out.size(), 3u);
 }
 
 TEST_F(DeliveriesTest, ABadShareIsDroppedAndTheNextGoodOneCompletesTheCertificate) {
   books[0]->expect(2, 9, 55);
   for (uint32_t i = 0; i < 4; ++i) {
     books[i]->executed(12, slot, {ref});
-    books[i]->final_upto(12, [&](uint64_t k) { return digest_is(slot, k); });
+    books[i]->final_upto(12, [&](uint64_t k) { return digest_is(slot, k); }, no_batches);
   }
   auto bad = share_of(1);
   bad.share[0] ^= 1;
@@ -100,7 +158,7 @@ TEST_F(DeliveriesTest, ABadShareIsDroppedAndTheNextGoodOneCompletesTheCertificat
 TEST_F(DeliveriesTest, AReplicaHandedTheBatchAfterItWasFinalCombinesTheSharesItKept) {
   for (uint32_t i = 0; i < 4; ++i) {
     books[i]->executed(12, slot, {ref});
-    books[i]->final_upto(12, [&](uint64_t k) { return digest_is(slot, k); });
+    books[i]->final_upto(12, [&](uint64_t k) { return digest_is(slot, k); }, no_batches);
   }
   books[1]->on_share(0, share_of(0));
   books[1]->on_share(2, share_of(2));
@@ -137,7 +195,7 @@ class DeliveriesAtTwoHeights : public DeliveriesTest {
       books[i]->executed(20, Hash32{3}, {ref});
       books[i]->final_upto(20, [&](uint64_t k) {
         return k == 12 ? std::optional<Hash32>(slot) : std::optional<Hash32>(Hash32{3});
-      });
+      }, no_batches);
       for (const auto& w : hosts[i].out)
         sent[i].push_back(*decode_delivery_share(ByteView(w).subspan(1)));
       ASSERT_EQ(sent[i].size(), 2u);
