@@ -3,8 +3,10 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstring>
+#include <mutex>
 
 #include "common/codec.hpp"
 #include "crypto/blake3.hpp"
@@ -14,6 +16,44 @@ namespace rampart::crypto::threshold {
 namespace {
 
 const uint8_t* dst_ptr() { return reinterpret_cast<const uint8_t*>(kDst.data()); }
+
+// H(msg), the hash to G1 under kDst, for the last few messages. A replica hashes each statement
+// twice: when it signs its share and when it combines or verifies the group signature over it
+// (SUPPORT, then the CERTIFY; its CART share, then the proof). ~67 us each here, on the
+// critical path of every slot. Keyed by the whole message, so a hit is exactly the hash.
+class HashCache {
+ public:
+  blst_p1_affine get(ByteView msg) {
+    {
+      std::lock_guard l(mu_);
+      for (const auto& e : slots_)
+        if (e.msg.size() == msg.size() && !e.msg.empty() && std::equal(msg.begin(), msg.end(), e.msg.begin())) return e.h;
+    }
+    blst_p1 h;
+    blst_hash_to_g1(&h, msg.data(), msg.size(), dst_ptr(), kDst.size(), nullptr, 0);
+    blst_p1_affine a;
+    blst_p1_to_affine(&a, &h);
+    std::lock_guard l(mu_);
+    auto& e = slots_[next_++ % slots_.size()];
+    e.msg.assign(msg.begin(), msg.end());
+    e.h = a;
+    return a;
+  }
+
+ private:
+  struct Entry {
+    Bytes msg;
+    blst_p1_affine h{};
+  };
+  std::mutex mu_;
+  std::array<Entry, 16> slots_;  // statements of the slots in flight; more only evicts sooner
+  size_t next_ = 0;
+};
+
+blst_p1_affine hash_msg(ByteView msg) {
+  static HashCache cache;
+  return cache.get(msg);
+}
 
 blst_fr fr_from_u64(uint64_t v) {
   uint64_t limbs[4] = {v, 0, 0, 0};
@@ -88,8 +128,9 @@ Result<Dealing> deal(uint32_t n, uint32_t t, ByteView seed) {
 }
 
 Bytes sign_share(const SecretShare& share, ByteView msg) {
+  const blst_p1_affine ha = hash_msg(msg);
   blst_p1 h, s;
-  blst_hash_to_g1(&h, msg.data(), msg.size(), dst_ptr(), kDst.size(), nullptr, 0);
+  blst_p1_from_affine(&h, &ha);
   blst_sign_pk_in_g2(&s, &h, &share.sk);
   Bytes out(kShareSize);
   blst_p1_compress(out.data(), &s);
@@ -226,10 +267,7 @@ const G2Lines& generator_lines() {
 // Same equation, hash and DST as blst_core_verify_pk_in_g2, so it accepts exactly the same
 // signatures.
 bool pairing_check(const G2Lines& pk, ByteView msg, const blst_p1_affine& sig) {
-  blst_p1 h;
-  blst_hash_to_g1(&h, msg.data(), msg.size(), dst_ptr(), kDst.size(), nullptr, 0);
-  blst_p1_affine ha;
-  blst_p1_to_affine(&ha, &h);
+  const blst_p1_affine ha = hash_msg(msg);
   blst_fp12 lhs, rhs;
   blst_miller_loop_lines(&lhs, generator_lines().l, &sig);
   blst_miller_loop_lines(&rhs, pk.l, &ha);
