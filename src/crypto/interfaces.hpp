@@ -51,6 +51,11 @@ class ThresholdVerifier {
   virtual std::optional<Bytes> combine(ByteView msg, const std::vector<Share>& shares,
                                        std::vector<NodeId>* bad_out = nullptr) const = 0;
   virtual bool verify_group(ByteView msg, ByteView group_sig) const = 0;
+  // The group signature made of this replica's own share alone, where the scheme allows it: a
+  // threshold of one (n = 1) under BLS, whose degree-0 sharing makes every share the group
+  // signature. Unchecked: a share we signed ourselves is valid (keys/key_check.cpp checks the
+  // key at start). nullopt otherwise; then combine().
+  virtual std::optional<Bytes> group_from_own_share(ByteView /*share*/) const { return std::nullopt; }
 };
 
 }  // namespace rampart::crypto

@@ -30,8 +30,13 @@ Status check_keys_match(const ClusterConfig& cfg, uint32_t id, const NodeSecrets
     // A share that signs a probe its public share (in group_public_key) does not verify is
     // from another dealing.
     const Bytes probe = to_bytes("rampart key check");
-    if (!rc.tverifier->verify_share(id, probe, rc.tsigner->sign_share(probe)))
+    const Bytes share = rc.tsigner->sign_share(probe);
+    if (!rc.tverifier->verify_share(id, probe, share))
       return err(what + ": its threshold key share is not this cluster's");
+    // With a threshold of one (n = 1) the replica adopts its own share as the group signature
+    // without a pairing check (replica/proofs.cpp, consensus/poe): it must be one.
+    if (rc.tverifier->threshold() == 1 && !rc.tverifier->verify_group(probe, share))
+      return err(what + ": threshold 1, but its share is not a group signature");
   }
   return {};
 }

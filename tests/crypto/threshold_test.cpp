@@ -188,6 +188,22 @@ TEST(Threshold, SignerAndVerifierInterfaces) {
   EXPECT_TRUE(iface.verify_group(msg, *sig));
 }
 
+// A lone replica (n = 1, t = 1) adopts its own share as the group signature without a pairing
+// check: under BLS a threshold-1 share is the group signature. Above one, no share alone is.
+TEST(Threshold, AThresholdOneShareIsTheGroupSignature) {
+  const Bytes msg = to_bytes("block 7");
+  Dealing one = make(1, 1);
+  const BlsThresholdVerifier v1(one.pub);
+  const Bytes share = sign_share(one.secrets[0], msg);
+  auto own = v1.group_from_own_share(share);
+  ASSERT_TRUE(own.has_value());
+  EXPECT_TRUE(v1.verify_group(msg, *own));
+  EXPECT_EQ(*own, *v1.combine(msg, {{0, share}})) << "what combine would have made";
+  Dealing three = make(4, 3);
+  const BlsThresholdVerifier v3(three.pub);
+  EXPECT_FALSE(v3.group_from_own_share(sign_share(three.secrets[0], msg)).has_value());
+}
+
 TEST(Threshold, KeySerialization) {
   Dealing d = make(5, 3);
   auto pub = PublicKeySet::decode(d.pub.encode());

@@ -236,7 +236,11 @@ void PoeReplica::try_certify(Seq k) {
   if (shares.size() < cfg_.nf()) return;
   Bytes stmt = support_statement(view_, k, s.digest);
   std::vector<NodeId> bad;
-  auto sig = crypto_.tverifier->combine(stmt, shares, &bad);
+  // nf = 1 (n = 1): the one share is the primary's own and may be the group signature itself:
+  // no pairing check (crypto/interfaces.hpp).
+  std::optional<Bytes> sig;
+  if (cfg_.nf() == 1 && shares[0].signer == cfg_.self) sig = crypto_.tverifier->group_from_own_share(shares[0].sig);
+  if (!sig) sig = crypto_.tverifier->combine(stmt, shares, &bad);
   for (NodeId id : bad) {
     s.votes.erase(id);  // a bad share: drop it so its sender's retransmission can replace it
     reject();
