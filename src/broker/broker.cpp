@@ -25,14 +25,14 @@ const Batch* Broker::batch(uint64_t number) const {
   return it == batches_.end() ? nullptr : it->second.get();
 }
 
-void Broker::on_client(ClientAddr from, ByteView msg) {
+void Broker::on_client(ClientAddr from, ByteView msg, SigCheck pre) {
   if (!msg.empty() && msg[0] == kSignupCertKind) return on_signup(from, msg);
   auto m = decode_client_message(msg);
   if (!m) {
     ++stats_.rejected;
     return;
   }
-  if (auto* s = std::get_if<Submit>(&*m)) on_submit(from, *s);
+  if (auto* s = std::get_if<Submit>(&*m)) on_submit(from, *s, pre);
   else if (auto* r = std::get_if<Reduction>(&*m)) on_reduction(from, *r);
   else ++stats_.rejected;  // broker -> client kinds have no business here
 }
@@ -77,19 +77,39 @@ Cookie Broker::cookie_for(ClientAddr a, uint64_t epoch) const {
 }
 
 // A cookie of this epoch or the last passes; anything else is answered with this epoch's.
-bool Broker::cookie_ok(ClientAddr a, const std::optional<Cookie>& c) {
+bool Broker::cookie_valid(ClientAddr a, const std::optional<Cookie>& c) const {
   if (!cfg_.cookie_key) return true;
   const uint64_t epoch = host_.now_ms() / std::max<uint64_t>(cfg_.cookie_epoch_ms, 1);
-  if (c && (*c == cookie_for(a, epoch) || (epoch > 0 && *c == cookie_for(a, epoch - 1)))) return true;
+  return c && (*c == cookie_for(a, epoch) || (epoch > 0 && *c == cookie_for(a, epoch - 1)));
+}
+
+bool Broker::cookie_ok(ClientAddr a, const std::optional<Cookie>& c) {
+  if (cookie_valid(a, c)) return true;
+  const uint64_t epoch = host_.now_ms() / std::max<uint64_t>(cfg_.cookie_epoch_ms, 1);
   ++stats_.cookies_sent;
   host_.send_client(a, encode(CookieReply{cookie_for(a, epoch)}));
   return false;
 }
 
-void Broker::on_submit(ClientAddr from, const Submit& m) {
+SigCheck Broker::precheck(ClientAddr from, ByteView msg) const {
+  if (msg.empty() || msg[0] == kSignupCertKind) return SigCheck::unchecked;
+  auto m = decode_client_message(msg);
+  if (!m) return SigCheck::unchecked;
+  const auto* s = std::get_if<Submit>(&*m);
+  if (!s || !cookie_valid(from, s->cookie)) return SigCheck::unchecked;  // a spoofed source: a hash
+  const ClientKeys* keys = dir_.find(s->id);
+  if (!keys) return SigCheck::unchecked;  // its sign-up may come first in this very drain
+  return crypto::ed25519::verify(keys->ed25519, submit_statement(s->id, s->seq, s->payload), s->sig) ? SigCheck::good
+                                                                                                     : SigCheck::bad;
+}
+
+void Broker::on_submit(ClientAddr from, const Submit& m, SigCheck pre) {
   if (!cookie_ok(from, m.cookie)) return;  // first: a spoofed source costs a hash, nothing more
   const ClientKeys* keys = dir_.find(m.id);
-  if (!keys || !crypto::ed25519::verify(keys->ed25519, submit_statement(m.id, m.seq, m.payload), m.sig)) {
+  const bool sig_ok = pre == SigCheck::good ||
+                      (pre == SigCheck::unchecked && keys &&
+                       crypto::ed25519::verify(keys->ed25519, submit_statement(m.id, m.seq, m.payload), m.sig));
+  if (!keys || !sig_ok) {
     ++stats_.rejected;
     return;
   }

@@ -73,12 +73,23 @@ struct BrokerStats {
   uint64_t cookies_sent = 0;         // Submits answered with a Cookie (none, stale or wrong)
 };
 
+// What a worker thread found of a datagram's Submit signature before the core took it
+// (Broker::precheck): the core then skips the Ed25519 check or refuses at once.
+enum class SigCheck : uint8_t { unchecked, good, bad };
+
 class Broker {
  public:
   // `group` checks delivery certificates; without it no batch is ever delivered.
   Broker(BrokerConfig cfg, const Directory& dir, const crypto::ThresholdVerifier* group, BrokerHost& host);
 
-  void on_client(ClientAddr from, ByteView msg);
+  // `pre`: what precheck() said of this very datagram, with the directory as it is now.
+  void on_client(ClientAddr from, ByteView msg, SigCheck pre = SigCheck::unchecked);
+  // The Ed25519 check of a Submit, for worker threads: good or bad when msg is a Submit with a
+  // valid cookie (if cookies are on) from a known id, unchecked otherwise (the core decides, as
+  // without a precheck). Reads only the configuration, the directory and the clock, changes
+  // nothing: safe on several threads while the core's thread waits (nothing adds to the
+  // directory meanwhile). A directory entry never changes, so a bad signature stays bad.
+  SigCheck precheck(ClientAddr from, ByteView msg) const;
   // Learn new clients from their sign-up certificates (broker/signup.hpp) into `dir`, the same
   // directory the core reads (outlives the core); `check` verifies a certificate. Without it a
   // SignupCert message is rejected. `learnt` hears each certificate that added a client (the
@@ -110,8 +121,9 @@ class Broker {
     Bytes payload;
     std::array<uint8_t, 64> sig;
   };
-  void on_submit(ClientAddr from, const Submit& m);
+  void on_submit(ClientAddr from, const Submit& m, SigCheck pre);
   Cookie cookie_for(ClientAddr a, uint64_t epoch) const;
+  bool cookie_valid(ClientAddr a, const std::optional<Cookie>& c) const;
   bool cookie_ok(ClientAddr a, const std::optional<Cookie>& c);
   void on_signup(ClientAddr from, ByteView msg);
   bool resend(ClientAddr from, const Submit& m);

@@ -30,12 +30,19 @@ void UdpFront::on_readable(const asio::error_code& ec) {
   for (int rounds = 0; rounds < 64; ++rounds) {
     in_.clear();
     if (udp_.recv_batch(in_) == 0) break;
-    for (auto& d : in_) {
+    pre_.assign(in_.size(), SigCheck::unchecked);
+    if (pool_) {
+      pool_->run(in_.size(), [this](size_t i) {
+        if (in_[i].peer.address().is_v4()) pre_[i] = core_.precheck(pack(in_[i].peer), in_[i].data);
+      });
+    }
+    for (size_t i = 0; i < in_.size(); ++i) {
+      auto& d = in_[i];
       if (!d.peer.address().is_v4()) {
         ++counters_.ipv6_dropped;
         continue;
       }
-      core_.on_client(pack(d.peer), d.data);
+      core_.on_client(pack(d.peer), d.data, pre_[i]);
     }
     flush();
   }

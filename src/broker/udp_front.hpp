@@ -3,6 +3,10 @@
 // clients over UDP through net::UdpBatch (recvmmsg/sendmmsg), timers on asio steady timers.
 // This is the only file of src/broker that knows sockets or clocks; library rampart_broker_udp.
 //
+// With workers (use_workers), each drained recvmmsg batch's Submit signatures are checked on the
+// worker pool first (Broker::precheck, broker/worker_pool.hpp); the core then takes the
+// datagrams in order on this thread, as without workers.
+//
 // A client's address is its IPv4 endpoint packed into the core's ClientAddr (address << 16 |
 // port), so no table grows with spoofed sources; IPv6 datagrams are counted and dropped.
 //
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "broker/broker.hpp"
+#include "broker/worker_pool.hpp"
 #include "net/udp_batch.hpp"
 
 namespace rampart::broker {
@@ -32,6 +37,10 @@ class UdpFront final : public BrokerHost {
   UdpFront(asio::io_context& io, BrokerConfig cfg, const Directory& dir, const crypto::ThresholdVerifier* group);
   Result<uint16_t> bind(const std::string& host, uint16_t port);
   void start();  // begins receiving; io.run() drives everything
+  // `workers` threads beside io.run()'s for the Ed25519 checks (0: the core checks inline).
+  void use_workers(size_t workers, std::vector<int> cpus = {}) {
+    pool_ = workers ? std::make_unique<WorkerPool>(workers, std::move(cpus)) : nullptr;
+  }
   using ReplicaSink = std::function<void(uint32_t replica, Bytes msg)>;
   void set_replica_sink(ReplicaSink sink) { to_replica_ = std::move(sink); }
   // Called before batch `number` is announced (BrokerHost::taking_number).
@@ -62,6 +71,8 @@ class UdpFront final : public BrokerHost {
   // Answers not yet taken by the kernel; bounded (a full batch's Inclusions fit).
   static constexpr size_t kMaxQueued = size_t(1) << 18;
   std::vector<net::Datagram> in_, out_;
+  std::unique_ptr<WorkerPool> pool_;
+  std::vector<SigCheck> pre_;  // what the pool found of in_[i]
   bool write_wait_ = false;
   FrontCounters counters_;
   ReplicaSink to_replica_;

@@ -46,6 +46,8 @@ struct Args {
   double duration = 5;
   std::string json;
   bool keep = false;
+  uint32_t workers = 1;  // the broker's --workers
+  std::string cpus;      // the broker's --cpus
 };
 
 uint64_t now_us() {
@@ -96,8 +98,10 @@ int bench_intake(const Args& a) {
 
   const fs::path log = dir / "broker-0.log";
   const std::string cf = (dir / "cluster.toml").string();
-  const pid_t broker_pid = bench::spawn_self(log, {"broker", "--config", cf, "--id", "0", "--trusted-directory", "--stats-ms",
-                                                   "200", "--log-level", "info"});
+  std::vector<std::string> bargs = {"broker", "--config", cf, "--id", "0", "--trusted-directory", "--stats-ms",
+                                    "200", "--log-level", "info", "--workers", std::to_string(a.workers)};
+  if (!a.cpus.empty()) bargs.insert(bargs.end(), {"--cpus", a.cpus});
+  const pid_t broker_pid = bench::spawn_self(log, bargs);
   auto stats_ready = [&] { return !last_stats(log).empty(); };
   const auto t0 = Clock::now();
   while (!stats_ready() && Clock::now() - t0 < std::chrono::seconds(60)) std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -158,8 +162,8 @@ int bench_intake(const Args& a) {
   };
   const double accepted = delta("submissions"), received = delta("datagrams_in");
   const double loss = sent ? 1.0 - received / static_cast<double>(sent.load()) : 0;
-  std::printf("bench broker-intake: 1 broker, %u senders at %.0f datagrams/s together (burst %.0f each), %.1f s\n", a.senders,
-              a.rate, a.burst, secs);
+  std::printf("bench broker-intake: 1 broker (%u workers%s%s), %u senders at %.0f datagrams/s together (burst %.0f each), %.1f s\n",
+              a.workers, a.cpus.empty() ? "" : ", cpus ", a.cpus.c_str(), a.senders, a.rate, a.burst, secs);
   std::printf("  sent        %llu Submits (%.0f/s)\n", static_cast<unsigned long long>(sent.load()), static_cast<double>(sent.load()) / secs);
   std::printf("  intake      %.0f Submits/s received by the broker core; %.0f/s new batch entries (the\n"
               "              rest a client's later seq while its id waits in a batch), %.0f rejected\n",
@@ -169,6 +173,7 @@ int bench_intake(const Args& a) {
   bench::Report rep("broker-intake");
   rep.param("senders", a.senders);
   rep.param("rate", a.rate);
+  rep.param("workers", a.workers);
   rep.metric("received_per_s", received / secs);
   rep.metric("new_entries_per_s", accepted / secs);
   rep.metric("loss_fraction", loss);
@@ -190,6 +195,8 @@ static bench::Registration reg("broker-intake", [](CLI::App& bench) {
   cmd->add_option("--rate", a->rate, "datagrams a second, all senders together (token buckets)")->default_val(a->rate);
   cmd->add_option("--burst", a->burst, "each sender's bucket size")->default_val(a->burst);
   cmd->add_option("--duration", a->duration, "seconds of sending")->default_val(a->duration);
+  cmd->add_option("--workers", a->workers, "the broker's --workers (Ed25519 checks beside its I/O thread)")->default_val(a->workers);
+  cmd->add_option("--cpus", a->cpus, "the broker's --cpus (pinning)");
   cmd->add_option("--json", a->json, "also write the results as JSON");
   cmd->add_flag("--keep", a->keep, "keep the folder (keys, the broker's log)");
   cmd->callback([a] { exit_code = bench_intake(*a); });

@@ -29,6 +29,8 @@ struct Args {
   uint64_t close_ms = 1000, reduction_ms = 2000, resubmit_ms = 1000, stats_ms = 5000;
   size_t max_undelivered = 8;
   bool no_cookies = false;
+  size_t workers = 1;
+  std::string cpus;
 };
 
 int fail(int code, const std::string& why) {
@@ -124,8 +126,16 @@ int run(const Args& a) {
   bc.close_timeout_ms = a.close_ms;
   bc.reduction_timeout_ms = a.reduction_ms;
   bc.resubmit_ms = a.resubmit_ms;
+  std::vector<int> cpus;
+  if (!a.cpus.empty()) {
+    auto c = broker::parse_cpu_list(a.cpus);
+    if (!c) return fail(2, "--cpus: " + c.error().message);
+    cpus = std::move(*c);
+    if (auto st = broker::pin_this_thread(cpus[0]); !st) return fail(2, "--cpus: " + st.error().message);
+  }
   asio::io_context io;
   broker::UdpFront front(io, bc, **dir, group->get());
+  front.use_workers(a.workers, cpus);
   auto port = front.bind(me->host, me->port);
   if (!port) return fail(3, port.error().message);
   broker::ReplicaLinks links(io, *cfg, std::move(key), [&front](uint32_t r, ByteView m) { front.on_replica(r, m); });
@@ -147,10 +157,10 @@ int run(const Args& a) {
   });
   front.start();
   spdlog::info("event=listening udp={}:{} clients={} signups_loaded={} signups_refused={} first_number={} batch_size={} "
-               "close_ms={} reduction_ms={} resubmit_ms={} max_undelivered={} cookies={} replicas={} data={}",
+               "close_ms={} reduction_ms={} resubmit_ms={} max_undelivered={} cookies={} replicas={} workers={} cpus=\"{}\" data={}",
                me->host, *port, (*dir)->size(), loaded, refused, bc.first_number, bc.batch_size, bc.close_timeout_ms,
                bc.reduction_timeout_ms, bc.resubmit_ms, bc.max_undelivered, bc.cookie_key ? "on" : "off", bc.replicas,
-               data.string());
+               a.workers, a.cpus, data.string());
 
   if (!full_batch_fits(a.id, bc.batch_size))
     spdlog::warn("event=batch_size_too_large batch_size={} limit={} hint=\"a full batch of 8-byte payloads exceeds the "
@@ -193,6 +203,12 @@ static Command reg("broker", [](CLI::App& app) {
       ->default_val(a->max_undelivered);
   cmd->add_flag("--no-cookies", a->no_cookies,
                 "take Submits from any source address without a return-routability cookie (closed networks, old clients)");
+  cmd->add_option("--workers", a->workers,
+                  "threads beside the I/O thread that check Submits' Ed25519 signatures (0: the I/O thread checks them)")
+      ->default_val(a->workers)->check(CLI::Range(size_t(0), size_t(64)));
+  cmd->add_option("--cpus", a->cpus,
+                  "pin the I/O thread (receive, batching, send) to the first core of this list and the workers to the "
+                  "next ones, wrapping around (e.g. 0,1 or 0-3)");
   cmd->add_option("--data", a->data, "folder for what the broker keeps across restarts (default: the config's data/broker-ID)");
   cmd->add_option("--stats-ms", a->stats_ms, "log counters this often")->default_val(a->stats_ms);
   cmd->add_option("--log-level", a->log_level, "trace|debug|info|warn|error");
