@@ -51,6 +51,13 @@ class ThresholdVerifier {
   virtual std::optional<Bytes> combine(ByteView msg, const std::vector<Share>& shares,
                                        std::vector<NodeId>* bad_out = nullptr) const = 0;
   virtual bool verify_group(ByteView msg, ByteView group_sig) const = 0;
+  // The first t usable shares combined with no check at all (BLS: the Lagrange interpolation of
+  // combine()'s fast path, ~0.3 ms of its ~0.95): for a sender whose receivers check what it
+  // sends anyway, so it can send first and check after (verify_group, or combine() to find bad
+  // shares). Garbage when a share is bad. The default is combine() itself.
+  virtual std::optional<Bytes> combine_unchecked(ByteView msg, const std::vector<Share>& shares) const {
+    return combine(msg, shares);
+  }
   // The group signature made of this replica's own share alone, where the scheme allows it: a
   // threshold of one (n = 1) under BLS, whose degree-0 sharing makes every share the group
   // signature. Unchecked: a share we signed ourselves is valid (keys/key_check.cpp checks the

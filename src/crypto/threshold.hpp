@@ -99,6 +99,7 @@ class BlsThresholdVerifier final : public ThresholdVerifier {
   std::optional<Bytes> combine(ByteView msg, const std::vector<Share>& shares,
                                std::vector<NodeId>* bad_out = nullptr) const override;
   bool verify_group(ByteView msg, ByteView group_sig) const override;
+  std::optional<Bytes> combine_unchecked(ByteView msg, const std::vector<Share>& shares) const override;
   std::optional<Bytes> group_from_own_share(ByteView share) const override {
     return pub_.t == 1 ? std::optional<Bytes>(Bytes(share.begin(), share.end())) : std::nullopt;
   }

@@ -53,6 +53,7 @@ class PoeReplica final : public Protocol {
     Hash32 cert_digest{};
     Certificate cert;
     uint32_t ticks = 0;  // retransmit ticks seen while open
+    bool sent_unchecked = false;  // the primary sent a CERTIFY before checking it (try_certify)
   };
   struct Executed {
     Hash32 digest{};
