@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <netinet/in.h>
@@ -151,6 +152,10 @@ pid_t spawn_logged(std::vector<std::string> args, const std::filesystem::path& l
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The death signal comes when the forking *thread* exits, so only children of the main thread
+  // (every fixture's; a helper thread that spawned and ended would kill its children early).
+  const bool main_thread = ::gettid() == ::getpid();
+  const pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
     // Its own process group, whose parent (the test) is in the same session, so never an
@@ -158,6 +163,12 @@ pid_t spawn_logged(std::vector<std::string> args, const std::filesystem::path& l
     // member is orphaned the kernel sends it SIGHUP and SIGCONT, which killed the stopped replica
     // (a test run from a detached shell: exit status "signal 1", metrics unreachable).
     ::setpgid(0, 0);
+    // A test process that dies (a crash, a signal, ctest's timeout) takes its children along,
+    // instead of leaving replicas that hold their ports and CPU for the next run.
+    if (main_thread) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(127);  // it died before the line above
+    }
     FILE* f = std::fopen(logf.c_str(), "a");
     if (f) {
       ::dup2(fileno(f), 1);
