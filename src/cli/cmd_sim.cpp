@@ -76,7 +76,7 @@ int run(SimArgs a) {
   }
   const bool progress = !a.verbose && ::isatty(STDERR_FILENO);
   std::vector<uint64_t> recovery_ms;
-  uint64_t broker_deliveries = 0, broker_lies = 0, brokered = 0, signups = 0;
+  uint64_t broker_deliveries = 0, broker_lies = 0, brokered = 0, signups = 0, learnt = 0, learnt_entries = 0;
   uint64_t failed = 0, steps = 0, sim_us = 0, accepted = 0, vcs = 0, rollbacks = 0, transfers = 0, replays = 0,
            vouched_rollbacks = 0;
   auto t0 = std::chrono::steady_clock::now();
@@ -108,6 +108,8 @@ int run(SimArgs a) {
     broker_lies += r.broker_lies;
     brokered += r.brokered_executed;
     signups += r.signups_executed;
+    learnt += r.broker_signups_learnt;
+    learnt_entries += r.broker_signed_up_entries;
     recovery_ms.push_back(r.recovery_us / 1000);
     if (progress) {
       const auto now = std::chrono::steady_clock::now();
@@ -161,8 +163,10 @@ int run(SimArgs a) {
                 a.brokers, static_cast<unsigned long long>(broker_deliveries), static_cast<unsigned long long>(brokered),
                 static_cast<unsigned long long>(broker_lies));
   if (a.signups > 0)
-    std::printf("sign-ups: one direct request in %u, %llu executions at correct replicas\n", a.signups,
-                static_cast<unsigned long long>(signups));
+    std::printf("sign-ups: one direct request in %u, %llu executions at correct replicas; broker 0 took on %llu "
+                "signed-up clients, %llu of their entries delivered\n",
+                a.signups, static_cast<unsigned long long>(signups), static_cast<unsigned long long>(learnt),
+                static_cast<unsigned long long>(learnt_entries));
   // Recovery: from the end of the faults (GST) until every client that was waiting then has its
   // answer, in simulated time; per seed.
   std::sort(recovery_ms.begin(), recovery_ms.end());

@@ -98,19 +98,40 @@ void Brokers::on_event(const Event& e) {
   }
 }
 
+bool Brokers::all_served(const SimBroker& b) {
+  return std::all_of(b.clients.begin(), b.clients.end(), [](const BrokerClient& c) { return c.served; });
+}
+
 bool Brokers::done() const {
   for (const auto& b : brokers_)
-    if (b.lie == BrokerLie::none && b.done < w_.o.broker_batches) return false;
+    if (b.lie == BrokerLie::none && (b.done < w_.o.broker_batches || !all_served(b))) return false;
   return true;
 }
 
 std::string Brokers::pending() const {
   std::string out;
   for (const auto& b : brokers_)
-    if (b.lie == BrokerLie::none && b.done < w_.o.broker_batches)
+    if (b.lie == BrokerLie::none && (b.done < w_.o.broker_batches || !all_served(b)))
       out += " broker" + std::to_string(b.id) + "(batch " + std::to_string(b.number) + ", attempt " +
              std::to_string(b.attempt) + ", waiting since " + std::to_string(b.sent_at / kMs) + " ms)";
   return out;
+}
+
+void Brokers::signed_up(broker::ClientId id, const crypto::ed25519::KeyPair& ed, const crypto::bls::SecretKey& bls,
+                        uint64_t last_seq) {
+  if (brokers_.empty() || dir_.find(id)) return;  // a genesis client's id is never signed up again
+  SimBroker& b = brokers_[0];
+  for (const auto& c : b.clients)
+    if (c.id == id) return;  // the same key signed up twice gets its id back
+  BrokerClient c;
+  c.id = id;
+  c.bls = bls;
+  c.ed = ed;
+  c.seq = last_seq;
+  c.served = false;
+  b.clients.push_back(std::move(c));
+  ++w_.res.broker_signups_learnt;
+  if (!b.waiting && b.done >= w_.o.broker_batches) schedule(b.id, kNext, w_.now() + w_.rng.range(0, 20) * kMs);
 }
 
 std::vector<size_t> Brokers::draw_clients(SimBroker& b) const {
@@ -118,12 +139,16 @@ std::vector<size_t> Brokers::draw_clients(SimBroker& b) const {
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
   const size_t k = w_.rng.range(std::min<size_t>(2, all.size()), std::min<size_t>(8, all.size()));
   std::vector<size_t> who;
-  while (who.size() < k) {
+  for (size_t i = 0; i < b.clients.size(); ++i)
+    if (!b.clients[i].served) who.push_back(i);  // signed-up clients not served yet: every batch
+  std::erase_if(all, [&](size_t i) { return !b.clients[i].served; });
+  while (who.size() < k && !all.empty()) {
     const size_t i = w_.rng.below(all.size());
     who.push_back(all[i]);
     all.erase(all.begin() + static_cast<long>(i));
   }
-  std::sort(who.begin(), who.end());  // ids strictly increasing
+  // Ids strictly increasing (signed-up clients join in the order their replies came, not by id).
+  std::sort(who.begin(), who.end(), [&](size_t x, size_t y) { return b.clients[x].id < b.clients[y].id; });
   return who;
 }
 
@@ -152,12 +177,11 @@ broker::DistilledBatch Brokers::distil(SimBroker& b, uint64_t number, uint64_t r
 // The aggregate of the batch's own clients that are not stragglers, over its reduction root.
 void Brokers::seal(const SimBroker& b, broker::DistilledBatch& d) const {
   const Hash32 root = broker::batch_roots(d).root;
-  const uint32_t first = b.id * w_.o.broker_clients;
   std::vector<crypto::bls::Signature> sigs;
   for (auto id : d.entries.ids) {
     const bool straggler = std::any_of(d.stragglers.begin(), d.stragglers.end(), [&](const auto& s) { return s.id == id; });
-    if (!straggler && id >= first && id - first < b.clients.size())
-      sigs.push_back(crypto::bls::sign(b.clients[id - first].bls, broker::reduce_statement(root)));
+    auto own = std::find_if(b.clients.begin(), b.clients.end(), [&](const BrokerClient& c) { return c.id == id; });
+    if (!straggler && own != b.clients.end()) sigs.push_back(crypto::bls::sign(own->bls, broker::reduce_statement(root)));
   }
   d.has_aggregate = !sigs.empty();
   if (d.has_aggregate) d.aggregate = crypto::bls::aggregate_signatures(sigs)->to_bytes();
@@ -166,7 +190,7 @@ void Brokers::seal(const SimBroker& b, broker::DistilledBatch& d) const {
 // The honest flow's next batch: each client submits at its next seq, the raise is above every
 // seq the broker used before (so no entry is stale), about a fifth are stragglers.
 void Brokers::next_batch(SimBroker& b) {
-  if (b.done >= w_.o.broker_batches || b.waiting) return;
+  if ((b.done >= w_.o.broker_batches && all_served(b)) || b.waiting) return;
   const auto who = draw_clients(b);
   std::vector<size_t> stragglers;
   uint64_t raise = b.raise + 1;
@@ -218,6 +242,12 @@ void Brokers::on_frame(uint32_t id, ByteView frame) {
     w_.checker.report("broker: a certificate for broker " + std::to_string(b.id) + "'s batch " + std::to_string(b.number) +
                       " names height " + std::to_string(d->cert.height) + ", where no correct replica executed it");
   certified_.push_back({replica::DistilledRef{b.id, b.number, b.amended}, d->cert.height});
+  for (auto e : b.batch.entries.ids) {
+    if (dir_.find(e)) continue;
+    ++w_.res.broker_signed_up_entries;
+    for (auto& c : b.clients)
+      if (c.id == e) c.served = true;
+  }
   b.waiting = false;
   ++b.done;
   ++w_.res.broker_deliveries;
@@ -229,15 +259,23 @@ void Brokers::executed(uint64_t k, ByteView slot, const std::vector<replica::Dis
   if (!refs.empty()) refs_of_slot_.emplace(rampart::batch_digest(slot), refs);
 }
 
-// The final batch at a height is agreed (invariant 1), so its slot's refs are the truth.
+// The final batch at a height is agreed (invariant 1), so its slot's refs are the truth: the
+// checker's, or else a correct replica's ledger (a replica signs delivery shares for final
+// blocks it recovered, was replayed or state-transferred, which the checker never saw executed).
 void Brokers::check_end() {
   for (const auto& [ref, k] : certified_) {
-    const auto d = w_.checker.final_batch(k);
-    const auto refs = d ? refs_of_slot_.find(*d) : refs_of_slot_.end();
-    if (refs == refs_of_slot_.end() || std::find(refs->second.begin(), refs->second.end(), ref) == refs->second.end())
+    std::optional<std::vector<replica::DistilledRef>> refs;
+    if (const auto d = w_.checker.final_batch(k)) {
+      const auto it = refs_of_slot_.find(*d);
+      refs = it == refs_of_slot_.end() ? std::vector<replica::DistilledRef>{} : it->second;
+    } else if (const auto slot = w_.final_slot(k)) {
+      auto r = replica::distilled_refs(*slot);
+      refs = r ? *r : std::vector<replica::DistilledRef>{};
+    }
+    if (!refs || std::find(refs->begin(), refs->end(), ref) == refs->end())
       w_.checker.report("broker: broker " + std::to_string(ref.broker) + "'s batch " + std::to_string(ref.number) +
                         " was certified at height " + std::to_string(k) + ", but the final block there " +
-                        (d ? "does not carry it" : "is unknown to every correct replica"));
+                        (refs ? "does not carry it" : "is unknown to every correct replica"));
   }
 }
 

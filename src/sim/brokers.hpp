@@ -58,6 +58,7 @@ struct BrokerClient {
   crypto::bls::SecretKey bls;
   std::optional<crypto::ed25519::KeyPair> ed;
   uint64_t seq = 0;               // the last seq it submitted (its next one is higher)
+  bool served = true;             // false: signed up, no batch of it delivered yet (done() waits)
 };
 
 struct SimBroker {
@@ -84,6 +85,12 @@ class Brokers {
   void setup();
   void start();
   void on_event(const Event& e);
+  // A direct client whose sign-up came back proven with this id, done with the direct path at
+  // sequence number `last_seq`: broker 0 (always honest) takes it on, its next entries above
+  // that seq. They reach replicas whose final directory may not hold it yet (they refuse the
+  // batch) and blocks whose executed directory may not (the entry is skipped everywhere).
+  void signed_up(broker::ClientId id, const crypto::ed25519::KeyPair& ed, const crypto::bls::SecretKey& bls,
+                 uint64_t last_seq);
   // A frame a replica sent to a broker's sink.
   void on_frame(uint32_t b, ByteView frame);
   // The world handed broker b's frame to replica r; accepted is on_client_frame's answer.
@@ -111,6 +118,7 @@ class Brokers {
                                 const std::vector<size_t>& stragglers, const std::string& tag) const;
   void seal(const SimBroker& b, broker::DistilledBatch& d) const;
   std::vector<size_t> draw_clients(SimBroker& b) const;
+  static bool all_served(const SimBroker& b);
   void forbid(const broker::DistilledBatch& batch);
   void schedule(uint32_t b, uint64_t kind, uint64_t at, uint64_t c = 0, uint64_t d = 0);
 

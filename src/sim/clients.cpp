@@ -30,7 +30,8 @@ void World::client_next(Client& c) {
   if (c.done >= o.requests_per_client) return;
   ++c.seq;
   Bytes body;
-  if (o.signups > 0 && rng.below(o.signups) == 0) {
+  c.signup = o.signups > 0 && rng.below(o.signups) == 0;
+  if (c.signup) {
     // A sign-up of this client's key, with a BLS key derived from its Ed25519 seed (so a second
     // sign-up of the client is the same one: the same id back).
     const auto bls = *crypto::bls::SecretKey::from_seed(c.key->seed());
@@ -87,10 +88,19 @@ void World::deliver_to_client(Client& c, ByteView frame) {
     return;
   }
   checker.on_accept(c.id, c.seq, r.k, r.results_root, r.view);
+  if (c.signup && brokers_) {
+    if (auto s = broker::decode_signup_result(r.result); s && s->ok) c.signed_up_id = s->id;
+  }
   if (gst_waiting_.erase(c.index) && now_ >= fault_end_) res.recovery_us = std::max(res.recovery_us, now_ - fault_end_);
   c.waiting = false;
   ++c.done;
   res.requests_accepted++;
+  // A client whose sign-up came back proven moves to the broker path once its direct requests
+  // are done, as a real client hands a broker its sign-up certificate (docs/brokers.md,
+  // "Sign-up"). Not before: both paths share its id's sequence numbers, and a broker's raise
+  // above a direct request still in flight would leave that request stale for ever.
+  if (c.done == o.requests_per_client && c.signed_up_id && brokers_)
+    brokers_->signed_up(*c.signed_up_id, *c.key, *crypto::bls::SecretKey::from_seed(c.key->seed()), c.seq);
   Event e;
   e.type = Ev::client_next;
   e.a = c.index;

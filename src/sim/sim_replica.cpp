@@ -137,14 +137,15 @@ void SimReplica::executed(uint64_t k, View v, const ledger::Block& blk, const st
 std::vector<std::pair<uint64_t, Hash32>> SimReplica::brokered_payloads(uint64_t k,
                                                                        const std::vector<replica::ReplyEntry>& replies) {
   std::vector<std::pair<uint64_t, Hash32>> out;
-  const broker::Directory* dir = w.broker_directory();
-  if (!dir) return out;
+  if (!w.broker_directory()) return out;
   auto bytes = store.batch(k);
   if (!bytes) return out;
-  std::vector<replica::DistilledRef> refs;
-  auto b = replica::decode_slot(*bytes, dir, &refs);
+  // Which broker batches the block carried needs no directory; its entries are expanded against
+  // the directory this replica executed, which holds the sign-ups (those of block k too, which
+  // the executor did not have: a mismatch then only leaves the payloads unchecked).
+  if (auto refs = replica::distilled_refs(*bytes); refs && !refs->empty()) w.note_distilled(k, bytes.value(), *refs);
+  auto b = replica::decode_slot(*bytes, &core->executor().directory(), nullptr);
   if (!b || b->requests.size() != replies.size()) return out;
-  w.note_distilled(k, bytes.value(), refs);
   for (size_t i = 0; i < replies.size(); ++i) {
     if (i >= b->brokered.size() || !b->brokered[i]) continue;
     if (replies[i].kind != replica::ReplyKind::executed) {

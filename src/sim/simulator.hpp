@@ -89,6 +89,8 @@ struct SimResult {
   uint64_t broker_lies = 0;        // lying brokers' frames handed to a correct replica
   uint64_t broker_refusals = 0;    // of those, batches naming another broker, refused
   uint64_t signups_executed = 0;   // sign-ups executed (first twin of correct replicas)
+  uint64_t broker_signups_learnt = 0;    // signed-up clients broker 0 took on (from their proven replies)
+  uint64_t broker_signed_up_entries = 0;  // their entries in broker batches delivered
   uint64_t brokered_executed = 0;  // brokered entries executed (first twin of correct replicas)
   uint64_t brokered_repeats = 0;   // brokered entries answered cached or stale instead
 };

@@ -437,4 +437,12 @@ SimResult run(const SimOptions& o) {
   return r;
 }
 
+std::optional<Bytes> World::final_slot(uint64_t k) const {
+  for (const auto& n : nodes) {
+    if (n.byzantine || !n.store || n.store->last_final() < k) continue;
+    if (auto b = n.store->batch(k)) return std::move(*b);
+  }
+  return std::nullopt;
+}
+
 }  // namespace rampart::sim::core

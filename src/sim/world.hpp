@@ -153,6 +153,8 @@ struct Client {
   uint32_t attempt = 0;
   uint32_t done = 0;
   uint64_t sent_at = 0;
+  bool signup = false;  // the current request signs the client up
+  std::optional<uint32_t> signed_up_id;  // the id a proven sign-up of its key returned
 };
 
 class World {
@@ -170,6 +172,11 @@ class World {
   void fail_stopped(NodeId r);
   // The broker path's client directory (sim/brokers.hpp); nullptr without brokers.
   const broker::Directory* broker_directory() const { return brokers_ ? brokers_->directory() : nullptr; }
+  // The slot of block k from the ledger of a correct replica that holds it final (its disk as
+  // it stands: a crash keeps what was synced), if any does. The checker learns final blocks
+  // from executions; a block a replica recovered from disk, replayed from peers or installed
+  // by state transfer is final there without one.
+  std::optional<Bytes> final_slot(uint64_t k) const;
   void note_distilled(uint64_t k, ByteView slot, const std::vector<replica::DistilledRef>& refs) {
     if (brokers_) brokers_->executed(k, slot, refs);
   }
