@@ -8,23 +8,7 @@
 namespace rampart::broker::testing {
 namespace {
 
-struct Host final : BrokerHost {
-  std::vector<std::pair<ClientAddr, Bytes>> to_clients;
-  uint64_t now = 0;
-  void send_client(ClientAddr to, Bytes msg) override { to_clients.emplace_back(to, std::move(msg)); }
-  void send_replica(uint32_t, Bytes) override {}
-  uint64_t now_ms() override { return now; }
-  void set_timer(uint64_t, uint64_t) override {}
-};
-
-Submit signed_submit(uint32_t id, uint64_t seq) {
-  Submit m;
-  m.id = id;
-  m.seq = seq;
-  m.payload = to_bytes("hello");
-  m.sig = ed_key(id).sign(submit_statement(id, seq, m.payload));
-  return m;
-}
+using Host = RecordingBrokerHost;
 
 std::optional<Cookie> cookie_in(const Bytes& msg) {
   auto m = decode_client_message(msg);

@@ -31,6 +31,27 @@ inline crypto::bls::SecretKey bls_key(uint32_t i) { return *crypto::bls::SecretK
 
 inline constexpr uint32_t kFromReplicas = UINT32_MAX;
 
+// A broker core's host for tests that drive one broker by hand: it keeps what went to clients,
+// and its clock is `now`.
+struct RecordingBrokerHost final : BrokerHost {
+  std::vector<std::pair<ClientAddr, Bytes>> to_clients;
+  uint64_t now = 0;
+  void send_client(ClientAddr to, Bytes msg) override { to_clients.emplace_back(to, std::move(msg)); }
+  void send_replica(uint32_t, Bytes) override {}
+  uint64_t now_ms() override { return now; }
+  void set_timer(uint64_t, uint64_t) override {}
+};
+
+// Client `id`'s Submit at `seq`, signed with ed_key(id).
+inline Submit signed_submit(uint32_t id, uint64_t seq, const char* payload = "hello") {
+  Submit m;
+  m.id = id;
+  m.seq = seq;
+  m.payload = to_bytes(payload);
+  m.sig = ed_key(id).sign(submit_statement(id, seq, m.payload));
+  return m;
+}
+
 // A client core's host for tests that drive one client by hand: it keeps every datagram sent,
 // with the broker it went to, and the token of the last timer armed.
 struct RecordingClientHost final : ClientHost {

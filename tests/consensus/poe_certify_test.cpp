@@ -40,6 +40,14 @@ struct BlsPrimary {
     const Bytes stmt = good ? support_statement(0, 1, d) : support_statement(0, 2, d);  // another k: a valid point, a wrong share
     return encode(Support{0, 1, d, crypto::threshold::sign_share(dealing.secrets[i], stmt)});
   }
+  // Proposes batch "A" at k = 1 and hands in backup 1's good share: one more makes nf.
+  Hash32 propose() {
+    const Bytes a = batch("A");
+    p->submit(a);
+    const Hash32 d = batch_digest(a);
+    p->on_message(1, support(1, d));
+    return d;
+  }
   // The CERTIFYs sent so far, and whether each one's group signature verifies.
   std::vector<bool> certifies(const Hash32& d) const {
     std::vector<bool> out;
@@ -55,10 +63,7 @@ struct BlsPrimary {
 
 TEST(PoeCertify, AGoodCombinationLeavesOnceAndIsExecuted) {
   BlsPrimary t;
-  const Bytes a = batch("A");
-  const Hash32 d = batch_digest(a);
-  t.p->submit(a);
-  t.p->on_message(1, t.support(1, d));
+  const Hash32 d = t.propose();
   EXPECT_TRUE(t.certifies(d).empty()) << "own + one share are not nf";
   t.p->on_message(2, t.support(2, d));
   EXPECT_EQ(t.certifies(d), std::vector<bool>{true});
@@ -69,10 +74,7 @@ TEST(PoeCertify, AGoodCombinationLeavesOnceAndIsExecuted) {
 
 TEST(PoeCertify, ABadShareSendsACertifyNobodyTakesThenTheGoodOne) {
   BlsPrimary t;
-  const Bytes a = batch("A");
-  const Hash32 d = batch_digest(a);
-  t.p->submit(a);
-  t.p->on_message(1, t.support(1, d));
+  const Hash32 d = t.propose();
   const uint64_t before = t.p->stats().rejected_messages;
   t.p->on_message(2, t.support(2, d, /*good=*/false));
   EXPECT_EQ(t.certifies(d), std::vector<bool>{false}) << "sent before its check: a backup refuses it";
