@@ -44,12 +44,14 @@ TEST(BrokerCluster, ClientsGetVerifiedDeliveriesThroughABroker) {
   cluster.start_all();
   ASSERT_TRUE(cluster.wait_up(std::chrono::seconds(60)));
   const auto log = cluster.dir() / "broker-0.log";
-  // No --clients: the broker takes cluster.toml's directory, as the replicas do.
+  // No --clients: the broker takes cluster.toml's directory, as the replicas do. Two worker
+  // threads check the Submits' signatures, every thread pinned to core 0 (there is always one).
   pid_t pid = spawn_logged({rampart_bin(), "broker", "--config", cluster.config_file().string(), "--id", "0", "--close-ms",
-                            "200", "--reduction-ms", "1000", "--stats-ms", "500"},
+                            "200", "--reduction-ms", "1000", "--stats-ms", "500", "--workers", "2", "--cpus", "0"},
                            log);
   ASSERT_TRUE(wait_for([&] { return slurp_file(log).find("event=listening") != std::string::npos; }, std::chrono::seconds(30)))
       << slurp_file(log);
+  EXPECT_NE(slurp_file(log).find("workers=2 cpus=\"0\""), std::string::npos) << slurp_file(log);
 
   // Six clients, three messages each, one outstanding at a time: at least three batches.
   auto [code, out] = run_cli({"broker-client", "--config", cluster.config_file().string(), "--broker", "0", "--clients", "6",
