@@ -36,26 +36,27 @@ struct BlsPrimary {
     p->start();
     env.out.clear();
   }
-  Bytes support(NodeId i, const Hash32& d, bool good = true) const {
-    const Bytes stmt = good ? support_statement(0, 1, d) : support_statement(0, 2, d);  // another k: a valid point, a wrong share
-    return encode(Support{0, 1, d, crypto::threshold::sign_share(dealing.secrets[i], stmt)});
+  // Backup i's SUPPORT for (k, d); a bad one is its share over k + 100: a valid point, a wrong share.
+  Bytes support(NodeId i, const Hash32& d, bool good = true, Seq k = 1) const {
+    const Bytes stmt = support_statement(0, good ? k : k + 100, d);
+    return encode(Support{0, k, d, crypto::threshold::sign_share(dealing.secrets[i], stmt)});
   }
-  // Proposes batch "A" at k = 1 and hands in backup 1's good share: one more makes nf.
-  Hash32 propose() {
-    const Bytes a = batch("A");
+  // Proposes batch `name` (at the next k) and hands in backup 1's good share: one more makes nf.
+  Hash32 propose(const std::string& name = "A", Seq k = 1) {
+    const Bytes a = batch(name);
     p->submit(a);
     const Hash32 d = batch_digest(a);
-    p->on_message(1, support(1, d));
+    p->on_message(1, support(1, d, true, k));
     return d;
   }
-  // The CERTIFYs sent so far, and whether each one's group signature verifies.
-  std::vector<bool> certifies(const Hash32& d) const {
+  // The CERTIFYs sent for slot k so far, and whether each one's group signature verifies.
+  std::vector<bool> certifies(const Hash32& d, Seq k = 1) const {
     std::vector<bool> out;
     for (const auto& s : of_type(env, MsgType::certify)) {
       auto c = decode_certify(s.msg, Limits{});
       EXPECT_TRUE(c.ok());
       EXPECT_EQ(s.to, kBroadcast);
-      out.push_back(c.ok() && tv.verify_group(support_statement(0, 1, d), c->group_sig));
+      if (c.ok() && c->k == k) out.push_back(tv.verify_group(support_statement(0, k, d), c->group_sig));
     }
     return out;
   }
@@ -83,6 +84,22 @@ TEST(PoeCertify, ABadShareSendsACertifyNobodyTakesThenTheGoodOne) {
   t.p->on_message(3, t.support(3, d));
   EXPECT_EQ(t.certifies(d), (std::vector<bool>{false, true}));
   EXPECT_EQ(t.env.execs.size(), 1u);
+}
+
+// A backup caught with a bad share is left out of the primary's later unchecked combinations:
+// its next bad share costs no dud CERTIFY (each one a wasted pairing check at every backup).
+TEST(PoeCertify, ASenderCaughtWithABadShareIsLeftOutOfTheNextUncheckedCombination) {
+  BlsPrimary t;
+  const Hash32 d1 = t.propose();
+  t.p->on_message(2, t.support(2, d1, /*good=*/false));
+  t.p->on_message(3, t.support(3, d1));
+  ASSERT_EQ(t.certifies(d1), (std::vector<bool>{false, true}));
+  const Hash32 d2 = t.propose("B", 2);
+  t.p->on_message(2, t.support(2, d2, /*good=*/false, 2));
+  EXPECT_TRUE(t.certifies(d2, 2).empty()) << "own, 1 and the caught 2: no unchecked combination with 2 in it";
+  t.p->on_message(3, t.support(3, d2, true, 2));
+  EXPECT_EQ(t.certifies(d2, 2), std::vector<bool>{true});
+  EXPECT_EQ(t.env.execs.size(), 2u);
 }
 
 }  // namespace

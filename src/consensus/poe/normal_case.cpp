@@ -245,10 +245,14 @@ void PoeReplica::try_certify(Seq k) {
   // theirs instead of before them (~0.6 ms off every slot's path). Nothing of ours acts on it
   // unchecked: the slot is certified, journaled and executed here only once the check passes.
   // A bad share (a Byzantine backup) makes the backups refuse that CERTIFY; combine() below
-  // then drops the bad share, and the good combination goes out. Once per slot.
+  // then drops the bad share, and the good combination goes out. Once per slot, and only from
+  // senders never caught with a bad share.
   std::optional<Bytes> sent;
-  if (!sig && !s.sent_unchecked) {
-    sent = crypto_.tverifier->combine_unchecked(stmt, shares);
+  std::vector<crypto::Share> trusted;
+  for (const auto& sh : shares)
+    if (!bad_share_senders_.count(sh.signer)) trusted.push_back(sh);
+  if (!sig && !s.sent_unchecked && trusted.size() >= cfg_.nf()) {
+    sent = crypto_.tverifier->combine_unchecked(stmt, trusted);
     if (sent) {
       s.sent_unchecked = true;
       env_.broadcast(encode(Certify{view_, k, s.digest, *sent}));
@@ -258,6 +262,7 @@ void PoeReplica::try_certify(Seq k) {
   if (!sig) sig = crypto_.tverifier->combine(stmt, shares, &bad);
   for (NodeId id : bad) {
     s.votes.erase(id);  // a bad share: drop it so its sender's retransmission can replace it
+    bad_share_senders_.insert(id);
     reject();
   }
   if (!sig) return;

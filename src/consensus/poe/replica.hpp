@@ -218,6 +218,9 @@ class PoeReplica final : public Protocol {
   Bytes nv_msg_;  // the NV-PROPOSE that installed view_ (new primary keeps it to resend)
   std::set<NodeId> stable_sent_;  // sent our STABLE proof since the last retransmit tick
   std::map<NodeId, View> later_views_;  // highest later view each sender validly voted in (SUPPORT, CHECKPOINT)
+  // Senders of a SUPPORT share found bad: left out of the primary's unchecked combinations
+  // (try_certify), so a Byzantine backup cannot make every slot's first CERTIFY a dud.
+  std::set<NodeId> bad_share_senders_;
 
   // Batches by digest (batches.cpp). A certified batch was accepted by f+1 correct replicas;
   // each keeps its bytes until the stable checkpoint passes k, whatever views come between,
