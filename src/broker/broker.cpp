@@ -91,6 +91,12 @@ bool Broker::cookie_ok(ClientAddr a, const std::optional<Cookie>& c) {
   return false;
 }
 
+namespace {
+bool signed_by(const ClientKeys& keys, const Submit& m) {
+  return crypto::ed25519::verify(keys.ed25519, submit_statement(m.id, m.seq, m.payload), m.sig);
+}
+}  // namespace
+
 SigCheck Broker::precheck(ClientAddr from, ByteView msg) const {
   if (msg.empty() || msg[0] == kSignupCertKind) return SigCheck::unchecked;
   auto m = decode_client_message(msg);
@@ -99,16 +105,13 @@ SigCheck Broker::precheck(ClientAddr from, ByteView msg) const {
   if (!s || !cookie_valid(from, s->cookie)) return SigCheck::unchecked;  // a spoofed source: a hash
   const ClientKeys* keys = dir_.find(s->id);
   if (!keys) return SigCheck::unchecked;  // its sign-up may come first in this very drain
-  return crypto::ed25519::verify(keys->ed25519, submit_statement(s->id, s->seq, s->payload), s->sig) ? SigCheck::good
-                                                                                                     : SigCheck::bad;
+  return signed_by(*keys, *s) ? SigCheck::good : SigCheck::bad;
 }
 
 void Broker::on_submit(ClientAddr from, const Submit& m, SigCheck pre) {
   if (!cookie_ok(from, m.cookie)) return;  // first: a spoofed source costs a hash, nothing more
   const ClientKeys* keys = dir_.find(m.id);
-  const bool sig_ok = pre == SigCheck::good ||
-                      (pre == SigCheck::unchecked && keys &&
-                       crypto::ed25519::verify(keys->ed25519, submit_statement(m.id, m.seq, m.payload), m.sig));
+  const bool sig_ok = pre == SigCheck::good || (pre == SigCheck::unchecked && keys && signed_by(*keys, m));
   if (!keys || !sig_ok) {
     ++stats_.rejected;
     return;

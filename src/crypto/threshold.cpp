@@ -318,17 +318,34 @@ bool BlsThresholdVerifier::verify_group(ByteView msg, ByteView group_sig) const 
   return verify_with_lines((*lines_)[0], msg, group_sig);
 }
 
-std::optional<Bytes> BlsThresholdVerifier::combine_unchecked(ByteView, const std::vector<Share>& shares) const {
+namespace {
+// Distinct shares from known nodes that decode to a point on the curve, in the order given, at
+// most `limit` of them. Each is decompressed exactly once; the subgroup check is deferred (see
+// combine). A share that does not decode, or names no node of the set, goes to `bad`.
+struct SharePoints {
   std::vector<NodeId> ids;
   std::vector<blst_p1_affine> points;
+};
+SharePoints decode_shares(const std::vector<Share>& shares, uint32_t n, size_t limit, std::vector<NodeId>& bad) {
+  SharePoints out;
   for (const auto& s : shares) {
-    if (ids.size() == pub_.t) break;
-    if (s.signer >= pub_.n() || std::find(ids.begin(), ids.end(), s.signer) != ids.end()) continue;
-    auto p = bls::decode_g1_on_curve(s.sig);
-    if (!p) continue;
-    ids.push_back(s.signer);
-    points.push_back(*p);
+    if (out.ids.size() == limit) break;
+    if (std::find(out.ids.begin(), out.ids.end(), s.signer) != out.ids.end()) continue;
+    auto p = s.signer < n ? bls::decode_g1_on_curve(s.sig) : Result<blst_p1_affine>(err(""));
+    if (!p) {
+      bad.push_back(s.signer);
+      continue;
+    }
+    out.ids.push_back(s.signer);
+    out.points.push_back(*p);
   }
+  return out;
+}
+}  // namespace
+
+std::optional<Bytes> BlsThresholdVerifier::combine_unchecked(ByteView, const std::vector<Share>& shares) const {
+  std::vector<NodeId> bad;
+  const auto [ids, points] = decode_shares(shares, pub_.n(), pub_.t, bad);
   if (ids.size() < pub_.t) return std::nullopt;
   blst_p1 sum = interpolate_points(ids, points);
   if (blst_p1_is_inf(&sum)) return std::nullopt;
@@ -340,21 +357,8 @@ std::optional<Bytes> BlsThresholdVerifier::combine_unchecked(ByteView, const std
 std::optional<Bytes> BlsThresholdVerifier::combine(ByteView msg, const std::vector<Share>& shares,
                                                    std::vector<NodeId>* bad_out) const {
   const size_t t = pub_.t;
-  // Distinct shares from known nodes that decode to a point on the curve, in the order given.
-  // Each is decompressed exactly once here; the subgroup check is deferred (see below).
-  std::vector<NodeId> ids;
-  std::vector<blst_p1_affine> points;
   std::vector<NodeId> bad;
-  for (const auto& s : shares) {
-    if (std::find(ids.begin(), ids.end(), s.signer) != ids.end()) continue;
-    auto p = s.signer < pub_.n() ? bls::decode_g1_on_curve(s.sig) : Result<blst_p1_affine>(err(""));
-    if (!p) {
-      bad.push_back(s.signer);
-      continue;
-    }
-    ids.push_back(s.signer);
-    points.push_back(*p);
-  }
+  auto [ids, points] = decode_shares(shares, pub_.n(), shares.size(), bad);
   auto report = [&] {
     if (bad_out) bad_out->insert(bad_out->end(), bad.begin(), bad.end());
   };

@@ -98,6 +98,11 @@ void Brokers::on_event(const Event& e) {
   }
 }
 
+const BrokerClient* Brokers::client_of(const SimBroker& b, broker::ClientId id) {
+  auto it = std::find_if(b.clients.begin(), b.clients.end(), [&](const BrokerClient& c) { return c.id == id; });
+  return it == b.clients.end() ? nullptr : &*it;
+}
+
 bool Brokers::all_served(const SimBroker& b) {
   return std::all_of(b.clients.begin(), b.clients.end(), [](const BrokerClient& c) { return c.served; });
 }
@@ -121,8 +126,7 @@ void Brokers::signed_up(broker::ClientId id, const crypto::ed25519::KeyPair& ed,
                         uint64_t last_seq) {
   if (brokers_.empty() || dir_.find(id)) return;  // a genesis client's id is never signed up again
   SimBroker& b = brokers_[0];
-  for (const auto& c : b.clients)
-    if (c.id == id) return;  // the same key signed up twice gets its id back
+  if (client_of(b, id)) return;  // the same key signed up twice gets its id back
   BrokerClient c;
   c.id = id;
   c.bls = bls;
@@ -180,8 +184,8 @@ void Brokers::seal(const SimBroker& b, broker::DistilledBatch& d) const {
   std::vector<crypto::bls::Signature> sigs;
   for (auto id : d.entries.ids) {
     const bool straggler = std::any_of(d.stragglers.begin(), d.stragglers.end(), [&](const auto& s) { return s.id == id; });
-    auto own = std::find_if(b.clients.begin(), b.clients.end(), [&](const BrokerClient& c) { return c.id == id; });
-    if (!straggler && own != b.clients.end()) sigs.push_back(crypto::bls::sign(own->bls, broker::reduce_statement(root)));
+    const BrokerClient* own = client_of(b, id);
+    if (!straggler && own) sigs.push_back(crypto::bls::sign(own->bls, broker::reduce_statement(root)));
   }
   d.has_aggregate = !sigs.empty();
   if (d.has_aggregate) d.aggregate = crypto::bls::aggregate_signatures(sigs)->to_bytes();
@@ -245,8 +249,7 @@ void Brokers::on_frame(uint32_t id, ByteView frame) {
   for (auto e : b.batch.entries.ids) {
     if (dir_.find(e)) continue;
     ++w_.res.broker_signed_up_entries;
-    for (auto& c : b.clients)
-      if (c.id == e) c.served = true;
+    if (BrokerClient* c = client_of(b, e)) c->served = true;
   }
   b.waiting = false;
   ++b.done;

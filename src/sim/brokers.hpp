@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 #include "broker/directory.hpp"
@@ -119,6 +120,10 @@ class Brokers {
   void seal(const SimBroker& b, broker::DistilledBatch& d) const;
   std::vector<size_t> draw_clients(SimBroker& b) const;
   static bool all_served(const SimBroker& b);
+  static const BrokerClient* client_of(const SimBroker& b, broker::ClientId id);  // nullptr: not its client
+  static BrokerClient* client_of(SimBroker& b, broker::ClientId id) {
+    return const_cast<BrokerClient*>(client_of(std::as_const(b), id));
+  }
   void forbid(const broker::DistilledBatch& batch);
   void schedule(uint32_t b, uint64_t kind, uint64_t at, uint64_t c = 0, uint64_t d = 0);
 

@@ -140,12 +140,14 @@ std::vector<std::pair<uint64_t, Hash32>> SimReplica::brokered_payloads(uint64_t 
   if (!w.broker_directory()) return out;
   auto bytes = store.batch(k);
   if (!bytes) return out;
-  // Which broker batches the block carried needs no directory; its entries are expanded against
-  // the directory this replica executed, which holds the sign-ups (those of block k too, which
-  // the executor did not have: a mismatch then only leaves the payloads unchecked).
-  if (auto refs = replica::distilled_refs(*bytes); refs && !refs->empty()) w.note_distilled(k, bytes.value(), *refs);
-  auto b = replica::decode_slot(*bytes, &core->executor().directory(), nullptr);
-  if (!b || b->requests.size() != replies.size()) return out;
+  // Expanded against the directory this replica executed, which holds the sign-ups (those of
+  // block k too, which the executor did not have: a mismatch then only leaves the payloads
+  // unchecked; which broker batches the block carried does not depend on it).
+  std::vector<replica::DistilledRef> refs;
+  auto b = replica::decode_slot(*bytes, &core->executor().directory(), &refs);
+  if (!b) return out;
+  if (!refs.empty()) w.note_distilled(k, bytes.value(), refs);
+  if (b->requests.size() != replies.size()) return out;
   for (size_t i = 0; i < replies.size(); ++i) {
     if (i >= b->brokered.size() || !b->brokered[i]) continue;
     if (replies[i].kind != replica::ReplyKind::executed) {

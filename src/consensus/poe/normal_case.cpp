@@ -248,11 +248,11 @@ void PoeReplica::try_certify(Seq k) {
   // then drops the bad share, and the good combination goes out. Once per slot, and only from
   // senders never caught with a bad share.
   std::optional<Bytes> sent;
-  std::vector<crypto::Share> trusted;
-  for (const auto& sh : shares)
-    if (!bad_share_senders_.count(sh.signer)) trusted.push_back(sh);
-  if (!sig && !s.sent_unchecked && trusted.size() >= cfg_.nf()) {
-    sent = crypto_.tverifier->combine_unchecked(stmt, trusted);
+  if (!sig && !s.sent_unchecked) {
+    std::vector<crypto::Share> trusted;
+    for (const auto& sh : shares)
+      if (!bad_share_senders_.count(sh.signer)) trusted.push_back(sh);
+    if (trusted.size() >= cfg_.nf()) sent = crypto_.tverifier->combine_unchecked(stmt, trusted);
     if (sent) {
       s.sent_unchecked = true;
       env_.broadcast(encode(Certify{view_, k, s.digest, *sent}));
