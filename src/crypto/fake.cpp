@@ -87,6 +87,27 @@ class FakeThresholdVerifier final : public ThresholdVerifier {
     if (seen.size() < k_.t()) return std::nullopt;
     return k_.group_mac(msg);
   }
+  // As BLS interpolation does: the group signature when the first t distinct shares are valid,
+  // else garbage that depends on those shares alone (replicas combining the same bad set agree
+  // on the same wrong bytes), so the simulator exercises a proof whose check fails.
+  std::optional<Bytes> combine_unchecked(ByteView msg, const std::vector<Share>& shares) const override {
+    std::vector<const Share*> first;
+    for (const auto& s : shares) {
+      if (first.size() == k_.t()) break;
+      if (std::none_of(first.begin(), first.end(), [&](const Share* f) { return f->signer == s.signer; })) first.push_back(&s);
+    }
+    if (first.size() < k_.t()) return std::nullopt;
+    bool all_valid = true;
+    for (const Share* f : first) all_valid = all_valid && verify_share(f->signer, msg, f->sig);
+    if (all_valid) return k_.group_mac(msg);
+    blake3_hasher h;
+    blake3_hasher_init_derive_key(&h, "rampart fake keyring: a combination with a bad share");
+    blake3_hasher_update(&h, msg.data(), msg.size());
+    for (const Share* f : first) blake3_hasher_update(&h, f->sig.data(), f->sig.size());
+    Bytes out(32);
+    blake3_hasher_finalize(&h, out.data(), out.size());
+    return out;
+  }
   bool verify_group(ByteView msg, ByteView group_sig) const override {
     return equal_ct(k_.group_mac(msg), group_sig);
   }

@@ -193,13 +193,18 @@ TEST(PoeHandlers, PrimaryCombinesSharesIncludingItsOwn) {
   EXPECT_FALSE(t.rejects(1, encode(Support{0, 1, d, t.share(1, 0, 1, d)})));
   EXPECT_TRUE(t.rejects(1, encode(Support{0, 1, d, t.share(1, 0, 1, d)})));  // duplicate
   EXPECT_TRUE(t.env.execs.empty());
-  // A bad share from 2: combine fails, the share is dropped and counted.
+  // A bad share from 2: the interpolation sent first is garbage (backups refuse it), the check
+  // after it fails, the share is dropped and counted.
   EXPECT_TRUE(t.rejects(2, encode(Support{0, 1, d, Bytes(32, 9)})));
   EXPECT_TRUE(t.env.execs.empty());
+  ASSERT_EQ(t.env.out.size(), 1u);
+  auto bad = decode_certify(t.env.out[0].msg, Limits{});
+  ASSERT_TRUE(bad.ok());
+  EXPECT_FALSE(t.keys.threshold_verifier().verify_group(support_statement(0, 1, d), bad->group_sig));
   EXPECT_FALSE(t.rejects(3, encode(Support{0, 1, d, t.share(3, 0, 1, d)})));
   ASSERT_EQ(t.env.execs.size(), 1u);
-  ASSERT_EQ(t.env.out.size(), 1u);
-  auto c = decode_certify(t.env.out[0].msg, Limits{});
+  ASSERT_EQ(t.env.out.size(), 2u);
+  auto c = decode_certify(t.env.out[1].msg, Limits{});
   ASSERT_TRUE(c.ok());
   EXPECT_TRUE(t.keys.threshold_verifier().verify_group(support_statement(0, 1, d), c->group_sig));
 }
