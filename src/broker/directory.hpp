@@ -17,7 +17,14 @@ namespace rampart::broker {
 struct ClientKeys {
   crypto::ed25519::PublicKey ed25519{};
   crypto::bls::PublicKey bls{};
+  // principal_of(ed25519), set by the directories when they take the keys in: the client id a
+  // brokered entry executes as, kept so execution does not hash the key once per entry.
+  uint64_t principal = 0;
 };
+
+// The client id of an Ed25519 key on the direct path (client::client_id_of): the key's BLAKE3
+// hash, its first 8 bytes little-endian.
+uint64_t principal_of(ByteView ed25519);
 
 class Directory {
  public:

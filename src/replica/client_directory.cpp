@@ -39,6 +39,7 @@ void ClientDirectory::append(const ClientKeys& keys, uint64_t height) {
   const uint64_t id = base() + entries_.size();
   const Hash32 prev = entries_.empty() ? Hash32{} : entries_.back().chain;
   entries_.push_back(Entry{keys, height, chain_step(prev, id, keys, height)});
+  entries_.back().keys.principal = broker::principal_of(keys.ed25519);
   by_ed_[keys.ed25519] = static_cast<ClientId>(id);
 }
 
@@ -130,6 +131,7 @@ Result<ClientDirectory::Decoded> ClientDirectory::decode(Reader& r, uint64_t las
   for (size_t i = 0; i < n && !r.failed(); ++i) {
     Entry e;
     e.keys.ed25519 = r.fixed<crypto::ed25519::kPublicKeySize>();
+    e.keys.principal = broker::principal_of(e.keys.ed25519);
     ByteView bls = r.raw(crypto::bls::kPublicKeySize);
     e.height = r.u64();
     if (r.failed()) break;

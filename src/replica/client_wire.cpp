@@ -1,18 +1,13 @@
 #include "replica/client_wire.hpp"
 
 #include "common/codec.hpp"
-#include "crypto/blake3.hpp"
+#include "broker/directory.hpp"
 #include "ledger/block.hpp"
 #include "replica/executor.hpp"
 
 namespace rampart::client {
 
-replica::ClientId client_id_of(ByteView pk) {
-  Hash32 h = crypto::blake3::hash(pk);
-  uint64_t id = 0;
-  for (int i = 7; i >= 0; --i) id = (id << 8) | h[static_cast<size_t>(i)];
-  return id;
-}
+replica::ClientId client_id_of(ByteView pk) { return broker::principal_of(pk); }
 
 Bytes reply_leaf(replica::ClientId client, uint64_t seq, uint8_t kind, ByteView result) {
   return replica::reply_leaf(client, seq, kind, result);

@@ -55,6 +55,7 @@ Status expand(ByteView part, const broker::Directory& dir, Batch& out, std::vect
   auto b = decode_distilled(part);
   if (!b) return b.error();
   const auto& e = b->entries;
+  out.requests.reserve(out.requests.size() + e.size());
   size_t s = 0;  // stragglers are strictly increasing ids of the batch, as entries are
   for (size_t i = 0; i < e.size(); ++i) {
     uint64_t seq = b->raise;
@@ -67,7 +68,7 @@ Status expand(ByteView part, const broker::Directory& dir, Batch& out, std::vect
       continue;
     }
     Request r;
-    r.client = client::client_id_of(keys->ed25519);
+    r.client = keys->principal;  // client::client_id_of(keys->ed25519), kept by the directory
     r.seq = seq;
     const ByteView payload = e.payload(i);
     r.payload.reserve(keys->ed25519.size() + payload.size());
