@@ -43,8 +43,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (auto s = decode_share(body); s.ok()) {
     require(s->share.size() <= 1024);
-    // share, proof and durable share the layout; the encoder writes whichever tag it is given.
+    // share and proof share the layout; the encoder writes whichever tag it is given.
     require(same(encode_share(*s, tag), msg));
+  }
+  if (auto d = decode_durable(body); d.ok()) {
+    require(same(encode_durable(*d), msg) == (tag == PeerTag::durable));
   }
   if (auto q = decode_state_req(body); q.ok()) {
     require(same(encode_state_req(q->first, q->second), msg) == (tag == PeerTag::state_req));

@@ -83,6 +83,12 @@ struct OpenOptions {
   // Also recompute every stored batch's digest on open (reads all batches; the default checks
   // the header chain of every block and the batches of the blocks above the checkpoint).
   bool check_all_batches = false;
+  // Proven blocks right above the last final one are made final at open (a client may hold
+  // their proof). With this set, only while it accepts their proofs: a replica writes a
+  // combined proof before its check comes back (replica/proofs.hpp), so a stored proof may be
+  // bad; the first refused one and everything above it stay speculative (and are discarded
+  // unless kept). Unset: every proof counts.
+  std::function<bool(const Block&)> proof_ok;
   // Fail-stop (ledger/fail_stop.hpp): called on whatever thread a write, sync or flush of a
   // file fails, before RocksDB goes on; it must end the process. Replicas set it; without it a
   // failure is reported through on_failure() and the store refuses later writes.

@@ -176,11 +176,12 @@ Status Store::load_and_check(ByteView cluster_config, const OpenOptions& opt) {
   if (meta_.last_block > meta_.last_final && !opt.read_only && !opt.keep_speculative) {
     // Proven blocks right above the last final one were proven (a client may hold their proof
     // of execution) but not yet marked final when the replica stopped: they are final, not
-    // speculation. Keep them; the replica verifies their proofs when it replays them.
+    // speculation. Keep them (their proofs checked first when opt.proof_ok is set); the replica
+    // verifies their proofs again when it replays them.
     uint64_t p = meta_.last_final;
     while (p < meta_.last_block) {
       auto b = block_unlocked(p + 1);
-      if (!b.ok() || !b->proven()) break;
+      if (!b.ok() || !b->proven() || (opt.proof_ok && !opt.proof_ok(*b))) break;
       ++p;
     }
     if (p > meta_.last_final) {

@@ -14,7 +14,9 @@
 #include "keys/threshold_keys.hpp"
 #include "ledger/genesis.hpp"
 #include "ledger/store.hpp"
+#include "ledger/verify.hpp"
 #include "net/transport.hpp"
+#include "node/background.hpp"
 #include "node/client_port.hpp"
 #include "node/listener_limits.hpp"
 #include "node/metrics.hpp"
@@ -67,6 +69,9 @@ class NodeImpl final : public replica::ReplicaHost {
   void set_timer(uint16_t id, uint64_t after_ms) override;
   void cancel_timer(uint16_t id) override;
   void defer(std::function<void()> f) override { asio::post(io, std::move(f)); }
+  void background(std::function<bool()> work, std::function<void(bool)> done) override {
+    checks->run(std::move(work), std::move(done));
+  }
   uint64_t request_sync() override { return syncer->request(); }
   void fail_stop() override { io.stop(); }
   void became_final(uint64_t after, uint64_t upto) override;
@@ -88,6 +93,8 @@ class NodeImpl final : public replica::ReplicaHost {
   std::unique_ptr<ledger::Store> store;
   std::unique_ptr<StoreAdapter> store_view;  // the store as the replica core sees it
   std::unique_ptr<WalSyncer> syncer;
+  // Background checks (node/background.hpp), nice 5: a third of the event loop's CPU share.
+  std::unique_ptr<Background> checks = std::make_unique<Background>(5, [this](std::function<void()> f) { asio::post(io, std::move(f)); });
   ::rampart::metrics::Registry reg;  // counters, declared where the core counts them
   std::unique_ptr<broker::MemoryDirectory> directory;  // cluster.toml `clients`: the broker path's clients
   std::unique_ptr<replica::Replica> core;
@@ -167,6 +174,9 @@ Status NodeImpl::open_ledger() {
   std::filesystem::create_directories(data.parent_path(), ec);
   // Operational fields (hosts, ports, paths) are left out of the genesis configuration.
   ledger::OpenOptions oo;
+  // A proof is written before its background check (replica/proofs.hpp): only checked ones
+  // make a block final at open.
+  oo.proof_ok = [tv = rc.tverifier](const ledger::Block& b) { return ledger::verify_proof(b, *tv).ok(); };
   // Fail-stop on a write error (ledger/fail_stop.hpp): as a crash would, at the error itself, so
   // the WAL syncer cannot touch a failed RocksDB writer. Exit status 4, as below.
   oo.fail_stop = [](const ledger::StorageFailure& f) {
@@ -279,6 +289,7 @@ int NodeImpl::run() {
   core->start();
   tick();
   io.run();
+  checks->stop();
   syncer->stop();
   if (metrics) metrics->stop();
   clients->stop();

@@ -83,6 +83,34 @@ Result<StateResp> decode_state_resp(ByteView body) {
   return s;
 }
 
+namespace {
+constexpr uint8_t kDurableChecked = 1, kDurableAsk = 2;
+}
+
+Bytes encode_durable(const DurableMsg& m) {
+  Writer w;
+  w.u8(static_cast<uint8_t>(PeerTag::durable));
+  w.u64(m.k);
+  w.fixed(m.head);
+  w.fixed(m.proof);
+  w.u8(static_cast<uint8_t>((m.checked ? kDurableChecked : 0) | (m.ask ? kDurableAsk : 0)));
+  return w.take();
+}
+
+Result<DurableMsg> decode_durable(ByteView body) {
+  Reader r(body);
+  DurableMsg m;
+  m.k = r.u64();
+  m.head = r.fixed<32>();
+  m.proof = r.fixed<32>();
+  const uint8_t flags = r.u8();
+  RAMPART_TRY(r.finish());
+  if (flags & ~(kDurableChecked | kDurableAsk)) return err("durable: unknown flags");
+  m.checked = flags & kDurableChecked;
+  m.ask = flags & kDurableAsk;
+  return m;
+}
+
 Bytes encode_witness(const WitnessMsg& m) {
   Writer w;
   w.u8(static_cast<uint8_t>(PeerTag::witness));

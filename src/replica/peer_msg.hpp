@@ -26,7 +26,7 @@ enum class PeerTag : uint8_t {
   status = 8,       // last final height, serving or still restarting
   blocks_req = 9,   // "send me your final blocks from k on"
   blocks_resp = 10, // up to kMaxBlocksPerResponse proven blocks with their batches
-  durable = 11,     // "k's proof is fsync'ed here" (ShareMsg layout, view 0; share = {1}: "and send me yours")
+  durable = 11,     // "k's proof, these very bytes, is fsync'ed here" (DurableMsg; ask: "and send me yours")
   witness = 12,     // "I checked the client signatures of origin's batch with this digest" (replica/witness.hpp)
   delivery = 13,    // a threshold share over a broker batch's delivery statement (replica/deliveries.hpp)
 };
@@ -36,6 +36,19 @@ struct ShareMsg {
   uint64_t view = 0;
   Hash32 hash{};  // block k's hash
   Bytes share;
+};
+
+// DURABLE (replica/proofs.hpp): block k's proof, named by its id (proof_id: the block, the view
+// and the signature's bytes), is synced at the sender, which may not have checked it yet. A
+// receiver counts it if it names the very proof the receiver holds (identical bytes: valid if
+// the receiver's is) or if the sender says it checked its proof (a valid one for the same block).
+struct DurableMsg {
+  uint64_t k = 0;
+  Hash32 head{};   // block k's hash
+  Hash32 proof{};  // proof_id of the proof synced at the sender
+  bool checked = false;  // the sender verified that proof
+  bool ask = false;      // and asks for the receiver's acknowledgement
+  bool operator==(const DurableMsg&) const = default;
 };
 
 struct StateResp {
@@ -69,6 +82,8 @@ Bytes encode_state_req(uint64_t from, uint64_t want_k);
 Result<std::pair<uint64_t, uint64_t>> decode_state_req(ByteView body);
 Bytes encode_state_resp(const StateResp& r);
 Result<StateResp> decode_state_resp(ByteView body);
+Bytes encode_durable(const DurableMsg& m);  // wrapped: the tag, then the body
+Result<DurableMsg> decode_durable(ByteView body);
 Bytes encode_witness(const WitnessMsg& m);  // wrapped: the tag, then the body
 Result<WitnessMsg> decode_witness(ByteView body);
 

@@ -145,6 +145,9 @@ void Replica::on_timer(uint16_t id) {
     case timer_id(Timer::rejoin):
       rejoin_->on_timer();
       return;
+    case timer_id(Timer::proof_checks):
+      proofs_->check_overdue();
+      return;
     default:
       if (id < 100) proto_->on_timer(static_cast<consensus::TimerKind>(id));
   }

@@ -40,7 +40,7 @@
 namespace rampart::replica {
 
 // The core's timers: the protocol's own kinds (consensus::TimerKind, below 100) and these.
-enum class Timer : uint16_t { batch = 100, state_transfer = 101, rejoin = 102 };
+enum class Timer : uint16_t { batch = 100, state_transfer = 101, rejoin = 102, proof_checks = 103 };
 constexpr uint16_t timer_id(consensus::TimerKind k) { return static_cast<uint16_t>(k); }
 constexpr uint16_t timer_id(Timer t) { return static_cast<uint16_t>(t); }
 
@@ -61,6 +61,12 @@ class ReplicaHost {
   virtual void cancel_timer(uint16_t id) = 0;
   // Run f once the current event is handled (never inside it).
   virtual void defer(std::function<void()> f) = 0;
+  // Work nobody waits for at once (a proof's check, replica/proofs.hpp): the process runs it on
+  // a thread below the replica's priority, then done(result) on the core's thread as an event of
+  // its own. work must touch nothing the core owns. Default: both as one deferred event.
+  virtual void background(std::function<bool()> work, std::function<void(bool)> done) {
+    defer([work = std::move(work), done = std::move(done)] { done(work()); });
+  }
   // A sync of every ledger write so far; Replica::on_synced(gen, status) once done (gens increase).
   virtual uint64_t request_sync() = 0;
   // The replica must stop: its ledger disagrees with the cluster's in a way only an operator fixes.
@@ -176,7 +182,11 @@ class Replica final : public consensus::Env,
   void broadcast_peer(Bytes wire) override { host_.broadcast_peer(std::move(wire)); }
   uint64_t request_sync() override { return host_.request_sync(); }
   void defer(std::function<void()> f) override { host_.defer(std::move(f)); }
+  void background(std::function<bool()> work, std::function<void(bool)> done) override {
+    host_.background(std::move(work), std::move(done));
+  }
   uint64_t now_ms() override { return host_.now_ms(); }
+  void arm_check_timer(uint64_t after_ms) override { host_.set_timer(timer_id(Timer::proof_checks), after_ms); }
   std::optional<ledger::Block> stored_block(uint64_t k) override;
   uint64_t last_final() override { return store_.last_final(); }
   uint64_t last_executed() override { return exec_.last_executed(); }
@@ -275,6 +285,7 @@ class Replica final : public consensus::Env,
   uint64_t checkpoint_k_ = 0, proven_k_ = 0;
   uint64_t proven_told_ = 0;
   bool proven_posted_ = false;
+  bool advance_posted_ = false;  // an advance_final() is deferred (proof_persisted)
 };
 
 }  // namespace rampart::replica

@@ -125,8 +125,15 @@ bool Replica::store_proof(uint64_t k, consensus::View view, const Bytes& sig) {
 
 void Replica::proof_persisted(uint64_t k) {
   proven_k_ = std::max(proven_k_, k);
-  // The block is final once every block below it is.
+  // The block is final once every block below it is. on_synced advances finality itself; a
+  // proof whose background check came last arrives outside it.
   final_target_ = std::max(final_target_, k);
+  if (advance_posted_) return;
+  advance_posted_ = true;
+  host_.defer([this] {
+    advance_posted_ = false;
+    advance_final();
+  });
 }
 
 void Replica::advance_final() {

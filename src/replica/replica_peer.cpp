@@ -66,12 +66,12 @@ void Replica::on_peer(consensus::NodeId from, Bytes msg) {
       break;
     }
     case PeerTag::durable: {
-      auto s = decode_share(body);
-      if (!s || s->share.size() > 1) {
+      auto d = decode_durable(body);
+      if (!d) {
         reg_[kBadPeerMsgs]++;
         return;
       }
-      proofs_->on_durable(from, *s);
+      proofs_->on_durable(from, *d);
       break;
     }
     case PeerTag::state_req: {

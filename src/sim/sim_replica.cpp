@@ -88,6 +88,19 @@ void SimReplica::defer(std::function<void()> f) {
   w.schedule(w.now(), std::move(e));
 }
 
+// A background check (a combined proof's pairing, replica/proofs.hpp) takes the pairing's time:
+// its result comes back one simulated millisecond later, so replies, crashes and view changes
+// fall between a proof's write and its check, as they do in the process.
+void SimReplica::background(std::function<bool()> work, std::function<void(bool)> done) {
+  Event e;
+  e.type = Ev::call;
+  e.a = node.id;
+  e.b = twin;
+  e.c = node.epoch;
+  e.fn = [done = std::move(done), ok = work()] { done(ok); };
+  w.schedule(w.now() + kMs, std::move(e));
+}
+
 uint64_t SimReplica::request_sync() {
   const uint64_t gen = store.request();
   if (node.crash_armed && twin == 0) {

@@ -77,9 +77,11 @@ void SimStore::drop_above(Image& im, uint64_t k) {
   im.batches.resize(k + 1);
 }
 
-void SimStore::reopen() {
+void SimStore::reopen(const std::function<bool(const ledger::Block&)>& proof_ok) {
   crash();
-  while (cur_.final + 1 < cur_.blocks.size() && cur_.blocks[cur_.final + 1].proven()) ++cur_.final;
+  while (cur_.final + 1 < cur_.blocks.size() && cur_.blocks[cur_.final + 1].proven() &&
+         (!proof_ok || proof_ok(cur_.blocks[cur_.final + 1])))
+    ++cur_.final;
   drop_above(cur_, cur_.final);
   durable_ = cur_;
 }

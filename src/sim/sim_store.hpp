@@ -5,7 +5,8 @@
 // synced() completes it, the world draws the latency); crash() loses every write not yet
 // durable, as a power failure loses an unsynced write-ahead log; reopen() then does what
 // ledger::Store::open does to what is left (proven blocks right above the last final one become
-// final, other speculative blocks are dropped with their batches set aside).
+// final if proof_ok accepts their proofs, other speculative blocks are dropped with their batches
+// set aside).
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -49,7 +50,8 @@ class SimStore final : public replica::LedgerStore {
   uint64_t request() { return next_gen_++; }
   void synced(uint64_t gen);
   void crash();   // unsynced writes are lost
-  void reopen();  // what opening the ledger again does (see the class comment)
+  // What opening the ledger again does (see the class comment; ledger::OpenOptions::proof_ok).
+  void reopen(const std::function<bool(const ledger::Block&)>& proof_ok = {});
 
  private:
   struct Image {

@@ -10,6 +10,7 @@
 
 #include "crypto/blake3.hpp"
 #include "ledger/genesis.hpp"
+#include "ledger/verify.hpp"
 #include "replica/client_wire.hpp"
 
 namespace rampart::sim::core {
@@ -203,7 +204,9 @@ void World::make_adversary(Node& n, FaultSet tactics) {
 // (unsynced writes are gone), the core recovers from it and runs the restart handshake.
 void World::start_node(Node& n) {
   n.inst.clear();
-  n.store->reopen();
+  // As the process opens its ledger: a proof written before its check came back (replica/
+  // proofs.hpp) makes nothing final unless it verifies.
+  n.store->reopen([&tv = keys.threshold_verifier()](const ledger::Block& b) { return ledger::verify_proof(b, tv).ok(); });
   std::vector<bool> all(cfg.n(), true);
   all[n.id] = false;
   n.inst.push_back(std::make_unique<SimReplica>(*this, n, 0, all));

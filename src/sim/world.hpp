@@ -72,6 +72,7 @@ class SimReplica final : public replica::ReplicaHost, public replica::ReplicaEve
   void set_timer(uint16_t id, uint64_t after_ms) override;
   void cancel_timer(uint16_t id) override;
   void defer(std::function<void()> f) override;
+  void background(std::function<bool()> work, std::function<void(bool)> done) override;
   uint64_t request_sync() override;
   void fail_stop() override;
 

@@ -234,6 +234,33 @@ TEST(Store, OnlyAnUnbrokenRunOfProvenBlocksIsPromotedOnReopen) {
   EXPECT_EQ(s->last_block(), 1u);
 }
 
+// A replica writes a combined proof before its check comes back (replica/proofs.hpp): with
+// proof_ok set, a proof it refuses ends the run of promoted blocks there.
+TEST(Store, ProvenBlocksArePromotedOnlyWhileProofOkAcceptsTheirProofs) {
+  TempDir d;
+  Chain c;
+  {
+    auto s = open_ok(d.path(), c.config);
+    ASSERT_TRUE(s);
+    ASSERT_TRUE(append_next(*s, c).ok());         // 1 final
+    ASSERT_TRUE(append_next(*s, c, false).ok());  // 2 proven
+    ASSERT_TRUE(append_next(*s, c, false).ok());  // 3 proven, a proof refused below
+    ASSERT_TRUE(append_next(*s, c, false).ok());  // 4 proven, above the refused one
+  }
+  OpenOptions o;
+  std::vector<uint64_t> asked;
+  o.proof_ok = [&](const Block& b) {
+    asked.push_back(b.k);
+    return b.k != 3;
+  };
+  auto s = open_ok(d.path(), c.config, o);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(asked, (std::vector<uint64_t>{2, 3}));
+  EXPECT_EQ(s->open_report().promoted_count, 1u);
+  EXPECT_EQ(s->last_final(), 2u);
+  EXPECT_EQ(s->last_block(), 2u) << "the blocks above the refused proof are speculative: discarded";
+}
+
 TEST(Store, CheckpointAndSnapshot) {
   TempDir d;
   Chain c;

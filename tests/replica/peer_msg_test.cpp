@@ -20,6 +20,28 @@ TEST(PeerMsg, ShareRoundTripAndTruncation) {
   for (size_t cut = 1; cut < w.size(); ++cut) EXPECT_FALSE(decode_share(ByteView(w).subspan(1, cut - 1))) << cut;
 }
 
+TEST(PeerMsg, DurableRoundTripFlagsAndTruncation) {
+  DurableMsg m{9, {}, {}, true, false};
+  m.head[0] = 1;
+  m.proof[31] = 2;
+  for (bool checked : {false, true})
+    for (bool ask : {false, true}) {
+      m.checked = checked;
+      m.ask = ask;
+      Bytes w = encode_durable(m);
+      ASSERT_EQ(w[0], static_cast<uint8_t>(PeerTag::durable));
+      auto d = decode_durable(ByteView(w).subspan(1));
+      ASSERT_TRUE(d);
+      EXPECT_EQ(*d, m);
+    }
+  Bytes w = encode_durable(m);
+  for (size_t cut = 1; cut < w.size(); ++cut) EXPECT_FALSE(decode_durable(ByteView(w).subspan(1, cut - 1))) << cut;
+  w.back() |= 4;  // an unknown flag
+  auto bad = decode_durable(ByteView(w).subspan(1));
+  ASSERT_FALSE(bad);
+  EXPECT_NE(bad.error().message.find("flags"), std::string::npos);
+}
+
 TEST(PeerMsg, StateRequestAndResponse) {
   auto q = decode_state_req(ByteView(encode_state_req(5, 64)).subspan(1));
   ASSERT_TRUE(q);

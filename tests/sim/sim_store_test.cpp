@@ -61,6 +61,19 @@ TEST(SimStore, ReopenFinalisesProvenBlocksAndSetsTheOthersBatchesAside) {
   EXPECT_EQ((*aside)[0].batch, b2);
 }
 
+TEST(SimStore, ReopenPromotesOnlyWhileProofOkAcceptsTheProofs) {
+  SimStore s(kConfig);
+  const Bytes b1 = to_bytes("one"), b2 = to_bytes("two");
+  ASSERT_TRUE(s.append_speculative(next_block(s, b1), b1, false));
+  ASSERT_TRUE(s.set_proof(1, 0, to_bytes("sig"), false));
+  ASSERT_TRUE(s.append_speculative(next_block(s, b2), b2, false));
+  ASSERT_TRUE(s.set_proof(2, 0, to_bytes("bad"), false));
+  ASSERT_TRUE(s.sync());
+  s.reopen([](const ledger::Block& b) { return b.proof == to_bytes("sig"); });
+  EXPECT_EQ(s.last_final(), 1u);
+  EXPECT_EQ(s.last_block(), 1u);
+}
+
 TEST(SimStore, FinalBlocksAreNeitherTruncatedNorReproven) {
   SimStore s(kConfig);
   const Bytes b1 = to_bytes("one");
