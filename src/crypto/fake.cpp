@@ -88,8 +88,9 @@ class FakeThresholdVerifier final : public ThresholdVerifier {
     return k_.group_mac(msg);
   }
   // As BLS interpolation does: the group signature when the first t distinct shares are valid,
-  // else garbage that depends on those shares alone (replicas combining the same bad set agree
-  // on the same wrong bytes), so the simulator exercises a proof whose check fails.
+  // else garbage that depends on that set of shares alone, in any order (replicas combining the
+  // same bad set agree on the same wrong bytes), so the simulator exercises a proof whose check
+  // fails.
   std::optional<Bytes> combine_unchecked(ByteView msg, const std::vector<Share>& shares) const override {
     std::vector<const Share*> first;
     for (const auto& s : shares) {
@@ -100,6 +101,7 @@ class FakeThresholdVerifier final : public ThresholdVerifier {
     bool all_valid = true;
     for (const Share* f : first) all_valid = all_valid && verify_share(f->signer, msg, f->sig);
     if (all_valid) return k_.group_mac(msg);
+    std::sort(first.begin(), first.end(), [](const Share* a, const Share* b) { return a->signer < b->signer; });
     blake3_hasher h;
     blake3_hasher_init_derive_key(&h, "rampart fake keyring: a combination with a bad share");
     blake3_hasher_update(&h, msg.data(), msg.size());

@@ -91,8 +91,15 @@ class Host final : public ReplicaHost {
   void set_timer(uint16_t id, uint64_t after_ms) override;
   void cancel_timer(uint16_t id) override { ++gen_[id]; }
   void defer(std::function<void()> f) override;
+  // Counted, then as the default does (one deferred event).
+  void background(std::function<bool()> work, std::function<void(bool)> done) override {
+    ++background_jobs;
+    ReplicaHost::background(std::move(work), std::move(done));
+  }
   uint64_t request_sync() override;
   void fail_stop() override { failed = true; }
+
+  uint64_t background_jobs = 0;  // proof checks this replica ran (replica/proofs.hpp)
 
   std::unique_ptr<testing::MemStore> store;
   std::unique_ptr<Replica> core;
@@ -190,6 +197,8 @@ class MiniCluster {
   // A peer message (from, to, wrapped bytes) this returns true for is lost: a replica that
   // withholds one kind of message while taking part in the rest.
   std::function<bool(uint32_t, uint32_t, const Bytes&)> drop;
+  // Rewrites a peer message (from, to, wrapped bytes) before it leaves: a replica that lies.
+  std::function<void(uint32_t, uint32_t, Bytes&)> tamper;
   ClusterConfig cfg;
 
  private:
@@ -214,6 +223,7 @@ class MiniCluster {
 inline void Host::send_peer(consensus::NodeId to, Bytes wire) {
   if (to == id_ || w_.cut.count(to) || w_.cut.count(id_)) return;
   if (w_.drop && w_.drop(id_, to, wire)) return;
+  if (w_.tamper) w_.tamper(id_, to, wire);
   w_.at(w_.now_us() + 200, [this, to, wire = std::move(wire)]() mutable { w_.core(to).on_peer(id_, std::move(wire)); });
 }
 inline bool Host::send_to_client(SinkId to, ByteView frame) {
