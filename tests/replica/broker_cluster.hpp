@@ -30,6 +30,16 @@ namespace rampart::replica::testing_cluster {
 
 inline constexpr uint32_t kN = 4;
 
+// A direct-path client signing its requests with its Ed25519 key pair.
+struct Ed25519Signer final : ClientSigner {
+  explicit Ed25519Signer(const crypto::ed25519::KeyPair& k) : kp(k) {}
+  Bytes sign(ByteView msg) const override {
+    const auto s = kp.sign(msg);
+    return Bytes(s.begin(), s.end());
+  }
+  const crypto::ed25519::KeyPair& kp;
+};
+
 struct Clients {
   std::vector<crypto::bls::SecretKey> bls;
   std::vector<crypto::ed25519::KeyPair> ed;

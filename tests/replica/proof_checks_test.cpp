@@ -17,15 +17,6 @@ using namespace testing_cluster;
 
 constexpr SinkId kSink = 40;
 
-struct Signer final : ClientSigner {
-  explicit Signer(const crypto::ed25519::KeyPair& k) : kp(k) {}
-  Bytes sign(ByteView msg) const override {
-    const auto s = kp.sign(msg);
-    return Bytes(s.begin(), s.end());
-  }
-  const crypto::ed25519::KeyPair& kp;
-};
-
 struct Cluster {
   MiniCluster w{nullptr};
   Clients c{8};
@@ -37,7 +28,7 @@ struct Cluster {
     Bytes payload(ed.public_key().begin(), ed.public_key().end());
     const Bytes op = app::kv::encode_op(app::kv::put("k" + std::to_string(i), "v" + std::to_string(seq[i] + 1)));
     payload.insert(payload.end(), op.begin(), op.end());
-    const Request req = make_request(c.principal(i), ++seq[i], std::move(payload), Signer(ed));
+    const Request req = make_request(c.principal(i), ++seq[i], std::move(payload), Ed25519Signer(ed));
     ASSERT_TRUE(w.core(i % kN).on_client_frame(kSink + i, Principal{c.principal(i), false, std::nullopt},
                                                client::encode_request_frame(req)));
   }

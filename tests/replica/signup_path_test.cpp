@@ -16,15 +16,6 @@ using namespace testing_cluster;
 
 constexpr SinkId kClientSink = 5;
 
-struct Ed25519Signer final : ClientSigner {
-  explicit Ed25519Signer(const crypto::ed25519::KeyPair& k) : kp(k) {}
-  Bytes sign(ByteView msg) const override {
-    const auto s = kp.sign(msg);
-    return Bytes(s.begin(), s.end());
-  }
-  const crypto::ed25519::KeyPair& kp;
-};
-
 // Client i of `c` asks replica `r` to sign it up; returns the reply frame it got, once it came.
 std::optional<Bytes> sign_up(MiniCluster& w, const Clients& c, uint32_t i, uint32_t r) {
   const auto& ed = c.ed[i];
