@@ -13,8 +13,8 @@
 // drops it. So an acknowledged block survives any nf replicas coming back after a whole-cluster
 // crash, and no pairing sits between the shares and the replies.
 //
-// Checking stays, but f + 1 replicas do it, not n: block k's checkers are replicas k, k + 1, ..,
-// k + f (mod n), which check in the background (ProofHost::background: in the process on a thread
+// Checking stays, but f + 1 replicas do it, not n: block k's checkers are replicas k - f, ..,
+// k (mod n), which check in the background (ProofHost::background: in the process on a thread
 // below the replica's priority) and say so in a second DURABLE (checked). A replica that holds
 // the same bytes as f + 1 checkers say they checked holds a valid proof (one of them is correct)
 // without a pairing of its own; one that hears that from fewer within kCheckAfterMs checks itself.
