@@ -191,8 +191,8 @@ void Proofs::adopt(uint64_t k, BlockProof& b, View view, Bytes sig, bool checked
   b.replied = false;
   b.check_owed = false;
   b.adopted_ms = host_.now_ms();
-  if (!checked && checks(k)) check_later(k, b);
   if (!checked && vouched(b)) b.checked = true;  // the checkers were faster than our shares
+  if (!b.checked && checks(k)) check_later(k, b);
   if (!b.checked && !b.check_owed && !check_timer_armed_) {
     check_timer_armed_ = true;
     host_.arm_check_timer(kCheckAfterMs);
@@ -246,6 +246,7 @@ void Proofs::now_checked(uint64_t k, BlockProof& b, bool by_us) {
   b.durable[b.head][p_.self].checked = true;
   if (by_us) host_.broadcast_peer(encode_durable({k, b.head, b.proof_id, true, false}));
   host_.proof_persisted(k);
+  host_.finality_may_advance();  // outside synced(), whose result would have said so
 }
 
 // Our combination failed its check: some share among it was bad. Combine again checking each

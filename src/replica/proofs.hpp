@@ -125,8 +125,10 @@ class ProofHost {
   // Reply sink: k's proof is durable at nf replicas; its replies may go out (once).
   virtual void deliver_replies(uint64_t k, const BlockProof& b) = 0;
   // Commit event: k's proof is synced and checked here; k is final once every block below it
-  // is. Called from synced() (whose result says so too) or from a background check's event.
+  // is. From synced(), whose result then says finality may advance; from a check that came
+  // after the sync (ours, or f + 1 checkers vouching), followed by finality_may_advance().
   virtual void proof_persisted(uint64_t k) = 0;
+  virtual void finality_may_advance() = 0;
 };
 
 // A proof's identity: the block, the view and the group signature's very bytes.

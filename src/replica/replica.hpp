@@ -197,6 +197,7 @@ class Replica final : public consensus::Env,
     batcher_->answered(k);
   }
   void proof_persisted(uint64_t k) override;
+  void finality_may_advance() override;
 
   // ---- BatcherHost ----
   void submit(Bytes slot) override { proto_->submit(std::move(slot)); }
@@ -285,7 +286,7 @@ class Replica final : public consensus::Env,
   uint64_t checkpoint_k_ = 0, proven_k_ = 0;
   uint64_t proven_told_ = 0;
   bool proven_posted_ = false;
-  bool advance_posted_ = false;  // an advance_final() is deferred (proof_persisted)
+  bool advance_posted_ = false;  // an advance_final() is deferred (finality_may_advance)
 };
 
 }  // namespace rampart::replica

@@ -125,9 +125,13 @@ bool Replica::store_proof(uint64_t k, consensus::View view, const Bytes& sig) {
 
 void Replica::proof_persisted(uint64_t k) {
   proven_k_ = std::max(proven_k_, k);
-  // The block is final once every block below it is. on_synced advances finality itself; a
-  // proof whose background check came last arrives outside it.
+  // The block is final once every block below it is.
   final_target_ = std::max(final_target_, k);
+}
+
+// A proof checked after its sync (replica/proofs.hpp): on_synced did not see it, so finality is
+// advanced once the current event is handled (once for every proof checked in it).
+void Replica::finality_may_advance() {
   if (advance_posted_) return;
   advance_posted_ = true;
   host_.defer([this] {

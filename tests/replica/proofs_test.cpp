@@ -52,6 +52,7 @@ class FakeHost final : public ProofHost {
     replied_with.push_back(b.group_sig);
   }
   void proof_persisted(uint64_t k) override { persisted.push_back(k); }
+  void finality_may_advance() override { ++advance_asked; }
 
   void run_deferred() {
     auto d = std::move(deferred);
@@ -78,6 +79,7 @@ class FakeHost final : public ProofHost {
   std::vector<std::pair<uint64_t, size_t>> delivered;
   std::vector<Bytes> replied_with;
   std::vector<uint64_t> persisted;
+  size_t advance_asked = 0;  // finality_may_advance calls
 
  private:
   void record(std::optional<NodeId> to, const Bytes& wire) {
@@ -199,9 +201,11 @@ TEST_F(ProofsTest, FromSharesToRepliesThroughOneSyncAndNfDurableBeforeTheBackgro
   proofs->on_durable(3, same_proof(1, head));
   EXPECT_EQ(host.delivered.size(), 1u) << "replies go out once";
 
+  EXPECT_EQ(host.advance_asked, 0u);
   host.run_checks();
   EXPECT_TRUE(proofs->proven(1));
   EXPECT_EQ(host.persisted, (std::vector<uint64_t>{1}));
+  EXPECT_EQ(host.advance_asked, 1u) << "checked after its sync: finality is told apart from synced()";
 
   // Final: the replies stay for retries.
   host.final_k = 1;
@@ -432,6 +436,7 @@ TEST_F(ProofsTest, ANonCheckerTakesItsProofAsCheckedOnceFPlusOneCheckersVouchFor
   proofs->on_durable(2, checker);
   EXPECT_TRUE(proofs->proven(2));
   EXPECT_EQ(host.persisted, (std::vector<uint64_t>{2}));
+  EXPECT_EQ(host.advance_asked, 1u);
   EXPECT_TRUE(host.checks.empty()) << "no pairing of our own";
 }
 
